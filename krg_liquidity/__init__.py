@@ -1,0 +1,42 @@
+"""krg_liquidity: constrained portfolio liquidation at least market impact.
+
+Pipeline: holdings + market data + risk model -> I-Star cost model -> liquidation
+problem -> result -> trading schedule.
+"""
+
+from .datasets import load_example, synthetic_universe
+from .errors import (
+    InconsistentInputError,
+    InfeasibleLiquidation,
+    InputError,
+    InvalidValueError,
+    LiquidationError,
+    MissingColumnError,
+    ParameterLookupError,
+    SolverFailure,
+)
+from .impact import CostModel
+from .params import KISSELL_2013_ALL_DATA, IStarParams, load_parameters, read_parameter_table, select_parameters
+from .risk import FactorModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CostModel",
+    "FactorModel",
+    "IStarParams",
+    "InconsistentInputError",
+    "InfeasibleLiquidation",
+    "InputError",
+    "InvalidValueError",
+    "KISSELL_2013_ALL_DATA",
+    "LiquidationError",
+    "MissingColumnError",
+    "ParameterLookupError",
+    "SolverFailure",
+    "load_example",
+    "load_parameters",
+    "read_parameter_table",
+    "select_parameters",
+    "synthetic_universe",
+]
