@@ -94,7 +94,11 @@ def unique_symbols(table: pd.DataFrame, what: str = "table") -> None:
 
 def check_size(table: pd.DataFrame, shares: np.ndarray, adv: np.ndarray,
                size: Iterable[float] | None) -> np.ndarray:
-    """Size (fraction of ADV) from shares/ADV, refusing a given Size that disagrees."""
+    """Size (fraction of ADV): the given Size if it agrees with |shares|/ADV, else refuse.
+
+    Without a Size column it is |shares|/ADV. A given Size within ``SIZE_RTOL`` is kept
+    as given (MATLAB's published test vectors round Size to two decimals).
+    """
     computed = np.abs(shares) / adv
     if size is None:
         return computed
@@ -107,4 +111,4 @@ def check_size(table: pd.DataFrame, shares: np.ndarray, adv: np.ndarray,
             f"(e.g. size {size[off][0]:.6g} vs {computed[off][0]:.6g}); "
             "drop the 'size' column to have it recomputed, or correct shares/adv"
         )
-    return computed
+    return size

@@ -74,7 +74,7 @@ class CostModel:
     def pov_to_trade_time(pov, size):
         """Trade time (days) of an order of ``size`` (fraction of ADV) at ``pov``: size(1-POV)/POV.
 
-        >>> CostModel.pov_to_trade_time(0.20, 0.10)
+        >>> round(CostModel.pov_to_trade_time(0.20, 0.10), 10)
         0.4
         """
         pov = np.asarray(pov, dtype=float)
@@ -265,8 +265,9 @@ class CostModel:
         """Market impact in dollars: MI/1e4 * shares * price. Needs shares and price."""
         frame = col.normalize_columns(trades)
         col.require(frame, "shares", "price", context="a dollar cost")
+        price = col.numeric(frame, "price", positive=True)
         mi = self.market_impact(trades).to_numpy()
-        usd = self.bps_to_usd(mi, frame["shares"].astype(float).to_numpy(), frame["price"].astype(float).to_numpy())
+        usd = self.bps_to_usd(mi, col.numeric(frame, "shares"), price)
         return pd.Series(usd, index=trades.index, name="market_impact_usd")
 
     def cost_curves(self, trades: pd.DataFrame, sizes=None, pov=None, trade_time=None) -> pd.DataFrame:
