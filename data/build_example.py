@@ -1,6 +1,6 @@
 """Build the example book ``example_portfolio.csv`` and ``example_covariance.csv``.
 
-A $1B long-only book over the Dow-28 (market data from ``dow28_market.csv`` and
+A $10B long-only book over the Dow-28 (market data from ``dow28_market.csv`` and
 ``dow28_covariance.csv``, see README.md here) in the shape of MATLAB's TradeDataPortOpt.
 Weights are drawn once (seed 2014) and frozen in the CSV; the bounds are rules of thumb
 a risk desk might set:
@@ -13,9 +13,9 @@ a risk desk might set:
 * UB_MaxMI_bps: at most 25 bps of impact in any one name.
 * TradeTime: 1 day (0.5 day for the five most liquid names).
 
-Raising 10% ($100M) is comfortably feasible; raising 60% is not: the minimum
-holdings alone keep 45% of the book, and the participation caps cut the most
-that can be sold in one day to about half of it.
+Raising 10% ($1B) is feasible, with the participation caps of the least liquid
+names binding; raising 60% is not: the minimum holdings alone keep 45% of the book,
+and the participation caps allow only a fraction of the rest to be sold in a day.
 
 Usage: ``python data/build_example.py``.
 """
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-BOOK_USD = 1_000_000_000.0
+BOOK_USD = 10_000_000_000.0
 
 
 def main() -> None:

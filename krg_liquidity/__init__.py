@@ -18,6 +18,10 @@ from .errors import (
 from .impact import CostModel
 from .params import KISSELL_2013_ALL_DATA, IStarParams, load_parameters, read_parameter_table, select_parameters
 from .risk import FactorModel
+from .portfolio import Portfolio
+from .optimize import liquidate
+from .capacity import max_cash
+from .result import LiquidationResult
 
 __version__ = "0.1.0"
 
@@ -31,11 +35,15 @@ __all__ = [
     "InvalidValueError",
     "KISSELL_2013_ALL_DATA",
     "LiquidationError",
+    "LiquidationResult",
     "MissingColumnError",
     "ParameterLookupError",
+    "Portfolio",
     "SolverFailure",
+    "liquidate",
     "load_example",
     "load_parameters",
+    "max_cash",
     "read_parameter_table",
     "select_parameters",
     "synthetic_universe",

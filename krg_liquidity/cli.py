@@ -6,6 +6,8 @@ and one line, never a traceback.
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -14,15 +16,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .capacity import max_cash
 from .columns import normalize_columns
-from .datasets import load_example
-from .errors import InputError
+from .datasets import load_covariance, load_example
+from .errors import InfeasibleLiquidation, InputError, LiquidationError
 from .impact import CostModel
+from .optimize import liquidate as run_liquidation
 from .params import KISSELL_2013_ALL_DATA, load_parameters
+from .portfolio import Portfolio
+from .result import LiquidationResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Constrained portfolio liquidation at least market impact (I-Star model).")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 @app.callback()
@@ -31,7 +37,7 @@ def main() -> None:
 
 
 def fail(message: str, code: int = 2) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"error: {message}", highlight=False, markup=False)
     raise typer.Exit(code)
 
 
@@ -69,7 +75,8 @@ def pretrade_table(holdings: pd.DataFrame, model: CostModel) -> pd.DataFrame:
 def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str]) -> None:
     table = Table(title=title, show_lines=False)
     for column in frame.columns:
-        table.add_column(column, justify="left" if frame[column].dtype == object else "right")
+        table.add_column(column.replace("_", " "), justify="left" if frame[column].dtype == object else "right",
+                         overflow="fold")
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row):
@@ -96,3 +103,84 @@ def pretrade(
         "trade_time_days": ".2f", "istar_bps": ".2f", "market_impact_bps": ".2f",
         "timing_risk_bps": ".2f", "liquidity_factor_bps": ".4g", "market_impact_usd": ",.0f"})
     console.print(f"Total market impact: ${table['market_impact_usd'].sum():,.0f}")
+
+
+TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after": ",.0f",
+                 "value_traded_usd": ",.0f", "pov": ".2%", "trade_time_days": ".2f", "mi_bps": ".2f",
+                 "cost_usd": ",.0f", "weight_before": ".2%", "weight_after": ".2%"}
+
+
+def print_result(result: LiquidationResult) -> None:
+    traded = result.trades[result.trades["shares_traded"] != 0]
+    shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
+                           "weight_before", "weight_after", "binding"]]
+    print_frame(shown, "Trades", TRADE_FORMATS)
+    console.print(result.summary(), highlight=False, markup=False)
+
+
+def _print_json(payload: dict) -> None:
+    typer.echo(json.dumps(payload, allow_nan=False, default=float))
+
+
+@app.command()
+def liquidate(
+    holdings: Path = typer.Argument(..., help="Holdings CSV/Parquet (MATLAB TradeDataPortOpt or snake_case columns)."),
+    cash: float = typer.Option(..., help="Cash to raise, USD."),
+    covariance: Optional[Path] = typer.Option(None, help="Covariance CSV: first column the symbol, header the symbols (annualized)."),
+    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x today's, e.g. 0.9 1.1."),
+    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
+    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
+    parameters: Optional[Path] = typer.Option(None, help="I-Star parameter table (CSV: code,date,a1..a5,b1,source)."),
+    mi_code: int = typer.Option(1, help="Market-impact code to pick from the parameter table."),
+    mi_date: Optional[str] = typer.Option(None, help="Use the latest parameters dated on or before this day."),
+    output: Optional[Path] = typer.Option(None, help="Write the trade table here (CSV, or Parquet by extension)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables."),
+) -> None:
+    """Raise CASH from HOLDINGS at least total market impact."""
+    try:
+        book = read_table(holdings)
+        cov = load_covariance(covariance) if covariance is not None else None
+        portfolio = Portfolio(book, cov)
+        model = cost_model_from(parameters, mi_code, mi_date)
+        result = run_liquidation(portfolio, cash, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
+                                 allow_buys=allow_buys, cost_model=model)
+    except InfeasibleLiquidation as exc:
+        if json_output:
+            _print_json({"status": "infeasible", "message": str(exc), "cash_target": cash,
+                         "max_cash_raisable": exc.max_cash, "blocking": exc.blocking})
+            raise typer.Exit(2)
+        fail(str(exc))
+    except (InputError, LiquidationError, FileNotFoundError, pd.errors.ParserError) as exc:
+        if json_output:
+            _print_json({"status": "error", "message": str(exc)})
+            raise typer.Exit(2)
+        fail(str(exc))
+    if output is not None:
+        write_table(result.trades, output)
+    if json_output:
+        payload = result.to_dict()
+        payload["cash_target"] = result.cash_target
+        _print_json(payload)
+    else:
+        print_result(result)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+@app.command()
+def demo() -> None:
+    """Raise $1B (10%) from the bundled $10B book: risk band 0.9-1.1, total impact at most 50 bps."""
+    holdings, covariance = load_example()
+    portfolio = Portfolio(holdings, covariance)
+    target = round(0.10 * portfolio.net_value_usd, -6)
+    console.print(f"Example book: {len(holdings)} Dow stocks (2014 data), net value ${portfolio.net_value_usd:,.0f}. "
+                  f"Raising ${target:,.0f} with risk band 0.9-1.1 and total impact <= 50 bps.", highlight=False)
+    result = run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    print_result(result)
+    console.print(f"Most cash these limits allow: ${max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50):,.0f}",
+                  highlight=False)

@@ -10,7 +10,7 @@ def test_example_book_consistent():
     assert len(holdings) == 28
     assert list(covariance.index) == list(holdings["Symbol"]) == list(covariance.columns)
     np.testing.assert_allclose(holdings["Value"], holdings["Shares"] * holdings["Price"], rtol=1e-8)
-    assert abs(holdings["Value"].sum() - 1e9) < 1e3
+    assert abs(holdings["Value"].sum() - 1e10) < 1e4
     np.testing.assert_allclose(np.sqrt(np.diag(covariance)), holdings["Volatility"], atol=1e-6)
     assert np.linalg.eigvalsh(covariance.to_numpy()).min() > 0
     assert (holdings["LB_Wt"] <= holdings["UB_Wt"]).all()

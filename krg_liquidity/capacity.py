@@ -1,0 +1,60 @@
+"""``max_cash``: the most cash the book's limits allow, as a convex program in (trades, cash)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import conic
+from .bounds import trade_bounds
+from .errors import InfeasibleLiquidation, SolverFailure
+from .floor import convex_concave
+from .impact import CostModel
+from .portfolio import Portfolio
+from .request import Request, make_request
+
+
+def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
+             max_total_mi_bps: float | None = None, allow_buys: bool = False,
+             cost_model: CostModel | None = None) -> float:
+    """The most cash (USD) that can be raised inside the limits, in one solve.
+
+    The weight bounds move with the cash raised, so the cash is a variable of the program;
+    every limit but the risk floor is convex in (trades, cash), so without a floor the
+    answer is exact. With a floor it is found by convex-concave iterations from today's
+    book and may fall short of the true maximum. ``liquidate`` needs a target strictly
+    below the book's net value. Raises ``InfeasibleLiquidation`` when no trade list meets
+    the limits at all.
+
+    >>> from krg_liquidity import Portfolio, load_example
+    >>> holdings, covariance = load_example()
+    >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6
+    True
+    """
+    return _max_cash(make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model))
+
+
+def _max_cash(request: Request) -> float:
+    portfolio = request.portfolio
+    costs = request.costs()
+    box = trade_bounds(portfolio, 0.0, costs, request.allow_buys).without("weight")
+    if box.conflicting.any():
+        names = np.asarray(portfolio.symbols)[box.conflicting]
+        raise InfeasibleLiquidation(
+            f"the limits of {', '.join(names[:8])} contradict each other (no trade meets them all)",
+            cash_target=float("nan"), max_cash=None)
+    floor = request.risk_band is not None and request.risk_band[0] > 0
+    model = conic.build(portfolio, costs, box, cash=None, risk=portfolio.risk() if request.risk_band else None,
+                        risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps, floor=floor)
+    if floor:
+        _, _, feasible = convex_concave(request, model, np.zeros(len(portfolio.holdings)), box)
+        status = "optimal" if feasible else "infeasible"
+    else:
+        status = conic.solve(model, lambda u: 0.0)
+    if status == "infeasible":
+        raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
+                                    cash_target=float("nan"), max_cash=None)
+    if status == "unbounded":
+        return float("inf")
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in model.attempts])
+    return max(0.0, float(model.cash_scaled.value) * model.scale)

@@ -1,0 +1,68 @@
+"""A validated liquidation request: the book, the target and the limits, checked once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+from .impact import CostModel
+from .portfolio import Portfolio
+from .trade_costs import TradeCosts
+from .verify import violations
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated liquidation request."""
+
+    portfolio: Portfolio
+    cash: float | None
+    risk_band: tuple[float, float] | None
+    max_total_mi_bps: float | None
+    allow_buys: bool
+    cost_model: CostModel
+
+    def costs(self) -> TradeCosts:
+        p = self.portfolio
+        pov = p.array("pov") if "pov" in p.holdings else np.full(len(p.holdings), np.nan)
+        time_days = p.array("trade_time") if "trade_time" in p.holdings else np.full(len(p.holdings), np.nan)
+        return TradeCosts(self.cost_model.params, p.array("volatility"), p.array("price"),
+                          p.array("adv") * p.array("price"), time_days, pov)
+
+    def check(self, shares_after: np.ndarray, cash: float, band: bool = True) -> dict[str, float]:
+        return violations(self.portfolio, shares_after, cash, allow_buys=self.allow_buys,
+                          risk_band=self.risk_band if band else None,
+                          max_total_mi_bps=self.max_total_mi_bps, cost_model=self.cost_model)
+
+
+def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model) -> Request:
+    if not isinstance(portfolio, Portfolio):
+        raise TypeError("portfolio must be a krg_liquidity.Portfolio")
+    if cash is not None:
+        try:
+            cash = float(cash)
+        except (TypeError, ValueError):
+            raise InputError(f"cash={cash!r} is not a number of dollars") from None
+        if not np.isfinite(cash) or cash <= 0:
+            raise InputError(f"cash={cash} must be a positive number of dollars")
+    if portfolio.net_value_usd <= 0:
+        raise InputError(f"the book's net value is ${portfolio.net_value_usd:,.0f}; "
+                         "liquidating for cash needs a positive net value")
+    if risk_band is not None:
+        try:
+            low, high = (float(v) for v in risk_band)
+        except (TypeError, ValueError):
+            raise InputError("risk_band must be a pair (lo, hi), e.g. (0.9, 1.1)") from None
+        if not (0 <= low <= high) or not np.isfinite(high):
+            raise InputError(f"risk_band=({low}, {high}) needs 0 <= lo <= hi, e.g. (0.9, 1.1)")
+        if not portfolio.has_risk_model:
+            raise InputError("a risk band needs a risk model: build the Portfolio with covariance= or factor_model=")
+        risk_band = (low, high)
+    if max_total_mi_bps is not None:
+        max_total_mi_bps = float(max_total_mi_bps)
+        if not np.isfinite(max_total_mi_bps) or max_total_mi_bps <= 0:
+            raise InputError(f"max_total_mi_bps={max_total_mi_bps} must be a positive number of bps")
+    cost_model = cost_model if cost_model is not None else CostModel()
+    return Request(portfolio, cash, risk_band, max_total_mi_bps, bool(allow_buys), cost_model)

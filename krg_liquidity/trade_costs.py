@@ -1,0 +1,129 @@
+"""Per-name impact cost as a function of trade size z (fraction of ADV), with fast inverses.
+
+For a name traded over T days, POV = z/(z+T) and, with w = z/T,
+``MI(z) = A T^a2 G(w)``, ``G(w) = w^a2 (b1 (w/(w+1))^a4 + 1 - b1)``, A = a1 vol^a3 price^a5.
+The marginal cost of one more dollar traded, d(MI z)/dz in bps, is ``A T^a2 H'(w)`` with
+``H(w) = w G(w)``. G and H' are the same increasing functions for every name, so their
+inverses come from one log-log table plus Newton steps: vectorized, no loop over names.
+For a name at a fixed POV p, ``MI(z) = A c z^a2`` with ``c = b1 p^a4 + 1 - b1``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .params import IStarParams
+
+_LOG_W = np.linspace(-46.0, 23.0, 4000)
+
+
+@lru_cache(maxsize=16)
+def _tables(params: IStarParams):
+    w = np.exp(_LOG_W)
+    return np.log(_g(params, w)), np.log(_dh(params, w))
+
+
+def _g(p: IStarParams, w):
+    q = w / (w + 1.0)
+    return np.power(w, p.a2) * (p.b1 * np.power(q, p.a4) + 1.0 - p.b1)
+
+
+def _dg(p: IStarParams, w):
+    q = w / (w + 1.0)
+    qb = np.power(q, p.a4)
+    return np.power(w, p.a2 - 1.0) * (p.a2 * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0))
+
+
+def _dh(p: IStarParams, w):
+    return _g(p, w) + w * _dg(p, w)
+
+
+def _d2h(p: IStarParams, w):
+    q = w / (w + 1.0)
+    qb = np.power(q, p.a4)
+    inner = p.a2 * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0)
+    d_inner = (p.a2 * p.b1 * p.a4 * qb / (w * (w + 1.0))
+               + p.b1 * p.a4 * (p.a4 * qb / (w * (w + 1.0)) - qb / (w + 1.0)) / (w + 1.0))
+    # H' = G + w G',  G' = w^(a2-1) inner;  H'' = 2 G' + w G''
+    dg = np.power(w, p.a2 - 1.0) * inner
+    d2g = (p.a2 - 1.0) * np.power(w, p.a2 - 2.0) * inner + np.power(w, p.a2 - 1.0) * d_inner
+    return 2.0 * dg + w * d2g
+
+
+def _invert(log_target, table, f, df, params) -> np.ndarray:
+    """w with f(w) = exp(log_target), f increasing: table guess, then Newton in log-log space."""
+    log_w = np.interp(log_target, table, _LOG_W)
+    for _ in range(4):
+        w = np.exp(log_w)
+        value = f(params, w)
+        log_w = log_w - (np.log(value) - log_target) * value / (w * df(params, w))
+    return np.exp(log_w)
+
+
+class TradeCosts:
+    """Impact of trading z (fraction of ADV) in each name, and the inverses the optimizer needs.
+
+    ``trade_time`` (days) is used where ``pov`` is NaN. ``dollar_adv`` = ADV x price (USD/day).
+    """
+
+    def __init__(self, params: IStarParams, volatility, price, dollar_adv, trade_time, pov):
+        self.params = params
+        self.scale = params.a1 * np.power(volatility, params.a3) * np.power(price, params.a5)
+        self.dollar_adv = np.asarray(dollar_adv, dtype=float)
+        self.fixed = ~np.isnan(np.asarray(pov, dtype=float))
+        self.pov_fixed = np.where(self.fixed, pov, 1.0)
+        self.trade_time = np.where(self.fixed, 1.0, trade_time)
+        self.pov_factor = params.b1 * np.power(self.pov_fixed, params.a4) + 1.0 - params.b1
+        self.time_scale = self.scale * np.power(self.trade_time, params.a2)
+
+    def pov(self, z) -> np.ndarray:
+        z = np.abs(z)
+        return np.where(self.fixed, self.pov_fixed, z / (z + self.trade_time))
+
+    def trade_time_days(self, z) -> np.ndarray:
+        z = np.abs(z)
+        return np.where(self.fixed, z * (1.0 - self.pov_fixed) / self.pov_fixed, self.trade_time)
+
+    def mi_bps(self, z) -> np.ndarray:
+        """Market impact (bps) of trading |z| x ADV shares."""
+        z = np.abs(z)
+        p = self.params
+        at_time = self.time_scale * _g(p, z / self.trade_time)
+        at_pov = self.scale * self.pov_factor * np.power(z, p.a2)
+        return np.where(self.fixed, at_pov, at_time)
+
+    def cost_usd(self, z) -> np.ndarray:
+        return self.mi_bps(z) / 1e4 * np.abs(z) * self.dollar_adv
+
+    def marginal_bps(self, z) -> np.ndarray:
+        """d(cost_usd)/d(value traded) in bps."""
+        z = np.abs(z)
+        p = self.params
+        at_time = self.time_scale * _dh(p, z / self.trade_time)
+        at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * np.power(z, p.a2)
+        return np.where(self.fixed, at_pov, at_time)
+
+    def z_at_marginal(self, marginal_bps: float) -> np.ndarray:
+        """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``."""
+        if marginal_bps <= 0:
+            return np.zeros_like(self.scale)
+        p = self.params
+        out = np.power(marginal_bps / (self.scale * self.pov_factor * (1.0 + p.a2)), 1.0 / p.a2)
+        t = ~self.fixed
+        if t.any():
+            log_target = np.log(marginal_bps / self.time_scale[t])
+            out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[1], _dh, _d2h, p)
+        return out
+
+    def z_at_mi(self, mi_bps) -> np.ndarray:
+        """Largest trade size (fraction of ADV) whose impact is at most ``mi_bps`` (array)."""
+        mi_bps = np.asarray(mi_bps, dtype=float)
+        p = self.params
+        out = np.power(mi_bps / (self.scale * self.pov_factor), 1.0 / p.a2)
+        t = ~self.fixed & np.isfinite(mi_bps)
+        if t.any():
+            log_target = np.log(mi_bps[t] / self.time_scale[t])
+            out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[0], _g, _dg, p)
+        return np.where(np.isfinite(mi_bps), out, np.inf)
