@@ -22,6 +22,8 @@ from .portfolio import Portfolio
 from .optimize import liquidate
 from .capacity import max_cash
 from .result import LiquidationResult
+from .frontier import frontier
+from .plots import plot_frontier
 
 __version__ = "0.1.0"
 
@@ -40,10 +42,12 @@ __all__ = [
     "ParameterLookupError",
     "Portfolio",
     "SolverFailure",
+    "frontier",
     "liquidate",
     "load_example",
     "load_parameters",
     "max_cash",
+    "plot_frontier",
     "read_parameter_table",
     "select_parameters",
     "synthetic_universe",

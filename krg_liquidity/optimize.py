@@ -125,8 +125,10 @@ def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds, u: np.n
     if not (at_hi.any() or at_lo.any()):
         return multiplier
     moves = np.zeros(len(u))
-    moves[at_hi] = portfolio.array("lb_wt")[at_hi]
-    moves[at_lo] = portfolio.array("ub_wt")[at_lo]
+    if at_hi.any():
+        moves[at_hi] = portfolio.array("lb_wt")[at_hi]
+    if at_lo.any():
+        moves[at_lo] = portfolio.array("ub_wt")[at_lo]
     own = np.sign(u) * costs.marginal_bps(u)
     return float(multiplier + np.sum(moves * (own - multiplier)))
 

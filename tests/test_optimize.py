@@ -1,0 +1,301 @@
+"""The liquidation optimizer against independent checks: recomputed feasibility, SLSQP, max_cash."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from books import small_book
+from checks import assert_feasible
+from krg_liquidity import (
+    InfeasibleLiquidation, InputError, Portfolio, frontier, liquidate, load_example, max_cash, plot_frontier,
+)
+from krg_liquidity.baseline import slsqp_liquidate
+
+
+@pytest.fixture(scope="module")
+def example():
+    holdings, covariance = load_example()
+    return holdings, covariance, Portfolio(holdings, covariance)
+
+
+def test_example_request(example):
+    holdings, covariance, book = example
+    limits = dict(risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    result = liquidate(book, 1e9, **limits)
+    assert result.status == "optimal" and result.gap == 0
+    assert_feasible(holdings, result, 1e9, covariance=covariance, **limits)
+    assert (result.trades["binding"] == "participation").sum() >= 3
+
+
+def test_cost_is_sum_of_trade_costs(example):
+    result = liquidate(example[2], 5e8)
+    assert result.cost_usd == pytest.approx(result.trades["cost_usd"].sum(), rel=1e-12)
+    assert result.cost_bps == pytest.approx(result.cost_usd / 5e8 * 1e4, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_never_worse_than_multistart_slsqp(seed):
+    holdings, covariance, _ = small_book(seed)
+    book = Portfolio(holdings, covariance)
+    cash = 0.15 * book.net_value_usd
+    ours = liquidate(book, cash, risk_band=(0.0, 1.05))
+    assert_feasible(holdings, ours, cash, covariance=covariance, risk_band=(0.0, 1.05))
+    rng = np.random.default_rng(seed)
+    starts = [None] + [rng.dirichlet(np.ones(len(holdings))) for _ in range(5)]
+    best = np.inf
+    for x0 in starts:
+        local = slsqp_liquidate(book, cash, risk_band=(0.0, 1.05), x0=x0)
+        if _slsqp_feasible(holdings, local, cash, covariance, (0.0, 1.05)):
+            best = min(best, local["cost_usd"])
+    assert np.isfinite(best), "no SLSQP start found a feasible point"
+    assert ours.cost_usd <= best * (1 + 1e-6)
+
+
+def _slsqp_feasible(holdings, local, cash, covariance, band):
+    from checks import TOL
+    s, p = holdings["shares"].to_numpy(float), holdings["price"].to_numpy(float)
+    y = local["shares_after"]
+    if abs(np.sum((s - y) * p) - cash) > TOL * cash:
+        return False
+    fake = type("R", (), {})()
+    fake.trades = pd.DataFrame({"symbol": holdings["symbol"], "shares_after": y, "shares_traded": y - s})
+    fake.cash_raised = float(np.sum((s - y) * p))
+    from checks import recomputed_cost
+    fake.cost_usd = recomputed_cost(holdings, y)[0].sum()
+    c = covariance.to_numpy()
+    w_after = y * p / (s @ p - cash)
+    fake.risk_after = float(np.sqrt(w_after @ c @ w_after))
+    fake.lower_bound_usd, fake.gap = 0.0, 0.0
+    try:
+        assert_feasible(holdings, fake, cash, covariance=covariance, risk_band=band)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_floor_bound_is_below_any_feasible_point(seed):
+    holdings, covariance, _ = small_book(seed, bounds=False)
+    book = Portfolio(holdings, covariance)
+    cash = 0.2 * book.net_value_usd
+    relaxed = liquidate(book, cash, risk_band=(0.0, 10.0))
+    band = (relaxed.risk_after / relaxed.risk_before + 0.03, 10.0)  # floor binds
+    ours = liquidate(book, cash, risk_band=band)
+    assert ours.status in ("optimal", "feasible")
+    assert ours.method == "conic+convex-concave"
+    assert ours.lower_bound_usd == pytest.approx(relaxed.cost_usd, rel=1e-6)
+    assert_feasible(holdings, ours, cash, covariance=covariance, risk_band=band)
+    rng = np.random.default_rng(seed)
+    for x0 in [None] + [rng.dirichlet(np.ones(len(holdings))) for _ in range(5)]:
+        local = slsqp_liquidate(book, cash, risk_band=band, x0=x0)
+        if _slsqp_feasible(holdings, local, cash, covariance, band):
+            assert ours.lower_bound_usd <= local["cost_usd"] * (1 + 1e-6)
+
+
+def test_slack_floor_is_certified(example):
+    result = liquidate(example[2], 1e9, risk_band=(0.5, 2.0))
+    assert result.status == "optimal" and result.gap == 0.0
+    assert result.lower_bound_usd == result.cost_usd
+
+
+def test_binding_ceiling_is_global(example):
+    holdings, covariance, book = example
+    free = liquidate(book, 1e9)
+    band = (0.9, free.risk_after / free.risk_before - 0.004)
+    result = liquidate(book, 1e9, risk_band=band)
+    assert result.method == "conic" and result.status == "optimal"
+    assert result.cost_usd > free.cost_usd
+    assert result.risk_after == pytest.approx(band[1] * result.risk_before, rel=1e-6)
+    assert_feasible(holdings, result, 1e9, covariance=covariance, risk_band=band)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fast_path_agrees_with_conic(seed):
+    holdings, covariance, _ = small_book(seed, n=40)
+    book = Portfolio(holdings, covariance)
+    cash = 0.2 * book.net_value_usd
+    fast = liquidate(book, cash)
+    conic = liquidate(book, cash, risk_band=(0.0, 1e6))  # ceiling never binds
+    assert fast.method == "separable"
+    forced = _force_conic(book, cash)
+    assert forced == pytest.approx(fast.cost_usd, rel=1e-6)
+    assert conic.cost_usd == pytest.approx(fast.cost_usd, rel=1e-12)
+
+
+def _force_conic(book, cash):
+    from krg_liquidity import conic
+    from krg_liquidity.bounds import trade_bounds
+    from krg_liquidity.request import make_request
+    request = make_request(book, cash, None, None, False, None)
+    costs = request.costs()
+    box = trade_bounds(book, cash, costs, False)
+    model = conic.build(book, costs, box.without("weight"), cash=cash, risk=None, risk_band=None,
+                        max_total_mi_bps=None, floor=False)
+    assert conic.solve(model, lambda u: 0.0) == "optimal"
+    return float(costs.cost_usd(np.clip(model.u.value, box.lo, box.hi)).sum())
+
+
+@pytest.mark.parametrize("band", [None, (0.9, 1.0)])
+def test_marginal_cost_matches_finite_difference(example, band):
+    book = example[2]
+    cash, step = 1e9, 1e5
+    mid = liquidate(book, cash, risk_band=band)
+    up = liquidate(book, cash + step, risk_band=band)
+    down = liquidate(book, cash - step, risk_band=band)
+    slope_bps = (up.cost_usd - down.cost_usd) / (2 * step) * 1e4
+    assert mid.marginal_cost_bps == pytest.approx(slope_bps, rel=1e-3 if band else 1e-6)
+
+
+def test_factor_model_matches_covariance():
+    holdings, covariance, model = small_book(3, n=12, bounds=False)
+    full = Portfolio(holdings, covariance)
+    free = liquidate(full, 0.2 * full.net_value_usd)
+    band = (0.0, 0.98 * free.risk_after / free.risk_before)
+    a = liquidate(full, 0.2 * full.net_value_usd, risk_band=band)
+    b = liquidate(Portfolio(holdings, factor_model=model), 0.2 * full.net_value_usd, risk_band=band)
+    assert a.method == b.method == "conic"
+    assert b.cost_usd == pytest.approx(a.cost_usd, rel=1e-6)
+    assert b.risk_after == pytest.approx(a.risk_after, rel=1e-9)
+
+
+def test_long_short_book():
+    holdings, covariance, _ = small_book(7, n=20, short_fraction=0.3, bounds=False)
+    book = Portfolio(holdings, covariance)
+    cash = 0.1 * book.net_value_usd
+    result = liquidate(book, cash)
+    assert_feasible(holdings, result, cash)
+    shorts = holdings["shares"].to_numpy() < 0
+    assert np.all(result.trades["shares_traded"].to_numpy()[shorts] == 0)  # covering costs cash
+    buys = liquidate(book, cash, allow_buys=True)
+    assert_feasible(holdings, buys, cash, allow_buys=True)
+    assert buys.cost_usd <= result.cost_usd * (1 + 1e-9)
+
+
+def test_forced_cover_of_a_short():
+    holdings, covariance, _ = small_book(14, n=10, short_fraction=0.3, bounds=False)
+    short = holdings.index[holdings["shares"] < 0][0]
+    holdings["lb_min_shares"] = np.nan
+    holdings.loc[short, "lb_min_shares"] = 0.5 * holdings.loc[short, "shares"]  # cover half
+    book = Portfolio(holdings, covariance)
+    result = liquidate(book, 0.1 * book.net_value_usd)
+    assert result.trades.loc[short, "shares_traded"] == pytest.approx(-0.5 * holdings.loc[short, "shares"])
+    assert_feasible(holdings, result, 0.1 * book.net_value_usd)
+
+
+def test_matlab_decimal_impact_cap_is_converted(example):
+    holdings, covariance, book = example
+    cap_bps = np.where(holdings["Symbol"].isin(["VZ", "MSFT"]), 5.0, 25.0)
+    matlab = holdings.drop(columns="UB_MaxMI_bps").assign(UB_MaxMI=cap_bps / 1e4)
+    snake = holdings.assign(UB_MaxMI_bps=cap_bps)
+    a = liquidate(Portfolio(matlab, covariance), 1e9)
+    b = liquidate(Portfolio(snake, covariance), 1e9)
+    assert a.cost_usd == pytest.approx(b.cost_usd, rel=1e-12)
+    assert set(a.trades.loc[a.trades["binding"] == "impact_cap", "symbol"]) == {"VZ", "MSFT"}
+    assert_feasible(matlab, a, 1e9)
+
+
+# ----- impossible requests, each explained -----
+
+def test_cash_above_value(example):
+    book = example[2]
+    with pytest.raises(InfeasibleLiquidation, match="not below the book's net value") as info:
+        liquidate(book, 2 * book.net_value_usd)
+    assert 0 < info.value.max_cash < book.net_value_usd
+
+
+def test_sixty_percent_is_impossible_and_max_cash_is_tight(example):
+    holdings, covariance, book = example
+    with pytest.raises(InfeasibleLiquidation) as info:
+        liquidate(book, 0.6 * book.net_value_usd)
+    most = info.value.max_cash
+    assert most == pytest.approx(max_cash(book), rel=1e-9)
+    assert info.value.blocking and "participation" in info.value.blocking
+    result = liquidate(book, most * (1 - 1e-6))
+    assert_feasible(holdings, result, most * (1 - 1e-6))
+    with pytest.raises(InfeasibleLiquidation):
+        liquidate(book, most * (1 + 1e-4))
+
+
+@pytest.mark.parametrize("column, value, group", [
+    ("UB_MaxPctADV", 0.002, "participation"),
+    ("UB_MaxMI_bps", 0.5, "impact_cap"),
+])
+def test_caps_too_tight(example, column, value, group):
+    holdings, covariance, _ = example
+    book = Portfolio(holdings.assign(**{column: value}), covariance)
+    with pytest.raises(InfeasibleLiquidation) as info:
+        liquidate(book, 1e9)
+    assert group in info.value.blocking
+    assert info.value.max_cash < 1e9
+    assert liquidate(book, info.value.max_cash * (1 - 1e-6)).status == "optimal"
+
+
+def test_total_impact_cap_too_tight(example):
+    with pytest.raises(InfeasibleLiquidation, match="least possible impact is 10.13 bps") as info:
+        liquidate(example[2], 1e9, max_total_mi_bps=5)
+    assert "total_impact_cap" in info.value.blocking
+    most = info.value.max_cash
+    result = liquidate(example[2], most * (1 - 1e-6), max_total_mi_bps=5)
+    assert result.cost_bps <= 5 * (1 + 1e-6)
+
+
+def test_risk_band_no_portfolio_meets(example):
+    with pytest.raises(InfeasibleLiquidation, match="risk") as info:
+        liquidate(example[2], 1e9, risk_band=(0.5, 0.6))
+    assert info.value.max_cash is None or info.value.max_cash < 1e9
+
+
+def test_bad_requests_fail_before_solving(example):
+    holdings, covariance, book = example
+    with pytest.raises(InputError, match="positive number of dollars"):
+        liquidate(book, -5)
+    with pytest.raises(InputError, match="risk model"):
+        liquidate(Portfolio(holdings), 1e9, risk_band=(0.9, 1.1))
+    with pytest.raises(InputError, match="0 <= lo <= hi"):
+        liquidate(book, 1e9, risk_band=(1.1, 0.9))
+    with pytest.raises(InputError, match="has no row for AAPL"):
+        Portfolio(holdings, covariance.drop(index="AAPL", columns="AAPL"))
+    with pytest.raises(InputError, match="'price'.*MSFT"):
+        Portfolio(holdings.assign(Price=np.where(holdings.Symbol == "MSFT", np.nan, holdings.Price)), covariance)
+    with pytest.raises(InputError, match="'lb_wt' is above 'ub_wt' for GS"):
+        Portfolio(holdings.assign(LB_Wt=np.where(holdings.Symbol == "GS", 0.5, holdings.LB_Wt)), covariance)
+    with pytest.raises(InputError, match="trade time"):
+        Portfolio(holdings.drop(columns="TradeTime"), covariance)
+
+
+def test_result_serializes(example):
+    result = liquidate(example[2], 1e9, risk_band=(0.9, 1.1))
+    payload = json.loads(result.to_json())
+    assert payload["status"] == "optimal"
+    assert len(payload["trades"]) == 28 and "weight_after" in payload["trades"][0]
+    assert "cash raised" in result.summary()
+    assert "<table>" in result._repr_html_()
+
+
+def test_frontier_and_plot(example):
+    book = example[2]
+    table = frontier(book, [4e8, 8e8, 3e9])
+    assert list(table["status"]) == ["optimal", "optimal", "infeasible"]
+    assert table["cost_bps"].iloc[1] > table["cost_bps"].iloc[0]
+    assert table["marginal_cost_bps"].iloc[1] > table["cost_bps"].iloc[1]
+    figure = plot_frontier(table, max_cash(book))
+    assert figure.axes and figure.axes[0].get_xlabel() == "cash raised ($M)"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), first=st.floats(0.02, 0.5), second=st.floats(0.02, 0.5))
+def test_random_books_feasible_and_cost_monotone(seed, first, second):
+    holdings, covariance, _ = small_book(seed, n=8)
+    book = Portfolio(holdings, covariance)
+    most = max_cash(book)
+    results = {}
+    for fraction in sorted({first, second}):
+        cash = fraction * most
+        results[fraction] = liquidate(book, cash)
+        assert_feasible(holdings, results[fraction], cash)
+    costs = [results[f].cost_usd for f in sorted(results)]
+    assert costs == sorted(costs)
