@@ -23,10 +23,10 @@ def convex_concave(request: Request, model: conic.ConicModel, u: np.ndarray, box
     shares, adv, price = portfolio.array("shares"), portfolio.array("adv"), portfolio.array("price")
     risk = portfolio.risk()
     penalty, previous = 1e3, np.inf
-    cash = request.cash if request.cash is not None else None
 
     def check(candidate):
-        target = cash if cash is not None else float(model.cash_scaled.value) * model.scale
+        target = model.cash_scaled * model.scale if isinstance(model.cash_scaled, float) else (
+            float(model.cash_scaled.value) * model.scale)  # max_cash: the cash is a variable
         return max(request.check(shares - np.clip(candidate, box.lo, box.hi) * adv, target).values())
 
     for iteration in range(1, CCP_MAX_ITERATIONS + 1):

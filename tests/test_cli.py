@@ -1,0 +1,108 @@
+"""The command line: tables, JSON, files and exit codes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from krg_liquidity.cli import app
+from krg_liquidity.datasets import data_path
+
+runner = CliRunner()
+HOLDINGS = str(data_path("example_portfolio.csv"))
+COVARIANCE = str(data_path("example_covariance.csv"))
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_demo():
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "optimal" in result.output and "$1,000,000,000" in result.output
+
+
+def test_pretrade():
+    result = run("pretrade")
+    assert result.exit_code == 0, result.output
+    assert "AAPL" in result.output and "Total market impact" in result.output
+
+
+def test_liquidate_json():
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
+                 "--max-total-mi-bps", "50", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    for key in ("status", "cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd", "gap",
+                "risk_before", "risk_after", "marginal_cost_bps", "trades"):
+        assert key in payload
+    assert payload["status"] == "optimal"
+    assert payload["cash_raised"] == pytest.approx(1e9, rel=1e-9)
+    trade = payload["trades"][0]
+    assert set(trade) == {"symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
+                          "trade_time_days", "mi_bps", "cost_usd", "weight_after"}
+    assert sum(t["cost_usd"] for t in payload["trades"]) == pytest.approx(payload["cost_usd"], rel=1e-12)
+
+
+def test_liquidate_table_and_output_files(tmp_path):
+    csv_path, parquet_path = tmp_path / "trades.csv", tmp_path / "trades.parquet"
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "5e8", "--output", str(csv_path))
+    assert result.exit_code == 0, result.output
+    assert "marginal cost" in result.output
+    assert len(pd.read_csv(csv_path)) == 28
+    result = run("liquidate", HOLDINGS, "--cash", "5e8", "--output", str(parquet_path))
+    assert result.exit_code == 0, result.output
+    assert pd.read_parquet(parquet_path)["shares_traded"].sum() < 0
+
+
+def test_infeasible_exit_code_and_json():
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "6e9", "--json")
+    assert result.exit_code == 2
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "infeasible"
+    assert 0 < payload["max_cash_raisable"] < 6e9
+    assert "cannot raise" in payload["message"]
+
+
+def test_infeasible_without_json_is_one_clear_line():
+    result = run("liquidate", HOLDINGS, "--cash", "6e9")
+    assert result.exit_code == 2
+    assert "cannot raise $6,000,000,000" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, text", [
+    (["liquidate", "missing.csv", "--cash", "1e6"], "file not found"),
+    (["liquidate", HOLDINGS, "--cash", "-1"], "positive number of dollars"),
+    (["liquidate", HOLDINGS, "--cash", "1e9", "--risk-band", "0.9", "1.1"], "risk model"),
+])
+def test_bad_input_exit_2(args, text):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert text in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_column_names_symbol(tmp_path):
+    book = pd.read_csv(HOLDINGS)
+    book.loc[book.Symbol == "IBM", "ADV"] = np.nan
+    path = tmp_path / "bad.csv"
+    book.to_csv(path, index=False)
+    result = run("liquidate", str(path), "--cash", "1e9")
+    assert result.exit_code == 2
+    assert "'adv'" in result.output and "IBM" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_custom_parameter_table(tmp_path):
+    table = tmp_path / "mi.csv"
+    table.write_text("code,date,a1,a2,a3,a4,a5,b1,source\n7,2024-01-02,354,0.55,0.71,0.5,0,0.98,half\n")
+    base = json.loads(run("liquidate", HOLDINGS, "--cash", "5e8", "--json").stdout)
+    half = json.loads(run("liquidate", HOLDINGS, "--cash", "5e8", "--json", "--parameters", str(table),
+                          "--mi-code", "7").stdout)
+    assert half["cost_usd"] == pytest.approx(base["cost_usd"] / 2, rel=1e-6)
+    missing = run("liquidate", HOLDINGS, "--cash", "5e8", "--parameters", str(table), "--mi-code", "3")
+    assert missing.exit_code == 2 and "market-impact code 3" in missing.output
