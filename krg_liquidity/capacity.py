@@ -11,6 +11,7 @@ from .floor import convex_concave
 from .impact import CostModel
 from .portfolio import Portfolio
 from .request import Request, make_request
+from .separable import CashOutOfReach, solve_separable
 
 
 def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
@@ -20,7 +21,8 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
 
     The weight bounds move with the cash raised, so the cash is a variable of the program;
     every limit but the risk floor is convex in (trades, cash), so without a floor the
-    answer is exact. With a floor it is found by convex-concave iterations from today's
+    answer is exact (without a risk band it is sharpened to 1e-12 by bisection on exact
+    feasibility checks). With a floor it is found by convex-concave iterations from today's
     book and may fall short of the true maximum. ``liquidate`` needs a target strictly
     below the book's net value. Raises ``InfeasibleLiquidation`` when no trade list meets
     the limits at all.
@@ -57,4 +59,44 @@ def _max_cash(request: Request) -> float:
         return float("inf")
     if status not in ("optimal", "optimal_inaccurate"):
         raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in model.attempts])
-    return max(0.0, float(model.cash_scaled.value) * model.scale)
+    most = max(0.0, float(model.cash_scaled.value) * model.scale)
+    if request.risk_band is None and most > 0:
+        most = _polish(request, costs, most)
+    return most
+
+
+def _feasible(request: Request, costs, cash: float) -> bool:
+    """Without a risk band: can ``cash`` be raised? (per-name reach, then the least cost vs the cap)."""
+    if cash >= request.portfolio.net_value_usd:
+        return False
+    bounds = trade_bounds(request.portfolio, cash, costs, request.allow_buys)
+    try:
+        plan = solve_separable(costs, bounds, cash)
+    except CashOutOfReach:
+        return False
+    if request.max_total_mi_bps is None:
+        return True
+    return float(costs.cost_usd(plan.u).sum()) <= request.max_total_mi_bps / 1e4 * cash
+
+
+def _polish(request: Request, costs, estimate: float) -> float:
+    """Sharpen the conic estimate (solver tolerance ~1e-7) by bisection on exact feasibility checks.
+
+    Feasible cash amounts form an interval (the problem is convex in trades and cash), so
+    bisection between a feasible and an infeasible amount converges to its upper end.
+    """
+    width = 1e-6
+    low, high = estimate * (1 - width), estimate * (1 + width)
+    while not _feasible(request, costs, low):
+        width *= 10
+        if width > 0.5:
+            return estimate
+        low = estimate * (1 - width)
+    if _feasible(request, costs, high):
+        return high
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if _feasible(request, costs, middle) else (low, middle)
+        if high - low <= 1e-12 * high:
+            break
+    return low

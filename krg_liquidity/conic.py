@@ -1,8 +1,9 @@
 """The liquidation as a conic program (cvxpy + Clarabel), for when the risk band couples names.
 
-Scaled variables: u (trade, fraction of ADV, + = sell), z >= |u|. Money is divided by a
-scale S (the cash target, or the book's gross value when the cash is a variable), so the
-objective is in bps of S and every coefficient is O(1) instead of raw dollars.
+Scaled variables: the value sold per name divided by a scale S (the cash target, or the
+book's gross value when the cash is a variable), and its absolute value; the trade in
+fractions of ADV, u, and z = |u| are expressions of them. The objective is in bps of S,
+the cash row is a plain sum, and every coefficient is O(1) instead of raw dollars.
 Impact cost per name, with alpha = 1 + a2, beta = a4, r = (alpha + beta) / alpha:
 
   cost_usd = DV A / 1e4 * ( b1 * (z^r (z+T)^(1-r))^alpha + (1 - b1) z^alpha )   (trade time T)
@@ -32,10 +33,11 @@ from .risk import RiskOperator
 from .trade_costs import TradeCosts
 
 ACCEPT_VIOLATION = 1e-6
-_TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "tol_ktratio": 1e-8}
+# A shorter step than Clarabel's default (0.99) kept its power-cone iterations from stalling
+# on every one of 74 random books where the default stalled on 10 (measured when this ladder was chosen).
 SOLVER_LADDER = (
-    ("CLARABEL", _TIGHT),
-    ("CLARABEL", {**_TIGHT, "equilibrate_enable": False}),
+    ("CLARABEL", {"max_step_fraction": 0.9}),
+    ("CLARABEL", {"max_step_fraction": 0.9, "equilibrate_enable": False}),
     ("SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 200_000}),
 )
 
@@ -61,7 +63,7 @@ class ConicModel:
     """A compiled-once cvxpy problem and handles to its variables and parameters."""
 
     problem: cp.Problem
-    u: cp.Variable
+    u: cp.Expression
     cash_scaled: cp.Variable | float
     cash_constraint: cp.Constraint
     cost_scaled: cp.Expression
@@ -107,17 +109,18 @@ def build(portfolio: Portfolio, costs: TradeCosts, box: TradeBounds, *, cash: fl
     dv = costs.dollar_adv
     net = portfolio.net_value_usd
     scale = float(cash) if cash is not None else portfolio.gross_value_usd
-    u = cp.Variable(n)
-    z = cp.Variable(n, nonneg=True)
+    traded = cp.Variable(n)  # value sold / S: the cash row is sum(traded) = L / S
+    gross = cp.Variable(n, nonneg=True)  # >= |traded|
+    u, z = cp.multiply(scale / dv, traded), cp.multiply(scale / dv, gross)
     cash_scaled = cp.Variable(nonneg=True) if cash is None else cash / scale
-    position = (portfolio.position_usd - cp.multiply(dv, u)) / scale  # final positions / S
-    post_scaled = cp.sum(position)  # = (V - L) / S; written in u so that L sits in the cash row alone
+    position = portfolio.position_usd / scale - traded  # final positions / S
+    post_scaled = cp.sum(position)  # = (V - L) / S, written so that L sits in the cash row alone
     cost, constraints = impact_cost_scaled(costs, z, scale)
-    constraints += [z >= u, z >= -u]
+    constraints += [gross >= traded, gross >= -traded]
     for bound, side in ((box.lo, 1), (box.hi, -1)):
         finite = np.isfinite(bound)
         if finite.any():
-            constraints.append(side * (u[finite] - bound[finite]) >= 0)
+            constraints.append(side * (traded[finite] - bound[finite] * dv[finite] / scale) >= 0)
     price = portfolio.array("price")
     for name, side in (("lb_wt", 1), ("ub_wt", -1)):
         if name in portfolio.holdings:
@@ -125,7 +128,7 @@ def build(portfolio: Portfolio, costs: TradeCosts, box: TradeBounds, *, cash: fl
             has = ~np.isnan(w)
             if has.any():
                 constraints.append(side * (position[has] - w[has] * post_scaled) >= 0)
-    cash_constraint = dv / scale @ u == cash_scaled
+    cash_constraint = cp.sum(traded) == cash_scaled
     constraints.append(cash_constraint)
     if max_total_mi_bps is not None:
         constraints.append(cost <= max_total_mi_bps * cash_scaled)

@@ -104,7 +104,7 @@ def _solve_coupled(request: Request, costs: TradeCosts, bounds):
     u = np.clip(relaxed.u.value, box.lo, box.hi)
     lower_bound = float(costs.cost_usd(u).sum())
     marginal = _marginal(relaxed)
-    if request.check(shares - u * adv, cash).get("risk_band", 0) <= BAND_TOLERANCE:
+    if _floor_shortfall(request, risk, shares - u * adv) <= BAND_TOLERANCE:
         return u, marginal, lower_bound, "conic", 1, attempts
     model = conic.build(portfolio, costs, box, floor=True, **common)
     u, iterations, feasible = convex_concave(request, model, u, box)
@@ -112,6 +112,15 @@ def _solve_coupled(request: Request, costs: TradeCosts, bounds):
         raise infeasible(request, "no trade list found that keeps risk above the floor of the risk band")
     attempts += [a.to_dict() for a in model.attempts]
     return u, _marginal(model), lower_bound, "conic+convex-concave", iterations + 1, attempts
+
+
+def _floor_shortfall(request: Request, risk, shares_after: np.ndarray) -> float:
+    """How far post-trade risk falls below the band's floor, as a fraction of today's risk (<= 0: met)."""
+    portfolio = request.portfolio
+    price, net = portfolio.array("price"), portfolio.net_value_usd
+    today = risk.sigma(portfolio.position_usd / net)
+    after = risk.sigma(shares_after * price / (net - request.cash))
+    return (request.risk_band[0] * today - after) / today
 
 
 def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds, u: np.ndarray, multiplier: float) -> float:
