@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +100,13 @@ class Portfolio:
         return float(np.abs(self.position_usd).sum())
 
     def risk(self) -> RiskOperator:
+        """The risk operator over the held names (built once per Portfolio)."""
         if not self.has_risk_model:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")
+        return self._risk_operator
+
+    @cached_property
+    def _risk_operator(self) -> RiskOperator:
         return risk_operator(self.covariance, self.factor_model, self.symbols)
 
 

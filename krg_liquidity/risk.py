@@ -103,8 +103,8 @@ class RiskOperator:
 def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols) -> RiskOperator:
     """The risk operator over ``symbols`` (in that order).
 
-    Full covariance: its symmetric square root through an eigendecomposition (tolerates a
-    positive semi-definite C). Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
+    Full covariance: its Cholesky factor (or a symmetric square root when C is only
+    semi-definite). Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
     """
     symbols = [str(s) for s in symbols]
     if factor_model is not None:
@@ -116,7 +116,14 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
 
 
 def _psd_root(c: np.ndarray, name: str) -> np.ndarray:
-    values, vectors = np.linalg.eigh((c + c.T) / 2.0)
+    """G with G'G = C: the Cholesky factor (triangular, half the nonzeros) or, for a
+    semi-definite C, the symmetric square root from an eigendecomposition."""
+    c = (c + c.T) / 2.0
+    try:
+        return np.linalg.cholesky(c).T
+    except np.linalg.LinAlgError:
+        pass
+    values, vectors = np.linalg.eigh(c)
     scale = max(1.0, float(np.abs(values).max(initial=0.0)))
     if values.min(initial=0.0) < -1e-8 * scale:
         raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {values.min():.3g})")
