@@ -23,11 +23,27 @@ from .optimize import liquidate
 from .capacity import max_cash
 from .result import LiquidationResult
 from .frontier import frontier
-from .plots import plot_frontier
+from .plots import plot_almgren_chriss_frontier, plot_basket, plot_completion, plot_frontier
+from .profiles import load_volume_profile
+from .schedule import pov_schedule, schedule_impact, vwap_schedule
+from .basket import BasketView, basket_view
+from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BasketView",
+    "almgren_chriss",
+    "almgren_chriss_frontier",
+    "basket_view",
+    "load_volume_profile",
+    "optimize_strategy",
+    "plot_almgren_chriss_frontier",
+    "plot_basket",
+    "plot_completion",
+    "pov_schedule",
+    "schedule_impact",
+    "vwap_schedule",
     "CostModel",
     "FactorModel",
     "IStarParams",

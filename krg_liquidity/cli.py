@@ -24,6 +24,8 @@ from .impact import CostModel
 from .optimize import liquidate as run_liquidation
 from .params import KISSELL_2013_ALL_DATA, load_parameters
 from .portfolio import Portfolio
+from .profiles import load_volume_profile
+from .schedule import pov_schedule
 from .result import LiquidationResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -134,6 +136,8 @@ def liquidate(
     mi_code: int = typer.Option(1, help="Market-impact code to pick from the parameter table."),
     mi_date: Optional[str] = typer.Option(None, help="Use the latest parameters dated on or before this day."),
     output: Optional[Path] = typer.Option(None, help="Write the trade table here (CSV, or Parquet by extension)."),
+    schedule: Optional[Path] = typer.Option(None, help="Also write the POV trading schedule here (CSV or Parquet)."),
+    bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes (must divide the session)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables."),
 ) -> None:
     """Raise CASH from HOLDINGS at least total market impact."""
@@ -157,6 +161,11 @@ def liquidate(
         fail(str(exc))
     if output is not None:
         write_table(result.trades, output)
+    if schedule is not None:
+        try:
+            write_table(pov_schedule(result.trades, bucket_minutes=bucket_minutes), schedule)
+        except InputError as exc:
+            fail(str(exc))
     if json_output:
         payload = result.to_dict()
         payload["cash_target"] = result.cash_target
@@ -170,6 +179,27 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(path, index=False)
     else:
         frame.to_csv(path, index=False)
+
+
+@app.command("schedule")
+def schedule_command(
+    trades: Path = typer.Argument(..., help="Trades CSV/Parquet: symbol, shares (signed) or shares_traded, adv, pov or trade_time."),
+    output: Path = typer.Option(..., help="Write the schedule here (CSV, or Parquet by extension)."),
+    profile: Optional[Path] = typer.Option(None, help="Volume profile CSV (minute HH:MM, fraction); default: the US model."),
+    bucket_minutes: int = typer.Option(30, help="Bucket length in minutes (must divide the session)."),
+    start: Optional[str] = typer.Option(None, help="First trading day, YYYY-MM-DD (default: today)."),
+) -> None:
+    """Turn trade sizes into a POV schedule: shares per name per bucket per day."""
+    table = read_table(trades)
+    try:
+        shape = load_volume_profile(profile) if profile is not None else None
+        plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
+    except (InputError, FileNotFoundError) as exc:
+        fail(str(exc))
+    write_table(plan, output)
+    days = int(plan["day"].max()) if len(plan) else 0
+    console.print(f"{plan['symbol'].nunique()} names, {len(plan):,} buckets over {days} day(s) -> {output}",
+                  highlight=False)
 
 
 @app.command()

@@ -176,6 +176,6 @@ def _result(request: Request, shares_after, marginal, lower_bound, method, itera
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,
         trades=trade_table(portfolio.symbols, shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding),
+                           raised, binding, portfolio.array("adv"), portfolio.array("volatility")),
         method=method, iterations=iterations, attempts=attempts, seconds=seconds,
     )

@@ -22,3 +22,56 @@ def plot_frontier(table: pd.DataFrame, max_cash: float | None = None) -> Figure:
     axis.grid(alpha=0.3)
     axis.legend(loc="upper left")
     return figure
+
+
+def _bucket_length(times) -> pd.Timedelta:
+    unique = pd.Series(pd.to_datetime(pd.unique(times))).sort_values()
+    steps = unique.diff().dropna()
+    return steps.min() if len(steps) else pd.Timedelta(minutes=30)
+
+
+def plot_completion(schedule: pd.DataFrame, symbols=None) -> Figure:
+    """Fraction of each name's order done over time (one line per name; default: up to 12 names)."""
+    figure = Figure(figsize=(8.0, 4.0), layout="constrained")
+    axis = figure.add_subplot()
+    names = list(pd.unique(schedule["symbol"].astype(str)))[:12] if symbols is None else list(symbols)
+    length = _bucket_length(schedule["bucket_start"])
+    for name in names:
+        rows = schedule[schedule["symbol"].astype(str) == name]
+        ends = rows["bucket_start"] + length  # done at the end of each bucket
+        axis.plot([rows["bucket_start"].iloc[0], *ends], [0.0, *rows["fraction_done"]], marker=".", label=name)
+    axis.set_ylabel("fraction of the order done")
+    axis.set_ylim(0, 1.02)
+    axis.set_title("Completion by name")
+    axis.grid(alpha=0.3)
+    axis.legend(ncol=4, fontsize="small", loc="lower right")
+    figure.autofmt_xdate()
+    return figure
+
+
+def plot_basket(buckets: pd.DataFrame) -> Figure:
+    """Cumulative cash raised and residual risk (annualized, USD) over time, from ``basket_view``."""
+    figure = Figure(figsize=(8.0, 4.0), layout="constrained")
+    cash_axis = figure.add_subplot()
+    ends = buckets["bucket_start"] + _bucket_length(buckets["bucket_start"])
+    cash_axis.plot(ends, buckets["cum_cash_usd"] / 1e6, marker=".", color="C0")
+    cash_axis.set_ylabel("cash raised ($M)", color="C0")
+    risk_axis = cash_axis.twinx()
+    risk_axis.plot(ends, buckets["residual_risk_usd"] / 1e6, marker=".", color="C3")
+    risk_axis.set_ylabel("residual risk, annualized ($M)", color="C3")
+    cash_axis.set_title("Basket: cash in and risk still carried")
+    cash_axis.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    return figure
+
+
+def plot_almgren_chriss_frontier(table: pd.DataFrame) -> Figure:
+    """Expected cost against standard deviation (USD), from ``almgren_chriss_frontier``."""
+    figure = Figure(figsize=(6.0, 4.0), layout="constrained")
+    axis = figure.add_subplot()
+    axis.plot(table["std_usd"] / 1e6, table["expected_cost_usd"] / 1e6, marker="o")
+    axis.set_xlabel("standard deviation of cost ($M)")
+    axis.set_ylabel("expected cost ($M)")
+    axis.set_title("Almgren-Chriss efficient frontier")
+    axis.grid(alpha=0.3)
+    return figure

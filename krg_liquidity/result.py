@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding")
+                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price", "adv",
+                 "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                       "trade_time_days", "mi_bps", "cost_usd", "weight_after")
 
@@ -25,6 +26,7 @@ class LiquidationResult:
     ``value_traded_usd`` are signed (negative = sell). ``binding`` names the limit at which
     a name's trade stops. ``max_violation`` is recomputed from the trades (see ``violations``).
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
+    The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
     """
 
     status: str
@@ -111,7 +113,8 @@ class LiquidationResult:
 
 
 def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
-                cash_raised: float, binding) -> pd.DataFrame:
+                cash_raised: float, binding, adv, volatility) -> pd.DataFrame:
+    """One row per name; price, adv and volatility ride along so that schedules can use the table as is."""
     traded = shares_after - shares_before
     return pd.DataFrame({
         "symbol": symbols,
@@ -126,6 +129,9 @@ def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFra
         "weight_before": shares_before * price / net_value,
         "weight_after": shares_after * price / (net_value - cash_raised),
         "binding": binding,
+        "price": price,
+        "adv": adv,
+        "volatility": volatility,
     })
 
 
