@@ -27,11 +27,16 @@ from .plots import plot_almgren_chriss_frontier, plot_basket, plot_completion, p
 from .profiles import load_volume_profile
 from .schedule import pov_schedule, schedule_impact, vwap_schedule
 from .basket import BasketView, basket_view
+from .batch import BatchResult, read_requests, run_batch, solve_book
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchResult",
+    "read_requests",
+    "run_batch",
+    "solve_book",
     "BasketView",
     "almgren_chriss",
     "almgren_chriss_frontier",

@@ -14,8 +14,11 @@ from typing import Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 
+from .batch import SOLVED, BatchResult, read_requests, run_batch
 from .capacity import max_cash
 from .columns import normalize_columns
 from .datasets import load_covariance, load_example
@@ -200,6 +203,49 @@ def schedule_command(
     days = int(plan["day"].max()) if len(plan) else 0
     console.print(f"{plan['symbol'].nunique()} names, {len(plan):,} buckets over {days} day(s) -> {output}",
                   highlight=False)
+
+
+@app.command()
+def batch(
+    requests: Path = typer.Argument(..., help="Requests CSV/Parquet: book_id, holdings, covariance, cash[, risk_band_lo, "
+                                              "risk_band_hi, max_total_mi_bps, allow_buys]; paths relative to it."),
+    output: Path = typer.Option(..., help="Output folder: summary.parquet, trades.parquet (and parts/ while running)."),
+    workers: Optional[int] = typer.Option(None, help="Local worker processes (default: the number of cores)."),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+    resume: bool = typer.Option(False, help="Skip books already finished in OUTPUT (after a killed run)."),
+) -> None:
+    """Liquidate many books; exit 0 if every book is solved, 3 if some failed, 2 for a bad requests file."""
+    try:
+        total = len(read_requests(requests))
+    except InputError as exc:
+        fail(str(exc))
+    interactive = sys.stderr.isatty()
+    err = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not interactive) as bar:
+        task = bar.add_task("books", total=total)
+
+        def advance(_outcome) -> None:
+            bar.advance(task)
+
+        try:
+            result = run_batch(requests, output, workers=workers, scheduler=scheduler, resume=resume, progress=advance)
+        except InputError as exc:
+            fail(str(exc))
+    print_batch_summary(result)
+    raise typer.Exit(result.exit_code)
+
+
+def print_batch_summary(result: BatchResult) -> None:
+    summary = result.summary
+    solved = summary[summary["status"].isin(SOLVED)]
+    console.print(f"{len(solved)} of {len(summary)} books solved ({result.skipped} skipped as already done) "
+                  f"in {result.seconds:.1f} s on {result.engine}; cash raised ${solved['cash_raised'].sum():,.0f}, "
+                  f"impact ${solved['cost_usd'].sum():,.0f}", highlight=False)
+    if len(result.failed):
+        print_frame(result.failed[["book_id", "status", "error"]].head(20), "Failed books", {})
+    slowest = summary.nlargest(min(5, len(summary)), "seconds")[["book_id", "status", "seconds"]]
+    print_frame(slowest, "Slowest books", {"seconds": ".3f"})
 
 
 @app.command()

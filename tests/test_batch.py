@@ -1,0 +1,133 @@
+"""The batch engine: bad books isolated, durability under a kill, Dask, exit codes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from krg_liquidity import Portfolio, liquidate, load_example, read_requests, run_batch
+from krg_liquidity.batch import BatchRequestError
+from krg_liquidity.cli import app
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch")
+    holdings, covariance = load_example()
+    holdings.to_csv(folder / "book.csv", index=False)
+    holdings.to_parquet(folder / "book.parquet", index=False)
+    covariance.to_csv(folder / "cov.csv")
+    holdings.assign(Price=np.where(holdings.Symbol == "IBM", np.nan, holdings.Price)).to_csv(folder / "bad.csv",
+                                                                                             index=False)
+    return folder
+
+
+def write_requests(folder, rows, name="requests.csv"):
+    path = folder / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def good_rows(count, start=0):
+    return [dict(book_id=f"book {i}/x", holdings="book.csv" if i % 2 else "book.parquet", covariance="cov.csv",
+                 cash=2e8 + 1e7 * i, risk_band_lo=0.9 if i % 3 == 0 else np.nan,
+                 risk_band_hi=1.1 if i % 3 == 0 else np.nan) for i in range(start, start + count)]
+
+
+def test_bad_and_infeasible_books_do_not_stop_the_others(workspace):
+    rows = good_rows(4) + [dict(book_id="bad", holdings="bad.csv", covariance="cov.csv", cash=1e8),
+                           dict(book_id="huge", holdings="book.csv", covariance="cov.csv", cash=6e9)]
+    result = run_batch(write_requests(workspace, rows), workspace / "out1", workers=2)
+    summary = result.summary.set_index("book_id")
+    assert list(result.summary["book_id"]) == [r["book_id"] for r in rows]
+    assert summary.loc["bad", "status"] == "bad_input" and "IBM" in summary.loc["bad", "error"]
+    assert summary.loc["huge", "status"] == "infeasible" and "cannot raise" in summary.loc["huge", "error"]
+    assert result.exit_code == 3 and len(result.failed) == 2
+    holdings, covariance = load_example()
+    direct = liquidate(Portfolio(holdings, covariance), 2e8 + 1e7 * 1)
+    assert summary.loc["book 1/x", "cost_usd"] == pytest.approx(direct.cost_usd, rel=1e-12)
+    on_disk = pd.read_parquet(workspace / "out1" / "summary.parquet")
+    pd.testing.assert_frame_equal(on_disk, result.summary)
+    trades = pd.read_parquet(workspace / "out1" / "trades.parquet")
+    assert set(trades["book_id"]) == {f"book {i}/x" for i in range(4)}
+    assert len(trades) == 4 * 28
+
+
+def test_dataframes_in_memory():
+    holdings, covariance = load_example()
+    requests = pd.DataFrame({"book_id": ["a", "b"], "holdings": [holdings, holdings], "covariance": [covariance, None],
+                             "cash": [1e8, 2e8], "allow_buys": ["false", "true"]})
+    result = run_batch(requests, workers=1)
+    assert list(result.summary["status"]) == ["optimal", "optimal"]
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda rows: [{k: v for k, v in r.items() if k != "cash"} for r in rows], "missing cash"),
+    (lambda rows: [dict(rows[0], holdings="nowhere.csv")], "holdings file not found"),
+    (lambda rows: rows + [rows[0]], "repeated: book 0/x"),
+    (lambda rows: [dict(rows[0], cash=-1)], "'cash' must be a positive"),
+    (lambda rows: [dict(rows[0], risk_band_lo=0.9, risk_band_hi=np.nan)], "both risk_band_lo and risk_band_hi"),
+])
+def test_bad_request_files_rejected_before_work(workspace, change, message):
+    path = write_requests(workspace, change(good_rows(2)), "bad_requests.csv")
+    with pytest.raises(BatchRequestError, match=message):
+        read_requests(path)
+    result = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "never")])
+    assert result.exit_code == 2 and message.split(":")[0] in result.output
+    assert not (workspace / "never").exists()
+
+
+def test_cli_exit_codes(workspace):
+    ok = write_requests(workspace, good_rows(3), "ok.csv")
+    result = CliRunner().invoke(app, ["batch", str(ok), "--output", str(workspace / "out_ok"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 books solved" in result.output
+    mixed = write_requests(workspace, good_rows(1) + [dict(book_id="bad", holdings="bad.csv", covariance="cov.csv",
+                                                           cash=1e8)], "mixed.csv")
+    result = CliRunner().invoke(app, ["batch", str(mixed), "--output", str(workspace / "out_mixed")])
+    assert result.exit_code == 3 and "Failed books" in result.output
+
+
+def test_kill_and_resume_loses_nothing_and_duplicates_nothing(workspace):
+    rows = good_rows(120)
+    path = write_requests(workspace, rows, "many.csv")
+    out = workspace / "out_kill"
+    command = [sys.executable, "-m", "krg_liquidity", "batch", str(path), "--output", str(out), "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = out / "parts"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("*.summary.parquet"))) < 10:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before = len(list(parts.glob("*.summary.parquet")))
+    assert 10 <= finished_before < len(rows), "the kill must land in the middle of the run"
+    assert not (out / "summary.parquet").exists()
+    resumed = run_batch(path, out, workers=2, resume=True)
+    assert resumed.skipped == finished_before
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert list(summary["book_id"]) == [r["book_id"] for r in rows]
+    assert summary["book_id"].is_unique and (summary["status"] == "optimal").all()
+    trades = pd.read_parquet(out / "trades.parquet")
+    assert len(trades) == 28 * len(rows) and not trades.duplicated(["book_id", "symbol"]).any()
+    clean = run_batch(path, workers=2)
+    np.testing.assert_allclose(summary["cost_usd"], clean.summary["cost_usd"], rtol=1e-12)
+
+
+def test_dask_cluster_matches_local(workspace):
+    distributed = pytest.importorskip("distributed")
+    path = write_requests(workspace, good_rows(6) + [dict(book_id="bad", holdings="bad.csv", covariance="cov.csv",
+                                                          cash=1e8)], "dask.csv")
+    local = run_batch(path, workers=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_batch(path, workspace / "out_dask", scheduler=cluster.scheduler_address)
+    assert remote.engine.startswith("dask")
+    pd.testing.assert_frame_equal(remote.summary.drop(columns="seconds"), local.summary.drop(columns="seconds"))
+    assert os.path.exists(workspace / "out_dask" / "trades.parquet")
