@@ -317,16 +317,17 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
     for outcome in outcomes:
         if store is not None:
             store.save(outcome)
-        else:
-            collected[outcome.summary["book_id"]] = outcome
+        collected[outcome.summary["book_id"]] = outcome
         if progress is not None:
             progress(outcome)
+    if done:  # books finished by an earlier run come back from their parts
+        summaries, parts = store.load(sorted(done))
+        for row, book in zip(summaries.to_dict("records"), sorted(done)):
+            collected[book] = BookOutcome(row, parts[parts["book_id"] == book] if len(parts) else parts)
     order = [b.book_id for b in books]
+    summary = _summary_frame([collected[b].summary for b in order])
+    trades = _concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
     if store is not None:
-        summary, trades = store.load(order)
         _write_atomically(summary, Path(output_dir) / "summary.parquet")
         _write_atomically(trades, Path(output_dir) / "trades.parquet")
-    else:
-        summary = _summary_frame([collected[b].summary for b in order])
-        trades = _concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
     return BatchResult(summary, trades, time.perf_counter() - started, skipped=len(done), engine=engine)
