@@ -80,22 +80,9 @@ def scaling(sizes, repeat):
         band = binding_band(portfolio, cash)
         conic_s, conic = timed(lambda: liquidate(portfolio, cash, risk_band=band), max(1, repeat // 2))
         assert conic.method == "conic", conic.method
-        agree = _forced_conic_cost(portfolio, cash) / fast.cost_usd
+        agree = liquidate(portfolio, cash, method="conic").cost_usd / fast.cost_usd
         print(f"| {n} | {fast_s * 1e3:.1f} | {conic_s * 1e3:.0f} | {agree:.9f} | "
               f"{conic.risk_after / conic.risk_before / band[1]:.6f} |")
-
-
-def _forced_conic_cost(portfolio, cash):
-    from krg_liquidity import conic
-    from krg_liquidity.bounds import trade_bounds
-    from krg_liquidity.request import make_request
-    request = make_request(portfolio, cash, None, None, False, None)
-    costs = request.costs()
-    box = trade_bounds(portfolio, cash, costs, False)
-    model = conic.build(portfolio, costs, box.without("weight"), cash=cash, risk=None, risk_band=None,
-                        max_total_mi_bps=None, floor=False)
-    conic.solve(model, lambda u: 0.0)
-    return float(costs.cost_usd(np.clip(model.u.value, box.lo, box.hi)).sum())
 
 
 def main() -> None:

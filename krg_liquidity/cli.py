@@ -14,8 +14,9 @@ from typing import Optional
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
 from rich.table import Table
 
 from .batch import SOLVED, BatchResult, read_requests, run_batch
@@ -222,7 +223,7 @@ def batch(
     interactive = sys.stderr.isatty()
     err = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not interactive) as bar:
+                  RateColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not interactive) as bar:
         task = bar.add_task("books", total=total)
 
         def advance(_outcome) -> None:
@@ -234,6 +235,13 @@ def batch(
             fail(str(exc))
     print_batch_summary(result)
     raise typer.Exit(result.exit_code)
+
+
+class RateColumn(ProgressColumn):
+    """Books per second."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.1f} books/s" if task.speed else "- books/s")
 
 
 def print_batch_summary(result: BatchResult) -> None:

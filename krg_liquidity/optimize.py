@@ -40,12 +40,14 @@ BAND_TOLERANCE = 1e-9
 
 def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
-              cost_model: CostModel | None = None) -> LiquidationResult:
+              cost_model: CostModel | None = None, method: str = "auto") -> LiquidationResult:
     """Raise ``cash`` dollars from ``portfolio`` at least total market impact.
 
     ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
     ``max_total_mi_bps``: total impact cost at most this many bps of ``cash``.
     ``allow_buys``: let trades add to positions or flip them (each trade still costs impact).
+    ``method``: "auto" (the separable search, then the conic program only if the risk band
+    binds) or "conic" (always solve the conic program: an independent cross-check).
     Raises ``InfeasibleLiquidation`` (with the most cash that can be raised and the blocking
     limits) or ``SolverFailure``; bad data raises an ``InputError`` before any solve.
 
@@ -56,6 +58,8 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     ('optimal', 1000.0)
     """
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    if method not in ("auto", "conic"):
+        raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     started = time.perf_counter()
     if cash >= portfolio.net_value_usd:
         raise infeasible(request, f"the cash target ${cash:,.0f} is not below the book's net value "
@@ -67,19 +71,20 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
         fast = solve_separable(costs, bounds, cash)
     except CashOutOfReach as exc:
         raise infeasible(request, f"the per-name limits allow at most ${exc.reachable[1]:,.0f} at this target") from None
-    u, lower_bound, method, iterations, attempts = fast.u, None, "separable", 1, []
+    u, lower_bound, path, iterations, attempts = fast.u, None, "separable", 1, []
     marginal = _separable_marginal(portfolio, costs, bounds, u, fast.marginal_cost_bps)
     if max_total_mi_bps is not None:
         least = float(costs.cost_usd(u).sum())
         if least > max_total_mi_bps / 1e4 * cash * (1 + 1e-9):
             raise infeasible(request, f"the least possible impact is {least / cash * 1e4:.2f} bps, "
                                       f"above max_total_mi_bps={max_total_mi_bps}")
-    if request.risk_band is not None and request.check(shares - u * adv, cash).get("risk_band", 0) > BAND_TOLERANCE:
-        u, marginal, lower_bound, method, iterations, attempts = _solve_coupled(request, costs, bounds)
+    band_broken = request.risk_band is not None and request.check(shares - u * adv, cash).get("risk_band", 0) > BAND_TOLERANCE
+    if method == "conic" or band_broken:
+        u, marginal, lower_bound, path, iterations, attempts = _solve_coupled(request, costs, bounds)
     shares_after = shares - u * adv
-    return _result(request, shares_after, marginal, lower_bound, method, iterations, attempts,
+    return _result(request, shares_after, marginal, lower_bound, path, iterations, attempts,
                    binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
-                                  tol=1e-9 if method == "separable" else 1e-6),
+                                  tol=1e-9 if path == "separable" else 1e-6),
                    time.perf_counter() - started)
 
 
@@ -88,7 +93,7 @@ def _solve_coupled(request: Request, costs: TradeCosts, bounds):
     portfolio, cash = request.portfolio, request.cash
     shares, adv = portfolio.array("shares"), portfolio.array("adv")
     box = bounds.without("weight")
-    risk = portfolio.risk()
+    risk = portfolio.risk() if request.risk_band is not None else None
     common = dict(cash=cash, risk=risk, risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps)
 
     def relaxed_check(u):
@@ -104,7 +109,7 @@ def _solve_coupled(request: Request, costs: TradeCosts, bounds):
     u = np.clip(relaxed.u.value, box.lo, box.hi)
     lower_bound = float(costs.cost_usd(u).sum())
     marginal = _marginal(relaxed)
-    if _floor_shortfall(request, risk, shares - u * adv) <= BAND_TOLERANCE:
+    if risk is None or _floor_shortfall(request, risk, shares - u * adv) <= BAND_TOLERANCE:
         return u, marginal, lower_bound, "conic", 1, attempts
     model = conic.build(portfolio, costs, box, floor=True, **common)
     u, iterations, feasible = convex_concave(request, model, u, box)

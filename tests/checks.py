@@ -23,10 +23,11 @@ def recomputed_cost(holdings: pd.DataFrame, shares_after: np.ndarray, model: Cos
     q = np.abs(shares_after - h["shares"].to_numpy(float))
     size = q / h["adv"].to_numpy(float)
     vol, price = h["volatility"].to_numpy(float), h["price"].to_numpy(float)
-    if "pov" in h and h["pov"].notna().any():
-        mi = model.impact_bps_at_pov(size, vol, h["pov"].to_numpy(float), price)
-    else:
-        mi = model.impact_bps_at_trade_time(size, vol, h["tradetime"].to_numpy(float), price)
+    pov = h["pov"].to_numpy(float) if "pov" in h else np.full(len(h), np.nan)
+    days = h["tradetime"].to_numpy(float) if "tradetime" in h else np.full(len(h), np.nan)
+    fixed = ~np.isnan(pov)
+    mi = np.where(fixed, model.impact_bps_at_pov(size, vol, np.where(fixed, pov, 1.0), price),
+                  model.impact_bps_at_trade_time(size, vol, np.where(fixed, 1.0, days), price))
     return mi / 1e4 * q * price, mi
 
 

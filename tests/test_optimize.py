@@ -121,22 +121,25 @@ def test_fast_path_agrees_with_conic(seed):
     fast = liquidate(book, cash)
     conic = liquidate(book, cash, risk_band=(0.0, 1e6))  # ceiling never binds
     assert fast.method == "separable"
-    forced = _force_conic(book, cash)
-    assert forced == pytest.approx(fast.cost_usd, rel=1e-6)
+    forced = liquidate(book, cash, method="conic")
+    assert forced.method == "conic"
+    assert forced.cost_usd == pytest.approx(fast.cost_usd, rel=1e-6)
+    assert forced.marginal_cost_bps == pytest.approx(fast.marginal_cost_bps, rel=1e-4)
     assert conic.cost_usd == pytest.approx(fast.cost_usd, rel=1e-12)
 
 
-def _force_conic(book, cash):
-    from krg_liquidity import conic
-    from krg_liquidity.bounds import trade_bounds
-    from krg_liquidity.request import make_request
-    request = make_request(book, cash, None, None, False, None)
-    costs = request.costs()
-    box = trade_bounds(book, cash, costs, False)
-    model = conic.build(book, costs, box.without("weight"), cash=cash, risk=None, risk_band=None,
-                        max_total_mi_bps=None, floor=False)
-    assert conic.solve(model, lambda u: 0.0) == "optimal"
-    return float(costs.cost_usd(np.clip(model.u.value, box.lo, box.hi)).sum())
+def test_fixed_pov_names():
+    holdings, covariance, _ = small_book(5, n=12)
+    holdings["pov"] = np.where(np.arange(12) % 2 == 0, 0.15, np.nan)
+    book = Portfolio(holdings, covariance)
+    cash = 0.15 * book.net_value_usd
+    fast = liquidate(book, cash)
+    assert_feasible(holdings, fast, cash)
+    fixed = holdings["pov"].notna().to_numpy() & (fast.trades["shares_traded"].to_numpy() != 0)
+    np.testing.assert_allclose(fast.trades["pov"].to_numpy()[fixed], 0.15)
+    assert liquidate(book, cash, method="conic").cost_usd == pytest.approx(fast.cost_usd, rel=1e-6)
+    with pytest.raises(ValueError, match="method="):
+        liquidate(book, cash, method="fast")
 
 
 @pytest.mark.parametrize("band", [None, (0.9, 1.0)])
