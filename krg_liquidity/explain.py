@@ -37,8 +37,13 @@ def infeasible(request: Request, reason: str) -> InfeasibleLiquidation:
         except LiquidationError:
             pass
     parts = [f"cannot raise ${cash:,.0f}: {reason}."]
-    parts.append(f"At most ${most:,.0f} can be raised within the limits." if most is not None
-                 else "No cash target can be met within these limits.")
+    floor = request.risk_band is not None and request.risk_band[0] > 0
+    if most is not None:
+        parts.append(f"At most ${most:,.0f} can be raised within the limits"
+                     + (" (found by local search: the risk floor is not convex)." if floor else "."))
+    else:
+        parts.append("No cash target was found that meets these limits (the risk floor is not convex, so this "
+                     "search is local)." if floor else "No cash target can be met within these limits.")
     if blocking:
         gives = "; ".join(f"{GROUP_LABELS.get(g, g.replace('_', ' '))} by {_amount(v, units[g])}"
                           for g, v in blocking.items())
