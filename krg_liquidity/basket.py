@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import columns as col
 from .errors import InconsistentInputError
 from .portfolio import Portfolio
 

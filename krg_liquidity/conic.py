@@ -121,7 +121,6 @@ def build(portfolio: Portfolio, costs: TradeCosts, box: TradeBounds, *, cash: fl
         finite = np.isfinite(bound)
         if finite.any():
             constraints.append(side * (traded[finite] - bound[finite] * dv[finite] / scale) >= 0)
-    price = portfolio.array("price")
     for name, side in (("lb_wt", 1), ("ub_wt", -1)):
         if name in portfolio.holdings:
             w = portfolio.array(name)

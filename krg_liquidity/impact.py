@@ -205,7 +205,7 @@ class CostModel:
         pov, time, has_pov, has_time, schedules = strategy
         safe_pov = np.where(has_pov, pov, 1.0)
         days = np.where(has_pov, orders.size * (1.0 - safe_pov) / safe_pov, time)
-        for i, (ts, vp) in schedules.items():
+        for i, (_ts, vp) in schedules.items():
             days[i] = _schedule_days(orders, i, vp)
         return days
 
@@ -224,7 +224,7 @@ class CostModel:
         schedules = strategy[-1]
         days = self._days(orders, strategy)
         variance_days = days / 3.0
-        for i, (ts, vp) in schedules.items():
+        for i, (ts, _vp) in schedules.items():
             remaining = 1.0 - np.concatenate([[0.0], np.cumsum(ts)]) / ts.sum()
             dt = days[i] / len(ts)
             r0, r1 = remaining[:-1], remaining[1:]
@@ -245,7 +245,7 @@ class CostModel:
         schedules = strategy[-1]
         days = self._days(orders, strategy)
         pa = 0.5 * alpha * days
-        for i, (ts, vp) in schedules.items():
+        for i, (ts, _vp) in schedules.items():
             periods = np.arange(1, len(ts) + 1)
             pa[i] = alpha[i] * days[i] / len(ts) * np.sum(periods * ts) / ts.sum()
         return pd.Series(pa, index=trades.index, name="price_appreciation_bps")
