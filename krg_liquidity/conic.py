@@ -114,9 +114,10 @@ def build(portfolio: Portfolio, costs: TradeCosts, box: TradeBounds, *, cash: fl
     u, z = cp.multiply(scale / dv, traded), cp.multiply(scale / dv, gross)
     cash_scaled = cp.Variable(nonneg=True) if cash is None else cash / scale
     position = portfolio.position_usd / scale - traded  # final positions / S
-    post_scaled = cp.sum(position)  # = (V - L) / S, written so that L sits in the cash row alone
+    post_scaled = cp.Variable()  # = (V - L) / S, tied to the positions so that L sits in the cash row alone;
+    constraints_post = [post_scaled == cp.sum(position)]  # one dense row, not one per weight bound
     cost, constraints = impact_cost_scaled(costs, z, scale)
-    constraints += [gross >= traded, gross >= -traded]
+    constraints += constraints_post + [gross >= traded, gross >= -traded]
     for bound, side in ((box.lo, 1), (box.hi, -1)):
         finite = np.isfinite(bound)
         if finite.any():
