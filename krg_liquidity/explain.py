@@ -67,16 +67,17 @@ def elastic(request: Request) -> tuple[dict[str, float], dict[str, str]]:
     bounds = trade_bounds(portfolio, cash, costs, request.allow_buys)
     n = len(portfolio.holdings)
     dv, net = costs.dollar_adv, portfolio.net_value_usd
-    u, z = cp.Variable(n), cp.Variable(n, nonneg=True)
+    traded, gross = cp.Variable(n), cp.Variable(n, nonneg=True)  # value sold / cash, and its absolute value
+    u, z = cp.multiply(cash / dv, traded), cp.multiply(cash / dv, gross)
     slacks: dict[str, cp.Variable] = {}
-    constraints = [z >= u, z >= -u, dv / cash @ u == 1.0]
-    per_dollar = net / dv  # u-units of one "net book value" dollar amount per name
+    constraints = [gross >= traded, gross >= -traded, cp.sum(traded) == 1.0]
     for group, (lo, hi) in bounds.groups.items():
-        slack = slacks.setdefault(group, cp.Variable(nonneg=True))
+        slack = slacks.setdefault(group, cp.Variable(nonneg=True))  # in units of the net value, per name
         for bound, side in ((lo, 1), (hi, -1)):
             finite = np.isfinite(bound)
             if finite.any():
-                constraints.append(side * (u[finite] - bound[finite]) + per_dollar[finite] * slack >= 0)
+                limit = bound[finite] * dv[finite] / cash
+                constraints.append(side * (traded[finite] - limit) + net / cash * slack >= 0)
     units = {g: "USD per name" for g in bounds.groups}
     if request.max_total_mi_bps is not None:
         cost, cones = conic.impact_cost_scaled(costs, z, cash)
@@ -86,7 +87,7 @@ def elastic(request: Request) -> tuple[dict[str, float], dict[str, str]]:
     if request.risk_band is not None:
         risk = portfolio.risk()
         post = (net - cash) / cash
-        position = (portfolio.position_usd - cp.multiply(dv, u)) / cash
+        position = portfolio.position_usd / cash - traded
         today = portfolio.position_usd / net
         sigma = risk.sigma(today)
         slacks["risk_ceiling"] = cp.Variable(nonneg=True)
