@@ -23,8 +23,8 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     every limit but the risk floor is convex in (trades, cash), so without a floor the
     answer is exact (without a risk band it is sharpened to 1e-12 by bisection on exact
     feasibility checks). With a floor it is found by convex-concave iterations from today's
-    book and may fall short of the true maximum. ``liquidate`` needs a target strictly
-    below the book's net value. Raises ``InfeasibleLiquidation`` when no trade list meets
+    book and may fall short of the true maximum. The answer is at most the book's net value
+    (``liquidate`` needs a target strictly below it). Raises ``InfeasibleLiquidation`` when no trade list meets
     the limits at all.
 
     >>> from krg_liquidity import Portfolio, load_example
@@ -55,11 +55,12 @@ def _max_cash(request: Request) -> float:
     if status == "infeasible":
         raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
                                     cash_target=float("nan"), max_cash=None)
+    net = portfolio.net_value_usd
     if status == "unbounded":
-        return float("inf")
+        return net
     if status not in ("optimal", "optimal_inaccurate"):
         raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in model.attempts])
-    most = max(0.0, float(model.cash_scaled.value) * model.scale)
+    most = min(max(0.0, float(model.cash_scaled.value) * model.scale), net)
     if request.risk_band is None and most > 0:
         most = _polish(request, costs, most)
     return most
