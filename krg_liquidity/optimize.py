@@ -9,10 +9,12 @@ s.t.      sum_i (s_i - y_i) p_i = L                               (cash target)
 
 Solution path: (1) the separable search on the cash multiplier (every limit but the
 risk band is per-name; the total cap is checked on its answer, which is the least cost
-possible); if its answer meets the band it is the global optimum. (2) Otherwise the
-conic program with the risk ceiling; if its answer meets the floor it is the global
-optimum. (3) Otherwise convex-concave iterations on the floor, every iterate feasible,
-with the step-2 cost as a lower bound and the relative gap reported.
+possible); if its answer meets the band it is the global optimum. (2) If only the risk
+ceiling breaks, a dual Newton solve of the ceiling (``ceiling.py``); if its answer meets
+every limit it is the global optimum. (3) Otherwise the conic program with the risk
+ceiling; if its answer meets the floor it is the global optimum. (4) Otherwise
+convex-concave iterations on the floor, every iterate feasible, with the step-3 cost as
+a lower bound and the relative gap reported.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from . import conic
 from .bounds import trade_bounds
+from .ceiling import solve_ceiling
 from .errors import SolverFailure
 from .explain import infeasible
 from .floor import convex_concave
@@ -70,7 +73,7 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     try:
         fast = solve_separable(costs, bounds, cash)
     except CashOutOfReach as exc:
-        raise infeasible(request, f"the per-name limits allow at most ${exc.reachable[1]:,.0f} at this target") from None
+        raise infeasible(request, _out_of_reach(portfolio, bounds, exc.reachable, cash)) from None
     u, lower_bound, path, iterations, attempts = fast.u, None, "separable", 1, []
     marginal = _separable_marginal(portfolio, costs, bounds, u, fast.marginal_cost_bps)
     if max_total_mi_bps is not None:
@@ -79,7 +82,10 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
             raise infeasible(request, f"the least possible impact is {least / cash * 1e4:.2f} bps, "
                                       f"above max_total_mi_bps={max_total_mi_bps}")
     band_broken = request.risk_band is not None and request.check(shares - u * adv, cash).get("risk_band", 0) > BAND_TOLERANCE
-    if method == "conic" or band_broken:
+    ceiling = _ceiling_path(request, costs, bounds, u, fast.marginal_cost_bps) if band_broken and method == "auto" else None
+    if ceiling is not None:
+        u, marginal, path = ceiling
+    elif method == "conic" or band_broken:
         u, marginal, lower_bound, path, iterations, attempts = _solve_coupled(request, costs, bounds)
     shares_after = shares - u * adv
     return _result(request, shares_after, marginal, lower_bound, path, iterations, attempts,
@@ -117,6 +123,43 @@ def _solve_coupled(request: Request, costs: TradeCosts, bounds):
         raise infeasible(request, "no trade list found that keeps risk above the floor of the risk band")
     attempts += [a.to_dict() for a in model.attempts]
     return u, _marginal(model), lower_bound, "conic+convex-concave", iterations + 1, attempts
+
+
+def _out_of_reach(portfolio: Portfolio, bounds, reachable: tuple[float, float], cash: float) -> str:
+    if bounds.conflicting.any():
+        names = np.asarray(portfolio.symbols)[bounds.conflicting]
+        return f"the limits of {', '.join(names[:8])} contradict each other at this target"
+    if reachable[0] > cash:
+        return f"the per-name limits force trades raising at least ${reachable[0]:,.0f} at this target"
+    return f"the per-name limits allow at most ${reachable[1]:,.0f} at this target"
+
+
+def _ceiling_path(request: Request, costs: TradeCosts, bounds, u: np.ndarray, multiplier: float):
+    """When only the ceiling is broken: the dual-Newton solve, if it converges and meets every limit.
+
+    Returns (u, marginal cost in bps, "ceiling") or None (then the conic program runs).
+    """
+    portfolio, cash = request.portfolio, request.cash
+    shares, adv, price = portfolio.array("shares"), portfolio.array("adv"), portfolio.array("price")
+    risk, net = portfolio.risk(), portfolio.net_value_usd
+    sigma_today = risk.sigma(portfolio.position_usd / net)
+    if risk.sigma((shares - u * adv) * price / (net - cash)) <= request.risk_band[1] * sigma_today:
+        return None  # the floor is what breaks
+    solution = solve_ceiling(costs, bounds, cash, risk, portfolio.position_usd,
+                             request.risk_band[1] * sigma_today * (net - cash), multiplier)
+    if solution is None:
+        return None
+    found = request.check(shares - solution.u * adv, cash)
+    if max(found.values()) > conic.ACCEPT_VIOLATION:
+        return None  # e.g. the floor or the total cap binds as well
+    marginal = solution.cash_multiplier + 2.0 * solution.risk_multiplier * solution.ceiling_scaled**2 * cash / (net - cash)
+    at_high = (bounds.hi_group == "weight") & (solution.slack_high > 0)
+    at_low = (bounds.lo_group == "weight") & (solution.slack_low > 0)
+    if at_high.any():
+        marginal -= float(np.sum(solution.slack_high[at_high] * portfolio.array("lb_wt")[at_high]))
+    if at_low.any():
+        marginal += float(np.sum(solution.slack_low[at_low] * portfolio.array("ub_wt")[at_low]))
+    return solution.u, float(marginal), "ceiling"
 
 
 def _floor_shortfall(request: Request, risk, shares_after: np.ndarray) -> float:

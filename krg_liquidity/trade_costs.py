@@ -37,7 +37,10 @@ def _dg(p: IStarParams, w):
 
 
 def _dh(p: IStarParams, w):
-    return _g(p, w) + w * _dg(p, w)
+    """H'(w) = G + w G' = w^a2 ((1 + a2)(b1 q^a4 + 1 - b1) + b1 a4 q^a4 / (w + 1)): finite (0) at w = 0."""
+    q = w / (w + 1.0)
+    qb = np.power(q, p.a4)
+    return np.power(w, p.a2) * ((1.0 + p.a2) * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0))
 
 
 def _d2h(p: IStarParams, w):
@@ -105,15 +108,27 @@ class TradeCosts:
         at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * np.power(z, p.a2)
         return np.where(self.fixed, at_pov, at_time)
 
-    def z_at_marginal(self, marginal_bps: float) -> np.ndarray:
-        """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``."""
-        if marginal_bps <= 0:
-            return np.zeros_like(self.scale)
+    def marginal_slope(self, z) -> np.ndarray:
+        """d(marginal_bps)/dz: how fast the marginal cost rises with the trade size (bps per unit of ADV)."""
+        z = np.abs(z)
         p = self.params
-        out = np.power(marginal_bps / (self.scale * self.pov_factor * (1.0 + p.a2)), 1.0 / p.a2)
-        t = ~self.fixed
+        with np.errstate(divide="ignore", invalid="ignore"):  # infinite at z = 0; callers guard
+            at_time = self.time_scale * _d2h(p, z / self.trade_time) / self.trade_time
+            at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * p.a2 * np.power(z, p.a2 - 1.0)
+        return np.where(self.fixed, at_pov, at_time)
+
+    def z_at_marginal(self, marginal_bps) -> np.ndarray:
+        """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``
+        (a number, or one per name; 0 where it is <= 0)."""
+        target = np.broadcast_to(np.asarray(marginal_bps, dtype=float), self.scale.shape)
+        positive = target > 0
+        out = np.zeros_like(self.scale)
+        p = self.params
+        fixed = self.fixed & positive
+        out[fixed] = np.power(target[fixed] / (self.scale[fixed] * self.pov_factor[fixed] * (1.0 + p.a2)), 1.0 / p.a2)
+        t = ~self.fixed & positive
         if t.any():
-            log_target = np.log(marginal_bps / self.time_scale[t])
+            log_target = np.log(target[t] / self.time_scale[t])
             out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[1], _dh, _d2h, p)
         return out
 

@@ -107,7 +107,11 @@ def test_binding_ceiling_is_global(example):
     free = liquidate(book, 1e9)
     band = (0.9, free.risk_after / free.risk_before - 0.004)
     result = liquidate(book, 1e9, risk_band=band)
-    assert result.method == "conic" and result.status == "optimal"
+    assert result.method == "ceiling" and result.status == "optimal"
+    cross_check = liquidate(book, 1e9, risk_band=band, method="conic")
+    assert cross_check.method == "conic"
+    assert result.cost_usd == pytest.approx(cross_check.cost_usd, rel=1e-6)
+    assert result.marginal_cost_bps == pytest.approx(cross_check.marginal_cost_bps, rel=1e-3)
     assert result.cost_usd > free.cost_usd
     assert result.risk_after == pytest.approx(band[1] * result.risk_before, rel=1e-6)
     assert_feasible(holdings, result, 1e9, covariance=covariance, risk_band=band)
@@ -142,15 +146,18 @@ def test_fixed_pov_names():
         liquidate(book, cash, method="fast")
 
 
-@pytest.mark.parametrize("band", [None, (0.9, 1.0)])
-def test_marginal_cost_matches_finite_difference(example, band):
+@pytest.mark.parametrize("band, method, tolerance", [(None, "auto", 1e-6), ((0.9, 1.0), "auto", 1e-5),
+                                                     ((0.9, 1.0), "conic", 1e-3)])
+def test_marginal_cost_matches_finite_difference(example, band, method, tolerance):
     book = example[2]
     cash, step = 1e9, 1e5
-    mid = liquidate(book, cash, risk_band=band)
-    up = liquidate(book, cash + step, risk_band=band)
-    down = liquidate(book, cash - step, risk_band=band)
+    mid = liquidate(book, cash, risk_band=band, method=method)
+    up = liquidate(book, cash + step, risk_band=band, method=method)
+    down = liquidate(book, cash - step, risk_band=band, method=method)
+    assert mid.method == up.method == down.method == ("separable" if band is None and method == "auto"
+                                                       else "ceiling" if method == "auto" else "conic")
     slope_bps = (up.cost_usd - down.cost_usd) / (2 * step) * 1e4
-    assert mid.marginal_cost_bps == pytest.approx(slope_bps, rel=1e-3 if band else 1e-6)
+    assert mid.marginal_cost_bps == pytest.approx(slope_bps, rel=tolerance)
 
 
 def test_factor_model_matches_covariance():
@@ -160,7 +167,7 @@ def test_factor_model_matches_covariance():
     band = (0.0, 0.98 * free.risk_after / free.risk_before)
     a = liquidate(full, 0.2 * full.net_value_usd, risk_band=band)
     b = liquidate(Portfolio(holdings, factor_model=model), 0.2 * full.net_value_usd, risk_band=band)
-    assert a.method == b.method == "conic"
+    assert a.method == b.method == "ceiling"
     assert b.cost_usd == pytest.approx(a.cost_usd, rel=1e-6)
     assert b.risk_after == pytest.approx(a.risk_after, rel=1e-6)
 
@@ -302,3 +309,22 @@ def test_random_books_feasible_and_cost_monotone(seed, first, second):
         assert_feasible(holdings, results[fraction], cash)
     costs = [results[f].cost_usd for f in sorted(results)]
     assert all(later >= earlier * (1 - 1e-9) for earlier, later in zip(costs, costs[1:]))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_ceiling_path_agrees_with_conic_on_random_books(seed):
+    holdings, covariance, model = small_book(seed, n=[8, 30, 60, 120][seed % 4], short_fraction=0.2 * (seed % 2),
+                                             bounds=seed % 2 == 0)
+    if seed % 3 == 0:
+        holdings["pov"] = np.where(np.arange(len(holdings)) % 2 == 0, 0.1, np.nan)
+    book = Portfolio(holdings, factor_model=model) if seed % 2 else Portfolio(holdings, covariance)
+    if book.net_value_usd <= 0:
+        pytest.skip("net-short draw")
+    cash = 0.05 * book.net_value_usd
+    free = liquidate(book, cash, allow_buys=seed % 4 == 1)
+    band = (0.0, 0.99 * free.risk_after / free.risk_before)
+    fast = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1)
+    conic = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1, method="conic")
+    assert fast.method in ("ceiling", "conic") and conic.method == "conic"
+    assert fast.cost_usd == pytest.approx(conic.cost_usd, rel=1e-6)
+    assert_feasible(holdings, fast, cash, covariance=covariance, risk_band=band, allow_buys=seed % 4 == 1)
