@@ -131,15 +131,23 @@ def solve_ceiling(costs: TradeCosts, bounds: TradeBounds, cash: float, risk: Ris
         return float(np.sum((problem.A @ held) ** 2) + np.sum(problem.d * held**2)) / problem.R**2 - 1.0
 
     try:
-        low = np.log(max(start_multiplier, 1e-6) / problem.R**2 * 1e-6)
-        if excess(low) <= 0:
-            return None  # the ceiling barely binds: let the conic program decide
-        high = low
-        while excess(high) > 0:
-            high += np.log(8.0)
-            if high - low > 80:
-                return None
-        root = brentq(excess, high - np.log(8.0), high, xtol=1e-14, rtol=1e-15, maxiter=ROOT_STEPS)
+        step = np.log(4.0)
+        first = np.log(max(start_multiplier, 1e-6) / problem.R**2)  # a multiplier of the right size
+        direction = 1.0 if excess(first) > 0 else -1.0  # > 0: risk still above the ceiling
+        low = high = first
+        for _ in range(40):
+            nxt = (high if direction > 0 else low) + direction * step
+            if direction > 0:
+                low, high = high, nxt
+                if excess(high) <= 0:
+                    break
+            else:
+                low, high = nxt, low
+                if excess(low) > 0:
+                    break
+        else:
+            return None  # no bracket (e.g. the ceiling barely binds): the conic program decides
+        root = brentq(excess, low, high, xtol=1e-12, rtol=1e-15, maxiter=ROOT_STEPS)
         if abs(excess(root)) > 1e-9:
             return None
     except (FloatingPointError, ValueError, RuntimeError):

@@ -81,14 +81,20 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
         if least > max_total_mi_bps / 1e4 * cash * (1 + 1e-9):
             raise infeasible(request, f"the least possible impact is {least / cash * 1e4:.2f} bps, "
                                       f"above max_total_mi_bps={max_total_mi_bps}")
-    band_broken = request.risk_band is not None and request.check(shares - u * adv, cash).get("risk_band", 0) > BAND_TOLERANCE
-    ceiling = _ceiling_path(request, costs, bounds, u, fast.marginal_cost_bps) if band_broken and method == "auto" else None
+    shortfall, excess = _band_misses(request, shares - u * adv)
+    ceiling = None
+    if method == "auto" and excess > BAND_TOLERANCE and shortfall <= 0:
+        ceiling = _ceiling_path(request, costs, bounds, fast.marginal_cost_bps)
     if ceiling is not None:
-        u, marginal, path = ceiling
-    elif method == "conic" or band_broken:
+        try:
+            return _result(request, shares - ceiling[0] * adv, ceiling[1], None, "ceiling", 1, [],
+                           binding_labels(ceiling[0], bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group, tol=1e-9),
+                           time.perf_counter() - started)
+        except SolverFailure:
+            pass  # the independent check refused it: the conic program decides
+    if method == "conic" or max(shortfall, excess) > BAND_TOLERANCE:
         u, marginal, lower_bound, path, iterations, attempts = _solve_coupled(request, costs, bounds)
-    shares_after = shares - u * adv
-    return _result(request, shares_after, marginal, lower_bound, path, iterations, attempts,
+    return _result(request, shares - u * adv, marginal, lower_bound, path, iterations, attempts,
                    binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
                                   tol=1e-9 if path == "separable" else 1e-6),
                    time.perf_counter() - started)
@@ -115,7 +121,7 @@ def _solve_coupled(request: Request, costs: TradeCosts, bounds):
     u = np.clip(relaxed.u.value, box.lo, box.hi)
     lower_bound = float(costs.cost_usd(u).sum())
     marginal = _marginal(relaxed)
-    if risk is None or _floor_shortfall(request, risk, shares - u * adv) <= BAND_TOLERANCE:
+    if risk is None or _band_misses(request, shares - u * adv)[0] <= BAND_TOLERANCE:
         return u, marginal, lower_bound, "conic", 1, attempts
     model = conic.build(portfolio, costs, box, floor=True, **common)
     u, iterations, feasible = convex_concave(request, model, u, box)
@@ -134,24 +140,23 @@ def _out_of_reach(portfolio: Portfolio, bounds, reachable: tuple[float, float], 
     return f"the per-name limits allow at most ${reachable[1]:,.0f} at this target"
 
 
-def _ceiling_path(request: Request, costs: TradeCosts, bounds, u: np.ndarray, multiplier: float):
-    """When only the ceiling is broken: the dual-Newton solve, if it converges and meets every limit.
+def _ceiling_path(request: Request, costs: TradeCosts, bounds, multiplier: float):
+    """When only the ceiling is broken: the dual-Newton solve, if it converges and meets the floor and cap.
 
-    Returns (u, marginal cost in bps, "ceiling") or None (then the conic program runs).
+    Returns (u, marginal cost in bps) or None (then the conic program runs).
     """
     portfolio, cash = request.portfolio, request.cash
-    shares, adv, price = portfolio.array("shares"), portfolio.array("adv"), portfolio.array("price")
     risk, net = portfolio.risk(), portfolio.net_value_usd
     sigma_today = risk.sigma(portfolio.position_usd / net)
-    if risk.sigma((shares - u * adv) * price / (net - cash)) <= request.risk_band[1] * sigma_today:
-        return None  # the floor is what breaks
     solution = solve_ceiling(costs, bounds, cash, risk, portfolio.position_usd,
                              request.risk_band[1] * sigma_today * (net - cash), multiplier)
     if solution is None:
         return None
-    found = request.check(shares - solution.u * adv, cash)
-    if max(found.values()) > conic.ACCEPT_VIOLATION:
-        return None  # e.g. the floor or the total cap binds as well
+    shortfall, _ = _band_misses(request, portfolio.array("shares") - solution.u * portfolio.array("adv"))
+    capped = request.max_total_mi_bps is not None and (
+        costs.cost_usd(solution.u).sum() > request.max_total_mi_bps / 1e4 * cash)
+    if shortfall > BAND_TOLERANCE or capped:
+        return None  # the floor or the total cap binds as well
     marginal = solution.cash_multiplier + 2.0 * solution.risk_multiplier * solution.ceiling_scaled**2 * cash / (net - cash)
     at_high = (bounds.hi_group == "weight") & (solution.slack_high > 0)
     at_low = (bounds.lo_group == "weight") & (solution.slack_low > 0)
@@ -159,16 +164,18 @@ def _ceiling_path(request: Request, costs: TradeCosts, bounds, u: np.ndarray, mu
         marginal -= float(np.sum(solution.slack_high[at_high] * portfolio.array("lb_wt")[at_high]))
     if at_low.any():
         marginal += float(np.sum(solution.slack_low[at_low] * portfolio.array("ub_wt")[at_low]))
-    return solution.u, float(marginal), "ceiling"
+    return solution.u, float(marginal)
 
 
-def _floor_shortfall(request: Request, risk, shares_after: np.ndarray) -> float:
-    """How far post-trade risk falls below the band's floor, as a fraction of today's risk (<= 0: met)."""
+def _band_misses(request: Request, shares_after: np.ndarray) -> tuple[float, float]:
+    """(floor shortfall, ceiling excess) of post-trade risk, as fractions of today's risk (<= 0: met)."""
+    if request.risk_band is None:
+        return 0.0, 0.0
     portfolio = request.portfolio
-    price, net = portfolio.array("price"), portfolio.net_value_usd
+    risk, net = portfolio.risk(), portfolio.net_value_usd
     today = risk.sigma(portfolio.position_usd / net)
-    after = risk.sigma(shares_after * price / (net - request.cash))
-    return (request.risk_band[0] * today - after) / today
+    after = risk.sigma(shares_after * portfolio.array("price") / (net - request.cash))
+    return (request.risk_band[0] * today - after) / today, (after - request.risk_band[1] * today) / today
 
 
 def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds, u: np.ndarray, multiplier: float) -> float:

@@ -1,7 +1,7 @@
 """Independent check of a liquidation: every limit recomputed from the returned trades.
 
-Impact is recomputed through the DataFrame path of :class:`CostModel` (not the
-optimizer's formulation), weights and risk from the final shares. Each violation is
+Impact is recomputed with :class:`CostModel`'s I-Star formulas (not the optimizer's
+cost functions or cones), weights and risk from the final shares. Each violation is
 dimensionless: cash and costs relative to their targets, weights in weight units, share
 and value bounds as dollars / net book value, participation in fractions of ADV, risk
 relative to today's risk.
@@ -17,26 +17,25 @@ from .portfolio import Portfolio
 
 
 def impact_table(portfolio: Portfolio, shares_traded: np.ndarray, cost_model: CostModel) -> pd.DataFrame:
-    """Per-name pov, trade time (days), impact (bps) and cost (USD) of the trades, via CostModel."""
+    """Per-name pov, trade time (days), impact (bps) and cost (USD) of the trades, from CostModel's formulas."""
     h = portfolio.holdings
-    traded = np.abs(shares_traded) > 0
-    out = pd.DataFrame({"pov": 0.0, "trade_time_days": 0.0, "mi_bps": 0.0, "cost_usd": 0.0}, index=h.index)
-    if not traded.any():
-        return out
-    orders = pd.DataFrame({
-        "symbol": h["symbol"][traded], "shares": np.abs(shares_traded[traded]), "adv": h["adv"][traded],
-        "price": h["price"][traded], "volatility": h["volatility"][traded],
-    })
-    for name in ("pov", "trade_time"):
-        if name in h:
-            orders[name] = h[name][traded]
-    out.loc[traded, "mi_bps"] = cost_model.market_impact(orders).to_numpy()
-    out.loc[traded, "cost_usd"] = cost_model.market_impact_usd(orders).to_numpy()
-    out.loc[traded, "trade_time_days"] = cost_model.trade_time(orders).to_numpy()
-    size = orders["shares"].to_numpy() / orders["adv"].to_numpy()
-    days = out.loc[traded, "trade_time_days"].to_numpy()
-    out.loc[traded, "pov"] = size / (size + days)
-    return out
+    n = len(h)
+    pov = portfolio.array("pov") if "pov" in h else np.full(n, np.nan)
+    days = portfolio.array("trade_time") if "trade_time" in h else np.full(n, np.nan)
+    fixed = ~np.isnan(pov)
+    quantity = np.abs(shares_traded)
+    size = quantity / portfolio.array("adv")
+    vol, price = portfolio.array("volatility"), portfolio.array("price")
+    mi = np.where(fixed, cost_model.impact_bps_at_pov(size, vol, np.where(fixed, pov, 1.0), price),
+                  cost_model.impact_bps_at_trade_time(size, vol, np.where(fixed, 1.0, days), price))
+    traded = quantity > 0
+    trade_time = np.where(fixed, size * (1.0 - np.where(fixed, pov, 1.0)) / np.where(fixed, pov, 1.0), days)
+    return pd.DataFrame({
+        "pov": np.where(traded, np.where(fixed, pov, size / (size + np.where(fixed, 1.0, days))), 0.0),
+        "trade_time_days": np.where(traded, trade_time, 0.0),
+        "mi_bps": np.where(traded, mi, 0.0),
+        "cost_usd": np.where(traded, cost_model.bps_to_usd(mi, quantity, price), 0.0),
+    }, index=h.index)
 
 
 def violations(portfolio: Portfolio, shares_after: np.ndarray, cash: float, *, allow_buys: bool,
