@@ -27,6 +27,7 @@ class LiquidationResult:
     a name's trade stops. ``max_violation`` is recomputed from the trades (see ``violations``).
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
     The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
+    ``method``: "separable", "ceiling", "conic" or "conic+convex-concave" (see ``optimize``).
     """
 
     status: str
