@@ -328,3 +328,15 @@ def test_ceiling_path_agrees_with_conic_on_random_books(seed):
     assert fast.method in ("ceiling", "conic") and conic.method == "conic"
     assert fast.cost_usd == pytest.approx(conic.cost_usd, rel=1e-6)
     assert_feasible(holdings, fast, cash, covariance=covariance, risk_band=band, allow_buys=seed % 4 == 1)
+
+
+def test_ceiling_and_total_cap_that_cannot_both_hold(example):
+    book = example[2]
+    free = liquidate(book, 1e9)
+    band = (0.0, 0.995 * free.risk_after / free.risk_before)
+    capped = liquidate(book, 1e9, risk_band=band)
+    assert capped.method == "ceiling"
+    assert liquidate(book, 1e9, risk_band=band, max_total_mi_bps=capped.cost_bps * 1.001).method == "ceiling"
+    with pytest.raises(InfeasibleLiquidation) as info:
+        liquidate(book, 1e9, risk_band=band, max_total_mi_bps=(free.cost_bps + capped.cost_bps) / 2)
+    assert {"total_impact_cap", "risk_ceiling"} & set(info.value.blocking)
