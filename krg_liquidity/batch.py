@@ -238,15 +238,11 @@ class PartStore:
         _write_atomically(outcome.trades, self.parts / f"{name}.trades.parquet")
         _write_atomically(_summary_frame([outcome.summary]), self.parts / f"{name}.summary.parquet")
 
-    def load(self, book_ids: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        summaries, trades = [], []
-        for book in book_ids:
-            name = _part_name(book)
-            summaries.append(pd.read_parquet(self.parts / f"{name}.summary.parquet"))
-            part = pd.read_parquet(self.parts / f"{name}.trades.parquet")
-            if len(part):
-                trades.append(part)
-        return pd.concat(summaries, ignore_index=True), _concat_trades(trades)
+    def outcome(self, book_id: str) -> BookOutcome:
+        """A book finished by an earlier run, read back from its parts."""
+        name = _part_name(book_id)
+        summary = pd.read_parquet(self.parts / f"{name}.summary.parquet").iloc[0].to_dict()
+        return BookOutcome(summary, pd.read_parquet(self.parts / f"{name}.trades.parquet"))
 
 
 def _summary_frame(rows: list[dict]) -> pd.DataFrame:
@@ -320,10 +316,8 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
         collected[outcome.summary["book_id"]] = outcome
         if progress is not None:
             progress(outcome)
-    if done:  # books finished by an earlier run come back from their parts
-        summaries, parts = store.load(sorted(done))
-        for row, book in zip(summaries.to_dict("records"), sorted(done)):
-            collected[book] = BookOutcome(row, parts[parts["book_id"] == book] if len(parts) else parts)
+    for book in done:  # books finished by an earlier run come back from their parts
+        collected[book] = store.outcome(book)
     order = [b.book_id for b in books]
     summary = _summary_frame([collected[b].summary for b in order])
     trades = _concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
