@@ -1,9 +1,8 @@
-"""Per-name limits as intervals on the trade u (fraction of ADV, positive = sell).
+"""The per-name limits intersected: one interval on each name's trade u (fraction of ADV, + = sell).
 
-Every per-name limit of a liquidation is an interval on u once the cash target L is
-fixed: final shares y = shares - u ADV, final weight y price / (V - L), and the impact
-cap is a share cap because impact rises with size. Each group is kept apart so that an
-infeasible request can say which group blocks it.
+Every per-name limit (``limits.NAME_LIMITS``) is an interval on u once the cash target L
+is fixed; each group is kept apart so that a binding side can be named and an infeasible
+request can say which group blocks it.
 """
 
 from __future__ import annotations
@@ -12,17 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .limits import NAME_LIMITS
 from .portfolio import Portfolio
 from .trade_costs import TradeCosts
-
-GROUP_LABELS = {
-    "direction": "direction (sell longs, cover shorts, no flips)",
-    "weight": "final-weight bounds (lb_wt/ub_wt)",
-    "final_shares": "final-share bounds (lb_min_shares/ub_max_shares)",
-    "final_value": "final-value bounds (lb_min_value/ub_max_value)",
-    "participation": "participation cap (ub_max_pct_adv)",
-    "impact_cap": "per-name impact cap (ub_max_mi_bps)",
-}
 
 
 @dataclass(frozen=True)
@@ -57,37 +48,12 @@ def combine(groups: dict[str, tuple[np.ndarray, np.ndarray]]) -> TradeBounds:
     return TradeBounds(lo, hi, lo_group, hi_group, groups)
 
 
-def _column(portfolio: Portfolio, name: str) -> np.ndarray:
-    if name in portfolio.holdings:
-        return portfolio.array(name)
-    return np.full(len(portfolio.holdings), np.nan)
-
-
-def _final_shares_interval(shares, adv, low_shares, high_shares):
-    """u-interval for final shares in [low_shares, high_shares] (NaN = unbounded)."""
-    lo = np.where(np.isnan(high_shares), -np.inf, (shares - high_shares) / adv)
-    hi = np.where(np.isnan(low_shares), np.inf, (shares - low_shares) / adv)
-    return lo, hi
-
-
-def trade_bounds(portfolio: Portfolio, cash: float, costs: TradeCosts, allow_buys: bool) -> TradeBounds:
-    """Per-name intervals on u for raising ``cash`` dollars (V - cash is the final value)."""
-    shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
-    post_value = portfolio.net_value_usd - cash
-    groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if not allow_buys:
-        held = shares / adv
-        groups["direction"] = (np.minimum(held, 0.0), np.maximum(held, 0.0))
-    groups["weight"] = _final_shares_interval(
-        shares, adv, _column(portfolio, "lb_wt") * post_value / price, _column(portfolio, "ub_wt") * post_value / price)
-    groups["final_shares"] = _final_shares_interval(
-        shares, adv, _column(portfolio, "lb_min_shares"), _column(portfolio, "ub_max_shares"))
-    groups["final_value"] = _final_shares_interval(
-        shares, adv, _column(portfolio, "lb_min_value") / price, _column(portfolio, "ub_max_value") / price)
-    pct = _column(portfolio, "ub_max_pct_adv")
-    cap = np.where(np.isnan(pct), np.inf, pct)
-    groups["participation"] = (-cap, cap)
-    mi_cap = costs.z_at_mi(np.where(np.isnan(_column(portfolio, "ub_max_mi_bps")), np.inf,
-                                    _column(portfolio, "ub_max_mi_bps")))
-    groups["impact_cap"] = (-mi_cap, mi_cap)
+def trade_bounds(portfolio: Portfolio, cash: float, costs: TradeCosts, allow_buys: bool,
+                 exclude: tuple[str, ...] = ()) -> TradeBounds:
+    """Per-name intervals on u for raising ``cash`` dollars, from every per-name limit that applies."""
+    groups = {limit.key: limit.interval(portfolio, cash, costs) for limit in NAME_LIMITS
+              if limit.applies(portfolio, allow_buys) and limit.key not in exclude}
+    if not groups:
+        n = len(portfolio.holdings)
+        groups["none"] = (np.full(n, -np.inf), np.full(n, np.inf))
     return combine(groups)

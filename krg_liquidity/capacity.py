@@ -6,62 +6,80 @@ import numpy as np
 
 from . import conic
 from .bounds import trade_bounds
-from .errors import InfeasibleLiquidation, SolverFailure
-from .floor import convex_concave
+from .errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from .impact import CostModel
+from .limits import NAME_LIMITS, coupling_limits
+from .plan import DEFAULT_TIME_LIMIT, Budget
 from .portfolio import Portfolio
 from .request import Request, make_request
-from .separable import CashOutOfReach, solve_separable
+from .separable import solve_separable
 
 
 def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
              max_total_mi_bps: float | None = None, allow_buys: bool = False,
-             cost_model: CostModel | None = None) -> float:
+             cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT) -> float:
     """The most cash (USD) that can be raised inside the limits, in one solve.
 
     The weight bounds move with the cash raised, so the cash is a variable of the program;
     every limit but the risk floor is convex in (trades, cash), so without a floor the
     answer is exact (without a risk band it is sharpened to 1e-12 by bisection on exact
-    feasibility checks). With a floor it is found by convex-concave iterations from today's
-    book and may fall short of the true maximum. The answer is at most the book's net value
-    (``liquidate`` needs a target strictly below it). Raises ``InfeasibleLiquidation`` when no trade list meets
-    the limits at all.
+    feasibility checks). With a floor it is found by convex-concave steps from today's book
+    (a local search: it may fall short of the true maximum, and when it finds no feasible
+    point it raises ``NoFeasiblePointFound``, not a proof). The answer is at most the book's
+    net value (``liquidate`` needs a target strictly below it). Raises ``InfeasibleLiquidation``
+    when no trade list meets the convex limits at all, ``SolverTimeout`` past ``time_limit`` seconds.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
     >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6
     True
     """
-    return _max_cash(make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model))
+    request = make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    return most_cash(request, Budget(time_limit))
 
 
-def _max_cash(request: Request) -> float:
+def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> float:
+    """``max_cash`` for a validated request; ``without_floor`` drops the risk floor (a convex bound)."""
     portfolio = request.portfolio
     costs = request.costs()
-    box = trade_bounds(portfolio, 0.0, costs, request.allow_buys).without("weight")
+    box = trade_bounds(portfolio, 0.0, costs, request.allow_buys, exclude=("weight",))
     if box.conflicting.any():
         names = np.asarray(portfolio.symbols)[box.conflicting]
         raise InfeasibleLiquidation(
             f"the limits of {', '.join(names[:8])} contradict each other (no trade meets them all)",
             cash_target=float("nan"), max_cash=None)
-    floor = request.risk_band is not None and request.risk_band[0] > 0
-    model = conic.build(portfolio, costs, box, cash=None, risk=portfolio.risk() if request.risk_band else None,
-                        risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps, floor=floor)
+    band = request.risk_band
+    if band is not None and without_floor:
+        band = (0.0, band[1])
+    floor = band is not None and band[0] > 0
+    limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
+    limits += coupling_limits(band, request.max_total_mi_bps)
+    program = conic.build(portfolio, costs, limits, cash=None, goal="cash")
     if floor:
-        _, _, feasible = convex_concave(request, model, np.zeros(len(portfolio.holdings)), box)
-        status = "optimal" if feasible else "infeasible"
+        shares, adv, price = (portfolio.array(c) for c in ("shares", "adv", "price"))
+        found, _, reason = conic.convex_concave(
+            program, lambda u: (shares - u * adv) * price, portfolio.risk(), lambda u: 0.0,
+            np.zeros(len(shares)), budget)
+        if found is None:
+            if budget.expired():
+                raise SolverTimeout("max_cash: the time budget ran out in the risk-floor search", "max_cash")
+            raise NoFeasiblePointFound(f"max_cash: the local search on the risk floor found no feasible point "
+                                       f"({reason}); this is not a proof that none exists")
+        status = "optimal"
     else:
-        status = conic.solve(model, lambda u: 0.0)
+        status = conic.solve(program, lambda u: 0.0, budget)
     if status == "infeasible":
         raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
                                     cash_target=float("nan"), max_cash=None)
     net = portfolio.net_value_usd
     if status == "unbounded":
         return net
+    if status == "timeout":
+        raise SolverTimeout("max_cash: the time budget ran out in the conic solve", "max_cash")
     if status not in ("optimal", "optimal_inaccurate"):
-        raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in model.attempts])
-    most = min(max(0.0, float(model.cash_scaled.value) * model.scale), net)
-    if request.risk_band is None and most > 0:
+        raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in program.attempts])
+    most = min(max(0.0, float(program.cash_scaled.value) * program.scale), net)
+    if band is None and most > 0:
         most = _polish(request, costs, most)
     return most
 
@@ -71,9 +89,8 @@ def _feasible(request: Request, costs, cash: float) -> bool:
     if cash >= request.portfolio.net_value_usd:
         return False
     bounds = trade_bounds(request.portfolio, cash, costs, request.allow_buys)
-    try:
-        plan = solve_separable(costs, bounds, cash)
-    except CashOutOfReach:
+    plan = solve_separable(costs, bounds, cash)
+    if plan is None:
         return False
     if request.max_total_mi_bps is None:
         return True

@@ -1,4 +1,4 @@
-"""The liquidation as a conic program (cvxpy + Clarabel), for when the risk band couples names.
+"""The liquidation as a conic program (cvxpy + Clarabel): the fallback and the cross-check.
 
 Scaled variables: the value sold per name divided by a scale S (the cash target, or the
 book's gross value when the cash is a variable), and its absolute value; the trade in
@@ -9,13 +9,15 @@ Impact cost per name, with alpha = 1 + a2, beta = a4, r = (alpha + beta) / alpha
   cost_usd = DV A / 1e4 * ( b1 * (z^r (z+T)^(1-r))^alpha + (1 - b1) z^alpha )   (trade time T)
   cost_usd = DV A / 1e4 * ( b1 p^beta + 1 - b1 ) z^alpha                           (fixed POV p)
 
-each term a power cone, so the total cost is convex and the total-impact cap is a
-convex constraint. The risk ceiling is a second-order cone on the post-trade positions;
-the post-trade value V - L is written as the sum of final positions, so the cash
-target appears in the cash row alone and its multiplier is the full marginal cost of
-the next dollar raised. The risk floor (reverse-convex) enters as a linearization sigma(y) >= g'y with
-g = C y_k / sigma(y_k) (a cvxpy Parameter, so iterations reuse the compiled problem)
-and an elastic slack whose penalty is another Parameter.
+each term a power cone, so the total cost is convex and the total-impact cap is a convex
+constraint. Every limit adds its own rows (``limits.py``): per-name intervals, weight rows
+on the final positions and the post-trade value (a variable tied to the positions, so the
+cash target sits in the cash row alone and its multiplier is the full marginal cost), the
+risk ceiling as a second-order cone, the risk floor as a linearization with a Parameter
+gradient (convex-concave steps reuse the compiled problem).
+
+Every solve gets what is left of the time budget; the solver ladder is Clarabel, Clarabel
+without equilibration, then SCS with a time limit and tolerances it can reach.
 """
 
 from __future__ import annotations
@@ -27,19 +29,20 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from .bounds import TradeBounds
+from .limits import NameLimit, RiskFloor, Weight
+from .plan import Budget
 from .portfolio import Portfolio
-from .risk import RiskOperator
 from .trade_costs import TradeCosts
+from .verify import ACCEPT_VIOLATION
 
-ACCEPT_VIOLATION = 1e-6
 # A shorter step than Clarabel's default (0.99) kept its power-cone iterations from stalling
 # on every one of 74 random books where the default stalled on 10 (measured when this ladder was chosen).
 SOLVER_LADDER = (
     ("CLARABEL", {"max_step_fraction": 0.9}),
     ("CLARABEL", {"max_step_fraction": 0.9, "equilibrate_enable": False}),
-    ("SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 200_000}),
+    ("SCS", {"eps_abs": 1e-7, "eps_rel": 1e-7, "max_iters": 20_000}),
 )
+TIME_OPTION = {"CLARABEL": "time_limit", "SCS": "time_limit_secs"}
 
 
 @dataclass
@@ -59,18 +62,28 @@ class Attempt:
 
 
 @dataclass
-class ConicModel:
-    """A compiled-once cvxpy problem and handles to its variables and parameters."""
+class Program:
+    """The scaled variables every limit writes its rows in, and the compiled problem."""
 
-    problem: cp.Problem
-    u: cp.Expression
-    cash_scaled: cp.Variable | float
-    cash_constraint: cp.Constraint
-    cost_scaled: cp.Expression
+    portfolio: Portfolio
+    costs: TradeCosts
     scale: float
+    cash_for_intervals: float
+    traded: cp.Variable  # value sold / S
+    position: cp.Expression  # final positions / S
+    post_scaled: cp.Variable  # (V - L) / S
+    cash_scaled: cp.Variable | float
+    cash_row: cp.Constraint
+    cost: cp.Expression  # bps of S
+    u: cp.Expression
+    sigma_today: float = 0.0
+    post_level: float = 1.0  # (V - L) / S when the cash is fixed: the unit of a risk slack
+    risk_norm: cp.Expression | None = None
+    problem: cp.Problem | None = None
     floor_gradient: cp.Parameter | None = None
     floor_penalty: cp.Parameter | None = None
     floor_slack: cp.Variable | None = None
+    slacks: dict = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
 
 
@@ -78,8 +91,7 @@ def impact_cost_scaled(costs: TradeCosts, z: cp.Expression, scale: float) -> tup
     """Total impact cost in bps of ``scale`` dollars as a convex expression of z, and its cones.
 
     The outer powers use cvxpy's exact power-cone form (``approx=False``); the perspective
-    term is an explicit 3-D power cone. (Chaining two explicit power cones made Clarabel
-    stall on the example book; this form solves it.)
+    term is an explicit 3-D power cone.
     """
     p = costs.params
     alpha, beta = 1.0 + p.a2, p.a4
@@ -97,84 +109,145 @@ def impact_cost_scaled(costs: TradeCosts, z: cp.Expression, scale: float) -> tup
     return total, cones
 
 
-def build(portfolio: Portfolio, costs: TradeCosts, box: TradeBounds, *, cash: float | None,
-          risk: RiskOperator | None, risk_band: tuple[float, float] | None,
-          max_total_mi_bps: float | None, floor: bool) -> ConicModel:
-    """Liquidation program. ``cash=None``: maximize the cash raised (max_cash) instead.
+def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost") -> Program:
+    """The program for ``limits`` (objects of ``limits.py``).
 
-    ``box`` holds the L-independent per-name intervals (the weight bounds, which move with
-    L, are added here as linear constraints in u and L).
+    ``cash=None``: the cash is a variable. ``goal``: "cost" (least impact, the risk floor as
+    a penalized linearization), "cash" (most cash, same floor), or "elastic" (every limit
+    but the cash row relaxed by its own slack; least total slack).
     """
     n = len(portfolio.holdings)
     dv = costs.dollar_adv
     net = portfolio.net_value_usd
     scale = float(cash) if cash is not None else portfolio.gross_value_usd
-    traded = cp.Variable(n)  # value sold / S: the cash row is sum(traded) = L / S
+    traded = cp.Variable(n)
     gross = cp.Variable(n, nonneg=True)  # >= |traded|
     u, z = cp.multiply(scale / dv, traded), cp.multiply(scale / dv, gross)
-    cash_scaled = cp.Variable(nonneg=True) if cash is None else cash / scale
-    position = portfolio.position_usd / scale - traded  # final positions / S
-    post_scaled = cp.Variable()  # = (V - L) / S, tied to the positions so that L sits in the cash row alone;
-    constraints_post = [post_scaled == cp.sum(position)]  # one dense row, not one per weight bound
+    cash_scaled = cp.Variable(nonneg=True) if cash is None else 1.0
+    position = portfolio.position_usd / scale - traded
+    post_scaled = cp.Variable()
     cost, constraints = impact_cost_scaled(costs, z, scale)
-    constraints += constraints_post + [gross >= traded, gross >= -traded]
-    for bound, side in ((box.lo, 1), (box.hi, -1)):
+    constraints += [post_scaled == cp.sum(position), gross >= traded, gross >= -traded]
+    cash_row = cp.sum(traded) == cash_scaled
+    program = Program(portfolio, costs, scale, 0.0 if cash is None else float(cash), traded, position,
+                      post_scaled, cash_scaled, cash_row, cost, u)
+    if cash is not None:
+        program.post_level = (net - cash) / scale
+    if any(limit.key in ("risk_ceiling", "risk_floor") for limit in limits):
+        risk = portfolio.risk()
+        program.sigma_today = risk.sigma(portfolio.position_usd / net)
+        stacked = risk.stacked(position)
+        exposure = cp.Variable(stacked.shape)  # the cone on its own variable, the dense rows as equalities:
+        constraints.append(exposure == stacked)  # Clarabel stalled on the dense cone rows of the example book
+        program.risk_norm = cp.norm(exposure)
+    penalty_term = 0
+    if goal != "elastic":  # the per-name intervals intersected: one pair of rows, not one per limit
+        constraints += _box_rows(program, [limit for limit in limits if isinstance(limit, NameLimit)
+                                           and not isinstance(limit, Weight)])
+    for limit in limits:
+        if goal != "elastic" and isinstance(limit, NameLimit) and not isinstance(limit, Weight):
+            continue
+        if goal == "elastic" and limit.key != "cash":
+            slack = program.slacks[limit.key] = cp.Variable(nonneg=True)
+            constraints += limit.conic(program, slack)
+        elif isinstance(limit, RiskFloor):
+            program.floor_gradient = cp.Parameter(n)
+            program.floor_penalty = cp.Parameter(nonneg=True)
+            program.floor_slack = cp.Variable(nonneg=True)
+            constraints += limit.conic(program, program.floor_slack, program.floor_gradient)
+            penalty_term = program.floor_penalty * program.floor_slack
+        else:
+            constraints += limit.conic(program)
+    objective = {"cost": lambda: cp.Minimize(cost + penalty_term),
+                 "cash": lambda: cp.Maximize(cash_scaled - penalty_term),
+                 "elastic": lambda: cp.Minimize(cp.sum(list(program.slacks.values())))}[goal]()
+    program.problem = cp.Problem(objective, constraints)
+    return program
+
+
+def _box_rows(program: Program, limits) -> list:
+    """lo <= u <= hi from the intersection of the per-name intervals."""
+    n = len(program.portfolio.holdings)
+    lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
+    for limit in limits:
+        low, high = limit.interval(program.portfolio, program.cash_for_intervals, program.costs)
+        lo, hi = np.maximum(lo, low), np.minimum(hi, high)
+    dv, scale, rows = program.costs.dollar_adv, program.scale, []
+    for bound, side in ((lo, 1), (hi, -1)):
         finite = np.isfinite(bound)
         if finite.any():
-            constraints.append(side * (traded[finite] - bound[finite] * dv[finite] / scale) >= 0)
-    for name, side in (("lb_wt", 1), ("ub_wt", -1)):
-        if name in portfolio.holdings:
-            w = portfolio.array(name)
-            has = ~np.isnan(w)
-            if has.any():
-                constraints.append(side * (position[has] - w[has] * post_scaled) >= 0)
-    cash_constraint = cp.sum(traded) == cash_scaled
-    constraints.append(cash_constraint)
-    if max_total_mi_bps is not None:
-        constraints.append(cost <= max_total_mi_bps * cash_scaled)
-    model_kwargs = {}
-    penalty_term = 0
-    if risk_band is not None:
-        sigma_today = risk.sigma(portfolio.position_usd / net)
-        constraints.append(cp.norm(risk.stacked(position)) <= risk_band[1] * sigma_today * post_scaled)
-        if floor:
-            gradient = cp.Parameter(n)
-            penalty = cp.Parameter(nonneg=True)
-            slack = cp.Variable(nonneg=True)
-            constraints.append(gradient @ position + slack >= risk_band[0] * sigma_today * post_scaled)
-            penalty_term = penalty * slack
-            model_kwargs = dict(floor_gradient=gradient, floor_penalty=penalty, floor_slack=slack)
-    objective = (cp.Minimize(cost + penalty_term) if cash is not None
-                 else cp.Maximize(cash_scaled - penalty_term))
-    problem = cp.Problem(objective, constraints)
-    return ConicModel(problem, u, cash_scaled, cash_constraint, cost, scale, **model_kwargs)
+            rows.append(side * (program.traded[finite] - bound[finite] * dv[finite] / scale) >= 0)
+    return rows
 
 
-def solve(model: ConicModel, check) -> str:
+def solve(program: Program, check, budget: Budget) -> str:
     """Run the solver ladder until an answer passes ``check(u) -> max violation``.
 
     Returns the accepted status ("optimal" / "optimal_inaccurate"), or the last status
-    ("infeasible", "unbounded", "solver_error", ...) when no attempt is accepted. An
-    "infeasible" verdict from Clarabel ends the ladder.
+    ("infeasible", "unbounded", "solver_error", "timeout", ...) when no attempt is accepted.
+    An "infeasible" or "unbounded" verdict from Clarabel ends the ladder.
     """
     last = "not_run"
     for solver, options in SOLVER_LADDER:
+        left = budget.left()
+        if left <= 0:
+            return "timeout"
+        options = dict(options)
+        if np.isfinite(left):
+            options[TIME_OPTION[solver]] = max(left, 1e-3)
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():  # an inaccurate answer is judged by its violation below
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                model.problem.solve(solver=solver, **options)
-            status = model.problem.status
+                program.problem.solve(solver=solver, **options)
+            status = program.problem.status
         except cp.error.SolverError as exc:
             status = f"solver_error: {exc}".splitlines()[0][:200]
         attempt = Attempt(solver, options, status, time.perf_counter() - start)
-        model.attempts.append(attempt)
-        last = status
-        if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and model.u.value is not None:
-            attempt.max_violation = float(check(model.u.value))
+        program.attempts.append(attempt)
+        last = "timeout" if budget.expired() and status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else status
+        if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and program.u.value is not None:
+            attempt.max_violation = float(check(program.u.value))
             if attempt.max_violation <= ACCEPT_VIOLATION:
                 attempt.accepted = True
                 return status
         elif status in (cp.INFEASIBLE, cp.UNBOUNDED) and solver == "CLARABEL":
             return status
     return last
+
+
+def cash_multiplier(program: Program) -> float:
+    """The cash row's multiplier: the marginal cost of the next dollar (bps)."""
+    dual = program.cash_row.dual_value
+    return float(-np.asarray(dual).item()) if dual is not None else float("nan")
+
+
+def convex_concave(program: Program, position_of, risk, check, start_u: np.ndarray, budget: Budget,
+                   max_steps: int = 30) -> tuple[np.ndarray | None, int, str]:
+    """Penalty convex-concave steps on the floor in the conic program (the fallback of ``floor.py``).
+
+    The floor is linearized at the current point; an elastic slack with a growing penalty
+    reaches the feasible region first, then every iterate meets the floor and the cost falls.
+    ``position_of(u)`` gives the positions (USD) of a trade; ``check(u)`` its largest violation.
+    Returns (the last verified point or None, steps, reason it stopped or "").
+    """
+    u, penalty, previous, best = start_u, 1e3, np.inf, None
+    for step in range(1, max_steps + 1):
+        position = position_of(u)
+        sigma = risk.sigma(position)
+        program.floor_gradient.value = risk.covariance_times(position) / max(sigma, 1e-300)
+        program.floor_penalty.value = penalty
+        status = solve(program, lambda _u: 0.0, budget)  # judged below, once the slack is zero
+        if status not in ("optimal", "optimal_inaccurate"):
+            return best, step, f"a conic convex-concave step ended '{status}'"
+        u = program.u.value
+        objective = float(program.problem.value)
+        if float(program.floor_slack.value) <= 1e-10:
+            if check(u) <= ACCEPT_VIOLATION:
+                best = u
+            if abs(previous - objective) <= 1e-9 * max(1.0, abs(objective)):
+                return best, step, ""
+            previous = objective
+        else:
+            penalty = min(penalty * 10.0, 1e7)
+    return best, max_steps, f"not settled after {max_steps} steps"

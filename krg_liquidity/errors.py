@@ -2,7 +2,8 @@
 
 Input problems are ``ValueError`` subclasses (so ``except ValueError`` works) and
 their messages name the column, the offending symbols and the fix. Optimization
-outcomes that are not a usable answer derive from ``LiquidationError``.
+outcomes that are not a usable answer derive from ``LiquidationError``; each maps to one
+status of the result vocabulary (``LiquidationError.status``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class ParameterLookupError(InputError):
 class LiquidationError(RuntimeError):
     """The optimizer could not return a usable liquidation."""
 
+    status = "error"
+
 
 class InfeasibleLiquidation(LiquidationError):
     """The cash target cannot be raised inside the limits.
@@ -62,6 +65,8 @@ class InfeasibleLiquidation(LiquidationError):
     the limits admit no trade at all), ``blocking``: mapping of constraint group to
     how far it would have to give (its units are in ``blocking_units``).
     """
+
+    status = "infeasible"
 
     def __init__(self, message: str, cash_target: float, max_cash: float | None,
                  blocking: dict[str, float] | None = None,
@@ -73,8 +78,34 @@ class InfeasibleLiquidation(LiquidationError):
         super().__init__(message)
 
 
+class NoFeasiblePointFound(LiquidationError):
+    """A local search (the risk floor is not convex) found no trade list meeting every limit.
+
+    Not a proof that none exists. ``stages`` lists what was tried.
+    """
+
+    status = "no_feasible_point_found"
+
+    def __init__(self, message: str, stages: list | None = None):
+        self.stages = list(stages or [])
+        super().__init__(message)
+
+
+class SolverTimeout(LiquidationError):
+    """The time budget ran out before any verified trade list was found; ``stage`` names where."""
+
+    status = "timeout"
+
+    def __init__(self, message: str, stage: str, stages: list | None = None):
+        self.stage = stage
+        self.stages = list(stages or [])
+        super().__init__(message)
+
+
 class SolverFailure(LiquidationError):
     """Every solver attempt failed or returned an answer that violates the limits."""
+
+    status = "solver_failed"
 
     def __init__(self, message: str, attempts: list | None = None):
         self.attempts = list(attempts or [])

@@ -1,4 +1,4 @@
-"""``liquidate`` and ``max_cash``: raise cash at least total market impact inside the book's limits.
+"""``liquidate``: raise cash at least total market impact inside the book's limits.
 
 Problem (dollars; per name shares s, price p, ADV, trade time T or fixed POV):
 minimize  sum_i MI_i(q_i)/1e4 * q_i * p_i      over final shares y, traded q = |y - s|
@@ -7,52 +7,61 @@ s.t.      sum_i (s_i - y_i) p_i = L                               (cash target)
           sum_i cost_i <= max_total_mi_bps/1e4 * L                 (optional)
           lo sigma(w) <= sigma(x) <= hi sigma(w)                    (optional risk band)
 
-Solution path: (1) the separable search on the cash multiplier (every limit but the
-risk band is per-name; the total cap is checked on its answer, which is the least cost
-possible); if its answer meets the band it is the global optimum. (2) If only the risk
-ceiling breaks, a dual Newton solve of the ceiling (``ceiling.py``); if its answer meets
-every limit it is the global optimum. (3) Otherwise the conic program with the risk
-ceiling; if its answer meets the floor it is the global optimum. (4) Otherwise
-convex-concave iterations on the floor, every iterate feasible, with the step-3 cost as
-a lower bound and the relative gap reported.
+The solve is a plan of stages, each recorded on the result (``plan.Stage``):
+1. ``separable``: every limit but the risk band is a per-name interval; the multiplier
+   search gives the least cost. It proves a target out of reach, or a total-impact cap too
+   tight (nothing costs less); if its answer meets the band it is the global optimum.
+2. ``dual`` (the ceiling breaks): the convex problem with the risk ceiling by duality over
+   its coupling rows (``dual.py``); ``conic`` (cvxpy + Clarabel) if that declines, or always
+   with ``method="conic"``. A certificate of infeasibility from it proves the request impossible.
+3. ``floor`` (the floor breaks): a proof that the floor cannot be reached (``floor.py``),
+   else a feasible start and convex-concave steps with the dual solver (the conic program's
+   penalized steps as fallback); ``certificate`` bounds the cost from below (``certificate.py``).
+Every answer is re-checked from its trades (``verify.py``) before it is returned. The time
+budget is shared by all stages; when it runs out the best verified answer comes back as
+"feasible" with its gap, or ``SolverTimeout`` names the stage.
 """
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import conic
-from .bounds import trade_bounds
-from .ceiling import solve_ceiling
-from .errors import SolverFailure
+from . import floor as floor_search
+from .bounds import TradeBounds, trade_bounds
+from .certificate import floor_lower_bound
+from .dual import DualPoint, DualSolver, OutOfTime
+from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from .explain import infeasible
-from .floor import convex_concave
 from .impact import CostModel
+from .plan import DEFAULT_TIME_LIMIT, Budget, Trail
 from .portfolio import Portfolio
 from .request import Request, make_request
-from .result import LiquidationResult, binding_labels, trade_table
-from .separable import CashOutOfReach, solve_separable
+from .result import LiquidationResult, failed_result, finished_result
+from .separable import reachable, solve_separable
 from .trade_costs import TradeCosts
-from .verify import impact_table, violations
+from .verify import ACCEPT_VIOLATION
 
-GAP_OPTIMAL = 1e-6
 BAND_TOLERANCE = 1e-9
 
 
 def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
-              cost_model: CostModel | None = None, method: str = "auto") -> LiquidationResult:
+              cost_model: CostModel | None = None, method: str = "auto",
+              time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True) -> LiquidationResult:
     """Raise ``cash`` dollars from ``portfolio`` at least total market impact.
 
     ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
     ``max_total_mi_bps``: total impact cost at most this many bps of ``cash``.
     ``allow_buys``: let trades add to positions or flip them (each trade still costs impact).
-    ``method``: "auto" (the separable search, then the conic program only if the risk band
-    binds) or "conic" (always solve the conic program: an independent cross-check).
-    Raises ``InfeasibleLiquidation`` (with the most cash that can be raised and the blocking
-    limits) or ``SolverFailure``; bad data raises an ``InputError`` before any solve.
+    ``method``: "auto" (the plan above) or "conic" (the conic program for every coupled
+    stage: an independent cross-check). ``time_limit``: seconds for the whole call (None: no
+    limit). Failures raise ``InfeasibleLiquidation`` (proven impossible, with the most cash
+    that can be raised and the blocking limits), ``NoFeasiblePointFound`` (the local search
+    under the risk floor found nothing: not a proof), ``SolverTimeout`` or ``SolverFailure``;
+    with ``raise_on_failure=False`` they come back as a result whose ``status`` says which.
+    Bad data always raises an ``InputError`` before any solve.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
@@ -63,127 +72,300 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
-    started = time.perf_counter()
-    if cash >= portfolio.net_value_usd:
-        raise infeasible(request, f"the cash target ${cash:,.0f} is not below the book's net value "
-                                  f"${portfolio.net_value_usd:,.0f}")
-    costs = request.costs()
-    bounds = trade_bounds(portfolio, cash, costs, request.allow_buys)
-    shares, adv = portfolio.array("shares"), portfolio.array("adv")
+    trail = Trail(Budget(time_limit))
     try:
-        fast = solve_separable(costs, bounds, cash)
-    except CashOutOfReach as exc:
-        raise infeasible(request, _out_of_reach(portfolio, bounds, exc.reachable, cash)) from None
-    u, lower_bound, path, iterations, attempts = fast.u, None, "separable", 1, []
-    marginal = _separable_marginal(portfolio, costs, bounds, u, fast.marginal_cost_bps)
-    if max_total_mi_bps is not None:
-        least = float(costs.cost_usd(u).sum())
-        if least > max_total_mi_bps / 1e4 * cash * (1 + 1e-9):
-            raise infeasible(request, f"the least possible impact is {least / cash * 1e4:.2f} bps, "
-                                      f"above max_total_mi_bps={max_total_mi_bps}")
-    shortfall, excess = _band_misses(request, shares - u * adv)
-    ceiling = None
-    if method == "auto" and excess > BAND_TOLERANCE and shortfall <= 0:
-        ceiling = _ceiling_path(request, costs, bounds, fast.marginal_cost_bps)
-    if ceiling is not None:
+        found = _Plan(request, trail, method).run()
+        return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail)
+    except LiquidationError as exc:
+        exc.stages = trail.to_list()
+        if raise_on_failure:
+            raise
+        return failed_result(request, exc, trail)
+
+
+@dataclass
+class Candidate:
+    """A verified answer of one stage: trades u (fraction of ADV), marginal cost (bps), lower bound (USD)."""
+
+    u: np.ndarray
+    marginal: float
+    lower_bound: float | None  # None: the answer is the global optimum
+    path: str
+
+
+class _Plan:
+    def __init__(self, request: Request, trail: Trail, method: str):
+        self.request, self.trail, self.method = request, trail, method
+        self.budget = trail.budget
+        p = request.portfolio
+        self.shares, self.adv, self.price = p.array("shares"), p.array("adv"), p.array("price")
+        self.costs: TradeCosts = request.costs()
+        self.bounds: TradeBounds = trade_bounds(p, request.cash, self.costs, request.allow_buys)
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
+        found = self.request.check(self.shares - u * self.adv, floor=floor, cap=cap)
+        key = max(found, key=found.get)
+        return found[key], key
+
+    def cost(self, u: np.ndarray) -> float:
+        return float(self.costs.cost_usd(u).sum())
+
+    def band_misses(self, u: np.ndarray) -> tuple[float, float]:
+        """(floor shortfall, ceiling excess) of post-trade risk, as fractions of today's risk."""
+        band = self.request.risk_band
+        if band is None:
+            return 0.0, 0.0
+        p = self.request.portfolio
+        risk, net = p.risk(), p.net_value_usd
+        today = risk.sigma(p.position_usd / net)
+        after = risk.sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
+        return (band[0] * today - after) / today, (after - band[1] * today) / today
+
+    def impossible(self, stage: str, reason: str):
+        self.trail.record(stage, "proof", reason)
+        return infeasible(self.request, reason, self.budget)
+
+    def timeout(self, stage: str) -> SolverTimeout:
+        self.trail.record(stage, "timeout", "the time budget ran out")
+        return SolverTimeout(f"the time budget ({self.budget.limit:g} s) ran out in the {stage} stage "
+                             "before any verified trade list was found; raise time_limit", stage)
+
+    def sigma_today(self) -> float:
+        p = self.request.portfolio
+        return p.risk().sigma(p.position_usd / p.net_value_usd)
+
+    def dual_solver(self) -> DualSolver:
+        p, cash = self.request.portfolio, self.request.cash
+        ceiling = self.request.risk_band[1] * self.sigma_today() * (p.net_value_usd - cash)
+        return DualSolver(self.costs, self.bounds, cash, p.risk(), p.position_usd, ceiling)
+
+    # ---- the plan -----------------------------------------------------------------------------
+    def run(self) -> Candidate:
+        request, p = self.request, self.request.portfolio
+        cash = request.cash
+        self.trail.begin()
+        if cash >= p.net_value_usd:
+            raise self.impossible("request", f"the cash target ${cash:,.0f} is not below the book's net value "
+                                             f"${p.net_value_usd:,.0f}")
+        relaxed = self.separable()
+        if relaxed.path == "separable" and self.method == "auto" and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE:
+            self.trail.promote()
+            return relaxed
+        shortfall, excess = self.band_misses(relaxed.u)
+        if excess > BAND_TOLERANCE or self.method == "conic":
+            relaxed = self.ceiling(relaxed)
+        if not request.has_floor or self.band_misses(relaxed.u)[0] <= BAND_TOLERANCE:
+            self.trail.promote()
+            return relaxed
+        return self.floor(relaxed)
+
+    def separable(self) -> Candidate:
+        request, cash = self.request, self.request.cash
+        fast = solve_separable(self.costs, self.bounds, cash)
+        if fast is None:
+            raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds,
+                                                             reachable(self.costs, self.bounds), cash))
+        least = self.cost(fast.u)
+        cap = request.max_total_mi_bps
+        if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
+            raise self.impossible("separable", f"the least possible impact is {least / cash * 1e4:.2f} bps, "
+                                               f"above max_total_mi_bps={cap}")
+        worst, key = self.worst(fast.u, floor=False)
+        shortfall, excess = self.band_misses(fast.u)
+        if worst > ACCEPT_VIOLATION and key not in ("risk_ceiling",):
+            raise SolverFailure(f"the separable answer violates the limits by {worst:.2e} ({key})")
+        note = f"{fast.evaluations} multiplier evaluations"
+        if excess > BAND_TOLERANCE:
+            self.trail.record("separable", "declined", f"breaks the risk ceiling by {excess:.2%} of today's risk; {note}",
+                              fast.evaluations)
+        elif shortfall > BAND_TOLERANCE:
+            self.trail.record("separable", "candidate", f"meets every convex limit but breaks the risk floor by "
+                                                        f"{shortfall:.2%} of today's risk; {note}", fast.evaluations)
+        else:
+            self.trail.record("separable", "candidate", note, fast.evaluations)
+        marginal = _separable_marginal(request.portfolio, self.costs, self.bounds, fast.u, fast.marginal_cost_bps)
+        return Candidate(fast.u, marginal, None, "separable")
+
+    def ceiling(self, start: Candidate) -> Candidate:
+        """The convex problem with the risk ceiling (no floor): dual solver, else the conic program."""
+        if self.method == "auto":
+            found = self.ceiling_by_dual(start)
+            if found is not None:
+                return found
+        return self.ceiling_by_conic()
+
+    def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
+        solver = self.dual_solver()
         try:
-            return _result(request, shares - ceiling[0] * adv, ceiling[1], None, "ceiling", 1, [],
-                           binding_labels(ceiling[0], bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group, tol=1e-9),
-                           time.perf_counter() - started)
-        except SolverFailure:
-            pass  # the independent check refused it: the conic program decides
-    if method == "conic" or max(shortfall, excess) > BAND_TOLERANCE:
-        u, marginal, lower_bound, path, iterations, attempts = _solve_coupled(request, costs, bounds)
-    return _result(request, shares - u * adv, marginal, lower_bound, path, iterations, attempts,
-                   binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
-                                  tol=1e-9 if path == "separable" else 1e-6),
-                   time.perf_counter() - started)
+            point = solver.solve(start.marginal, None, self.budget)
+        except OutOfTime:
+            raise self.timeout("dual") from None
+        if point is None:
+            self.trail.record("dual", "failed", "dual Newton did not converge", solver.steps)
+            return None
+        worst, key = self.worst(point.u, floor=False, cap=False)
+        if worst > ACCEPT_VIOLATION:
+            self.trail.record("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
+                              solver.steps)
+            return None
+        self.check_cap(point.u, "dual")
+        self.trail.record("dual", "candidate", f"{solver.steps} Newton steps", solver.steps)
+        return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
 
+    def ceiling_by_conic(self) -> Candidate:
+        from . import conic
+        from .limits import NAME_LIMITS, coupling_limits
 
-def _solve_coupled(request: Request, costs: TradeCosts, bounds):
-    """Steps 2 and 3: the conic program with the ceiling, then convex-concave iterations on the floor."""
-    portfolio, cash = request.portfolio, request.cash
-    shares, adv = portfolio.array("shares"), portfolio.array("adv")
-    box = bounds.without("weight")
-    risk = portfolio.risk() if request.risk_band is not None else None
-    common = dict(cash=cash, risk=risk, risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps)
-
-    def relaxed_check(u):
-        return max(request.check(shares - np.clip(u, box.lo, box.hi) * adv, cash, band=False).values())
-
-    relaxed = conic.build(portfolio, costs, box, floor=False, **common)
-    status = conic.solve(relaxed, relaxed_check)
-    attempts = [a.to_dict() for a in relaxed.attempts]
-    if status not in ("optimal", "optimal_inaccurate"):
+        request, p = self.request, self.request.portfolio
+        band = (0.0, request.risk_band[1]) if request.risk_band is not None else None
+        limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
+        limits += coupling_limits(band, request.max_total_mi_bps)
+        program = conic.build(p, self.costs, limits, cash=request.cash)
+        status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
+        self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
         if status == "infeasible":
-            raise infeasible(request, "no trade list meets the risk ceiling together with the other limits")
-        raise SolverFailure(f"the conic solve failed ({status}) on every solver", attempts)
-    u = np.clip(relaxed.u.value, box.lo, box.hi)
-    lower_bound = float(costs.cost_usd(u).sum())
-    marginal = _marginal(relaxed)
-    if risk is None or _band_misses(request, shares - u * adv)[0] <= BAND_TOLERANCE:
-        return u, marginal, lower_bound, "conic", 1, attempts
-    model = conic.build(portfolio, costs, box, floor=True, **common)
-    u, iterations, feasible = convex_concave(request, model, u, box)
-    if not feasible:
-        raise infeasible(request, "no trade list found that keeps risk above the floor of the risk band")
-    attempts += [a.to_dict() for a in model.attempts]
-    return u, _marginal(model), lower_bound, "conic+convex-concave", iterations + 1, attempts
+            raise self.impossible("conic", "no trade list meets the risk ceiling together with the other limits "
+                                           "(the solver's certificate of infeasibility)")
+        if status == "timeout":
+            raise self.timeout("conic")
+        if status not in ("optimal", "optimal_inaccurate"):
+            self.trail.record("conic", "failed", f"no solver attempt was accepted (last: {status})")
+            raise SolverFailure(f"the conic solve failed ({status}) on every solver", self.trail.solver_attempts)
+        u = np.asarray(program.u.value, dtype=float)
+        self.check_cap(u, "conic")
+        self.trail.record("conic", "candidate", f"{len(program.attempts)} solver attempt(s), {status}")
+        return Candidate(u, conic.cash_multiplier(program), None, "conic")
+
+    def check_cap(self, u: np.ndarray, stage: str) -> None:
+        """The optimum of a relaxation costs more than the cap: nothing within the limits costs less."""
+        cap = self.request.max_total_mi_bps
+        cash = self.request.cash
+        if cap is not None and self.cost(u) > cap / 1e4 * cash * (1 + 1e-9):
+            raise self.impossible(stage, f"the least impact within the risk ceiling and the other limits is "
+                                         f"{self.cost(u) / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}")
+
+    def floor(self, relaxed: Candidate) -> Candidate:
+        """The risk floor: proof, feasible start, convex-concave steps, certificate."""
+        p, cash = self.request.portfolio, self.request.cash
+        solver = self.dual_solver()
+        sigma0 = self.sigma_today()
+        post = (p.net_value_usd - cash) / cash
+        level = self.request.risk_band[0] * sigma0 * post
+        risk_times = p.risk().covariance_times
+        highest = floor_search.risk_upper_bound(solver)
+        if highest < level * (1 - 1e-9):
+            raise self.impossible("floor", f"the risk floor cannot be met: no trade list within the per-name "
+                                           f"limits leaves more than {highest / (sigma0 * post):.4f}x today's risk "
+                                           f"(floor {self.request.risk_band[0]:g}x)")
+        relaxed_cost = self.cost(relaxed.u)
+        best: Candidate | None = None
+        if self.method == "auto":
+            best = self.floor_by_dual(solver, relaxed, level, risk_times)
+        if best is None and not self.budget.expired():
+            best = self.floor_by_conic(relaxed)
+        if best is None:
+            if self.budget.expired():
+                raise self.timeout("floor")
+            raise NoFeasiblePointFound(
+                "no trade list meeting the risk floor was found. The floor is not convex and this search is "
+                "local, so this is not a proof that none exists; widen the risk band or lower the cash target.")
+        cost = self.cost(best.u)
+        bound = relaxed_cost
+        certified = None
+        if best.path == "dual+convex-concave":
+            certified = floor_lower_bound(solver, self.floor_point, level, self.trail)
+        if certified is not None:
+            bound = max(bound, certified)
+        cap = self.request.max_total_mi_bps
+        if cap is not None and cost > cap / 1e4 * cash * (1 + 1e-9):
+            if bound > cap / 1e4 * cash * (1 + 1e-9):
+                raise self.impossible("certificate", f"no trade list meeting the risk floor costs less than "
+                                                     f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}")
+            raise NoFeasiblePointFound(
+                f"the trade list found for the risk floor costs {cost / cash * 1e4:.2f} bps, above "
+                f"max_total_mi_bps={cap}, and a cheaper one could not be ruled out (the search is local)")
+        self.trail.promote()
+        return Candidate(best.u, best.marginal, min(bound, cost), best.path)
+
+    def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float, risk_times) -> Candidate | None:
+        v0 = relaxed.u / solver.per_value
+        start = floor_search.reach_floor(solver, v0, level, risk_times, self.budget)
+        if start is None:
+            self.trail.record("floor-start", "failed", "the local ascent of the risk stalled below the floor")
+            return None
+        self.trail.record("floor-start", "declined", "a point meeting the floor was found")
+
+        def accept(point: DualPoint) -> bool:
+            return self.worst(point.u, cap=False)[0] <= ACCEPT_VIOLATION
+
+        try:
+            steps = floor_search.convex_concave(solver, start, level, risk_times, relaxed.marginal, self.budget,
+                                                accept)
+        except OutOfTime:
+            steps = floor_search.FloorSteps(None, 0, "the time budget ran out")
+        if steps.point is None:
+            self.trail.record("convex-concave", "failed", steps.reason, steps.steps)
+            return None
+        self.trail.record("convex-concave", "candidate", steps.reason or f"settled after {steps.steps} steps",
+                          steps.steps)
+        self.floor_point = steps.point
+        return Candidate(steps.point.u, self.dual_marginal(steps.point, level), None, "dual+convex-concave")
+
+    def floor_by_conic(self, relaxed: Candidate) -> Candidate | None:
+        from . import conic
+        from .limits import NAME_LIMITS, coupling_limits
+
+        request, p = self.request, self.request.portfolio
+        limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
+        limits += coupling_limits(request.risk_band, None)
+        program = conic.build(p, self.costs, limits, cash=request.cash)
+        u, steps, reason = conic.convex_concave(
+            program, lambda x: (self.shares - x * self.adv) * self.price, p.risk(),
+            lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)
+        self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
+        if u is None:
+            self.trail.record("conic-convex-concave", "failed", reason or "no feasible point", steps)
+            return None
+        self.trail.record("conic-convex-concave", "candidate", reason or f"settled after {steps} steps", steps)
+        return Candidate(np.asarray(u, dtype=float), conic.cash_multiplier(program), None, "conic+convex-concave")
+
+    def dual_marginal(self, point: DualPoint, floor_level: float | None) -> float:
+        """d(cost)/d(cash) in bps: the cash multiplier plus the moves of the band and weight bounds with L."""
+        p, cash = self.request.portfolio, self.request.cash
+        band = self.request.risk_band
+        sigma0 = self.sigma_today()
+        post = (p.net_value_usd - cash) / cash
+        marginal = point.cash_multiplier + 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0
+        if floor_level is not None and point.cut_multipliers.size:
+            marginal -= float(point.cut_multipliers.sum()) * band[0] * sigma0
+        at_high = (self.bounds.hi_group == "weight") & (point.slack_high > 0)
+        at_low = (self.bounds.lo_group == "weight") & (point.slack_low > 0)
+        if at_high.any():
+            marginal -= float(np.sum(point.slack_high[at_high] * p.array("lb_wt")[at_high]))
+        if at_low.any():
+            marginal += float(np.sum(point.slack_low[at_low] * p.array("ub_wt")[at_low]))
+        return float(marginal)
 
 
-def _out_of_reach(portfolio: Portfolio, bounds, reachable: tuple[float, float], cash: float) -> str:
+def _out_of_reach(portfolio: Portfolio, bounds: TradeBounds, reach: tuple[float, float], cash: float) -> str:
     if bounds.conflicting.any():
         names = np.asarray(portfolio.symbols)[bounds.conflicting]
         return f"the limits of {', '.join(names[:8])} contradict each other at this target"
-    if reachable[0] > cash:
-        return f"the per-name limits force trades raising at least ${reachable[0]:,.0f} at this target"
-    return f"the per-name limits allow at most ${reachable[1]:,.0f} at this target"
+    if reach[0] > cash:
+        return f"the per-name limits force trades raising at least ${reach[0]:,.0f} at this target"
+    return f"the per-name limits allow at most ${reach[1]:,.0f} at this target"
 
 
-def _ceiling_path(request: Request, costs: TradeCosts, bounds, multiplier: float):
-    """When only the ceiling is broken: the dual-Newton solve, if it converges and meets the floor and cap.
-
-    Returns (u, marginal cost in bps) or None (then the conic program runs).
-    """
-    portfolio, cash = request.portfolio, request.cash
-    risk, net = portfolio.risk(), portfolio.net_value_usd
-    sigma_today = risk.sigma(portfolio.position_usd / net)
-    solution = solve_ceiling(costs, bounds, cash, risk, portfolio.position_usd,
-                             request.risk_band[1] * sigma_today * (net - cash), multiplier)
-    if solution is None:
-        return None
-    shortfall, _ = _band_misses(request, portfolio.array("shares") - solution.u * portfolio.array("adv"))
-    capped = request.max_total_mi_bps is not None and (
-        costs.cost_usd(solution.u).sum() > request.max_total_mi_bps / 1e4 * cash)
-    if shortfall > BAND_TOLERANCE or capped:
-        return None  # the floor or the total cap binds as well
-    marginal = solution.cash_multiplier + 2.0 * solution.risk_multiplier * solution.ceiling_scaled**2 * cash / (net - cash)
-    at_high = (bounds.hi_group == "weight") & (solution.slack_high > 0)
-    at_low = (bounds.lo_group == "weight") & (solution.slack_low > 0)
-    if at_high.any():
-        marginal -= float(np.sum(solution.slack_high[at_high] * portfolio.array("lb_wt")[at_high]))
-    if at_low.any():
-        marginal += float(np.sum(solution.slack_low[at_low] * portfolio.array("ub_wt")[at_low]))
-    return solution.u, float(marginal)
-
-
-def _band_misses(request: Request, shares_after: np.ndarray) -> tuple[float, float]:
-    """(floor shortfall, ceiling excess) of post-trade risk, as fractions of today's risk (<= 0: met)."""
-    if request.risk_band is None:
-        return 0.0, 0.0
-    portfolio = request.portfolio
-    risk, net = portfolio.risk(), portfolio.net_value_usd
-    today = risk.sigma(portfolio.position_usd / net)
-    after = risk.sigma(shares_after * portfolio.array("price") / (net - request.cash))
-    return (request.risk_band[0] * today - after) / today, (after - request.risk_band[1] * today) / today
-
-
-def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds, u: np.ndarray, multiplier: float) -> float:
+def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds: TradeBounds, u: np.ndarray,
+                        multiplier: float) -> float:
     """d(least cost)/d(cash) in bps: the multiplier, corrected for weight bounds that move with the cash.
 
     A name held at a weight bound w must sell w more dollars for each extra dollar raised
     (its bound is w (V - L)); the free names supply the rest at the multiplier.
     """
+    from .result import binding_labels
+
     labels = binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group)
     at_hi, at_lo = (labels == "weight") & (u == bounds.hi), (labels == "weight") & (u == bounds.lo)
     if not (at_hi.any() or at_lo.any()):
@@ -195,42 +377,3 @@ def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds, u: np.n
         moves[at_lo] = portfolio.array("ub_wt")[at_lo]
     own = np.sign(u) * costs.marginal_bps(u)
     return float(multiplier + np.sum(moves * (own - multiplier)))
-
-
-def _marginal(model: conic.ConicModel) -> float:
-    dual = model.cash_constraint.dual_value
-    return float(-np.asarray(dual).item()) if dual is not None else float("nan")
-
-
-def _result(request: Request, shares_after, marginal, lower_bound, method, iterations, attempts, binding,
-            seconds) -> LiquidationResult:
-    portfolio = request.portfolio
-    shares, price = portfolio.array("shares"), portfolio.array("price")
-    traded = shares_after - shares
-    impacts = impact_table(portfolio, traded, request.cost_model)
-    raised = float(-(traded * price).sum())
-    cost = float(impacts["cost_usd"].sum())
-    found = violations(portfolio, shares_after, request.cash, allow_buys=request.allow_buys,
-                       risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps,
-                       cost_model=request.cost_model, impacts=impacts)
-    worst = max(found.values())
-    if worst > conic.ACCEPT_VIOLATION:
-        raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
-                            "refusing to return it", attempts)
-    lower_bound = cost if lower_bound is None else min(lower_bound, cost)
-    gap = (cost - lower_bound) / cost if cost > 0 else 0.0
-    risk_before = risk_after = None
-    if portfolio.has_risk_model:
-        risk = portfolio.risk()
-        net = portfolio.net_value_usd
-        risk_before = risk.sigma(shares * price / net)
-        risk_after = risk.sigma(shares_after * price / (net - raised))
-    return LiquidationResult(
-        status="optimal" if gap <= GAP_OPTIMAL else "feasible",
-        cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
-        lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
-        marginal_cost_bps=marginal, max_violation=worst, violations=found,
-        trades=trade_table(portfolio.symbols, shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding, portfolio.array("adv"), portfolio.array("volatility")),
-        method=method, iterations=iterations, attempts=attempts, seconds=seconds,
-    )

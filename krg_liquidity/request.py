@@ -31,10 +31,23 @@ class Request:
         return TradeCosts(self.cost_model.params, p.array("volatility"), p.array("price"),
                           p.array("adv") * p.array("price"), time_days, pov)
 
-    def check(self, shares_after: np.ndarray, cash: float, band: bool = True) -> dict[str, float]:
-        return violations(self.portfolio, shares_after, cash, allow_buys=self.allow_buys,
-                          risk_band=self.risk_band if band else None,
-                          max_total_mi_bps=self.max_total_mi_bps, cost_model=self.cost_model)
+    def check(self, shares_after: np.ndarray, cash: float | None = None, *, floor: bool = True,
+              cap: bool = True) -> dict[str, float]:
+        """Every limit's violation, recomputed from the final shares (``verify.violations``).
+
+        ``floor=False`` / ``cap=False`` leave out the risk floor / total-impact cap (for the
+        relaxations that do not impose them).
+        """
+        band = self.risk_band
+        if band is not None and not floor:
+            band = (0.0, band[1])
+        return violations(self.portfolio, shares_after, self.cash if cash is None else cash,
+                          allow_buys=self.allow_buys, risk_band=band,
+                          max_total_mi_bps=self.max_total_mi_bps if cap else None, cost_model=self.cost_model)
+
+    @property
+    def has_floor(self) -> bool:
+        return self.risk_band is not None and self.risk_band[0] > 0
 
 
 def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model) -> Request:

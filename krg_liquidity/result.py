@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import LiquidationError, SolverFailure
+from .verify import ACCEPT_VIOLATION, impact_table
+
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price", "adv",
                  "volatility")
@@ -16,18 +19,35 @@ JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after"
                       "trade_time_days", "mi_bps", "cost_usd", "weight_after")
 
 
+STATUSES = {
+    "optimal": "every limit holds and the cost is the global optimum (gap <= 1e-6)",
+    "feasible": "every limit holds; the cost is within the reported gap of the optimum",
+    "infeasible": "proven impossible: no trade list meets the limits (the message says which give)",
+    "no_feasible_point_found": "a local search under the risk floor found no trade list; not a proof",
+    "timeout": "the time budget ran out before any verified trade list was found",
+    "solver_failed": "every solver attempt failed or was refused by the independent check",
+    "bad_input": "the data or the request is invalid (the message names the column, symbol and fix)",
+    "error": "an unexpected error (a bug: please report it)",
+}
+"""Every status a liquidation (Python, CLI, JSON, batch) can end with, and what it means."""
+GAP_OPTIMAL = 1e-6
+
+
 @dataclass
 class LiquidationResult:
-    """A solved liquidation.
+    """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
 
-    ``status``: "optimal" (global optimum, gap <= 1e-6) or "feasible" (every limit holds;
-    the risk floor leaves a gap, reported). Money in USD, costs in bps of cash raised,
+    ``status``: one of ``STATUSES``; ``success`` is True for "optimal" and "feasible" only.
+    A failed result carries the ``message``, NaN money fields and an all-zero trade table.
+    Money in USD, costs in bps of cash raised,
     risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
     ``value_traded_usd`` are signed (negative = sell). ``binding`` names the limit at which
     a name's trade stops. ``max_violation`` is recomputed from the trades (see ``violations``).
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
     The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
-    ``method``: "separable", "ceiling", "conic" or "conic+convex-concave" (see ``optimize``).
+    ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
+    or "conic+convex-concave" (see ``optimize``). ``stages``: every stage tried, in order, with
+    its time and outcome; ``attempts``: every conic solver call.
     """
 
     status: str
@@ -47,6 +67,8 @@ class LiquidationResult:
     iterations: int = 0
     attempts: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    stages: list[dict] = field(default_factory=list)
+    message: str = ""
 
     @property
     def success(self) -> bool:
@@ -55,7 +77,7 @@ class LiquidationResult:
     def to_dict(self) -> dict:
         """Plain types only, ready for JSON."""
         trades = self.trades.loc[:, list(JSON_TRADE_COLUMNS)]
-        return {
+        return {key: _plain(value) for key, value in {
             "status": self.status,
             "cash_target": self.cash_target,
             "cash_raised": self.cash_raised,
@@ -71,13 +93,19 @@ class LiquidationResult:
             "iterations": self.iterations,
             "seconds": self.seconds,
             "attempts": self.attempts,
+            "stages": self.stages,
+            "message": self.message,
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
-        }
+        }.items()}
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
     def _lines(self) -> list[tuple[str, str]]:
+        if not self.success:
+            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"),
+                    ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
+                                                                    for s in self.stages))]
         sold = int((self.trades["shares_traded"] != 0).sum())
         rows = [
             ("status", self.status),
@@ -93,7 +121,7 @@ class LiquidationResult:
         rows += [
             ("names traded", f"{sold} of {len(self.trades)}"),
             ("max violation", f"{self.max_violation:.1e} (recomputed from the trades)"),
-            ("method", f"{self.method}, {self.iterations} iteration(s), {self.seconds * 1e3:.1f} ms"),
+            ("method", f"{self.method}, {self.seconds * 1e3:.1f} ms"),
         ]
         return rows
 
@@ -103,6 +131,8 @@ class LiquidationResult:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self._lines())
 
     def __repr__(self) -> str:
+        if not self.success:
+            return f"LiquidationResult(status={self.status!r}, message={self.message[:80]!r})"
         return (f"LiquidationResult(status={self.status!r}, cash_raised={self.cash_raised:,.0f}, "
                 f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap={self.gap:.2e})")
 
@@ -142,3 +172,67 @@ def binding_labels(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_group, hi_g
     at_hi = np.isfinite(hi) & (np.abs(u - hi) <= tol * span)
     at_lo = np.isfinite(lo) & (np.abs(u - lo) <= tol * span) & ~at_hi
     return np.where(at_hi, hi_group, np.where(at_lo, lo_group, ""))
+
+
+def _plain(value):
+    """JSON-safe: NaN and inf become None."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float | None, method: str,
+                    trail) -> LiquidationResult:
+    """The result of a verified answer: every limit recomputed from the final shares (refused if broken)."""
+    portfolio = request.portfolio
+    shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
+    shares_after = shares - u * adv
+    traded = shares_after - shares
+    impacts = impact_table(portfolio, traded, request.cost_model)
+    raised = float(-(traded * price).sum())
+    cost = float(impacts["cost_usd"].sum())
+    found = request.check(shares_after)
+    worst = max(found.values())
+    if not worst <= ACCEPT_VIOLATION:
+        raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
+                            "refusing to return it", trail.solver_attempts)
+    lower_bound = cost if lower_bound is None else min(lower_bound, cost)
+    gap = (cost - lower_bound) / cost if cost > 0 else 0.0
+    risk_before = risk_after = None
+    if portfolio.has_risk_model:
+        risk = portfolio.risk()
+        net = portfolio.net_value_usd
+        risk_before = risk.sigma(shares * price / net)
+        risk_after = risk.sigma(shares_after * price / (net - raised))
+    from .bounds import trade_bounds
+
+    bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
+    binding = binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
+                             tol=1e-9 if method == "separable" else 1e-6)
+    return LiquidationResult(
+        status="optimal" if gap <= GAP_OPTIMAL else "feasible",
+        cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
+        lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
+        marginal_cost_bps=marginal, max_violation=worst, violations=found,
+        trades=trade_table(portfolio.symbols, shares, shares_after, price, impacts, portfolio.net_value_usd,
+                           raised, binding, adv, portfolio.array("volatility")),
+        method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
+        seconds=trail.budget.elapsed, stages=trail.to_list(),
+    )
+
+
+def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
+    """A failure as a result (``raise_on_failure=False``): the status and message, no trades."""
+    portfolio = request.portfolio
+    shares, price = portfolio.array("shares"), portfolio.array("price")
+    impacts = impact_table(portfolio, np.zeros(len(shares)), request.cost_model)
+    nan = float("nan")
+    return LiquidationResult(
+        status=error.status, cash_target=request.cash, cash_raised=nan, cost_usd=nan, cost_bps=nan,
+        lower_bound_usd=nan, gap=nan, risk_before=None, risk_after=None, marginal_cost_bps=nan,
+        max_violation=nan, violations={},
+        trades=trade_table(portfolio.symbols, shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
+                           np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
+        method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
+        message=str(error),
+    )

@@ -86,9 +86,12 @@ def test_floor_bound_is_below_any_feasible_point(seed):
     band = (relaxed.risk_after / relaxed.risk_before + 0.03, 10.0)  # floor binds
     ours = liquidate(book, cash, risk_band=band)
     assert ours.status in ("optimal", "feasible")
-    assert ours.method == "conic+convex-concave"
-    assert ours.lower_bound_usd == pytest.approx(relaxed.cost_usd, rel=1e-6)
+    assert ours.method == "dual+convex-concave"
+    assert ours.lower_bound_usd >= relaxed.cost_usd * (1 - 1e-9)  # never weaker than the bound without the floor
     assert_feasible(holdings, ours, cash, covariance=covariance, risk_band=band)
+    cross_check = liquidate(book, cash, risk_band=band, method="conic")
+    assert cross_check.method == "conic+convex-concave"
+    assert ours.lower_bound_usd <= cross_check.cost_usd * (1 + 1e-6)
     rng = np.random.default_rng(seed)
     for x0 in [None] + [rng.dirichlet(np.ones(len(holdings))) for _ in range(5)]:
         local = slsqp_liquidate(book, cash, risk_band=band, x0=x0)
@@ -107,7 +110,7 @@ def test_binding_ceiling_is_global(example):
     free = liquidate(book, 1e9)
     band = (0.9, free.risk_after / free.risk_before - 0.004)
     result = liquidate(book, 1e9, risk_band=band)
-    assert result.method == "ceiling" and result.status == "optimal"
+    assert result.method == "dual" and result.status == "optimal"
     cross_check = liquidate(book, 1e9, risk_band=band, method="conic")
     assert cross_check.method == "conic"
     assert result.cost_usd == pytest.approx(cross_check.cost_usd, rel=1e-6)
@@ -155,7 +158,7 @@ def test_marginal_cost_matches_finite_difference(example, band, method, toleranc
     up = liquidate(book, cash + step, risk_band=band, method=method)
     down = liquidate(book, cash - step, risk_band=band, method=method)
     assert mid.method == up.method == down.method == ("separable" if band is None and method == "auto"
-                                                       else "ceiling" if method == "auto" else "conic")
+                                                       else "dual" if method == "auto" else "conic")
     slope_bps = (up.cost_usd - down.cost_usd) / (2 * step) * 1e4
     assert mid.marginal_cost_bps == pytest.approx(slope_bps, rel=tolerance)
 
@@ -167,7 +170,7 @@ def test_factor_model_matches_covariance():
     band = (0.0, 0.98 * free.risk_after / free.risk_before)
     a = liquidate(full, 0.2 * full.net_value_usd, risk_band=band)
     b = liquidate(Portfolio(holdings, factor_model=model), 0.2 * full.net_value_usd, risk_band=band)
-    assert a.method == b.method == "ceiling"
+    assert a.method == b.method == "dual"
     assert b.cost_usd == pytest.approx(a.cost_usd, rel=1e-6)
     assert b.risk_after == pytest.approx(a.risk_after, rel=1e-6)
 
@@ -325,7 +328,7 @@ def test_ceiling_path_agrees_with_conic_on_random_books(seed):
     band = (0.0, 0.99 * free.risk_after / free.risk_before)
     fast = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1)
     conic = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1, method="conic")
-    assert fast.method in ("ceiling", "conic") and conic.method == "conic"
+    assert fast.method in ("dual", "conic") and conic.method == "conic"
     assert fast.cost_usd == pytest.approx(conic.cost_usd, rel=1e-6)
     assert_feasible(holdings, fast, cash, covariance=covariance, risk_band=band, allow_buys=seed % 4 == 1)
 
@@ -335,8 +338,8 @@ def test_ceiling_and_total_cap_that_cannot_both_hold(example):
     free = liquidate(book, 1e9)
     band = (0.0, 0.995 * free.risk_after / free.risk_before)
     capped = liquidate(book, 1e9, risk_band=band)
-    assert capped.method == "ceiling"
-    assert liquidate(book, 1e9, risk_band=band, max_total_mi_bps=capped.cost_bps * 1.001).method == "ceiling"
+    assert capped.method == "dual"
+    assert liquidate(book, 1e9, risk_band=band, max_total_mi_bps=capped.cost_bps * 1.001).method == "dual"
     with pytest.raises(InfeasibleLiquidation) as info:
         liquidate(book, 1e9, risk_band=band, max_total_mi_bps=(free.cost_bps + capped.cost_bps) / 2)
     assert {"total_impact_cap", "risk_ceiling"} & set(info.value.blocking)

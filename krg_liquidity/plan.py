@@ -1,0 +1,90 @@
+"""How a solve is run: a time budget shared by every stage, and a record of each stage tried.
+
+A liquidation runs as a plan of stages (separable search, dual solver, conic program,
+convex-concave iterations, certificate, ...). Each stage either returns a candidate or
+declines with a reason; either way it leaves a :class:`Stage` record on the result, so
+that a user can see which path answered, what was tried first and why it was declined.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+DEFAULT_TIME_LIMIT = 30.0
+"""Seconds a ``liquidate`` call may take by default."""
+
+
+class Budget:
+    """Wall-clock budget (seconds) for one call; ``None`` means no limit."""
+
+    def __init__(self, seconds: float | None):
+        if seconds is not None and not (seconds > 0):
+            raise ValueError(f"time_limit={seconds!r} must be a positive number of seconds (or None)")
+        self.limit = None if seconds is None else float(seconds)
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        """Seconds left (inf without a limit, never negative)."""
+        return float("inf") if self.limit is None else max(0.0, self.limit - self.elapsed)
+
+    def expired(self) -> bool:
+        return self.left() <= 0.0
+
+    def fraction_left(self, share: float) -> float:
+        """A share of what is left: what a stage that should leave room for others may use."""
+        return self.left() * share
+
+
+@dataclass
+class Stage:
+    """One stage of a solve: what ran, for how long, and how it ended.
+
+    ``outcome``: "accepted" (its answer was returned), "candidate" (a verified point that a
+    later stage improved), "declined" (not applicable or not needed; ``detail`` says why),
+    "failed" (it ran and gave nothing usable), "timeout" (the budget ran out inside it),
+    "proof" (it proved the request impossible), "bound" (it computed a lower bound).
+    """
+
+    name: str
+    outcome: str
+    seconds: float
+    detail: str = ""
+    iterations: int = 0
+
+    def to_dict(self) -> dict:
+        return {"stage": self.name, "outcome": self.outcome, "seconds": self.seconds,
+                "detail": self.detail, "iterations": self.iterations}
+
+
+@dataclass
+class Trail:
+    """The stages of one call, in order, with a clock per stage."""
+
+    budget: Budget
+    stages: list[Stage] = field(default_factory=list)
+    solver_attempts: list[dict] = field(default_factory=list)
+    _started: float = field(default_factory=time.perf_counter)
+
+    def begin(self) -> None:
+        self._started = time.perf_counter()
+
+    def record(self, name: str, outcome: str, detail: str = "", iterations: int = 0) -> Stage:
+        stage = Stage(name, outcome, time.perf_counter() - self._started, detail, iterations)
+        self.stages.append(stage)
+        self._started = time.perf_counter()
+        return stage
+
+    def promote(self) -> None:
+        """Mark the last 'candidate' as the accepted answer."""
+        for stage in reversed(self.stages):
+            if stage.outcome == "candidate":
+                stage.outcome = "accepted"
+                return
+
+    def to_list(self) -> list[dict]:
+        return [stage.to_dict() for stage in self.stages]
