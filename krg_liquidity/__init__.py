@@ -23,7 +23,6 @@ from .optimize import liquidate
 from .capacity import max_cash
 from .result import LiquidationResult
 from .frontier import frontier
-from .plots import plot_almgren_chriss_frontier, plot_basket, plot_completion, plot_frontier
 from .profiles import load_volume_profile
 from .schedule import pov_schedule, schedule_impact, vwap_schedule
 from .basket import BasketView, basket_view
@@ -31,6 +30,18 @@ from .batch import BatchResult, read_requests, run_batch, solve_book
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 
 __version__ = "0.1.0"
+
+_LAZY = {"plot_almgren_chriss_frontier": "plots", "plot_basket": "plots", "plot_completion": "plots",
+         "plot_frontier": "plots"}
+
+
+def __getattr__(name: str):
+    """Figures import matplotlib only when first asked for (``import krg_liquidity`` stays fast)."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "BatchResult",

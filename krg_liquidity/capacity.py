@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import conic
 from .bounds import trade_bounds
 from .errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from .impact import CostModel
@@ -40,6 +39,7 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
 
 def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> float:
     """``max_cash`` for a validated request; ``without_floor`` drops the risk floor (a convex bound)."""
+    from . import conic  # cvxpy is imported only when a path needs it
     portfolio = request.portfolio
     costs = request.costs()
     box = trade_bounds(portfolio, 0.0, costs, request.allow_buys, exclude=("weight",))

@@ -26,10 +26,9 @@ then declines this path); its answers are verified by the caller like any other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import brentq
-
 from .bounds import TradeBounds
 from .plan import Budget
 from .risk import RiskOperator
@@ -38,6 +37,18 @@ from .trade_costs import TradeCosts
 NEWTON_STEPS = 60
 ROOT_STEPS = 80
 TOLERANCE = 1e-12
+CEILING_TOLERANCE = 1e-10  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class OutOfTime(Exception):
@@ -90,22 +101,45 @@ class DualSolver:
     def trades(self, target: np.ndarray, mu: float) -> np.ndarray:
         """v with f'(v) + 2 mu d v = target, clipped to [lo, hi]."""
         reach = np.sign(target) * self.costs.z_at_marginal(np.abs(target)) / self.per_value
+        v = np.clip(reach, self.lo, self.hi)
         if mu == 0.0 or not self.has_diag:
-            return np.clip(reach, self.lo, self.hi)
-        low, high = np.minimum(reach, 0.0), np.maximum(reach, 0.0)  # the root lies between 0 and reach
-        v = reach.copy()
-        for _ in range(NEWTON_STEPS):
-            gap = self.marginal(v) + 2.0 * mu * self.d * v - target
-            low, high = np.where(gap < 0, v, low), np.where(gap > 0, v, high)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                step = v - gap / self.curvature(v, mu)
-            inside = np.isfinite(step) & (step >= low) & (step <= high)
-            v_next = np.where(inside, step, 0.5 * (low + high))
-            done = np.all(np.abs(v_next - v) <= 1e-14 * np.maximum(1e-3, np.abs(v)))
-            v = v_next
-            if done:
-                break
+            return v
+        # The root lies between 0 and reach (the d term pulls it toward 0). A clipped name whose
+        # left-hand side at its interval end is still on the target's side stays at that end.
+        clipped = v != reach
+        ends = np.flatnonzero(clipped)
+        if ends.size:
+            lhs = np.sign(v[ends]) * self.costs.take(ends).marginal_bps(
+                v[ends] * self.per_value[ends]) + 2.0 * mu * self.d[ends] * v[ends]
+            stays = np.where(v[ends] >= 0, lhs <= target[ends], lhs >= target[ends])
+            clipped[ends[~stays]] = False
+        solve = np.flatnonzero(~clipped & (reach != 0))
+        if solve.size:
+            v[solve] = self._roots(solve, target[solve], mu, v[solve])
         return np.clip(v, self.lo, self.hi)
+
+    def _roots(self, index: np.ndarray, target: np.ndarray, mu: float, upto: np.ndarray) -> np.ndarray:
+        """Safeguarded Newton for f'(v) + 2 mu d v = target on the names ``index``, root between 0 and ``upto``."""
+        costs, per_value, d = self.costs.take(index), self.per_value[index], self.d[index]
+        low, high = np.minimum(upto, 0.0), np.maximum(upto, 0.0)
+        v = upto.copy()
+        live = np.arange(len(index))
+        for _ in range(NEWTON_STEPS):
+            x = v[live]
+            part = costs.take(live) if live.size < len(index) else costs
+            marginal, slope = part.marginal_and_slope(x * per_value[live])
+            gap = np.sign(x) * marginal + 2.0 * mu * d[live] * x - target[live]
+            lo_, hi_ = np.where(gap < 0, x, low[live]), np.where(gap > 0, x, high[live])
+            low[live], high[live] = lo_, hi_
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = x - gap / (per_value[live] * slope + 2.0 * mu * d[live])
+            inside = np.isfinite(step) & (step >= lo_) & (step <= hi_)
+            nxt = np.where(inside, step, 0.5 * (lo_ + hi_))
+            v[live] = nxt
+            live = live[np.abs(nxt - x) > 1e-14 * np.maximum(1e-3, np.abs(x))]
+            if not live.size:
+                break
+        return v
 
     def risk2(self, v: np.ndarray) -> float:
         """q(v): squared risk of the positions left, in units of S^2."""
@@ -190,6 +224,10 @@ class DualSolver:
     # ---- the whole solve ----------------------------------------------------------------------
     def solve(self, start_multiplier: float, cuts=None, budget: Budget | None = None) -> DualPoint | None:
         """Least cost within the cuts (and the ceiling, if any). Raises OutOfTime."""
+        with _one_blas_thread():  # many tiny solves: threads only contend (measured 10x slower on a busy machine)
+            return self._solve(start_multiplier, cuts, budget)
+
+    def _solve(self, start_multiplier, cuts, budget) -> DualPoint | None:
         budget = budget or Budget(None)
         n = len(self.p0)
         if cuts is None:
@@ -210,41 +248,34 @@ class DualSolver:
             if self.R2 is None or self.risk2(found[3]) <= self.R2 * (1.0 + 1e-12):
                 return self._point(0.0, found, cuts)
 
-            seen: dict[float, float] = {}
+            memo: dict[float, tuple] = {0.0: (self.risk2(found[3]) / self.R2 - 1.0, 0.0, found)}
 
-            def excess(log_mu):
-                if log_mu in seen:  # the root search asks for its bracket ends again
-                    return seen[log_mu]
-                mu = float(np.exp(log_mu))
-                previous = state.get("found")
-                last_mu = state.get("mu", 0.0)
-                lam = previous[0] if previous else lam0
-                nu = previous[1] * (mu / last_mu) if previous is not None and last_mu > 0 else nu0 * 0.0
-                seen[log_mu] = self.risk2(at(mu, lam, nu)[3]) / self.R2 - 1.0
-                return seen[log_mu]
+            def excess(mu):
+                if mu in memo:  # bracket ends are asked for again: no second solve
+                    value, _, found = memo[mu]
+                    state.update(mu=mu, found=found)
+                    return value
+                previous, last_mu = state["found"], state["mu"]
+                nu = previous[1] * (mu / last_mu) if last_mu > 0 else np.zeros(m)
+                found = at(mu, previous[0], nu)
+                memo[mu] = (self.risk2(found[3]) / self.R2 - 1.0, mu, found)
+                return memo[mu][0]
 
-            first = np.log(mu0) if mu0 > 0 else np.log(max(abs(found[0]), 1e-6) / self.R2)
-            step = np.log(4.0)
-            low = high = first
-            if excess(first) > 0:
-                for _ in range(60):
-                    low, high = high, high + step
-                    if excess(high) <= 0:
-                        break
-                    step *= 1.5
-                else:
-                    return None
+            # Bracket from mu = 0 (risk above the ceiling): secant steps in mu, at least doubling.
+            low, f_low = 0.0, memo[0.0][0]
+            high = mu0 if mu0 > 0 else max(abs(found[0]), 1e-6) / self.R2
+            for _ in range(60):
+                f_high = excess(high)
+                if f_high <= 0:
+                    break
+                guess = high + (high - low) * f_high / max(f_low - f_high, 1e-300)
+                low, f_low, high = high, f_high, float(np.clip(guess * 1.1, 2.0 * high, 64.0 * high))
             else:
-                for _ in range(60):
-                    low, high = low - step, low
-                    if excess(low) > 0:
-                        break
-                    step *= 1.5
-                else:
-                    return self._point(state["mu"], state["found"], cuts)  # the ceiling barely binds
-            root = brentq(excess, low, high, xtol=1e-13, rtol=1e-15, maxiter=ROOT_STEPS)
-            if abs(excess(root)) > 1e-9:
                 return None
+            root = _root(excess, low, high)
+            if root is None:
+                return None
+            excess(root)  # the solver's state at the root
         except (FloatingPointError, ValueError, RuntimeError):
             return None
         return self._point(state["mu"], state["found"], cuts)
@@ -260,3 +291,28 @@ class DualSolver:
                          slack_low=np.where(at_low, np.maximum(phi - target, 0.0), 0.0),
                          slack_high=np.where(at_high, np.maximum(target - phi, 0.0), 0.0),
                          newton_steps=self.steps)
+
+
+def _root(f, low: float, high: float) -> float | None:
+    """Root of a decreasing f with f(low) > 0 >= f(high): secant steps through the two latest
+    points, kept inside the bracket (a bisection when a step leaves it or stalls)."""
+    f_low, f_high = f(low), f(high)
+    if abs(f_high) <= CEILING_TOLERANCE:
+        return high
+    a, fa, b, fb = low, f_low, high, f_high
+    for _ in range(ROOT_STEPS):
+        x = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (low + high)
+        width = high - low
+        if not (low < x < high) or abs(x - b) > 0.75 * width:
+            x = 0.5 * (low + high)
+        fx = f(x)
+        if abs(fx) <= CEILING_TOLERANCE:
+            return x
+        if fx > 0:
+            low, f_low = x, fx
+        else:
+            high, f_high = x, fx
+        a, fa, b, fb = b, fb, x, fx
+        if high - low <= 1e-15 * max(1.0, abs(x)):
+            return x if abs(fx) <= 1e-8 else None
+    return None

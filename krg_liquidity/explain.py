@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import conic
 from .errors import InfeasibleLiquidation, LiquidationError
 from .limits import LABELS, NAME_LIMITS, coupling_limits
 from .plan import Budget
@@ -68,6 +67,7 @@ def _amount(value: float, unit: str) -> str:
 
 def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:
     """One slack per limit at the requested cash; returns the positive ones and their units."""
+    from . import conic  # cvxpy is imported only when a path needs it
     portfolio, cash = request.portfolio, request.cash
     costs = request.costs()
     limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]

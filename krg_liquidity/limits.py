@@ -48,8 +48,7 @@ class Outcome:
         return self.portfolio.net_value_usd - self.raised
 
     def column(self, name: str) -> np.ndarray:
-        h = self.portfolio.holdings
-        return h[name].to_numpy(float) if name in h else np.full(len(h), np.nan)
+        return _column(self.portfolio, name)
 
 
 def _worst(excess: np.ndarray) -> float:

@@ -84,14 +84,22 @@ class Portfolio:
         return self.covariance is not None or self.factor_model is not None
 
     def array(self, column: str) -> np.ndarray:
-        return self.holdings[column].to_numpy(dtype=float)
+        """A holdings column as floats (a copy; read once per Portfolio: treat holdings as immutable)."""
+        cached = self._arrays.get(column)
+        if cached is None:
+            cached = self._arrays[column] = self.holdings[column].to_numpy(dtype=float)
+        return cached.copy()
+
+    @cached_property
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {}
 
     @property
     def position_usd(self) -> np.ndarray:
         """Signed position values (USD)."""
         return self.array("shares") * self.array("price")
 
-    @property
+    @cached_property
     def net_value_usd(self) -> float:
         return float(self.position_usd.sum())
 

@@ -55,13 +55,31 @@ def _d2h(p: IStarParams, w):
     return 2.0 * dg + w * d2g
 
 
+def _dh_and_d2h(p: IStarParams, w):
+    """(H'(w), H''(w)) sharing their powers (the dual solver's Newton steps need both)."""
+    q = w / (w + 1.0)
+    qb = np.power(q, p.a4)
+    wa = np.power(w, p.a2)
+    level = p.b1 * qb + 1.0 - p.b1
+    dh = wa * ((1.0 + p.a2) * level + p.b1 * p.a4 * qb / (w + 1.0))
+    inner = p.a2 * level + p.b1 * p.a4 * qb / (w + 1.0)
+    d_inner = (p.a2 * p.b1 * p.a4 * qb / (w * (w + 1.0))
+               + p.b1 * p.a4 * (p.a4 * qb / (w * (w + 1.0)) - qb / (w + 1.0)) / (w + 1.0))
+    dg = wa / w * inner
+    d2g = (p.a2 - 1.0) * wa / (w * w) * inner + wa / w * d_inner
+    return dh, 2.0 * dg + w * d2g
+
+
 def _invert(log_target, table, f, df, params) -> np.ndarray:
     """w with f(w) = exp(log_target), f increasing: table guess, then Newton in log-log space."""
     log_w = np.interp(log_target, table, _LOG_W)
-    for _ in range(4):
+    for _ in range(6):  # from the table's guess (log-spacing 0.017) Newton needs two or three steps
         w = np.exp(log_w)
         value = f(params, w)
-        log_w = log_w - (np.log(value) - log_target) * value / (w * df(params, w))
+        step = (np.log(value) - log_target) * value / (w * df(params, w))
+        log_w = log_w - step
+        if np.all(np.abs(step) <= 1e-13):
+            break
     return np.exp(log_w)
 
 
@@ -116,6 +134,26 @@ class TradeCosts:
             at_time = self.time_scale * _d2h(p, z / self.trade_time) / self.trade_time
             at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * p.a2 * np.power(z, p.a2 - 1.0)
         return np.where(self.fixed, at_pov, at_time)
+
+    def take(self, index: np.ndarray) -> TradeCosts:
+        """The same costs for a subset of the names."""
+        part = object.__new__(TradeCosts)
+        part.params = self.params
+        for name in ("scale", "dollar_adv", "fixed", "pov_fixed", "trade_time", "pov_factor", "time_scale"):
+            setattr(part, name, getattr(self, name)[index])
+        return part
+
+    def marginal_and_slope(self, z) -> tuple[np.ndarray, np.ndarray]:
+        """(marginal_bps, marginal_slope) at once (slope infinite at z = 0)."""
+        z = np.abs(z)
+        p = self.params
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dh, d2h = _dh_and_d2h(p, z / self.trade_time)
+            power = np.power(z, p.a2)
+            fixed_level = self.scale * self.pov_factor * (1.0 + p.a2)
+            marginal = np.where(self.fixed, fixed_level * power, self.time_scale * dh)
+            slope = np.where(self.fixed, fixed_level * p.a2 * power / z, self.time_scale * d2h / self.trade_time)
+        return marginal, slope
 
     def z_at_marginal(self, marginal_bps) -> np.ndarray:
         """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``
