@@ -1,7 +1,7 @@
 """Batch liquidation of many books: a local process pool by default, a Dask cluster on request.
 
 One request per book (book_id, holdings, covariance, cash, optional risk_band_lo/hi,
-max_total_mi_bps, allow_buys). Both engines call the same per-book function,
+max_total_mi_bps, allow_buys, time_limit in seconds, default 30). Both engines call the same per-book function,
 ``solve_book``; the driver writes each finished book atomically under ``OUTDIR/parts/`` and
 consolidates ``summary.parquet`` and ``trades.parquet`` at the end, so a killed run started
 again with ``resume=True`` skips the finished books and ends with exactly one row per book.
@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 
 from .datasets import load_covariance
-from .errors import InfeasibleLiquidation, InputError, SolverFailure
+from .errors import InputError
 from .optimize import liquidate
+from .plan import DEFAULT_TIME_LIMIT
 from .portfolio import Portfolio
 
 REQUIRED = ("book_id", "holdings", "covariance", "cash")
-OPTIONAL = ("risk_band_lo", "risk_band_hi", "max_total_mi_bps", "allow_buys")
+OPTIONAL = ("risk_band_lo", "risk_band_hi", "max_total_mi_bps", "allow_buys", "time_limit")
 SUMMARY_COLUMNS = ("book_id", "status", "cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd",
                    "gap", "seconds", "error", "method")
 SOLVED = ("optimal", "feasible")
@@ -48,6 +49,7 @@ class BookRequest:
     risk_band: tuple[float, float] | None = None
     max_total_mi_bps: float | None = None
     allow_buys: bool = False
+    time_limit: float | None = DEFAULT_TIME_LIMIT
 
 
 @dataclass
@@ -115,7 +117,11 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         band = _band(row, book)
         cap = _optional_float(row, "max_total_mi_bps", book)
         buys = _flag(row.get("allow_buys", False), book)
-        out.append(BookRequest(book, holdings, covariance, float(cash.iloc[i]), band, cap, buys))
+        limit = _optional_float(row, "time_limit", book)
+        if limit is not None and not limit > 0:
+            raise BatchRequestError(f"book {book}: column 'time_limit' must be a positive number of seconds")
+        out.append(BookRequest(book, holdings, covariance, float(cash.iloc[i]), band, cap, buys,
+                               DEFAULT_TIME_LIMIT if limit is None else limit))
     return out
 
 
@@ -190,15 +196,12 @@ def solve_book(request: BookRequest) -> BookOutcome:
             covariance = _covariance(covariance, os.path.getmtime(covariance))
         result = liquidate(Portfolio(_table(request.holdings), covariance), request.cash,
                            risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps,
-                           allow_buys=request.allow_buys)
-        summary.update(status=result.status, cash_raised=result.cash_raised, cost_usd=result.cost_usd,
-                       cost_bps=result.cost_bps, lower_bound_usd=result.lower_bound_usd, gap=result.gap,
-                       method=result.method)
-        trades = result.trades.assign(book_id=request.book_id)
-    except InfeasibleLiquidation as exc:
-        summary.update(status="infeasible", error=str(exc))
-    except SolverFailure as exc:
-        summary.update(status="solver_failed", error=str(exc))
+                           allow_buys=request.allow_buys, time_limit=request.time_limit, raise_on_failure=False)
+        summary.update(status=result.status, method=result.method, error=result.message)
+        if result.success:
+            summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
+                           lower_bound_usd=result.lower_bound_usd, gap=result.gap)
+            trades = result.trades.assign(book_id=request.book_id)
     except (InputError, FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         summary.update(status="bad_input", error=str(exc))
     except Exception as exc:  # a batch never loses a book to an unexpected error

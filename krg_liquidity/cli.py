@@ -26,6 +26,7 @@ from .datasets import load_covariance, load_example
 from .errors import InfeasibleLiquidation, InputError, LiquidationError
 from .impact import CostModel
 from .optimize import liquidate as run_liquidation
+from .plan import DEFAULT_TIME_LIMIT
 from .params import KISSELL_2013_ALL_DATA, load_parameters
 from .portfolio import Portfolio
 from .profiles import load_volume_profile
@@ -143,24 +144,36 @@ def liquidate(
     schedule: Optional[Path] = typer.Option(None, help="Also write the POV trading schedule here (CSV or Parquet)."),
     bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes (must divide the session)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds the solve may take; past it the best "
+                                     "verified answer is returned (status feasible) or the run ends with status timeout."),
 ) -> None:
-    """Raise CASH from HOLDINGS at least total market impact."""
+    """Raise CASH from HOLDINGS at least total market impact.
+
+    Exit codes: 0 answered (optimal or feasible); 2 bad input or a request proven impossible;
+    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed).
+    """
     try:
         book = read_table(holdings)
         cov = load_covariance(covariance) if covariance is not None else None
         portfolio = Portfolio(book, cov)
         model = cost_model_from(parameters, mi_code, mi_date)
         result = run_liquidation(portfolio, cash, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
-                                 allow_buys=allow_buys, cost_model=model)
+                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit)
     except InfeasibleLiquidation as exc:
         if json_output:
             _print_json({"status": "infeasible", "message": str(exc), "cash_target": cash,
                          "max_cash_raisable": exc.max_cash, "blocking": exc.blocking})
             raise typer.Exit(2)
         fail(str(exc))
-    except (InputError, LiquidationError, FileNotFoundError, pd.errors.ParserError) as exc:
+    except LiquidationError as exc:
         if json_output:
-            _print_json({"status": "error", "message": str(exc)})
+            _print_json({"status": exc.status, "message": str(exc), "cash_target": cash,
+                         "stages": getattr(exc, "stages", [])})
+            raise typer.Exit(3)
+        fail(f"{exc.status}: {exc}", code=3)
+    except (InputError, FileNotFoundError, pd.errors.ParserError, ValueError) as exc:
+        if json_output:
+            _print_json({"status": "bad_input", "message": str(exc)})
             raise typer.Exit(2)
         fail(str(exc))
     if output is not None:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleLiquidation
 from .optimize import liquidate
 from .portfolio import Portfolio
 
 FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps", "lower_bound_usd", "gap",
-                    "risk_after", "message")
+                    "risk_after", "method", "seconds", "message")
 
 
 def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
     """Liquidate at every cash amount of ``cash_grid`` (USD) with the same ``limits``.
 
-    ``limits`` are the keyword arguments of :func:`liquidate`. Points beyond what the limits
-    allow get status "infeasible" and NaN costs; nothing is dropped.
+    ``limits`` are the keyword arguments of :func:`liquidate` (``time_limit`` applies per
+    point). Each point starts its multiplier search from its neighbour's answer. A point that
+    fails keeps its row, with its status ("infeasible", "timeout", ...), NaN costs and the
+    message; nothing is dropped and one failure does not stop the others.
 
     >>> from krg_liquidity import load_example
     >>> holdings, covariance = load_example()
@@ -25,12 +26,10 @@ def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
     >>> bool(table["cost_bps"].is_monotonic_increasing)
     True
     """
-    rows = []
+    rows, previous = [], None
     for cash in np.asarray(cash_grid, dtype=float):
-        try:
-            r = liquidate(portfolio, cash, **limits)
-            rows.append((cash, r.status, r.cost_usd, r.cost_bps, r.marginal_cost_bps, r.lower_bound_usd, r.gap,
-                         r.risk_after, ""))
-        except InfeasibleLiquidation as exc:
-            rows.append((cash, "infeasible", np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, str(exc)))
+        r = liquidate(portfolio, cash, raise_on_failure=False, warm_start=previous, **limits)
+        rows.append((cash, r.status, r.cost_usd, r.cost_bps, r.marginal_cost_bps, r.lower_bound_usd, r.gap,
+                     r.risk_after if r.risk_after is not None else np.nan, r.method, r.seconds, r.message))
+        previous = r if r.success else previous
     return pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))

@@ -49,7 +49,8 @@ BAND_TOLERANCE = 1e-9
 def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
               cost_model: CostModel | None = None, method: str = "auto",
-              time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True) -> LiquidationResult:
+              time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
+              warm_start: LiquidationResult | None = None) -> LiquidationResult:
     """Raise ``cash`` dollars from ``portfolio`` at least total market impact.
 
     ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
@@ -61,7 +62,8 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     that can be raised and the blocking limits), ``NoFeasiblePointFound`` (the local search
     under the risk floor found nothing: not a proof), ``SolverTimeout`` or ``SolverFailure``;
     with ``raise_on_failure=False`` they come back as a result whose ``status`` says which.
-    Bad data always raises an ``InputError`` before any solve.
+    ``warm_start``: the result of a nearby request (a frontier grid): its marginal cost starts
+    the multiplier search. Bad data always raises an ``InputError`` before any solve.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
@@ -74,7 +76,8 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     trail = Trail(Budget(time_limit))
     try:
-        found = _Plan(request, trail, method).run()
+        start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
+        found = _Plan(request, trail, method, start).run()
         return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
@@ -94,8 +97,9 @@ class Candidate:
 
 
 class _Plan:
-    def __init__(self, request: Request, trail: Trail, method: str):
+    def __init__(self, request: Request, trail: Trail, method: str, start: float | None = None):
         self.request, self.trail, self.method = request, trail, method
+        self.start = start if start is not None and np.isfinite(start) and start != 0 else None
         self.budget = trail.budget
         p = request.portfolio
         self.shares, self.adv, self.price = p.array("shares"), p.array("adv"), p.array("price")
@@ -162,7 +166,7 @@ class _Plan:
 
     def separable(self) -> Candidate:
         request, cash = self.request, self.request.cash
-        fast = solve_separable(self.costs, self.bounds, cash)
+        fast = solve_separable(self.costs, self.bounds, cash, start=self.start)
         if fast is None:
             raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds,
                                                              reachable(self.costs, self.bounds), cash))

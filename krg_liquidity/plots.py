@@ -10,7 +10,7 @@ def plot_frontier(table: pd.DataFrame, max_cash: float | None = None) -> Figure:
     """Average and marginal impact cost (bps) against cash raised, from :func:`frontier`."""
     figure = Figure(figsize=(7.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
-    ok = table[table["status"] != "infeasible"]
+    ok = table[table["status"].isin(("optimal", "feasible"))]
     cash_m = ok["cash"] / 1e6
     axis.plot(cash_m, ok["cost_bps"], marker="o", label="average cost (bps of cash raised)")
     axis.plot(cash_m, ok["marginal_cost_bps"], marker=".", linestyle="--", label="marginal cost (bps, next dollar)")
