@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from .bounds import trade_bounds
 from .impact import CostModel
 from .portfolio import Portfolio
+from .request import make_request
 
 
 def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_bps=None,
                     cost_model: CostModel | None = None, objective: str = "usd", x0=None,
-                    max_iterations: int = 500) -> dict:
+                    max_iterations: int = 500, allow_buys: bool = False) -> dict:
     """Local SLSQP solve; returns dict(success, shares_after, cost_usd, iterations, message)."""
     model = cost_model or CostModel()
     h = portfolio.holdings
@@ -29,9 +31,6 @@ def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_to
     days = portfolio.array("trade_time") if "trade_time" in h else np.full(n, np.nan)
     pov = portfolio.array("pov") if "pov" in h else np.full(n, np.nan)
     fixed = ~np.isnan(pov)
-
-    def column(name):
-        return portfolio.array(name) if name in h else np.full(n, np.nan)
 
     def shares_after(x):
         return x * post / price
@@ -50,19 +49,12 @@ def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_to
             return float(impact_bps(x) / 1e4 @ np.abs(x))
         return cost_usd(x) / cash * 1e4
 
-    # Box on final shares from every per-name bound, then on weights.
-    low = np.fmax.reduce([np.where(shares >= 0, 0.0, shares), column("lb_min_shares"),
-                          column("lb_min_value") / price, column("lb_wt") * post / price,
-                          shares - np.nan_to_num(column("ub_max_pct_adv"), nan=np.inf) * adv])
-    high = np.fmin.reduce([np.where(shares >= 0, shares, 0.0), column("ub_max_shares"),
-                           column("ub_max_value") / price, column("ub_wt") * post / price,
-                           shares + np.nan_to_num(column("ub_max_pct_adv"), nan=np.inf) * adv])
-    bounds = list(zip(low * price / post, high * price / post))
+    # Every per-name limit (limits.py) is an interval on the trade, hence a box on the final weights.
+    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, True, model)
+    box = trade_bounds(portfolio, cash, request.costs(), allow_buys=allow_buys)
+    low, high = (shares - box.hi * adv) * price / post, (shares - box.lo * adv) * price / post
+    bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None) for lo, hi in zip(low, high)]
     constraints = [{"type": "eq", "fun": lambda x: np.sum(x) - 1.0}]
-    cap = column("ub_max_mi_bps")
-    if np.isfinite(cap).any():
-        has = np.isfinite(cap)
-        constraints.append({"type": "ineq", "fun": lambda x: (cap[has] - impact_bps(x)[has]) / cap[has]})
     if max_total_mi_bps is not None:
         constraints.append({"type": "ineq", "fun": lambda x: 1.0 - cost_usd(x) / cash * 1e4 / max_total_mi_bps})
     if risk_band is not None:
@@ -72,7 +64,7 @@ def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_to
         if risk_band[0] > 0:
             constraints.append({"type": "ineq", "fun": lambda x: risk.sigma(x) / sigma0 - risk_band[0]})
     start = shares * price / net if x0 is None else np.asarray(x0, dtype=float)
-    start = np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds])
+    start = np.clip(start, low, high)
     answer = minimize(goal, start, method="SLSQP", bounds=bounds, constraints=constraints,
                       options={"maxiter": max_iterations, "ftol": 1e-10})
     return {"success": bool(answer.success), "shares_after": shares_after(answer.x), "cost_usd": cost_usd(answer.x),
