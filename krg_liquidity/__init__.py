@@ -12,8 +12,10 @@ from .errors import (
     InvalidValueError,
     LiquidationError,
     MissingColumnError,
+    NoFeasiblePointFound,
     ParameterLookupError,
     SolverFailure,
+    SolverTimeout,
 )
 from .impact import CostModel
 from .params import KISSELL_2013_ALL_DATA, IStarParams, load_parameters, read_parameter_table, select_parameters
@@ -21,7 +23,7 @@ from .risk import FactorModel
 from .portfolio import Portfolio
 from .optimize import liquidate
 from .capacity import max_cash
-from .result import LiquidationResult
+from .result import STATUSES, LiquidationResult
 from .frontier import frontier
 from .profiles import load_volume_profile
 from .schedule import pov_schedule, schedule_impact, vwap_schedule
@@ -74,6 +76,9 @@ __all__ = [
     "ParameterLookupError",
     "Portfolio",
     "SolverFailure",
+    "SolverTimeout",
+    "NoFeasiblePointFound",
+    "STATUSES",
     "frontier",
     "liquidate",
     "load_example",

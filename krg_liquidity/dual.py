@@ -189,6 +189,8 @@ class DualSolver:
                 step = np.linalg.lstsq(hessian, grad, rcond=None)[0]
             size, norm, rise = 1.0, np.linalg.norm(grad / scale), float(grad @ step)
             for _ in range(40):  # Armijo on the concave dual, or a smaller gradient near the top
+                if budget.expired():
+                    raise OutOfTime
                 trial_grad, trial_v, trial_value = evaluate(theta + size * step)
                 if trial_value >= value + 1e-4 * size * rise or np.linalg.norm(trial_grad / scale) < 0.5 * norm:
                     break

@@ -28,16 +28,18 @@ class Budget:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
+    RESERVE = 0.05
+    """Share of the limit kept back for checking the answer and building the result."""
+
     def left(self) -> float:
-        """Seconds left (inf without a limit, never negative)."""
-        return float("inf") if self.limit is None else max(0.0, self.limit - self.elapsed)
+        """Seconds left for solving (inf without a limit, never negative)."""
+        if self.limit is None:
+            return float("inf")
+        return max(0.0, self.limit * (1.0 - self.RESERVE) - self.elapsed)
 
     def expired(self) -> bool:
         return self.left() <= 0.0
 
-    def fraction_left(self, share: float) -> float:
-        """A share of what is left: what a stage that should leave room for others may use."""
-        return self.left() * share
 
 
 @dataclass

@@ -1,0 +1,308 @@
+"""The solve engine's parts, each against an independent check: inversions, the separable search,
+the dual solver, the floor's proof and certificate, the acceptance check, statuses and the time budget."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from books import small_book
+from checks import assert_feasible
+from krg_liquidity import (
+    InfeasibleLiquidation, NoFeasiblePointFound, Portfolio, SolverFailure, SolverTimeout, frontier, liquidate,
+    load_example, synthetic_universe,
+)
+from krg_liquidity import optimize as optimize_module
+from krg_liquidity.baseline import slsqp_liquidate
+from krg_liquidity.bounds import trade_bounds
+from krg_liquidity.floor import knapsack_min
+from krg_liquidity.params import KISSELL_2013_ALL_DATA
+from krg_liquidity.plan import Budget, Trail
+from krg_liquidity.request import make_request
+from krg_liquidity.result import finished_result
+from krg_liquidity.separable import solve_separable
+from krg_liquidity.trade_costs import TradeCosts
+from krg_liquidity.verify import violations
+
+
+@pytest.fixture(scope="module")
+def example():
+    holdings, covariance = load_example()
+    return holdings, covariance, Portfolio(holdings, covariance)
+
+
+def costs_for(n, seed, fixed_pov=False):
+    rng = np.random.default_rng(seed)
+    pov = np.where(rng.uniform(size=n) < 0.5, rng.uniform(0.05, 0.5, n), np.nan) if fixed_pov else np.full(n, np.nan)
+    return TradeCosts(KISSELL_2013_ALL_DATA, rng.uniform(0.1, 0.6, n), rng.uniform(5, 500, n),
+                      rng.uniform(1e6, 1e10, n), rng.uniform(0.1, 5.0, n), pov)
+
+
+# ---- trade-cost inversions ----------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), log_z=st.floats(-12, 3))
+def test_marginal_inversion_round_trip(seed, log_z):
+    costs = costs_for(16, seed, fixed_pov=seed % 2 == 0)
+    z = np.full(16, np.exp(log_z))
+    back = costs.z_at_marginal(costs.marginal_bps(z))
+    np.testing.assert_allclose(back, z, rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), log_z=st.floats(-12, 3))
+def test_impact_cap_inversion_round_trip(seed, log_z):
+    costs = costs_for(16, seed, fixed_pov=seed % 2 == 1)
+    z = np.full(16, np.exp(log_z))
+    np.testing.assert_allclose(costs.z_at_mi(costs.mi_bps(z)), z, rtol=1e-9)
+
+
+def test_marginal_is_the_derivative_of_cost():
+    costs = costs_for(12, 3, fixed_pov=True)
+    z, h = np.full(12, 0.07), 1e-7
+    numeric = (costs.cost_usd(z + h) - costs.cost_usd(z - h)) / (2 * h) / costs.dollar_adv * 1e4
+    np.testing.assert_allclose(costs.marginal_bps(z), numeric, rtol=1e-6)
+    marginal, slope = costs.marginal_and_slope(z)
+    np.testing.assert_allclose(marginal, costs.marginal_bps(z), rtol=1e-13)
+    numeric_slope = (costs.marginal_bps(z + h) - costs.marginal_bps(z - h)) / (2 * h)
+    np.testing.assert_allclose(slope, numeric_slope, rtol=1e-5)
+
+
+# ---- the separable search ------------------------------------------------------------------------
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), fraction=st.floats(0.01, 0.9))
+def test_separable_answer_meets_its_optimality_conditions(seed, fraction):
+    holdings, _, _ = small_book(seed, n=20)
+    book = Portfolio(holdings)
+    request = make_request(book, 1.0, None, None, False, None)
+    costs = request.costs()
+    most = float(np.sum(costs.dollar_adv * trade_bounds(book, 0.0, costs, False).hi))
+    cash = fraction * min(most, 0.5 * book.net_value_usd)
+    bounds = trade_bounds(book, cash, costs, False)
+    found = solve_separable(costs, bounds, cash)
+    if found is None:  # the weight bounds move with the cash: out of reach is possible
+        assert not (np.sum(costs.dollar_adv * bounds.lo) <= cash <= np.sum(costs.dollar_adv * bounds.hi))
+        return
+    u = found.u
+    assert np.sum(costs.dollar_adv * u) == pytest.approx(cash, rel=1e-10)
+    marginal = np.sign(u) * costs.marginal_bps(u)
+    free = (u > bounds.lo + 1e-12) & (u < bounds.hi - 1e-12)
+    np.testing.assert_allclose(marginal[free], found.marginal_cost_bps, rtol=1e-7)
+    # a name stopped at its upper end would trade more at this multiplier, one at zero would not trade
+    assert np.all(marginal[u >= bounds.hi - 1e-12] <= found.marginal_cost_bps * (1 + 1e-7))
+
+
+def test_separable_warm_start_agrees():
+    holdings, _, _ = small_book(5, n=50)
+    book = Portfolio(holdings)
+    cold = liquidate(book, 0.1 * book.net_value_usd)
+    warm = liquidate(book, 0.1 * book.net_value_usd, warm_start=liquidate(book, 0.12 * book.net_value_usd))
+    np.testing.assert_allclose(warm.trades["shares_traded"], cold.trades["shares_traded"], rtol=1e-9, atol=1e-6)
+
+
+# ---- the dual solver against the conic program ----------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(4))
+def test_floor_steps_agree_with_the_conic_program(seed):
+    holdings, covariance, model = small_book(seed, n=[10, 25, 40, 60][seed], bounds=seed % 2 == 0)
+    book = Portfolio(holdings, factor_model=model) if seed % 2 else Portfolio(holdings, covariance)
+    cash = 0.15 * book.net_value_usd
+    free = liquidate(book, cash)
+    band = (free.risk_after / free.risk_before + 0.02, 10.0)
+    ours = liquidate(book, cash, risk_band=band)
+    conic = liquidate(book, cash, risk_band=band, method="conic")
+    assert ours.method == "dual+convex-concave"
+    assert ours.cost_usd <= conic.cost_usd * (1 + 1e-6)
+    assert ours.lower_bound_usd <= conic.cost_usd * (1 + 1e-9)
+    assert_feasible(holdings, ours, cash, covariance=covariance, risk_band=band)
+
+
+# ---- the floor: proof, certificate ----------------------------------------------------------------
+
+def test_knapsack_is_the_lp_optimum():
+    rng = np.random.default_rng(0)
+    from scipy.optimize import linprog
+    for _ in range(20):
+        n = 12
+        lo, c = rng.uniform(-1, 0, n), rng.normal(size=n)
+        hi = lo + rng.uniform(0, 1, n)
+        total = rng.uniform(lo.sum(), hi.sum())
+        ours = knapsack_min(c, lo, hi, total)
+        lp = linprog(c, A_eq=np.ones((1, n)), b_eq=[total], bounds=list(zip(lo, hi)))
+        assert c @ ours == pytest.approx(lp.fun, abs=1e-9)
+        assert ours.sum() == pytest.approx(total) and np.all(ours >= lo - 1e-12) and np.all(ours <= hi + 1e-12)
+
+
+@pytest.mark.parametrize("band", [(1.6, 10.0), (1.02, 1.05)])
+def test_unreachable_floor_is_proven_and_no_local_search_beats_the_proof(example, band):
+    holdings, covariance, book = example
+    started = time.perf_counter()
+    with pytest.raises(InfeasibleLiquidation, match="risk floor cannot be met") as info:
+        liquidate(book, 1e9, risk_band=band)
+    assert time.perf_counter() - started < 5.0
+    assert any(s["outcome"] == "proof" for s in info.value.stages)
+    bound = float(str(info.value).split("more than ")[1].split("x")[0])
+    # independent: maximize the risk with SLSQP from many starts; it never passes the proven bound
+    c = covariance.to_numpy()
+    s, p = holdings["Shares"].to_numpy(float), holdings["Price"].to_numpy(float)
+    net = s @ p
+    today = np.sqrt((s * p / net) @ c @ (s * p / net))
+    rng = np.random.default_rng(1)
+    for x0 in [None] + [rng.dirichlet(np.ones(len(s))) for _ in range(4)]:
+        local = slsqp_liquidate(book, 1e9, risk_band=None, x0=x0, objective="usd")
+        w = local["weights"]
+        assert np.sqrt(w @ c @ w) / today <= bound * (1 + 1e-9)
+
+
+def test_example_band_101_105_answers_fast_and_certified(example):
+    holdings, covariance, book = example
+    started = time.perf_counter()
+    result = liquidate(book, 1e9, risk_band=(1.01, 1.05))
+    assert time.perf_counter() - started < 5.0
+    assert result.status in ("optimal", "feasible") and result.gap <= 1e-3
+    assert_feasible(holdings, result, 1e9, covariance=covariance, risk_band=(1.01, 1.05))
+    assert [s["stage"] for s in result.stages][:2] == ["separable", "floor-start"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_certified_bound_is_below_every_local_answer(seed):
+    holdings, covariance, _ = small_book(seed + 10, n=8, bounds=False)
+    book = Portfolio(holdings, covariance)
+    cash = 0.2 * book.net_value_usd
+    free = liquidate(book, cash)
+    band = (free.risk_after / free.risk_before + 0.03, 10.0)
+    ours = liquidate(book, cash, risk_band=band)
+    assert ours.lower_bound_usd >= free.cost_usd * (1 - 1e-9)
+    rng = np.random.default_rng(seed)
+    for x0 in [None] + [rng.dirichlet(np.ones(len(holdings))) for _ in range(8)]:
+        local = slsqp_liquidate(book, cash, risk_band=band, x0=x0)
+        y = local["shares_after"]
+        found = violations(book, y, cash, allow_buys=False, risk_band=band, max_total_mi_bps=None,
+                           cost_model=ours_model())
+        if max(found.values()) <= 1e-7:
+            assert ours.lower_bound_usd <= local["cost_usd"] * (1 + 1e-7)
+
+
+def ours_model():
+    from krg_liquidity import CostModel
+    return CostModel()
+
+
+# ---- the acceptance check (the safety net) ----------------------------------------------------------
+
+@pytest.mark.parametrize("limit", ["weight", "participation", "risk_ceiling", "cash"])
+def test_acceptance_refuses_a_point_that_breaks_a_limit(example, limit):
+    holdings, covariance, book = example
+    band = (0.5, 1.2)
+    request = make_request(book, 1e9, band, None, False, None)
+    good = liquidate(book, 1e9, risk_band=band)
+    adv = book.array("adv")
+    u = -good.trades["shares_traded"].to_numpy() / adv
+    at = {"weight": "weight", "participation": "participation"}
+    if limit in at:
+        names = np.flatnonzero(good.trades["binding"].to_numpy() == at[limit])
+        if not names.size:
+            names = np.array([0])
+        bad = u.copy()
+        bad[names[0]] += 0.05
+        bad[-1] -= 0.05 * adv[names[0]] * book.array("price")[names[0]] / (adv[-1] * book.array("price")[-1])
+    elif limit == "cash":
+        bad = u * 1.001
+    else:
+        bad = u.copy()
+        riskiest = np.argmax(book.array("volatility"))
+        bad = bad * 0.0
+        bad[riskiest] = -5.0  # buy a lot of one name (and miss the cash): risk and more break
+    with pytest.raises(SolverFailure, match="refusing"):
+        finished_result(request, bad, 0.0, None, "test", Trail(Budget(None)))
+
+
+def test_a_dual_answer_that_fails_the_check_is_not_returned(example, monkeypatch):
+    holdings, covariance, book = example
+    free = liquidate(book, 1e9)
+    band = (0.0, free.risk_after / free.risk_before - 0.004)
+    original = optimize_module.DualSolver.solve
+
+    def corrupted(self, *args, **kwargs):
+        point = original(self, *args, **kwargs)
+        if point is not None:
+            object.__setattr__(point, "u", point.u * 1.01)  # 1% too much cash
+        return point
+
+    monkeypatch.setattr(optimize_module.DualSolver, "solve", corrupted)
+    result = liquidate(book, 1e9, risk_band=band)
+    assert result.method == "conic"
+    assert [s["outcome"] for s in result.stages if s["stage"] == "dual"] == ["failed"]
+    assert_feasible(holdings, result, 1e9, covariance=covariance, risk_band=band)
+
+
+def test_verify_sees_weight_bounds():
+    holdings = pd.DataFrame({"symbol": ["A", "B"], "shares": [100.0, 100.0], "price": [10.0, 10.0],
+                             "adv": [1e4, 1e4], "volatility": [0.2, 0.2], "trade_time": [1.0, 1.0],
+                             "lb_wt": [0.6, np.nan]})
+    book = Portfolio(holdings)
+    found = violations(book, np.array([20.0, 80.0]), 1000.0, allow_buys=False, risk_band=None,
+                       max_total_mi_bps=None, cost_model=ours_model())
+    assert found["weight"] == pytest.approx(0.6 - 0.2)
+    assert found["cash"] == 0.0
+
+
+# ---- statuses and failures as results ----------------------------------------------------------------
+
+def test_failures_flow_as_results(example):
+    book = example[2]
+    result = liquidate(book, 6e9, raise_on_failure=False)
+    assert result.status == "infeasible" and not result.success
+    assert "cannot raise" in result.message and np.isnan(result.cost_usd)
+    assert "infeasible" in result.summary() and result.to_json()  # prints and serializes
+    assert (result.trades["shares_traded"] == 0).all()
+
+
+def test_timeout_names_the_stage_and_keeps_the_budget():
+    holdings, model = synthetic_universe(3000, n_factors=10, seed=4)
+    book = Portfolio(holdings, factor_model=model)
+    cash = 0.1 * book.net_value_usd
+    free = liquidate(book, cash)
+    band = (0.0, free.risk_after / free.risk_before - 0.02)
+    limit = 0.02
+    started = time.perf_counter()
+    result = liquidate(book, cash, risk_band=band, time_limit=limit, raise_on_failure=False)
+    elapsed = time.perf_counter() - started
+    assert result.status in ("timeout", "optimal")
+    if result.status == "timeout":
+        assert "raise time_limit" in result.message
+        assert result.stages[-1]["outcome"] == "timeout"
+    assert elapsed <= 1.1 * limit + 0.05  # verification and the result table after the last check
+    with pytest.raises((SolverTimeout, ValueError)):
+        liquidate(book, cash, risk_band=band, time_limit=0.0)
+
+
+def test_no_feasible_point_is_not_called_infeasible(monkeypatch, example):
+    holdings, covariance, book = example
+    from krg_liquidity import floor as floor_module
+    monkeypatch.setattr(floor_module, "reach_floor", lambda *args, **kwargs: None)
+    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
+    with pytest.raises(NoFeasiblePointFound, match="not a proof"):
+        liquidate(book, 1e9, risk_band=(1.01, 1.05))
+    result = liquidate(book, 1e9, risk_band=(1.01, 1.05), raise_on_failure=False)
+    assert result.status == "no_feasible_point_found"
+
+
+def test_frontier_keeps_going_and_marks_failures(example):
+    book = example[2]
+    table = frontier(book, [4e8, 6e9, 8e8], risk_band=(0.5, 2.0))
+    assert list(table["status"]) == ["optimal", "infeasible", "optimal"]
+    assert np.isnan(table["cost_usd"].iloc[1]) and "cannot raise" in table["message"].iloc[1]
+
+
+def test_stages_record_the_path(example):
+    book = example[2]
+    free = liquidate(book, 1e9)
+    assert [(s["stage"], s["outcome"]) for s in free.stages] == [("separable", "accepted")]
+    ceiling = liquidate(book, 1e9, risk_band=(0.0, free.risk_after / free.risk_before - 0.004))
+    assert [(s["stage"], s["outcome"]) for s in ceiling.stages] == [("separable", "declined"), ("dual", "accepted")]
+    assert all(s["seconds"] >= 0 for s in ceiling.stages)
