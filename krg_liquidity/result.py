@@ -182,7 +182,7 @@ def _plain(value):
 
 
 def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float | None, method: str,
-                    trail) -> LiquidationResult:
+                    trail, bounds=None) -> LiquidationResult:
     """The result of a verified answer: every limit recomputed from the final shares (refused if broken)."""
     portfolio = request.portfolio
     shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
@@ -204,9 +204,10 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         net = portfolio.net_value_usd
         risk_before = risk.sigma(shares * price / net)
         risk_after = risk.sigma(shares_after * price / (net - raised))
-    from .bounds import trade_bounds
+    if bounds is None:
+        from .bounds import trade_bounds
 
-    bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
+        bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
     binding = binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
                              tol=1e-9 if method == "separable" else 1e-6)
     return LiquidationResult(
@@ -214,7 +215,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,
-        trades=trade_table(portfolio.symbols, shares, shares_after, price, impacts, portfolio.net_value_usd,
+        trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
                            raised, binding, adv, portfolio.array("volatility")),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
         seconds=trail.budget.elapsed, stages=trail.to_list(),
@@ -231,7 +232,7 @@ def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
         status=error.status, cash_target=request.cash, cash_raised=nan, cost_usd=nan, cost_bps=nan,
         lower_bound_usd=nan, gap=nan, risk_before=None, risk_after=None, marginal_cost_bps=nan,
         max_violation=nan, violations={},
-        trades=trade_table(portfolio.symbols, shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
+        trades=trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
                            np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
         method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
         message=str(error),
