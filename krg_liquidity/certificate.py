@@ -70,28 +70,58 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
     sigma = np.sqrt(q)
     c_held = solver.A.T @ (solver.A @ held) + solver.d * held
     rho_steps = float(point.cut_multipliers.sum()) / (2.0 * sigma)
-    mu = point.risk_multiplier
-    rho_convex = mu + 1.0 / (2.0 * _tau_bound(solver, h))
-    lam = point.cash_multiplier
+    kappa_max = 1.0 / (2.0 * _tau_bound(solver, h))
     usd_per_unit = solver.cash / 1e4  # the objective is in bps of S
     cost = float(np.sum(solver.costs.cost_usd(point.u))) / usd_per_unit
-    best = -np.inf
-    for rho in sorted({min(rho_steps, rho_convex), 0.0}):
-        kappa = rho - mu
-        value = cost - lam * (v.sum() - 1.0) + rho * (floor**2 - q)
-        if solver.R2 is not None:
-            value += mu * (q - solver.R2)
-        gradient = solver.marginal(v) - lam + 2.0 * kappa * c_held
-        with np.errstate(invalid="ignore"):
-            low_side, high_side = gradient * (solver.lo - v), gradient * (solver.hi - v)
-        value += float(np.sum(np.minimum(np.nan_to_num(low_side, nan=0.0), np.nan_to_num(high_side, nan=0.0))))
-        best = max(best, value)
+    best = _best_multipliers(solver, v, cost, q, c_held, floor, kappa_max)
+    if best is None:  # the LP failed: the bound at the steps' own multipliers, made convex
+        mu = point.risk_multiplier
+        best = _bound(solver, v, cost, q, c_held, floor, point.cash_multiplier,
+                      min(rho_steps, mu + kappa_max), mu)
     if not np.isfinite(best):
         trail.record("certificate", "failed", "the Lagrangian bound is unbounded on the box")
         return None
-    convex = rho_steps <= rho_convex
+    convex = rho_steps <= point.risk_multiplier + kappa_max
     trail.record("certificate", "bound",
                  "the Lagrangian is convex at the steps' multipliers: the local optimum is global" if convex else
-                 f"the Lagrangian is convex only up to {rho_convex / max(rho_steps, 1e-300):.2%} of the floor's "
-                 "multiplier: a partial bound")
+                 f"the Lagrangian is convex only up to {(point.risk_multiplier + kappa_max) / max(rho_steps, 1e-300):.2%} "
+                 "of the floor's multiplier: a partial bound"
+                 )
     return best * usd_per_unit
+
+
+def _bound(solver: DualSolver, v, cost, q, c_held, floor, lam, rho, mu) -> float:
+    """LB(lambda, rho, mu) = Lg(v*) + sum_i min over the box of grad_i (v_i - v*_i) (bps of S)."""
+    value = cost - lam * (v.sum() - 1.0) + rho * (floor**2 - q)
+    if solver.R2 is not None:
+        value += mu * (q - solver.R2)
+    gradient = solver.marginal(v) - lam + 2.0 * (rho - mu) * c_held
+    with np.errstate(invalid="ignore"):
+        low_side, high_side = gradient * (solver.lo - v), gradient * (solver.hi - v)
+    return value + float(np.sum(np.minimum(np.nan_to_num(low_side, nan=0.0), np.nan_to_num(high_side, nan=0.0))))
+
+
+def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max) -> float | None:
+    """max over (lambda, rho >= 0, mu >= 0, rho - mu <= kappa_max) of LB: a linear program, since
+    LB is Lg(v*) (affine in the multipliers) plus per-name minima of affine functions."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+    n = len(v)
+    ceiling = solver.R2 is not None
+    marginal = solver.marginal(v)
+    # variables: lambda, rho, mu, t_1..t_n ; maximize a'x  (linprog minimizes -a'x)
+    objective = np.concatenate([[-(v.sum() - 1.0), floor**2 - q, (q - solver.R2) if ceiling else 0.0], np.ones(n)])
+    rows = []
+    for end in (solver.lo, solver.hi):
+        step = end - v  # t_i <= step_i * (marginal_i - lambda + 2 (rho - mu) c_i)
+        coefficients = np.column_stack([step, -2.0 * step * c_held, 2.0 * step * c_held])
+        rows.append((hstack([csr_matrix(coefficients), identity(n, format="csr")]), step * marginal))
+    a_ub = vstack([rows[0][0], rows[1][0], csr_matrix(np.concatenate([[0.0, 1.0, -1.0], np.zeros(n)])[None, :])])
+    b_ub = np.concatenate([rows[0][1], rows[1][1], [kappa_max]])
+    bounds = [(None, None), (0.0, None), (0.0, None if ceiling else 0.0)] + [(None, None)] * n
+    found = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    if found.status != 0:
+        return None
+    lam, rho, mu = found.x[:3]
+    return _bound(solver, v, cost, q, c_held, floor, lam, rho, mu)  # re-evaluated exactly at the LP's multipliers

@@ -26,7 +26,6 @@ then declines this path); its answers are verified by the caller like any other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from .bounds import TradeBounds
@@ -38,17 +37,6 @@ NEWTON_STEPS = 60
 ROOT_STEPS = 80
 TOLERANCE = 1e-12
 CEILING_TOLERANCE = 1e-10  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
-
-
-@lru_cache(maxsize=1)
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class OutOfTime(Exception):
@@ -172,6 +160,7 @@ class DualSolver:
             return constant - M @ v - damping * point, v, value
 
         grad, v, value = evaluate(theta)
+        stuck = 0
         for _ in range(NEWTON_STEPS):
             self.steps += 1
             if np.max(np.abs(grad) / scale) <= TOLERANCE:
@@ -179,6 +168,9 @@ class DualSolver:
             if budget.expired():
                 raise OutOfTime
             free = (v > self.lo) & (v < self.hi)
+            stuck = stuck + 1 if not free.any() else 0
+            if stuck > 4:  # every name pinned to an interval end: the rows cannot be met (or barely)
+                return None
             g = np.where(free, 1.0 / self.curvature(v, mu), 0.0)
             g = np.where(np.isfinite(g), g, 0.0)
             hessian = (M * g) @ M.T + np.diag(damping)
@@ -226,10 +218,6 @@ class DualSolver:
     # ---- the whole solve ----------------------------------------------------------------------
     def solve(self, start_multiplier: float, cuts=None, budget: Budget | None = None) -> DualPoint | None:
         """Least cost within the cuts (and the ceiling, if any). Raises OutOfTime."""
-        with _one_blas_thread():  # many tiny solves: threads only contend (measured 10x slower on a busy machine)
-            return self._solve(start_multiplier, cuts, budget)
-
-    def _solve(self, start_multiplier, cuts, budget) -> DualPoint | None:
         budget = budget or Budget(None)
         n = len(self.p0)
         if cuts is None:

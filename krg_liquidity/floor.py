@@ -10,7 +10,9 @@ sigma(x) = sqrt(q(v)), floor level F = lo * sigma(today's weights) * (V - L) / S
   F^2 no trade list reaches the floor: the request is proven impossible.
 - Reaching the floor: from the optimum without the floor (below it), steps to the
   vertex maximizing the linearized risk raise sigma (it is convex); the first point on the
-  segment back toward the optimum where sigma = F is a feasible start.
+  segment back toward the optimum where sigma = F is a feasible start. If that ascent stalls
+  at a local maximum of the risk, it restarts from the vertices loading most on each risk
+  direction.
 - Convex-concave steps: sigma(x) >= g'x with g = C x_k / sigma(x_k) (a supporting plane of a
   convex, positively homogeneous function), so the cut g'(p0 - v) >= F is a restriction of
   the floor; each step solves the convex problem with the cut (``DualSolver``), every iterate
@@ -20,6 +22,7 @@ If no feasible start is found the search reports that it is local: it proves not
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,16 +35,21 @@ SETTLED = 1e-10  # relative change of the cost at which the steps stop
 
 
 def knapsack_min(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, total: float = 1.0) -> np.ndarray | None:
-    """argmin c'v s.t. sum v = total, lo <= v <= hi (finite ends), by filling the cheapest first."""
+    """argmin c'v s.t. sum v = total, lo <= v <= hi (finite ends), by filling the cheapest first.
+
+    ``c`` may be a matrix: one problem per row (the answer has one row per row of ``c``).
+    """
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         return None
-    v = lo.astype(float).copy()
-    room = total - v.sum()
-    order = np.argsort(c, kind="stable")
+    c = np.asarray(c, dtype=float)
+    rows = np.atleast_2d(c)
+    order = np.argsort(rows, axis=1, kind="stable")
     width = (hi - lo)[order]
-    before = np.cumsum(width) - width
-    v[order] += np.clip(room - before, 0.0, width)
-    return v
+    before = np.cumsum(width, axis=1) - width
+    v = np.broadcast_to(lo, rows.shape).copy()
+    np.put_along_axis(v, order, np.take_along_axis(v, order, axis=1)
+                      + np.clip(total - lo.sum() - before, 0.0, width), axis=1)
+    return v[0] if c.ndim == 1 else v
 
 
 def risk_upper_bound(solver: DualSolver) -> float:
@@ -50,43 +58,62 @@ def risk_upper_bound(solver: DualSolver) -> float:
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         return np.inf
     A = solver.A
-    exposure_low, exposure_high = np.empty(A.shape[0]), np.empty(A.shape[0])
-    for k, row in enumerate(A):  # range of a_k'(p0 - v) over the knapsack set
-        exposure_low[k] = row @ p0 - row @ knapsack_min(-row, lo, hi)
-        exposure_high[k] = row @ p0 - row @ knapsack_min(row, lo, hi)
+    exposure = A @ p0
+    exposure_low = exposure - np.einsum("ij,ij->i", A, knapsack_min(-A, lo, hi)) if A.shape[0] else exposure
+    exposure_high = exposure - np.einsum("ij,ij->i", A, knapsack_min(A, lo, hi)) if A.shape[0] else exposure
     held_low, held_high = p0 - hi, p0 - lo
     # e^2 <= (l + u) e - l u on [l, u]; so q <= c0 - beta'v with:
-    c0 = float(np.sum((exposure_low + exposure_high) * (A @ p0) - exposure_low * exposure_high)
+    c0 = float(np.sum((exposure_low + exposure_high) * exposure - exposure_low * exposure_high)
                + np.sum(solver.d * ((held_low + held_high) * p0 - held_low * held_high)))
     beta = A.T @ (exposure_low + exposure_high) + solver.d * (held_low + held_high)
     worst = knapsack_min(beta, lo, hi)
     return float(np.sqrt(max(0.0, c0 - beta @ worst)))
 
 
-def reach_floor(solver: DualSolver, v: np.ndarray, floor: float, risk_times, budget: Budget) -> np.ndarray | None:
-    """A point of the knapsack set with sigma >= floor, near ``v``; None if the local ascent stalls."""
-    start, point = v, v
+def _ascend(solver: DualSolver, point: np.ndarray, floor: float, risk_times, budget: Budget) -> tuple[np.ndarray, float]:
+    """Raise the risk from ``point`` by steps to the knapsack vertex maximizing its linearization
+    (sigma is convex, so each step raises it) until it reaches ``floor`` or stalls; returns (point, sigma)."""
+    sigma = np.sqrt(solver.risk2(point))
     for _ in range(MAX_STEPS):
-        sigma = np.sqrt(solver.risk2(point))
-        if sigma >= floor:
+        if sigma >= floor or budget.expired():
             break
-        if budget.expired():
-            return None
         g = risk_times(solver.p0 - point) / max(sigma, 1e-300)
         vertex = knapsack_min(g, solver.lo, solver.hi)  # maximizes g'(p0 - v), a lower bound of sigma
         if vertex is None or g @ (solver.p0 - vertex) <= sigma * (1 + 1e-12):
-            return None  # a local maximum of the risk below the floor
-        point = vertex
+            break  # a local maximum of the risk
+        point, sigma = vertex, np.sqrt(solver.risk2(vertex))
+    return point, sigma
+
+
+def reach_floor(solver: DualSolver, v: np.ndarray, floor: float, risk_times, budget: Budget):
+    """A point of the knapsack set with sigma >= floor, near ``v``: (point or None, highest sigma seen).
+
+    The ascent starts from ``v`` and, if it stalls, from the vertices that load most on each
+    risk direction (each row of A, both signs): a local search, so None proves nothing.
+    """
+    if knapsack_min(np.zeros_like(v), solver.lo, solver.hi) is None:
+        return None, np.sqrt(solver.risk2(v))
+    directions = solver.A[:32]
+    starts = itertools.chain([v], (knapsack_min(sign * row, solver.lo, solver.hi)
+                                   for row in directions for sign in (1, -1)))  # made only when needed
+    best = -np.inf
+    for start in starts:
+        point, sigma = _ascend(solver, start, floor, risk_times, budget)
+        best = max(best, sigma)
+        if sigma >= floor:
+            break
+        if budget.expired():
+            return None, best
     else:
-        return None
-    low, high = 0.0, 1.0  # back along the segment start -> point: the nearest point at the floor
+        return None, best
+    low, high = 0.0, 1.0  # back along the segment v -> point: the nearest point at the floor
     for _ in range(60):
         middle = 0.5 * (low + high)
-        if np.sqrt(solver.risk2(start + middle * (point - start))) >= floor:
+        if np.sqrt(solver.risk2(v + middle * (point - v))) >= floor:
             high = middle
         else:
             low = middle
-    return start + high * (point - start)
+    return v + high * (point - v), best
 
 
 @dataclass

@@ -35,7 +35,7 @@ from .dual import DualPoint, DualSolver, OutOfTime
 from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from .explain import infeasible
 from .impact import CostModel
-from .plan import DEFAULT_TIME_LIMIT, Budget, Trail
+from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
 from .portfolio import Portfolio
 from .request import Request, make_request
 from .result import LiquidationResult, failed_result, finished_result
@@ -75,16 +75,23 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     trail = Trail(Budget(time_limit))
+    if request.risk_band is not None:
+        portfolio.risk()  # a large covariance is factored once, with every BLAS thread, before the solve
     try:
-        start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
-        plan = _Plan(request, trail, method, start)
-        found = plan.run()
-        return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
+        with one_blas_thread():
+            return _run(request, trail, method, warm_start)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
         if raise_on_failure:
             raise
         return failed_result(request, exc, trail)
+
+
+def _run(request: Request, trail: Trail, method: str, warm_start) -> LiquidationResult:
+    start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
+    plan = _Plan(request, trail, method, start)
+    found = plan.run()
+    return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
 
 
 @dataclass
@@ -262,16 +269,22 @@ class _Plan:
                                            f"(floor {self.request.risk_band[0]:g}x)")
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
+        self.highest_found = None
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
-        if best is None and not self.budget.expired():
-            best = self.floor_by_conic(relaxed)
+        if best is None and self.highest_found is None and not self.budget.expired():
+            best = self.floor_by_conic(relaxed)  # the dual solver declined (not the search for a start)
         if best is None:
             if self.budget.expired():
                 raise self.timeout("floor")
+            seen = ("" if self.highest_found is None else
+                    f" The highest risk found within the other limits is {self.highest_found / (sigma0 * post):.4f}x "
+                    f"today's; no trade list can leave more than {highest / (sigma0 * post):.4f}x (proven).")
+            self.trail.record("floor", "failed", "no point meeting the floor was found")
             raise NoFeasiblePointFound(
                 "no trade list meeting the risk floor was found. The floor is not convex and this search is "
-                "local, so this is not a proof that none exists; widen the risk band or lower the cash target.")
+                "local, so this is not a proof that none exists; widen the risk band or lower the cash target."
+                + seen)
         cost = self.cost(best.u)
         bound = relaxed_cost
         certified = None
@@ -292,11 +305,12 @@ class _Plan:
 
     def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float, risk_times) -> Candidate | None:
         v0 = relaxed.u / solver.per_value
-        start = floor_search.reach_floor(solver, v0, level, risk_times, self.budget)
+        start, highest = floor_search.reach_floor(solver, v0, level, risk_times, self.budget)
         if start is None:
-            self.trail.record("floor-start", "failed", "the local ascent of the risk stalled below the floor")
+            self.highest_found = highest
+            self.trail.record("floor-start", "failed", "the local ascents of the risk stalled below the floor")
             return None
-        self.trail.record("floor-start", "declined", "a point meeting the floor was found")
+        self.trail.record("floor-start", "done", "a point meeting the floor was found")
 
         def accept(point: DualPoint) -> bool:
             return self.worst(point.u, cap=False)[0] <= ACCEPT_VIOLATION
@@ -312,7 +326,12 @@ class _Plan:
         self.trail.record("convex-concave", "candidate", steps.reason or f"settled after {steps.steps} steps",
                           steps.steps)
         self.floor_point = steps.point
-        return Candidate(steps.point.u, self.dual_marginal(steps.point, level), None, "dual+convex-concave")
+        found = Candidate(steps.point.u, self.dual_marginal(steps.point, level), None, "dual+convex-concave")
+        if steps.reason and not self.budget.expired():  # stopped before settling: the conic steps go on from here
+            further = self.floor_by_conic(found)
+            if further is not None and self.cost(further.u) < self.cost(found.u):
+                return further
+        return found
 
     def floor_by_conic(self, relaxed: Candidate) -> Candidate | None:
         from . import conic

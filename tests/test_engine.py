@@ -284,10 +284,11 @@ def test_timeout_names_the_stage_and_keeps_the_budget():
 def test_no_feasible_point_is_not_called_infeasible(monkeypatch, example):
     holdings, covariance, book = example
     from krg_liquidity import floor as floor_module
-    monkeypatch.setattr(floor_module, "reach_floor", lambda *args, **kwargs: None)
+    monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))
     monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
-    with pytest.raises(NoFeasiblePointFound, match="not a proof"):
+    with pytest.raises(NoFeasiblePointFound, match="not a proof") as info:
         liquidate(book, 1e9, risk_band=(1.01, 1.05))
+    assert "highest risk found" in str(info.value) and "(proven)" in str(info.value)
     result = liquidate(book, 1e9, risk_band=(1.01, 1.05), raise_on_failure=False)
     assert result.status == "no_feasible_point_found"
 
