@@ -45,6 +45,20 @@ class FactorModel:
         object.__setattr__(self, "factor_covariance", f)
         object.__setattr__(self, "specific_variance", d.reindex(b.index))
 
+    @classmethod
+    def from_files(cls, exposures, factor_covariance=None, specific_variance=None) -> FactorModel:
+        """Read a factor model from three files (CSV, .xlsx or Parquet) or from one .xlsx workbook
+        with sheets ``exposures``, ``factor_covariance`` and ``specific_variance``.
+
+        Exposures: first column the symbol, one column per factor. Factor covariance: first
+        column the factor, header the factors (annualized). Specific: symbol and
+        ``specific_variance`` (annualized variance) or ``specific_volatility`` (annualized,
+        decimal; squared). See :mod:`krg_liquidity.io.matrices`.
+        """
+        from .io.matrices import read_factor_parts
+
+        return cls(*read_factor_parts(exposures, factor_covariance, specific_variance))
+
     @property
     def symbols(self) -> list[str]:
         return list(self.exposures.index)
