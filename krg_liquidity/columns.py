@@ -76,14 +76,15 @@ SIZE_RTOL = 1e-3
 """Relative tolerance when a Size column is checked against Shares/ADV."""
 
 
-def column_table(markdown: bool = False) -> str:
-    """The table of book columns (name, aliases, unit, required) as plain text or Markdown.
+def column_table(markdown: bool = False, required_only: bool = False) -> str:
+    """The table of book columns (name, aliases, unit, required) as plain text or Markdown
+    (``required_only``: the columns a liquidation needs, and the strategy columns).
 
     >>> "Avg Daily Volume" in column_table()
     True
     """
     rows = [(spec.name, ", ".join(spec.aliases), spec.unit, spec.required) for spec in COLUMNS
-            if spec.name not in ("trade_schedule", "volume_profile")]
+            if spec.name not in ("trade_schedule", "volume_profile") and (not required_only or spec.required != "no")]
     if markdown:
         lines = ["| column | also read as | unit | required |", "|---|---|---|---|"]
         return "\n".join(lines + [f"| `{n}` | {a} | {u} | {r} |" for n, a, u, r in rows])

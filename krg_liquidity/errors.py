@@ -115,14 +115,15 @@ class BookError(InputError):
 class Problem:
     """One problem in a book: the column, the symbols concerned, what was found and the fix."""
 
-    def __init__(self, column: str, problem: str, fix: str, symbols: Iterable[object] = (), found: str = ""):
+    def __init__(self, column: str | None, problem: str, fix: str, symbols: Iterable[object] = (), found: str = ""):
         self.column, self.problem, self.fix, self.found = column, problem, fix, found
         self.symbols = [str(s) for s in symbols]
 
     def __str__(self) -> str:
         where = f" for {_symbols_text(self.symbols)}" if self.symbols else ""
         found = f" (found {self.found})" if self.found else ""
-        return f"column '{self.column}' {self.problem}{where}{found}; fix: {self.fix}"
+        subject = f"column '{self.column}' " if self.column else ""
+        return f"{subject}{self.problem}{where}{found}; fix: {self.fix}"
 
     def __repr__(self) -> str:
         return f"Problem({str(self)!r})"
