@@ -121,7 +121,7 @@ def check_holdings(holdings: pd.DataFrame, model_volatility: pd.Series | None = 
         values[name], unreadable[name] = array, text
         frame[name] = array
     _check_required(values, unreadable, symbols, problems)
-    _check_strategy(frame, values, symbols, problems)
+    _check_strategy(frame, values, unreadable, symbols, problems)
     _check_bounds(values, symbols, problems)
     if "ub_max_mi" in values and "ub_max_mi_bps" not in values:
         frame["ub_max_mi_bps"] = frame.pop("ub_max_mi") * 1e4
@@ -164,7 +164,7 @@ def _check_required(values, unreadable, symbols, problems) -> None:
                                     symbols=symbols[off], found=_found(values["value"][off])))
 
 
-def _check_strategy(frame, values, symbols, problems) -> None:
+def _check_strategy(frame, values, unreadable, symbols, problems) -> None:
     if "pov" not in frame and "trade_time" not in frame:
         problems.append(Problem("trade_time", "is missing (and there is no 'pov')",
                                 "give each name a trade time in days (a 'trade_time' column) or a 'pov' column "
@@ -173,7 +173,8 @@ def _check_strategy(frame, values, symbols, problems) -> None:
     n = len(symbols)
     pov = values.get("pov", np.full(n, np.nan))
     time = values.get("trade_time", np.full(n, np.nan))
-    none = np.isnan(pov) & np.isnan(time)
+    text = unreadable.get("pov", np.zeros(n, dtype=bool)) | unreadable.get("trade_time", np.zeros(n, dtype=bool))
+    none = np.isnan(pov) & np.isnan(time) & ~text
     if none.any():
         problems.append(Problem("trade_time", "is missing", "give each name a trade time in days ('trade_time') or "
                                 "a 'pov', or a default with --trade-time / --pov", symbols=symbols[none]))

@@ -105,6 +105,8 @@ def has_symbol_column(table: pd.DataFrame) -> bool:
 def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with known columns renamed to snake_case (unknown columns kept).
 
+    ``table``: a DataFrame, or a LiquidationResult or a table file (read by ``orders.as_table``).
+
     A table without a symbol column gets symbols "0", "1", ... (cost analytics only:
     a book to liquidate must name its symbols, see ``portfolio``).
 
@@ -113,6 +115,10 @@ def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
     >>> list(normalize_columns(pd.DataFrame(columns=["Ticker", "Qty", "Last Price", "Avg Daily Volume"])).columns)
     ['symbol', 'shares', 'price', 'adv']
     """
+    if not isinstance(table, pd.DataFrame):  # a LiquidationResult or a file of one
+        from .orders import as_table
+
+        table = as_table(table)
     renames: dict[object, str] = {}
     for column in table.columns:
         target = canonical_name(column)

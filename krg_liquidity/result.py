@@ -28,6 +28,11 @@ class LiquidationResult:
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
     The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
     ``method``: "separable", "ceiling", "conic" or "conic+convex-concave" (see ``optimize``).
+    ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
+    the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
+    ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
+    rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
+    trades raise).
     """
 
     status: str
@@ -47,6 +52,8 @@ class LiquidationResult:
     iterations: int = 0
     attempts: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    assumptions: dict = field(default_factory=dict)
+    rounding: dict = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -71,6 +78,8 @@ class LiquidationResult:
             "iterations": self.iterations,
             "seconds": self.seconds,
             "attempts": self.attempts,
+            "assumptions": self.assumptions,
+            "rounding": self.rounding,
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
         }
 
@@ -95,7 +104,12 @@ class LiquidationResult:
             ("max violation", f"{self.max_violation:.1e} (recomputed from the trades)"),
             ("method", f"{self.method}, {self.iterations} iteration(s), {self.seconds * 1e3:.1f} ms"),
         ]
-        return rows
+        if self.rounding:
+            rows.append(("rounding", f"whole lots of {self.rounding['lot_size']:g} shares; exact answer raised "
+                                     f"${self.rounding['cash_raised_exact']:,.0f} at ${self.rounding['cost_usd_exact']:,.0f}"))
+        from .assumptions import summary_lines
+
+        return rows + summary_lines(self.assumptions)
 
     def summary(self) -> str:
         """A few lines a PM can read."""
