@@ -14,6 +14,9 @@ from .errors import (
     MissingColumnError,
     ParameterLookupError,
     SolverFailure,
+    BookError,
+    InputFileError,
+    UnitsWarning,
 )
 from .impact import CostModel
 from .params import KISSELL_2013_ALL_DATA, IStarParams, load_parameters, read_parameter_table, select_parameters
@@ -27,12 +30,30 @@ from .plots import plot_almgren_chriss_frontier, plot_basket, plot_completion, p
 from .profiles import load_volume_profile
 from .schedule import pov_schedule, schedule_impact, vwap_schedule
 from .basket import BasketView, basket_view
-from .batch import BatchResult, read_requests, run_batch, solve_book
+from .batch import BatchInterrupted, BatchResult, read_requests, run_batch, solve_book
+from .book import fill_strategy
+from .columns import column_table
+from .io import read_covariance, read_table
+from .io.write import write_result, write_table
+from .rounding import round_trades
+from .status import STATUSES
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchInterrupted",
+    "BookError",
+    "InputFileError",
+    "STATUSES",
+    "UnitsWarning",
+    "column_table",
+    "fill_strategy",
+    "read_covariance",
+    "read_table",
+    "round_trades",
+    "write_result",
+    "write_table",
     "BatchResult",
     "read_requests",
     "run_batch",

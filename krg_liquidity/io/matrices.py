@@ -57,7 +57,7 @@ def labelled(frame: pd.DataFrame, what: str) -> pd.DataFrame:
 
 def read_matrix(path: str | Path, what: str = "covariance", sheet: str | int | None = None) -> pd.DataFrame:
     """A labelled matrix (row labels from the first column, column labels from the header)."""
-    return labelled(read_table(path, sheet=sheet, what=what), f"{what} ({Path(path).name})")
+    return labelled(read_table(path, sheet=sheet, what=what, first_column_text=True), f"{what} ({Path(path).name})")
 
 
 def read_covariance(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -91,7 +91,7 @@ def read_factor_parts(exposures: str | Path, factor_covariance: str | Path | Non
                          "or one .xlsx workbook with those three sheets")
     b = read_matrix(exposures, "factor exposures")
     f = read_matrix(factor_covariance, "factor covariance")
-    d = specific_variance(read_table(specific, what="specific variance"), f"specific variance ({Path(specific).name})")
+    d = specific_variance(read_table(specific, what="specific variance", first_column_text=True), f"specific variance ({Path(specific).name})")
     return b, f, d
 
 
@@ -111,6 +111,6 @@ def _from_workbook(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     b = read_matrix(path, "factor exposures", sheet("exposures", "loadings", "betas"))
     f = read_matrix(path, "factor covariance", sheet("factorcovariance", "factorcov", "covariance"))
     specific_sheet = sheet("specificvariance", "specificvolatility", "specificrisk", "specific")
-    d = specific_variance(read_table(path, sheet=specific_sheet, what="specific variance"),
+    d = specific_variance(read_table(path, sheet=specific_sheet, what="specific variance", first_column_text=True),
                           f"specific variance ({path.name}, sheet {specific_sheet})")
     return b, f, d

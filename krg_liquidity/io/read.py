@@ -14,9 +14,10 @@ from __future__ import annotations
 import io as _stdio
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..columns import TEXT_COLUMNS, canonical_name
+from ..columns import TEXT_COLUMNS, canonical_name, header_key
 from ..errors import InputFileError
 from ..numbers import parse_numbers, readable
 
@@ -43,10 +44,13 @@ def check_file(path: str | Path, what: str = "input") -> Path:
     return path
 
 
-def read_table(path: str | Path, sheet: str | int | None = None, what: str = "input") -> pd.DataFrame:
+def read_table(path: str | Path, sheet: str | int | None = None, what: str = "input",
+               text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
     """A table from a CSV, .xlsx or Parquet file, headers stripped, numbers parsed.
 
     ``sheet``: the Excel sheet by name or position (default: the first); ignored for other formats.
+    Symbol columns, ``text_columns`` (headers, matched case-insensitively) and, with
+    ``first_column_text``, the first column (labels of a matrix) stay text.
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -63,10 +67,18 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
         frame = _read_parquet(path, what)
     else:
         frame = _read_csv(path, what)
-    return tidy(frame)
+    return tidy(frame, text_columns, first_column_text)
 
 
-def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+def _text(value):
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
     """Strip headers, drop empty rows and empty unnamed columns, parse number columns (text columns stay text)."""
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -76,10 +88,12 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.shape[1]:
         empty_rows = frame.apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1)
         frame = frame.loc[~empty_rows].reset_index(drop=True)
-    for column in frame.columns:
+    keep_text = {header_key(c) for c in text_columns}
+    for position, column in enumerate(frame.columns):
         values = frame[column]
-        if canonical_name(column) in TEXT_COLUMNS:
-            frame[column] = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+        if (canonical_name(column) in TEXT_COLUMNS or header_key(column) in keep_text
+                or (first_column_text and position == 0)):
+            frame[column] = values.astype(object).map(_text)
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
             continue
