@@ -140,9 +140,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
 
 # ----- engines -----
 
-def _watch_parent(parent: int) -> None:
-    """Worker start-up: ignore Ctrl-C (the driver stops the pool) and exit when the driver is gone."""
+def _watch_parent() -> None:
+    """Worker start-up: ignore Ctrl-C (the driver stops the pool) and exit as soon as the process that
+    started this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -172,7 +174,7 @@ def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent)
     try:
         futures = [pool.submit(solve_book, r) for r in requests]
         for future in as_completed(futures):

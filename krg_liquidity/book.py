@@ -30,7 +30,8 @@ _FIX_REQUIRED = {
 
 def accepted_headers(column: str) -> str:
     spec = next(s for s in col.COLUMNS if s.name == column)
-    return ", ".join(dict.fromkeys((column, *spec.aliases)))
+    headers = {col.header_key(h): h for h in reversed((column, *spec.aliases))}
+    return ", ".join(reversed(list(headers.values())))
 
 
 def fill_strategy(holdings: pd.DataFrame, trade_time_days: float | None = None,

@@ -71,6 +71,7 @@ def batch(
     interactive = sys.stderr.isatty()
     err = Console(stderr=True)
     previous = signal.signal(signal.SIGTERM, _terminate)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                       RateColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err,
@@ -91,6 +92,7 @@ def batch(
         fail(str(exc))
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     print_batch_summary(result)
     raise typer.Exit(result.exit_code)
 
