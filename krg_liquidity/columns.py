@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InconsistentInputError, InvalidValueError, MissingColumnError
-from .numbers import parse_numbers
+from .numbers import blank_cells, parse_numbers
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,9 @@ def non_numeric(table: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarra
     """(values as floats, mask of cells given but unreadable as numbers): "24%", "1,000" are read."""
     raw = table[column]
     values = parse_numbers(raw).to_numpy(dtype=float)
-    given = raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
-    return values, given & np.isnan(values)
+    if pd.api.types.is_numeric_dtype(raw):
+        return values, np.zeros(len(values), dtype=bool)
+    return values, ~blank_cells(raw).to_numpy() & np.isnan(values)
 
 
 def numeric(table: pd.DataFrame, column: str, *, positive: bool = False,

@@ -29,7 +29,10 @@ class FactorModel:
     def __post_init__(self) -> None:
         b = _as_frame(self.exposures, "exposures")
         f = _as_frame(self.factor_covariance, "factor_covariance")
-        d = pd.Series(self.specific_variance, dtype=float)
+        try:
+            d = pd.Series(self.specific_variance, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError("specific_variance has cells that are not numbers; give numbers only") from None
         d.index = d.index.astype(str)
         if f.shape[0] != f.shape[1] or f.shape[0] != b.shape[1]:
             raise InconsistentInputError(
@@ -75,7 +78,10 @@ class FactorModel:
 
 
 def _as_frame(table, name: str) -> pd.DataFrame:
-    frame = pd.DataFrame(table).astype(float)
+    try:
+        frame = pd.DataFrame(table).astype(float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} has cells that are not numbers; give numbers only") from None
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)
     if not np.all(np.isfinite(frame.to_numpy())):

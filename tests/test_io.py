@@ -182,3 +182,21 @@ def test_default_strategy_and_parameter_set_are_reported(tmp_path):
 def test_spreadsheet_numbers():
     assert parse_number("1,234,567.5") == 1234567.5 and parse_number("-3%") == -0.03
     assert np.isnan(parse_number("12,34")) and np.isnan(parse_number("fast")) and np.isnan(parse_number(""))
+
+
+def test_workbook_with_several_sheets_names_the_one_read():
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parent / "corpus" / "ok_excel_named_sheet.xlsx"
+    result = run("liquidate", book, "--cash", "1e8")
+    assert result.exit_code == 2 and "sheet 'Notes' of Notes, Holdings; choose another with --sheet" in result.output
+
+
+def test_factor_model_with_text_cells_is_bad_input():
+    from krg_liquidity import InputError
+
+    _, model = synthetic_universe(3, n_factors=2, seed=1)
+    exposures = model.exposures.astype(object)
+    exposures.iloc[0, 0] = "high"
+    with pytest.raises(InputError, match="exposures has cells that are not numbers"):
+        FactorModel(exposures, model.factor_covariance, model.specific_variance)

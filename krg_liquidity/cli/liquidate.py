@@ -13,7 +13,8 @@ from ..assumptions import attach
 from ..book import fill_strategy
 from ..capacity import max_cash
 from ..datasets import load_example
-from ..errors import UnitsWarning
+from ..columns import column_table
+from ..errors import BookError, UnitsWarning
 from ..impact import CostModel
 from ..io.read import read_table
 from ..io.write import check_output, write_result, write_table
@@ -83,6 +84,19 @@ def _trades_sheet(path: Path):
     return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
 
 
+def _with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
+    """Name the sheet that was read when a workbook has several and none was chosen."""
+    if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
+        return exc
+    from ..io.read import sheet_names
+
+    names = sheet_names(holdings)
+    if len(names) < 2:
+        return exc
+    return BookError(exc.problems, what=f"the holdings (sheet '{names[0]}' of {', '.join(names)}; choose another "
+                                        "with --sheet NAME)", table=column_table(required_only=True))
+
+
 def _reraise_exit(exc: BaseException) -> None:
     if isinstance(exc, (typer.Exit, typer.Abort)):
         raise exc
@@ -145,7 +159,10 @@ def liquidate(
         book = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time, pov)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnitsWarning)  # they are listed on the result
-            portfolio = Portfolio(book, cov, factors)
+            try:
+                portfolio = Portfolio(book, cov, factors)
+            except BookError as exc:
+                raise _with_sheet_hint(exc, holdings, sheet) from None
         result = run_liquidation(portfolio, cash, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
                                  allow_buys=allow_buys, cost_model=model)
         defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}

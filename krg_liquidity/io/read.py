@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..columns import TEXT_COLUMNS, canonical_name, header_key
 from ..errors import InputFileError
-from ..numbers import parse_numbers, readable
+from ..numbers import blank_cells, parse_numbers
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -82,11 +82,11 @@ def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_t
     """Strip headers, drop empty rows and empty unnamed columns, parse number columns (text columns stay text)."""
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = frame.apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=0)
-    unnamed = [c for c in frame.columns if (c.startswith("Unnamed:") or c == "") and blank[c]]
-    frame = frame.drop(columns=unnamed)
+    blank = pd.DataFrame({i: blank_cells(frame.iloc[:, i]) for i in range(frame.shape[1])}, index=frame.index)
+    keep = [i for i, c in enumerate(frame.columns) if not ((c.startswith("Unnamed:") or c == "") and blank[i].all())]
+    frame, blank = frame.iloc[:, keep], blank[keep]
     if frame.shape[1]:
-        empty_rows = frame.apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1)
+        empty_rows = blank.all(axis=1).to_numpy()
         frame = frame.loc[~empty_rows].reset_index(drop=True)
     keep_text = {header_key(c) for c in text_columns}
     for position, column in enumerate(frame.columns):
@@ -97,8 +97,9 @@ def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_t
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
             continue
-        if readable(values):
-            frame[column] = parse_numbers(values)
+        parsed = parse_numbers(values)
+        if bool((parsed.notna() | blank_cells(values)).all()):
+            frame[column] = parsed
         else:
             frame[column] = values.map(lambda v: v.strip() if isinstance(v, str) else v)
     return frame
