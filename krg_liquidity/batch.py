@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assumptions import attach
+from .assumptions import attach, parameter_text, risk_text
 from .batch_requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, read_requests
 from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
 from .book import fill_strategy
@@ -114,7 +114,8 @@ def solve_book(request: BookRequest) -> BookOutcome:
     """Liquidate one book; never raises: failures come back as a status and an error message."""
     started = time.perf_counter()
     summary = {c: np.nan for c in SUMMARY_COLUMNS}
-    summary.update(book_id=request.book_id, cash_target=request.cash, error="", method="")
+    summary.update(book_id=request.book_id, cash_target=request.cash, error="", method="", parameters="",
+                   risk_model="", warnings="")
     trades = pd.DataFrame()
     try:
         if request.problem:
@@ -126,10 +127,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
                 portfolio = Portfolio(_holdings(request), covariance, model)
             result = liquidate(portfolio, request.cash, risk_band=request.risk_band,
                                max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys)
-            attach(result, portfolio)
+            assumed = attach(result, portfolio).assumptions
             summary.update(status=result.status, cash_raised=result.cash_raised, cost_usd=result.cost_usd,
                            cost_bps=result.cost_bps, lower_bound_usd=result.lower_bound_usd, gap=result.gap,
-                           method=result.method)
+                           method=result.method, parameters=parameter_text(assumed["parameters"]),
+                           risk_model=risk_text(assumed["risk_model"]), warnings="; ".join(assumed["warnings"]))
             trades = result.trades.assign(book_id=request.book_id)
     except Exception as exc:  # a batch never loses a book: every failure is a status and a message
         status = status_of(exc)

@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 SUMMARY_COLUMNS = ("book_id", "status", "cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd",
-                   "gap", "seconds", "error", "method")
+                   "gap", "seconds", "error", "method", "parameters", "risk_model", "warnings")
+FLOAT_COLUMNS = ("cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd", "gap", "seconds")
+TEXT_COLUMNS = ("error", "method", "parameters", "risk_model", "warnings")
 EXTRA_FORMATS = ("csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_575
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")
@@ -92,9 +94,9 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     frame["book_id"] = frame["book_id"].astype(str)
     frame["status"] = frame["status"].astype(str)
-    frame["error"] = frame["error"].fillna("").astype(str)
-    frame["method"] = frame["method"].fillna("").astype(str)
-    for column in SUMMARY_COLUMNS[2:-2]:
+    for column in TEXT_COLUMNS:
+        frame[column] = frame[column].fillna("").astype(str)
+    for column in FLOAT_COLUMNS:
         frame[column] = frame[column].astype(float)
     return frame
 

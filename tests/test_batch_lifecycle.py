@@ -115,6 +115,8 @@ def test_refused_paths_get_their_own_rows(folder, tmp_path):
     assert time.perf_counter() - started < 60
     summary = result.summary.set_index("book_id")
     assert summary.loc["good", "status"] == "optimal"
+    assert summary.loc["good", "parameters"].startswith("I-Star code 1, 2013-01-01: a1=708")
+    assert summary.loc["good", "risk_model"] == "full covariance over 28 names"
     for book, text in (("missing", "holdings file not found"), ("up", "outside the requests file's folder"),
                        ("absolute", "outside the requests file's folder"), ("folder", "not a regular file"),
                        ("fifo", "not a regular file"), ("cov_missing", "covariance file not found")):
