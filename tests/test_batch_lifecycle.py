@@ -53,7 +53,10 @@ def assert_all_gone(workers, seconds=10.0):
     deadline = time.time() + seconds
     while time.time() < deadline and not all(gone(w) for w in workers):
         time.sleep(0.05)
-    assert all(gone(w) for w in workers), [w.pid for w in workers if not gone(w)]
+    survivors = [w for w in workers if not gone(w)]
+    for worker in survivors:  # do not leave them running when the test fails
+        worker.kill()
+    assert not survivors, [w.pid for w in survivors]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
