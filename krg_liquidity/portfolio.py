@@ -134,4 +134,10 @@ def _covariance_frame(covariance) -> pd.DataFrame:
     """A covariance as a float DataFrame labelled by symbol (text cells become NaN, reported as missing)."""
     cov = pd.DataFrame(covariance)
     cov.index, cov.columns = cov.index.astype(str).str.strip(), cov.columns.astype(str).str.strip()
-    return cov.apply(parse_numbers)
+    text = list(cov.select_dtypes(exclude="number").columns)
+    if not text:
+        return cov.astype(float)
+    cov = cov.copy()
+    for column in text:
+        cov[column] = parse_numbers(cov[column])
+    return cov.astype(float)

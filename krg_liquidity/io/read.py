@@ -66,7 +66,7 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, what)
     else:
-        frame = _read_csv(path, what)
+        frame = _read_csv(path, what, text_columns, first_column_text)
     return tidy(frame, text_columns, first_column_text)
 
 
@@ -78,21 +78,35 @@ def _text(value):
     return value if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
+def _is_text(column: str, position: int, keep_text: set[str], first_column_text: bool) -> bool:
+    return (canonical_name(column) in TEXT_COLUMNS or header_key(column) in keep_text
+            or (first_column_text and position == 0))
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.isna().to_numpy()
+    return blank_cells(values).to_numpy()
+
+
 def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
     """Strip headers, drop empty rows and empty unnamed columns, parse number columns (text columns stay text)."""
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = pd.DataFrame({i: blank_cells(frame.iloc[:, i]) for i in range(frame.shape[1])}, index=frame.index)
-    keep = [i for i, c in enumerate(frame.columns) if not ((c.startswith("Unnamed:") or c == "") and blank[i].all())]
-    frame, blank = frame.iloc[:, keep], blank[keep]
-    if frame.shape[1]:
-        empty_rows = blank.all(axis=1).to_numpy()
-        frame = frame.loc[~empty_rows].reset_index(drop=True)
+    keep = [i for i, c in enumerate(frame.columns)
+            if not ((c.startswith("Unnamed:") or c == "") and _blank(frame.iloc[:, i]).all())]
+    frame = frame.iloc[:, keep]
+    empty = np.ones(len(frame), dtype=bool)
+    for i in range(frame.shape[1]):
+        if not empty.any():
+            break
+        empty &= _blank(frame.iloc[:, i])
+    if frame.shape[1] and empty.any():
+        frame = frame.loc[~empty].reset_index(drop=True)
     keep_text = {header_key(c) for c in text_columns}
     for position, column in enumerate(frame.columns):
         values = frame[column]
-        if (canonical_name(column) in TEXT_COLUMNS or header_key(column) in keep_text
-                or (first_column_text and position == 0)):
+        if _is_text(column, position, keep_text, first_column_text):
             frame[column] = values.astype(object).map(_text)
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
@@ -139,11 +153,15 @@ def sniff_separator(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, what: str) -> pd.DataFrame:
+def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
+    """Plain numbers are parsed by pandas; text columns are read as text; the rest is left to ``tidy``."""
     text, _ = _decode(path, what)
     separator = sniff_separator(text)
     try:
-        return pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=str, skipinitialspace=True)
+        header = pd.read_csv(_stdio.StringIO(text), sep=separator, nrows=0, skipinitialspace=True).columns
+        keep_text = {header_key(c) for c in text_columns}
+        dtypes = {c: str for i, c in enumerate(header) if _is_text(str(c).strip(), i, keep_text, first_column_text)}
+        return pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{what} file {path.name} has no header row") from None
     except pd.errors.ParserError as exc:
