@@ -63,6 +63,11 @@ def test_round_trip_through_xlsx(tmp_path, answer):
     assert pd.read_csv(schedule_out)["shares"].sum() == from_file["shares"].sum()
     pretrade = run("pretrade", path)
     assert pretrade.exit_code == 0 and "Total market impact" in pretrade.output
+    as_json = tmp_path / "answer.json"
+    assert run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
+               "--output", as_json).exit_code == 0
+    pd.testing.assert_frame_equal(pov_schedule(as_json, start="2026-01-05"), from_file)
+    pd.testing.assert_frame_equal(optimize_strategy(as_json, 1e-6), strategy)
 
 
 def test_every_function_takes_a_result_or_its_trades(answer):

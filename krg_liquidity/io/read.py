@@ -1,7 +1,8 @@
 """Reading tables: CSV (separator sniffed), Excel .xlsx (openpyxl) and Parquet, one reader for all.
 
 Used for holdings, covariance matrices, factor-model parts, I-Star parameter tables and batch
-requests. The format comes from the extension (.csv/.txt/.tsv, .xlsx/.xlsm, .parquet);
+requests. The format comes from the extension (.csv/.txt/.tsv, .xlsx/.xlsm, .parquet, and .json: a
+list of records or a liquidate result);
 anything else is refused. CSV: comma, semicolon or tab, whichever the header line uses;
 UTF-8 (with or without BOM), else Windows-1252. Numbers as spreadsheets write them
 ("200,000", "24.1%", "$12.50") are read by :mod:`krg_liquidity.numbers`; a column with any
@@ -12,6 +13,7 @@ and the cause, never the file's contents.
 from __future__ import annotations
 
 import io as _stdio
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,8 @@ from ..numbers import blank_cells, parse_numbers
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
+JSON_SUFFIXES = (".json",)
+SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
 _SAMPLE_BYTES = 1 << 16
 
 
@@ -40,7 +43,7 @@ def check_file(path: str | Path, what: str = "input") -> Path:
         raise InputFileError(f"{what} file {path.name}: the old .xls format is not read; save it as .xlsx or .csv")
     if suffix not in SUFFIXES:
         raise InputFileError(f"{what} file {path.name}: unknown extension '{path.suffix}'; "
-                             f"use .csv (comma, semicolon or tab), .xlsx or .parquet")
+                             f"use .csv (comma, semicolon or tab), .xlsx, .parquet or .json")
     return path
 
 
@@ -65,6 +68,8 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
         frame = _read_excel(path, sheet, what)
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, what)
+    elif suffix in JSON_SUFFIXES:
+        frame = _read_json(path, what)
     else:
         frame = _read_csv(path, what, text_columns, first_column_text)
     return tidy(frame, text_columns, first_column_text)
@@ -213,6 +218,20 @@ def _read_parquet(path: Path, what: str) -> pd.DataFrame:
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
     return frame
+
+
+def _read_json(path: Path, what: str) -> pd.DataFrame:
+    """A JSON list of records, or a result's JSON object (its "trades" records)."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise InputFileError(f"{what} file {path.name} is not valid JSON") from None
+    if isinstance(payload, dict) and isinstance(payload.get("trades"), list):
+        payload = payload["trades"]
+    if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
+        raise InputFileError(f"{what} file {path.name}: give a JSON list of records (one object per row) or a "
+                             "liquidate result (an object with 'trades')")
+    return pd.DataFrame.from_records(payload)
 
 
 def sheet_names(path: str | Path) -> list[str]:
