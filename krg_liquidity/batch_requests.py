@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, InputFileError
+from .numbers import parse_number, parse_numbers
 
 REQUIRED = ("book_id", "holdings", "cash")
 FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance")
@@ -84,8 +85,6 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         raise BatchRequestError(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")
-    from .numbers import parse_numbers
-
     cash = parse_numbers(table["cash"])
     bad = ids[~(cash > 0)]
     if len(bad):
@@ -138,8 +137,6 @@ def _optional_float(row, column: str, book: str) -> float | None:
     value = row.get(column, np.nan)
     if _blank(value):
         return None
-    from .numbers import parse_number
-
     number = parse_number(value)
     if not np.isfinite(number):
         raise BatchRequestError(f"book {book}: column '{column}' must be a number, not {str(value)[:40]!r}")

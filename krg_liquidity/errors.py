@@ -88,10 +88,6 @@ class InputFileError(InputError):
     """
 
 
-class OutsideFolderError(InputFileError):
-    """A batch request names a file outside the requests file's folder."""
-
-
 class BookError(InputError):
     """Every problem found in a book, reported together.
 

@@ -65,11 +65,6 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     return fast
 
 
-def readable(values: pd.Series) -> bool:
-    """True when every non-blank cell of ``values`` is a number by these rules."""
-    return bool((parse_numbers(values).notna() | blank_cells(values)).all())
-
-
 def blank_cells(values: pd.Series) -> pd.Series:
     """True where a cell is empty: NaN/None or only spaces."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
