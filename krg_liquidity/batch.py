@@ -35,6 +35,7 @@ from .errors import UnitsWarning
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .risk import FactorModel
+from .rounding import round_trades
 from .status import SOLVED, status_of
 
 __all__ = ["OPTIONAL", "REQUIRED", "SOLVED", "SUMMARY_COLUMNS", "BatchInterrupted", "BatchRequestError",
@@ -128,6 +129,8 @@ def solve_book(request: BookRequest) -> BookOutcome:
             result = liquidate(portfolio, request.cash, risk_band=request.risk_band,
                                max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys)
             assumed = attach(result, portfolio).assumptions
+            if request.lot_size is not None:
+                result = round_trades(result, request.lot_size)
             summary.update(status=result.status, cash_raised=result.cash_raised, cost_usd=result.cost_usd,
                            cost_bps=result.cost_bps, lower_bound_usd=result.lower_bound_usd, gap=result.gap,
                            method=result.method, parameters=parameter_text(assumed["parameters"]),

@@ -4,8 +4,9 @@ Columns (headers case-insensitive): ``book_id``, ``holdings`` (a file), ``cash``
 required. Optional: ``covariance`` (a file) or a factor model (``factor_model``: an .xlsx with
 three sheets, or the exposures file with ``factor_covariance`` and ``specific_variance``),
 ``sheet`` (of an .xlsx holdings file), ``risk_band_lo``/``risk_band_hi``, ``max_total_mi_bps``,
-``allow_buys``, and book-wide defaults ``trade_time`` (days) or ``pov`` (decimal) for names
-without their own.
+``allow_buys``, book-wide defaults ``trade_time`` (days) or ``pov`` (decimal) for names
+without their own, and ``lot_size`` (round the trades to whole lots: see ``rounding``; empty:
+the optimizer's exact shares).
 
 Files named in a requests *file* are resolved relative to its folder and must stay inside it
 (no ``..`` or absolute paths leading out, symbolic links included). A book whose file is
@@ -28,7 +29,7 @@ from .numbers import parse_number, parse_numbers
 REQUIRED = ("book_id", "holdings", "cash")
 FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance")
 OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_variance", "sheet", "risk_band_lo",
-            "risk_band_hi", "max_total_mi_bps", "allow_buys", "trade_time", "pov")
+            "risk_band_hi", "max_total_mi_bps", "allow_buys", "trade_time", "pov", "lot_size")
 
 
 class BatchRequestError(InputError):
@@ -57,6 +58,7 @@ class BookRequest:
     trade_time: float | None = None
     pov: float | None = None
     problem: str = ""
+    lot_size: int | None = None
 
 
 def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
@@ -99,11 +101,14 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         trade_time = _optional_float(row, "trade_time", book)
         pov = _optional_float(row, "pov", book)
         sheet = None if _blank(row.get("sheet")) else str(row.get("sheet")).strip()
+        lot = _optional_float(row, "lot_size", book)
+        if lot is not None and not (lot >= 1 and float(lot).is_integer()):
+            raise BatchRequestError(f"book {book}: column 'lot_size' must be a whole number of shares >= 1")
         out.append(BookRequest(book, files["holdings"], files["covariance"], float(cash.iloc[i]), _band(row, book),
                                _optional_float(row, "max_total_mi_bps", book), _flag(row.get("allow_buys", False),
                                                                                      book),
                                files["factor_model"], files["factor_covariance"], files["specific_variance"],
-                               sheet, trade_time, pov, "; ".join(problems)))
+                               sheet, trade_time, pov, "; ".join(problems), None if lot is None else int(lot)))
     return out
 
 

@@ -105,7 +105,7 @@ def test_refused_paths_get_their_own_rows(folder, tmp_path):
     holdings.to_csv(work / "book.csv", index=False)
     covariance.to_csv(work / "cov.csv")
     os.mkfifo(work / "pipe.csv")
-    rows = [dict(book_id="good", holdings="book.csv", covariance="cov.csv", cash=1e8),
+    rows = [dict(book_id="good", holdings="book.csv", covariance="cov.csv", cash=1e8, lot_size=100),
             dict(book_id="missing", holdings="nowhere.csv", covariance="cov.csv", cash=1e8),
             dict(book_id="up", holdings="../secret.csv", covariance="", cash=1e8),
             dict(book_id="absolute", holdings=str(secret), covariance="", cash=1e8),
@@ -120,6 +120,10 @@ def test_refused_paths_get_their_own_rows(folder, tmp_path):
     assert summary.loc["good", "status"] == "optimal"
     assert summary.loc["good", "parameters"].startswith("I-Star code 1, 2013-01-01: a1=708")
     assert summary.loc["good", "risk_model"] == "full covariance over 28 names"
+    good = result.trades[result.trades["book_id"] == "good"]
+    whole = np.isclose(-good["shares_traded"], good["shares_before"]) | (good["shares_traded"] % 100 == 0)
+    assert whole.all() and summary.loc["good", "cash_raised"] >= 1e8
+    assert summary.loc["good", "cash_raised"] == -(good["shares_traded"] * good["price"]).sum()
     for book, text in (("missing", "holdings file not found"), ("up", "outside the requests file's folder"),
                        ("absolute", "outside the requests file's folder"), ("folder", "not a regular file"),
                        ("fifo", "not a regular file"), ("cov_missing", "covariance file not found")):

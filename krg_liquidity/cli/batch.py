@@ -23,7 +23,7 @@ from .common import console, fail, print_frame
 
 REQUESTS_HELP = ("Requests (CSV/.xlsx/Parquet): book_id, holdings, cash; optional covariance or factor_model "
                  "(+ factor_covariance, specific_variance), sheet, risk_band_lo, risk_band_hi, max_total_mi_bps, "
-                 "allow_buys, trade_time, pov. File paths relative to the requests file, inside its folder.")
+                 "allow_buys, trade_time, pov, lot_size. File paths relative to the requests file, inside its folder.")
 
 
 class RateColumn(ProgressColumn):
