@@ -105,8 +105,9 @@ class LiquidationResult:
             ("method", f"{self.method}, {self.iterations} iteration(s), {self.seconds * 1e3:.1f} ms"),
         ]
         if self.rounding:
+            exact_cash, exact_cost = self.rounding["cash_raised_exact"], self.rounding["cost_usd_exact"]
             rows.append(("rounding", f"whole lots of {self.rounding['lot_size']:g} shares; exact answer raised "
-                                     f"${self.rounding['cash_raised_exact']:,.0f} at ${self.rounding['cost_usd_exact']:,.0f}"))
+                                     f"${exact_cash:,.0f} at ${exact_cost:,.0f}"))
         from .assumptions import summary_lines
 
         return rows + summary_lines(self.assumptions)

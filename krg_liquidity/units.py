@@ -57,12 +57,14 @@ def check_book_units(values: dict[str, np.ndarray], symbols: np.ndarray,
         if weight is not None and (np.abs(weight) > 1).any():
             off = np.abs(weight) > 1
             problems.append(Problem(name, "is outside [-1, 1]",
-                                    "this looks like a percent; give final weights as decimals: 5% -> 0.05", symbols=symbols[off],
+                                    "this looks like a percent; give final weights as decimals: 5% -> 0.05",
+                                    symbols=symbols[off],
                                     found=_found(weight[off])))
     cap = values.get("ub_max_mi")
     if cap is not None and (cap >= 1).any():
         problems.append(Problem("ub_max_mi", "is 1 or more (10,000 bps)",
-                                "this looks like bps; UB_MaxMI is a decimal (0.0025 = 25 bps); for bps name the column 'UB_MaxMI_bps'",
+                                "this looks like bps; UB_MaxMI is a decimal (0.0025 = 25 bps); for bps name the "
+                                "column 'UB_MaxMI_bps'",
                                 symbols=symbols[cap >= 1], found=_found(cap[cap >= 1])))
     if all(k in values for k in ("size", "shares", "adv")):
         computed = np.abs(values["shares"]) / values["adv"]
@@ -134,7 +136,8 @@ def check_covariance(cov: pd.DataFrame, what: str = "covariance") -> list[Proble
                                 "(0.04 = 20% volatility)"))
     elif len(diag) > 1 and np.allclose(diag, 1.0, rtol=0, atol=1e-9):
         problems.append(Problem(None, f"the {what} has a unit diagonal",
-                                "this looks like a correlation matrix; give the covariance: C_ij = rho_ij x vol_i x vol_j (annualized, decimal)"))
+                                "this looks like a correlation matrix; give the covariance: "
+                                "C_ij = rho_ij x vol_i x vol_j (annualized, decimal)"))
     elif (negative := diag < 0).any():
         problems.append(Problem(None, f"the {what} has negative variances", "correct the diagonal",
                                 symbols=cov.index[negative]))

@@ -123,7 +123,8 @@ def test_refused_paths_get_their_own_rows(folder, tmp_path):
     good = result.trades[result.trades["book_id"] == "good"]
     whole = np.isclose(-good["shares_traded"], good["shares_before"]) | (good["shares_traded"] % 100 == 0)
     assert whole.all() and summary.loc["good", "cash_raised"] >= 1e8
-    assert summary.loc["good", "cash_raised"] == pytest.approx(-(good["shares_traded"] * good["price"]).sum(), rel=1e-12)
+    raised = -(good["shares_traded"] * good["price"]).sum()
+    assert summary.loc["good", "cash_raised"] == pytest.approx(raised, rel=1e-12)
     for book, text in (("missing", "holdings file not found"), ("up", "outside the requests file's folder"),
                        ("absolute", "outside the requests file's folder"), ("folder", "not a regular file"),
                        ("fifo", "not a regular file"), ("cov_missing", "covariance file not found")):

@@ -101,7 +101,8 @@ def test_batch_runs_the_corpus_with_one_row_per_book(tmp_path):
     folder = tmp_path / "corpus"
     shutil.copytree(CORPUS, folder)
     rows = [dict(book_id=name, holdings=case.get("holdings", name), covariance=case.get("covariance", ""), cash=1e8,
-                 sheet=case.get("sheet", ""), trade_time=case.get("trade_time", np.nan)) for name, case in CASES.items()]
+                 sheet=case.get("sheet", ""), trade_time=case.get("trade_time", np.nan))
+            for name, case in CASES.items()]
     pd.DataFrame(rows).to_csv(folder / "requests.csv", index=False)
     result = run_batch(folder / "requests.csv", tmp_path / "out", workers=1)
     summary = result.summary.set_index("book_id")

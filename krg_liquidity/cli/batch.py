@@ -63,7 +63,8 @@ def batch(
     130 if interrupted (the finished books are kept: run again with --resume)."""
     formats = tuple(dict.fromkeys(a.strip().lower() for a in also))
     if any(f not in EXTRA_FORMATS for f in formats):
-        fail(f"--also takes {' or '.join(EXTRA_FORMATS)}, not {', '.join(f for f in formats if f not in EXTRA_FORMATS)}")
+        unknown = ", ".join(f for f in formats if f not in EXTRA_FORMATS)
+        fail(f"--also takes {' or '.join(EXTRA_FORMATS)}, not {unknown}")
     try:
         total = len(read_requests(requests))
     except InputError as exc:

@@ -220,5 +220,5 @@ def demo() -> None:
                   f"Raising ${target:,.0f} with risk band 0.9-1.1 and total impact <= 50 bps.", highlight=False)
     result = attach(run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50), portfolio)
     print_result(result)
-    console.print(f"Most cash these limits allow: ${max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50):,.0f}",
-                  highlight=False)
+    most = max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    console.print(f"Most cash these limits allow: ${most:,.0f}", highlight=False)

@@ -91,7 +91,8 @@ def read_factor_parts(exposures: str | Path, factor_covariance: str | Path | Non
                          "or one .xlsx workbook with those three sheets")
     b = read_matrix(exposures, "factor exposures")
     f = read_matrix(factor_covariance, "factor covariance")
-    d = specific_variance(read_table(specific, what="specific variance", first_column_text=True), f"specific variance ({Path(specific).name})")
+    d = specific_variance(read_table(specific, what="specific variance", first_column_text=True),
+                          f"specific variance ({Path(specific).name})")
     return b, f, d
 
 

@@ -158,7 +158,8 @@ def sniff_separator(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
+def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
+              first_column_text: bool = False) -> pd.DataFrame:
     """Plain numbers are parsed by pandas; text columns are read as text; the rest is left to ``tidy``."""
     text, _ = _decode(path, what)
     separator = sniff_separator(text)

@@ -111,7 +111,8 @@ def main() -> None:
     text("bad_header_only.csv", "Symbol,Shares,Price,ADV,Volatility,TradeTime\n",
          {"status": "bad_input", "message": "have no rows"})
     text("bad_binary.csv", bytes(range(256)) * 4, {"status": "bad_input", "message": "is binary"})
-    text("bad_csv_named_xlsx.xlsx", book.to_csv(index=False), {"status": "bad_input", "message": "not a readable .xlsx"})
+    text("bad_csv_named_xlsx.xlsx", book.to_csv(index=False),
+         {"status": "bad_input", "message": "not a readable .xlsx"})
     text("bad_unknown_extension.dat", book.to_csv(index=False), {"status": "bad_input", "message": "unknown extension"})
     text("bad_ragged.csv", book.to_csv(index=False) + "IBM,1,2,3,4,5,6,7\n",
          {"status": "bad_input", "message": "not a well-formed CSV"})
@@ -135,8 +136,8 @@ def main() -> None:
     asym = cov.copy()
     asym.iloc[0, 1] *= 2
     risk("cov_asymmetric.csv", asym, {"status": "bad_input", "message": "not symmetric"})
-    risk("cov_semicolon_percent.csv", cov.map(lambda v: f"{v * 100:.10f}%"), {"status": "ok", "same_as_reference": True},
-         sep=";")
+    risk("cov_semicolon_percent.csv", cov.map(lambda v: f"{v * 100:.10f}%"),
+         {"status": "ok", "same_as_reference": True}, sep=";")
     cov.to_parquet(HERE / "cov_parquet.parquet")
     expected["cov_parquet.parquet"] = {"status": "ok", "same_as_reference": True, "holdings": "reference.csv",
                                        "covariance": "cov_parquet.parquet"}
