@@ -205,3 +205,11 @@ def test_factor_model_with_text_cells_is_bad_input():
     exposures.iloc[0, 0] = "high"
     with pytest.raises(InputError, match="exposures has cells that are not numbers"):
         FactorModel(exposures, model.factor_covariance, model.specific_variance)
+
+
+def test_pretrade_refuses_percent_volatility(tmp_path):
+    book = pd.read_csv(HOLDINGS)
+    book["Volatility"] = book["Volatility"] * 100
+    book.to_csv(tmp_path / "pct.csv", index=False)
+    result = run("pretrade", tmp_path / "pct.csv")
+    assert result.exit_code == 2 and "column 'volatility' is above 3" in result.output

@@ -13,6 +13,8 @@ from ..assumptions import attach
 from ..book import fill_strategy
 from ..capacity import max_cash
 from ..datasets import load_example
+from .. import columns as col
+from .. import units
 from ..columns import column_table
 from ..errors import BookError, UnitsWarning
 from ..impact import CostModel
@@ -40,6 +42,11 @@ def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
     """Impact, timing risk and liquidity factor per order: each whole position of a holdings table,
     or each trade of a trade list (a LiquidationResult's trades, or its file)."""
     orders = as_orders(holdings)
+    values = {name: col.non_numeric(orders, name)[0] for name in ("volatility", "shares", "adv", "size")
+              if name in orders}
+    problems = units.check_book_units(values, orders["symbol"].to_numpy())
+    if problems:
+        raise BookError(problems, what="the orders", table=column_table(required_only=True))
     return pd.DataFrame({
         "symbol": orders["symbol"],
         "trade_time_days": model.trade_time(orders),
