@@ -16,6 +16,9 @@ from .errors import (
     ParameterLookupError,
     SolverFailure,
     SolverTimeout,
+    BookError,
+    InputFileError,
+    UnitsWarning,
 )
 from .impact import CostModel
 from .params import KISSELL_2013_ALL_DATA, IStarParams, load_parameters, read_parameter_table, select_parameters
@@ -23,12 +26,18 @@ from .risk import FactorModel
 from .portfolio import Portfolio
 from .optimize import liquidate
 from .capacity import max_cash
-from .result import STATUSES, LiquidationResult
+from .result import LiquidationResult
 from .frontier import frontier
 from .profiles import load_volume_profile
 from .schedule import pov_schedule, schedule_impact, vwap_schedule
 from .basket import BasketView, basket_view
-from .batch import BatchResult, read_requests, run_batch, solve_book
+from .batch import BatchInterrupted, BatchResult, read_requests, run_batch, solve_book
+from .book import fill_strategy
+from .columns import column_table
+from .io import read_covariance, read_table
+from .io.write import write_result, write_table
+from .rounding import round_trades
+from .status import STATUSES
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 
 __version__ = "0.1.0"
@@ -45,7 +54,20 @@ def __getattr__(name: str):
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
+    "BatchInterrupted",
+    "BookError",
+    "InputFileError",
+    "STATUSES",
+    "UnitsWarning",
+    "column_table",
+    "fill_strategy",
+    "read_covariance",
+    "read_table",
+    "round_trades",
+    "write_result",
+    "write_table",
     "BatchResult",
     "read_requests",
     "run_batch",
@@ -78,7 +100,6 @@ __all__ = [
     "SolverFailure",
     "SolverTimeout",
     "NoFeasiblePointFound",
-    "STATUSES",
     "frontier",
     "liquidate",
     "load_example",

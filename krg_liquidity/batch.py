@@ -1,18 +1,23 @@
 """Batch liquidation of many books: a local process pool by default, a Dask cluster on request.
 
-One request per book (book_id, holdings, covariance, cash, optional risk_band_lo/hi,
-max_total_mi_bps, allow_buys, time_limit in seconds, default 30). Both engines call the same per-book function,
-``solve_book``; the driver writes each finished book atomically under ``OUTDIR/parts/`` and
-consolidates ``summary.parquet`` and ``trades.parquet`` at the end, so a killed run started
-again with ``resume=True`` skips the finished books and ends with exactly one row per book.
-A bad book gets its row with status and error; the others carry on.
+One request per book (see :mod:`krg_liquidity.batch_requests`). Both engines call the same
+per-book function, ``solve_book``; the driver writes each finished book atomically under
+``OUTDIR/parts/`` and consolidates ``summary.parquet`` and ``trades.parquet`` at the end (see
+:mod:`krg_liquidity.batch_store`), so a killed run started again with ``resume=True`` skips the
+finished books and ends with exactly one row per book. A bad book gets its row with status and
+error; the others carry on. Statuses: :mod:`krg_liquidity.status`.
+
+Local workers ignore Ctrl-C (the driver stops them) and exit on their own when the driver
+dies (they watch their parent process), so no worker outlives the batch.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
-import urllib.parse
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,41 +26,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .assumptions import attach, parameter_text, risk_text
+from .batch_requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, read_requests
+from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
+from .book import fill_strategy
 from .datasets import load_covariance
-from .errors import InputError
+from .errors import UnitsWarning
 from .optimize import liquidate
-from .plan import DEFAULT_TIME_LIMIT
 from .portfolio import Portfolio
+from .risk import FactorModel
+from .rounding import round_trades
+from .status import SOLVED, status_of
 
-REQUIRED = ("book_id", "holdings", "covariance", "cash")
-OPTIONAL = ("risk_band_lo", "risk_band_hi", "max_total_mi_bps", "allow_buys", "time_limit")
-SUMMARY_COLUMNS = ("book_id", "status", "cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd",
-                   "gap", "seconds", "error", "method")
-SOLVED = ("optimal", "feasible")
-
-
-class BatchRequestError(InputError):
-    """The requests table itself is unusable (nothing was run)."""
+__all__ = ["OPTIONAL", "REQUIRED", "SOLVED", "SUMMARY_COLUMNS", "BatchInterrupted", "BatchRequestError",
+           "BatchResult", "BookOutcome", "BookRequest", "read_requests", "run_batch", "solve_book"]
 
 
-@dataclass(frozen=True)
-class BookRequest:
-    """One book's request: holdings and covariance are paths (or DataFrames), cash in USD."""
+class BatchInterrupted(Exception):
+    """The batch was stopped (Ctrl-C, SIGTERM) before every book was done.
 
-    book_id: str
-    holdings: object
-    covariance: object
-    cash: float
-    risk_band: tuple[float, float] | None = None
-    max_total_mi_bps: float | None = None
-    allow_buys: bool = False
-    time_limit: float | None = DEFAULT_TIME_LIMIT
+    ``done``: books finished (saved under OUTDIR/parts when there is an output folder), ``total``.
+    """
 
-
-@dataclass
-class BookOutcome:
-    summary: dict
-    trades: pd.DataFrame
+    def __init__(self, done: int, total: int):
+        self.done, self.total = done, total
+        super().__init__(f"interrupted: {done} of {total} books done")
 
 
 @dataclass
@@ -78,97 +73,6 @@ class BatchResult:
         return 0 if self.failed.empty else 3
 
 
-# ----- reading requests -----
-
-def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
-    """Validate a requests table (CSV/Parquet path or DataFrame) before any work starts.
-
-    Paths are resolved relative to the requests file; every referenced file must exist.
-    """
-    base = Path(".")
-    if not isinstance(requests, pd.DataFrame):
-        path = Path(requests)
-        if not path.exists():
-            raise BatchRequestError(f"requests file not found: {path}")
-        base = path.resolve().parent
-        try:
-            requests = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
-        except Exception as exc:  # any parser error becomes one clear line
-            raise BatchRequestError(f"cannot read requests file {path}: {exc}") from None
-    table = requests.rename(columns=lambda c: str(c).strip().lower())
-    missing = [c for c in REQUIRED if c not in table]
-    if missing:
-        raise BatchRequestError(f"requests need columns {', '.join(REQUIRED)}; missing {', '.join(missing)}")
-    if table.empty:
-        raise BatchRequestError("the requests table has no rows")
-    ids = table["book_id"].astype(str)
-    duplicated = ids[ids.duplicated()].unique()
-    if len(duplicated):
-        raise BatchRequestError(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")
-    cash = pd.to_numeric(table["cash"], errors="coerce")
-    bad = ids[~(cash > 0)]
-    if len(bad):
-        raise BatchRequestError(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}")
-    out = []
-    for i, row in table.reset_index(drop=True).iterrows():
-        book = ids.iloc[i]
-        holdings = _resolve(row["holdings"], base, book, "holdings", required=True)
-        covariance = _resolve(row["covariance"], base, book, "covariance", required=False)
-        band = _band(row, book)
-        cap = _optional_float(row, "max_total_mi_bps", book)
-        buys = _flag(row.get("allow_buys", False), book)
-        limit = _optional_float(row, "time_limit", book)
-        if limit is not None and not limit > 0:
-            raise BatchRequestError(f"book {book}: column 'time_limit' must be a positive number of seconds")
-        out.append(BookRequest(book, holdings, covariance, float(cash.iloc[i]), band, cap, buys,
-                               DEFAULT_TIME_LIMIT if limit is None else limit))
-    return out
-
-
-def _resolve(value, base: Path, book: str, column: str, required: bool):
-    if isinstance(value, pd.DataFrame):
-        return value
-    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
-        if required:
-            raise BatchRequestError(f"book {book}: column '{column}' is empty; give a path to a CSV or Parquet file")
-        return None
-    path = Path(str(value))
-    path = path if path.is_absolute() else base / path
-    if not path.exists():
-        raise BatchRequestError(f"book {book}: {column} file not found: {path}")
-    return str(path)
-
-
-def _optional_float(row, column: str, book: str) -> float | None:
-    value = row.get(column, np.nan)
-    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise BatchRequestError(f"book {book}: column '{column}' must be a number, not {value!r}") from None
-
-
-def _band(row, book: str):
-    lo, hi = _optional_float(row, "risk_band_lo", book), _optional_float(row, "risk_band_hi", book)
-    if (lo is None) != (hi is None):
-        raise BatchRequestError(f"book {book}: give both risk_band_lo and risk_band_hi, or neither")
-    return None if lo is None else (lo, hi)
-
-
-def _flag(value, book: str) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return False
-    text = str(value).strip().lower()
-    if text in ("", "0", "false", "no", "n"):
-        return False
-    if text in ("1", "true", "yes", "y"):
-        return True
-    raise BatchRequestError(f"book {book}: column 'allow_buys' must be true/false, not {value!r}")
-
-
 # ----- the per-book function (runs in workers) -----
 
 @lru_cache(maxsize=8)
@@ -177,96 +81,100 @@ def _covariance(path: str, modified: float) -> pd.DataFrame:
     return load_covariance(path)
 
 
-def _table(source) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        return source
-    path = Path(source)
-    return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+@lru_cache(maxsize=4)
+def _factor_model(paths: tuple, modified: tuple) -> FactorModel:
+    """A factor model read once per worker process (keyed by its files and their modification times)."""
+    return FactorModel.from_files(*paths)
+
+
+def _mtime(path) -> float:
+    return os.path.getmtime(path) if isinstance(path, str) else 0.0
+
+
+def _risk_model(request: BookRequest):
+    covariance = request.covariance
+    if isinstance(covariance, str):
+        covariance = _covariance(covariance, _mtime(covariance))
+    model = request.factor_model
+    if isinstance(model, str):
+        paths = (model, request.factor_covariance, request.specific_variance)
+        model = _factor_model(paths, tuple(_mtime(p) for p in paths))
+    return covariance, model
+
+
+def _holdings(request: BookRequest) -> pd.DataFrame:
+    source = request.holdings
+    if not isinstance(source, pd.DataFrame):
+        from .io.read import read_table
+
+        source = read_table(source, sheet=request.sheet, what="holdings")
+    return fill_strategy(source, request.trade_time, request.pov)
 
 
 def solve_book(request: BookRequest) -> BookOutcome:
     """Liquidate one book; never raises: failures come back as a status and an error message."""
     started = time.perf_counter()
     summary = {c: np.nan for c in SUMMARY_COLUMNS}
-    summary.update(book_id=request.book_id, cash_target=request.cash, error="", method="")
+    summary.update(book_id=request.book_id, cash_target=request.cash, error="", method="", parameters="",
+                   risk_model="", warnings="")
     trades = pd.DataFrame()
     try:
-        covariance = request.covariance
-        if isinstance(covariance, str):
-            covariance = _covariance(covariance, os.path.getmtime(covariance))
-        result = liquidate(Portfolio(_table(request.holdings), covariance), request.cash,
-                           risk_band=request.risk_band, max_total_mi_bps=request.max_total_mi_bps,
-                           allow_buys=request.allow_buys, time_limit=request.time_limit, raise_on_failure=False)
-        summary.update(status=result.status, method=result.method, error=result.message)
-        if result.success:
-            summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
-                           lower_bound_usd=result.lower_bound_usd, gap=result.gap)
-            trades = result.trades.assign(book_id=request.book_id)
-    except (InputError, FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        summary.update(status="bad_input", error=str(exc))
-    except Exception as exc:  # a batch never loses a book to an unexpected error
-        summary.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        if request.problem:
+            summary.update(status="bad_input", error=request.problem)
+        else:
+            covariance, model = _risk_model(request)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnitsWarning)
+                portfolio = Portfolio(_holdings(request), covariance, model)
+            result = liquidate(portfolio, request.cash, risk_band=request.risk_band,
+                               max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys,
+                               time_limit=request.time_limit, raise_on_failure=False)
+            assumed = attach(result, portfolio).assumptions
+            summary.update(status=result.status, method=result.method, error=result.message,
+                           parameters=parameter_text(assumed["parameters"]),
+                           risk_model=risk_text(assumed["risk_model"]), warnings="; ".join(assumed["warnings"]))
+            if result.success:
+                if request.lot_size is not None:
+                    result = round_trades(result, request.lot_size)
+                summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
+                               lower_bound_usd=result.lower_bound_usd, gap=result.gap)
+                trades = result.trades.assign(book_id=request.book_id)
+    except Exception as exc:  # a batch never loses a book: every failure is a status and a message
+        status = status_of(exc)
+        summary.update(status=status, error=str(exc) if status != "error" else f"{type(exc).__name__}: {exc}")
     summary["seconds"] = time.perf_counter() - started
     return BookOutcome(summary, trades)
 
 
-# ----- durable output -----
-
-def _part_name(book_id: str) -> str:
-    return urllib.parse.quote(book_id, safe="") or "%00"
-
-
-def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(temporary, index=False)
-    os.replace(temporary, path)
-
-
-class PartStore:
-    """OUTDIR/parts/<book>.trades.parquet then <book>.summary.parquet (the summary marks a book done)."""
-
-    def __init__(self, outdir: Path):
-        self.parts = Path(outdir) / "parts"
-        self.parts.mkdir(parents=True, exist_ok=True)
-
-    def finished(self) -> set[str]:
-        return {urllib.parse.unquote(p.name[: -len(".summary.parquet")]) for p in self.parts.glob("*.summary.parquet")}
-
-    def clear(self) -> None:
-        for path in self.parts.glob("*.parquet"):
-            path.unlink()
-
-    def save(self, outcome: BookOutcome) -> None:
-        name = _part_name(outcome.summary["book_id"])
-        _write_atomically(outcome.trades, self.parts / f"{name}.trades.parquet")
-        _write_atomically(_summary_frame([outcome.summary]), self.parts / f"{name}.summary.parquet")
-
-    def outcome(self, book_id: str) -> BookOutcome:
-        """A book finished by an earlier run, read back from its parts."""
-        name = _part_name(book_id)
-        summary = pd.read_parquet(self.parts / f"{name}.summary.parquet").iloc[0].to_dict()
-        return BookOutcome(summary, pd.read_parquet(self.parts / f"{name}.trades.parquet"))
-
-
-def _summary_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    frame["book_id"] = frame["book_id"].astype(str)
-    frame["status"] = frame["status"].astype(str)
-    frame["error"] = frame["error"].fillna("").astype(str)
-    frame["method"] = frame["method"].fillna("").astype(str)
-    for column in SUMMARY_COLUMNS[2:-2]:
-        frame[column] = frame[column].astype(float)
-    return frame
-
-
-def _concat_trades(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    if not parts:
-        return pd.DataFrame(columns=["book_id"])
-    trades = pd.concat(parts, ignore_index=True)
-    return trades[["book_id", *[c for c in trades.columns if c != "book_id"]]]
-
-
 # ----- engines -----
+
+def _watch_parent() -> None:
+    """Worker start-up: ignore Ctrl-C (the driver stops the pool) and exit as soon as the process that
+    started this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="krg-parent-watch").start()
+
+
+def _stop(pool) -> None:
+    """Cancel what has not started and end every worker process now."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+
 
 def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
     if workers <= 1:
@@ -274,10 +182,13 @@ def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent)
+    try:
         futures = [pool.submit(solve_book, r) for r in requests]
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        _stop(pool)
 
 
 def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:
@@ -291,14 +202,17 @@ def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:
 
 def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False,
-              progress: Callable[[BookOutcome], None] | None = None) -> BatchResult:
+              progress: Callable[[BookOutcome], None] | None = None,
+              formats: tuple[str, ...] = ()) -> BatchResult:
     """Liquidate every book of ``requests`` (a path or a DataFrame; see ``read_requests``).
 
     ``workers``: local processes (default: the number of cores; 1 runs in this process).
     ``scheduler``: a Dask scheduler address ("tcp://host:port"): the same per-book function runs
     on the cluster (files must be reachable from the workers). ``output_dir``: write parts as
-    books finish and ``summary.parquet`` / ``trades.parquet`` at the end; with ``resume``, books
-    already finished there are skipped. ``progress`` is called once per finished book.
+    books finish and ``summary.parquet`` / ``trades.parquet`` at the end (plus ``formats``:
+    "csv" and/or "xlsx"); with ``resume``, books already finished there are skipped.
+    ``progress`` is called once per finished book. Ctrl-C (KeyboardInterrupt) stops the
+    workers and raises :class:`BatchInterrupted` with the count of books done.
     """
     started = time.perf_counter()
     books = read_requests(requests)
@@ -313,18 +227,22 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
     engine = f"dask {scheduler}" if scheduler else f"local x{workers or os.cpu_count() or 1}"
     outcomes = _dask(todo, scheduler) if scheduler else _local(todo, workers or os.cpu_count() or 1)
     collected: dict[str, BookOutcome] = {}
-    for outcome in outcomes:
-        if store is not None:
-            store.save(outcome)
-        collected[outcome.summary["book_id"]] = outcome
-        if progress is not None:
-            progress(outcome)
+    try:
+        for outcome in outcomes:
+            if store is not None:
+                store.save(outcome)
+            collected[outcome.summary["book_id"]] = outcome
+            if progress is not None:
+                progress(outcome)
+    except KeyboardInterrupt:
+        outcomes.close()
+        raise BatchInterrupted(len(done) + len(collected), len(books)) from None
+    finally:
+        outcomes.close()
     for book in done:  # books finished by an earlier run come back from their parts
         collected[book] = store.outcome(book)
     order = [b.book_id for b in books]
-    summary = _summary_frame([collected[b].summary for b in order])
-    trades = _concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
-    if store is not None:
-        _write_atomically(summary, Path(output_dir) / "summary.parquet")
-        _write_atomically(trades, Path(output_dir) / "trades.parquet")
-    return BatchResult(summary, trades, time.perf_counter() - started, skipped=len(done), engine=engine)
+    summary = summary_frame([collected[b].summary for b in order])
+    trades = concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
+    notes = write_outputs(summary, trades, Path(output_dir), formats) if store is not None else []
+    return BatchResult(summary, trades, time.perf_counter() - started, skipped=len(done), engine=engine, notes=notes)

@@ -1,45 +1,127 @@
-"""Column names: MATLAB ``TradeData`` names or snake_case, matched case-insensitively.
+"""Column names, aliases and units: one table, used to read, to check and to document a book.
 
-Every table is renamed to snake_case once, here; the rest of the package uses only
-the snake_case names. Values are checked here too, so that no NaN or bad number
-reaches a formula or a solver.
+Every table is renamed to snake_case once, here; the rest of the package uses only the
+snake_case names. Headers match case-, space- and punctuation-insensitively ("Avg Daily
+Volume", "avg_daily_volume" and "AVG-DAILY-VOLUME" are one header). Values are checked
+here too, so that no NaN or bad number reaches a formula or a solver.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .errors import InconsistentInputError, InvalidValueError, MissingColumnError
+from .numbers import blank_cells, parse_numbers
 
-CANONICAL = (
-    "symbol", "shares", "size", "price", "value", "adv", "volatility", "pov", "trade_time",
-    "trade_schedule", "volume_profile", "alpha_bp", "side",
-    "lb_wt", "ub_wt", "lb_min_shares", "ub_max_shares", "lb_min_value", "ub_max_value",
-    "ub_max_pct_adv", "ub_max_mi", "ub_max_mi_bps",
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One input column: its snake_case name, the headers that mean it, its unit and whether it is required."""
+
+    name: str
+    unit: str
+    required: str
+    aliases: tuple[str, ...] = ()
+
+
+COLUMNS = (
+    ColumnSpec("symbol", "text, non-blank, unique", "yes", ("Symbol", "Ticker")),
+    ColumnSpec("shares", "shares, signed (negative = short)", "yes",
+               ("Shares", "Quantity", "Qty", "Position", "Holdings")),
+    ColumnSpec("price", "currency per share", "yes", ("Price", "Last", "Last Price", "Px", "Px Last")),
+    ColumnSpec("adv", "shares per day (not dollars)", "yes",
+               ("ADV", "Avg Daily Volume", "Average Daily Volume", "ADV Shares", "Volume ADV", "ADV 30D")),
+    ColumnSpec("volatility", "annualized, decimal (0.24; the text '24%' is read as 0.24)",
+               "yes, unless a risk model is given", ("Volatility", "Vol", "Vol 30D", "Volatility 30D", "Annual Vol")),
+    ColumnSpec("trade_time", "days", "trade_time or pov (or --trade-time / --pov)",
+               ("TradeTime", "Trade Time", "Trade Time Days", "Horizon Days")),
+    ColumnSpec("pov", "decimal in (0, 1]", "trade_time or pov (or --trade-time / --pov)",
+               ("POV", "Participation", "Participation Rate", "Pct Of Volume")),
+    ColumnSpec("size", "shares / ADV, decimal (checked against shares/adv)", "no", ("Size",)),
+    ColumnSpec("value", "currency (checked against shares x price)", "no", ("Value", "Market Value")),
+    ColumnSpec("alpha_bp", "bps per day", "no", ("Alpha_bp", "Alpha bps")),
+    ColumnSpec("side", "text", "no", ("Side",)),
+    ColumnSpec("lb_wt", "final weight, decimal", "no", ("LB_Wt", "Min Weight")),
+    ColumnSpec("ub_wt", "final weight, decimal", "no", ("UB_Wt", "Max Weight")),
+    ColumnSpec("lb_min_shares", "final shares", "no", ("LB_MinShares", "Min Shares")),
+    ColumnSpec("ub_max_shares", "final shares", "no", ("UB_MaxShares", "Max Shares")),
+    ColumnSpec("lb_min_value", "final value, currency", "no", ("LB_MinValue", "Min Value")),
+    ColumnSpec("ub_max_value", "final value, currency", "no", ("UB_MaxValue", "Max Value")),
+    ColumnSpec("ub_max_pct_adv", "traded shares / ADV, decimal (0.05 = 5%)", "no", ("UB_MaxPctADV", "Max Pct ADV")),
+    ColumnSpec("ub_max_mi", "impact cap, decimal (0.0025 = 25 bps; MATLAB)", "no", ("UB_MaxMI",)),
+    ColumnSpec("ub_max_mi_bps", "impact cap, bps", "no", ("UB_MaxMI_bps", "Max MI bps")),
+    ColumnSpec("trade_schedule", "shares per period (analytics only)", "no", ("TradeSchedule",)),
+    ColumnSpec("volume_profile", "market shares per period (analytics only)", "no", ("VolumeProfile",)),
 )
-_ALIASES = {name.replace("_", ""): name for name in CANONICAL}
-_ALIASES.update({"ticker": "symbol", "tradetimedays": "trade_time", "alphabps": "alpha_bp"})
+CANONICAL = tuple(spec.name for spec in COLUMNS)
+TEXT_COLUMNS = ("symbol", "side")
+
+
+def header_key(name: object) -> str:
+    """The matching key of a header: lower case, letters and digits only (``"Vol 30D (%)"`` -> ``"vol30d"``)."""
+    return re.sub(r"[^0-9a-z]", "", str(name).strip().lower())
+
+
+_ALIASES = {header_key(spec.name): spec.name for spec in COLUMNS}
+for _spec in COLUMNS:
+    _ALIASES.update({header_key(alias): _spec.name for alias in _spec.aliases})
+_ALIASES["tradetimedays"] = "trade_time"
 
 SIZE_RTOL = 1e-3
 """Relative tolerance when a Size column is checked against Shares/ADV."""
 
 
-def _key(name: object) -> str:
-    return str(name).strip().lower().replace("_", "").replace(" ", "")
+def column_table(markdown: bool = False, required_only: bool = False) -> str:
+    """The table of book columns (name, aliases, unit, required) as plain text or Markdown
+    (``required_only``: the columns a liquidation needs, and the strategy columns).
+
+    >>> "Avg Daily Volume" in column_table()
+    True
+    """
+    rows = [(spec.name, ", ".join(spec.aliases), spec.unit, spec.required) for spec in COLUMNS
+            if spec.name not in ("trade_schedule", "volume_profile") and (not required_only or spec.required != "no")]
+    if markdown:
+        lines = ["| column | also read as | unit | required |", "|---|---|---|---|"]
+        return "\n".join(lines + [f"| `{n}` | {a} | {u} | {r} |" for n, a, u, r in rows])
+    return "\n".join(f"  {n:<15} {u}; required: {r}; aliases: {a}" for n, a, u, r in rows)
+
+
+def canonical_name(header: object) -> str | None:
+    """The snake_case column a header means, or None for a column krg_liquidity does not use."""
+    return _ALIASES.get(header_key(header))
+
+
+def has_symbol_column(table: pd.DataFrame) -> bool:
+    """True when a column (or the index name) is a symbol column."""
+    names = list(table.columns) + [table.index.name]
+    return any(n is not None and canonical_name(n) == "symbol" for n in names)
 
 
 def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with known columns renamed to snake_case (unknown columns kept).
 
+    ``table``: a DataFrame, or a LiquidationResult or a table file (read by ``orders.as_table``).
+
+    A table without a symbol column gets symbols "0", "1", ... (cost analytics only:
+    a book to liquidate must name its symbols, see ``portfolio``).
+
     >>> list(normalize_columns(pd.DataFrame(columns=["Symbol", "TradeTime", "LB_Wt"])).columns)
     ['symbol', 'trade_time', 'lb_wt']
+    >>> list(normalize_columns(pd.DataFrame(columns=["Ticker", "Qty", "Last Price", "Avg Daily Volume"])).columns)
+    ['symbol', 'shares', 'price', 'adv']
     """
+    if not isinstance(table, pd.DataFrame):  # a LiquidationResult or a file of one
+        from .orders import as_table
+
+        table = as_table(table)
     renames: dict[object, str] = {}
     for column in table.columns:
-        target = _ALIASES.get(_key(column))
+        target = canonical_name(column)
         if target is None:
             continue
         if target in renames.values():
@@ -50,7 +132,7 @@ def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
         renames[column] = target
     out = table.rename(columns=renames)
     if "symbol" not in out:
-        if out.index.name is not None and _ALIASES.get(_key(out.index.name)) == "symbol":
+        if out.index.name is not None and canonical_name(out.index.name) == "symbol":
             out = out.reset_index().rename(columns={out.index.name: "symbol"})
         else:
             out = out.assign(symbol=[str(i) for i in range(len(out))])
@@ -65,14 +147,27 @@ def require(table: pd.DataFrame, *columns: str, context: str = "") -> None:
             raise MissingColumnError(column, table.columns, fix)
 
 
+def non_numeric(table: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values as floats, mask of cells given but unreadable as numbers): "24%", "1,000" are read."""
+    raw = table[column]
+    values = parse_numbers(raw).to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(raw):
+        return values, np.zeros(len(values), dtype=bool)
+    return values, ~blank_cells(raw).to_numpy() & np.isnan(values)
+
+
 def numeric(table: pd.DataFrame, column: str, *, positive: bool = False,
             nonnegative: bool = False, allow_nan: bool = False, fix: str = "") -> np.ndarray:
     """Column as float array, checked: finite (NaN only if allowed), and the sign asked for."""
-    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+    values, text = non_numeric(table, column)
     symbols = table["symbol"].to_numpy()
+    if text.any():
+        found = ", ".join(repr(str(v)) for v in pd.unique(table[column][text])[:3])
+        raise InvalidValueError(column, symbols[text], f"is not a number ({found})",
+                                fix or f"give '{column}' as a number")
     bad = ~np.isfinite(values) if not allow_nan else np.isinf(values)
     if bad.any():
-        raise InvalidValueError(column, symbols[bad], "is missing, non-numeric or infinite",
+        raise InvalidValueError(column, symbols[bad], "is missing or infinite",
                                 fix or f"give every row a finite '{column}'")
     if positive and (values <= 0).any():
         raise InvalidValueError(column, symbols[values <= 0], "must be > 0",
@@ -92,6 +187,11 @@ def unique_symbols(table: pd.DataFrame, what: str = "table") -> None:
         )
 
 
+def size_mismatch(shares: np.ndarray, adv: np.ndarray, size: Iterable[float]) -> np.ndarray:
+    """Mask of rows whose given Size is not |shares|/ADV within ``SIZE_RTOL``."""
+    return ~np.isclose(np.asarray(size, dtype=float), np.abs(shares) / adv, rtol=SIZE_RTOL, atol=0.0)
+
+
 def check_size(table: pd.DataFrame, shares: np.ndarray, adv: np.ndarray,
                size: Iterable[float] | None) -> np.ndarray:
     """Size (fraction of ADV): the given Size if it agrees with |shares|/ADV, else refuse.
@@ -103,7 +203,7 @@ def check_size(table: pd.DataFrame, shares: np.ndarray, adv: np.ndarray,
     if size is None:
         return computed
     size = np.asarray(size, dtype=float)
-    off = ~np.isclose(size, computed, rtol=SIZE_RTOL, atol=0.0)
+    off = size_mismatch(shares, adv, size)
     if off.any():
         symbols = table["symbol"].to_numpy()[off]
         raise InconsistentInputError(

@@ -21,12 +21,12 @@ def data_path(name: str) -> Path:
     raise FileNotFoundError(f"bundled data file {name!r} not found in {_PACKAGED} or {_SOURCE_TREE}")
 
 
-def load_covariance(path: str | Path) -> pd.DataFrame:
-    """Read a square covariance CSV: first column the symbol, header the symbols."""
-    frame = pd.read_csv(path, index_col=0)
-    frame.index = frame.index.astype(str)
-    frame.columns = frame.columns.astype(str)
-    return frame
+def load_covariance(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a square covariance matrix (annualized, decimal returns) from CSV, .xlsx or Parquet:
+    first column the symbol, header the symbols."""
+    from .io.matrices import read_covariance
+
+    return read_covariance(path, sheet)
 
 
 def load_example() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -110,3 +110,51 @@ class SolverFailure(LiquidationError):
     def __init__(self, message: str, attempts: list | None = None):
         self.attempts = list(attempts or [])
         super().__init__(message)
+
+
+class InputFileError(InputError):
+    """A file cannot be used: missing, not a regular file, an unknown format, or unreadable.
+
+    The message names the file and the cause, never the file's contents.
+    """
+
+
+class BookError(InputError):
+    """Every problem found in a book, reported together.
+
+    ``problems``: a list of :class:`Problem` (column, symbols, what was found, the fix).
+    The message lists them all, then the table of columns and units.
+    """
+
+    def __init__(self, problems: list, what: str = "the holdings", table: str = ""):
+        self.problems = list(problems)
+        lines = [f"{what}: {len(self.problems)} problem(s) to fix:"]
+        lines += [f"  - {p}" for p in self.problems]
+        if table:
+            lines += ["Columns (headers match case- and space-insensitively):", table]
+        super().__init__("\n".join(lines))
+
+    @property
+    def columns(self) -> list[str]:
+        return [p.column for p in self.problems]
+
+
+class Problem:
+    """One problem in a book: the column, the symbols concerned, what was found and the fix."""
+
+    def __init__(self, column: str | None, problem: str, fix: str, symbols: Iterable[object] = (), found: str = ""):
+        self.column, self.problem, self.fix, self.found = column, problem, fix, found
+        self.symbols = [str(s) for s in symbols]
+
+    def __str__(self) -> str:
+        where = f" for {_symbols_text(self.symbols)}" if self.symbols else ""
+        found = f" (found {self.found})" if self.found else ""
+        subject = f"column '{self.column}' " if self.column else ""
+        return f"{subject}{self.problem}{where}{found}; fix: {self.fix}"
+
+    def __repr__(self) -> str:
+        return f"Problem({str(self)!r})"
+
+
+class UnitsWarning(UserWarning):
+    """A value that is allowed but looks like it is in the wrong unit (e.g. ADV in dollars)."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import floor as floor_search
+from .assumptions import attach
 from .bounds import TradeBounds, trade_bounds
 from .certificate import floor_lower_bound
 from .dual import DualPoint, DualSolver, OutOfTime
@@ -79,12 +80,13 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
         portfolio.risk()  # a large covariance is factored once, with every BLAS thread, before the solve
     try:
         with one_blas_thread():
-            return _run(request, trail, method, warm_start)
+            result = _run(request, trail, method, warm_start)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
         if raise_on_failure:
             raise
-        return failed_result(request, exc, trail)
+        result = failed_result(request, exc, trail)
+    return attach(result, portfolio, request.cost_model)
 
 
 def _run(request: Request, trail: Trail, method: str, warm_start) -> LiquidationResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +30,14 @@ class IStarParams:
     a4: float
     b1: float
     a5: float = 0.0
+    code: int | None = field(default=None, compare=False)
+    date: str | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)
+
+    def describe(self) -> dict:
+        """The set as plain values: code, date, source and a1..a5, b1 (for results and JSON)."""
+        return {"code": self.code, "date": self.date, "source": self.source, "a1": self.a1, "a2": self.a2,
+                "a3": self.a3, "a4": self.a4, "a5": self.a5, "b1": self.b1}
 
     def __post_init__(self) -> None:
         for name in ("a1", "a2", "a3", "a4", "b1", "a5"):
@@ -50,20 +58,22 @@ class IStarParams:
             raise InputError(f"I-Star parameter b1={self.b1} must be in (0, 1]")
 
 
-KISSELL_2013_ALL_DATA = IStarParams(a1=708.0, a2=0.55, a3=0.71, a4=0.50, b1=0.98, a5=0.0)
+KISSELL_2013_ALL_DATA = IStarParams(a1=708.0, a2=0.55, a3=0.71, a4=0.50, b1=0.98, a5=0.0, code=1, date="2013-01-01",
+                                    source="Kissell (2013), Table 5.4, All Data (US equities)")
 """Kissell, *The Science of Algorithmic Trading and Portfolio Management* (2013),
 Table 5.4, scenario "All Data" (US equities): a1=708, a2=0.55, a3=0.71, a4=0.50,
 b1=0.98 (a5=0, no price term)."""
 
 
 def read_parameter_table(path: str | Path) -> pd.DataFrame:
-    """Read a parameter table (CSV or Parquet) with columns code, date, a1..a5, b1, source.
+    """Read a parameter table (CSV, .xlsx or Parquet) with columns code, date, a1..a5, b1, source.
 
     ``a5`` and ``source`` are optional. Every row is validated as an ``IStarParams``.
     """
+    from .io.read import read_table
+
     path = Path(path)
-    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    return validate_parameter_table(table, str(path))
+    return validate_parameter_table(read_table(path, what="I-Star parameter"), str(path))
 
 
 def validate_parameter_table(table: pd.DataFrame, origin: str = "parameter table") -> pd.DataFrame:
@@ -109,7 +119,9 @@ def select_parameters(table: pd.DataFrame, code: int, date: str | pd.Timestamp |
             f"the table has codes {codes} from {table['date'].min().date()} to {table['date'].max().date()}"
         )
     row = rows.sort_values("date").iloc[-1]
-    return IStarParams(row.a1, row.a2, row.a3, row.a4, row.b1, row.a5)
+    source = "" if pd.isna(row.source) else str(row.source)
+    return IStarParams(row.a1, row.a2, row.a3, row.a4, row.b1, row.a5, code=int(row.code),
+                       date=str(row.date.date()), source=source)
 
 
 def load_parameters(path: str | Path | None = None, code: int = 1, date=None) -> IStarParams:

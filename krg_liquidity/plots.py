@@ -49,8 +49,10 @@ def plot_completion(schedule: pd.DataFrame, symbols=None) -> Figure:
     return figure
 
 
-def plot_basket(buckets: pd.DataFrame) -> Figure:
-    """Cumulative cash raised and residual risk (annualized, USD) over time, from ``basket_view``."""
+def plot_basket(buckets) -> Figure:
+    """Cumulative cash raised and residual risk (annualized, USD) over time, from ``basket_view``
+    (its BasketView or the view's ``buckets`` table)."""
+    buckets = getattr(buckets, "buckets", buckets)
     figure = Figure(figsize=(8.0, 4.0), layout="constrained")
     cash_axis = figure.add_subplot()
     ends = buckets["bucket_start"] + _bucket_length(buckets["bucket_start"])

@@ -16,20 +16,9 @@ TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "va
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price", "adv",
                  "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                      "trade_time_days", "mi_bps", "cost_usd", "weight_after")
+                      "trade_time_days", "mi_bps", "cost_usd", "weight_after", "price", "adv", "volatility")
 
 
-STATUSES = {
-    "optimal": "every limit holds and the cost is the global optimum (gap <= 1e-6)",
-    "feasible": "every limit holds; the cost is within the reported gap of the optimum",
-    "infeasible": "proven impossible: no trade list meets the limits (the message says which give)",
-    "no_feasible_point_found": "a local search under the risk floor found no trade list; not a proof",
-    "timeout": "the time budget ran out before any verified trade list was found",
-    "solver_failed": "every solver attempt failed or was refused by the independent check",
-    "bad_input": "the data or the request is invalid (the message names the column, symbol and fix)",
-    "error": "an unexpected error (a bug: please report it)",
-}
-"""Every status a liquidation (Python, CLI, JSON, batch) can end with, and what it means."""
 GAP_OPTIMAL = 1e-6
 
 
@@ -37,7 +26,7 @@ GAP_OPTIMAL = 1e-6
 class LiquidationResult:
     """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
 
-    ``status``: one of ``STATUSES``; ``success`` is True for "optimal" and "feasible" only.
+    ``status``: one of ``status.STATUSES``; ``success`` is True for "optimal" and "feasible" only.
     A failed result carries the ``message``, NaN money fields and an all-zero trade table.
     Money in USD, costs in bps of cash raised,
     risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
@@ -48,6 +37,11 @@ class LiquidationResult:
     ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
     or "conic+convex-concave" (see ``optimize``). ``stages``: every stage tried, in order, with
     its time and outcome; ``attempts``: every conic solver call.
+    ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
+    the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
+    ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
+    rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
+    trades raise).
     """
 
     status: str
@@ -69,6 +63,8 @@ class LiquidationResult:
     seconds: float = 0.0
     stages: list[dict] = field(default_factory=list)
     message: str = ""
+    assumptions: dict = field(default_factory=dict)
+    rounding: dict = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -95,6 +91,8 @@ class LiquidationResult:
             "attempts": self.attempts,
             "stages": self.stages,
             "message": self.message,
+            "assumptions": self.assumptions,
+            "rounding": self.rounding,
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
         }.items()}
 
@@ -123,7 +121,13 @@ class LiquidationResult:
             ("max violation", f"{self.max_violation:.1e} (recomputed from the trades)"),
             ("method", f"{self.method}, {self.seconds * 1e3:.1f} ms"),
         ]
-        return rows
+        if self.rounding:
+            exact_cash, exact_cost = self.rounding["cash_raised_exact"], self.rounding["cost_usd_exact"]
+            rows.append(("rounding", f"whole lots of {self.rounding['lot_size']:g} shares; exact answer raised "
+                                     f"${exact_cash:,.0f} at ${exact_cost:,.0f}"))
+        from .assumptions import summary_lines
+
+        return rows + summary_lines(self.assumptions)
 
     def summary(self) -> str:
         """A few lines a PM can read."""

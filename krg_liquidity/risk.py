@@ -29,7 +29,10 @@ class FactorModel:
     def __post_init__(self) -> None:
         b = _as_frame(self.exposures, "exposures")
         f = _as_frame(self.factor_covariance, "factor_covariance")
-        d = pd.Series(self.specific_variance, dtype=float)
+        try:
+            d = pd.Series(self.specific_variance, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError("specific_variance has cells that are not numbers; give numbers only") from None
         d.index = d.index.astype(str)
         if f.shape[0] != f.shape[1] or f.shape[0] != b.shape[1]:
             raise InconsistentInputError(
@@ -44,6 +47,20 @@ class FactorModel:
         object.__setattr__(self, "exposures", b)
         object.__setattr__(self, "factor_covariance", f)
         object.__setattr__(self, "specific_variance", d.reindex(b.index))
+
+    @classmethod
+    def from_files(cls, exposures, factor_covariance=None, specific_variance=None) -> FactorModel:
+        """Read a factor model from three files (CSV, .xlsx or Parquet) or from one .xlsx workbook
+        with sheets ``exposures``, ``factor_covariance`` and ``specific_variance``.
+
+        Exposures: first column the symbol, one column per factor. Factor covariance: first
+        column the factor, header the factors (annualized). Specific: symbol and
+        ``specific_variance`` (annualized variance) or ``specific_volatility`` (annualized,
+        decimal; squared). See :mod:`krg_liquidity.io.matrices`.
+        """
+        from .io.matrices import read_factor_parts
+
+        return cls(*read_factor_parts(exposures, factor_covariance, specific_variance))
 
     @property
     def symbols(self) -> list[str]:
@@ -61,7 +78,10 @@ class FactorModel:
 
 
 def _as_frame(table, name: str) -> pd.DataFrame:
-    frame = pd.DataFrame(table).astype(float)
+    try:
+        frame = pd.DataFrame(table).astype(float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} has cells that are not numbers; give numbers only") from None
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)
     if not np.all(np.isfinite(frame.to_numpy())):

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import columns as col
 from .impact import CostModel
+from .orders import as_orders
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
@@ -23,13 +24,14 @@ def optimize_strategy(trades: pd.DataFrame, risk_aversion: float, cost_model: Co
                       pov_bounds: tuple[float, float] = (1e-4, 1.0)) -> pd.DataFrame:
     """Per name, the POV (and its trade time) minimizing MI + PA + risk_aversion x TR (bps).
 
-    ``trades``: size (or shares + adv), volatility, optional alpha_bp (bps/day, default 0).
+    ``trades``: size (or shares + adv), volatility, optional alpha_bp (bps/day, default 0); or a
+    ``LiquidationResult``, its ``trades`` table, or a file of either (see ``orders.as_orders``).
     Returns symbol, pov, trade_time_days, mi_bps, pa_bps, tr_bps, objective_bps.
     """
     model = cost_model or CostModel()
     if not np.isfinite(risk_aversion) or risk_aversion < 0:
         raise ValueError(f"risk_aversion={risk_aversion} must be >= 0")
-    frame = col.normalize_columns(trades)
+    frame = as_orders(trades)
     base = frame.drop(columns=[c for c in ("pov", "trade_time", "trade_schedule", "volume_profile") if c in frame])
     if "alpha_bp" not in base:
         base = base.assign(alpha_bp=0.0)

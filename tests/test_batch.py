@@ -70,7 +70,6 @@ def test_dataframes_in_memory():
 
 @pytest.mark.parametrize("change, message", [
     (lambda rows: [{k: v for k, v in r.items() if k != "cash"} for r in rows], "missing cash"),
-    (lambda rows: [dict(rows[0], holdings="nowhere.csv")], "holdings file not found"),
     (lambda rows: rows + [rows[0]], "repeated: book 0/x"),
     (lambda rows: [dict(rows[0], cash=-1)], "'cash' must be a positive"),
     (lambda rows: [dict(rows[0], risk_band_lo=0.9, risk_band_hi=np.nan)], "both risk_band_lo and risk_band_hi"),

@@ -40,10 +40,14 @@ def test_liquidate_json():
                 "risk_before", "risk_after", "marginal_cost_bps", "trades"):
         assert key in payload
     assert payload["status"] == "optimal"
-    assert payload["cash_raised"] == pytest.approx(1e9, rel=1e-9)
+    prices = pd.read_csv(HOLDINGS).set_index("Symbol")["Price"]
+    assert 1e9 <= payload["cash_raised"] <= 1e9 + prices.sum()  # whole shares: each sale rounded up < 1 share
+    assert payload["rounding"]["cash_raised_exact"] == pytest.approx(1e9, rel=1e-9)
+    assert all(float(t["shares_traded"]).is_integer() for t in payload["trades"])
+    assert payload["assumptions"]["parameters"]["a1"] == 708 and payload["assumptions"]["risk_model"]["names"] == 28
     trade = payload["trades"][0]
     assert set(trade) == {"symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                          "trade_time_days", "mi_bps", "cost_usd", "weight_after"}
+                          "trade_time_days", "mi_bps", "cost_usd", "weight_after", "price", "adv", "volatility"}
     assert sum(t["cost_usd"] for t in payload["trades"]) == pytest.approx(payload["cost_usd"], rel=1e-12)
 
 
@@ -94,7 +98,7 @@ def test_bad_column_names_symbol(tmp_path):
     result = run("liquidate", str(path), "--cash", "1e9")
     assert result.exit_code == 2
     assert "'adv'" in result.output and "IBM" in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("error: the holdings: 1 problem(s)") and "shares per day" in result.output
 
 
 def test_custom_parameter_table(tmp_path):

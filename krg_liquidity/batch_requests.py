@@ -1,0 +1,174 @@
+"""Batch requests: one row per book, validated before any work starts.
+
+Columns (headers case-insensitive): ``book_id``, ``holdings`` (a file), ``cash`` (USD) are
+required. Optional: ``covariance`` (a file) or a factor model (``factor_model``: an .xlsx with
+three sheets, or the exposures file with ``factor_covariance`` and ``specific_variance``),
+``sheet`` (of an .xlsx holdings file), ``risk_band_lo``/``risk_band_hi``, ``max_total_mi_bps``,
+``allow_buys``, book-wide defaults ``trade_time`` (days) or ``pov`` (decimal) for names
+without their own, ``lot_size`` (round the trades to whole lots: see ``rounding``; empty:
+the optimizer's exact shares) and ``time_limit`` (seconds for the book's solve; default 30).
+
+Files named in a requests *file* are resolved relative to its folder and must stay inside it
+(no ``..`` or absolute paths leading out, symbolic links included). A book whose file is
+missing, outside the folder or not a regular file gets its own ``bad_input`` row; the others
+run. Problems with the requests table itself (missing columns, repeated book ids, bad cash)
+stop the batch before any work, with a :class:`BatchRequestError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, InputFileError
+from .numbers import parse_number, parse_numbers
+from .plan import DEFAULT_TIME_LIMIT
+
+REQUIRED = ("book_id", "holdings", "cash")
+FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance")
+OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_variance", "sheet", "risk_band_lo",
+            "risk_band_hi", "max_total_mi_bps", "allow_buys", "trade_time", "pov", "lot_size", "time_limit")
+
+
+class BatchRequestError(InputError):
+    """The requests table itself is unusable (nothing was run)."""
+
+
+@dataclass(frozen=True)
+class BookRequest:
+    """One book's request: files are paths (or DataFrames / a FactorModel), cash in USD.
+
+    ``problem``: why the book cannot run (a missing or refused file); it then gets a
+    ``bad_input`` row without being read.
+    """
+
+    book_id: str
+    holdings: object
+    covariance: object
+    cash: float
+    risk_band: tuple[float, float] | None = None
+    max_total_mi_bps: float | None = None
+    allow_buys: bool = False
+    factor_model: object = None
+    factor_covariance: object = None
+    specific_variance: object = None
+    sheet: str | None = None
+    trade_time: float | None = None
+    pov: float | None = None
+    problem: str = ""
+    lot_size: int | None = None
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+
+
+def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
+    """Validate a requests table (CSV/.xlsx/Parquet path or DataFrame) before any work starts.
+
+    Paths of a requests file are resolved relative to it and confined to its folder; paths
+    in a DataFrame are taken as given.
+    """
+    base: Path | None = None
+    if not isinstance(requests, pd.DataFrame):
+        from .io.read import read_table
+
+        path = Path(requests)
+        try:
+            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", *FILE_COLUMNS))
+        except InputFileError as exc:
+            raise BatchRequestError(str(exc)) from None
+        base = path.resolve().parent
+    table = requests.rename(columns=lambda c: str(c).strip().lower())
+    missing = [c for c in REQUIRED if c not in table]
+    if missing:
+        raise BatchRequestError(f"requests need columns {', '.join(REQUIRED)}; missing {', '.join(missing)}")
+    if table.empty:
+        raise BatchRequestError("the requests table has no rows")
+    ids = table["book_id"].astype(str)
+    duplicated = ids[ids.duplicated()].unique()
+    if len(duplicated):
+        raise BatchRequestError(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")
+    cash = parse_numbers(table["cash"])
+    bad = ids[~(cash > 0)]
+    if len(bad):
+        raise BatchRequestError(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}")
+    out = []
+    for i, row in table.reset_index(drop=True).iterrows():
+        book = ids.iloc[i]
+        problems: list[str] = []
+        files = {c: _resolve(row.get(c), base, book, c, c == "holdings", problems) for c in FILE_COLUMNS}
+        if files["covariance"] is not None and files["factor_model"] is not None:
+            raise BatchRequestError(f"book {book}: give a covariance or a factor_model, not both")
+        trade_time = _optional_float(row, "trade_time", book)
+        pov = _optional_float(row, "pov", book)
+        sheet = None if _blank(row.get("sheet")) else str(row.get("sheet")).strip()
+        lot = _optional_float(row, "lot_size", book)
+        if lot is not None and not (lot >= 1 and float(lot).is_integer()):
+            raise BatchRequestError(f"book {book}: column 'lot_size' must be a whole number of shares >= 1")
+        limit = _optional_float(row, "time_limit", book)
+        if limit is not None and not limit > 0:
+            raise BatchRequestError(f"book {book}: column 'time_limit' must be a positive number of seconds")
+        out.append(BookRequest(book, files["holdings"], files["covariance"], float(cash.iloc[i]), _band(row, book),
+                               _optional_float(row, "max_total_mi_bps", book), _flag(row.get("allow_buys", False),
+                                                                                     book),
+                               files["factor_model"], files["factor_covariance"], files["specific_variance"],
+                               sheet, trade_time, pov, "; ".join(problems), None if lot is None else int(lot),
+                               DEFAULT_TIME_LIMIT if limit is None else limit))
+    return out
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+
+
+def _resolve(value, base: Path | None, book: str, column: str, required: bool, problems: list[str]):
+    if isinstance(value, pd.DataFrame) or (value is not None and not isinstance(value, (str, Path, float, int))):
+        return value  # in-memory tables and models
+    if _blank(value):
+        if required:
+            raise BatchRequestError(f"book {book}: column '{column}' is empty; give a path to a CSV, .xlsx or "
+                                    "Parquet file")
+        return None
+    path = Path(str(value).strip())
+    if base is not None:
+        path = (path if path.is_absolute() else base / path).resolve()
+        if not path.is_relative_to(base):
+            problems.append(f"{column} path '{value}' leads outside the requests file's folder; "
+                            "put the file in that folder (or below it) and name it relatively")
+            return str(path)
+    if not path.exists():
+        problems.append(f"{column} file not found: {value}")
+    elif not path.is_file():
+        problems.append(f"{column} path '{value}' is not a regular file (a folder, pipe or device)")
+    return str(path)
+
+
+def _optional_float(row, column: str, book: str) -> float | None:
+    value = row.get(column, np.nan)
+    if _blank(value):
+        return None
+    number = parse_number(value)
+    if not np.isfinite(number):
+        raise BatchRequestError(f"book {book}: column '{column}' must be a number, not {str(value)[:40]!r}")
+    return number
+
+
+def _band(row, book: str):
+    lo, hi = _optional_float(row, "risk_band_lo", book), _optional_float(row, "risk_band_hi", book)
+    if (lo is None) != (hi is None):
+        raise BatchRequestError(f"book {book}: give both risk_band_lo and risk_band_hi, or neither")
+    return None if lo is None else (lo, hi)
+
+
+def _flag(value, book: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    text = str(value).strip().lower()
+    if text in ("", "0", "false", "no", "n"):
+        return False
+    if text in ("1", "true", "yes", "y"):
+        return True
+    raise BatchRequestError(f"book {book}: column 'allow_buys' must be true/false, not {str(value)[:40]!r}")

@@ -1,0 +1,110 @@
+"""What every command shares: failing with one clear message (or one JSON object), printing tables,
+reading the cost model and the risk model from the options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..columns import column_table
+from ..datasets import load_covariance
+from ..errors import BookError, InfeasibleLiquidation, InputError
+from ..impact import CostModel
+from ..params import KISSELL_2013_ALL_DATA, load_parameters
+from ..risk import FactorModel
+from ..status import status_of
+
+console = Console(width=None if sys.stdout.isatty() else 140)
+
+EXIT_CODES = {"bad_input": 2, "infeasible": 2, "no_feasible_point_found": 3, "timeout": 3, "solver_failed": 3,
+              "error": 1}
+BOOK_HELP = ("Book columns (headers match case-, space- and punctuation-insensitively; CSV with comma, semicolon "
+             "or tab, .xlsx or .parquet). Percent text ('24%') and thousands separators ('200,000') are read; "
+             "units are checked (see the README):\n\n\b\n" + column_table())
+
+
+def fail(message: str, code: int = 2) -> None:
+    Console(stderr=True, soft_wrap=True).print(f"error: {message}", highlight=False, markup=False)
+    raise typer.Exit(code)
+
+
+def print_json(payload: dict) -> None:
+    typer.echo(json.dumps(payload, allow_nan=False, default=_plain))
+
+
+def _plain(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def failure_payload(exc: BaseException) -> dict:
+    """One JSON object for a failure: status (see ``krg_liquidity.status``), message, and details."""
+    status = status_of(exc)
+    message = str(exc) if status != "error" else f"{type(exc).__name__}: {exc}"
+    payload = {"status": status, "message": message}
+    if isinstance(exc, BookError):
+        payload["problems"] = [{"column": p.column, "problem": p.problem, "symbols": p.symbols, "found": p.found,
+                                "fix": p.fix} for p in exc.problems]
+    if isinstance(exc, InfeasibleLiquidation):
+        payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking)
+    if getattr(exc, "stages", None):
+        payload["stages"] = exc.stages
+    return payload
+
+
+def report_failure(exc: BaseException, json_output: bool) -> None:
+    """Print the failure (JSON or one message on stderr) and exit with its code."""
+    payload = failure_payload(exc)
+    code = EXIT_CODES.get(payload["status"], 1)
+    if json_output:
+        print_json(payload)
+        raise typer.Exit(code)
+    fail(payload["message"], code)
+
+
+def cost_model_from(parameters: Optional[Path], mi_code: Optional[int], mi_date: Optional[str]) -> CostModel:
+    """The I-Star model: the published default, or a set picked from a parameter table by code and date."""
+    if parameters is None:
+        if mi_code is not None or mi_date is not None:
+            raise InputError("--mi-code and --mi-date pick a set from a parameter table: give --parameters FILE "
+                             f"(without it the published set is used: Kissell 2013, code {KISSELL_2013_ALL_DATA.code})")
+        return CostModel(KISSELL_2013_ALL_DATA)
+    return CostModel(load_parameters(parameters, code=1 if mi_code is None else mi_code, date=mi_date))
+
+
+def risk_model_from(covariance: Optional[Path], factor_model: Optional[Path], factor_covariance: Optional[Path],
+                    specific_variance: Optional[Path]):
+    """(covariance DataFrame or None, FactorModel or None) from the risk-model options."""
+    parts = [factor_covariance, specific_variance]
+    if covariance is not None and (factor_model is not None or any(p is not None for p in parts)):
+        raise InputError("give --covariance or a factor model (--factor-model), not both")
+    if any(p is not None for p in parts) and factor_model is None:
+        raise InputError("--factor-covariance and --specific-variance go with --factor-model EXPOSURES")
+    if covariance is not None:
+        return load_covariance(covariance), None
+    if factor_model is not None:
+        return None, FactorModel.from_files(factor_model, factor_covariance, specific_variance)
+    return None, None
+
+
+def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str]) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        table.add_column(column.replace("_", " "), justify="left" if frame[column].dtype == object else "right",
+                         overflow="fold")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row):
+            fmt = formats.get(column)
+            cells.append(format(value, fmt) if fmt and isinstance(value, (int, float)) else str(value))
+        table.add_row(*cells)
+    console.print(table)

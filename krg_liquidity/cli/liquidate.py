@@ -1,0 +1,239 @@
+"""Commands on one book: ``liquidate``, ``pretrade``, ``schedule`` and ``demo``."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+
+from ..assumptions import attach
+from ..book import fill_strategy
+from ..capacity import max_cash
+from ..datasets import load_example
+from .. import columns as col
+from .. import units
+from ..columns import column_table
+from ..errors import BookError, UnitsWarning
+from ..impact import CostModel
+from ..io.read import read_table
+from ..io.write import check_output, write_result, write_table
+from ..optimize import liquidate as run_liquidation
+from ..plan import DEFAULT_TIME_LIMIT
+from ..orders import as_orders
+from ..portfolio import Portfolio
+from ..profiles import load_volume_profile
+from ..result import LiquidationResult
+from ..rounding import round_trades
+from ..schedule import pov_schedule
+from .app import app
+from .common import (BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure,
+                     risk_model_from)
+
+PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
+MI_CODE_HELP = "Market-impact code to pick from --parameters (default 1; needs --parameters)."
+MI_DATE_HELP = "Use the latest --parameters set dated on or before this day (needs --parameters)."
+TRADE_TIME_HELP = "Default trade time in days for names with neither trade_time nor pov."
+POV_HELP = "Default POV (decimal, e.g. 0.1) for names with neither trade_time nor pov."
+
+
+def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
+    """Impact, timing risk and liquidity factor per order: each whole position of a holdings table,
+    or each trade of a trade list (a LiquidationResult's trades, or its file)."""
+    orders = as_orders(holdings)
+    values = {name: col.non_numeric(orders, name)[0] for name in ("volatility", "shares", "adv", "size")
+              if name in orders}
+    problems = units.check_book_units(values, orders["symbol"].to_numpy())
+    if problems:
+        raise BookError(problems, what="the orders", table=column_table(required_only=True))
+    return pd.DataFrame({
+        "symbol": orders["symbol"],
+        "trade_time_days": model.trade_time(orders),
+        "istar_bps": model.istar(orders),
+        "market_impact_bps": model.market_impact(orders),
+        "timing_risk_bps": model.timing_risk(orders),
+        "liquidity_factor_bps": model.liquidity_factor(orders),
+        "market_impact_usd": model.market_impact_usd(orders),
+    })
+
+
+@app.command(epilog=BOOK_HELP)
+def pretrade(
+    holdings: Optional[Path] = typer.Argument(None, help="Holdings or a trade list (CSV/.xlsx/Parquet; default: "
+                                                         "the bundled example book)."),
+    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
+    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    mi_date: Optional[str] = typer.Option(None, help=MI_DATE_HELP),
+    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
+    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+) -> None:
+    """Pre-trade cost table: each whole position (or each trade of a trade list) at its trade time."""
+    try:
+        book = load_example()[0] if holdings is None else read_table(holdings, what="holdings",
+                                                                     sheet=_trades_sheet(holdings))
+        table = pretrade_table(fill_strategy(book, trade_time, pov), cost_model_from(parameters, mi_code, mi_date))
+    except Exception as exc:  # every failure is one clear message
+        _reraise_exit(exc)
+        report_failure(exc, json_output=False)
+    print_frame(table, "Pre-trade costs", {
+        "trade_time_days": ".2f", "istar_bps": ".2f", "market_impact_bps": ".2f",
+        "timing_risk_bps": ".2f", "liquidity_factor_bps": ".4g", "market_impact_usd": ",.0f"})
+    console.print(f"Total market impact: ${table['market_impact_usd'].sum():,.0f}")
+
+
+def _trades_sheet(path: Path):
+    """The "trades" sheet of a result workbook, else the first sheet."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return None
+    from ..io.read import sheet_names
+
+    return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
+
+
+def _with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
+    """Name the sheet that was read when a workbook has several and none was chosen."""
+    if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
+        return exc
+    from ..io.read import sheet_names
+
+    names = sheet_names(holdings)
+    if len(names) < 2:
+        return exc
+    return BookError(exc.problems, what=f"the holdings (sheet '{names[0]}' of {', '.join(names)}; choose another "
+                                        "with --sheet NAME)", table=column_table(required_only=True))
+
+
+def _reraise_exit(exc: BaseException) -> None:
+    if isinstance(exc, (typer.Exit, typer.Abort)):
+        raise exc
+
+
+TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after": ",.0f",
+                 "value_traded_usd": ",.0f", "pov": ".2%", "trade_time_days": ".2f", "mi_bps": ".2f",
+                 "cost_usd": ",.0f", "weight_before": ".2%", "weight_after": ".2%"}
+
+
+def print_result(result: LiquidationResult) -> None:
+    traded = result.trades[result.trades["shares_traded"] != 0]
+    shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
+                           "weight_before", "weight_after", "binding"]]
+    print_frame(shown, "Trades", TRADE_FORMATS)
+    console.print(result.summary(), highlight=False, markup=False)
+
+
+@app.command(epilog=BOOK_HELP)
+def liquidate(
+    holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
+    cash: float = typer.Option(..., help="Cash to raise, USD."),
+    sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (name or 0-based number; "
+                                                   "default: the first)."),
+    covariance: Optional[Path] = typer.Option(None, help="Covariance (annualized, decimal): first column the symbol, "
+                                                         "header the symbols."),
+    factor_model: Optional[Path] = typer.Option(None, help="Factor model: an .xlsx with sheets exposures, "
+                                                           "factor_covariance, specific_variance; or the exposures "
+                                                           "file (with the two options below)."),
+    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (annualized; with "
+                                                                "--factor-model EXPOSURES)."),
+    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance (or specific_volatility) per "
+                                                                "symbol (annualized; with --factor-model)."),
+    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x "
+                                                                       "today's, e.g. 0.9 1.1."),
+    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
+    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
+    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
+    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    mi_date: Optional[str] = typer.Option(None, help=MI_DATE_HELP),
+    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
+    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    lot_size: int = typer.Option(1, help="Round trades to multiples of this many shares (sales up, purchases "
+                                         "down: the cash target stays met)."),
+    exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
+    output: Optional[Path] = typer.Option(None, help="Write the answer here by extension: .csv/.parquet (trades), "
+                                                     ".xlsx (trades, schedule, summary, assumptions), .json."),
+    schedule: Optional[Path] = typer.Option(None, help="Also write the POV schedule here (.csv, .xlsx, .parquet, "
+                                                       ".json)."),
+    bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes (must divide the session)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout, for every outcome."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds the solve may take; past it the best "
+                                     "verified answer is returned (status feasible) or the run ends with status "
+                                     "timeout."),
+) -> None:
+    """Raise CASH from HOLDINGS at least total market impact.
+
+    Exit codes: 0 answered (optimal or feasible); 2 bad input or a request proven impossible;
+    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed).
+    """
+    try:
+        for path in (output, schedule):
+            if path is not None:
+                check_output(path)
+        model = cost_model_from(parameters, mi_code, mi_date)
+        cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
+        book = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time, pov)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnitsWarning)  # they are listed on the result
+            try:
+                portfolio = Portfolio(book, cov, factors)
+            except BookError as exc:
+                raise _with_sheet_hint(exc, holdings, sheet) from None
+        result = run_liquidation(portfolio, cash, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
+                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit)
+        defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}
+        attach(result, portfolio, model, defaults)
+        if not exact_shares:
+            result = round_trades(result, lot_size, model)
+        plan = None
+        if schedule is not None or (output is not None and output.suffix.lower() == ".xlsx"):
+            plan = pov_schedule(result.trades, bucket_minutes=bucket_minutes)
+        if output is not None:
+            write_result(result, output, schedule=plan)
+        if schedule is not None:
+            write_table(plan, schedule, sheet="schedule")
+    except Exception as exc:  # every failure is one message or one JSON object, never a traceback
+        _reraise_exit(exc)
+        report_failure(exc, json_output)
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        print_result(result)
+
+
+@app.command("schedule")
+def schedule_command(
+    trades: Path = typer.Argument(..., help="Trades (CSV/.xlsx/Parquet): a liquidate output, or symbol, shares "
+                                            "(signed) or shares_traded, adv, pov or trade_time."),
+    output: Path = typer.Option(..., help="Write the schedule here (.csv, .xlsx, .parquet or .json)."),
+    profile: Optional[Path] = typer.Option(None, help="Volume profile CSV (minute HH:MM, fraction); default: the US "
+                                                      "model."),
+    bucket_minutes: int = typer.Option(30, help="Bucket length in minutes (must divide the session)."),
+    start: Optional[str] = typer.Option(None, help="First trading day, YYYY-MM-DD (default: today)."),
+) -> None:
+    """Turn trade sizes into a POV schedule: shares per name per bucket per day."""
+    try:
+        check_output(output)
+        table = read_table(trades, sheet=_trades_sheet(trades), what="trades")
+        shape = load_volume_profile(profile) if profile is not None else None
+        plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
+        write_table(plan, output, sheet="schedule")
+    except Exception as exc:
+        _reraise_exit(exc)
+        report_failure(exc, json_output=False)
+    days = int(plan["day"].max()) if len(plan) else 0
+    console.print(f"{plan['symbol'].nunique()} names, {len(plan):,} buckets over {days} day(s) -> {output}",
+                  highlight=False)
+
+
+@app.command()
+def demo() -> None:
+    """Raise $1B (10%) from the bundled $10B book: risk band 0.9-1.1, total impact at most 50 bps."""
+    holdings, covariance = load_example()
+    portfolio = Portfolio(holdings, covariance)
+    target = round(0.10 * portfolio.net_value_usd, -6)
+    console.print(f"Example book: {len(holdings)} Dow stocks (2014 data), net value ${portfolio.net_value_usd:,.0f}. "
+                  f"Raising ${target:,.0f} with risk band 0.9-1.1 and total impact <= 50 bps.", highlight=False)
+    result = attach(run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50), portfolio)
+    print_result(result)
+    most = max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    console.print(f"Most cash these limits allow: ${most:,.0f}", highlight=False)

@@ -1,0 +1,250 @@
+"""Reading tables: CSV (separator sniffed), Excel .xlsx (openpyxl) and Parquet, one reader for all.
+
+Used for holdings, covariance matrices, factor-model parts, I-Star parameter tables and batch
+requests. The format comes from the extension (.csv/.txt/.tsv, .xlsx/.xlsm, .parquet, and .json: a
+list of records or a liquidate result);
+anything else is refused. CSV: comma, semicolon or tab, whichever the header line uses;
+UTF-8 (with or without BOM), else Windows-1252. Numbers as spreadsheets write them
+("200,000", "24.1%", "$12.50") are read by :mod:`krg_liquidity.numbers`; a column with any
+cell that is not a number stays text, so the checks can name the cell. Errors name the file
+and the cause, never the file's contents.
+"""
+
+from __future__ import annotations
+
+import io as _stdio
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..columns import TEXT_COLUMNS, canonical_name, header_key
+from ..errors import InputFileError
+from ..numbers import blank_cells, parse_numbers
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+JSON_SUFFIXES = (".json",)
+SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
+_SAMPLE_BYTES = 1 << 16
+
+
+def check_file(path: str | Path, what: str = "input") -> Path:
+    """The path, if it is an existing regular file with a supported extension; else InputFileError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{what} file not found: {path}")
+    if not path.is_file():
+        raise InputFileError(f"{what} path {path} is not a regular file (a folder, pipe or device); give a file")
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise InputFileError(f"{what} file {path.name}: the old .xls format is not read; save it as .xlsx or .csv")
+    if suffix not in SUFFIXES:
+        raise InputFileError(f"{what} file {path.name}: unknown extension '{path.suffix}'; "
+                             f"use .csv (comma, semicolon or tab), .xlsx, .parquet or .json")
+    return path
+
+
+def read_table(path: str | Path, sheet: str | int | None = None, what: str = "input",
+               text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
+    """A table from a CSV, .xlsx or Parquet file, headers stripped, numbers parsed.
+
+    ``sheet``: the Excel sheet by name or position (default: the first); ignored for other formats.
+    Symbol columns, ``text_columns`` (headers, matched case-insensitively) and, with
+    ``first_column_text``, the first column (labels of a matrix) stay text.
+
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "book.csv")
+    >>> _ = open(path, "w").write('Ticker;Qty;Vol\\nAAA;"200,000";24.1%\\n')
+    >>> read_table(path).to_dict("records")
+    [{'Ticker': 'AAA', 'Qty': 200000.0, 'Vol': 0.241}]
+    """
+    path = check_file(path, what)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(path, sheet, what)
+    elif suffix in PARQUET_SUFFIXES:
+        frame = _read_parquet(path, what)
+    elif suffix in JSON_SUFFIXES:
+        frame = _read_json(path, what)
+    else:
+        frame = _read_csv(path, what, text_columns, first_column_text)
+    return tidy(frame, text_columns, first_column_text)
+
+
+def _text(value):
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _is_text(column: str, position: int, keep_text: set[str], first_column_text: bool) -> bool:
+    return (canonical_name(column) in TEXT_COLUMNS or header_key(column) in keep_text
+            or (first_column_text and position == 0))
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.isna().to_numpy()
+    return blank_cells(values).to_numpy()
+
+
+def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
+    """Strip headers, drop empty rows and empty unnamed columns, parse number columns (text columns stay text)."""
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    keep = [i for i, c in enumerate(frame.columns)
+            if not ((c.startswith("Unnamed:") or c == "") and _blank(frame.iloc[:, i]).all())]
+    frame = frame.iloc[:, keep]
+    empty = np.ones(len(frame), dtype=bool)
+    for i in range(frame.shape[1]):
+        if not empty.any():
+            break
+        empty &= _blank(frame.iloc[:, i])
+    if frame.shape[1] and empty.any():
+        frame = frame.loc[~empty].reset_index(drop=True)
+    keep_text = {header_key(c) for c in text_columns}
+    for position, column in enumerate(frame.columns):
+        values = frame[column]
+        if _is_text(column, position, keep_text, first_column_text):
+            frame[column] = values.astype(object).map(_text)
+            continue
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        parsed = parse_numbers(values)
+        if bool((parsed.notna() | blank_cells(values)).all()):
+            frame[column] = parsed
+        else:
+            frame[column] = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return frame
+
+
+def _decode(path: Path, what: str) -> tuple[str, str]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputFileError(f"{what} file {path.name} is empty")
+    if b"\x00" in raw[:_SAMPLE_BYTES]:
+        raise InputFileError(f"{what} file {path.name} is binary, not a text CSV; "
+                             "give a CSV, an .xlsx (with that extension) or a .parquet file")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def sniff_separator(text: str) -> str:
+    """The separator of a CSV: the one of tab, semicolon, comma found most often in the header line
+    (outside quotes).
+
+    >>> sniff_separator("a;b;c\\n1;2,5;3"), sniff_separator("a\\tb\\n1\\t2"), sniff_separator("a,b\\n")
+    (';', '\\t', ',')
+    """
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    outside, quoted = [], False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(char)
+    counts = {sep: outside.count(sep) for sep in ("\t", ";", ",")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
+              first_column_text: bool = False) -> pd.DataFrame:
+    """Plain numbers are parsed by pandas; text columns are read as text; the rest is left to ``tidy``."""
+    text, _ = _decode(path, what)
+    separator = sniff_separator(text)
+    try:
+        header = pd.read_csv(_stdio.StringIO(text), sep=separator, nrows=0, skipinitialspace=True).columns
+        keep_text = {header_key(c) for c in text_columns}
+        dtypes = {c: str for i, c in enumerate(header) if _is_text(str(c).strip(), i, keep_text, first_column_text)}
+        return pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{what} file {path.name} has no header row") from None
+    except pd.errors.ParserError as exc:
+        reason = str(exc).split("\n")[0][:160]
+        raise InputFileError(f"{what} file {path.name} is not a well-formed CSV with separator "
+                             f"{separator!r}: {reason}; every row needs as many fields as the header") from None
+
+
+def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise InputFileError("reading .xlsx needs openpyxl: pip install openpyxl") from None
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # a zip that is not a workbook, a renamed CSV, ...
+        raise InputFileError(f"{what} file {path.name} is not a readable .xlsx workbook; "
+                             "save it from Excel as .xlsx, or export a CSV") from None
+    try:
+        names = workbook.sheetnames
+        if sheet is None:
+            name = names[0]
+        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+            index = int(sheet)
+            if not 0 <= index < len(names):
+                raise InputFileError(f"{what} workbook {path.name} has {len(names)} sheet(s); no sheet {index}")
+            name = names[index]
+        else:
+            match = {n.strip().lower(): n for n in names}.get(str(sheet).strip().lower())
+            if match is None:
+                raise InputFileError(f"{what} workbook {path.name} has no sheet '{sheet}'; "
+                                     f"its sheets: {', '.join(names)}")
+            name = match
+        rows = list(workbook[name].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
+    if not rows:
+        raise InputFileError(f"{what} workbook {path.name}, sheet '{name}' is empty")
+    header = ["" if v is None else str(v) for v in rows[0]]
+    return pd.DataFrame(rows[1:], columns=header).astype(object)
+
+
+def _read_parquet(path: Path, what: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception:
+        raise InputFileError(f"{what} file {path.name} is not a readable Parquet file") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    return frame
+
+
+def _read_json(path: Path, what: str) -> pd.DataFrame:
+    """A JSON list of records, or a result's JSON object (its "trades" records)."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise InputFileError(f"{what} file {path.name} is not valid JSON") from None
+    if isinstance(payload, dict) and isinstance(payload.get("trades"), list):
+        payload = payload["trades"]
+    if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
+        raise InputFileError(f"{what} file {path.name}: give a JSON list of records (one object per row) or a "
+                             "liquidate result (an object with 'trades')")
+    return pd.DataFrame.from_records(payload)
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """Sheet names of an .xlsx workbook."""
+    import openpyxl
+
+    path = check_file(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception:
+        raise InputFileError(f"{path.name} is not a readable .xlsx workbook") from None
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()

@@ -1,0 +1,62 @@
+"""Book checks from Python: every problem at once, units warnings, defaults for the trading horizon."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from krg_liquidity import BookError, Portfolio, UnitsWarning, fill_strategy, load_example
+
+
+def small():
+    holdings, covariance = load_example()
+    names = holdings["Symbol"].head(4).tolist()
+    book = holdings.head(4)[["Symbol", "Shares", "Price", "ADV", "Volatility", "TradeTime"]].copy()
+    return book, covariance.loc[names, names]
+
+
+def test_risk_model_and_holdings_problems_together():
+    book, covariance = small()
+    book.loc[1, "Price"] = -1.0
+    vol = np.sqrt(np.diag(covariance))
+    with pytest.raises(BookError) as info:
+        Portfolio(book, covariance / np.outer(vol, vol))
+    problems = info.value.problems
+    assert [p.problem for p in problems] == ["the covariance has a unit diagonal", "must be > 0"]
+    assert problems[1].column == "price" and problems[1].symbols == [book.loc[1, "Symbol"]]
+    assert "Columns (headers match" in str(info.value)
+
+
+def test_units_warning_is_raised_and_kept():
+    book, covariance = small()
+    book["ADV"] = book["ADV"] * book["Price"] * 100
+    with pytest.warns(UnitsWarning, match="is ADV in dollars"):
+        portfolio = Portfolio(book, covariance)
+    assert len(portfolio.warnings) == 1
+
+
+def test_volatility_taken_from_the_risk_model_is_checked_for_units():
+    book, covariance = small()
+    with pytest.raises(BookError, match="percent squared"):
+        Portfolio(book.drop(columns="Volatility"), covariance * 1e4)
+    portfolio = Portfolio(book.drop(columns="Volatility"), covariance)
+    np.testing.assert_allclose(portfolio.array("volatility"), np.sqrt(np.diag(covariance)))
+
+
+def test_fill_strategy_keeps_given_values_and_refuses_two_defaults():
+    book = pd.DataFrame({"Symbol": ["A", "B", "C"], "TradeTime": [0.5, np.nan, ""], "POV": [np.nan, 0.2, np.nan]})
+    filled = fill_strategy(book, trade_time_days=2.0)
+    times = pd.to_numeric(filled["trade_time"])
+    assert times[0] == 0.5 and np.isnan(times[1]) and times[2] == 2.0  # B keeps its POV
+    assert filled["pov"].tolist()[1] == 0.2
+    with pytest.raises(ValueError, match="not both"):
+        fill_strategy(book, trade_time_days=1.0, pov=0.1)
+    with pytest.raises(ValueError, match="must be > 0 days"):
+        fill_strategy(book, trade_time_days=0.0)
+
+
+def test_from_files_with_default_trade_time(tmp_path):
+    book, covariance = small()
+    book.drop(columns="TradeTime").to_csv(tmp_path / "book.csv", sep=";", index=False)
+    covariance.to_csv(tmp_path / "cov.csv")
+    portfolio = Portfolio.from_files(tmp_path / "book.csv", tmp_path / "cov.csv", trade_time_days=0.75)
+    assert (portfolio.array("trade_time") == 0.75).all()

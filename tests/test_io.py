@@ -1,0 +1,215 @@
+"""Files in and out: the round trip liquidate -> .xlsx -> schedule / pretrade / optimize_strategy, factor-model
+files, outputs by extension, whole-share rounding, and JSON for every CLI outcome."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from krg_liquidity import (FactorModel, Portfolio, liquidate, load_example, optimize_strategy, plot_basket,
+                           pov_schedule, round_trades, synthetic_universe, write_result)
+from krg_liquidity.assumptions import attach
+from krg_liquidity.basket import basket_view
+from krg_liquidity.cli import app
+from krg_liquidity.cli.liquidate import pretrade_table
+from krg_liquidity.datasets import data_path
+from krg_liquidity.impact import CostModel
+from krg_liquidity.io.read import read_table
+from krg_liquidity.numbers import parse_number
+from krg_liquidity.rounding import whole_shares
+
+HOLDINGS = str(data_path("example_portfolio.csv"))
+COVARIANCE = str(data_path("example_covariance.csv"))
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def answer():
+    portfolio = Portfolio(*load_example())
+    return portfolio, attach(liquidate(portfolio, 1e9, risk_band=(0.9, 1.1)), portfolio)
+
+
+def test_round_trip_through_xlsx(tmp_path, answer):
+    path = tmp_path / "answer.xlsx"
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
+                 "--output", path)
+    assert result.exit_code == 0, result.output
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["trades", "schedule", "summary", "assumptions"]
+    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    assert float(summary["cash_raised"]) >= 1e9 and summary["status"] == "optimal"
+    assert "parameters.a1" in set(sheets["assumptions"]["item"])
+    trades = read_table(path, sheet="trades")
+    np.testing.assert_array_equal(trades["shares_traded"], np.round(trades["shares_traded"]))
+    from_file = pov_schedule(path, start="2026-01-05")
+    from_frame = pov_schedule(trades, start="2026-01-05")
+    pd.testing.assert_frame_equal(from_file, from_frame)
+    totals = from_file.groupby("symbol", observed=True)["shares"].sum()
+    traded = trades.set_index("symbol")["shares_traded"]
+    np.testing.assert_array_equal(totals.loc[traded[traded != 0].index], traded[traded != 0])
+    model = CostModel()
+    cost_from_file = pretrade_table(path, model)["market_impact_usd"].sum()
+    assert cost_from_file == pytest.approx(trades["cost_usd"].sum(), rel=1e-9)
+    strategy = optimize_strategy(path, 1e-6)
+    assert list(strategy["symbol"]) == list(trades.loc[trades["shares_traded"] != 0, "symbol"])
+    pd.testing.assert_frame_equal(strategy, optimize_strategy(trades, 1e-6))
+    schedule_out = tmp_path / "schedule.csv"
+    assert run("schedule", path, "--output", schedule_out, "--start", "2026-01-05").exit_code == 0
+    assert pd.read_csv(schedule_out)["shares"].sum() == from_file["shares"].sum()
+    pretrade = run("pretrade", path)
+    assert pretrade.exit_code == 0 and "Total market impact" in pretrade.output
+    as_json = tmp_path / "answer.json"
+    assert run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
+               "--output", as_json).exit_code == 0
+    pd.testing.assert_frame_equal(pov_schedule(as_json, start="2026-01-05"), from_file)
+    pd.testing.assert_frame_equal(optimize_strategy(as_json, 1e-6), strategy)
+
+
+def test_every_function_takes_a_result_or_its_trades(answer):
+    portfolio, result = answer
+    pd.testing.assert_frame_equal(optimize_strategy(result, 1e-6), optimize_strategy(result.trades, 1e-6))
+    pd.testing.assert_frame_equal(pov_schedule(result, start="2026-01-05"),
+                                  pov_schedule(result.trades, start="2026-01-05"))
+    assert len(pretrade_table(result.trades, CostModel())) == int((result.trades["shares_traded"] != 0).sum())
+    view = basket_view(pov_schedule(result, start="2026-01-05"), portfolio, bucket_minutes=30)
+    assert plot_basket(view).axes and plot_basket(view.buckets).axes
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json", ".xlsx"])
+def test_outputs_by_extension(tmp_path, answer, suffix):
+    _, result = answer
+    path = write_result(result, tmp_path / f"answer{suffix}")
+    if suffix == ".json":
+        payload = json.loads(path.read_text())
+        assert payload["assumptions"]["risk_model"] == {"kind": "full covariance", "names": 28}
+        assert payload["cash_raised"] == result.cash_raised
+    else:
+        trades = read_table(path, sheet="trades" if suffix == ".xlsx" else None)
+        np.testing.assert_allclose(trades["cost_usd"], result.trades["cost_usd"], rtol=1e-12)
+
+
+def test_unknown_output_extension_refused_before_solving(tmp_path):
+    result = run("liquidate", HOLDINGS, "--cash", "1e9", "--output", tmp_path / "trades.txt")
+    assert result.exit_code == 2 and "unknown extension '.txt'" in result.output
+    assert not (tmp_path / "trades.txt").exists()
+
+
+def test_rounding_keeps_the_cash_target(answer):
+    _, exact = answer
+    for lot in (1, 100, 1000):
+        rounded = round_trades(exact, lot_size=lot)
+        traded = rounded.trades["shares_traded"].to_numpy()
+        before = rounded.trades["shares_before"].to_numpy()
+        whole_position = np.isclose(-traded, before)
+        assert np.all((traded % lot == 0) | whole_position)
+        assert rounded.cash_raised >= exact.cash_target
+        assert rounded.cash_raised == pytest.approx(-(traded * rounded.trades["price"]).sum(), rel=1e-12)
+        assert np.all(np.abs(traded - exact.trades["shares_traded"]) < lot)
+        assert rounded.rounding["cash_raised_exact"] == exact.cash_raised
+        assert rounded.cost_usd == pytest.approx(rounded.trades["cost_usd"].sum(), rel=1e-12)
+    assert "rounding" in round_trades(exact).summary()
+
+
+def test_rounding_rule_directions():
+    traded = np.array([-10.2, -10.2, 7.9, -3.0, 0.0, -5.5])
+    before = np.array([100.0, 10.5, -20.0, 3.0, 4.0, 2.0])
+    np.testing.assert_array_equal(whole_shares(traded, before), [-11.0, -10.5, 7.0, -3.0, 0.0, -6.0])
+    with pytest.raises(ValueError, match="lot_size"):
+        whole_shares(traded, before, 2.5)
+
+
+def test_factor_model_files_and_workbook(tmp_path):
+    holdings, model = synthetic_universe(12, n_factors=3, seed=4)
+    holdings.to_csv(tmp_path / "book.csv", index=False)
+    model.exposures.to_csv(tmp_path / "exposures.csv")
+    model.factor_covariance.to_csv(tmp_path / "factor_cov.csv", sep=";")
+    np.sqrt(model.specific_variance).rename("specific_volatility").to_frame().to_csv(tmp_path / "specific.csv")
+    with pd.ExcelWriter(tmp_path / "model.xlsx") as writer:
+        model.exposures.to_excel(writer, sheet_name="exposures")
+        model.factor_covariance.to_excel(writer, sheet_name="factor_covariance")
+        model.specific_variance.rename("specific_variance").to_frame().to_excel(writer, sheet_name="specific_variance")
+    from_files = FactorModel.from_files(tmp_path / "exposures.csv", tmp_path / "factor_cov.csv",
+                                        tmp_path / "specific.csv")
+    from_book = FactorModel.from_files(tmp_path / "model.xlsx")
+    for read in (from_files, from_book):
+        np.testing.assert_allclose(read.volatility().loc[model.symbols], model.volatility(), rtol=1e-12)
+    direct = liquidate(Portfolio(holdings, factor_model=model), 1e8, risk_band=(0.9, 1.1))
+    for args in (["--factor-model", tmp_path / "model.xlsx"],
+                 ["--factor-model", tmp_path / "exposures.csv", "--factor-covariance", tmp_path / "factor_cov.csv",
+                  "--specific-variance", tmp_path / "specific.csv"]):
+        result = run("liquidate", tmp_path / "book.csv", "--cash", "1e8", "--risk-band", "0.9", "1.1", "--json",
+                     "--exact-shares", *args)
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.stdout)
+        assert payload["cost_usd"] == pytest.approx(direct.cost_usd, rel=1e-9)
+        assert payload["assumptions"]["risk_model"] == {"kind": "factor model", "factors": 3, "names": 12}
+    pd.DataFrame([dict(book_id="f", holdings="book.csv", factor_model="model.xlsx", cash=1e8, risk_band_lo=0.9,
+                       risk_band_hi=1.1)]).to_csv(tmp_path / "requests.csv", index=False)
+    from krg_liquidity import run_batch
+
+    batch = run_batch(tmp_path / "requests.csv", workers=1)
+    assert batch.summary.loc[0, "cost_usd"] == pytest.approx(direct.cost_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize("args, status, text", [
+    (["liquidate", "missing.csv", "--cash", "1e6"], "bad_input", "file not found"),
+    (["liquidate", HOLDINGS, "--cash", "1e9", "--mi-code", "2"], "bad_input", "give --parameters"),
+    (["liquidate", HOLDINGS, "--cash", "1e9", "--mi-date", "2024-01-01"], "bad_input", "give --parameters"),
+    (["liquidate", HOLDINGS, "--cash", "-5"], "bad_input", "positive number of dollars"),
+    (["liquidate", HOLDINGS, "--cash", "6e9"], "infeasible", "cannot raise"),
+    (["liquidate", HOLDINGS, "--cash", "1e9", "--covariance", HOLDINGS], "bad_input", "not square"),
+    (["liquidate", HOLDINGS, "--cash", "1e9", "--trade-time", "1", "--pov", "0.1"], "bad_input", "not both"),
+])
+def test_json_for_every_outcome(args, status, text):
+    result = run(*args, "--json")
+    payload = json.loads(result.stdout)
+    assert payload["status"] == status and text in payload["message"]
+    assert result.exit_code == 2
+
+
+def test_default_strategy_and_parameter_set_are_reported(tmp_path):
+    book = pd.read_csv(HOLDINGS).drop(columns="TradeTime")
+    book.to_csv(tmp_path / "book.csv", index=False)
+    table = tmp_path / "mi.xlsx"
+    pd.DataFrame([dict(code=7, date="2024-01-02", a1=354, a2=0.55, a3=0.71, a4=0.5, a5=0, b1=0.98,
+                       source="half")]).to_excel(table, index=False)
+    result = run("liquidate", tmp_path / "book.csv", "--cash", "5e8", "--trade-time", "0.5", "--parameters", table,
+                 "--mi-code", "7")
+    assert result.exit_code == 0, result.output
+    assert "I-Star code 7, 2024-01-02: a1=354" in result.output and "trade_time_days = 0.5" in result.output
+
+
+def test_spreadsheet_numbers():
+    assert parse_number("1,234,567.5") == 1234567.5 and parse_number("-3%") == -0.03
+    assert np.isnan(parse_number("12,34")) and np.isnan(parse_number("fast")) and np.isnan(parse_number(""))
+
+
+def test_workbook_with_several_sheets_names_the_one_read():
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parent / "corpus" / "ok_excel_named_sheet.xlsx"
+    result = run("liquidate", book, "--cash", "1e8")
+    assert result.exit_code == 2 and "sheet 'Notes' of Notes, Holdings; choose another with --sheet" in result.output
+
+
+def test_factor_model_with_text_cells_is_bad_input():
+    from krg_liquidity import InputError
+
+    _, model = synthetic_universe(3, n_factors=2, seed=1)
+    exposures = model.exposures.astype(object)
+    exposures.iloc[0, 0] = "high"
+    with pytest.raises(InputError, match="exposures has cells that are not numbers"):
+        FactorModel(exposures, model.factor_covariance, model.specific_variance)
+
+
+def test_pretrade_refuses_percent_volatility(tmp_path):
+    book = pd.read_csv(HOLDINGS)
+    book["Volatility"] = book["Volatility"] * 100
+    book.to_csv(tmp_path / "pct.csv", index=False)
+    result = run("pretrade", tmp_path / "pct.csv")
+    assert result.exit_code == 2 and "column 'volatility' is above 3" in result.output
