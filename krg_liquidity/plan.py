@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .errors import InputError
+
 DEFAULT_TIME_LIMIT = 30.0
 """Seconds a ``liquidate`` call may take by default."""
 
@@ -33,8 +35,8 @@ class Budget:
     """Wall-clock budget (seconds) for one call; ``None`` means no limit."""
 
     def __init__(self, seconds: float | None):
-        if seconds is not None and not (seconds > 0):
-            raise ValueError(f"time_limit={seconds!r} must be a positive number of seconds (or None)")
+        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+            raise InputError(f"time_limit={seconds!r} must be a positive number of seconds (or None for no limit)")
         self.limit = None if seconds is None else float(seconds)
         self.start = time.perf_counter()
 

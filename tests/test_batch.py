@@ -73,6 +73,7 @@ def test_dataframes_in_memory():
     (lambda rows: rows + [rows[0]], "repeated: book 0/x"),
     (lambda rows: [dict(rows[0], cash=-1)], "'cash' must be a positive"),
     (lambda rows: [dict(rows[0], risk_band_lo=0.9, risk_band_hi=np.nan)], "both risk_band_lo and risk_band_hi"),
+    (lambda rows: [dict(rows[0], time_limit=0)], "'time_limit' must be a positive"),
 ])
 def test_bad_request_files_rejected_before_work(workspace, change, message):
     path = write_requests(workspace, change(good_rows(2)), "bad_requests.csv")
@@ -81,6 +82,22 @@ def test_bad_request_files_rejected_before_work(workspace, change, message):
     result = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "never")])
     assert result.exit_code == 2 and message.split(":")[0] in result.output
     assert not (workspace / "never").exists()
+
+
+def test_time_limit_per_book_and_failures_as_rows(workspace):
+    rows = [dict(book_id="fast", holdings="book.csv", covariance="cov.csv", cash=1e9, time_limit=5),
+            dict(book_id="floor", holdings="book.csv", covariance="cov.csv", cash=1e9, risk_band_lo=1.01,
+                 risk_band_hi=1.05, time_limit=5),
+            dict(book_id="unreachable", holdings="book.csv", covariance="cov.csv", cash=1e9, risk_band_lo=1.6,
+                 risk_band_hi=10.0)]
+    requests = read_requests(write_requests(workspace, rows, "timed.csv"))
+    assert [r.time_limit for r in requests] == [5.0, 5.0, 30.0]
+    result = run_batch(write_requests(workspace, rows, "timed.csv"), workers=1)
+    summary = result.summary.set_index("book_id")
+    assert summary.loc["fast", "status"] == "optimal" and summary.loc["floor", "status"] == "optimal"
+    assert summary.loc["floor", "method"] == "dual+convex-concave"
+    assert summary.loc["unreachable", "status"] == "infeasible"
+    assert "risk floor cannot be met" in summary.loc["unreachable", "error"]
 
 
 def test_cli_exit_codes(workspace):

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from krg_liquidity.cli import app
-from krg_liquidity.datasets import data_path
+from krg_liquidity.datasets import data_path, load_example
 
 runner = CliRunner()
 HOLDINGS = str(data_path("example_portfolio.csv"))
@@ -110,3 +110,21 @@ def test_custom_parameter_table(tmp_path):
     assert half["cost_usd"] == pytest.approx(base["cost_usd"] / 2, rel=1e-6)
     missing = run("liquidate", HOLDINGS, "--cash", "5e8", "--parameters", str(table), "--mi-code", "3")
     assert missing.exit_code == 2 and "market-impact code 3" in missing.output
+
+
+def test_time_limit_and_honest_statuses_in_json(tmp_path):
+    holdings, covariance = load_example()
+    holdings.to_csv(tmp_path / "book.csv", index=False)
+    covariance.to_csv(tmp_path / "cov.csv")
+    base = ["liquidate", str(tmp_path / "book.csv"), "--covariance", str(tmp_path / "cov.csv"), "--cash", "1e9",
+            "--json"]
+    proven = CliRunner().invoke(app, base + ["--risk-band", "1.6", "10"])
+    assert proven.exit_code == 2
+    payload = json.loads(proven.stdout)
+    assert payload["status"] == "infeasible" and any(s["outcome"] == "proof" for s in payload["stages"])
+    solved = CliRunner().invoke(app, base + ["--risk-band", "1.01", "1.05", "--time-limit", "10"])
+    assert solved.exit_code == 0
+    answer = json.loads(solved.stdout)
+    assert answer["status"] == "optimal" and [s["stage"] for s in answer["stages"]][-1] == "certificate"
+    refused = CliRunner().invoke(app, base + ["--time-limit", "0"])
+    assert refused.exit_code == 2 and json.loads(refused.stdout)["status"] == "bad_input"
