@@ -111,6 +111,7 @@ def test_cli_exit_codes(workspace):
     assert result.exit_code == 3 and "Failed books" in result.output
 
 
+@pytest.mark.slow
 def test_kill_and_resume_loses_nothing_and_duplicates_nothing(workspace):
     rows = good_rows(120)
     path = write_requests(workspace, rows, "many.csv")
@@ -137,6 +138,7 @@ def test_kill_and_resume_loses_nothing_and_duplicates_nothing(workspace):
     np.testing.assert_allclose(summary["cost_usd"], clean.summary["cost_usd"], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_dask_cluster_matches_local(workspace):
     distributed = pytest.importorskip("distributed")
     path = write_requests(workspace, good_rows(6) + [dict(book_id="bad", holdings="bad.csv", covariance="cov.csv",

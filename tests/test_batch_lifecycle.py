@@ -59,6 +59,7 @@ def assert_all_gone(workers, seconds=10.0):
     assert not survivors, [w.pid for w in survivors]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_no_worker_survives_the_driver(folder, tmp_path, sig):
     process, workers = start(folder, tmp_path / "out")
@@ -70,6 +71,7 @@ def test_no_worker_survives_the_driver(folder, tmp_path, sig):
         assert "books done" in err and "--resume" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_resume_after_interrupt_completes(folder, tmp_path):
     out = tmp_path / "out"
     process, workers = start(folder, out)

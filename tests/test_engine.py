@@ -307,3 +307,44 @@ def test_stages_record_the_path(example):
     ceiling = liquidate(book, 1e9, risk_band=(0.0, free.risk_after / free.risk_before - 0.004))
     assert [(s["stage"], s["outcome"]) for s in ceiling.stages] == [("separable", "declined"), ("dual", "accepted")]
     assert all(s["seconds"] >= 0 for s in ceiling.stages)
+
+
+# ---- one model of the limits: each limit's forms agree ------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+def test_each_limit_interval_agrees_with_its_violation(seed):
+    """A trade at a limit's interval end breaks nothing of that limit; one step beyond breaks it."""
+    from krg_liquidity.limits import NAME_LIMITS, Outcome
+    from krg_liquidity.verify import impact_table
+
+    holdings, _, _ = small_book(seed, n=12, short_fraction=0.3)
+    holdings["ub_wt"] = np.where((np.arange(12) % 4 == 0) & holdings["lb_wt"].isna(), 0.3, np.nan)
+    holdings["ub_max_shares"] = np.where(np.arange(12) % 5 == 1, holdings["shares"].abs() * 1.5, np.nan)
+    holdings["ub_max_value"] = np.where(np.arange(12) % 6 == 2, (holdings["shares"] * holdings["price"]).abs(), np.nan)
+    book = Portfolio(holdings)
+    if book.net_value_usd <= 0:
+        pytest.skip("net-short draw")
+    cash = 0.1 * book.net_value_usd
+    costs = make_request(book, cash, None, None, False, None).costs()
+    shares, adv = book.array("shares"), book.array("adv")
+    model = ours_model()
+    checked = 0
+    for limit in NAME_LIMITS:
+        if not limit.applies(book, False):
+            continue
+        lo, hi = limit.interval(book, cash, costs)
+        for i in range(12):
+            for end, beyond in ((lo[i], -1e-3), (hi[i], 1e-3)):
+                if not np.isfinite(end):
+                    continue
+                for step, broken in ((0.0, False), (beyond * max(1.0, abs(end)), True)):
+                    u = np.zeros(12)
+                    u[i] = end + step
+                    after = shares - u * adv
+                    outcome = Outcome(book, after, cash, impact_table(book, after - shares, model))
+                    if limit.key == "weight":  # weights are measured on the value actually left
+                        continue
+                    value = limit.violation(outcome)
+                    assert (value > 1e-12) == broken, (limit.key, i, end, step, value)
+                    checked += 1
+    assert checked > 20
