@@ -33,9 +33,12 @@ class Outcome:
     shares_after: np.ndarray
     cash: float  # the target, USD
     impacts: pd.DataFrame  # pov, trade_time_days, mi_bps, cost_usd per name (CostModel's formulas)
+    traded_shares: np.ndarray | None = None  # when given, exact (a tiny trade is lost in shares_after - shares)
 
     @property
     def traded(self) -> np.ndarray:
+        if self.traded_shares is not None:
+            return self.traded_shares
         return self.shares_after - self.portfolio.array("shares")
 
     @property

@@ -118,7 +118,7 @@ class _Plan:
 
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
-        found = self.request.check(self.shares - u * self.adv, floor=floor, cap=cap)
+        found = self.request.check(self.shares - u * self.adv, floor=floor, cap=cap, traded=-u * self.adv)
         key = max(found, key=found.get)
         return found[key], key
 

@@ -32,7 +32,7 @@ class Request:
                           p.array("adv") * p.array("price"), time_days, pov)
 
     def check(self, shares_after: np.ndarray, cash: float | None = None, *, floor: bool = True,
-              cap: bool = True) -> dict[str, float]:
+              cap: bool = True, traded: np.ndarray | None = None) -> dict[str, float]:
         """Every limit's violation, recomputed from the final shares (``verify.violations``).
 
         ``floor=False`` / ``cap=False`` leave out the risk floor / total-impact cap (for the
@@ -43,7 +43,8 @@ class Request:
             band = (0.0, band[1])
         return violations(self.portfolio, shares_after, self.cash if cash is None else cash,
                           allow_buys=self.allow_buys, risk_band=band,
-                          max_total_mi_bps=self.max_total_mi_bps if cap else None, cost_model=self.cost_model)
+                          max_total_mi_bps=self.max_total_mi_bps if cap else None, cost_model=self.cost_model,
+                          traded=traded)
 
     @property
     def has_floor(self) -> bool:
@@ -60,6 +61,9 @@ def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_
             raise InputError(f"cash={cash!r} is not a number of dollars") from None
         if not np.isfinite(cash) or cash <= 0:
             raise InputError(f"cash={cash} must be a positive number of dollars")
+        if cash < max(0.01, 1e-12 * abs(portfolio.net_value_usd)):
+            raise InputError(f"cash={cash:g} is below a cent (or 1e-12 of the book): there is nothing to trade; "
+                             "give the cash target in dollars")
     if portfolio.net_value_usd <= 0:
         raise InputError(f"the book's net value is ${portfolio.net_value_usd:,.0f}; "
                          "liquidating for cash needs a positive net value")

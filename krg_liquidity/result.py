@@ -148,9 +148,9 @@ class LiquidationResult:
 
 
 def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
-                cash_raised: float, binding, adv, volatility) -> pd.DataFrame:
+                cash_raised: float, binding, adv, volatility, traded=None) -> pd.DataFrame:
     """One row per name; price, adv and volatility ride along so that schedules can use the table as is."""
-    traded = shares_after - shares_before
+    traded = shares_after - shares_before if traded is None else traded
     return pd.DataFrame({
         "symbol": symbols,
         "shares_before": shares_before,
@@ -190,12 +190,12 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
     """The result of a verified answer: every limit recomputed from the final shares (refused if broken)."""
     portfolio = request.portfolio
     shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
-    shares_after = shares - u * adv
-    traded = shares_after - shares
+    traded = -u * adv  # exact; shares_after - shares would lose a tiny trade to rounding
+    shares_after = shares + traded
     impacts = impact_table(portfolio, traded, request.cost_model)
     raised = float(-(traded * price).sum())
     cost = float(impacts["cost_usd"].sum())
-    found = request.check(shares_after)
+    found = request.check(shares_after, traded=traded)
     worst = max(found.values())
     if not worst <= ACCEPT_VIOLATION:
         raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
@@ -220,7 +220,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding, adv, portfolio.array("volatility")),
+                           raised, binding, adv, portfolio.array("volatility"), traded=traded),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
         seconds=trail.budget.elapsed, stages=trail.to_list(),
     )

@@ -45,12 +45,19 @@ def impact_table(portfolio: Portfolio, shares_traded: np.ndarray, cost_model: Co
 
 def violations(portfolio: Portfolio, shares_after: np.ndarray, cash: float, *, allow_buys: bool,
                risk_band: tuple[float, float] | None, max_total_mi_bps: float | None,
-               cost_model: CostModel, impacts: pd.DataFrame | None = None) -> dict[str, float]:
-    """Largest violation of each limit that applies (0 when it holds), keyed by limit."""
+               cost_model: CostModel, impacts: pd.DataFrame | None = None,
+               traded: np.ndarray | None = None) -> dict[str, float]:
+    """Largest violation of each limit that applies (0 when it holds), keyed by limit.
+
+    ``traded``: the signed shares traded, when known exactly (shares_after - shares loses a
+    tiny trade to rounding).
+    """
     shares_after = np.asarray(shares_after, dtype=float)
+    if traded is None:
+        traded = shares_after - portfolio.array("shares")
     if impacts is None:
-        impacts = impact_table(portfolio, shares_after - portfolio.array("shares"), cost_model)
-    outcome = Outcome(portfolio, shares_after, float(cash), impacts)
+        impacts = impact_table(portfolio, traded, cost_model)
+    outcome = Outcome(portfolio, shares_after, float(cash), impacts, np.asarray(traded, dtype=float))
     limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, allow_buys)]
     limits += coupling_limits(risk_band, max_total_mi_bps)
     found = {limit.key: limit.violation(outcome) for limit in limits}
