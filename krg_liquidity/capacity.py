@@ -12,6 +12,7 @@ from .plan import DEFAULT_TIME_LIMIT, Budget
 from .portfolio import Portfolio
 from .request import Request, make_request
 from .separable import solve_separable
+from .verify import violations
 
 
 def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
@@ -25,8 +26,10 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     feasibility checks). With a floor it is found by convex-concave steps from today's book
     (a local search: it may fall short of the true maximum, and when it finds no feasible
     point it raises ``NoFeasiblePointFound``, not a proof). The answer is at most the book's
-    net value (``liquidate`` needs a target strictly below it). Raises ``InfeasibleLiquidation``
-    when no trade list meets the convex limits at all, ``SolverTimeout`` past ``time_limit`` seconds.
+    net value (``liquidate`` needs a target strictly below it). The answer's trades are checked
+    against every limit at the cash they raise before it is returned. Raises ``InfeasibleLiquidation``
+    when no trade list meets the convex limits at all, ``SolverTimeout`` past ``time_limit`` seconds,
+    ``SolverFailure`` when no solver's answer passes the check.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
@@ -55,10 +58,21 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
     limits += coupling_limits(band, request.max_total_mi_bps)
     program = conic.build(portfolio, costs, limits, cash=None, goal="cash")
+    shares, adv, price = (portfolio.array(c) for c in ("shares", "adv", "price"))
+
+    def check(u) -> float:
+        """Every limit at the cash this point raises, recomputed from its trades (as ``liquidate`` does)."""
+        cash = float(np.sum(u * adv * price))
+        if not cash > 0 or cash >= portfolio.net_value_usd:
+            return 0.0 if cash <= 0 else np.inf
+        found = violations(portfolio, shares - u * adv, cash, allow_buys=request.allow_buys, risk_band=band,
+                           max_total_mi_bps=request.max_total_mi_bps, cost_model=request.cost_model,
+                           traded=-u * adv)
+        return max(found.values())
+
     if floor:
-        shares, adv, price = (portfolio.array(c) for c in ("shares", "adv", "price"))
         found, _, reason = conic.convex_concave(
-            program, lambda u: (shares - u * adv) * price, portfolio.risk(), lambda u: 0.0,
+            program, lambda u: (shares - u * adv) * price, portfolio.risk(), check,
             np.zeros(len(shares)), budget)
         if found is None:
             if budget.expired():
@@ -67,7 +81,7 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
                                        f"({reason}); this is not a proof that none exists")
         status = "optimal"
     else:
-        status = conic.solve(program, lambda u: 0.0, budget)
+        status = conic.solve(program, check, budget)
     if status == "infeasible":
         raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
                                     cash_target=float("nan"), max_cash=None)

@@ -213,6 +213,8 @@ def solve(program: Program, check, budget: Budget) -> str:
                 return status
         elif status in (cp.INFEASIBLE, cp.UNBOUNDED) and solver == "CLARABEL":
             return status
+    if last in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):  # an answer that failed the check is not an answer
+        return f"refused by the independent check ({last})"
     return last
 
 

@@ -16,7 +16,8 @@ the Lagrangian separates by name: each name solves  f_i'(v) + 2 mu d_i v = t_i  
 interval, t = lambda + A'nu - G'eta + 2 mu d p0 (a table inversion when d_i = 0, a few
 safeguarded Newton steps otherwise). The dual function of theta = (lambda, nu, eta) is concave;
 damped Newton steps on it use the curvature 1 / (f_i'' + 2 mu d_i) of the names strictly
-inside their intervals, so a step costs one solve of size 1 + rows(A) + cuts. An outer
+inside their intervals (a pinned name keeps 1e-3 of its unpinned curvature, so that no step is
+singular when many names are pinned), so a step costs one solve of size 1 + rows(A) + cuts. An outer
 root search on log mu makes the ceiling hold with equality when it binds. Cuts are kept by
 an active set (eta >= 0). Multipliers are kept between calls to warm-start the next one
 (convex-concave steps, a frontier grid). Returns None when it does not converge (the caller
@@ -36,7 +37,8 @@ from .trade_costs import TradeCosts
 NEWTON_STEPS = 60
 ROOT_STEPS = 80
 TOLERANCE = 1e-12
-CEILING_TOLERANCE = 1e-10  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
+CEILING_TOLERANCE = 1e-10
+PINNED_WEIGHT = 1e-3  # share of its free curvature a name pinned to an interval end keeps in the Newton matrix  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
 
 
 class OutOfTime(Exception):
@@ -172,6 +174,10 @@ class DualSolver:
             if stuck > 4:  # every name pinned to an interval end: the rows cannot be met (or barely)
                 return None
             g = np.where(free, 1.0 / self.curvature(v, mu), 0.0)
+            if not free.all():  # a pinned name keeps a little of its unpinned curvature: no singular steps
+                target = M.T @ theta + shift
+                loose = np.sign(target) * self.costs.z_at_marginal(np.abs(target)) / self.per_value
+                g = np.where(free, g, PINNED_WEIGHT / self.curvature(loose, mu))
             g = np.where(np.isfinite(g), g, 0.0)
             hessian = (M * g) @ M.T + np.diag(damping)
             hessian += 1e-13 * max(1.0, float(np.trace(hessian)) / len(theta)) * np.eye(len(theta))

@@ -6,8 +6,8 @@ fraction of the book's net value so that all weigh alike; the total-impact cap a
 of the cap; the risk band as a fraction of today's risk), and the solve keeps the sum of
 slacks as small as possible. A limit with a positive slack must give that much for the target
 to be reachable. The risk floor enters linearized at today's book (a restriction), so its
-slack is an upper estimate. Both solves share what is left of the caller's time budget; an
-explanation that runs out of time says so instead of blocking.
+slack is an upper estimate. Both solves share at most a quarter of the caller's time limit
+(what is left of it, if less); an explanation that runs out of time says so instead of blocking.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
     """Build the exception for a request proven impossible (the caller raises it)."""
     from .capacity import most_cash
 
-    budget = budget or Budget(None)
+    budget = _share(budget or Budget(None))
     cash = request.cash
     floor = request.risk_band is not None and request.risk_band[0] > 0
     most, note = None, ""
@@ -55,6 +55,16 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
         parts.append(f"Blocking limits (how far each would have to give): {gives}.")
     return InfeasibleLiquidation(" ".join(parts), cash_target=cash, max_cash=most,
                                  blocking=blocking, blocking_units=units)
+
+
+EXPLAIN_SHARE = 0.25
+"""Share of a call's time limit the explanation may use (5 s without a limit): it is extra information."""
+
+
+def _share(budget: Budget) -> Budget:
+    """The explanation's own budget: what is left, at most a share of the call's limit."""
+    cap = 5.0 if budget.limit is None else EXPLAIN_SHARE * budget.limit
+    return Budget(max(min(budget.left(), cap), 1e-3))
 
 
 def _amount(value: float, unit: str) -> str:

@@ -3,11 +3,7 @@
 Positions are in units of the cash target S (``DualSolver``): held x = p0 - v, risk
 sigma(x) = sqrt(q(v)), floor level F = lo * sigma(today's weights) * (V - L) / S.
 
-- Proof: q is a sum of convex functions of the factor exposures a_k'x and of each position
-  x_i, each bounded on the feasible set {sum v = 1, lo <= v <= hi} (its range is a knapsack
-  LP). A convex function lies below its secant over an interval, so q(v) <= c0 - beta'v on
-  the set, and the largest value of that affine bound is another knapsack LP. If it is below
-  F^2 no trade list reaches the floor: the request is proven impossible.
+- Proof: ``reach.risk_upper_bound``; below F no trade list reaches the floor.
 - Reaching the floor: from the optimum without the floor (below it), steps to the
   vertex maximizing the linearized risk raise sigma (it is convex); the first point on the
   segment back toward the optimum where sigma = F is a feasible start. If that ascent stalls
@@ -29,45 +25,10 @@ import numpy as np
 
 from .dual import DualPoint, DualSolver
 from .plan import Budget
+from .reach import knapsack_min
 
 MAX_STEPS = 60
 SETTLED = 1e-10  # relative change of the cost at which the steps stop
-
-
-def knapsack_min(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, total: float = 1.0) -> np.ndarray | None:
-    """argmin c'v s.t. sum v = total, lo <= v <= hi (finite ends), by filling the cheapest first.
-
-    ``c`` may be a matrix: one problem per row (the answer has one row per row of ``c``).
-    """
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        return None
-    c = np.asarray(c, dtype=float)
-    rows = np.atleast_2d(c)
-    order = np.argsort(rows, axis=1, kind="stable")
-    width = (hi - lo)[order]
-    before = np.cumsum(width, axis=1) - width
-    v = np.broadcast_to(lo, rows.shape).copy()
-    np.put_along_axis(v, order, np.take_along_axis(v, order, axis=1)
-                      + np.clip(total - lo.sum() - before, 0.0, width), axis=1)
-    return v[0] if c.ndim == 1 else v
-
-
-def risk_upper_bound(solver: DualSolver) -> float:
-    """An upper bound on sigma(p0 - v) over {sum v = 1, lo <= v <= hi} (inf if the box is unbounded)."""
-    lo, hi, p0 = solver.lo, solver.hi, solver.p0
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        return np.inf
-    A = solver.A
-    exposure = A @ p0
-    exposure_low = exposure - np.einsum("ij,ij->i", A, knapsack_min(-A, lo, hi)) if A.shape[0] else exposure
-    exposure_high = exposure - np.einsum("ij,ij->i", A, knapsack_min(A, lo, hi)) if A.shape[0] else exposure
-    held_low, held_high = p0 - hi, p0 - lo
-    # e^2 <= (l + u) e - l u on [l, u]; so q <= c0 - beta'v with:
-    c0 = float(np.sum((exposure_low + exposure_high) * exposure - exposure_low * exposure_high)
-               + np.sum(solver.d * ((held_low + held_high) * p0 - held_low * held_high)))
-    beta = A.T @ (exposure_low + exposure_high) + solver.d * (held_low + held_high)
-    worst = knapsack_min(beta, lo, hi)
-    return float(np.sqrt(max(0.0, c0 - beta @ worst)))
 
 
 def _ascend(solver: DualSolver, point: np.ndarray, floor: float, risk_times, budget: Budget) -> tuple[np.ndarray, float]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import floor as floor_search
+from . import reach
 from .assumptions import attach
 from .bounds import TradeBounds, trade_bounds
 from .certificate import floor_lower_bound
@@ -199,12 +200,26 @@ class _Plan:
         return Candidate(fast.u, marginal, None, "separable")
 
     def ceiling(self, start: Candidate) -> Candidate:
-        """The convex problem with the risk ceiling (no floor): dual solver, else the conic program."""
+        """The convex problem with the risk ceiling (no floor): dual solver, else a proof that the
+        ceiling is out of reach, else the conic program."""
         if self.method == "auto":
             found = self.ceiling_by_dual(start)
             if found is not None:
                 return found
+            self.ceiling_reach(start)
         return self.ceiling_by_conic()
+
+    def ceiling_reach(self, start: Candidate) -> None:
+        """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
+        solver = self.dual_solver()
+        lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, solver.R2, self.budget)
+        if lowest2 > solver.R2:
+            p, cash = self.request.portfolio, self.request.cash
+            scale = self.sigma_today() * (p.net_value_usd - cash) / cash
+            raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
+                                                   f"per-name limits leaves less than {np.sqrt(lowest2) / scale:.4f}x "
+                                                   f"today's risk (ceiling {self.request.risk_band[1]:g}x)")
+        self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
 
     def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
         solver = self.dual_solver()
@@ -264,7 +279,7 @@ class _Plan:
         post = (p.net_value_usd - cash) / cash
         level = self.request.risk_band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
-        highest = floor_search.risk_upper_bound(solver)
+        highest = reach.risk_upper_bound(solver)
         if highest < level * (1 - 1e-9):
             raise self.impossible("floor", f"the risk floor cannot be met: no trade list within the per-name "
                                            f"limits leaves more than {highest / (sigma0 * post):.4f}x today's risk "

@@ -18,7 +18,7 @@ from krg_liquidity import (
 from krg_liquidity import optimize as optimize_module
 from krg_liquidity.baseline import slsqp_liquidate
 from krg_liquidity.bounds import trade_bounds
-from krg_liquidity.floor import knapsack_min
+from krg_liquidity.reach import knapsack_min
 from krg_liquidity.params import KISSELL_2013_ALL_DATA
 from krg_liquidity.plan import Budget, Trail
 from krg_liquidity.request import make_request
