@@ -79,3 +79,16 @@ class SolverFailure(LiquidationError):
     def __init__(self, message: str, attempts: list | None = None):
         self.attempts = list(attempts or [])
         super().__init__(message)
+
+
+class InfeasibleSchedule(LiquidationError):
+    """No schedule meets the participation caps and cash milestones over the horizon.
+
+    ``symbols``: the names that cannot complete (empty when a milestone is out of reach);
+    ``reachable_usd``: for a milestone, the most cash the caps allow by then (else None).
+    """
+
+    def __init__(self, message: str, symbols=(), reachable_usd: float | None = None):
+        self.symbols = [str(s) for s in symbols]
+        self.reachable_usd = reachable_usd
+        super().__init__(message)
