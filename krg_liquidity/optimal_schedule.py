@@ -98,6 +98,8 @@ class _Setup:
     model: CostModel
     risk_dt: np.ndarray
     start: object
+    risk: RiskOperator
+    measure: str
 
 
 def _per_name(value, symbols, name: str, default: float) -> np.ndarray:
@@ -177,7 +179,7 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
                                     "give one least cumulative cash (USD, NaN = none) per period, or a dict")
         items = [(k + 1, v) for k, v in enumerate(values) if np.isfinite(v)]
     value = (orders["quantity"] * orders["price"]).to_numpy()
-    side = orders["side"].to_numpy()
+    side = -orders["side"].to_numpy()  # +1 for a sale
     cum_cap = np.minimum(np.cumsum(cap_fraction, axis=1), 1.0)
     late_cap = np.clip(1.0 - (cap_fraction.sum(axis=1, keepdims=True) - np.cumsum(cap_fraction, axis=1)), 0.0, 1.0)
     out = []
@@ -235,15 +237,15 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
     pa = orders["alpha_bp"].to_numpy(float)[:, None] * (day_time / periods)[:, None] * np.arange(1, periods + 1)
     risk_dt = np.full(periods, day_time[0] / periods) if volume_time_risk else np.full(periods, 1.0 / per_day)
     data = ProgramData(
-        value_usd=quantity * price, side=orders["side"].to_numpy(float),
+        value_usd=quantity * price, side=-orders["side"].to_numpy(float),
         istar_bps=model.istar_bps(size, vol, price), volume_ratio=volume / quantity[:, None], pa_bps=pa,
         dt_days=risk_dt, risk=risk, a4=p.a4, b1=p.b1, trading_days=model.trading_days,
         cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones)
     program = ScheduleProgram(data, kernel=kernel, measure=risk_measure) if periods > 1 else None
-    return _Setup(orders, starts, per_day, volume, pov, milestones, program, model, risk_dt, start)
+    return _Setup(orders, starts, per_day, volume, pov, milestones, program, model, risk_dt, start, risk, risk_measure)
 
 
-def _solve(setup: _Setup, risk_aversion: float, time_limit: float) -> ScheduleSolution:
+def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
     begin = time.perf_counter()
     if not np.isfinite(risk_aversion) or risk_aversion < 0:
         raise InvalidValueError("risk_aversion", ["(all)"], f"is {risk_aversion}", "give a number >= 0")
@@ -251,7 +253,7 @@ def _solve(setup: _Setup, risk_aversion: float, time_limit: float) -> ScheduleSo
     if setup.program is None:  # one period: the whole order in it
         fractions, status, attempts, solver_bps = np.ones((n, 1)), "optimal", [], np.nan
     else:
-        fractions, status = setup.program.solve(risk_aversion, time_limit)
+        fractions, status = setup.program.solve(risk_aversion, time_limit, tolerance)
         attempts = [a.__dict__.copy() for a in setup.program.attempts[-2:]]
         if status == "infeasible":
             raise InfeasibleSchedule("the participation caps and cash milestones admit no schedule together; "
@@ -271,16 +273,15 @@ def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, second
     orders, model = setup.orders, setup.model
     n, periods = shares.shape
     quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
-    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, side, price, setup.milestones)
+    sale = -side  # +1 for a sale: cash in, and a long exposure while it is not done
+    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price, setup.milestones)
     rows = orders.assign(shares=quantity, trade_schedule=list(shares), volume_profile=list(setup.volume))
     mi_bps = model.market_impact(rows).to_numpy()
     pa_bps = model.price_appreciation(rows).to_numpy()
     tr_bps = model.timing_risk(rows).to_numpy()
     value = quantity * price
-    risk = setup.program.data.risk if setup.program is not None else None
-    basket_tr = (basket_timing_risk_usd(shares, side, price, risk, setup.risk_dt, model.trading_days)
-                 if risk is not None else float(np.sqrt(np.sum((tr_bps / 1e4 * value) ** 2))))
-    measure = setup.program.measure if setup.program is not None else "std"
+    basket_tr = basket_timing_risk_usd(shares, sale, price, setup.risk, setup.risk_dt, model.trading_days)
+    measure = setup.measure
     risk_term = basket_tr if measure == "std" else basket_tr**2
     impact_usd, pa_usd = float(mi_bps @ value / 1e4), float(pa_bps @ value / 1e4)
     scale = float(value.sum())
@@ -339,8 +340,8 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
 
     >>> plan = optimize_schedule({"shares": 100_000, "adv": 1e6, "volatility": 0.25}, periods=13,
     ...                          risk_aversion=0.0, start="2026-03-02")
-    >>> int(plan.schedule["shares"].sum()), round(plan.names["mi_bps"].iloc[0], 2)
-    (100000, 33.61)
+    >>> int(plan.schedule["shares"].sum()), round(float(plan.names["mi_bps"].iloc[0]), 2)  # lambda 0: even POV
+    (100000, 23.53)
     """
     if isinstance(order, pd.DataFrame):
         frame = order
@@ -353,7 +354,7 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
     frame = frame.assign(price=frame["price"] if "price" in frame else 1.0, alpha_bp=float(alpha_bps))
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
                    volume_time_risk=True)
-    return _solve(setup, risk_aversion, time_limit)
+    return _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
 
 
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
