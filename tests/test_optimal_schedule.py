@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from krg_liquidity import (
-    CostModel, InfeasibleSchedule, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
+    KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
     load_volume_profile, optimize_basket_schedule, optimize_schedule, plot_completion, plot_schedule_frontier,
     schedule_frontier, synthetic_universe, vwap_schedule,
 )
@@ -51,28 +51,33 @@ def krg_objective_bps(fractions, order, volume, lam, alpha_bp=0.0, model=CostMod
 
 # ----- single name -----
 
-@pytest.mark.parametrize("periods, bucket, lam, alpha", [(2, 195, 0.3, 0.0), (2, 195, 2.0, 30.0), (3, 130, 0.8, 0.0),
-                                                          (3, 130, 0.1, -40.0)])
-def test_single_name_matches_brute_force_grid(periods, bucket, lam, alpha):
+OTHER_A4 = IStarParams(a1=708.0, a2=0.55, a3=0.71, a4=0.8, b1=0.9)  # a4 != 0.5: the power-cone form
+
+
+@pytest.mark.parametrize("periods, bucket, lam, alpha, params", [
+    (2, 195, 0.3, 0.0, KISSELL_2013_ALL_DATA), (2, 195, 2.0, 30.0, KISSELL_2013_ALL_DATA),
+    (3, 130, 0.8, 0.0, KISSELL_2013_ALL_DATA), (3, 130, 0.1, -40.0, KISSELL_2013_ALL_DATA),
+    (3, 130, 0.5, 0.0, OTHER_A4), (2, 195, 0.05, 10.0, OTHER_A4)])
+def test_single_name_matches_brute_force_grid(periods, bucket, lam, alpha, params):
     profile = random_profile(7)
+    model = CostModel(params)
     solution = optimize_schedule(MATLAB_ORDER, profile=profile, periods=periods, risk_aversion=lam, alpha_bps=alpha,
-                                 bucket_minutes=bucket, start="2026-03-02")
+                                 bucket_minutes=bucket, start="2026-03-02", cost_model=model)
     volume = MATLAB_ORDER["adv"] * profile_buckets(profile, bucket)[1][:periods]
     step = 0.002
     grid = np.arange(0, 1 + step / 2, step)
     points = np.array([p for p in itertools.product(grid, repeat=periods - 1) if sum(p) <= 1 + 1e-12])
     fractions = np.column_stack([points, 1 - points.sum(axis=1)])
-    values = krg_objective_bps(fractions, MATLAB_ORDER, volume, lam, alpha)
+    values = krg_objective_bps(fractions, MATLAB_ORDER, volume, lam, alpha, model)
     ours = np.zeros(periods)
     ours[(solution.schedule["bucket_start"].dt.hour * 60 + solution.schedule["bucket_start"].dt.minute - 570)
          // bucket] = solution.schedule["shares"].to_numpy() / MATLAB_ORDER["shares"]
     # the objective the test writes from krg's formulas equals the cost model's schedule path
-    model = CostModel()
     rows = pd.DataFrame({"Shares": [MATLAB_ORDER["shares"]], "ADV": [MATLAB_ORDER["adv"]], "Volatility": [0.25],
                          "TradeSchedule": [ours * MATLAB_ORDER["shares"]], "VolumeProfile": [volume],
                          "Alpha_bp": [alpha]})
     direct = (model.market_impact(rows) + model.price_appreciation(rows) + lam * model.timing_risk(rows)).iloc[0]
-    assert krg_objective_bps(ours, MATLAB_ORDER, volume, lam, alpha)[0] == pytest.approx(direct, rel=1e-12)
+    assert krg_objective_bps(ours, MATLAB_ORDER, volume, lam, alpha, model)[0] == pytest.approx(direct, rel=1e-12)
     assert solution.objective_bps == pytest.approx(direct, rel=1e-12)
     assert solution.objective_bps <= values.min() + 1e-9  # no grid point beats the optimum
     best = fractions[values.argmin()]
