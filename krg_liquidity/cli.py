@@ -30,6 +30,7 @@ from .params import KISSELL_2013_ALL_DATA, load_parameters
 from .portfolio import Portfolio
 from .profiles import load_volume_profile
 from .schedule import pov_schedule
+from .optimal_schedule import optimize_basket_schedule
 from .result import LiquidationResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -192,15 +193,31 @@ def schedule_command(
     profile: Optional[Path] = typer.Option(None, help="Volume profile CSV (minute HH:MM, fraction); default: the US model."),
     bucket_minutes: int = typer.Option(30, help="Bucket length in minutes (must divide the session)."),
     start: Optional[str] = typer.Option(None, help="First trading day, YYYY-MM-DD (default: today)."),
+    optimize: bool = typer.Option(False, "--optimize", help="Optimal schedule (impact + λ x timing risk) instead of "
+                                                            "POV; the trades need price and volatility."),
+    risk_aversion: float = typer.Option(1.0, help="With --optimize: λ, dollars of expected cost per dollar of timing risk."),
+    periods: int = typer.Option(26, help="With --optimize: buckets in the horizon (26 = two days of 30 minutes)."),
+    covariance: Optional[Path] = typer.Option(None, help="With --optimize: covariance CSV (annualized); default: uncorrelated."),
+    max_pov: Optional[float] = typer.Option(None, help="With --optimize: most participation per bucket, e.g. 0.2."),
 ) -> None:
-    """Turn trade sizes into a POV schedule: shares per name per bucket per day."""
+    """Turn trade sizes into a schedule: shares per name per bucket per day (POV, or optimal with --optimize)."""
     table = read_table(trades)
+    solution = None
     try:
         shape = load_volume_profile(profile) if profile is not None else None
-        plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
-    except (InputError, FileNotFoundError) as exc:
+        if optimize:
+            cov = load_covariance(covariance) if covariance is not None else None
+            solution = optimize_basket_schedule(table, covariance=cov, profile=shape, periods=periods,
+                                                risk_aversion=risk_aversion, bucket_minutes=bucket_minutes,
+                                                start=start, max_pov=max_pov)
+            plan = solution.schedule
+        else:
+            plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
+    except (InputError, LiquidationError, FileNotFoundError) as exc:
         fail(str(exc))
     write_table(plan, output)
+    if solution is not None:
+        console.print(solution.summary(), highlight=False, markup=False)
     days = int(plan["day"].max()) if len(plan) else 0
     console.print(f"{plan['symbol'].nunique()} names, {len(plan):,} buckets over {days} day(s) -> {output}",
                   highlight=False)

@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from krg_liquidity import (
     KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
     load_volume_profile, optimize_basket_schedule, optimize_schedule, plot_completion, plot_schedule_frontier,
     schedule_frontier, synthetic_universe, vwap_schedule,
 )
+from krg_liquidity.cli import app
 from krg_liquidity.profiles import profile_buckets
 from krg_liquidity.risk import RiskOperator
 from krg_liquidity.schedule_check import basket_timing_risk_usd
@@ -339,3 +341,19 @@ def profile_fraction(profile: pd.Series, period: int) -> float:
     """Fraction of the day's volume in 65-minute bucket ``period % 6``."""
     j = period % 6
     return float(profile.iloc[65 * j: 65 * (j + 1)].sum())
+
+
+def test_cli_schedule_optimize(tmp_path):
+    trades = two_day_basket(3, seed=4)
+    source, target = tmp_path / "trades.csv", tmp_path / "schedule.csv"
+    trades.to_csv(source, index=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", "--risk-aversion", "2",
+                                 "--periods", "13", "--start", "2026-03-02"])
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(target)
+    assert back.groupby("symbol")["shares"].sum().to_dict() == trades.set_index("symbol")["shares"].to_dict()
+    assert "timing risk" in result.output
+    bad = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", "--periods", "1",
+                              "--max-pov", "0.01"])
+    assert bad.exit_code == 2 and "raise max_pov to at least" in bad.output
