@@ -29,6 +29,8 @@ from .schedule import SCHEDULE_COLUMNS, _frame, _grid
 from .schedule_check import basket_timing_risk_usd, check_schedule, round_schedule
 from .schedule_program import MEASURES, ProgramData, ScheduleProgram
 
+ACCEPT_VIOLATION = 1e-9
+
 
 @dataclass
 class ScheduleSolution:
@@ -275,6 +277,10 @@ def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, second
     quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
     sale = -side  # +1 for a sale: cash in, and a long exposure while it is not done
     violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price, setup.milestones)
+    if max(violations.values()) > ACCEPT_VIOLATION:  # rounding keeps every limit by construction: this is a failure
+        broken = {k: v for k, v in violations.items() if v > ACCEPT_VIOLATION}
+        raise SolverFailure(f"the rounded schedule breaks {broken} (solver status {status}); "
+                            "try a longer time_limit or report the input", attempts)
     rows = orders.assign(shares=quantity, trade_schedule=list(shares), volume_profile=list(setup.volume))
     mi_bps = model.market_impact(rows).to_numpy()
     pa_bps = model.price_appreciation(rows).to_numpy()

@@ -17,7 +17,7 @@ from krg_liquidity import (
 from krg_liquidity.cli import app
 from krg_liquidity.profiles import profile_buckets
 from krg_liquidity.risk import RiskOperator
-from krg_liquidity.schedule_check import basket_timing_risk_usd
+from krg_liquidity.schedule_check import basket_timing_risk_usd, check_schedule
 from krg_liquidity.schedule_program import ProgramData, ScheduleProgram
 
 MATLAB_ORDER = {"shares": 100_000, "adv": 1_000_000, "volatility": 0.25, "price": 35.0}  # MATLAB's single-stock data
@@ -357,3 +357,18 @@ def test_cli_schedule_optimize(tmp_path):
     bad = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", "--periods", "1",
                               "--max-pov", "0.01"])
     assert bad.exit_code == 2 and "raise max_pov to at least" in bad.output
+
+
+def test_checks_catch_broken_schedules():
+    """The verifier is not a rubber stamp: each kind of breach shows up in its own entry."""
+    quantity, volume = np.array([100.0]), np.array([[300.0, 300.0]])
+    good, cash = check_schedule(np.array([[50.0, 50.0]]), quantity, volume, np.array([0.2]), np.array([1.0]),
+                                np.array([10.0]), ((1, 400.0),))
+    assert max(good.values()) == 0.0 and cash.tolist() == [500.0, 1000.0]
+    bad, _ = check_schedule(np.array([[90.0, 9.5]]), quantity, volume, np.array([0.2]), np.array([1.0]),
+                            np.array([10.0]), ((1, 1000.0),))
+    assert bad["totals_shares"] == pytest.approx(0.5) and bad["whole_shares"] == pytest.approx(0.5)
+    assert bad["pov_cap"] == pytest.approx(90 / 390 - 0.2) and bad["cash_milestones"] == pytest.approx(0.1)
+    negative, _ = check_schedule(np.array([[110.0, -10.0]]), quantity, volume, np.array([1.0]), np.array([1.0]),
+                                 np.array([10.0]), ())
+    assert negative["negative_shares"] == 10.0
