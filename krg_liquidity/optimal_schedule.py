@@ -256,7 +256,7 @@ def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: fl
         fractions, status, attempts, solver_bps = np.ones((n, 1)), "optimal", [], np.nan
     else:
         fractions, status = setup.program.solve(risk_aversion, time_limit, tolerance)
-        attempts = [a.__dict__.copy() for a in setup.program.attempts[-2:]]
+        attempts = [a.__dict__.copy() for a in setup.program.attempts]
         if status == "infeasible":
             raise InfeasibleSchedule("the participation caps and cash milestones admit no schedule together; "
                                      "relax a milestone or max_pov, or trade over more periods")

@@ -175,6 +175,7 @@ class ScheduleProgram:
         "unbounded", "time_limit", "solver_error"). ``tolerance``: Clarabel's gap and feasibility
         tolerances on the first attempt; ``time_limit`` (seconds) applies to each attempt."""
         self.risk_aversion.value = float(risk_aversion)
+        self.attempts = []  # this call's attempts only
         status = "not_run"
         for rung in SOLVER_LADDER:
             options = dict(rung)
