@@ -115,8 +115,7 @@ def _per_name(value, symbols, name: str, default: float) -> np.ndarray:
         if missing:
             raise InvalidValueError(name, missing, "has no value", f"give {name} for every traded symbol")
         return series.loc[list(symbols)].to_numpy(float)
-    out = np.broadcast_to(np.asarray(value, dtype=float), (len(symbols),)).copy()
-    return out
+    return np.broadcast_to(np.asarray(value, dtype=float), (len(symbols),)).copy()
 
 
 def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFrame, RiskOperator]:
@@ -140,30 +139,27 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
     out["alpha_bp"] = col.numeric(frame, "alpha_bp") if "alpha_bp" in frame else 0.0
     if covariance is not None and factor_model is not None:
         raise InconsistentInputError("give a covariance or a factor_model, not both")
-    known = (set(pd.DataFrame(covariance).index.astype(str)) if covariance is not None
-             else set(factor_model.symbols) if factor_model is not None else None)
+    cov = None
+    if covariance is not None:
+        cov = pd.DataFrame(covariance)
+        cov.index, cov.columns = cov.index.astype(str), cov.columns.astype(str)
+    known = set(cov.index) if cov is not None else set(factor_model.symbols) if factor_model is not None else None
     if known is not None:
         missing = [s for s in symbols if s not in known]
         if missing:
             raise InconsistentInputError(f"the risk model has no row for {', '.join(missing[:8])}; "
                                          "add them to the covariance / factor model or drop those trades")
-    if "volatility" in frame:
+    if "volatility" in frame:  # the impact model's volatility; the basket risk comes from the risk model
         out["volatility"] = col.numeric(frame, "volatility", positive=True)
     elif factor_model is not None:
         out["volatility"] = factor_model.subset(symbols).volatility().to_numpy()
-    elif covariance is not None:
-        cov = pd.DataFrame(covariance)
-        cov.index, cov.columns = cov.index.astype(str), cov.columns.astype(str)
+    elif cov is not None:
         out["volatility"] = np.sqrt(np.diag(cov.loc[symbols, symbols].to_numpy(float)))
     else:
         raise MissingColumnError("volatility", frame.columns, "give 'volatility' (annualized) or a risk model")
-    if covariance is None and factor_model is None:
+    if cov is None and factor_model is None:
         risk = RiskOperator(np.zeros((1, len(out))), out["volatility"].to_numpy())  # uncorrelated
     else:
-        cov = None
-        if covariance is not None:
-            cov = pd.DataFrame(covariance)
-            cov.index, cov.columns = cov.index.astype(str), cov.columns.astype(str)
         risk = risk_operator(cov, factor_model, symbols)
     return out, risk
 

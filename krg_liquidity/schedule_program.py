@@ -173,7 +173,7 @@ class ScheduleProgram:
     def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> tuple[np.ndarray, str]:
         """Fractions traded (n x N) and our status ("optimal", "optimal_inaccurate", "infeasible",
         "unbounded", "time_limit", "solver_error"). ``tolerance``: Clarabel's gap and feasibility
-        tolerances on the first attempt; ``time_limit`` (seconds) applies to each attempt."""
+        tolerances on the first attempt; ``time_limit`` (seconds) per attempt, and reaching it ends the ladder."""
         self.risk_aversion.value = float(risk_aversion)
         self.attempts = []  # this call's attempts only
         status = "not_run"
@@ -195,7 +195,7 @@ class ScheduleProgram:
             if status in ("optimal", "optimal_inaccurate") and self.traded.value is not None:
                 self.attempts[-1].accepted = True
                 return np.clip(self.traded.value, 0.0, None), status
-            if status in ("infeasible", "unbounded"):
+            if status in ("infeasible", "unbounded", "time_limit"):  # another attempt would not change these
                 break
         return np.empty(0), status
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from krg_liquidity import (
-    KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
+    KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, SolverFailure, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
     load_volume_profile, optimize_basket_schedule, optimize_schedule, plot_completion, plot_schedule_frontier,
     schedule_frontier, synthetic_universe, vwap_schedule,
 )
@@ -372,3 +372,15 @@ def test_checks_catch_broken_schedules():
     negative, _ = check_schedule(np.array([[110.0, -10.0]]), quantity, volume, np.array([1.0]), np.array([1.0]),
                                  np.array([10.0]), ())
     assert negative["negative_shares"] == 10.0
+
+
+def test_time_limit_and_variance_measure():
+    trades = two_day_basket(4)
+    with pytest.raises(SolverFailure, match="time_limit") as info:
+        optimize_basket_schedule(trades, periods=26, time_limit=1e-6)
+    assert [a["status"] for a in info.value.attempts] == ["time_limit"]
+    plan = optimize_basket_schedule(trades, periods=26, risk_aversion=2e-7, risk_measure="variance")
+    assert plan.objective_usd == pytest.approx(plan.impact_usd + plan.pa_usd + 2e-7 * plan.timing_risk_usd**2)
+    assert plan.objective_usd == pytest.approx(plan.solver_objective_usd, rel=1e-6)
+    with pytest.raises(ValueError, match="risk_measure"):
+        optimize_basket_schedule(trades, periods=26, risk_measure="cvar")
