@@ -103,8 +103,8 @@ class ScheduleProgram:
             raise ValueError("a schedule program needs at least 2 periods")
         self.scale = float(d.value_usd.sum())
         weight = d.value_usd / self.scale  # each order's share of S
-        self.remaining = cp.Variable((n, periods - 1)) if periods > 1 else None
-        full = cp.hstack([np.ones((n, 1)), self.remaining, np.zeros((n, 1))]) if periods > 1 else None
+        self.remaining = cp.Variable((n, periods - 1))
+        full = cp.hstack([np.ones((n, 1)), self.remaining, np.zeros((n, 1))])
         traded = full[:, :-1] - full[:, 1:]
         self.traded = traded
         constraints = [] if (d.quadratic is None and d.a4 == 0.5) else [traded >= 0]  # else implied by the cones
@@ -131,7 +131,8 @@ class ScheduleProgram:
         self.problem = cp.Problem(cp.Minimize(cost + risk_term), constraints)
 
     def _istar(self, traded, weight, constraints):
-        """sum_ij w_i I*_i b1 f(y_ij, V_ij) in bps of S, each f through a power cone."""
+        """sum_ij w_i I*_i b1 f(y_ij, V_ij) in bps of S: each f through two 3-D second-order cones
+        (a4 = 1/2) or one 3-D power cone (any other a4)."""
         d = self.data
         n, periods = d.volume_ratio.shape
         # m is scaled by each name's value of sum_j f at an even-POV schedule, so that m = O(1/N).
