@@ -318,7 +318,8 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     name completes by then. ``max_pov``: most participation per bucket (number, dict by symbol or
     array). ``cash_by_period``: least cumulative cash (USD) by the end of a period, as {period:
     usd} or one value per period (NaN = none). ``risk_measure``: "std" (lambda unitless, krg's
-    lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss).
+    lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds per solver
+    attempt. Raises ``InfeasibleSchedule`` (caps / milestones out of reach) or ``SolverFailure``.
 
     >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-200_000, -50_000], "adv": [2e6, 1e6],
     ...                        "price": [50.0, 20.0], "volatility": [0.3, 0.2]})
@@ -352,8 +353,10 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
     if len(frame) != 1:
         raise InvalidValueError("shares", frame.get("symbol", ["(all)"]), "must be one order",
                                 "use optimize_basket_schedule for several names")
+    named = any(str(c).strip().lower() in ("symbol", "ticker") for c in frame.columns)
     frame = col.normalize_columns(frame)
-    frame = frame.assign(price=frame["price"] if "price" in frame else 1.0, alpha_bp=float(alpha_bps))
+    frame = frame.assign(symbol=frame["symbol"] if named else "order",
+                         price=frame["price"] if "price" in frame else 1.0, alpha_bp=float(alpha_bps))
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
                    volume_time_risk=True)
     return _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
