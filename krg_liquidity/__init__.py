@@ -8,6 +8,7 @@ from .datasets import load_example, synthetic_universe
 from .errors import (
     InconsistentInputError,
     InfeasibleLiquidation,
+    InfeasibleSchedule,
     InputError,
     InvalidValueError,
     LiquidationError,
@@ -39,6 +40,8 @@ from .io.write import write_result, write_table
 from .rounding import round_trades
 from .status import STATUSES
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
+from .optimal_schedule import ScheduleSolution, optimize_basket_schedule, optimize_schedule, schedule_frontier
+from .plots import plot_schedule_frontier
 
 __version__ = "0.1.0"
 
@@ -73,6 +76,11 @@ __all__ = [
     "run_batch",
     "solve_book",
     "BasketView",
+    "ScheduleSolution",
+    "optimize_basket_schedule",
+    "optimize_schedule",
+    "plot_schedule_frontier",
+    "schedule_frontier",
     "almgren_chriss",
     "almgren_chriss_frontier",
     "basket_view",
@@ -89,6 +97,7 @@ __all__ = [
     "IStarParams",
     "InconsistentInputError",
     "InfeasibleLiquidation",
+    "InfeasibleSchedule",
     "InputError",
     "InvalidValueError",
     "KISSELL_2013_ALL_DATA",

@@ -158,3 +158,18 @@ class Problem:
 
 class UnitsWarning(UserWarning):
     """A value that is allowed but looks like it is in the wrong unit (e.g. ADV in dollars)."""
+
+
+class InfeasibleSchedule(LiquidationError):
+    """No schedule meets the participation caps and cash milestones over the horizon.
+
+    ``symbols``: the names that cannot complete (empty when a milestone is out of reach);
+    ``reachable_usd``: for a milestone, the most cash the caps allow by then (else None).
+    """
+
+    status = "infeasible"
+
+    def __init__(self, message: str, symbols=(), reachable_usd: float | None = None):
+        self.symbols = [str(s) for s in symbols]
+        self.reachable_usd = reachable_usd
+        super().__init__(message)

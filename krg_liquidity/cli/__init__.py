@@ -5,7 +5,7 @@ message naming the column, the symbols and the fix (or one JSON object with ``--
 never a traceback. Statuses and exit codes: see :mod:`krg_liquidity.status`.
 """
 
-from . import batch, liquidate  # noqa: F401  (registers the commands)
+from . import batch, liquidate, schedule  # noqa: F401  (registers the commands)
 from .app import app
 
 __all__ = ["app"]

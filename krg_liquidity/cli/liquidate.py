@@ -24,7 +24,6 @@ from ..optimize import liquidate as run_liquidation
 from ..plan import DEFAULT_TIME_LIMIT
 from ..orders import as_orders
 from ..portfolio import Portfolio
-from ..profiles import load_volume_profile
 from ..result import LiquidationResult
 from ..rounding import round_trades
 from ..schedule import pov_schedule
@@ -198,31 +197,6 @@ def liquidate(
         print_json(result.to_dict())
     else:
         print_result(result)
-
-
-@app.command("schedule")
-def schedule_command(
-    trades: Path = typer.Argument(..., help="Trades (CSV/.xlsx/Parquet): a liquidate output, or symbol, shares "
-                                            "(signed) or shares_traded, adv, pov or trade_time."),
-    output: Path = typer.Option(..., help="Write the schedule here (.csv, .xlsx, .parquet or .json)."),
-    profile: Optional[Path] = typer.Option(None, help="Volume profile CSV (minute HH:MM, fraction); default: the US "
-                                                      "model."),
-    bucket_minutes: int = typer.Option(30, help="Bucket length in minutes (must divide the session)."),
-    start: Optional[str] = typer.Option(None, help="First trading day, YYYY-MM-DD (default: today)."),
-) -> None:
-    """Turn trade sizes into a POV schedule: shares per name per bucket per day."""
-    try:
-        check_output(output)
-        table = read_table(trades, sheet=_trades_sheet(trades), what="trades")
-        shape = load_volume_profile(profile) if profile is not None else None
-        plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
-        write_table(plan, output, sheet="schedule")
-    except Exception as exc:
-        _reraise_exit(exc)
-        report_failure(exc, json_output=False)
-    days = int(plan["day"].max()) if len(plan) else 0
-    console.print(f"{plan['symbol'].nunique()} names, {len(plan):,} buckets over {days} day(s) -> {output}",
-                  highlight=False)
 
 
 @app.command()

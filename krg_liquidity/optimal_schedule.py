@@ -1,0 +1,380 @@
+"""Optimal trade schedules: free shares per bucket, for one name or a correlated basket.
+
+MATLAB's krg examples "Optimize Trade Schedule" (one stock) and "... for Basket" minimize
+MI + PA + lambda TR over the shares of each period with fmincon, to a local minimum. Here the
+same objective is a convex program (see :mod:`krg_liquidity.schedule_program` for the proof and
+the cones), solved to its global optimum by Clarabel, rounded to whole shares with exact totals
+and verified from the rounded schedule through the cost model's trade-schedule path.
+
+Conventions: periods are buckets of ``bucket_minutes`` from the first bucket of day 1, running
+over as many days as ``periods`` needs; market volume per bucket = ADV x the profile's fraction.
+Impact and PA use MATLAB's schedule forms (PA with DayTime = sum VP / ADV). The basket's timing
+risk is that of ``basket_view`` (residual dollar positions, linear within each bucket of clock
+time, full correlations); the single name's is ``CostModel.timing_risk`` on the schedule.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import columns as col
+from .errors import InconsistentInputError, InfeasibleSchedule, InvalidValueError, MissingColumnError, SolverFailure
+from .impact import CostModel
+from .risk import FactorModel, RiskOperator, risk_operator
+from .schedule import SCHEDULE_COLUMNS, _frame, _grid
+from .schedule_check import basket_timing_risk_usd, check_schedule, round_schedule
+from .schedule_program import MEASURES, ProgramData, ScheduleProgram
+
+ACCEPT_VIOLATION = 1e-9
+
+
+@dataclass
+class ScheduleSolution:
+    """An optimal schedule. ``schedule``: the tidy table of ``pov_schedule`` (whole shares, exact
+    totals). ``names``: per symbol shares, value_usd, mi_bps, pa_bps, tr_bps (each name alone,
+    CostModel's schedule path), cost_usd (MI + PA), done_day1 (fraction done after day 1).
+    Money in USD, recomputed from the whole-share schedule: ``impact_usd`` (MI), ``pa_usd``,
+    ``timing_risk_usd`` (the basket's, correlated), ``objective_usd`` = MI + PA + lambda x risk
+    term; ``solver_objective_usd`` is the program's optimum before rounding.
+    ``max_violation``: worst of ``violations`` (totals and negatives in shares, caps in POV,
+    milestones as a fraction of the milestone)."""
+
+    schedule: pd.DataFrame
+    names: pd.DataFrame
+    status: str
+    risk_aversion: float
+    risk_measure: str
+    impact_usd: float
+    pa_usd: float
+    timing_risk_usd: float
+    objective_usd: float
+    solver_objective_usd: float
+    max_violation: float
+    violations: dict
+    periods: int
+    seconds: float
+    cash_by_period_usd: np.ndarray = field(repr=False, default=None)
+    attempts: list = field(default_factory=list)
+
+    @property
+    def value_usd(self) -> float:
+        return float(self.names["value_usd"].sum())
+
+    @property
+    def objective_bps(self) -> float:
+        """Objective in bps of the traded value (for one name: MI + PA + lambda TR in bps)."""
+        return self.objective_usd / self.value_usd * 1e4
+
+    def summary(self) -> str:
+        value = self.value_usd
+        rows = [("status", self.status), ("risk aversion", f"{self.risk_aversion:g} ({self.risk_measure})"),
+                ("names x periods", f"{len(self.names)} x {self.periods}"),
+                ("traded value", f"${value:,.0f}"),
+                ("market impact", f"${self.impact_usd:,.0f} ({self.impact_usd / value * 1e4:.2f} bps)"),
+                ("price appreciation", f"${self.pa_usd:,.0f}"),
+                ("timing risk", f"${self.timing_risk_usd:,.0f} ({self.timing_risk_usd / value * 1e4:.2f} bps)"),
+                ("objective", f"${self.objective_usd:,.0f} (solver before rounding ${self.solver_objective_usd:,.0f})"),
+                ("max violation", f"{self.max_violation:.1e} (recomputed from the whole-share schedule)"),
+                ("seconds", f"{self.seconds:.3f}")]
+        return "\n".join(f"{k:<20}{v}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary() + "</pre>"
+
+
+@dataclass
+class _Setup:
+    """Validated orders, per-period arrays and the compiled program."""
+
+    orders: pd.DataFrame
+    starts: np.ndarray
+    per_day: int
+    volume: np.ndarray
+    pov_cap: np.ndarray
+    milestones: tuple
+    program: ScheduleProgram
+    model: CostModel
+    risk_dt: np.ndarray
+    start: object
+    risk: RiskOperator
+    measure: str
+
+
+def _per_name(value, symbols, name: str, default: float) -> np.ndarray:
+    """A number, a dict / Series keyed by symbol, or an array: one float per symbol."""
+    if value is None:
+        return np.full(len(symbols), default)
+    if isinstance(value, (dict, pd.Series)):
+        series = pd.Series(value, dtype=float)
+        series.index = series.index.astype(str)
+        missing = [s for s in symbols if s not in series.index]
+        if missing:
+            raise InvalidValueError(name, missing, "has no value", f"give {name} for every traded symbol")
+        return series.loc[list(symbols)].to_numpy(float)
+    return np.broadcast_to(np.asarray(value, dtype=float), (len(symbols),)).copy()
+
+
+def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFrame, RiskOperator]:
+    if not isinstance(trades, pd.DataFrame):
+        raise TypeError("trades must be a pandas DataFrame (e.g. LiquidationResult.trades)")
+    frame = col.normalize_columns(trades)
+    if "shares_traded" in frame:
+        frame["shares"] = frame["shares_traded"]
+    col.require(frame, "shares", "adv", "price", context="an optimal schedule")
+    shares = col.numeric(frame, "shares")
+    quantity = np.round(np.abs(shares))
+    frame = frame.loc[quantity > 0].reset_index(drop=True)
+    if frame.empty:
+        raise InvalidValueError("shares", ["(all)"], "are all zero", "give at least one order of >= 1 share")
+    col.unique_symbols(frame, "the trades")
+    symbols = frame["symbol"].tolist()
+    out = pd.DataFrame({"symbol": symbols, "quantity": quantity[quantity > 0],
+                        "side": np.sign(shares[quantity > 0])})
+    out["adv"] = col.numeric(frame, "adv", positive=True, fix="an optimal schedule needs ADV (shares/day) > 0")
+    out["price"] = col.numeric(frame, "price", positive=True, fix="an optimal schedule needs prices (USD) > 0")
+    out["alpha_bp"] = col.numeric(frame, "alpha_bp") if "alpha_bp" in frame else 0.0
+    if covariance is not None and factor_model is not None:
+        raise InconsistentInputError("give a covariance or a factor_model, not both")
+    cov = None
+    if covariance is not None:
+        cov = pd.DataFrame(covariance)
+        cov.index, cov.columns = cov.index.astype(str), cov.columns.astype(str)
+    known = set(cov.index) if cov is not None else set(factor_model.symbols) if factor_model is not None else None
+    if known is not None:
+        missing = [s for s in symbols if s not in known]
+        if missing:
+            raise InconsistentInputError(f"the risk model has no row for {', '.join(missing[:8])}; "
+                                         "add them to the covariance / factor model or drop those trades")
+    if "volatility" in frame:  # the impact model's volatility; the basket risk comes from the risk model
+        out["volatility"] = col.numeric(frame, "volatility", positive=True)
+    elif factor_model is not None:
+        out["volatility"] = factor_model.subset(symbols).volatility().to_numpy()
+    elif cov is not None:
+        out["volatility"] = np.sqrt(np.diag(cov.loc[symbols, symbols].to_numpy(float)))
+    else:
+        raise MissingColumnError("volatility", frame.columns, "give 'volatility' (annualized) or a risk model")
+    if cov is None and factor_model is None:
+        risk = RiskOperator(np.zeros((1, len(out))), out["volatility"].to_numpy())  # uncorrelated
+    else:
+        risk = risk_operator(cov, factor_model, symbols)
+    return out, risk
+
+
+def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction: np.ndarray) -> tuple:
+    """(period, least cash USD) pairs, checked against the most cash the caps allow by then."""
+    if cash_by_period is None:
+        return ()
+    if isinstance(cash_by_period, (dict, pd.Series)):
+        items = [(int(k), float(v)) for k, v in dict(cash_by_period).items()]
+    else:
+        values = np.asarray(cash_by_period, dtype=float).ravel()
+        if values.size != periods:
+            raise InvalidValueError("cash_by_period", ["(all)"], f"has {values.size} entries for {periods} periods",
+                                    "give one least cumulative cash (USD, NaN = none) per period, or a dict")
+        items = [(k + 1, v) for k, v in enumerate(values) if np.isfinite(v)]
+    value = (orders["quantity"] * orders["price"]).to_numpy()
+    side = -orders["side"].to_numpy()  # +1 for a sale
+    cum_cap = np.minimum(np.cumsum(cap_fraction, axis=1), 1.0)
+    late_cap = np.clip(1.0 - (cap_fraction.sum(axis=1, keepdims=True) - np.cumsum(cap_fraction, axis=1)), 0.0, 1.0)
+    out = []
+    for period, cash in items:
+        if not 1 <= period <= periods or not np.isfinite(cash):
+            raise InvalidValueError("cash_by_period", [period], f"must name a period in 1..{periods} with a finite "
+                                    "amount", "key it by the period (bucket count from the start) it ends")
+        reach = float(np.sum(np.where(side > 0, value * cum_cap[:, period - 1], -value * late_cap[:, period - 1])))
+        if cash > reach * (1 + 1e-9):
+            raise InfeasibleSchedule(f"cannot raise ${cash:,.0f} by the end of period {period}: at most "
+                                     f"${reach:,.0f} within the participation caps; lower the milestone, move it "
+                                     "later or raise max_pov", reachable_usd=reach)
+        out.append((period, cash))
+    return tuple(out)
+
+
+def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
+           cost_model, risk_measure, start, kernel="linear", volume_time_risk=False) -> _Setup:
+    if risk_measure not in MEASURES:
+        raise ValueError(f"risk_measure={risk_measure!r} must be one of {MEASURES}")
+    if int(periods) != periods or periods < 1:
+        raise InvalidValueError("periods", ["(all)"], f"is {periods}", "give a whole number of buckets >= 1")
+    periods = int(periods)
+    model = cost_model or CostModel()
+    orders, risk = _orders(trades, covariance, factor_model)
+    starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])
+    per_day = fractions.shape[1]
+    bucket = np.arange(periods) % per_day
+    quantity, adv, price = (orders[c].to_numpy(float) for c in ("quantity", "adv", "price"))
+    volume = adv[:, None] * fractions[:, bucket]  # other participants' shares per period
+    pov = _per_name(max_pov, orders["symbol"], "max_pov", 1.0)
+    if np.any(~np.isfinite(pov) | (pov <= 0) | (pov > 1)):
+        raise InvalidValueError("max_pov", orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))],
+                                "must be in (0, 1]", "give the most participation per bucket as a decimal, e.g. 0.2")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap_shares = np.where(pov[:, None] < 1, pov[:, None] / (1 - pov[:, None]) * volume, np.inf)
+    cap_shares = np.where(volume > 0, cap_shares, 0.0)  # no trading where no one else trades
+    # one share of slack so that the whole-share rounding (within one share per bucket) stays under the cap
+    cap_fraction = np.where(np.isfinite(cap_shares), np.maximum(cap_shares - 1.0, 0.0), np.inf) / quantity[:, None]
+    short = cap_fraction.sum(axis=1) < 1.0
+    if short.any():
+        need = (quantity[short] + periods) / volume[short].sum(axis=1)
+        raise InfeasibleSchedule(
+            f"{', '.join(orders['symbol'][short][:8])} cannot complete in {periods} periods under max_pov; "
+            f"raise max_pov to at least {float(np.max(need / (1 + need))):.3g} or trade over more periods",
+            symbols=orders["symbol"][short])
+    milestones = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))
+    # rounding moves each cumulative by at most half a share: ask the program for that much more
+    slack_usd = 0.5 * float(price.sum())
+    program_milestones = tuple((k, c + slack_usd) for k, c in milestones)
+    size = quantity / adv
+    vol = orders["volatility"].to_numpy(float)
+    p = model.params
+    day_time = volume.sum(axis=1) / adv  # MATLAB's DayTime per name (days)
+    pa = orders["alpha_bp"].to_numpy(float)[:, None] * (day_time / periods)[:, None] * np.arange(1, periods + 1)
+    risk_dt = np.full(periods, day_time[0] / periods) if volume_time_risk else np.full(periods, 1.0 / per_day)
+    data = ProgramData(
+        value_usd=quantity * price, side=-orders["side"].to_numpy(float),
+        istar_bps=model.istar_bps(size, vol, price), volume_ratio=volume / quantity[:, None], pa_bps=pa,
+        dt_days=risk_dt, risk=risk, a4=p.a4, b1=p.b1, trading_days=model.trading_days,
+        cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones)
+    program = ScheduleProgram(data, kernel=kernel, measure=risk_measure) if periods > 1 else None
+    return _Setup(orders, starts, per_day, volume, pov, milestones, program, model, risk_dt, start, risk, risk_measure)
+
+
+def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
+    begin = time.perf_counter()
+    if not np.isfinite(risk_aversion) or risk_aversion < 0:
+        raise InvalidValueError("risk_aversion", ["(all)"], f"is {risk_aversion}", "give a number >= 0")
+    n, periods = setup.volume.shape
+    if setup.program is None:  # one period: the whole order in it
+        fractions, status, attempts, solver_bps = np.ones((n, 1)), "optimal", [], np.nan
+    else:
+        fractions, status = setup.program.solve(risk_aversion, time_limit, tolerance)
+        attempts = [a.__dict__.copy() for a in setup.program.attempts]
+        if status == "infeasible":
+            raise InfeasibleSchedule("the participation caps and cash milestones admit no schedule together; "
+                                     "relax a milestone or max_pov, or trade over more periods")
+        if status == "time_limit":
+            raise SolverFailure(f"no schedule within time_limit={time_limit:g} s; raise time_limit or use fewer "
+                                "periods / names", attempts)
+        if status not in ("optimal", "optimal_inaccurate"):
+            raise SolverFailure(f"the schedule solver failed ({status})", attempts)
+        solver_bps = setup.program.objective_bps
+    quantity = setup.orders["quantity"].to_numpy(float)
+    shares = round_schedule(fractions, quantity)
+    return _solution(setup, shares, risk_aversion, status, solver_bps, attempts, time.perf_counter() - begin)
+
+
+def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, seconds) -> ScheduleSolution:
+    orders, model = setup.orders, setup.model
+    n, periods = shares.shape
+    quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
+    sale = -side  # +1 for a sale: cash in, and a long exposure while it is not done
+    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price, setup.milestones)
+    if max(violations.values()) > ACCEPT_VIOLATION:  # rounding keeps every limit by construction: this is a failure
+        broken = {k: v for k, v in violations.items() if v > ACCEPT_VIOLATION}
+        raise SolverFailure(f"the rounded schedule breaks {broken} (solver status {status}); "
+                            "try a longer time_limit or report the input", attempts)
+    rows = orders.drop(columns=["quantity"]).assign(shares=quantity, trade_schedule=list(shares),
+                                                   volume_profile=list(setup.volume))
+    mi_bps = model.market_impact(rows).to_numpy()
+    pa_bps = model.price_appreciation(rows).to_numpy()
+    tr_bps = model.timing_risk(rows).to_numpy()
+    value = quantity * price
+    basket_tr = basket_timing_risk_usd(shares, sale, price, setup.risk, setup.risk_dt, model.trading_days)
+    measure = setup.measure
+    risk_term = basket_tr if measure == "std" else basket_tr**2
+    impact_usd, pa_usd = float(mi_bps @ value / 1e4), float(pa_bps @ value / 1e4)
+    scale = float(value.sum())
+    constant = float(((1 - model.params.b1) * setup.program.data.istar_bps) @ value / 1e4) if setup.program else 0.0
+    solver_usd = solver_bps * scale / 1e4 + constant if np.isfinite(solver_bps) else np.nan
+    names = pd.DataFrame({"symbol": orders["symbol"], "shares": side * quantity, "value_usd": value,
+                          "mi_bps": mi_bps, "pa_bps": pa_bps, "tr_bps": tr_bps,
+                          "cost_usd": (mi_bps + pa_bps) * value / 1e4,
+                          "done_day1": shares[:, :setup.per_day].sum(axis=1) / quantity})
+    name, k = np.nonzero(shares)
+    table = _frame(orders, name, k // setup.per_day, setup.starts[k % setup.per_day], shares[name, k],
+                   setup.volume[name, k], setup.start) if name.size else pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
+    return ScheduleSolution(
+        schedule=table, names=names, status=status, risk_aversion=float(risk_aversion), risk_measure=measure,
+        impact_usd=impact_usd, pa_usd=pa_usd, timing_risk_usd=basket_tr,
+        objective_usd=impact_usd + pa_usd + risk_aversion * risk_term, solver_objective_usd=solver_usd,
+        max_violation=max(violations.values()), violations=violations, periods=periods, seconds=seconds,
+        cash_by_period_usd=cash, attempts=attempts)
+
+
+def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | None = None,
+                             factor_model: FactorModel | None = None, profile=None, periods: int = 26,
+                             risk_aversion: float = 1.0, cash_by_period=None, *, bucket_minutes: int = 30,
+                             max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
+                             start=None, time_limit: float = 60.0) -> ScheduleSolution:
+    """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
+
+    ``trades``: symbol, signed shares (or ``shares_traded``: a ``LiquidationResult.trades`` as
+    is), adv, price, volatility (or from the risk model), optional alpha_bp (bps/day). Risk:
+    ``covariance`` (annualized, by symbol) or ``factor_model`` (never expanded to n x n); none:
+    uncorrelated names. ``periods``: buckets in the horizon (26 = two days of 30 minutes); every
+    name completes by then. ``max_pov``: most participation per bucket (number, dict by symbol or
+    array). ``cash_by_period``: least cumulative cash (USD) by the end of a period, as {period:
+    usd} or one value per period (NaN = none). ``risk_measure``: "std" (lambda unitless, krg's
+    lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds per solver
+    attempt. Raises ``InfeasibleSchedule`` (caps / milestones out of reach) or ``SolverFailure``.
+
+    >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-200_000, -50_000], "adv": [2e6, 1e6],
+    ...                        "price": [50.0, 20.0], "volatility": [0.3, 0.2]})
+    >>> plan = optimize_basket_schedule(trades, periods=13, risk_aversion=0.5, start="2026-03-02")
+    >>> plan.schedule.groupby("symbol", observed=True)["shares"].sum().to_dict()
+    {'A': -200000.0, 'B': -50000.0}
+    """
+    setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
+                   cost_model, risk_measure, start)
+    return _solve(setup, risk_aversion, time_limit)
+
+
+def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: float = 0.0, alpha_bps: float = 0.0, *,
+                      bucket_minutes: int = 30, max_pov: float | None = None, cost_model: CostModel | None = None,
+                      start=None, time_limit: float = 10.0) -> ScheduleSolution:
+    """One name: shares per bucket minimizing MI + PA + risk_aversion x TR, all in bps (krg's form).
+
+    ``order``: dict, Series or one-row table with shares (signed), adv, volatility, optional price
+    (USD, default 1: costs in bps do not need it). TR uses MATLAB's schedule timing risk (periods
+    of DayTime / periods days each), as ``CostModel.timing_risk`` on the result.
+
+    >>> plan = optimize_schedule({"shares": 100_000, "adv": 1e6, "volatility": 0.25}, periods=13,
+    ...                          risk_aversion=0.0, start="2026-03-02")
+    >>> int(plan.schedule["shares"].sum()), round(float(plan.names["mi_bps"].iloc[0]), 2)  # lambda 0: even POV
+    (100000, 23.53)
+    """
+    if isinstance(order, pd.DataFrame):
+        frame = order
+    else:
+        frame = pd.DataFrame([dict(order)])
+    if len(frame) != 1:
+        raise InvalidValueError("shares", frame.get("symbol", ["(all)"]), "must be one order",
+                                "use optimize_basket_schedule for several names")
+    named = any(str(c).strip().lower() in ("symbol", "ticker") for c in frame.columns)
+    frame = col.normalize_columns(frame)
+    frame = frame.assign(symbol=frame["symbol"] if named else "order",
+                         price=frame["price"] if "price" in frame else 1.0, alpha_bp=float(alpha_bps))
+    setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
+                   volume_time_risk=True)
+    return _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
+
+
+def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
+                      periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
+                      cost_model: CostModel | None = None, time_limit: float = 60.0) -> pd.DataFrame:
+    """Efficient frontier of the basket schedule: one row per lambda with risk_aversion, cost_usd
+    (MI + PA), timing_risk_usd, objective_usd, status, max_violation, seconds. The program is
+    compiled once; each lambda only re-solves."""
+    setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
+                   cost_model, "std", None)
+    rows = []
+    for lam in np.asarray(risk_aversions, dtype=float):
+        sol = _solve(setup, float(lam), time_limit)
+        rows.append((lam, sol.impact_usd + sol.pa_usd, sol.timing_risk_usd, sol.objective_usd, sol.status,
+                     sol.max_violation, sol.seconds))
+    return pd.DataFrame(rows, columns=["risk_aversion", "cost_usd", "timing_risk_usd", "objective_usd", "status",
+                                       "max_violation", "seconds"])
