@@ -14,6 +14,7 @@ from krg_liquidity import load_example, run_batch
 from krg_liquidity.batch_store import PartStore
 
 psutil = pytest.importorskip("psutil")
+BOOKS = 300
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +23,9 @@ def folder(tmp_path_factory):
     holdings, covariance = load_example()
     holdings.to_csv(folder / "book.csv", index=False)
     covariance.to_csv(folder / "cov.csv")
-    rows = [dict(book_id=f"b{i}", holdings="book.csv", covariance="cov.csv", cash=1e8 + 1e6 * i, risk_band_lo=0.9,
-                 risk_band_hi=1.1) for i in range(400)]
+    # a binding risk floor (convex-concave steps, tens of ms a book): the run lasts long enough for a signal
+    rows = [dict(book_id=f"b{i}", holdings="book.csv", covariance="cov.csv", cash=1e9 + 1e5 * i, risk_band_lo=1.01,
+                 risk_band_hi=1.05) for i in range(BOOKS)]
     pd.DataFrame(rows).to_csv(folder / "many.csv", index=False)
     return folder
 
@@ -79,9 +81,9 @@ def test_resume_after_interrupt_completes(folder, tmp_path):
     process.communicate(timeout=30)
     assert_all_gone(workers)
     done = len(list((out / "parts").glob("*.summary.parquet")))
-    assert 0 < done < 400
+    assert 0 < done < BOOKS
     result = run_batch(folder / "many.csv", out, workers=2, resume=True)
-    assert result.skipped == done and len(result.summary) == 400 and result.summary["book_id"].is_unique
+    assert result.skipped == done and len(result.summary) == BOOKS and result.summary["book_id"].is_unique
 
 
 def test_stale_temporary_parts_are_removed(tmp_path):
