@@ -41,12 +41,11 @@ from .rounding import round_trades
 from .status import STATUSES
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from .optimal_schedule import ScheduleSolution, optimize_basket_schedule, optimize_schedule, schedule_frontier
-from .plots import plot_schedule_frontier
 
 __version__ = "0.1.0"
 
 _LAZY = {"plot_almgren_chriss_frontier": "plots", "plot_basket": "plots", "plot_completion": "plots",
-         "plot_frontier": "plots"}
+         "plot_frontier": "plots", "plot_schedule_frontier": "plots"}
 
 
 def __getattr__(name: str):

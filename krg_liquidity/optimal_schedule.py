@@ -27,7 +27,6 @@ from .impact import CostModel
 from .risk import FactorModel, RiskOperator, risk_operator
 from .schedule import SCHEDULE_COLUMNS, _frame, _grid
 from .schedule_check import basket_timing_risk_usd, check_schedule, round_schedule
-from .schedule_program import MEASURES, ProgramData, ScheduleProgram
 
 ACCEPT_VIOLATION = 1e-9
 
@@ -96,7 +95,7 @@ class _Setup:
     volume: np.ndarray
     pov_cap: np.ndarray
     milestones: tuple
-    program: ScheduleProgram
+    program: object  # schedule_program.ScheduleProgram (cvxpy is imported only when a schedule is optimized)
     model: CostModel
     risk_dt: np.ndarray
     start: object
@@ -196,6 +195,8 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
 
 def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
            cost_model, risk_measure, start, kernel="linear", volume_time_risk=False) -> _Setup:
+    from .schedule_program import MEASURES
+
     if risk_measure not in MEASURES:
         raise ValueError(f"risk_measure={risk_measure!r} must be one of {MEASURES}")
     if int(periods) != periods or periods < 1:
@@ -234,6 +235,8 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
     day_time = volume.sum(axis=1) / adv  # MATLAB's DayTime per name (days)
     pa = orders["alpha_bp"].to_numpy(float)[:, None] * (day_time / periods)[:, None] * np.arange(1, periods + 1)
     risk_dt = np.full(periods, day_time[0] / periods) if volume_time_risk else np.full(periods, 1.0 / per_day)
+    from .schedule_program import ProgramData, ScheduleProgram
+
     data = ProgramData(
         value_usd=quantity * price, side=-orders["side"].to_numpy(float),
         istar_bps=model.istar_bps(size, vol, price), volume_ratio=volume / quantity[:, None], pa_bps=pa,
@@ -298,7 +301,8 @@ def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, second
     table = _frame(orders, name, k // setup.per_day, setup.starts[k % setup.per_day], shares[name, k],
                    setup.volume[name, k], setup.start) if name.size else pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
     return ScheduleSolution(
-        schedule=table, names=names, status=status, risk_aversion=float(risk_aversion), risk_measure=measure,
+        schedule=table, names=names, status="optimal" if status == "optimal" else "feasible",  # verified above
+        risk_aversion=float(risk_aversion), risk_measure=measure,
         impact_usd=impact_usd, pa_usd=pa_usd, timing_risk_usd=basket_tr,
         objective_usd=impact_usd + pa_usd + risk_aversion * risk_term, solver_objective_usd=solver_usd,
         max_violation=max(violations.values()), violations=violations, periods=periods, seconds=seconds,
@@ -328,6 +332,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     >>> plan.schedule.groupby("symbol", observed=True)["shares"].sum().to_dict()
     {'A': -200000.0, 'B': -50000.0}
     """
+    trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
                    cost_model, risk_measure, start)
     return _solve(setup, risk_aversion, time_limit)
@@ -369,6 +374,7 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
     """Efficient frontier of the basket schedule: one row per lambda with risk_aversion, cost_usd
     (MI + PA), timing_risk_usd, objective_usd, status, max_violation, seconds. The program is
     compiled once; each lambda only re-solves."""
+    trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
                    cost_model, "std", None)
     rows = []

@@ -286,7 +286,7 @@ class _Plan:
                                            f"(floor {self.request.risk_band[0]:g}x)")
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
-        self.highest_found = None
+        self.highest_found, self.floor_point = None, None
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
         if best is None and self.highest_found is None and not self.budget.expired():
@@ -305,7 +305,7 @@ class _Plan:
         cost = self.cost(best.u)
         bound = relaxed_cost
         certified = None
-        if best.path == "dual+convex-concave":
+        if best.path == "dual+convex-concave" and self.floor_point is not None and not self.budget.expired():
             certified = floor_lower_bound(solver, self.floor_point, level, self.trail)
         if certified is not None:
             bound = max(bound, certified)
@@ -327,7 +327,10 @@ class _Plan:
             self.highest_found = highest
             self.trail.record("floor-start", "failed", "the local ascents of the risk stalled below the floor")
             return None
-        self.trail.record("floor-start", "done", "a point meeting the floor was found")
+        start_u = start * solver.per_value
+        start_ok = self.worst(start_u, cap=False)[0] <= ACCEPT_VIOLATION  # a verified answer if time runs out
+        self.trail.record("floor-start", "done", "a point meeting the floor was found"
+                          + (" and every other limit" if start_ok else ""))
 
         def accept(point: DualPoint) -> bool:
             return self.worst(point.u, cap=False)[0] <= ACCEPT_VIOLATION
@@ -337,6 +340,10 @@ class _Plan:
                                                 accept)
         except OutOfTime:
             steps = floor_search.FloorSteps(None, 0, "the time budget ran out")
+        if steps.point is None and start_ok and self.budget.expired():
+            self.trail.record("convex-concave", "candidate", "the time budget ran out: the verified start is "
+                                                             "returned, with its gap", steps.steps)
+            return Candidate(start_u, float("nan"), None, "dual+convex-concave")
         if steps.point is None:
             self.trail.record("convex-concave", "failed", steps.reason, steps.steps)
             return None

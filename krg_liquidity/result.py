@@ -111,7 +111,8 @@ class LiquidationResult:
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
             ("lower bound", f"${self.lower_bound_usd:,.0f} (gap {self.gap:.2e})"),
-            ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar"),
+            ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
+             else "not available (the answer is not a proven optimum)"),
         ]
         if self.risk_before is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
