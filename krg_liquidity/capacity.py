@@ -54,6 +54,10 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     band = request.risk_band
     if band is not None and without_floor:
         band = (0.0, band[1])
+    if band is None:
+        found = _bisect(request, costs, box)
+        if found is not None:
+            return found
     floor = band is not None and band[0] > 0
     limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
     limits += coupling_limits(band, request.max_total_mi_bps)
@@ -109,6 +113,34 @@ def _feasible(request: Request, costs, cash: float) -> bool:
     if request.max_total_mi_bps is None:
         return True
     return float(costs.cost_usd(plan.u).sum()) <= request.max_total_mi_bps / 1e4 * cash
+
+
+def _bisect(request: Request, costs, box) -> float | None:
+    """Without a risk band: the most cash by bisection on exact feasibility checks (the separable
+    search), from a feasible amount up to what the intervals can reach. None when no small amount
+    is feasible (then the conic program decides)."""
+    net = request.portfolio.net_value_usd
+    upper = min(net * (1 - 1e-12), float(np.sum(costs.dollar_adv * np.where(np.isfinite(box.hi), box.hi, np.inf))))
+    low = max(0.01, 1e-9 * net)
+    for _ in range(4):  # forced trades may raise a minimum: start from it
+        if _feasible(request, costs, low):
+            break
+        forced = trade_bounds(request.portfolio, low, costs, request.allow_buys)
+        least = float(np.sum(costs.dollar_adv * np.maximum(forced.lo, 0.0)))
+        if not np.isfinite(least) or least <= low:
+            return None
+        low = least * (1 + 1e-9)
+    else:
+        return None
+    if _feasible(request, costs, upper):
+        return upper
+    high = upper
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if _feasible(request, costs, middle) else (low, middle)
+        if high - low <= 1e-12 * high:
+            break
+    return low
 
 
 def _polish(request: Request, costs, estimate: float) -> float:

@@ -124,6 +124,11 @@ def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
         target = canonical_name(column)
         if target is None:
             continue
+        if target in ("adv", "shares") and any(mark in str(column).lower() for mark in ("$", "usd", "dollar")):
+            raise InvalidValueError(target, ["every row"], f"has the header '{column}', which says dollars, but {target} is "
+                                                "counted in shares",
+                                    f"give {target} in shares (divide dollars by the price) and rename the column "
+                                    f"'{target}'")
         if target in renames.values():
             first = next(c for c, t in renames.items() if t == target)
             raise InconsistentInputError(

@@ -29,12 +29,14 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
     budget = _share(budget or Budget(None))
     cash = request.cash
     floor = request.risk_band is not None and request.risk_band[0] > 0
-    most, note = None, ""
+    most, note, proven_none = None, "", False
     if not budget.expired():
         try:
             most = most_cash(request, budget, without_floor=floor)
-        except LiquidationError as exc:
-            note = f" (the most cash could not be computed: {exc})"
+        except InfeasibleLiquidation:
+            proven_none = True
+        except LiquidationError:
+            note = "The most cash that can be raised could not be computed (the solver did not converge)."
     blocking, units = {}, {}
     if cash < request.portfolio.net_value_usd and not budget.expired():
         try:
@@ -45,10 +47,12 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
     if most is not None:
         parts.append(f"At most ${most:,.0f} can be raised within the limits"
                      + (" without the risk floor." if floor else "."))
+    elif proven_none:
+        parts.append("No cash target can be met within these limits.")
     elif budget.expired():
         parts.append("The time budget ran out before the most cash and the blocking limits were computed.")
     else:
-        parts.append("No cash target can be met within these limits" + (note or "."))
+        parts.append(note)
     if blocking:
         gives = "; ".join(f"{LABELS.get(g, g.replace('_', ' '))} by {_amount(v, units[g])}"
                           for g, v in blocking.items())

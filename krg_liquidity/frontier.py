@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .optimize import liquidate
 from .portfolio import Portfolio
 
@@ -28,7 +29,11 @@ def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
     """
     rows, previous = [], None
     for cash in np.asarray(cash_grid, dtype=float):
-        r = liquidate(portfolio, cash, raise_on_failure=False, warm_start=previous, **limits)
+        try:
+            r = liquidate(portfolio, cash, raise_on_failure=False, warm_start=previous, **limits)
+        except InputError as exc:  # a bad grid point (e.g. cash 0) gets its row; the others run
+            rows.append((cash, "bad_input", *([np.nan] * 6), "", 0.0, f"grid point {cash:g}: {exc}"))
+            continue
         rows.append((cash, r.status, r.cost_usd, r.cost_bps, r.marginal_cost_bps, r.lower_bound_usd, r.gap,
                      r.risk_after if r.risk_after is not None else np.nan, r.method, r.seconds, r.message))
         previous = r if r.success else previous

@@ -74,8 +74,12 @@ def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_
             raise InputError("risk_band must be a pair (lo, hi), e.g. (0.9, 1.1)") from None
         if not (0 <= low <= high) or not np.isfinite(high):
             raise InputError(f"risk_band=({low}, {high}) needs 0 <= lo <= hi, e.g. (0.9, 1.1)")
+        if low > 5:
+            raise InputError(f"risk_band=({low:g}, {high:g}) asks for at least {low:g}x today's risk: this looks like "
+                             f"percent; give ratios of today's risk, e.g. ({low / 100:g}, {high / 100:g})")
         if not portfolio.has_risk_model:
-            raise InputError("a risk band needs a risk model: build the Portfolio with covariance= or factor_model=")
+            raise InputError("a risk band needs a risk model: give a covariance or a factor model (Python: "
+                             "Portfolio(..., covariance=...) or factor_model=...; CLI: --covariance or --factor-model)")
         risk_band = (low, high)
     if max_total_mi_bps is not None:
         max_total_mi_bps = float(max_total_mi_bps)

@@ -17,6 +17,8 @@ import dataclasses
 
 import numpy as np
 
+from .errors import InputError
+
 from .impact import CostModel
 from .params import IStarParams
 
@@ -31,7 +33,8 @@ def whole_shares(traded: np.ndarray, shares_before: np.ndarray, lot_size: float 
     array([-200. ,  -99.5,    0. ,    0. ])
     """
     if not (np.isfinite(lot_size) and lot_size >= 1 and float(lot_size).is_integer()):
-        raise ValueError(f"lot_size={lot_size} must be a whole number of shares >= 1")
+        raise InputError(f"lot_size={lot_size} must be a whole number of shares >= 1 (1 for whole shares, "
+                         "100 for round lots)")
     traded = np.where(np.abs(traded) < ZERO_SHARES, 0.0, np.asarray(traded, dtype=float))
     quantity = np.abs(traded)
     up = np.ceil(quantity / lot_size - 1e-9) * lot_size

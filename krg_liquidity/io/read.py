@@ -207,8 +207,12 @@ def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
     rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
     if not rows:
         raise InputFileError(f"{what} workbook {path.name}, sheet '{name}' is empty")
-    header = ["" if v is None else str(v) for v in rows[0]]
-    return pd.DataFrame(rows[1:], columns=header).astype(object)
+    # The header is the first of the top rows filled at least half as much as the fullest: a title row
+    # (one cell) above it is skipped.
+    filled = [sum(v is not None and str(v).strip() != "" for v in r) for r in rows[:10]]
+    top = next(i for i, count in enumerate(filled) if count >= max(filled) / 2)
+    header = [f"Unnamed: {i}" if v is None or str(v).strip() == "" else str(v) for i, v in enumerate(rows[top])]
+    return pd.DataFrame(rows[top + 1:], columns=header).astype(object)
 
 
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:
