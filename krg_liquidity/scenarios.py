@@ -5,7 +5,8 @@ dict by symbol, or :func:`by_column` for a sector or any holdings column), may s
 parameter set, and may replace every name's strategy by one trade time (days) or one POV.
 ``apply`` returns the scenario's book and cost model. Volatility multipliers also scale the risk
 model (covariance ``D C D``; a factor model's exposures by m and specific variances by m^2), so
-the risk band stays relative to the scenario's own risk of today's book.
+the risk band stays relative to the scenario's own risk of today's book; the scaled risk operator
+is the base one's columns times m (no new factorization), the shared work of a stress test.
 
 The built-in set (``BUILT_IN``) is an illustration of round multipliers, not a record of any
 historical episode: "base", "volume halved" (ADV x 0.5), "volatility doubled" (x 2) and
@@ -24,7 +25,7 @@ from .errors import InputError
 from .impact import CostModel
 from .params import IStarParams, select_parameters
 from .portfolio import Portfolio
-from .risk import FactorModel
+from .risk import FactorModel, RiskOperator
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,14 @@ class Scenario:
             h = h.drop(columns=[c for c in ("trade_time", "pov") if c in h])
             h["trade_time" if self.trade_time is not None else "pov"] = (
                 self.trade_time if self.trade_time is not None else self.pov)
-        covariance, factors = portfolio.covariance, portfolio.factor_model
-        if np.any(m_vol != 1.0):
-            covariance, factors = _scaled_risk(portfolio, m_vol)
-        return derived(portfolio, h, covariance, factors), model
+        if not np.any(m_vol != 1.0) or not portfolio.has_risk_model:
+            return derived(portfolio, h, portfolio.covariance, portfolio.factor_model), model
+        book = derived(portfolio, h, *_scaled_risk(portfolio, m_vol))
+        # C' = D C D: the base operator's columns times m (G'G = C gives (GD)'(GD) = DCD), no refactoring
+        base = portfolio.risk()
+        book.__dict__["_risk_operator"] = RiskOperator(base.top * m_vol[None, :],
+                                                       None if base.diag is None else base.diag * m_vol)
+        return book, model
 
 
 def derived(portfolio: Portfolio, holdings: pd.DataFrame, covariance=None, factor_model=None) -> Portfolio:
@@ -152,8 +157,11 @@ def _scaled_risk(portfolio: Portfolio, m_vol: np.ndarray):
     if model is None:
         return None, None
     s = scale.reindex(model.exposures.index).fillna(1.0)
-    return None, FactorModel(model.exposures.mul(s, axis=0), model.factor_covariance,
-                             model.specific_variance * s.reindex(model.specific_variance.index) ** 2)
+    scaled = object.__new__(FactorModel)  # a validated model times positive numbers: valid, not re-checked
+    object.__setattr__(scaled, "exposures", model.exposures.mul(s, axis=0))
+    object.__setattr__(scaled, "factor_covariance", model.factor_covariance)
+    object.__setattr__(scaled, "specific_variance", model.specific_variance * s.reindex(model.specific_variance.index) ** 2)
+    return None, scaled
 
 
 BUILT_IN = (

@@ -1,7 +1,8 @@
 """Stress tests: the liquidation and its baselines under market scenarios, and over a date range.
 
 ``stress_test`` runs, for every :class:`~krg_liquidity.scenarios.Scenario`, the optimized
-liquidation (warm-started from the first scenario's answer), the pro-rata and waterfall trade
+liquidation (warm-started from the first scenario's answer, its marginal cost rescaled to the
+scenario), the pro-rata and waterfall trade
 lists (``rules.py``) and the most cash the limits allow (``max_cash``), and returns one tidy
 table. With many scenarios the work is spread over a local process pool set up as the batch
 engine's workers (each exits when the driver dies). ``date_range_stress`` is MATLAB's
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,8 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     jobs = [_Job(portfolio, float(cash), s, tuple(methods), limits, max_pct_adv, with_max_cash, cost_model)
             for s in scenarios]
     workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else int(workers)
-    first_rows, warm = _scenario_rows(jobs[0], None)
+    first_rows, found = _scenario_rows(jobs[0], None)
+    warm = None if found is None else (found, scenarios[0])
     rest = jobs[1:]
     if workers <= 1 or len(rest) < 2:
         rows = [row for job in rest for row in _scenario_rows(job, warm)[0]]
@@ -112,8 +114,28 @@ def _rows_only(job: _Job, warm) -> list[tuple]:
     return _scenario_rows(job, warm)[0]
 
 
-def _scenario_rows(job: _Job, warm: LiquidationResult | None) -> tuple[list[tuple], LiquidationResult | None]:
-    """Every method's row for one scenario, and the optimized result (a warm start for the next)."""
+def _warm_start(job: _Job, warm) -> LiquidationResult | None:
+    """The first scenario's answer with its marginal cost moved to this scenario's conditions.
+
+    At fixed trades I-Star costs scale by vol^a3 and (for a name at a fixed POV) ADV^-a2, and
+    by a1: the book's value-weighted mean of those ratios moves the multiplier search's start
+    close to this scenario's answer (exactly there when no ADV-dependent limit binds).
+    """
+    if warm is None:
+        return None
+    result, first = warm
+    p0 = (job.cost_model or CostModel()).params if first.params is None else first.params
+    p1 = (job.cost_model or CostModel()).params if job.scenario.params is None else job.scenario.params
+    book = job.portfolio
+    ratio = ((job.scenario.multipliers(book, "volatility") / first.multipliers(book, "volatility")) ** p1.a3
+             * (job.scenario.multipliers(book, "adv") / first.multipliers(book, "adv")) ** -p1.a2 * p1.a1 / p0.a1)
+    weight = np.abs(book.position_usd)
+    return replace(result, marginal_cost_bps=result.marginal_cost_bps * float(weight @ ratio / weight.sum()))
+
+
+def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | None]:
+    """Every method's row for one scenario, and its optimized result. ``warm``: (the first
+    scenario's answer, that scenario), to start the multiplier search from."""
     started = time.perf_counter()
     try:
         book, model = job.scenario.apply(job.portfolio, job.cost_model)
@@ -131,8 +153,8 @@ def _scenario_rows(job: _Job, warm: LiquidationResult | None) -> tuple[list[tupl
         begun = time.perf_counter()
         try:
             if method == "optimized":
-                optimized = liquidate(book, job.cash, cost_model=model, raise_on_failure=False, warm_start=warm,
-                                      **job.limits)
+                optimized = liquidate(book, job.cash, cost_model=model, raise_on_failure=False,
+                                      warm_start=_warm_start(job, warm), **job.limits)
                 results[method] = optimized
             elif method == "pro_rata":
                 results[method] = pro_rata(book, job.cash, cost_model=model, **checked)
@@ -144,7 +166,7 @@ def _scenario_rows(job: _Job, warm: LiquidationResult | None) -> tuple[list[tupl
     base_bps = optimized.cost_bps if optimized is not None and optimized.success else np.nan
     rows = [(_failed_row(job, m, r, s) if isinstance(r, Exception) else
              _row(job, m, r, base_bps, most, s)) for m, (r, s) in results.items()]
-    return rows, (optimized if optimized is not None and optimized.success else warm)
+    return rows, (optimized if optimized is not None and optimized.success else None)
 
 
 def _row(job: _Job, method: str, r: LiquidationResult, base_bps: float, most: float, seconds: float) -> tuple:
