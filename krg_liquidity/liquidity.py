@@ -11,9 +11,10 @@ value, and over the book to its gross value.
 The largest cash raisable within each horizon at no more than a cost budget (bps of the cash) is
 ``max_cash`` on the book with every name traded over the horizon (trade time h days, so its POV is
 q / (q + h ADV), at most p), a participation limit of the horizon's capped volume (h p / (1 - p) of
-ADV, or the name's own ``ub_max_pct_adv`` if tighter) and a total-impact cap of the budget. By default only the market limits it (``book_limits=False``: the book's own
-bounds are dropped: a mandate's weight bounds and a single liquidation's caps are not market
-liquidity); ``book_limits=True`` keeps them. Day buckets in the style of fund
+ADV, or the name's own ``ub_max_pct_adv`` if tighter) and a total-impact cap of the budget. By
+default only the market limits it (``book_limits=False``: the book's own bounds are dropped: a
+mandate's weight bounds and a single liquidation's caps are not market liquidity);
+``book_limits=True`` keeps them. Day buckets in the style of fund
 liquidity risk management (SEC rule 22e-4 classifies holdings by the business days needed to
 convert them to cash without significantly changing their market value); this is a model of
 trading capacity, not a regulatory classification.

@@ -166,3 +166,20 @@ def test_sensitivity_adv_elasticity_at_fixed_pov_is_minus_a2():
     np.testing.assert_allclose(found.by_name["elasticity"], -0.55, rtol=1e-5)
     with pytest.raises(InputError, match="bump"):
         sensitivity(Portfolio(holdings, covariance), 1e8, bump=0)
+
+
+def test_readme_stress_table_is_what_the_code_gives(example):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Stress tests, baselines"):readme.index("## Batch runs")]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith(("| base |", "| volatility doubled |"))]
+    assert len(rows) == 6
+    table = stress_test(example, 1e9, [Scenario("base"), Scenario("volatility doubled", volatility=2.0)],
+                        risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    for cells in rows:
+        scenario, method, status, cost = (c.strip() for c in cells[:4])
+        row = table[(table["scenario"] == scenario) & (table["method"] == method.replace("-", "_"))].iloc[0]
+        assert row["status"] == status
+        assert f"{row['cost_usd']:,.0f}" == cost
+        assert f"{row['max_cash_usd'] / 1e9:.3f}" == cells[8].strip()

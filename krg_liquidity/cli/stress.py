@@ -25,7 +25,8 @@ from .app import app
 from .common import BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure, risk_model_from
 from .liquidate import MI_CODE_HELP, PARAMETERS_HELP, POV_HELP, TRADE_TIME_HELP, _reraise_exit, _with_sheet_hint
 
-SCENARIO_HELP = (f"Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of {', '.join(SCENARIO_COLUMNS[1:])} "
+SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
+                 f"{', '.join(SCENARIO_COLUMNS[1:])} "
                  "(adv, volatility, price: multipliers; trade_time days; pov decimal; a1..b1 I-Star values). "
                  "Default: the built-in set (base, volume halved, volatility doubled, 2008-like: illustrations).")
 COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, header the symbols."
