@@ -70,9 +70,11 @@ def waterfall(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = 
     the result's ``cash`` limit is broken (status ``limits_broken``).
 
     >>> from krg_liquidity import Portfolio, load_example
-    >>> result = waterfall(Portfolio(*load_example()), 1e9, max_pct_adv=0.2)
-    >>> result.method, result.status
-    ('waterfall', 'feasible')
+    >>> result = waterfall(Portfolio(*load_example()), 1e9)
+    >>> result.method, result.status, round(result.cash_raised / 1e6, 6)
+    ('waterfall', 'limits_broken', 1000.0)
+    >>> sorted(key for key, value in result.violations.items() if value > 1e-6)
+    ['final_value', 'impact_cap', 'weight']
     """
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
     if max_pct_adv is not None and not (np.isfinite(max_pct_adv) and max_pct_adv > 0):
