@@ -20,10 +20,10 @@ def plot_stress(table: pd.DataFrame, value: str = "cost_bps") -> Figure:
         rows = table[table["method"] == method].set_index("scenario").reindex(scenarios)
         x = np.arange(len(scenarios)) + (j - (len(methods) - 1) / 2) * width
         heights = rows[value].to_numpy(dtype=float)
-        broken = (rows["status"] == "limits_broken").to_numpy()
-        if (~broken).any():
-            axis.bar(x[~broken], np.nan_to_num(heights[~broken]), width, label=method.replace("_", "-"),
-                     color=f"C{j}")
+        broken = (rows["status"] == "limits_broken").to_numpy() & np.isfinite(heights)
+        kept = ~broken & np.isfinite(heights)
+        if kept.any():
+            axis.bar(x[kept], heights[kept], width, label=method.replace("_", "-"), color=f"C{j}")
         if broken.any():
             axis.bar(x[broken], heights[broken], width, color=f"C{j}", hatch="//", alpha=0.6,
                      label=f"{method.replace('_', '-')} (breaks a limit)")

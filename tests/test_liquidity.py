@@ -70,3 +70,21 @@ def test_bad_profile_requests():
     with pytest.raises(InputError, match="increasing"):
         liquidity_profile(book, 0.2, (3, 1))
     assert bucket_labels((0.5, 2)) == ["within 0.5 days", "0.5-2 days", "beyond 2 days"]
+
+
+def test_figures():
+    from matplotlib.figure import Figure
+
+    from krg_liquidity import Scenario, plot_liquidity_buckets, plot_stress, stress_test
+
+    book = Portfolio(*load_example())
+    profile = liquidity_profile(book, 0.2, (1, 3))
+    figure = plot_liquidity_buckets(profile, top=5)
+    assert isinstance(figure, Figure) and len(figure.axes[1].patches) == 5 * 3  # 5 names x 3 buckets
+    table = stress_test(book, 1e9, [Scenario("base"), Scenario("thin", adv=0.5)], risk_band=(0.9, 1.1),
+                        with_max_cash=False)
+    figure = plot_stress(table)
+    axis = figure.axes[0]
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["base", "thin"]
+    assert "infeasible" in [t.get_text() for t in axis.texts]  # the thin book's optimized row has no bar
+    assert len(axis.patches) == 5
