@@ -5,7 +5,7 @@ liquidation (warm-started from the first scenario's answer, its marginal cost re
 scenario), the pro-rata and waterfall trade
 lists (``rules.py``) and the most cash the limits allow (``max_cash``), and returns one tidy
 table. With many scenarios the work is spread over a local process pool set up as the batch
-engine's workers (each exits when the driver dies). ``date_range_stress`` is MATLAB's
+engine's workers (each exits when the driver dies), or over a Dask cluster (``scheduler``). ``date_range_stress`` is MATLAB's
 "Conduct Stress Test on Portfolio": every date of an I-Star parameter table, the cost per date.
 """
 
@@ -52,7 +52,8 @@ class _Job:
 
 
 def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=METHODS, max_pct_adv: float | None = None,
-                with_max_cash: bool = True, workers: int | None = None, risk_band=None, max_total_mi_bps=None,
+                with_max_cash: bool = True, workers: int | None = None, scheduler: str | None = None,
+                risk_band=None, max_total_mi_bps=None,
                 allow_buys: bool = False, cost_model: CostModel | None = None,
                 time_limit: float | None = DEFAULT_TIME_LIMIT) -> pd.DataFrame:
     """Liquidate ``cash`` (USD) under each scenario with each method; one row per (scenario, method).
@@ -61,7 +62,8 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     any of "optimized", "pro_rata", "waterfall". ``max_pct_adv``: the waterfall's cap for names
     without ``ub_max_pct_adv``. ``with_max_cash``: also the most cash (USD) the limits allow under
     the scenario (one convex solve each). ``workers``: processes (default: 1 below
-    ``PARALLEL_FROM`` scenarios, else one per core). The limits are those of :func:`liquidate`;
+    ``PARALLEL_FROM`` scenarios, else one per core). ``scheduler``: a Dask scheduler address
+    ("tcp://host:port"): the scenarios after the first run on that cluster, as batch books do. The limits are those of :func:`liquidate`;
     ``time_limit`` (seconds) applies to each solve. Columns ``STRESS_COLUMNS``: costs in USD and
     bps of the cash raised, ``extra_cost_bps`` against the optimized row of the same scenario,
     risk annualized. A failure is a row with its status and message, never an exception.
@@ -90,7 +92,9 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     first_rows, found = _scenario_rows(jobs[0], None)
     warm = None if found is None else (found, scenarios[0])
     rest = jobs[1:]
-    if workers <= 1 or len(rest) < 2:
+    if scheduler is not None and rest:
+        rows = _on_cluster(rest, warm, scheduler)
+    elif workers <= 1 or len(rest) < 2:
         rows = [row for job in rest for row in _scenario_rows(job, warm)[0]]
     else:
         rows = _in_pool(rest, warm, workers)
@@ -108,6 +112,14 @@ def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
         return [row for chunk in chunks for row in chunk]
     finally:
         _stop(pool)
+
+
+def _on_cluster(jobs: list[_Job], warm, scheduler: str) -> list[tuple]:
+    from dask.distributed import Client
+
+    with Client(scheduler, timeout="30s") as client:
+        futures = client.map(_rows_only, jobs, [warm] * len(jobs), pure=False)
+        return [row for chunk in client.gather(futures) for row in chunk]
 
 
 def _rows_only(job: _Job, warm) -> list[tuple]:

@@ -183,3 +183,14 @@ def test_readme_stress_table_is_what_the_code_gives(example):
         assert row["status"] == status
         assert f"{row['cost_usd']:,.0f}" == cost
         assert f"{row['max_cash_usd'] / 1e9:.3f}" == cells[8].strip()
+
+
+def test_stress_on_a_dask_cluster_matches_one_process():
+    distributed = pytest.importorskip("dask.distributed")
+    book = _small(seed=9, n=10)
+    scenarios = [Scenario(f"vol x {m}", volatility=m) for m in (1.0, 1.5, 2.0)]
+    one = stress_test(book, 0.1 * book.net_value_usd, scenarios, workers=1, with_max_cash=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        dask = stress_test(book, 0.1 * book.net_value_usd, scenarios, scheduler=cluster.scheduler_address,
+                           with_max_cash=False)
+    pd.testing.assert_frame_equal(one.drop(columns=["seconds"]), dask.drop(columns=["seconds"]), rtol=1e-7)

@@ -84,6 +84,8 @@ def stress(
     pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
     no_max_cash: bool = typer.Option(False, "--no-max-cash", help="Skip the most-cash solve of each scenario."),
     workers: Optional[int] = typer.Option(None, help="Processes (default: 1 below 8 scenarios, else one per core)."),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (tcp://host:8786): run the scenarios "
+                                                       "on that cluster."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds each solve may take."),
     output: Optional[Path] = typer.Option(None, help="Write the table here: .csv, .parquet, .xlsx or .json."),
     json_output: bool = typer.Option(False, "--json", help="Print the table as JSON records on stdout."),
@@ -112,7 +114,7 @@ def stress(
             scenarios = BUILT_IN if scenario is None else scenarios_from_table(read_table(scenario, what="scenario"),
                                                                                model)
             table = stress_test(book, cash, scenarios, max_pct_adv=max_pct_adv, with_max_cash=not no_max_cash,
-                                workers=workers, cost_model=model, time_limit=time_limit, **limits)
+                                workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit, **limits)
             title, formats = "Stress test", STRESS_FORMATS
         if output is not None:
             _write(output, {"stress": table}, table)
