@@ -129,6 +129,10 @@ def _per_name(value, portfolio: Portfolio, what: str) -> np.ndarray:
         if value.column not in portfolio.holdings:
             raise InputError(f"{what}: the holdings have no column {value.column!r}; add it (e.g. a sector per "
                              f"symbol) or give the multipliers by symbol")
+        if value.column == "symbol":
+            unknown = sorted(set(map(str, value.values)) - set(symbols))
+            if unknown:
+                raise InputError(f"{what}: symbols not in the book: {', '.join(unknown[:8])}; fix the symbols")
         out = portfolio.holdings[value.column].map(dict(value.values)).astype(float).fillna(value.default).to_numpy()
     elif isinstance(value, Mapping):
         unknown = sorted(set(map(str, value)) - set(symbols))
@@ -183,33 +187,61 @@ def built_in(name: str) -> Scenario:
 
 
 SCENARIO_COLUMNS = ("name", "adv", "volatility", "price", "trade_time", "pov", "a1", "a2", "a3", "a4", "a5", "b1",
-                    "description")
+                    "description", "symbol", "column", "value")
+_MULTIPLIERS = ("adv", "volatility", "price")
 
 
 def scenarios_from_table(table: pd.DataFrame, base: CostModel | None = None) -> list[Scenario]:
-    """Scenarios from a table, one per row: ``name`` and any of adv, volatility, price (global
-    multipliers), trade_time (days), pov (decimal), a1..a5, b1 (I-Star values; missing ones are the
-    base model's), description. Empty cells mean "unchanged"."""
+    """Scenarios from a table: ``name`` and any of adv, volatility, price (multipliers), trade_time
+    (days), pov (decimal), a1..a5, b1 (I-Star values; missing ones are the base model's), description.
+    Empty cells mean "unchanged".
+
+    A scenario may take several rows (same ``name``): the row without ``symbol`` or ``column`` holds
+    its book-wide values (multipliers, strategy, parameters); rows with a ``symbol`` give that name's
+    multipliers, rows with ``column`` and ``value`` those of the names whose holdings column has that
+    value (e.g. column "sector", value "Energy"). One scenario uses symbol rows or one column, not both.
+
+    >>> rows = pd.DataFrame({"name": ["thin", "thin"], "adv": [0.8, 0.5], "symbol": [None, "AAPL"]})
+    >>> scenarios_from_table(rows)[0].adv
+    ByColumn(column='symbol', values={'AAPL': 0.5}, default=0.8)
+    """
     frame = table.rename(columns={c: str(c).strip().lower() for c in table.columns})
     if "name" not in frame:
         raise InputError(f"the scenario table needs a 'name' column (it has {', '.join(map(str, frame.columns))}); "
                          f"columns: {', '.join(SCENARIO_COLUMNS)}")
     unknown = [c for c in frame.columns if c not in SCENARIO_COLUMNS]
     if unknown:
-        raise InputError(f"the scenario table has unknown columns {', '.join(unknown)}; use {', '.join(SCENARIO_COLUMNS)}")
-    params = (base or CostModel()).params
-    out = []
-    for row in frame.to_dict("records"):
-        given = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-        values = {k: float(given[k]) for k in ("a1", "a2", "a3", "a4", "a5", "b1") if k in given}
-        scenario_params = None
-        if values:
-            scenario_params = replace(params, **values, code=None, date=None, source=f"scenario {row['name']}")
-        out.append(Scenario(str(given["name"]), adv=float(given.get("adv", 1.0)),
-                            volatility=float(given.get("volatility", 1.0)), price=float(given.get("price", 1.0)),
-                            params=scenario_params, trade_time=_maybe(given.get("trade_time")),
-                            pov=_maybe(given.get("pov")), description=str(given.get("description", ""))))
-    return out
+        raise InputError(f"the scenario table has unknown columns {', '.join(unknown)}; "
+                         f"use {', '.join(SCENARIO_COLUMNS)}")
+    frame = frame.assign(name=frame["name"].astype(str).str.strip())
+    records = [{k: v for k, v in row.items() if not pd.isna(v)} for row in frame.to_dict("records")]
+    names = list(dict.fromkeys(r["name"] for r in records))
+    return [_scenario(name, [r for r in records if r["name"] == name], (base or CostModel()).params) for name in names]
+
+
+def _scenario(name: str, rows: list[dict], params: IStarParams) -> Scenario:
+    whole = [r for r in rows if "symbol" not in r and "column" not in r]
+    parts = [r for r in rows if "symbol" in r or "column" in r]
+    if len(whole) > 1:
+        raise InputError(f"scenario {name!r} has {len(whole)} book-wide rows (no symbol, no column); give one")
+    given = whole[0] if whole else {}
+    keys = {("symbol", None) if "symbol" in r else ("column", str(r["column"])) for r in parts}
+    if len(keys) > 1:
+        raise InputError(f"scenario {name!r} mixes symbol rows and column rows (or several columns); "
+                         "split it into scenarios, or use one holdings column")
+    for r in parts:
+        if "column" in r and "value" not in r:
+            raise InputError(f"scenario {name!r}: a row with column {r['column']!r} needs a 'value' (e.g. Energy)")
+    kind, column = next(iter(keys)) if keys else (None, None)
+    multipliers = {}
+    for what in _MULTIPLIERS:
+        default = float(given.get(what, 1.0))
+        per = {str(r["symbol"] if kind == "symbol" else r["value"]): float(r[what]) for r in parts if what in r}
+        multipliers[what] = by_column("symbol" if kind == "symbol" else column, per, default) if per else default
+    values = {k: float(given[k]) for k in ("a1", "a2", "a3", "a4", "a5", "b1") if k in given}
+    scenario_params = replace(params, **values, code=None, date=None, source=f"scenario {name}") if values else None
+    return Scenario(name, **multipliers, params=scenario_params, trade_time=_maybe(given.get("trade_time")),
+                    pov=_maybe(given.get("pov")), description=str(given.get("description", "")))
 
 
 def _maybe(value):

@@ -194,3 +194,24 @@ def test_stress_on_a_dask_cluster_matches_one_process():
         dask = stress_test(book, 0.1 * book.net_value_usd, scenarios, scheduler=cluster.scheduler_address,
                            with_max_cash=False)
     pd.testing.assert_frame_equal(one.drop(columns=["seconds"]), dask.drop(columns=["seconds"]), rtol=1e-7)
+
+
+def test_scenario_table_with_symbol_and_column_rows():
+    holdings, covariance, _ = small_book(2, n=4, bounds=False)
+    holdings["sector"] = ["A", "B", "B", "C"]
+    book = Portfolio(holdings, covariance)
+    first = book.symbols[0]
+    table = pd.DataFrame({"name": ["by name", "by name", "by sector", "by sector"],
+                          "adv": [0.8, 0.5, np.nan, 0.25], "volatility": [np.nan, 2.0, 1.5, np.nan],
+                          "symbol": [np.nan, first, np.nan, np.nan], "column": [np.nan, np.nan, np.nan, "sector"],
+                          "value": [np.nan, np.nan, np.nan, "B"]})
+    by_name, by_sector = scenarios_from_table(table)
+    shocked, _ = by_name.apply(book)
+    np.testing.assert_allclose(shocked.array("adv") / book.array("adv"), [0.5, 0.8, 0.8, 0.8])
+    np.testing.assert_allclose(shocked.array("volatility") / book.array("volatility"), [2, 1, 1, 1])
+    shocked, _ = by_sector.apply(book)
+    np.testing.assert_allclose(shocked.array("adv") / book.array("adv"), [1, 0.25, 0.25, 1])
+    np.testing.assert_allclose(shocked.array("volatility") / book.array("volatility"), [1.5] * 4)
+    mixed = table.assign(name="one")
+    with pytest.raises(InputError, match="mixes symbol rows and column rows"):
+        scenarios_from_table(mixed.iloc[1:])

@@ -27,7 +27,8 @@ from .liquidate import MI_CODE_HELP, PARAMETERS_HELP, POV_HELP, TRADE_TIME_HELP,
 
 SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
                  f"{', '.join(SCENARIO_COLUMNS[1:])} "
-                 "(adv, volatility, price: multipliers; trade_time days; pov decimal; a1..b1 I-Star values). "
+                 "(adv, volatility, price: multipliers; trade_time days; pov decimal; a1..b1 I-Star values; more "
+                 "rows of the same name with a symbol, or a column and value, for per-name or per-group multipliers). "
                  "Default: the built-in set (base, volume halved, volatility doubled, 2008-like: illustrations).")
 COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, header the symbols."
 FACTOR_HELP = "Factor model: an .xlsx with sheets exposures, factor_covariance, specific_variance (or the exposures file)."
