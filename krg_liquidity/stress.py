@@ -66,7 +66,8 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     ("tcp://host:port"): the scenarios after the first run on that cluster, as batch books do. The limits are those of :func:`liquidate`;
     ``time_limit`` (seconds) applies to each solve. Columns ``STRESS_COLUMNS``: costs in USD and
     bps of the cash raised, ``extra_cost_bps`` against the optimized row of the same scenario,
-    risk annualized. A failure is a row with its status and message, never an exception.
+    risk annualized, ``seconds`` that method's call (the max-cash solve not included). A failure is a
+    row with its status and message, never an exception.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> table = stress_test(Portfolio(*load_example()), 1e9, with_max_cash=False, max_pct_adv=0.2)
