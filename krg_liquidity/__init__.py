@@ -41,11 +41,17 @@ from .rounding import round_trades
 from .status import STATUSES
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from .optimal_schedule import ScheduleSolution, optimize_basket_schedule, optimize_schedule, schedule_frontier
+from .rules import compare, pro_rata, waterfall
+from .scenarios import Scenario, by_column
+from .stress import date_range_stress, stress_test
+from .sensitivity import sensitivity
+from .liquidity import liquidity_profile
 
 __version__ = "0.1.0"
 
 _LAZY = {"plot_almgren_chriss_frontier": "plots", "plot_basket": "plots", "plot_completion": "plots",
-         "plot_frontier": "plots", "plot_schedule_frontier": "plots"}
+         "plot_frontier": "plots", "plot_schedule_frontier": "plots", "plot_stress": "stress_plots",
+         "plot_liquidity_buckets": "stress_plots"}
 
 
 def __getattr__(name: str):
@@ -58,6 +64,17 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "Scenario",
+    "by_column",
+    "compare",
+    "date_range_stress",
+    "liquidity_profile",
+    "plot_liquidity_buckets",
+    "plot_stress",
+    "pro_rata",
+    "sensitivity",
+    "stress_test",
+    "waterfall",
     "BatchInterrupted",
     "BookError",
     "InputFileError",

@@ -11,13 +11,15 @@ timeout                    the time limit ran out before an answer
 solver_failed              every solver attempt failed or returned a point that breaks a limit
 bad_input                  the input cannot be used (file, column, value, unit); nothing was solved
 error                      an unexpected error (a bug): please report it with the input
+limits_broken              a rule-based trade list (pro-rata, waterfall; ``rules.py``) that breaks
+                           the limits named in its message; never an answer of ``liquidate``
 =========================  ======================================================================
 """
 
 from __future__ import annotations
 
 STATUSES = ("optimal", "feasible", "infeasible", "no_feasible_point_found", "timeout", "solver_failed", "bad_input",
-            "error")
+            "error", "limits_broken")
 SOLVED = ("optimal", "feasible")
 
 

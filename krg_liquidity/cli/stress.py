@@ -1,0 +1,185 @@
+"""``krg-liquidity stress`` (scenarios x methods, or every date of a parameter table) and ``krg-liquidity profile``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+
+from ..book import fill_strategy
+from ..errors import BookError, InputError, UnitsWarning
+from ..io.read import read_table
+from ..io.write import check_output, write_table, write_workbook
+from ..limits import LABELS
+from ..liquidity import liquidity_profile
+from ..params import read_parameter_table
+from ..plan import DEFAULT_TIME_LIMIT
+from ..portfolio import Portfolio
+from ..scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
+from ..stress import date_range_stress, stress_test
+from .app import app
+from .common import BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure, risk_model_from
+from .liquidate import MI_CODE_HELP, PARAMETERS_HELP, POV_HELP, TRADE_TIME_HELP, _reraise_exit, _with_sheet_hint
+
+SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
+                 f"{', '.join(SCENARIO_COLUMNS[1:])} "
+                 "(adv, volatility, price: multipliers; trade_time days; pov decimal; a1..b1 I-Star values; more "
+                 "rows of the same name with a symbol, or a column and value, for per-name or per-group multipliers). "
+                 "Default: the built-in set (base, volume halved, volatility doubled, 2008-like: illustrations).")
+COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, header the symbols."
+FACTOR_HELP = "Factor model: an .xlsx with sheets exposures, factor_covariance, specific_variance (or the exposures file)."
+STRESS_FORMATS = {"cash_raised_usd": ",.0f", "cost_usd": ",.0f", "cost_bps": ".2f", "extra_cost_bps": ".2f",
+                  "max_cash_usd": ",.0f", "risk_after": ".2%", "marginal_cost_bps": ".2f"}
+
+
+def _book(holdings: Path, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov):
+    cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
+    table = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time, pov)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnitsWarning)
+        try:
+            return Portfolio(table, cov, factors)
+        except BookError as exc:
+            raise _with_sheet_hint(exc, holdings, sheet) from None
+
+
+def _write(path: Path, sheets: dict[str, pd.DataFrame], flat: pd.DataFrame) -> None:
+    """.xlsx: every sheet; .json: every table as records under its name; .csv/.parquet: ``flat``."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        write_workbook(sheets, path)
+    elif suffix == ".json":
+        path.write_text(json.dumps({name: json.loads(frame.to_json(orient="records", double_precision=15))
+                                    for name, frame in sheets.items()}, indent=1))
+    else:
+        write_table(flat, path)
+
+
+@app.command(epilog=BOOK_HELP)
+def stress(
+    holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
+    cash: float = typer.Option(..., help="Cash to raise, USD."),
+    scenario: Optional[Path] = typer.Option(None, help=SCENARIO_HELP),
+    date_range: bool = typer.Option(False, "--date-range", help="Instead of scenarios: the liquidation under every "
+                                    "date of --parameters (code --mi-code) between --start and --end."),
+    start: Optional[str] = typer.Option(None, help="With --date-range: first date, YYYY-MM-DD."),
+    end: Optional[str] = typer.Option(None, help="With --date-range: last date, YYYY-MM-DD."),
+    sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
+    covariance: Optional[Path] = typer.Option(None, help=COVARIANCE_HELP),
+    factor_model: Optional[Path] = typer.Option(None, help=FACTOR_HELP),
+    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
+    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance per symbol (with --factor-model)."),
+    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x today's."),
+    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
+    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
+    max_pct_adv: Optional[float] = typer.Option(None, help="The waterfall's cap (fraction of ADV) for names without "
+                                                           "ub_max_pct_adv (default: the whole position)."),
+    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
+    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    mi_date: Optional[str] = typer.Option(None, help="Base set: the latest --parameters set on or before this day."),
+    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
+    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    no_max_cash: bool = typer.Option(False, "--no-max-cash", help="Skip the most-cash solve of each scenario."),
+    workers: Optional[int] = typer.Option(None, help="Processes (default: 1 below 8 scenarios, else one per core)."),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (tcp://host:8786): run the scenarios "
+                                                       "on that cluster."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds each solve may take."),
+    output: Optional[Path] = typer.Option(None, help="Write the table here: .csv, .parquet, .xlsx or .json."),
+    json_output: bool = typer.Option(False, "--json", help="Print the table as JSON records on stdout."),
+) -> None:
+    """Liquidate CASH from HOLDINGS under each scenario: optimized, pro-rata and waterfall side by side.
+
+    Every (scenario, method) is one row: status, cash raised, cost (USD, bps), extra cost against the
+    optimized list, the most cash the limits allow, risk after, marginal cost, limits broken. A failed
+    solve is a row with its status. Exit codes: 0 when the table is written, 2 for bad input.
+    """
+    try:
+        if output is not None:
+            check_output(output)
+        if date_range and parameters is None:
+            raise InputError("--date-range runs every date of a parameter table: give --parameters FILE")
+        if date_range and scenario is not None:
+            raise InputError("give --scenario or --date-range, not both")
+        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov)
+        limits = dict(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+        if date_range:
+            table = date_range_stress(book, cash, read_parameter_table(parameters), code=mi_code or 1, start=start,
+                                      end=end, time_limit=time_limit, **limits)
+            title, formats = "Cost per date", {"cost_usd": ",.0f", "cost_bps": ".2f", "fixed_trades_cost_usd": ",.0f"}
+        else:
+            model = cost_model_from(parameters, mi_code, mi_date)
+            scenarios = BUILT_IN if scenario is None else scenarios_from_table(read_table(scenario, what="scenario"),
+                                                                               model)
+            table = stress_test(book, cash, scenarios, max_pct_adv=max_pct_adv, with_max_cash=not no_max_cash,
+                                workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit, **limits)
+            title, formats = "Stress test", STRESS_FORMATS
+        if output is not None:
+            _write(output, {"stress": table}, table)
+    except Exception as exc:  # every failure is one message or one JSON object
+        _reraise_exit(exc)
+        report_failure(exc, json_output)
+    if json_output:
+        print_json({"status": "done", "rows": json.loads(table.to_json(orient="records", double_precision=15))})
+        return
+    shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
+                                                    "names_traded", "cash_raised_usd")]
+    view = table.loc[:, shown].fillna("")
+    if "limits_broken" in view:  # the limits' keys (participation, impact_cap, ...) keep the table narrow
+        keys = {label: key for key, label in LABELS.items()}
+        view["limits_broken"] = view["limits_broken"].map(
+            lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
+    print_frame(view, title, formats)
+
+
+@app.command(epilog=BOOK_HELP)
+def profile(
+    holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
+    pov_cap: float = typer.Option(0.2, help="Participation cap, decimal (0.2 = 20% of volume)."),
+    horizons: str = typer.Option("1,3,7,30", help="Horizons in days, comma-separated and increasing."),
+    cost_budget_bps: Optional[float] = typer.Option(None, help="Most cash within each horizon at a total impact of "
+                                                               "at most this many bps (default: no cost limit)."),
+    book_limits: bool = typer.Option(False, help="Keep the book's own per-name bounds in the most-cash solves."),
+    sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
+    covariance: Optional[Path] = typer.Option(None, help=COVARIANCE_HELP),
+    factor_model: Optional[Path] = typer.Option(None, help=FACTOR_HELP),
+    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
+    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance per symbol (with --factor-model)."),
+    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
+    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    mi_date: Optional[str] = typer.Option(None, help="The latest --parameters set on or before this day."),
+    output: Optional[Path] = typer.Option(None, help="Write here: .xlsx (sheets book, buckets, by_horizon, days), "
+                                                     ".json (the four tables), .csv/.parquet (per name: days, buckets)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the book table as JSON records on stdout."),
+) -> None:
+    """Liquidity profile: value sellable within each horizon at the POV cap, its cost, days per name,
+    day buckets, and the most cash raisable within each horizon (within --cost-budget-bps)."""
+    try:
+        if output is not None:
+            check_output(output)
+        try:
+            days = tuple(float(v) for v in horizons.split(","))
+        except ValueError:
+            raise InputError(f"--horizons {horizons!r}: give days separated by commas, e.g. 1,3,7,30") from None
+        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, None)
+        found = liquidity_profile(book, pov_cap, days, cost_budget_bps=cost_budget_bps, book_limits=book_limits,
+                                  cost_model=cost_model_from(parameters, mi_code, mi_date))
+        per_name = found.days.merge(found.buckets, on="symbol", how="outer")
+        if output is not None:
+            _write(output, {"book": found.book, "buckets": found.buckets, "by_horizon": found.by_horizon,
+                            "days": found.days}, per_name)
+    except Exception as exc:
+        _reraise_exit(exc)
+        report_failure(exc, json_output)
+    if json_output:
+        print_json({"status": "done", "book": json.loads(found.book.to_json(orient="records", double_precision=15))})
+        return
+    print_frame(found.book, f"Liquidity at {pov_cap:.0%} POV", {
+        "value_sellable_usd": ",.0f", "fraction_of_gross": ".1%", "cost_usd": ",.0f", "cost_bps": ".2f",
+        "max_cash_usd": ",.0f", "max_cash_fraction_of_net": ".1%"})
+    book_row = found.buckets[found.buckets["symbol"] == "book"].iloc[0, 1:]
+    console.print("Buckets (share of gross value): " + ", ".join(
+        f"{label} {value / book_row.sum():.1%}" for label, value in book_row.items()), highlight=False)
