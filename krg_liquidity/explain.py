@@ -53,6 +53,8 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
         parts.append("The time budget ran out before the most cash and the blocking limits were computed.")
     else:
         parts.append(note)
+    if not blocking and budget.expired():
+        parts.append("The blocking limits were not computed: the time budget ran out.")
     if blocking:
         gives = "; ".join(f"{LABELS.get(g, g.replace('_', ' '))} by {_amount(v, units[g])}"
                           for g, v in blocking.items())
@@ -73,7 +75,7 @@ def _share(budget: Budget) -> Budget:
 
 def _amount(value: float, unit: str) -> str:
     if unit == "USD per name":
-        return f"${value:,.0f} per name"
+        return f"up to ${value:,.0f} on one name"
     if unit == "bps":
         return f"{value:.3g} bps"
     return f"{value:.2%} of today's risk"

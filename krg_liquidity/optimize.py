@@ -395,8 +395,12 @@ class _Plan:
 
 def _out_of_reach(portfolio: Portfolio, bounds: TradeBounds, reach: tuple[float, float], cash: float) -> str:
     if bounds.conflicting.any():
-        names = np.asarray(portfolio.symbols)[bounds.conflicting]
-        return f"the limits of {', '.join(names[:8])} contradict each other at this target"
+        where = np.flatnonzero(bounds.conflicting)
+        pairs = [f"{portfolio.symbols[i]} ({bounds.lo_group[i].replace('_', ' ')} vs "
+                 f"{bounds.hi_group[i].replace('_', ' ')})" for i in where[:8]]
+        more = f" and {len(where) - 8} more" if len(where) > 8 else ""
+        return (f"at this target the limits of {', '.join(pairs)}{more} cannot all hold (the weight bounds move "
+                "with the cash raised)")
     if reach[0] > cash:
         return f"the per-name limits force trades raising at least ${reach[0]:,.0f} at this target"
     return f"the per-name limits allow at most ${reach[1]:,.0f} at this target"

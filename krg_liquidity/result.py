@@ -16,7 +16,8 @@ TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "va
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price", "adv",
                  "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                      "trade_time_days", "mi_bps", "cost_usd", "weight_after", "price", "adv", "volatility")
+                      "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price",
+                      "adv", "volatility")
 
 
 GAP_OPTIMAL = 1e-6

@@ -53,7 +53,7 @@ def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
         "istar_bps": model.istar(orders),
         "market_impact_bps": model.market_impact(orders),
         "timing_risk_bps": model.timing_risk(orders),
-        "liquidity_factor_bps": model.liquidity_factor(orders),
+        "liquidity_factor_bps_per_usd": model.liquidity_factor(orders),  # I* of a $1 order
         "market_impact_usd": model.market_impact_usd(orders),
     })
 

@@ -54,5 +54,5 @@ def schedule_command(
     if solution is not None:
         console.print(solution.summary(), highlight=False, markup=False)
     days = int(plan["day"].max()) if len(plan) else 0
-    console.print(f"{plan['symbol'].nunique()} names, {len(plan):,} buckets over {days} day(s) -> {output}",
-                  highlight=False)
+    console.print(f"{plan['symbol'].nunique()} name(s), {len(plan):,} rows (name x bucket with a trade) over "
+                  f"{days} day(s) -> {output}", highlight=False)
