@@ -1,11 +1,11 @@
-"""Command line: ``krg-liquidity demo | pretrade | liquidate | schedule | batch``.
+"""Command line: ``krg-liquidity demo | pretrade | liquidate | schedule | batch | report``.
 
 The CLI only reads files, calls the public API and prints; bad input exits with code 2 and a
 message naming the column, the symbols and the fix (or one JSON object with ``--json``),
 never a traceback. Statuses and exit codes: see :mod:`krg_liquidity.status`.
 """
 
-from . import batch, liquidate, schedule  # noqa: F401  (registers the commands)
+from . import batch, liquidate, report, schedule  # noqa: F401  (registers the commands)
 from .app import app
 
 __all__ = ["app"]
