@@ -1,8 +1,8 @@
 """The desk's page (a Streamlit script: ``krg-liquidity app`` runs it).
 
-Left: the book (the bundled example or uploads) and its validation. Main: the request (cash in
-USD or % of NAV, risk band, total-impact cap, buys, time limit), the most cash the limits allow,
-and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
+Left: the book (the bundled example or uploads) and the request (cash in USD or % of NAV, risk
+band, total-impact cap, buys, time limit). Main: the book's validation, the most cash the limits
+allow, and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
 session: its book and answer live in that session's state only.
 """
 
@@ -15,7 +15,7 @@ from krg_liquidity.desk.solve import Request, most_cash, run
 from krg_liquidity.desk.views import show_book, show_outcome
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
-                "files uploaded from your computer. Use the upload boxes on the left.")
+                "files uploaded from your computer. Use the upload boxes on the side.")
 
 
 def _upload(widget) -> Upload | None:
@@ -48,24 +48,25 @@ def sidebar(limits: DeskLimits):
 def request_form(book, limits: DeskLimits) -> Request:
     """The request widgets; returns the Request (not solved yet)."""
     nav = book.portfolio.net_value_usd
-    left, right = st.columns(2)
-    unit = left.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
+    st.sidebar.header("Request")
+    side = st.sidebar
+    unit = side.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
     if unit == "USD":
-        cash = left.number_input("Cash to raise (USD)", min_value=0.0, value=round(0.1 * nav, -6), step=1e7,
+        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=round(0.1 * nav, -6), step=1e7,
                                  format="%.0f", key="cash_usd")
     else:
-        percent = left.number_input("Cash to raise (% of NAV)", min_value=0.0, max_value=100.0, value=10.0,
+        percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, max_value=100.0, value=10.0,
                                     step=0.5, key="cash_pct")
         cash = percent / 100.0 * nav
-    left.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f} ({cash / nav:.2%} of NAV).")
+    side.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f} ({cash / nav:.2%} of NAV).")
     band = None
-    if book.portfolio.has_risk_model and right.checkbox("Risk band", value=True, key="use_band"):
-        band = right.slider("Post-trade risk between (x today's)", 0.5, 1.5, (0.9, 1.1), step=0.01, key="band")
+    if book.portfolio.has_risk_model and side.checkbox("Risk band", value=True, key="use_band"):
+        band = side.slider("Post-trade risk between (x today's)", 0.5, 1.5, (0.9, 1.1), step=0.01, key="band")
     cap = None
-    if right.checkbox("Cap total impact", value=True, key="use_cap"):
-        cap = right.number_input("Total impact at most (bps of cash)", min_value=0.1, value=50.0, step=5.0, key="cap")
-    buys = right.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
-    seconds = right.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(30.0, limits.max_seconds),
+    if side.checkbox("Cap total impact", value=True, key="use_cap"):
+        cap = side.number_input("Total impact at most (bps of cash)", min_value=0.1, value=50.0, step=5.0, key="cap")
+    buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
+    seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(30.0, limits.max_seconds),
                            step=1.0, key="time_limit")
     return Request(float(cash), tuple(band) if band else None, cap, bool(buys), float(seconds))
 

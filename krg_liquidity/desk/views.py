@@ -13,8 +13,8 @@ import streamlit as st
 from ..report.figures import basket_figure, completion_figure, frontier_figure
 from .solve import Outcome, downloads
 
-TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "pov", "trade_time_days", "mi_bps", "cost_usd",
-                 "weight_before", "weight_after", "binding", "shares_before", "shares_after", "price"]
+TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "binding", "pov", "trade_time_days", "mi_bps", "cost_usd",
+                 "weight_before", "weight_after", "shares_before", "shares_after", "price"]
 TRADE_FORMAT = {"shares_traded": "{:,.0f}", "value_traded_usd": "{:,.0f}", "pov": "{:.2%}",
                 "trade_time_days": "{:.2f}", "mi_bps": "{:.2f}", "cost_usd": "{:,.0f}", "weight_before": "{:.2%}",
                 "weight_after": "{:.2%}", "shares_before": "{:,.0f}", "shares_after": "{:,.0f}", "price": "{:,.2f}"}
@@ -49,7 +49,7 @@ def show_outcome(outcome: Outcome) -> None:
         return
     report = outcome.report
     result = report.result
-    cells = st.columns(5)
+    cells = st.columns([4, 3, 2, 2, 2])
     cells[0].metric("Cash raised", f"${result.cash_raised:,.0f}")
     cells[1].metric("Impact cost", f"${result.cost_usd:,.0f}")
     cells[2].metric("Cost (bps of cash)", f"{result.cost_bps:.2f}")
@@ -69,7 +69,8 @@ def trades_panel(report) -> None:
     """Sortable trade table (click a header), the binding limit per name, and its totals."""
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
-    st.dataframe(traded.style.format(TRADE_FORMAT), hide_index=True, key="trades_table")
+    st.dataframe(traded.style.format(TRADE_FORMAT), hide_index=True, key="trades_table",
+                 column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
     st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].sum():,.0f}, "
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 
