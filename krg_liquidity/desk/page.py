@@ -23,11 +23,11 @@ def _upload(widget) -> Upload | None:
 
 
 def sidebar(limits: DeskLimits):
-    """The book: the bundled example or uploaded files; returns the validated Book."""
+    """The book: the bundled example or uploaded files; returns the validated Book (None before an upload)."""
     st.sidebar.header("Book")
     source = st.sidebar.radio("Holdings", ["Bundled example (Dow-28, $10B)", "Upload my book"], key="source")
     if source.startswith("Bundled"):
-        return load_book(None, limits=limits)
+        return cached_book(("example",), lambda: load_book(None, limits=limits))
     holdings = st.sidebar.file_uploader(f"Holdings (CSV, Excel, Parquet; up to {limits.max_upload_mb} MB)",
                                         type=list(UPLOAD_TYPES), key="holdings")
     kind = st.sidebar.radio("Risk model", ["None", "Covariance", "Factor model (.xlsx workbook)"], key="risk_kind")
@@ -39,10 +39,25 @@ def sidebar(limits: DeskLimits):
                                          key="trade_time")
     if holdings is None:
         return None
-    risk_upload = _upload(risk)
-    return load_book(_upload(holdings), covariance=risk_upload if kind == "Covariance" else None,
-                     factor_model=risk_upload if kind.startswith("Factor") else None,
-                     trade_time_days=trade_time or None, limits=limits)
+    key = (holdings.file_id, kind, None if risk is None else risk.file_id, trade_time)
+
+    def load():
+        risk_upload = _upload(risk)
+        return load_book(_upload(holdings), covariance=risk_upload if kind == "Covariance" else None,
+                         factor_model=risk_upload if kind.startswith("Factor") else None,
+                         trade_time_days=trade_time or None, limits=limits)
+
+    return cached_book(key, load)
+
+
+def cached_book(key: tuple, load):
+    """This session's book, read and validated again only when its files or options change
+    (a new book drops the previous answer)."""
+    cached = st.session_state.get("book")
+    if cached is None or cached[0] != key:
+        st.session_state.pop("outcome", None)
+        cached = st.session_state["book"] = (key, load())
+    return cached[1]
 
 
 def request_form(book, limits: DeskLimits) -> Request:
@@ -73,7 +88,8 @@ def request_form(book, limits: DeskLimits) -> Request:
 
 def show_most_cash(book, request: Request):
     """The most cash the limits allow, recomputed only when the book or the limits change."""
-    key = (id(book.portfolio), request.risk_band, request.max_total_mi_bps, request.allow_buys)
+    key = (st.session_state["book"][0], request.risk_band, request.max_total_mi_bps, request.allow_buys,
+           request.time_limit)
     cached = st.session_state.get("most_cash")
     if cached is None or cached[0] != key:
         with st.spinner("Finding the most cash these limits allow..."):
@@ -101,9 +117,6 @@ def main() -> None:
     show_book(book)
     if not book.ok:
         return
-    if st.session_state.get("book_label") != book.label:  # a new book: the old answer no longer applies
-        st.session_state["book_label"] = book.label
-        st.session_state.pop("outcome", None)
     request = request_form(book, limits)
     known = show_most_cash(book, request)
     if st.button("Raise cash", type="primary", key="solve"):
