@@ -163,3 +163,22 @@ def test_app_command_binds_localhost_by_default(monkeypatch):
     assert "--server.address 127.0.0.1" in command and "--server.port 8765" in command
     assert "--server.maxUploadSize 5" in command and "--server.enableStaticServing false" in command
     assert seen["env"]["KRG_DESK_MAX_UPLOAD_MB"] == "5"
+
+
+def test_factor_model_workbook_upload(tmp_path):
+    holdings, model = krg.synthetic_universe(40, n_factors=3, seed=2)
+    path = tmp_path / "model.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        model.exposures.rename_axis("symbol").to_excel(writer, sheet_name="exposures")
+        model.factor_covariance.rename_axis("factor").to_excel(writer, sheet_name="factor_covariance")
+        model.specific_variance.rename("specific_variance").rename_axis("symbol").to_excel(
+            writer, sheet_name="specific_variance")
+    book = load_book(Upload("book.csv", holdings.to_csv(index=False).encode()),
+                     factor_model=Upload("model.xlsx", path.read_bytes()))
+    assert book.ok, book.problems
+    assert book.portfolio.factor_model.exposures.shape == (40, 3)
+    outcome = desk_solve.run(book.portfolio, desk_solve.Request(0.05 * book.portfolio.net_value_usd, (0.95, 1.05)))
+    assert outcome.success and outcome.report.result.risk_after is not None
+    capped = load_book(Upload("book.csv", holdings.to_csv(index=False).encode()),
+                       factor_model=Upload("model.xlsx", path.read_bytes()), limits=DeskLimits(max_factors=2))
+    assert capped.problems == ["factor model model.xlsx has 3 factors; this desk takes up to 2"]

@@ -132,6 +132,11 @@ def test_bad_upload_shows_the_validation_message(desk, page):
     upload(page, "book.csv", b"Ticker,Quantity,Last Price,Vol,TradeTime\nAAA,1000,10,24.1,1\n")
     message = page.locator("[data-testid='stAlert']").filter(has_text="problem(s) to fix").inner_text()
     assert "book.csv" in message and "'adv'" in message and "percent" in message
+    other = page.context.new_page()  # a second tab: its own session and book
+    other.goto(desk)
+    other.get_by_text("Book OK").wait_for()
+    assert other.get_by_text("problem(s) to fix").count() == 0
+    assert page.get_by_text("Book OK").count() == 0
 
 
 def test_oversized_upload_is_refused(desk, page):
