@@ -67,13 +67,14 @@ def request_form(book, limits: DeskLimits) -> Request:
     side = st.sidebar
     unit = side.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
     if unit == "USD":
-        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=round(0.1 * nav, -6), step=1e7,
-                                 format="%.0f", key="cash_usd")
+        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=float(f"{max(0.1 * nav, 0.0):.2g}"),
+                                 step=1e6, format="%.0f", key="cash_usd")
     else:
         percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, max_value=100.0, value=10.0,
                                     step=0.5, key="cash_pct")
         cash = percent / 100.0 * nav
-    side.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f} ({cash / nav:.2%} of NAV).")
+    share = f" ({cash / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
+    side.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f}{share}.")
     band = None
     if book.portfolio.has_risk_model and side.checkbox("Risk band", value=True, key="use_band"):
         band = side.slider("Post-trade risk between (x today's)", 0.5, 1.5, (0.9, 1.1), step=0.01, key="band")
