@@ -182,3 +182,15 @@ def test_factor_model_workbook_upload(tmp_path):
     capped = load_book(Upload("book.csv", holdings.to_csv(index=False).encode()),
                        factor_model=Upload("model.xlsx", path.read_bytes()), limits=DeskLimits(max_factors=2))
     assert capped.problems == ["factor model model.xlsx has 3 factors; this desk takes up to 2"]
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody planned for")
+
+    monkeypatch.setattr(desk_solve, "run", broken)
+    at = page().run()
+    at.button(key="solve").click().run()
+    assert not at.exception
+    assert texts(at, "error") == ["Unexpected error (a bug; please report it with the input): RuntimeError: "
+                                  "something nobody planned for"]
