@@ -143,8 +143,9 @@ def test_oversized_upload_is_refused(desk, page):
     page.goto(desk)
     page.get_by_text("Book OK").wait_for()
     upload(page, "big.csv", b"symbol,shares\n" + b"A,1\n" * 400_000)  # 1.5 MB against a 1 MB cap
-    page.get_by_text("1.0MB", exact=False).or_(page.get_by_text("1 MB", exact=False)).first.wait_for()
-    assert page.get_by_text("Book OK").count() == 0
+    page.get_by_text("File must be 1.0MB or smaller").wait_for()  # refused in the browser, never sent
+    page.get_by_text("Upload a holdings file").wait_for()  # the page received no file
+    assert page.get_by_text("problem(s) to fix").count() == 0 and page.get_by_text("Book OK").count() == 0
 
 
 def test_server_paths_are_refused(desk, page):
