@@ -142,6 +142,20 @@ class LiquidationResult:
         return (f"LiquidationResult(status={self.status!r}, cash_raised={self.cash_raised:,.0f}, "
                 f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap={self.gap:.2e})")
 
+    def to_html(self, portfolio=None, **limits) -> str:
+        """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,
+        trades, schedule, pre-trade and, given the ``portfolio`` and the ``limits`` it was solved with
+        (``risk_band``, ``max_total_mi_bps``, ``allow_buys``, ``time_limit``), the frontier."""
+        from .report import build_report, render_html
+
+        return render_html(build_report(self, portfolio, **limits))
+
+    def to_excel(self, path, portfolio=None, **limits):
+        """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
+        from .report import build_report, write_excel
+
+        return write_excel(build_report(self, portfolio, **limits), path)
+
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                        for k, v in self._lines())

@@ -1,0 +1,79 @@
+"""``krg-liquidity report``: liquidate a book and write the one-file report (HTML or Excel)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..book import fill_strategy
+from ..errors import UnitsWarning
+from ..io.read import read_table
+from ..optimize import liquidate as run_liquidation
+from ..plan import DEFAULT_TIME_LIMIT
+from ..portfolio import Portfolio
+from ..report import build_report, check_report_path, write_report
+from ..rounding import round_trades
+from .app import app
+from .common import BOOK_HELP, EXIT_CODES, console, cost_model_from, report_failure, risk_model_from
+from .liquidate import MI_CODE_HELP, MI_DATE_HELP, PARAMETERS_HELP, POV_HELP, TRADE_TIME_HELP
+
+
+@app.command(epilog=BOOK_HELP)
+def report(
+    holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
+    cash: float = typer.Option(..., help="Cash to raise, USD."),
+    output: Path = typer.Option(..., help="The report: .html (one self-contained page, figures embedded) or .xlsx "
+                                          "(a sheet per table)."),
+    sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
+    covariance: Optional[Path] = typer.Option(None, help="Covariance (annualized, decimal)."),
+    factor_model: Optional[Path] = typer.Option(None, help="Factor model workbook, or its exposures file."),
+    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
+    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance file (with --factor-model)."),
+    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x "
+                                                                       "today's, e.g. 0.9 1.1."),
+    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
+    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
+    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
+    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    mi_date: Optional[str] = typer.Option(None, help=MI_DATE_HELP),
+    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
+    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    lot_size: int = typer.Option(1, help="Round trades to multiples of this many shares."),
+    exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
+    bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds for the solve, and again for the most "
+                                                              "cash and the frontier together."),
+) -> None:
+    """Raise CASH from HOLDINGS and write the report a PM forwards: request and assumptions, summary,
+    trades, schedule, cost-vs-cash frontier and pre-trade costs.
+
+    A request that cannot be answered (impossible, timed out) still gets its report, with the
+    reason; the exit code is then that of ``liquidate`` (2 or 3).
+    """
+    try:
+        check_report_path(output)
+        model = cost_model_from(parameters, mi_code, mi_date)
+        cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
+        book = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time, pov)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnitsWarning)
+            portfolio = Portfolio(book, cov, factors)
+        limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys}
+        result = run_liquidation(portfolio, cash, cost_model=model, time_limit=time_limit, raise_on_failure=False,
+                                 **limits)
+        if result.success and not exact_shares:
+            result = round_trades(result, lot_size, model)
+        content = build_report(result, portfolio, cost_model=model, time_limit=time_limit,
+                               bucket_minutes=bucket_minutes, **limits)
+        write_report(content, output)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # every failure is one clear message, never a traceback
+        report_failure(exc, json_output=False)
+    console.print(f"{result.status}: wrote {output}", highlight=False, markup=False)
+    if not result.success:
+        console.print(result.message, highlight=False, markup=False)
+        raise typer.Exit(EXIT_CODES.get(result.status, 1))

@@ -1,0 +1,139 @@
+"""The desk's page (a Streamlit script: ``krg-liquidity app`` runs it).
+
+Left: the book (the bundled example or uploads) and the request (cash in USD or % of NAV, risk
+band, total-impact cap, buys, time limit). Main: the book's validation, the most cash the limits
+allow, and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
+session: its book and answer live in that session's state only.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from krg_liquidity.desk.inputs import UPLOAD_TYPES, DeskLimits, Upload, load_book
+from krg_liquidity.desk.solve import Request, most_cash, run
+from krg_liquidity.desk.views import show_book, show_outcome
+
+PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
+                "files uploaded from your computer. Use the upload boxes on the side.")
+
+
+def _upload(widget) -> Upload | None:
+    return None if widget is None else Upload(widget.name, widget.getvalue())
+
+
+def sidebar(limits: DeskLimits):
+    """The book: the bundled example or uploaded files; returns the validated Book (None before an upload)."""
+    st.sidebar.header("Book")
+    source = st.sidebar.radio("Holdings", ["Bundled example (Dow-28, $10B)", "Upload my book"], key="source")
+    if source.startswith("Bundled"):
+        return cached_book(("example",), lambda: load_book(None, limits=limits))
+    holdings = st.sidebar.file_uploader(f"Holdings (CSV, Excel, Parquet; up to {limits.max_upload_mb} MB)",
+                                        type=list(UPLOAD_TYPES), key="holdings")
+    kind = st.sidebar.radio("Risk model", ["None", "Covariance", "Factor model (.xlsx workbook)"], key="risk_kind")
+    risk = None
+    if kind != "None":
+        risk = st.sidebar.file_uploader(f"{kind} file", type=list(UPLOAD_TYPES), key="risk_file")
+    trade_time = st.sidebar.number_input("Default trade time (days) for names with neither trade_time nor pov "
+                                         "(0: none)", min_value=0.0, max_value=30.0, value=0.0, step=0.5,
+                                         key="trade_time")
+    if holdings is None:
+        return None
+    key = (holdings.file_id, kind, None if risk is None else risk.file_id, trade_time)
+
+    def load():
+        risk_upload = _upload(risk)
+        return load_book(_upload(holdings), covariance=risk_upload if kind == "Covariance" else None,
+                         factor_model=risk_upload if kind.startswith("Factor") else None,
+                         trade_time_days=trade_time or None, limits=limits)
+
+    return cached_book(key, load)
+
+
+def cached_book(key: tuple, load):
+    """This session's book, read and validated again only when its files or options change
+    (a new book drops the previous answer)."""
+    cached = st.session_state.get("book")
+    if cached is None or cached[0] != key:
+        st.session_state.pop("outcome", None)
+        cached = st.session_state["book"] = (key, load())
+    return cached[1]
+
+
+def request_form(book, limits: DeskLimits) -> Request:
+    """The request widgets; returns the Request (not solved yet)."""
+    nav = book.portfolio.net_value_usd
+    st.sidebar.header("Request")
+    side = st.sidebar
+    unit = side.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
+    if unit == "USD":
+        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=float(f"{max(0.1 * nav, 0.0):.2g}"),
+                                 step=1e6, format="%.0f", key="cash_usd")
+    else:
+        percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, max_value=100.0, value=10.0,
+                                    step=0.5, key="cash_pct")
+        cash = percent / 100.0 * nav
+    share = f" ({cash / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
+    side.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f}{share}.")
+    band = None
+    if book.portfolio.has_risk_model and side.checkbox("Risk band", value=True, key="use_band"):
+        band = side.slider("Post-trade risk between (x today's)", 0.5, 1.5, (0.9, 1.1), step=0.01, key="band")
+    cap = None
+    if side.checkbox("Cap total impact", value=True, key="use_cap"):
+        cap = side.number_input("Total impact at most (bps of cash)", min_value=0.1, value=50.0, step=5.0, key="cap")
+    buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
+    seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(30.0, limits.max_seconds),
+                           step=1.0, key="time_limit")
+    return Request(float(cash), tuple(band) if band else None, cap, bool(buys), float(seconds))
+
+
+def show_most_cash(book, request: Request):
+    """The most cash the limits allow, recomputed only when the book or the limits change."""
+    key = (st.session_state["book"][0], request.risk_band, request.max_total_mi_bps, request.allow_buys,
+           request.time_limit)
+    cached = st.session_state.get("most_cash")
+    if cached is None or cached[0] != key:
+        with st.spinner("Finding the most cash these limits allow..."):
+            cached = (key, *most_cash(book.portfolio, request))
+        st.session_state["most_cash"] = cached
+    _, value, reason = cached
+    if value is None:
+        st.warning(f"Most cash not found ({reason})")
+    else:
+        st.metric("Most cash these limits allow", f"${value:,.0f}")
+    return value
+
+
+def main() -> None:
+    limits = DeskLimits.from_env()
+    st.set_page_config(page_title="krg_liquidity desk", layout="wide")
+    st.title("Liquidation desk")
+    st.caption("Raise cash from a book at least market impact (Kissell I-Star), inside its limits.")
+    if len(st.query_params):
+        st.error(PATH_REFUSED)
+    book = sidebar(limits)
+    if book is None:
+        st.info("Upload a holdings file (left), or pick the bundled example.")
+        return
+    show_book(book)
+    if not book.ok:
+        return
+    request = request_form(book, limits)
+    known = show_most_cash(book, request)
+    if st.button("Raise cash", type="primary", key="solve"):
+        with st.status(f"Solving (at most {request.time_limit:g} s, then the frontier)...") as progress:
+            outcome = run(book.portfolio, request, known)
+            progress.update(label=f"Done: {outcome.status}", state="complete" if outcome.success else "error")
+        st.session_state["outcome"] = (request, outcome)
+    if "outcome" in st.session_state:
+        asked, outcome = st.session_state["outcome"]
+        if asked != request:
+            st.caption("The request changed since this answer: press Raise cash to solve it.")
+        show_outcome(outcome)
+
+
+if __name__ == "__main__":  # Streamlit runs the page as __main__; importing it runs nothing
+    try:
+        main()
+    except Exception as exc:  # never a traceback on the page
+        st.error(f"Unexpected error (a bug; please report it with the input): {type(exc).__name__}: {exc}")

@@ -1,0 +1,89 @@
+"""The desk's requests: the most cash, one liquidation and its report, each under a time budget.
+
+Failures come back as words (an :class:`Outcome` with the status, the message, the most cash
+raisable and the blocking limits), never as an exception, so the page never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..capacity import max_cash
+from ..errors import InfeasibleLiquidation, InputError, LiquidationError
+from ..optimize import liquidate
+from ..report import Report, build_report, render_html, write_excel
+from ..rounding import round_trades
+from ..status import status_of
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the PM asked: cash (USD), risk band (lo, hi) x today's risk or None, total impact cap
+    (bps of cash) or None, whether buys are allowed, and the time limit (seconds)."""
+
+    cash: float
+    risk_band: tuple[float, float] | None = None
+    max_total_mi_bps: float | None = None
+    allow_buys: bool = False
+    time_limit: float = 30.0
+
+    def limits(self) -> dict:
+        return {"risk_band": self.risk_band, "max_total_mi_bps": self.max_total_mi_bps, "allow_buys": self.allow_buys}
+
+
+@dataclass
+class Outcome:
+    """A solved request (``report`` set) or why not: ``status``, ``message``, ``max_cash`` (USD or
+    None) and ``blocking`` (limit group -> how far it would have to give, with its unit)."""
+
+    status: str
+    message: str = ""
+    report: Report | None = None
+    max_cash: float | None = None
+    blocking: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return self.report is not None
+
+
+def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
+    """The most cash (USD) the request's limits allow, or None and the reason in words."""
+    try:
+        return max_cash(portfolio, time_limit=request.time_limit, **request.limits()), ""
+    except (LiquidationError, InputError) as exc:
+        return None, f"{status_of(exc)}: {exc}"
+
+
+def run(portfolio, request: Request, known_max_cash: float | None = None) -> Outcome:
+    """Liquidate (whole shares), then derive the report's tables (frontier under the same time limit)."""
+    try:
+        result = liquidate(portfolio, request.cash, time_limit=request.time_limit, **request.limits())
+    except InfeasibleLiquidation as exc:
+        units = exc.blocking_units
+        blocking = {group: f"{value:,.4g} {units.get(group, '')}".strip() for group, value in exc.blocking.items()}
+        return Outcome("infeasible", str(exc), max_cash=exc.max_cash, blocking=blocking)
+    except (LiquidationError, InputError) as exc:
+        return Outcome(status_of(exc), str(exc), max_cash=known_max_cash)
+    result = round_trades(result)
+    report = build_report(result, portfolio, time_limit=request.time_limit, **request.limits())
+    return Outcome(result.status, result.message, report=report, max_cash=report.max_cash)
+
+
+def downloads(report: Report) -> dict[str, tuple[bytes, str]]:
+    """File name -> (bytes, MIME type): the trade list and the schedule (CSV), the report (HTML, Excel)."""
+    files = {}
+    trades = report.result.trades
+    files["trades.csv"] = (trades[trades["shares_traded"] != 0].to_csv(index=False).encode(), "text/csv")
+    files["schedule.csv"] = (report.schedule.to_csv(index=False).encode(), "text/csv")
+    files["report.html"] = (render_html(report).encode("utf-8"), "text/html")
+    with tempfile.TemporaryDirectory(prefix="krg-desk-") as folder:
+        workbook = write_excel(report, Path(folder) / "report.xlsx").read_bytes()
+    files["report.xlsx"] = (workbook,
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return files
+
+
+__all__ = ["Outcome", "Request", "downloads", "most_cash", "run"]

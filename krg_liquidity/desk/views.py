@@ -1,0 +1,109 @@
+"""The desk's panels: the book's validation and the answer (summary, trades, frontier, schedule,
+pre-trade, downloads).
+
+``PANELS`` is the list of answer tabs, each a title and a function of the :class:`Report`; a
+comparison with other liquidation rules is one more entry.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..report.figures import basket_figure, completion_figure, frontier_figure
+from .solve import Outcome, downloads
+
+TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "binding", "pov", "trade_time_days", "mi_bps", "cost_usd",
+                 "weight_before", "weight_after", "shares_before", "shares_after", "price"]
+TRADE_FORMAT = {"shares_traded": "{:,.0f}", "value_traded_usd": "{:,.0f}", "pov": "{:.2%}",
+                "trade_time_days": "{:.2f}", "mi_bps": "{:.2f}", "cost_usd": "{:,.0f}", "weight_before": "{:.2%}",
+                "weight_after": "{:.2%}", "shares_before": "{:,.0f}", "shares_after": "{:,.0f}", "price": "{:,.2f}"}
+
+
+def show_book(book) -> None:
+    """The validation result in words: every problem at once, or what was read."""
+    if not book.ok:
+        st.error(f"{book.label}: {len(book.problems)} problem(s) to fix before anything runs:\n\n"
+                 + "\n".join(f"- {problem}" for problem in book.problems))
+        return
+    portfolio = book.portfolio
+    risk = "none (no risk band)"
+    if portfolio.factor_model is not None:
+        risk = f"factor model, {portfolio.factor_model.exposures.shape[1]} factors"
+    elif portfolio.covariance is not None:
+        risk = f"full covariance over {portfolio.covariance.shape[0]} names"
+    st.success(f"Book OK: {book.label}: {len(portfolio.symbols)} names, net value ${portfolio.net_value_usd:,.0f}, "
+               f"gross ${portfolio.gross_value_usd:,.0f}; risk model: {risk}.")
+    for note in book.warnings:
+        st.warning(note)
+
+
+def show_outcome(outcome: Outcome) -> None:
+    """A failure in words (with the most cash and the blocking limits), or the summary and the panels."""
+    if not outcome.success:
+        st.error(f"{outcome.status}: {outcome.message}")
+        if outcome.max_cash is not None:
+            st.metric("Most cash raisable within the limits", f"${outcome.max_cash:,.0f}")
+        if outcome.blocking:
+            st.table(pd.DataFrame({"limit": list(outcome.blocking), "would have to give": list(outcome.blocking.values())}))
+        return
+    report = outcome.report
+    result = report.result
+    cells = st.columns([4, 3, 2, 2, 2])
+    cells[0].metric("Cash raised", f"${result.cash_raised:,.0f}")
+    cells[1].metric("Impact cost", f"${result.cost_usd:,.0f}")
+    cells[2].metric("Cost (bps of cash)", f"{result.cost_bps:.2f}")
+    cells[3].metric("Marginal cost (bps)", f"{result.marginal_cost_bps:.2f}")
+    if result.risk_before is not None:
+        cells[4].metric("Risk (annualized)", f"{result.risk_after:.2%}", f"from {result.risk_before:.2%}",
+                        delta_color="off")
+    st.caption(f"Status {result.status} (gap {result.gap:.1e}); {int((result.trades['shares_traded'] != 0).sum())} "
+               f"of {len(result.trades)} names traded; whole shares; limits re-checked from the trades "
+               f"(max violation {result.max_violation:.1e}).")
+    for tab, (_, panel) in zip(st.tabs([title for title, _ in PANELS]), PANELS):
+        with tab:
+            panel(report)
+
+
+def trades_panel(report) -> None:
+    """Sortable trade table (click a header), the binding limit per name, and its totals."""
+    trades = report.result.trades
+    traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
+    st.dataframe(traded.style.format(TRADE_FORMAT), hide_index=True, key="trades_table",
+                 column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
+    st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].sum():,.0f}, "
+                f"impact cost ${traded['cost_usd'].sum():,.0f}.")
+
+
+def frontier_panel(report) -> None:
+    """Cost against cash raised under the same limits, this request starred."""
+    figure = frontier_figure(report)
+    if figure is None:
+        st.info("No frontier point could be solved under these limits.")
+    else:
+        st.pyplot(figure)
+    for note in report.notes:
+        st.caption(note)
+
+
+def schedule_panel(report) -> None:
+    """POV schedule: completion by name and, with a risk model, the basket's cash and residual risk."""
+    for figure in (completion_figure(report), basket_figure(report)):
+        if figure is not None:
+            st.pyplot(figure)
+    st.dataframe(report.schedule, hide_index=True)
+
+
+def pretrade_panel(report) -> None:
+    """I-Star pre-trade costs of each trade at its trade time."""
+    st.dataframe(report.pretrade, hide_index=True)
+
+
+def downloads_panel(report) -> None:
+    """The trade list, the schedule and the report."""
+    for name, (data, mime) in downloads(report).items():
+        st.download_button(f"Download {name}", data, file_name=name, mime=mime, key=f"download_{name}")
+
+
+PANELS = [("Trades", trades_panel), ("Frontier", frontier_panel), ("Schedule", schedule_panel),
+          ("Pre-trade", pretrade_panel), ("Downloads", downloads_panel)]

@@ -1,0 +1,39 @@
+"""A report a PM can forward: one HTML page (figures embedded) or one Excel workbook.
+
+``build_report`` derives every table once (schedule, basket, frontier, pre-trade);
+``render_html`` and ``write_excel`` lay it out; ``write_report`` picks by extension.
+``LiquidationResult.to_html`` / ``to_excel`` call these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputFileError
+from .content import Report, build_report, cost_model_of, pretrade
+from .excel import write_excel
+from .html import render_html
+
+REPORT_SUFFIXES = (".html", ".htm", ".xlsx")
+
+__all__ = ["REPORT_SUFFIXES", "Report", "build_report", "check_report_path", "cost_model_of", "pretrade",
+           "render_html", "write_excel", "write_report"]
+
+
+def check_report_path(path: str | Path) -> Path:
+    """The path if it ends in .html, .htm or .xlsx and its folder exists; else InputFileError."""
+    path = Path(path)
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise InputFileError(f"report file {path.name}: unknown extension '{path.suffix}'; use .html or .xlsx")
+    if not path.parent.exists():
+        raise InputFileError(f"report folder {path.parent} does not exist")
+    return path
+
+
+def write_report(report: Report, path: str | Path) -> Path:
+    """Write ``report`` as HTML (.html/.htm) or Excel (.xlsx), by extension."""
+    path = check_report_path(path)
+    if path.suffix.lower() == ".xlsx":
+        return write_excel(report, path)
+    path.write_text(render_html(report), encoding="utf-8")
+    return path

@@ -1,0 +1,124 @@
+"""What a report holds: the request, the answer and the tables derived from it, computed once.
+
+The HTML page (:mod:`.html`), the Excel workbook (:mod:`.excel`) and the desk app all read a
+:class:`Report`, so every face shows the same numbers. Sections are data: a later section (a
+comparison with other liquidation rules, say) is one more field filled here and one more block
+in each renderer.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..capacity import max_cash
+from ..errors import LiquidationError
+from ..frontier import frontier
+from ..impact import CostModel
+from ..params import IStarParams
+from ..plan import DEFAULT_TIME_LIMIT
+from ..schedule import pov_schedule
+
+PRETRADE_COLUMNS = ("symbol", "shares_traded", "trade_time_days", "istar_bps", "market_impact_bps",
+                    "timing_risk_bps", "market_impact_usd")
+
+
+@dataclass
+class Report:
+    """A liquidation with everything a PM forwards.
+
+    ``request``: cash target (USD), limits and time limit as asked. ``result``: the
+    :class:`~krg_liquidity.LiquidationResult`. ``schedule``: its POV schedule (one row per name
+    and bucket, whole shares). ``basket``: cash raised and residual risk per bucket (USD; empty
+    without a risk model). ``frontier``: cost against cash (:func:`~krg_liquidity.frontier`,
+    empty without the portfolio). ``max_cash``: the most cash the limits allow (USD; None when
+    not computed, with the reason in ``notes``). ``pretrade``: I-Star pre-trade numbers of each
+    trade at its trade time (bps of traded value, USD).
+    """
+
+    request: dict
+    result: object
+    schedule: pd.DataFrame
+    basket: pd.DataFrame
+    frontier: pd.DataFrame
+    max_cash: float | None
+    pretrade: pd.DataFrame
+    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    notes: list[str] = field(default_factory=list)
+
+
+def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=None, allow_buys: bool = False,
+                 time_limit: float | None = DEFAULT_TIME_LIMIT, cost_model: CostModel | None = None,
+                 frontier_points: int = 8, bucket_minutes: int = 30, start=None) -> Report:
+    """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
+    risk, from the ``portfolio`` it was solved on with the same limits).
+
+    ``time_limit``: seconds for ``max_cash`` plus the whole frontier (shared across its points).
+
+    >>> from krg_liquidity import Portfolio, liquidate, load_example
+    >>> book = Portfolio(*load_example())
+    >>> report = build_report(liquidate(book, 1e9), book, frontier_points=3)
+    >>> len(report.frontier), bool(report.schedule["shares"].sum() < 0)
+    (3, True)
+    """
+    request = {"cash_target_usd": result.cash_target, "risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
+               "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
+               "lot_size": (result.rounding or {}).get("lot_size")}
+    model = cost_model or cost_model_of(result)
+    notes: list[str] = []
+    schedule = pd.DataFrame()
+    basket = pd.DataFrame()
+    if result.success:
+        schedule = pov_schedule(result.trades, bucket_minutes=bucket_minutes, start=start)
+        if portfolio is not None and portfolio.has_risk_model and not schedule.empty:
+            from ..basket import basket_view
+
+            basket = basket_view(schedule, portfolio, bucket_minutes).buckets
+    most, table = None, pd.DataFrame()
+    if portfolio is not None:
+        limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+                  "cost_model": model}
+        share = None if time_limit is None else time_limit / (frontier_points + 1)
+        try:
+            most = max_cash(portfolio, time_limit=share, **limits)
+        except LiquidationError as exc:
+            notes.append(f"most cash not found ({exc.status}): {exc}")
+        top = 0.95 * most if most else 1.5 * result.cash_target
+        grid = np.linspace(top / frontier_points, top, frontier_points)
+        table = frontier(portfolio, grid, time_limit=share, **limits)
+    return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes)
+
+
+def pretrade(result, model: CostModel) -> pd.DataFrame:
+    """I-Star pre-trade numbers of each traded name at its trade time: I* and market impact (bps),
+    timing risk (bps), market impact (USD)."""
+    traded = result.trades[result.trades["shares_traded"] != 0]
+    if traded.empty:
+        return pd.DataFrame(columns=list(PRETRADE_COLUMNS))
+    orders = pd.DataFrame({"symbol": traded["symbol"].to_numpy(), "shares": traded["shares_traded"].abs().to_numpy(),
+                           "adv": traded["adv"].to_numpy(), "volatility": traded["volatility"].to_numpy(),
+                           "price": traded["price"].to_numpy(), "trade_time": traded["trade_time_days"].to_numpy()})
+    orders["size"] = orders["shares"] / orders["adv"]
+    return pd.DataFrame({
+        "symbol": orders["symbol"],
+        "shares_traded": traded["shares_traded"].to_numpy(),
+        "trade_time_days": orders["trade_time"],
+        "istar_bps": model.istar(orders),
+        "market_impact_bps": model.market_impact(orders),
+        "timing_risk_bps": model.timing_risk(orders),
+        "market_impact_usd": model.market_impact_usd(orders),
+    })
+
+
+def cost_model_of(result) -> CostModel:
+    """The I-Star model named in ``result.assumptions`` (the published default when it names none)."""
+    parameters = (result.assumptions or {}).get("parameters")
+    if not parameters:
+        return CostModel()
+    values = {k: parameters[k] for k in ("a1", "a2", "a3", "a4", "a5", "b1")}
+    return CostModel(IStarParams(**values, code=parameters.get("code"), date=parameters.get("date"),
+                                 source=parameters.get("source") or ""),
+                     trading_days=(result.assumptions or {}).get("trading_days", 250))

@@ -1,0 +1,143 @@
+"""The report as one self-contained HTML page: inline style, figures embedded as base64 PNG.
+
+The page loads nothing from anywhere (no script, no font, no stylesheet link), so it opens
+offline and can be mailed as one file. Every number cell carries its exact value in a
+``data-value`` attribute next to the formatted text, so a reader (or a test) can check the
+page against the result.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from ..assumptions import summary_lines
+
+FORMATS = {
+    ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
+             "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
+             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised"),
+    ",.2f": ("price",),
+    ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
+            "timing_risk_bps", "seconds"),
+    ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_after"),
+    ".1e": ("gap",),
+}
+_FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
+_STYLE = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+th,td{padding:.2em .6em;border-bottom:1px solid #eee;text-align:right}
+th{background:#f4f4f4}td.text,th.text{text-align:left}tr.total td{font-weight:bold;border-top:2px solid #888}
+.status-ok{color:#176b2c}.status-fail{color:#a11}img{max-width:100%}.note{color:#555;font-size:.9em}
+"""
+
+
+def cell(value, column: str = "") -> str:
+    """One ``<td>``: numbers formatted by column name with the exact value in ``data-value``."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return f"<td class='text'>{html.escape('' if value is None else str(value))}</td>"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"<td class='text'>{html.escape(str(value))}</td>"
+    if math.isnan(number):
+        return "<td data-value='nan'></td>"
+    fmt = _FORMAT_OF.get(column, ",.4g")
+    return f"<td data-value='{number!r}'>{format(number, fmt)}</td>"
+
+
+def table_html(frame: pd.DataFrame, table_id: str, total: tuple[str, ...] = ()) -> str:
+    """A DataFrame as a ``<table id=...>``; ``total``: columns summed in a last "total" row."""
+    head = "".join(f"<th class='{'text' if frame[c].dtype == object else ''}'>{html.escape(c.replace('_', ' '))}</th>"
+                   for c in frame.columns)
+    rows = ["<tr>" + "".join(cell(v, c) for c, v in zip(frame.columns, row)) + "</tr>"
+            for row in frame.itertuples(index=False)]
+    if total:
+        sums = ["total" if i == 0 else (frame[c].sum() if c in total else "") for i, c in enumerate(frame.columns)]
+        rows.append("<tr class='total'>" + "".join(cell(v, c) for c, v in zip(frame.columns, sums)) + "</tr>")
+    return f"<table id='{table_id}'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _pairs(rows, table_id: str) -> str:
+    body = "".join(f"<tr><th class='text'>{html.escape(k)}</th>{v if v.startswith('<td') else cell(v)}</tr>"
+                   for k, v in rows)
+    return f"<table id='{table_id}'>{body}</table>"
+
+
+def _request_rows(report) -> list[tuple[str, str]]:
+    request = report.request
+    band = request["risk_band"]
+    rows = [("cash target", cell(request["cash_target_usd"], "cash_target_usd")),
+            ("risk band", f"{band[0]:g} to {band[1]:g} x today's risk" if band else "none"),
+            ("total impact cap", f"{request['max_total_mi_bps']:g} bps of the cash" if request["max_total_mi_bps"]
+             is not None else "none"),
+            ("buys allowed", "yes" if request["allow_buys"] else "no (sales and short covers only)"),
+            ("time limit", "none" if request["time_limit_s"] is None else f"{request['time_limit_s']:g} s"),
+            ("shares", "exact (fractional)" if not request["lot_size"] else f"whole lots of {request['lot_size']:g}")]
+    return rows + summary_lines(report.result.assumptions)
+
+
+def _summary_rows(report) -> list[tuple[str, str]]:
+    result = report.result
+    traded = int((result.trades["shares_traded"] != 0).sum())
+    rows = [("status", result.status), ("cash target", cell(result.cash_target, "cash")),
+            ("cash raised", cell(result.cash_raised, "cash")), ("impact cost (USD)", cell(result.cost_usd, "cost_usd")),
+            ("impact cost (bps of cash raised)", cell(result.cost_bps, "cost_bps")),
+            ("marginal cost (bps, next dollar)", cell(result.marginal_cost_bps, "marginal_cost_bps")),
+            ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd")), ("gap", cell(result.gap, "gap")),
+            ("names traded", f"{traded} of {len(result.trades)}")]
+    if result.risk_before is not None:
+        rows += [("risk before (annualized)", cell(result.risk_before, "risk_after")),
+                 ("risk after (annualized)", cell(result.risk_after, "risk_after"))]
+    if report.max_cash is not None:
+        rows.append(("most cash the limits allow", cell(report.max_cash, "cash")))
+    rows.append(("max violation (recomputed from the trades)", cell(result.max_violation, "gap")))
+    return rows
+
+
+def render_html(report) -> str:
+    """The whole page for a :class:`~krg_liquidity.report.Report`."""
+    result = report.result
+    ok = result.success
+    parts = [f"<h1>Liquidation report: raise ${result.cash_target:,.0f}</h1>",
+             f"<p>Status <b class='{'status-ok' if ok else 'status-fail'}'>{html.escape(result.status)}</b>. "
+             f"Made {html.escape(report.created)} by krg_liquidity. Money in USD; costs in bps of traded value "
+             "(the total: of cash raised); risk annualized.</p>",
+             "<h2>Request and assumptions</h2>", _pairs(_request_rows(report), "request")]
+    if not ok:
+        parts += ["<h2>Why there is no trade list</h2>", f"<pre id='message'>{html.escape(result.message)}</pre>"]
+    parts += ["<h2>Summary</h2>", _pairs(_summary_rows(report), "summary")]
+    parts += [f"<p class='note'>{html.escape(n)}</p>" for n in report.notes]
+    if ok:
+        trades = result.trades[result.trades["shares_traded"] != 0]
+        shown = trades.loc[:, ["symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
+                               "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding",
+                               "price"]]
+        parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>binding</i> names "
+                  "the limit at which a name's trade stops.</p>",
+                  table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]
+    from .figures import data_uri, figures  # matplotlib only when a report is drawn
+
+    for title, figure in figures(report).items():
+        parts += [f"<h2>{html.escape(title)}</h2>", f"<img alt='{html.escape(title)}' src='{data_uri(figure)}'>"]
+    if not report.basket.empty:
+        basket = report.basket.assign(bucket_start=report.basket["bucket_start"].astype(str))
+        parts += ["<h2>Schedule by bucket (basket)</h2>", table_html(basket, "basket", total=("cash_raised_usd",))]
+    if not report.schedule.empty:
+        schedule = report.schedule.assign(bucket_start=report.schedule["bucket_start"].astype(str))
+        parts += ["<h2>Schedule by name and bucket</h2>",
+                  f"<details><summary>{len(schedule)} rows (POV schedule, whole shares)</summary>"
+                  f"{table_html(schedule, 'schedule')}</details>"]
+    if not report.frontier.empty:
+        frontier = report.frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
+        parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
+    if not report.pretrade.empty:
+        parts += ["<h2>Pre-trade costs of the trades (I-Star, at each trade time)</h2>",
+                  table_html(report.pretrade, "pretrade", total=("market_impact_usd",))]
+    body = "\n".join(parts)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Liquidation report</title>"
+            f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")

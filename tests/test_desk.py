@@ -1,0 +1,196 @@
+"""The desk through Streamlit's own test harness (AppTest): example, upload, solve, errors, downloads."""
+
+import io
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("streamlit", reason="the desk needs the [app] extra (Streamlit)")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import krg_liquidity as krg  # noqa: E402
+from krg_liquidity.cli import app  # noqa: E402
+from krg_liquidity.datasets import data_path  # noqa: E402
+from krg_liquidity.desk import PAGE  # noqa: E402
+from krg_liquidity.desk import solve as desk_solve  # noqa: E402
+from krg_liquidity.desk.inputs import DeskLimits, Upload, load_book  # noqa: E402
+from krg_liquidity.errors import SolverTimeout  # noqa: E402
+
+LIMITS = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50.0}
+BAD_BOOK = b"Ticker,Quantity,Last Price,Vol,TradeTime\nAAA,1000,10,24.1,1\nBBB,2000,20,18,1\n"
+
+
+def page() -> AppTest:
+    return AppTest.from_file(str(PAGE), default_timeout=90)
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [element.value for element in getattr(at, kind)]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def upload_mode(at: AppTest) -> AppTest:
+    at.radio(key="source").set_value("Upload my book").run()
+    return at
+
+
+def test_example_solve_matches_the_api_and_offers_downloads():
+    at = page().run()
+    assert not at.exception
+    assert any("Book OK" in t and "28 names" in t for t in texts(at, "success"))
+    book = krg.Portfolio(*krg.load_example())
+    assert metrics(at)["Most cash these limits allow"] == f"${krg.max_cash(book, **LIMITS):,.0f}"
+    at.button(key="solve").click().run()
+    assert not at.exception and not at.error
+    expected = krg.round_trades(krg.liquidate(book, 1e9, **LIMITS))
+    shown = metrics(at)
+    assert shown["Cash raised"] == f"${expected.cash_raised:,.0f}"
+    assert shown["Impact cost"] == f"${expected.cost_usd:,.0f}"
+    assert shown["Cost (bps of cash)"] == f"{expected.cost_bps:.2f}"
+    assert [b.label for b in at.get("download_button")] == [
+        "Download trades.csv", "Download schedule.csv", "Download report.html", "Download report.xlsx"]
+    table = at.dataframe[0].value
+    assert len(table) == 28 and set(table["binding"]) >= {"participation", "weight"}
+    assert table["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
+
+
+def test_downloads_hold_the_answer():
+    book = krg.Portfolio(*krg.load_example())
+    outcome = desk_solve.run(book, desk_solve.Request(1e9, (0.9, 1.1), 50.0))
+    files = desk_solve.downloads(outcome.report)
+    result = outcome.report.result
+    trades = pd.read_csv(io.BytesIO(files["trades.csv"][0]))
+    assert trades["value_traded_usd"].sum() == pytest.approx(-result.cash_raised, rel=1e-12)
+    schedule = pd.read_csv(io.BytesIO(files["schedule.csv"][0]))
+    assert schedule["shares"].sum() == result.trades["shares_traded"].sum()
+    assert f"{result.cash_raised:,.0f}" in files["report.html"][0].decode()
+    summary = pd.read_excel(io.BytesIO(files["report.xlsx"][0]), sheet_name="summary")
+    assert float(summary.set_index("item").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
+
+
+def test_bad_upload_lists_every_problem_and_tabs_do_not_mix():
+    at = upload_mode(page().run())
+    at.file_uploader(key="holdings").upload("my book.csv", BAD_BOOK, "text/csv")
+    at.run()
+    errors = " ".join(texts(at, "error"))
+    assert "my book.csv" in errors and "problem(s) to fix" in errors
+    assert "'adv'" in errors and "volatility" in errors and "percent" in errors  # both problems, in words
+    assert not at.button  # nothing runs before the book is fixed
+    other = page().run()  # a second tab: its own session, the example book, no error
+    assert not other.error and any("Book OK" in t for t in texts(other, "success"))
+
+
+def test_uploaded_book_and_covariance_solve_by_percent_of_nav():
+    at = upload_mode(page().run())
+    at.file_uploader(key="holdings").upload("book.csv", data_path("example_portfolio.csv").read_bytes(), "text/csv")
+    at.radio(key="risk_kind").set_value("Covariance").run()
+    at.file_uploader(key="risk_file").upload("cov.csv", data_path("example_covariance.csv").read_bytes(), "text/csv")
+    at.run()
+    assert any("book.csv + covariance cov.csv" in t for t in texts(at, "success"))
+    at.radio(key="cash_unit").set_value("% of NAV").run()
+    at.number_input(key="cash_pct").set_value(5.0).run()
+    at.button(key="solve").click().run()
+    assert not at.exception and not at.error
+    raised = float(metrics(at)["Cash raised"].strip("$").replace(",", ""))
+    assert raised == pytest.approx(0.05 * 9_999_999_989, rel=1e-5)
+
+
+def test_impossible_request_gives_most_cash_and_blocking_limits():
+    at = page().run()
+    at.number_input(key="cash_usd").set_value(6e9).run()
+    at.button(key="solve").click().run()
+    assert not at.exception
+    errors = " ".join(texts(at, "error"))
+    assert errors.startswith("infeasible: cannot raise $6,000,000,000")
+    assert metrics(at)["Most cash raisable within the limits"].startswith("$1,621,")
+    assert len(at.table) == 1  # the blocking limits
+
+
+def test_timeout_is_a_message_with_the_most_cash(monkeypatch):
+    def out_of_time(*args, **kwargs):
+        raise SolverTimeout("the time budget ran out in stage 'dual' before any verified answer", "dual")
+
+    monkeypatch.setattr(desk_solve, "liquidate", out_of_time)
+    at = page().run()
+    at.button(key="solve").click().run()
+    assert not at.exception
+    assert " ".join(texts(at, "error")).startswith("timeout: the time budget ran out")
+    assert metrics(at)["Most cash raisable within the limits"].startswith("$1,621,")
+
+
+def test_server_path_in_the_address_is_refused():
+    at = page()
+    at.query_params["holdings"] = "/etc/passwd"
+    at.run()
+    shown = " ".join(texts(at, "error") + texts(at, "markdown") + texts(at, "success"))
+    assert "Refused" in shown and "root:" not in shown
+
+
+def test_oversized_upload_is_refused(monkeypatch):
+    monkeypatch.setenv("KRG_DESK_MAX_UPLOAD_MB", "1")
+    at = upload_mode(page().run())
+    at.file_uploader(key="holdings").upload("big.csv", BAD_BOOK + b"0" * (2 << 20), "text/csv")
+    at.run()
+    assert "big.csv is 2.0 MB; this desk takes files up to 1 MB" in " ".join(texts(at, "error"))
+
+
+def test_inputs_name_only_the_users_file_and_cap_the_book():
+    wrong = load_book(Upload("book.xlsx", BAD_BOOK))  # a CSV named .xlsx
+    assert wrong.problems == ["holdings file book.xlsx is not a readable .xlsx workbook; save it from Excel as "
+                              ".xlsx, or export a CSV"]
+    sneaky = load_book(Upload("../../etc/passwd", b"root:x:0:0"))
+    assert not sneaky.ok and "unknown extension" in sneaky.problems[0] and "root:x" not in sneaky.problems[0]
+    big = load_book(Upload("book.csv", data_path("example_portfolio.csv").read_bytes()),
+                    limits=DeskLimits(max_names=10))
+    assert big.problems == ["holdings book.csv has 28 rows; this desk takes books of up to 10 names"]
+
+
+def test_app_command_binds_localhost_by_default(monkeypatch):
+    seen = {}
+
+    def fake_call(command, env):
+        seen.update(command=command, env=env)
+        return 0
+
+    monkeypatch.setattr("krg_liquidity.cli.app_command.subprocess.call", fake_call)
+    run = CliRunner().invoke(app, ["app", "--port", "8765", "--max-upload-mb", "5"])
+    assert run.exit_code == 0, run.output
+    command = " ".join(seen["command"])
+    assert "--server.address 127.0.0.1" in command and "--server.port 8765" in command
+    assert "--server.maxUploadSize 5" in command and "--server.enableStaticServing false" in command
+    assert seen["env"]["KRG_DESK_MAX_UPLOAD_MB"] == "5"
+
+
+def test_factor_model_workbook_upload(tmp_path):
+    holdings, model = krg.synthetic_universe(40, n_factors=3, seed=2)
+    path = tmp_path / "model.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        model.exposures.rename_axis("symbol").to_excel(writer, sheet_name="exposures")
+        model.factor_covariance.rename_axis("factor").to_excel(writer, sheet_name="factor_covariance")
+        model.specific_variance.rename("specific_variance").rename_axis("symbol").to_excel(
+            writer, sheet_name="specific_variance")
+    book = load_book(Upload("book.csv", holdings.to_csv(index=False).encode()),
+                     factor_model=Upload("model.xlsx", path.read_bytes()))
+    assert book.ok, book.problems
+    assert book.portfolio.factor_model.exposures.shape == (40, 3)
+    outcome = desk_solve.run(book.portfolio, desk_solve.Request(0.05 * book.portfolio.net_value_usd, (0.95, 1.05)))
+    assert outcome.success and outcome.report.result.risk_after is not None
+    capped = load_book(Upload("book.csv", holdings.to_csv(index=False).encode()),
+                       factor_model=Upload("model.xlsx", path.read_bytes()), limits=DeskLimits(max_factors=2))
+    assert capped.problems == ["factor model model.xlsx has 3 factors; this desk takes up to 2"]
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody planned for")
+
+    monkeypatch.setattr(desk_solve, "run", broken)
+    at = page().run()
+    at.button(key="solve").click().run()
+    assert not at.exception
+    assert texts(at, "error") == ["Unexpected error (a bug; please report it with the input): RuntimeError: "
+                                  "something nobody planned for"]

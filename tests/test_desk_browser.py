@@ -1,0 +1,158 @@
+"""The desk in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+The app is started with ``krg-liquidity app`` on 127.0.0.1 and a free port. Skipped, with the
+reason, only when Chromium or Playwright is not installed (``.ci/run`` installs Chromium).
+"""
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import krg_liquidity as krg
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright (Python package) is not installed")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "desk.png"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+LIMITS = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50.0}
+TIMEOUT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def desk():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "krg_liquidity", "app", "--port", str(port), "--max-upload-mb",
+                                "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(url + "/_stcore/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the desk did not start on {url} (exit code {process.poll()})")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the command and the Streamlit server it started
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    yield tab
+    context.close()
+
+
+def metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']").filter(has_text=label)
+    return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_example_raise_one_billion(desk, page):
+    page.goto(desk)
+    page.get_by_text("Book OK").wait_for()
+    page.get_by_role("button", name="Raise cash").click()
+    page.get_by_text("Cash raised").wait_for()
+    book = krg.Portfolio(*krg.load_example())
+    expected = krg.round_trades(krg.liquidate(book, 1e9, **LIMITS))
+    assert metric(page, "Cash raised") == f"${expected.cash_raised:,.0f}"
+    assert metric(page, "Impact cost") == f"${expected.cost_usd:,.0f}"
+    assert metric(page, "Cost (bps of cash)") == f"{expected.cost_bps:.2f}"
+    assert metric(page, "Most cash these limits allow") == f"${krg.max_cash(book, **LIMITS):,.0f}"
+    page.locator("[data-testid='stDataFrame']").first.wait_for(state="visible")  # the trade table
+    traded = expected.trades[expected.trades["shares_traded"] != 0]
+    totals = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Totals:").inner_text().strip()
+    assert totals == (f"Totals: {len(traded)} names, value traded ${traded['value_traded_usd'].sum():,.0f}, "
+                      f"impact cost ${traded['cost_usd'].sum():,.0f}.")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    page.get_by_role("tab", name="Downloads").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download trades.csv").click()
+    trades = pd.read_csv(download.value.path())
+    assert trades["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
+    assert list(trades["symbol"]) == list(traded["symbol"])
+
+
+def upload(page, name: str, data: bytes) -> None:
+    page.get_by_text("Upload my book").click()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+
+
+def test_bad_upload_shows_the_validation_message(desk, page):
+    page.goto(desk)
+    page.get_by_text("Book OK").wait_for()
+    upload(page, "book.csv", b"Ticker,Quantity,Last Price,Vol,TradeTime\nAAA,1000,10,24.1,1\n")
+    message = page.locator("[data-testid='stAlert']").filter(has_text="problem(s) to fix").inner_text()
+    assert "book.csv" in message and "'adv'" in message and "percent" in message
+    other = page.context.new_page()  # a second tab: its own session and book
+    other.goto(desk)
+    other.get_by_text("Book OK").wait_for()
+    assert other.get_by_text("problem(s) to fix").count() == 0
+    assert page.get_by_text("Book OK").count() == 0
+
+
+def test_oversized_upload_is_refused(desk, page):
+    page.goto(desk)
+    page.get_by_text("Book OK").wait_for()
+    upload(page, "big.csv", b"symbol,shares\n" + b"A,1\n" * 400_000)  # 1.5 MB against a 1 MB cap
+    page.get_by_text("File must be 1.0MB or smaller").wait_for()  # refused in the browser, never sent
+    page.get_by_text("Upload a holdings file").wait_for()  # the page received no file
+    assert page.get_by_text("problem(s) to fix").count() == 0 and page.get_by_text("Book OK").count() == 0
+
+
+def test_server_paths_are_refused(desk, page):
+    page.goto(desk + "/?holdings=/etc/passwd")
+    page.get_by_text("Refused: this desk never opens a file").wait_for()
+    assert "root:x:0:0" not in page.content()
+    for path in ("/etc/passwd", "/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                 "/media/../../../../etc/passwd", "/app/static/../../../../etc/passwd", "/component/../../etc/passwd"):
+        status, body = get(desk + path)
+        assert "root:x:0:0" not in body, path

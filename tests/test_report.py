@@ -1,0 +1,132 @@
+"""The one-file report: its HTML holds the result's numbers and loads nothing; the Excel reads back."""
+
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import krg_liquidity as krg
+from krg_liquidity.cli import app
+from krg_liquidity.datasets import data_path
+from krg_liquidity.report import build_report, render_html
+
+LIMITS = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50.0}
+
+
+class Tables(HTMLParser):
+    """Every table of a page by id: rows of (text, data-value) cells; and every external reference."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.current, self.row, self.cell, self.links = {}, None, None, None, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("src", "href"):
+            if key in attrs and not attrs[key].startswith("data:"):
+                self.links.append(attrs[key])
+        if tag in ("script", "link", "iframe"):
+            self.links.append(tag)
+        if tag == "table":
+            self.current = self.tables.setdefault(attrs.get("id"), [])
+        elif tag == "tr" and self.current is not None:
+            self.row = []
+            self.current.append(self.row)
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ["", attrs.get("data-value")]
+            self.row.append(self.cell)
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[0] += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.cell = None
+        elif tag == "table":
+            self.current = None
+
+
+@pytest.fixture(scope="module")
+def solved():
+    book = krg.Portfolio(*krg.load_example())
+    result = krg.round_trades(krg.liquidate(book, 1e9, **LIMITS))
+    return book, result, build_report(result, book, start="2026-11-23", **LIMITS)
+
+
+def _values(table, column):
+    header = [text.strip() for text, _ in table[0]]
+    index = header.index(column)
+    return [row[index] for row in table[1:]]
+
+
+def test_html_totals_equal_the_result(solved):
+    book, result, report = solved
+    page = render_html(report)
+    parsed = Tables()
+    parsed.feed(page)
+    assert parsed.links == []  # opens offline: no script, stylesheet or image from anywhere
+    assert page.count("data:image/png;base64,") == 3  # frontier, completion, basket
+    summary = {row[0][0]: row[1] for row in parsed.tables["summary"]}
+    assert float(summary["cash raised"][1]) == result.cash_raised
+    assert summary["cash raised"][0] == f"{result.cash_raised:,.0f}"
+    assert float(summary["impact cost (USD)"][1]) == result.cost_usd
+    assert summary["impact cost (bps of cash raised)"][0] == f"{result.cost_bps:.2f}"
+    assert float(summary["most cash the limits allow"][1]) == pytest.approx(krg.max_cash(book, **LIMITS), rel=1e-9)
+    trades = parsed.tables["trades"]
+    values = _values(trades, "value traded usd")
+    costs = _values(trades, "cost usd")
+    assert len(values) == int((result.trades["shares_traded"] != 0).sum()) + 1  # + the total row
+    assert sum(float(v) for _, v in values[:-1]) == pytest.approx(-result.cash_raised, rel=1e-12)
+    assert float(values[-1][1]) == pytest.approx(-result.cash_raised, rel=1e-12)
+    assert float(costs[-1][1]) == pytest.approx(result.cost_usd, rel=1e-12)
+    binding = [text for text, _ in _values(trades, "binding")]
+    assert "participation" in binding and "weight" in binding
+    basket = parsed.tables["basket"]
+    assert float(_values(basket, "cash raised usd")[-1][1]) == pytest.approx(result.cash_raised, rel=1e-9)
+    assert float(_values(parsed.tables["pretrade"], "market impact usd")[-1][1]) > 0
+    frontier = parsed.tables["frontier"]
+    assert [t for t, _ in _values(frontier, "status")] == ["optimal"] * 8
+
+
+def test_failed_request_report_says_why():
+    book = krg.Portfolio(*krg.load_example())
+    result = krg.liquidate(book, 6e9, raise_on_failure=False, **LIMITS)
+    page = result.to_html(book, **LIMITS)
+    assert "infeasible" in page and "Why there is no trade list" in page and "At most $1,621," in page
+    assert "<table id='trades'" not in page
+
+
+def test_excel_report_reads_back(solved, tmp_path):
+    book, result, report = solved
+    path = result.to_excel(tmp_path / "report.xlsx", book, **LIMITS)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "basket", "frontier", "pretrade"}
+    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    assert float(summary["cash_raised"]) == pytest.approx(result.cash_raised, rel=1e-12)
+    assert float(summary["cost_usd"]) == pytest.approx(result.cost_usd, rel=1e-12)
+    assert sheets["trades"]["value_traded_usd"].sum() == pytest.approx(-result.cash_raised, rel=1e-12)
+    assert sheets["schedule"]["shares"].sum() == result.trades["shares_traded"].sum()
+    request = dict(zip(sheets["request"]["item"], sheets["request"]["value"]))
+    assert request["risk_band_lo"] == 0.9 and request["max_total_mi_bps"] == 50
+
+
+def test_report_command_writes_html(tmp_path):
+    out = tmp_path / "report.html"
+    run = CliRunner().invoke(app, ["report", str(data_path("example_portfolio.csv")), "--cash", "1e9", "--covariance",
+                                   str(data_path("example_covariance.csv")), "--risk-band", "0.9", "1.1",
+                                   "--max-total-mi-bps", "50", "--output", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "optimal: wrote" in run.output
+    parsed = Tables()
+    parsed.feed(out.read_text())
+    summary = {row[0][0]: row[1] for row in parsed.tables["summary"]}
+    assert np.isclose(float(summary["cash raised"][1]), 1e9, rtol=1e-5)
+
+
+def test_report_command_refuses_unknown_extension(tmp_path):
+    run = CliRunner().invoke(app, ["report", str(data_path("example_portfolio.csv")), "--cash", "1e9",
+                                   "--output", str(tmp_path / "report.pdf")])
+    assert run.exit_code == 2 and "use .html or .xlsx" in run.output
