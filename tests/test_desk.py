@@ -56,6 +56,9 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     table = at.dataframe[0].value
     assert len(table) == 28 and set(table["binding"]) >= {"participation", "weight"}
     assert table["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
+    comparison = at.dataframe[1].value  # the Compare tab
+    assert list(comparison["method"]) == ["optimized", "pro_rata", "waterfall"]
+    assert comparison["cost_usd"].iloc[0] == pytest.approx(expected.cost_usd, rel=1e-12)
 
 
 def test_downloads_hold_the_answer():

@@ -89,6 +89,10 @@ def test_html_totals_equal_the_result(solved):
     assert float(_values(parsed.tables["pretrade"], "market impact usd")[-1][1]) > 0
     frontier = parsed.tables["frontier"]
     assert [t for t, _ in _values(frontier, "status")] == ["optimal"] * 8
+    comparison = parsed.tables["comparison"]
+    assert [t for t, _ in _values(comparison, "method")] == ["optimized", "pro_rata", "waterfall"]
+    costs = [float(v) for _, v in _values(comparison, "cost usd")]
+    assert costs[0] == pytest.approx(result.cost_usd, rel=1e-12) and min(costs[1:]) > costs[0]
 
 
 def test_failed_request_report_says_why():
@@ -103,7 +107,9 @@ def test_excel_report_reads_back(solved, tmp_path):
     book, result, report = solved
     path = result.to_excel(tmp_path / "report.xlsx", book, **LIMITS)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "basket", "frontier", "pretrade"}
+    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "basket", "frontier",
+                           "comparison", "pretrade"}
+    assert list(sheets["comparison"]["method"]) == ["optimized", "pro_rata", "waterfall"]
     summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
     assert float(summary["cash_raised"]) == pytest.approx(result.cash_raised, rel=1e-12)
     assert float(summary["cost_usd"]) == pytest.approx(result.cost_usd, rel=1e-12)

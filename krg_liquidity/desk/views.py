@@ -105,5 +105,15 @@ def downloads_panel(report) -> None:
         st.download_button(f"Download {name}", data, file_name=name, mime=mime, key=f"download_{name}")
 
 
-PANELS = [("Trades", trades_panel), ("Frontier", frontier_panel), ("Schedule", schedule_panel),
-          ("Pre-trade", pretrade_panel), ("Downloads", downloads_panel)]
+def comparison_panel(report) -> None:
+    """The optimized trade list against selling a pro-rata slice and a most-liquid-first waterfall."""
+    if report.comparison.empty:
+        st.info("No comparison: it needs the book the request was solved on.")
+        return
+    st.dataframe(report.comparison, hide_index=True, key="comparison_table")
+    st.caption("extra_cost_bps: what each rule costs above the optimized list. A rule that breaks a limit "
+               "says which (status limits_broken).")
+
+
+PANELS = [("Trades", trades_panel), ("Compare", comparison_panel), ("Frontier", frontier_panel),
+          ("Schedule", schedule_panel), ("Pre-trade", pretrade_panel), ("Downloads", downloads_panel)]

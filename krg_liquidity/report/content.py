@@ -48,6 +48,7 @@ class Report:
     pretrade: pd.DataFrame
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     notes: list[str] = field(default_factory=list)
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # optimized vs pro-rata vs waterfall
 
 
 def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=None, allow_buys: bool = False,
@@ -89,7 +90,16 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
         top = 0.95 * most if most else 1.5 * result.cash_target
         grid = np.linspace(top / frontier_points, top, frontier_points)
         table = frontier(portfolio, grid, time_limit=share, **limits)
-    return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes)
+    comparison = pd.DataFrame()
+    if portfolio is not None:
+        from ..rules import comparison_table, pro_rata, waterfall
+
+        checked = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+                   "cost_model": model}
+        comparison = comparison_table({"optimized": result, "pro_rata": pro_rata(portfolio, result.cash_target, **checked),
+                                       "waterfall": waterfall(portfolio, result.cash_target, **checked)})
+    return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes,
+                  comparison=comparison)
 
 
 def pretrade(result, model: CostModel) -> pd.DataFrame:

@@ -23,7 +23,8 @@ def request_table(report) -> pd.DataFrame:
 
 
 def write_excel(report, path: str | Path) -> Path:
-    """Sheets: request, summary, assumptions, trades, schedule, basket, frontier, pretrade (empty ones left out)."""
+    """Sheets: request, summary, assumptions, trades, schedule, basket, frontier, comparison, pretrade (empty
+    ones left out)."""
     schedule = report.schedule
     if not schedule.empty:
         schedule = schedule.assign(bucket_start=schedule["bucket_start"].astype(str))
@@ -32,5 +33,6 @@ def write_excel(report, path: str | Path) -> Path:
         basket = basket.assign(bucket_start=basket["bucket_start"].astype(str))
     sheets = {"request": request_table(report), "summary": summary_table(report.result),
               "assumptions": assumptions_table(report.result), "trades": report.result.trades, "schedule": schedule,
-              "basket": basket, "frontier": report.frontier, "pretrade": report.pretrade}
+              "basket": basket, "frontier": report.frontier, "comparison": report.comparison,
+              "pretrade": report.pretrade}
     return write_workbook({name: frame for name, frame in sheets.items() if not frame.empty or name == "trades"}, path)

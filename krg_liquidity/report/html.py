@@ -135,6 +135,9 @@ def render_html(report) -> str:
     if not report.frontier.empty:
         frontier = report.frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
         parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
+    if not report.comparison.empty:
+        parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>",
+                  table_html(report.comparison, "comparison")]
     if not report.pretrade.empty:
         parts += ["<h2>Pre-trade costs of the trades (I-Star, at each trade time)</h2>",
                   table_html(report.pretrade, "pretrade", total=("market_impact_usd",))]
