@@ -44,7 +44,10 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
         except LiquidationError:
             pass
     parts = [f"cannot raise ${cash:,.0f}: {reason}."]
-    if most is not None:
+    if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
+        parts.append("Any target below the book's net value can be raised within the limits"
+                     + (" (without the risk floor)." if floor else "."))
+    elif most is not None:
         parts.append(f"At most ${most:,.0f} can be raised within the limits"
                      + (" without the risk floor." if floor else "."))
     elif proven_none:
