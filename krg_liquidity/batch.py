@@ -38,6 +38,9 @@ from .risk import FactorModel
 from .rounding import round_trades
 from .status import SOLVED, status_of
 
+SETTLED = SOLVED + ("infeasible",)
+"""Statuses a re-run cannot change: ``resume`` skips these books."""
+
 __all__ = ["OPTIONAL", "REQUIRED", "SOLVED", "SUMMARY_COLUMNS", "BatchInterrupted", "BatchRequestError",
            "BatchResult", "BookOutcome", "BookRequest", "read_requests", "run_batch", "solve_book"]
 
@@ -210,7 +213,8 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
     ``scheduler``: a Dask scheduler address ("tcp://host:port"): the same per-book function runs
     on the cluster (files must be reachable from the workers). ``output_dir``: write parts as
     books finish and ``summary.parquet`` / ``trades.parquet`` at the end (plus ``formats``:
-    "csv" and/or "xlsx"); with ``resume``, books already finished there are skipped.
+    "csv" and/or "xlsx"); with ``resume``, books already solved there (or proven infeasible) are
+    skipped and every other book (bad input, timeout, a failed solve) runs again.
     ``progress`` is called once per finished book. Ctrl-C (KeyboardInterrupt) stops the
     workers and raises :class:`BatchInterrupted` with the count of books done.
     """
@@ -219,8 +223,9 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
     store = PartStore(Path(output_dir)) if output_dir is not None else None
     done: set[str] = set()
     if store is not None:
-        if resume:
-            done = store.finished() & {b.book_id for b in books}
+        if resume:  # solved or proven impossible: settled; the rest run again (a fixed file, more time)
+            asked = {b.book_id for b in books}
+            done = {book for book in store.finished() & asked if store.outcome(book).summary["status"] in SETTLED}
         else:
             store.clear()
     todo = [b for b in books if b.book_id not in done]

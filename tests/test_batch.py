@@ -149,3 +149,20 @@ def test_dask_cluster_matches_local(workspace):
     assert remote.engine.startswith("dask")
     pd.testing.assert_frame_equal(remote.summary.drop(columns="seconds"), local.summary.drop(columns="seconds"))
     assert os.path.exists(workspace / "out_dask" / "trades.parquet")
+
+
+def test_resume_runs_failed_books_again(workspace, tmp_path):
+    holdings, covariance = load_example()
+    covariance.to_csv(tmp_path / "cov.csv")
+    holdings.to_csv(tmp_path / "ok.csv", index=False)
+    rows = [dict(book_id="ok", holdings="ok.csv", covariance="cov.csv", cash=1e8),
+            dict(book_id="late", holdings="late.csv", covariance="cov.csv", cash=1e8),
+            dict(book_id="huge", holdings="ok.csv", covariance="cov.csv", cash=6e9)]
+    path = write_requests(tmp_path, rows, "requests.csv")
+    first = run_batch(path, tmp_path / "out", workers=1).summary.set_index("book_id")["status"]
+    assert dict(first) == {"ok": "optimal", "late": "bad_input", "huge": "infeasible"}
+    holdings.to_csv(tmp_path / "late.csv", index=False)  # the user fixes the missing file
+    again = run_batch(path, tmp_path / "out", workers=1, resume=True)
+    assert again.skipped == 2  # solved and proven impossible are settled; the bad book runs again
+    assert dict(again.summary.set_index("book_id")["status"]) == {"ok": "optimal", "late": "optimal",
+                                                                   "huge": "infeasible"}
