@@ -14,7 +14,7 @@ Refused (a :class:`~krg_liquidity.errors.Problem` each, reported with every othe
 
 Warned (``UnitsWarning``, also listed on the result): ADV times price above
 ``ADV_USD_WARN`` ($50B a day for one name, more than any stock trades: ADV in dollars?), and
-volatility below 0.01 (a daily volatility not annualized?).
+volatility below 0.04 (4% a year: a daily volatility not annualized?).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .errors import Problem
 MAX_VOLATILITY = 3.0
 VOL_RATIO = 2.0
 ADV_USD_WARN = 5e10
-MIN_VOLATILITY_WARN = 0.01
+MIN_VOLATILITY_WARN = 0.04  # 4% a year: below any listed stock's volatility; a daily figure is 1-3%
 
 
 def _found(array) -> str:
@@ -108,7 +108,8 @@ def book_warnings(values: dict[str, np.ndarray], symbols: np.ndarray) -> list[st
     if vol is not None:
         low = (vol > 0) & (vol < MIN_VOLATILITY_WARN)
         if low.any():
-            notes.append(f"volatility is below 0.01 (1% a year) for {', '.join(map(str, symbols[low][:8]))}: "
+            notes.append(f"volatility is below {MIN_VOLATILITY_WARN:g} ({MIN_VOLATILITY_WARN:.0%} a year) for "
+                         f"{', '.join(map(str, symbols[low][:8]))}: "
                          "a daily volatility? Annualize it: daily x sqrt(250)")
     return notes
 
