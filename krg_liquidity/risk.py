@@ -146,6 +146,8 @@ def _psd_root(c: np.ndarray, name: str) -> np.ndarray:
     values, vectors = np.linalg.eigh(c)
     scale = max(1.0, float(np.abs(values).max(initial=0.0)))
     if values.min(initial=0.0) < -1e-8 * scale:
-        raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {values.min():.3g})")
+        raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {values.min():.3g}): no "
+                         "portfolio can have a negative variance; estimate it from one common sample of returns "
+                         "for every name (pairwise estimates with gaps break this), or shrink it toward its diagonal")
     values = np.clip(values, 0.0, None)
     return (vectors * np.sqrt(values)) @ vectors.T

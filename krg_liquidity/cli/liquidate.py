@@ -16,7 +16,7 @@ from ..datasets import load_example
 from .. import columns as col
 from .. import units
 from ..columns import column_table
-from ..errors import BookError, UnitsWarning
+from ..errors import BookError, InputError, UnitsWarning
 from ..impact import CostModel
 from ..io.read import read_table
 from ..io.write import check_output, write_result, write_table
@@ -168,6 +168,8 @@ def liquidate(
         for path in (output, schedule):
             if path is not None:
                 check_output(path)
+        if exact_shares and lot_size != 1:
+            raise InputError(f"--lot-size {lot_size} and --exact-shares contradict each other: keep one")
         model = cost_model_from(parameters, mi_code, mi_date)
         cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
         book = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time, pov)
