@@ -49,6 +49,8 @@ def pro_rata(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_
     ('pro_rata', 1000.0)
     """
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    if request.cash >= portfolio.net_value_usd:
+        return _beyond_the_book(request, "pro_rata")
     shares = portfolio.array("shares")
     fraction = request.cash / portfolio.net_value_usd
     traded = -fraction * shares
@@ -77,6 +79,8 @@ def waterfall(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = 
     ['final_value', 'impact_cap', 'weight']
     """
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    if request.cash >= portfolio.net_value_usd:
+        return _beyond_the_book(request, "waterfall")
     if max_pct_adv is not None and not (np.isfinite(max_pct_adv) and max_pct_adv > 0):
         raise ValueError(f"max_pct_adv={max_pct_adv} must be a positive fraction of ADV (e.g. 0.2), or None")
     shares, price, adv = (portfolio.array(c) for c in ("shares", "price", "adv"))
@@ -177,3 +181,18 @@ def comparison_table(results: dict[str, LiquidationResult]) -> pd.DataFrame:
                      np.nan if r.risk_after is None else r.risk_after, r.marginal_cost_bps, broken_limits(r),
                      r.max_violation, r.message))
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+
+
+def _beyond_the_book(request, method: str) -> LiquidationResult:
+    """A rule asked for at least the book's net value: no trade list, status infeasible (proven: selling
+    everything raises the net value)."""
+    from .errors import InfeasibleLiquidation
+    from .plan import Budget, Trail
+    from .result import failed_result
+
+    net = request.portfolio.net_value_usd
+    error = InfeasibleLiquidation(f"{method}: the cash target ${request.cash:,.0f} is not below the book's net value "
+                                  f"${net:,.0f}", cash_target=request.cash, max_cash=None)
+    result = failed_result(request, error, Trail(Budget(None)))
+    result.method = method
+    return result

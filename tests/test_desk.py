@@ -155,11 +155,10 @@ def test_inputs_name_only_the_users_file_and_cap_the_book():
 def test_app_command_binds_localhost_by_default(monkeypatch):
     seen = {}
 
-    def fake_call(command, env):
-        seen.update(command=command, env=env)
-        return 0
+    def fake_exec(path, command, env):  # the server replaces the CLI process: no child outlives a kill
+        seen.update(path=path, command=command, env=env)
 
-    monkeypatch.setattr("krg_liquidity.cli.app_command.subprocess.call", fake_call)
+    monkeypatch.setattr("krg_liquidity.cli.app_command.os.execve", fake_exec)
     run = CliRunner().invoke(app, ["app", "--port", "8765", "--max-upload-mb", "5"])
     assert run.exit_code == 0, run.output
     command = " ".join(seen["command"])

@@ -156,3 +156,30 @@ def test_server_paths_are_refused(desk, page):
                  "/media/../../../../etc/passwd", "/app/static/../../../../etc/passwd", "/component/../../etc/passwd"):
         status, body = get(desk + path)
         assert "root:x:0:0" not in body, path
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_stopping_the_app_leaves_no_server():
+    """SIGTERM to `krg-liquidity app` stops the server itself (the server replaces the CLI process)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "krg_liquidity", "app", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _listening(port):
+            time.sleep(0.2)
+        assert _listening(port), "the desk did not start"
+        process.terminate()  # the one process we started, not its group
+        process.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _listening(port):
+            time.sleep(0.2)
+        assert not _listening(port), "a server is still listening after the app was stopped"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import typer
@@ -44,9 +43,8 @@ def start_app(
     from ..desk.inputs import DeskLimits
 
     limits = DeskLimits(max_upload_mb=max_upload_mb, max_names=max_names, max_seconds=max_seconds)
-    typer.echo(f"Desk on http://{host}:{port}  (Ctrl-C stops it)")
-    try:
-        code = subprocess.call(streamlit_command(host, port, max_upload_mb), env={**os.environ, **limits.env()})
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    typer.echo(f"Desk on http://{host}:{port}  (Ctrl-C stops it)", err=True)
+    sys.stdout.flush()
+    command = streamlit_command(host, port, max_upload_mb)
+    # The server replaces this process (no child left behind when it is stopped or killed).
+    os.execve(command[0], command, {**os.environ, **limits.env()})

@@ -109,7 +109,7 @@ def render_html(report) -> str:
              "(the total: of cash raised); risk annualized.</p>",
              "<h2>Request and assumptions</h2>", _pairs(_request_rows(report), "request")]
     if not ok:
-        parts += ["<h2>Why there is no trade list</h2>", f"<pre id='message'>{html.escape(result.message)}</pre>"]
+        parts += ["<h2>Why there is no trade list</h2>", f"<pre id='message' style='white-space: pre-wrap'>{html.escape(result.message)}</pre>"]
     parts += ["<h2>Summary</h2>", _pairs(_summary_rows(report), "summary")]
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in report.notes]
     if ok:
