@@ -132,9 +132,14 @@ def _bisect(request: Request, costs, box) -> float | None:
         low = least * (1 + 1e-9)
     else:
         return None
-    if _feasible(request, costs, upper):
-        return upper
-    high = upper
+    return _upper_end(request, costs, low, upper)
+
+
+def _upper_end(request: Request, costs, low: float, high: float) -> float:
+    """The largest feasible cash in [low, high], ``low`` feasible: feasible amounts form an interval
+    (the problem is convex in trades and cash), so bisection converges to its upper end (to 1e-12)."""
+    if _feasible(request, costs, high):
+        return high
     for _ in range(200):
         middle = 0.5 * (low + high)
         low, high = (middle, high) if _feasible(request, costs, middle) else (low, middle)
@@ -144,23 +149,12 @@ def _bisect(request: Request, costs, box) -> float | None:
 
 
 def _polish(request: Request, costs, estimate: float) -> float:
-    """Sharpen the conic estimate (solver tolerance ~1e-7) by bisection on exact feasibility checks.
-
-    Feasible cash amounts form an interval (the problem is convex in trades and cash), so
-    bisection between a feasible and an infeasible amount converges to its upper end.
-    """
+    """Sharpen the conic estimate (solver tolerance ~1e-7) by bisection on exact feasibility checks."""
     width = 1e-6
-    low, high = estimate * (1 - width), estimate * (1 + width)
+    low = estimate * (1 - width)
     while not _feasible(request, costs, low):
         width *= 10
         if width > 0.5:
             return estimate
         low = estimate * (1 - width)
-    if _feasible(request, costs, high):
-        return high
-    for _ in range(60):
-        middle = 0.5 * (low + high)
-        low, high = (middle, high) if _feasible(request, costs, middle) else (low, middle)
-        if high - low <= 1e-12 * high:
-            break
-    return low
+    return _upper_end(request, costs, low, estimate * (1 + 1e-6))
