@@ -25,6 +25,7 @@ budget is shared by all stages; when it runs out the best verified answer comes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -132,9 +133,8 @@ class _Plan:
         if band is None:
             return 0.0, 0.0
         p = self.request.portfolio
-        risk, net = p.risk(), p.net_value_usd
-        today = risk.sigma(p.position_usd / net)
-        after = risk.sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
+        net, today = p.net_value_usd, self.sigma_today
+        after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
         return (band[0] * today - after) / today, (after - band[1] * today) / today
 
     def impossible(self, stage: str, reason: str):
@@ -146,13 +146,17 @@ class _Plan:
         return SolverTimeout(f"the time budget ({self.budget.limit:g} s) ran out in the {stage} stage "
                              "before any verified trade list was found; raise time_limit", stage)
 
+    @cached_property
     def sigma_today(self) -> float:
+        """Today's annualized risk (of the weights), computed once per call."""
         p = self.request.portfolio
         return p.risk().sigma(p.position_usd / p.net_value_usd)
 
+    @cached_property
     def dual_solver(self) -> DualSolver:
+        """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start)."""
         p, cash = self.request.portfolio, self.request.cash
-        ceiling = self.request.risk_band[1] * self.sigma_today() * (p.net_value_usd - cash)
+        ceiling = self.request.risk_band[1] * self.sigma_today * (p.net_value_usd - cash)
         return DualSolver(self.costs, self.bounds, cash, p.risk(), p.position_usd, ceiling)
 
     # ---- the plan -----------------------------------------------------------------------------
@@ -211,18 +215,18 @@ class _Plan:
 
     def ceiling_reach(self, start: Candidate) -> None:
         """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
-        solver = self.dual_solver()
+        solver = self.dual_solver
         lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, solver.R2, self.budget)
         if lowest2 > solver.R2:
             p, cash = self.request.portfolio, self.request.cash
-            scale = self.sigma_today() * (p.net_value_usd - cash) / cash
+            scale = self.sigma_today * (p.net_value_usd - cash) / cash
             raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
                                                    f"per-name limits leaves less than {np.sqrt(lowest2) / scale:.4f}x "
                                                    f"today's risk (ceiling {self.request.risk_band[1]:g}x)")
         self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
 
     def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
-        solver = self.dual_solver()
+        solver = self.dual_solver
         try:
             point = solver.solve(start.marginal, None, self.budget)
         except OutOfTime:
@@ -274,8 +278,8 @@ class _Plan:
     def floor(self, relaxed: Candidate) -> Candidate:
         """The risk floor: proof, feasible start, convex-concave steps, certificate."""
         p, cash = self.request.portfolio, self.request.cash
-        solver = self.dual_solver()
-        sigma0 = self.sigma_today()
+        solver = self.dual_solver
+        sigma0 = self.sigma_today
         post = (p.net_value_usd - cash) / cash
         level = self.request.risk_band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
@@ -379,7 +383,7 @@ class _Plan:
         """d(cost)/d(cash) in bps: the cash multiplier plus the moves of the band and weight bounds with L."""
         p, cash = self.request.portfolio, self.request.cash
         band = self.request.risk_band
-        sigma0 = self.sigma_today()
+        sigma0 = self.sigma_today
         post = (p.net_value_usd - cash) / cash
         marginal = point.cash_multiplier + 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0
         if floor_level is not None and point.cut_multipliers.size:

@@ -27,15 +27,11 @@ from ..portfolio import Portfolio
 from ..result import LiquidationResult
 from ..rounding import round_trades
 from ..schedule import pov_schedule
+from . import options
 from .app import app
 from .common import (BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure,
                      risk_model_from)
 
-PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
-MI_CODE_HELP = "Market-impact code to pick from --parameters (default 1; needs --parameters)."
-MI_DATE_HELP = "Use the latest --parameters set dated on or before this day (needs --parameters)."
-TRADE_TIME_HELP = "Default trade time in days for names with neither trade_time nor pov."
-POV_HELP = "Default POV (decimal, e.g. 0.1) for names with neither trade_time nor pov."
 
 
 def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
@@ -62,11 +58,11 @@ def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
 def pretrade(
     holdings: Optional[Path] = typer.Argument(None, help="Holdings or a trade list (CSV/.xlsx/Parquet; default: "
                                                          "the bundled example book)."),
-    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
-    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
-    mi_date: Optional[str] = typer.Option(None, help=MI_DATE_HELP),
-    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
-    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    parameters: Optional[Path] = options.parameters(),
+    mi_code: Optional[int] = options.mi_code(),
+    mi_date: Optional[str] = options.mi_date(),
+    trade_time: Optional[float] = options.trade_time(),
+    pov: Optional[float] = options.pov(),
 ) -> None:
     """Pre-trade cost table: each whole position (or each trade of a trade list) at its trade time."""
     try:
@@ -137,15 +133,14 @@ def liquidate(
                                                                 "--factor-model EXPOSURES)."),
     specific_variance: Optional[Path] = typer.Option(None, help="Specific variance (or specific_volatility) per "
                                                                 "symbol (annualized; with --factor-model)."),
-    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x "
-                                                                       "today's, e.g. 0.9 1.1."),
-    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
-    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
-    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
-    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
-    mi_date: Optional[str] = typer.Option(None, help=MI_DATE_HELP),
-    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
-    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    risk_band: Optional[tuple[float, float]] = options.risk_band(),
+    max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
+    allow_buys: bool = options.allow_buys(),
+    parameters: Optional[Path] = options.parameters(),
+    mi_code: Optional[int] = options.mi_code(),
+    mi_date: Optional[str] = options.mi_date(),
+    trade_time: Optional[float] = options.trade_time(),
+    pov: Optional[float] = options.pov(),
     lot_size: int = typer.Option(1, help="Round trades to multiples of this many shares (sales up, purchases "
                                          "down: the cash target stays met)."),
     exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),

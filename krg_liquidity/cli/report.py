@@ -16,9 +16,9 @@ from ..plan import DEFAULT_TIME_LIMIT
 from ..portfolio import Portfolio
 from ..report import build_report, check_report_path, write_report
 from ..rounding import round_trades
+from . import options
 from .app import app
 from .common import BOOK_HELP, EXIT_CODES, console, cost_model_from, report_failure, risk_model_from
-from .liquidate import MI_CODE_HELP, MI_DATE_HELP, PARAMETERS_HELP, POV_HELP, TRADE_TIME_HELP
 
 
 @app.command(epilog=BOOK_HELP)
@@ -32,15 +32,14 @@ def report(
     factor_model: Optional[Path] = typer.Option(None, help="Factor model workbook, or its exposures file."),
     factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
     specific_variance: Optional[Path] = typer.Option(None, help="Specific variance file (with --factor-model)."),
-    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x "
-                                                                       "today's, e.g. 0.9 1.1."),
-    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
-    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
-    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
-    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
-    mi_date: Optional[str] = typer.Option(None, help=MI_DATE_HELP),
-    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
-    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    risk_band: Optional[tuple[float, float]] = options.risk_band(),
+    max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
+    allow_buys: bool = options.allow_buys(),
+    parameters: Optional[Path] = options.parameters(),
+    mi_code: Optional[int] = options.mi_code(),
+    mi_date: Optional[str] = options.mi_date(),
+    trade_time: Optional[float] = options.trade_time(),
+    pov: Optional[float] = options.pov(),
     lot_size: int = typer.Option(1, help="Round trades to multiples of this many shares."),
     exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
     bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes."),

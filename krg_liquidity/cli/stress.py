@@ -21,9 +21,10 @@ from ..plan import DEFAULT_TIME_LIMIT
 from ..portfolio import Portfolio
 from ..scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
 from ..stress import date_range_stress, stress_test
+from . import options
 from .app import app
 from .common import BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure, risk_model_from
-from .liquidate import MI_CODE_HELP, PARAMETERS_HELP, POV_HELP, TRADE_TIME_HELP, _reraise_exit, _with_sheet_hint
+from .liquidate import _reraise_exit, _with_sheet_hint
 
 SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
                  f"{', '.join(SCENARIO_COLUMNS[1:])} "
@@ -73,16 +74,16 @@ def stress(
     factor_model: Optional[Path] = typer.Option(None, help=FACTOR_HELP),
     factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
     specific_variance: Optional[Path] = typer.Option(None, help="Specific variance per symbol (with --factor-model)."),
-    risk_band: Optional[tuple[float, float]] = typer.Option(None, help="Post-trade risk between LO and HI x today's."),
-    max_total_mi_bps: Optional[float] = typer.Option(None, help="Total impact cost at most this many bps of the cash."),
-    allow_buys: bool = typer.Option(False, help="Allow trades that add to or flip positions."),
+    risk_band: Optional[tuple[float, float]] = options.risk_band(),
+    max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
+    allow_buys: bool = options.allow_buys(),
     max_pct_adv: Optional[float] = typer.Option(None, help="The waterfall's cap (fraction of ADV) for names without "
                                                            "ub_max_pct_adv (default: the whole position)."),
-    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
-    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    parameters: Optional[Path] = options.parameters(),
+    mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = typer.Option(None, help="Base set: the latest --parameters set on or before this day."),
-    trade_time: Optional[float] = typer.Option(None, "--trade-time", help=TRADE_TIME_HELP),
-    pov: Optional[float] = typer.Option(None, "--pov", help=POV_HELP),
+    trade_time: Optional[float] = options.trade_time(),
+    pov: Optional[float] = options.pov(),
     no_max_cash: bool = typer.Option(False, "--no-max-cash", help="Skip the most-cash solve of each scenario."),
     workers: Optional[int] = typer.Option(None, help="Processes (default: 1 below 8 scenarios, else one per core)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (tcp://host:8786): run the scenarios "
@@ -148,8 +149,8 @@ def profile(
     factor_model: Optional[Path] = typer.Option(None, help=FACTOR_HELP),
     factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
     specific_variance: Optional[Path] = typer.Option(None, help="Specific variance per symbol (with --factor-model)."),
-    parameters: Optional[Path] = typer.Option(None, help=PARAMETERS_HELP),
-    mi_code: Optional[int] = typer.Option(None, help=MI_CODE_HELP),
+    parameters: Optional[Path] = options.parameters(),
+    mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = typer.Option(None, help="The latest --parameters set on or before this day."),
     output: Optional[Path] = typer.Option(None, help="Write here: .xlsx (sheets book, buckets, by_horizon, days), "
                                                      ".json (the four tables), .csv/.parquet (per name: days, buckets)."),

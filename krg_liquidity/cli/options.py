@@ -1,0 +1,43 @@
+"""Options several commands share (liquidate, report, stress, pretrade): declared once, same help."""
+
+from typing import Optional  # noqa: F401  (the commands annotate with it)
+
+import typer
+
+PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
+MI_CODE_HELP = "Market-impact code to pick from --parameters (default 1; needs --parameters)."
+MI_DATE_HELP = "Use the latest --parameters set dated on or before this day (needs --parameters)."
+TRADE_TIME_HELP = "Default trade time in days for names with neither trade_time nor pov."
+POV_HELP = "Default POV (decimal, e.g. 0.1) for names with neither trade_time nor pov."
+
+
+def risk_band():
+    return typer.Option(None, help="Post-trade risk between LO and HI x today's, e.g. 0.9 1.1.")
+
+
+def max_total_mi_bps():
+    return typer.Option(None, help="Total impact cost at most this many bps of the cash.")
+
+
+def allow_buys():
+    return typer.Option(False, help="Allow trades that add to or flip positions.")
+
+
+def parameters():
+    return typer.Option(None, help=PARAMETERS_HELP)
+
+
+def mi_code():
+    return typer.Option(None, help=MI_CODE_HELP)
+
+
+def mi_date():
+    return typer.Option(None, help=MI_DATE_HELP)
+
+
+def trade_time():
+    return typer.Option(None, "--trade-time", help=TRADE_TIME_HELP)
+
+
+def pov():
+    return typer.Option(None, "--pov", help=POV_HELP)
