@@ -2,9 +2,11 @@
 
 MATLAB's krg examples "Optimize Trade Schedule" (one stock) and "... for Basket" minimize
 MI + PA + lambda TR over the shares of each period with fmincon, to a local minimum. Here the
-same objective is a convex program (see :mod:`krg_liquidity.schedule_program` for the proof and
-the cones), solved to its global optimum by Clarabel, rounded to whole shares with exact totals
-and verified from the rounded schedule through the cost model's trade-schedule path.
+same objective is a convex program (see :mod:`krg_liquidity.schedule_program` for the proof),
+solved to its global optimum by a structured interior-point method (or Clarabel, see
+:mod:`krg_liquidity.schedule_solver`), rounded to whole shares with exact totals (sales rounded
+early, buys late, so no cash milestone is lost to rounding), verified from the rounded schedule
+through the cost model's trade-schedule path, and given a proven bound on its gap to the optimum.
 
 Conventions: periods are buckets of ``bucket_minutes`` from the first bucket of day 1, running
 over as many days as ``periods`` needs; market volume per bucket = ADV x the profile's fraction.
@@ -27,6 +29,8 @@ from .impact import CostModel
 from .risk import FactorModel, RiskOperator, risk_operator
 from .schedule import SCHEDULE_COLUMNS, _frame, _grid
 from .schedule_check import basket_timing_risk_usd, check_schedule, round_schedule
+from .schedule_data import MEASURES, ProgramData
+from .schedule_solver import ScheduleSolver
 
 ACCEPT_VIOLATION = 1e-9
 
@@ -38,7 +42,10 @@ class ScheduleSolution:
     CostModel's schedule path), cost_usd (MI + PA), done_day1 (fraction done after day 1).
     Money in USD, recomputed from the whole-share schedule: ``impact_usd`` (MI), ``pa_usd``,
     ``timing_risk_usd`` (the basket's, correlated), ``objective_usd`` = MI + PA + lambda x risk
-    term; ``solver_objective_usd`` is the program's optimum before rounding.
+    term; ``solver_objective_usd`` is the program's optimum before rounding; ``gap_usd``: a proven
+    bound on how far ``objective_usd`` can be above the best fractional schedule (convexity: the
+    objective's tangent at the answer, minimized over the caps and completion rows; NaN if not
+    computed). ``attempts``: each engine call (engine, status, seconds, accepted).
     ``max_violation``: worst of ``violations`` (totals and negatives in shares, caps in POV,
     milestones as a fraction of the milestone)."""
 
@@ -52,6 +59,7 @@ class ScheduleSolution:
     timing_risk_usd: float
     objective_usd: float
     solver_objective_usd: float
+    gap_usd: float
     max_violation: float
     violations: dict
     periods: int
@@ -77,6 +85,7 @@ class ScheduleSolution:
                 ("price appreciation", f"${self.pa_usd:,.0f}"),
                 ("timing risk", f"${self.timing_risk_usd:,.0f} ({self.timing_risk_usd / value * 1e4:.2f} bps)"),
                 ("objective", f"${self.objective_usd:,.0f} (solver before rounding ${self.solver_objective_usd:,.0f})"),
+                ("gap to optimum", f"at most ${self.gap_usd:,.2f} (proven)"),
                 ("max violation", f"{self.max_violation:.1e} (recomputed from the whole-share schedule)"),
                 ("seconds", f"{self.seconds:.3f}")]
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
@@ -95,7 +104,7 @@ class _Setup:
     volume: np.ndarray
     pov_cap: np.ndarray
     milestones: tuple
-    program: object  # schedule_program.ScheduleProgram (cvxpy is imported only when a schedule is optimized)
+    solver: ScheduleSolver | None  # None: one period, nothing to choose
     model: CostModel
     risk_dt: np.ndarray
     start: object
@@ -163,10 +172,11 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
     return out, risk
 
 
-def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction: np.ndarray) -> tuple:
-    """(period, least cash USD) pairs, checked against the most cash the caps allow by then."""
+def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction: np.ndarray) -> tuple[tuple, list]:
+    """(period, least cash USD) pairs, checked against the most cash the caps allow by then, and
+    that most cash (USD) for each."""
     if cash_by_period is None:
-        return ()
+        return (), []
     if isinstance(cash_by_period, (dict, pd.Series)):
         items = [(int(k), float(v)) for k, v in dict(cash_by_period).items()]
     else:
@@ -179,7 +189,7 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
     side = -orders["side"].to_numpy()  # +1 for a sale
     cum_cap = np.minimum(np.cumsum(cap_fraction, axis=1), 1.0)
     late_cap = np.clip(1.0 - (cap_fraction.sum(axis=1, keepdims=True) - np.cumsum(cap_fraction, axis=1)), 0.0, 1.0)
-    out = []
+    out, reaches = [], []
     for period, cash in items:
         if not 1 <= period <= periods or not np.isfinite(cash):
             raise InvalidValueError("cash_by_period", [period], f"must name a period in 1..{periods} with a finite "
@@ -190,13 +200,12 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
                                      f"${reach:,.0f} within the participation caps; lower the milestone, move it "
                                      "later or raise max_pov", reachable_usd=reach)
         out.append((period, cash))
-    return tuple(out)
+        reaches.append(reach)
+    return tuple(out), reaches
 
 
 def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-           cost_model, risk_measure, start, kernel="linear", volume_time_risk=False) -> _Setup:
-    from .schedule_program import MEASURES
-
+           cost_model, risk_measure, start, kernel="linear", volume_time_risk=False, engine="auto") -> _Setup:
     if risk_measure not in MEASURES:
         raise ValueError(f"risk_measure={risk_measure!r} must be one of {MEASURES}")
     if int(periods) != periods or periods < 1:
@@ -225,52 +234,54 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
             f"{', '.join(orders['symbol'][short][:8])} cannot complete in {periods} periods under max_pov; "
             f"raise max_pov to at least {float(np.max(need / (1 + need))):.3g} or trade over more periods",
             symbols=orders["symbol"][short])
-    milestones = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))
-    # rounding moves each cumulative by at most half a share: ask the program for that much more
+    milestones, reaches = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))
+    # rounding moves each cumulative by at most half a share: ask the program for that much more,
+    # within what the caps allow (a milestone at the reach leaves one schedule; the conic program takes it)
     slack_usd = 0.5 * float(price.sum())
-    program_milestones = tuple((k, c + slack_usd) for k, c in milestones)
+    program_milestones = tuple((k, min(c + slack_usd, reach)) for (k, c), reach in zip(milestones, reaches))
     size = quantity / adv
     vol = orders["volatility"].to_numpy(float)
     p = model.params
     day_time = volume.sum(axis=1) / adv  # MATLAB's DayTime per name (days)
     pa = orders["alpha_bp"].to_numpy(float)[:, None] * (day_time / periods)[:, None] * np.arange(1, periods + 1)
     risk_dt = np.full(periods, day_time[0] / periods) if volume_time_risk else np.full(periods, 1.0 / per_day)
-    from .schedule_program import ProgramData, ScheduleProgram
-
     data = ProgramData(
         value_usd=quantity * price, side=-orders["side"].to_numpy(float),
         istar_bps=model.istar_bps(size, vol, price), volume_ratio=volume / quantity[:, None], pa_bps=pa,
         dt_days=risk_dt, risk=risk, a4=p.a4, b1=p.b1, trading_days=model.trading_days,
-        cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones)
-    program = ScheduleProgram(data, kernel=kernel, measure=risk_measure) if periods > 1 else None
-    return _Setup(orders, starts, per_day, volume, pov, milestones, program, model, risk_dt, start, risk, risk_measure)
+        cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones,
+        stated_cap=cap_shares / quantity[:, None], stated_milestones=milestones)
+    solver = ScheduleSolver(data, kernel=kernel, measure=risk_measure, engine=engine) if periods > 1 else None
+    return _Setup(orders, starts, per_day, volume, pov, milestones, solver, model, risk_dt, start, risk, risk_measure)
 
 
 def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
     begin = time.perf_counter()
     if not np.isfinite(risk_aversion) or risk_aversion < 0:
         raise InvalidValueError("risk_aversion", ["(all)"], f"is {risk_aversion}", "give a number >= 0")
-    n, periods = setup.volume.shape
-    if setup.program is None:  # one period: the whole order in it
-        fractions, status, attempts, solver_bps = np.ones((n, 1)), "optimal", [], np.nan
+    n = setup.volume.shape[0]
+    if setup.solver is None:  # one period: the whole order in it
+        fractions, status, attempts, solver_bps, lower_bps = np.ones((n, 1)), "optimal", [], np.nan, np.nan
     else:
-        fractions, status = setup.program.solve(risk_aversion, time_limit, tolerance)
-        attempts = [a.__dict__.copy() for a in setup.program.attempts]
+        answer = setup.solver.solve(risk_aversion, time_limit, tolerance)
+        fractions, status, attempts = answer.fractions, answer.status, answer.attempts
         if status == "infeasible":
             raise InfeasibleSchedule("the participation caps and cash milestones admit no schedule together; "
                                      "relax a milestone or max_pov, or trade over more periods")
         if status == "time_limit":
             raise SolverFailure(f"no schedule within time_limit={time_limit:g} s; raise time_limit or use fewer "
                                 "periods / names", attempts)
-        if status not in ("optimal", "optimal_inaccurate"):
+        if status not in ("optimal", "optimal_inaccurate", "feasible"):  # feasible: time ran out, gap_usd says how far
             raise SolverFailure(f"the schedule solver failed ({status})", attempts)
-        solver_bps = setup.program.objective_bps
+        solver_bps, lower_bps = answer.objective_bps, answer.lower_bps
     quantity = setup.orders["quantity"].to_numpy(float)
-    shares = round_schedule(fractions, quantity)
-    return _solution(setup, shares, risk_aversion, status, solver_bps, attempts, time.perf_counter() - begin)
+    shares = round_schedule(fractions, quantity, sells=setup.orders["side"].to_numpy() < 0)
+    return _solution(setup, shares, risk_aversion, status, (solver_bps, lower_bps), attempts,
+                     time.perf_counter() - begin)
 
 
-def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, seconds) -> ScheduleSolution:
+def _solution(setup, shares, risk_aversion, status, solver, attempts, seconds) -> ScheduleSolution:
+    """Checks the whole-share schedule and prices it; ``solver``: (objective, lower bound) in bps of S."""
     orders, model = setup.orders, setup.model
     n, periods = shares.shape
     quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
@@ -291,8 +302,10 @@ def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, second
     risk_term = basket_tr if measure == "std" else basket_tr**2
     impact_usd, pa_usd = float(mi_bps @ value / 1e4), float(pa_bps @ value / 1e4)
     scale = float(value.sum())
-    constant = float(((1 - model.params.b1) * setup.program.data.istar_bps) @ value / 1e4) if setup.program else 0.0
-    solver_usd = solver_bps * scale / 1e4 + constant if np.isfinite(solver_bps) else np.nan
+    constant = float(((1 - model.params.b1) * setup.solver.data.istar_bps) @ value / 1e4) if setup.solver else 0.0
+    solver_usd, lower_usd = (b * scale / 1e4 + constant for b in solver)
+    objective_usd = impact_usd + pa_usd + risk_aversion * risk_term
+    gap_usd = max(objective_usd - lower_usd, 0.0) if np.isfinite(lower_usd) else 0.0 if setup.solver is None else np.nan
     names = pd.DataFrame({"symbol": orders["symbol"], "shares": side * quantity, "value_usd": value,
                           "mi_bps": mi_bps, "pa_bps": pa_bps, "tr_bps": tr_bps,
                           "cost_usd": (mi_bps + pa_bps) * value / 1e4,
@@ -304,7 +317,7 @@ def _solution(setup, shares, risk_aversion, status, solver_bps, attempts, second
         schedule=table, names=names, status="optimal" if status == "optimal" else "feasible",  # verified above
         risk_aversion=float(risk_aversion), risk_measure=measure,
         impact_usd=impact_usd, pa_usd=pa_usd, timing_risk_usd=basket_tr,
-        objective_usd=impact_usd + pa_usd + risk_aversion * risk_term, solver_objective_usd=solver_usd,
+        objective_usd=objective_usd, solver_objective_usd=solver_usd, gap_usd=gap_usd,
         max_violation=max(violations.values()), violations=violations, periods=periods, seconds=seconds,
         cash_by_period_usd=cash, attempts=attempts)
 
@@ -313,7 +326,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              factor_model: FactorModel | None = None, profile=None, periods: int = 26,
                              risk_aversion: float = 1.0, cash_by_period=None, *, bucket_minutes: int = 30,
                              max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
-                             start=None, time_limit: float = 60.0) -> ScheduleSolution:
+                             start=None, time_limit: float = 60.0, engine: str = "auto") -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
 
     ``trades``: symbol, signed shares (or ``shares_traded``: a ``LiquidationResult.trades`` as
@@ -323,8 +336,10 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     name completes by then. ``max_pov``: most participation per bucket (number, dict by symbol or
     array). ``cash_by_period``: least cumulative cash (USD) by the end of a period, as {period:
     usd} or one value per period (NaN = none). ``risk_measure``: "std" (lambda unitless, krg's
-    lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds per solver
-    attempt. Raises ``InfeasibleSchedule`` (caps / milestones out of reach) or ``SolverFailure``.
+    lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds for the
+    solve. ``engine``: "auto" (the structured interior-point method when the risk model has few rows,
+    a factor model; else, or if it does not finish, the conic program), "interior-point" or
+    "conic". Raises ``InfeasibleSchedule`` (caps / milestones out of reach) or ``SolverFailure``.
 
     >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-200_000, -50_000], "adv": [2e6, 1e6],
     ...                        "price": [50.0, 20.0], "volatility": [0.3, 0.2]})
@@ -334,13 +349,13 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     """
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, risk_measure, start)
+                   cost_model, risk_measure, start, engine=engine)
     return _solve(setup, risk_aversion, time_limit)
 
 
 def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: float = 0.0, alpha_bps: float = 0.0, *,
                       bucket_minutes: int = 30, max_pov: float | None = None, cost_model: CostModel | None = None,
-                      start=None, time_limit: float = 10.0) -> ScheduleSolution:
+                      start=None, time_limit: float = 10.0, engine: str = "auto") -> ScheduleSolution:
     """One name: shares per bucket minimizing MI + PA + risk_aversion x TR, all in bps (krg's form).
 
     ``order``: dict, Series or one-row table with shares (signed), adv, volatility, optional price
@@ -364,23 +379,24 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
     frame = frame.assign(symbol=frame["symbol"] if named else "order",
                          price=frame["price"] if "price" in frame else 1.0, alpha_bp=float(alpha_bps))
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
-                   volume_time_risk=True)
+                   volume_time_risk=True, engine=engine)
     return _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
 
 
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
                       periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
-                      cost_model: CostModel | None = None, time_limit: float = 60.0) -> pd.DataFrame:
+                      cost_model: CostModel | None = None, time_limit: float = 60.0,
+                      engine: str = "auto") -> pd.DataFrame:
     """Efficient frontier of the basket schedule: one row per lambda with risk_aversion, cost_usd
-    (MI + PA), timing_risk_usd, objective_usd, status, max_violation, seconds. The program is
-    compiled once; each lambda only re-solves."""
+    (MI + PA), timing_risk_usd, objective_usd, gap_usd (proven), status, max_violation, seconds.
+    The problem is set up once; each lambda only re-solves."""
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, "std", None)
+                   cost_model, "std", None, engine=engine)
     rows = []
     for lam in np.asarray(risk_aversions, dtype=float):
         sol = _solve(setup, float(lam), time_limit)
-        rows.append((lam, sol.impact_usd + sol.pa_usd, sol.timing_risk_usd, sol.objective_usd, sol.status,
-                     sol.max_violation, sol.seconds))
-    return pd.DataFrame(rows, columns=["risk_aversion", "cost_usd", "timing_risk_usd", "objective_usd", "status",
-                                       "max_violation", "seconds"])
+        rows.append((lam, sol.impact_usd + sol.pa_usd, sol.timing_risk_usd, sol.objective_usd, sol.gap_usd,
+                     sol.status, sol.max_violation, sol.seconds))
+    return pd.DataFrame(rows, columns=["risk_aversion", "cost_usd", "timing_risk_usd", "objective_usd", "gap_usd",
+                                       "status", "max_violation", "seconds"])

@@ -11,17 +11,28 @@ import numpy as np
 from .risk import RiskOperator
 
 
-def round_schedule(fractions: np.ndarray, quantity: np.ndarray) -> np.ndarray:
+def round_schedule(fractions: np.ndarray, quantity: np.ndarray, sells: np.ndarray | None = None) -> np.ndarray:
     """Whole shares (names x periods) following the rounded cumulative target: each bucket within
     one share of ``fractions x quantity``, never negative, each row summing exactly to ``quantity``.
+    ``sells`` (bool per name): round the cumulative up for sales and down for buys, so that the
+    cash raised by every period is at least the fractional schedule's; None: to the nearest.
 
     >>> round_schedule(np.array([[0.3334, 0.3333, 0.3333]]), np.array([10.0]))
     array([[3., 4., 3.]])
+    >>> round_schedule(np.array([[0.3334, 0.3333, 0.3333]]), np.array([10.0]), np.array([True]))
+    array([[4., 3., 3.]])
     """
     fractions = np.clip(np.asarray(fractions, dtype=float), 0.0, None)
     totals = fractions.sum(axis=1, keepdims=True)
-    cumulative = np.cumsum(fractions / np.where(totals > 0, totals, 1.0), axis=1)
-    whole = np.minimum(np.round(cumulative * quantity[:, None]), quantity[:, None])
+    cumulative = np.cumsum(fractions / np.where(totals > 0, totals, 1.0), axis=1) * quantity[:, None]
+    if sells is None:
+        whole = np.round(cumulative)
+    else:  # within 1e-7 of the order of a whole number: solver noise, not a share to round over
+        noise = 1e-7 * quantity[:, None] + 1e-9
+        nearest = np.round(cumulative)
+        directed = np.where(np.asarray(sells)[:, None], np.ceil(cumulative), np.floor(cumulative))
+        whole = np.where(np.abs(cumulative - nearest) <= noise, nearest, directed)
+    whole = np.minimum(whole, quantity[:, None])
     whole[:, -1] = quantity
     whole = np.maximum.accumulate(whole, axis=1)
     return np.diff(np.concatenate([np.zeros((len(quantity), 1)), whole], axis=1), axis=1)

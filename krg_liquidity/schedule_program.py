@@ -1,4 +1,7 @@
-"""The free-form schedule as one convex program: names x periods, compiled once, solved per lambda.
+"""The free-form schedule as one conic program (Clarabel through cvxpy), compiled once, solved per
+lambda: the engine for a full covariance on many names, and the fallback when the structured
+interior-point method (:mod:`krg_liquidity.schedule_barrier`) has no strictly feasible start or
+does not finish. This docstring holds the convexity proof both engines rely on.
 
 Variable: R (names x periods), the fraction of each order still to trade after each period
 (R_0 = 1, R_N = 0); the fraction traded in period j is y_j = R_{j-1} - R_j >= 0. Every term is
@@ -31,10 +34,8 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from .risk import RiskOperator
+from .schedule_data import KERNELS, MEASURES, ProgramData, time_kernel_root
 
-KERNELS = ("linear", "step")
-MEASURES = ("std", "variance")
 # The first attempt asks for the requested tolerance; the fallbacks for 1e-7 (the answer is rounded
 # to whole shares and re-verified anyway): on the example book the primal residual drifted up
 # after the gap had closed to 1e-10 when asked for 1e-8 with equilibration on.
@@ -44,34 +45,6 @@ SOLVER_LADDER = ({}, {"equilibrate_enable": False, "tolerance": 1e-7},
 STATUS = {cp.OPTIMAL: "optimal", cp.OPTIMAL_INACCURATE: "optimal_inaccurate", cp.INFEASIBLE: "infeasible",
           cp.INFEASIBLE_INACCURATE: "infeasible", cp.UNBOUNDED: "unbounded", cp.UNBOUNDED_INACCURATE: "unbounded",
           cp.USER_LIMIT: "time_limit"}
-
-
-@dataclass(frozen=True)
-class ProgramData:
-    """Arrays of one schedule problem (n names, N periods); money in USD, impact in bps.
-
-    ``value_usd``: |order| x price; ``side``: +1 sell (the residual is a long exposure), -1 buy;
-    ``istar_bps``; ``volume_ratio`` (n x N): other participants' volume / order size; ``pa_bps``
-    (n x N): price appreciation per unit fraction traded in each period (bps of the name's value);
-    ``dt_days`` (N): period lengths for the risk; ``risk``: annualized covariance operator;
-    ``cap`` (n x N): most fraction of the order per period (inf: none); ``milestones``:
-    (period index 1..N, least cumulative cash USD) pairs; ``quadratic`` (n x N): optional
-    linear-impact cost coef * y^2 (USD) used instead of I-Star (the Almgren-Chriss special case).
-    """
-
-    value_usd: np.ndarray
-    side: np.ndarray
-    istar_bps: np.ndarray
-    volume_ratio: np.ndarray
-    pa_bps: np.ndarray
-    dt_days: np.ndarray
-    risk: RiskOperator
-    a4: float
-    b1: float
-    trading_days: int = 250
-    cap: np.ndarray | None = None
-    milestones: tuple = ()
-    quadratic: np.ndarray | None = None
 
 
 @dataclass
@@ -203,20 +176,3 @@ class ScheduleProgram:
     @property
     def objective_bps(self) -> float:
         return float(self.problem.value)
-
-
-def time_kernel_root(dt_days: np.ndarray, kernel: str) -> np.ndarray:
-    """L (N x N) with R' L L' R = the time weighting of the residuals R_0..R_{N-1} (days).
-
-    "linear": sum_j dt_j (R_{j-1}^2 + R_{j-1} R_j + R_j^2) / 3 with R_N = 0, a tridiagonal,
-    positive definite form; "step": sum_{j<N} dt_j R_j^2 (R_0 carries no weight).
-    """
-    dt = np.asarray(dt_days, dtype=float)
-    periods = dt.size
-    if kernel == "step":
-        return np.diag(np.sqrt(np.r_[0.0, dt[:-1]]))
-    w = dt / 3.0  # period j (1..N) adds w_j (R_{j-1}^2 + R_{j-1} R_j + R_j^2)
-    k = np.diag(np.r_[w[0], w[:-1] + w[1:]])
-    off = np.arange(periods - 1)
-    k[off, off + 1] = k[off + 1, off] = w[:-1] / 2.0
-    return np.linalg.cholesky(k)

@@ -18,7 +18,9 @@ from krg_liquidity.cli import app
 from krg_liquidity.profiles import profile_buckets
 from krg_liquidity.risk import RiskOperator
 from krg_liquidity.schedule_check import basket_timing_risk_usd, check_schedule
-from krg_liquidity.schedule_program import ProgramData, ScheduleProgram
+from krg_liquidity.schedule_data import ProgramData
+from krg_liquidity.schedule_barrier import BarrierSchedule
+from krg_liquidity.schedule_program import ScheduleProgram
 
 MATLAB_ORDER = {"shares": 100_000, "adv": 1_000_000, "volatility": 0.25, "price": 35.0}  # MATLAB's single-stock data
 
@@ -140,15 +142,18 @@ def test_linear_impact_recovers_almgren_chriss_closed_form(lam):
         volume_ratio=np.ones((1, periods)), pa_bps=np.zeros((1, periods)), dt_days=np.full(periods, tau),
         risk=RiskOperator(np.zeros((1, 1)), np.array([sigma / price * np.sqrt(250)])), a4=0.5, b1=1.0,
         quadratic=np.full((1, periods), eta_tilde * X**2 / tau))  # (eta~/tau) n_k^2 in USD, n_k = X y_k
+    ac = almgren_chriss(X, periods, tau, sigma, eta, gamma, 0.0, lam)
+    # the optimum is E - gamma X^2 / 2 + lambda V of the closed form (in bps of X S0)
+    optimum = (ac.expected_cost - 0.5 * gamma * X**2 + lam * ac.variance) / (X * price) * 1e4
     program = ScheduleProgram(data, kernel="step", measure="variance")
     fractions, status = program.solve(lam)
-    assert status == "optimal"
-    holdings = X * (1 - np.concatenate([[0.0], np.cumsum(fractions[0])]))
-    ac = almgren_chriss(X, periods, tau, sigma, eta, gamma, 0.0, lam)
-    np.testing.assert_allclose(holdings, ac.holdings, atol=1e-5 * X)
-    # the program's optimum is E - gamma X^2 / 2 + lambda V of the closed form (in bps of X S0)
-    optimum = (ac.expected_cost - 0.5 * gamma * X**2 + lam * ac.variance) / (X * price) * 1e4
-    assert program.objective_bps == pytest.approx(optimum, rel=1e-6)
+    structured = BarrierSchedule(data, kernel="step", measure="variance").solve(lam, tolerance=1e-10)
+    assert status == "optimal" and structured.status == "optimal"
+    for found, value in ((fractions, program.objective_bps), (structured.fractions, structured.objective_bps)):
+        holdings = X * (1 - np.concatenate([[0.0], np.cumsum(found[0])]))
+        np.testing.assert_allclose(holdings, ac.holdings, atol=1e-5 * X)
+        assert value == pytest.approx(optimum, rel=1e-6)
+    assert structured.objective_bps - structured.gap_bps <= optimum * (1 + 1e-12) + 1e-12  # the proven bound holds
 
 
 # ----- basket -----
@@ -377,8 +382,16 @@ def test_checks_catch_broken_schedules():
 def test_time_limit_and_variance_measure():
     trades = two_day_basket(4)
     with pytest.raises(SolverFailure, match="time_limit") as info:
-        optimize_basket_schedule(trades, periods=26, time_limit=1e-6)
+        optimize_basket_schedule(trades, periods=26, time_limit=1e-6, engine="conic")
     assert [a["status"] for a in info.value.attempts] == ["time_limit"]
+    # the interior-point method out of time returns its checked iterate as "feasible", with a proven gap
+    rushed = optimize_basket_schedule(trades, periods=26, time_limit=1e-6)
+    best = optimize_basket_schedule(trades, periods=26)
+    assert rushed.status == "feasible" and best.status == "optimal"
+    assert [a["engine"] for a in rushed.attempts] == ["interior-point"]
+    assert rushed.max_violation == 0.0 and rushed.objective_usd > best.objective_usd
+    assert rushed.objective_usd - rushed.gap_usd <= best.objective_usd + 1e-6 * best.objective_usd
+    assert best.gap_usd <= 1e-6 * best.objective_usd
     plan = optimize_basket_schedule(trades, periods=26, risk_aversion=2e-7, risk_measure="variance")
     assert plan.objective_usd == pytest.approx(plan.impact_usd + plan.pa_usd + 2e-7 * plan.timing_risk_usd**2)
     assert plan.objective_usd == pytest.approx(plan.solver_objective_usd, rel=1e-6)

@@ -1,0 +1,132 @@
+"""The structured interior-point engine against the conic program, and the proven gap.
+
+Every schedule is solved by both engines; the interior-point answer must be at least as good as
+Clarabel's (up to the tolerance), its proven lower bound must sit under Clarabel's objective, and
+both whole-share schedules must pass the independent checks.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from krg_liquidity import CostModel, InfeasibleSchedule, IStarParams, optimize_basket_schedule
+from krg_liquidity.risk import RiskOperator
+from krg_liquidity.schedule_barrier import suits
+from krg_liquidity.schedule_data import ProgramData
+
+
+def basket(shares, seed):
+    rng = np.random.default_rng(seed)
+    n = len(shares)
+    return pd.DataFrame({"symbol": [f"S{i}" for i in range(n)], "shares": np.asarray(shares, dtype=float),
+                         "adv": rng.uniform(3e5, 5e6, n), "price": rng.uniform(5, 200, n),
+                         "volatility": rng.uniform(0.1, 0.6, n), "alpha_bp": rng.uniform(-30, 30, n)})
+
+
+def random_covariance(trades, seed):
+    rng = np.random.default_rng(seed + 1)
+    n = len(trades)
+    root = rng.normal(size=(n, n)) * trades["volatility"].to_numpy()[:, None] / np.sqrt(n)
+    symbols = trades["symbol"]
+    return pd.DataFrame(root @ root.T + np.diag(0.01 * np.ones(n)), index=symbols, columns=symbols)
+
+
+def solve_both(trades, **kwargs):
+    """(interior-point, conic) solutions, or the exception type each raised."""
+    out = []
+    for engine in ("interior-point", "conic"):
+        try:
+            out.append(optimize_basket_schedule(trades, engine=engine, **kwargs))
+        except InfeasibleSchedule as exc:
+            out.append(type(exc))
+    return out
+
+
+def assert_agree(ours, conic, margins=True):
+    """Both whole-share schedules pass the checks; the interior-point engine's proven lower bound
+    sits under every schedule, Clarabel's included; its own gap before rounding is within the
+    tolerance (when the program's limits are the stated ones: no caps or milestones, which the
+    program tightens by a rounding margin); after rounding it is no worse than Clarabel's but for
+    the rounding of each."""
+    assert ours.max_violation == 0.0 and conic.max_violation == 0.0
+    assert [a["engine"] for a in ours.attempts] == ["interior-point"]
+    scale = max(abs(conic.objective_usd), 1.0)
+    lower = ours.objective_usd - ours.gap_usd  # proven: no schedule costs less
+    assert lower <= conic.objective_usd + 1e-9 * scale  # a feasible schedule (whole shares)
+    assert lower <= conic.solver_objective_usd + 1e-5 * scale  # Clarabel's fractions, clipped at 0: feasible to ~1e-6
+    if not margins:
+        assert ours.solver_objective_usd - lower <= 2e-7 * scale
+    rounding = abs(ours.objective_usd - ours.solver_objective_usd) + abs(conic.objective_usd - conic.solver_objective_usd)
+    assert ours.objective_usd <= conic.objective_usd + rounding + 2e-7 * scale
+    assert ours.gap_usd >= 0 and conic.gap_usd >= 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shares=st.lists(st.integers(-2_000_000, 2_000_000).filter(lambda s: abs(s) >= 100), min_size=1, max_size=5),
+       periods=st.integers(2, 9), lam=st.floats(0.0, 4.0), seed=st.integers(0, 10_000),
+       cap=st.one_of(st.none(), st.floats(0.05, 0.6)), risk=st.sampled_from(["none", "covariance"]),
+       a4=st.sampled_from([0.5, 0.3, 0.8]), measure=st.sampled_from(["std", "variance"]),
+       milestone=st.one_of(st.none(), st.tuples(st.floats(0.2, 0.8), st.floats(0.0, 0.95))))
+def test_interior_point_matches_conic(shares, periods, lam, seed, cap, risk, a4, measure, milestone):
+    trades = basket(shares, seed)
+    model = CostModel(IStarParams(a1=708.0, a2=0.55, a3=0.71, a4=a4, b1=0.98))
+    value = trades["shares"].abs() * trades["price"]
+    kwargs = dict(periods=periods, max_pov=cap, cost_model=model, risk_measure=measure,
+                  risk_aversion=lam if measure == "std" else lam / float(value.sum()),
+                  covariance=random_covariance(trades, seed) if risk == "covariance" else None)
+    if milestone is not None:
+        when, share = milestone
+        sold = float(value[trades["shares"] < 0].sum())
+        kwargs["cash_by_period"] = {max(1, round(when * periods)): share * sold} if sold > 0 else None
+    try:
+        ours, conic = solve_both(trades, **kwargs)
+    except InfeasibleSchedule:  # caps or a milestone out of reach, refused before any engine runs
+        return
+    if ours is InfeasibleSchedule or conic is InfeasibleSchedule:
+        assert ours is conic  # both engines agree the milestones and caps admit no schedule
+        return
+    assert_agree(ours, conic, margins=cap is not None or kwargs.get("cash_by_period") is not None)
+
+
+def test_factor_model_basket_agrees_with_conic():
+    from krg_liquidity import synthetic_universe
+
+    holdings, model = synthetic_universe(60, n_factors=5, seed=4, short_fraction=0.2)
+    trades = holdings.assign(shares=-np.round(0.3 * holdings["shares"]))
+    ours, conic = solve_both(trades, factor_model=model, periods=26, risk_aversion=1.0, max_pov=0.25,
+                             cash_by_period={10: 0.3 * float((trades["shares"].clip(upper=0).abs()
+                                                               * trades["price"]).sum())})
+    assert_agree(ours, conic)
+
+
+def test_milestone_at_the_reach_is_met_by_the_conic_program():
+    """A milestone at exactly the most cash the caps allow by then leaves one schedule and no
+    interior: the interior-point engine says so and the conic program solves it."""
+    trades = basket([-200_000, -300_000], seed=2)
+    periods, pov = 6, 0.3
+    free = optimize_basket_schedule(trades, periods=periods, max_pov=pov, risk_aversion=0.5)
+    with pytest.raises(InfeasibleSchedule) as info:
+        optimize_basket_schedule(trades, periods=periods, max_pov=pov, cash_by_period={3: 1e12})
+    reach = info.value.reachable_usd
+    plan = optimize_basket_schedule(trades, periods=periods, max_pov=pov, risk_aversion=0.5, cash_by_period={3: reach})
+    assert [a["engine"] for a in plan.attempts][:2] == ["interior-point", "conic"]
+    assert plan.attempts[0]["status"] == "no_interior" and plan.max_violation == 0.0
+    assert plan.cash_by_period_usd[2] >= reach and plan.objective_usd > free.objective_usd
+    # a milestone at the last period holds for every complete schedule
+    total = float((trades["shares"].abs() * trades["price"]).sum())
+    last = optimize_basket_schedule(trades, periods=periods, max_pov=pov, risk_aversion=0.5,
+                                    cash_by_period={periods: total})
+    assert [a["engine"] for a in last.attempts] == ["interior-point"]
+    assert last.objective_usd == pytest.approx(free.objective_usd, rel=1e-9)
+
+
+def test_full_covariance_on_many_names_goes_to_the_conic_program():
+    n, periods = 60, 26
+    data = ProgramData(value_usd=np.ones(n), side=np.ones(n), istar_bps=np.ones(n), volume_ratio=np.ones((n, periods)),
+                       pa_bps=np.zeros((n, periods)), dt_days=np.ones(periods), risk=RiskOperator(np.eye(n)),
+                       a4=0.5, b1=1.0)
+    assert not suits(data)
+    factor = ProgramData(**{**data.__dict__, "risk": RiskOperator(np.ones((10, n)), np.ones(n))})
+    assert suits(factor)
