@@ -47,7 +47,7 @@ class ScheduleSolution:
     objective's tangent at the answer, minimized over the caps and completion rows; NaN if not
     computed). ``attempts``: each engine call (engine, status, seconds, accepted).
     ``max_violation``: worst of ``violations`` (totals and negatives in shares, caps in POV,
-    milestones as a fraction of the milestone)."""
+    milestones as a fraction of the milestone, shares after a name's horizon)."""
 
     schedule: pd.DataFrame
     names: pd.DataFrame
@@ -110,17 +110,21 @@ class _Setup:
     start: object
     risk: RiskOperator
     measure: str
+    last_period: np.ndarray  # per name, 1..periods
 
 
-def _per_name(value, symbols, name: str, default: float) -> np.ndarray:
-    """A number, a dict / Series keyed by symbol, or an array: one float per symbol."""
+def _per_name(value, symbols, name: str, default: float, partial: bool = False) -> np.ndarray:
+    """A number, a dict / Series keyed by symbol, or an array: one float per symbol (``partial``:
+    symbols missing from a dict take ``default``)."""
     if value is None:
         return np.full(len(symbols), default)
     if isinstance(value, (dict, pd.Series)):
         series = pd.Series(value, dtype=float)
         series.index = series.index.astype(str)
         missing = [s for s in symbols if s not in series.index]
-        if missing:
+        if missing and partial:
+            series = pd.concat([series, pd.Series(default, index=missing, dtype=float)])
+        elif missing:
             raise InvalidValueError(name, missing, "has no value", f"give {name} for every traded symbol")
         return series.loc[list(symbols)].to_numpy(float)
     return np.broadcast_to(np.asarray(value, dtype=float), (len(symbols),)).copy()
@@ -204,8 +208,19 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
     return tuple(out), reaches
 
 
+def _horizon(horizon, symbols, periods: int) -> np.ndarray:
+    """The last period (1..periods) each name may trade in."""
+    last = _per_name(horizon, symbols, "horizon", periods, partial=True)
+    bad = ~np.isfinite(last) | (last != np.round(last)) | (last < 1) | (last > periods)
+    if bad.any():
+        raise InvalidValueError("horizon", symbols[bad], f"must be a whole number of periods in 1..{periods}",
+                                "give the last period each name may trade in, e.g. {'AAPL': 13} to finish it on day 1")
+    return last.astype(int)
+
+
 def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-           cost_model, risk_measure, start, kernel="linear", volume_time_risk=False, engine="auto") -> _Setup:
+           cost_model, risk_measure, start, kernel="linear", volume_time_risk=False, engine="auto",
+           horizon=None) -> _Setup:
     if risk_measure not in MEASURES:
         raise ValueError(f"risk_measure={risk_measure!r} must be one of {MEASURES}")
     if int(periods) != periods or periods < 1:
@@ -224,14 +239,17 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
                                 "must be in (0, 1]", "give the most participation per bucket as a decimal, e.g. 0.2")
     with np.errstate(divide="ignore", invalid="ignore"):
         cap_shares = np.where(pov[:, None] < 1, pov[:, None] / (1 - pov[:, None]) * volume, np.inf)
-    cap_shares = np.where(volume > 0, cap_shares, 0.0)  # no trading where no one else trades
+    last = _horizon(horizon, orders["symbol"], periods)
+    open_cells = (volume > 0) & (np.arange(periods)[None, :] < last[:, None])  # none where no one else trades
+    cap_shares = np.where(open_cells, cap_shares, 0.0)
     # one share of slack so that the whole-share rounding (within one share per bucket) stays under the cap
     cap_fraction = np.where(np.isfinite(cap_shares), np.maximum(cap_shares - 1.0, 0.0), np.inf) / quantity[:, None]
     short = cap_fraction.sum(axis=1) < 1.0
     if short.any():
-        need = (quantity[short] + periods) / volume[short].sum(axis=1)
+        need = (quantity[short] + last[short]) / np.where(open_cells, volume, 0.0)[short].sum(axis=1)
+        within = f"{periods} periods" if horizon is None else "their horizon"
         raise InfeasibleSchedule(
-            f"{', '.join(orders['symbol'][short][:8])} cannot complete in {periods} periods under max_pov; "
+            f"{', '.join(orders['symbol'][short][:8])} cannot complete in {within} under max_pov; "
             f"raise max_pov to at least {float(np.max(need / (1 + need))):.3g} or trade over more periods",
             symbols=orders["symbol"][short])
     milestones, reaches = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))
@@ -252,7 +270,8 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
         cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones,
         stated_cap=cap_shares / quantity[:, None], stated_milestones=milestones)
     solver = ScheduleSolver(data, kernel=kernel, measure=risk_measure, engine=engine) if periods > 1 else None
-    return _Setup(orders, starts, per_day, volume, pov, milestones, solver, model, risk_dt, start, risk, risk_measure)
+    return _Setup(orders, starts, per_day, volume, pov, milestones, solver, model, risk_dt, start, risk, risk_measure,
+                  last)
 
 
 def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
@@ -286,7 +305,8 @@ def _solution(setup, shares, risk_aversion, status, solver, attempts, seconds) -
     n, periods = shares.shape
     quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
     sale = -side  # +1 for a sale: cash in, and a long exposure while it is not done
-    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price, setup.milestones)
+    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price, setup.milestones,
+                                      setup.last_period)
     if max(violations.values()) > ACCEPT_VIOLATION:  # rounding keeps every limit by construction: this is a failure
         broken = {k: v for k, v in violations.items() if v > ACCEPT_VIOLATION}
         raise SolverFailure(f"the rounded schedule breaks {broken} (solver status {status}); "
@@ -326,16 +346,19 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              factor_model: FactorModel | None = None, profile=None, periods: int = 26,
                              risk_aversion: float = 1.0, cash_by_period=None, *, bucket_minutes: int = 30,
                              max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
-                             start=None, time_limit: float = 60.0, engine: str = "auto") -> ScheduleSolution:
+                             start=None, time_limit: float = 60.0, engine: str = "auto",
+                             horizon=None) -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
 
     ``trades``: symbol, signed shares (or ``shares_traded``: a ``LiquidationResult.trades`` as
     is), adv, price, volatility (or from the risk model), optional alpha_bp (bps/day). Risk:
     ``covariance`` (annualized, by symbol) or ``factor_model`` (never expanded to n x n); none:
     uncorrelated names. ``periods``: buckets in the horizon (26 = two days of 30 minutes); every
-    name completes by then. ``max_pov``: most participation per bucket (number, dict by symbol or
-    array). ``cash_by_period``: least cumulative cash (USD) by the end of a period, as {period:
-    usd} or one value per period (NaN = none). ``risk_measure``: "std" (lambda unitless, krg's
+    name completes by then, or by its own ``horizon`` (the last period it may trade in: a number, a
+    dict by symbol or an array; e.g. {"AAPL": 13} finishes AAPL on day 1). ``max_pov``: most
+    participation per bucket (number, dict by symbol or array). ``cash_by_period``: least
+    cumulative cash (USD) by the end of a period, as {period: usd} or one value per period (NaN =
+    none). ``risk_measure``: "std" (lambda unitless, krg's
     lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds for the
     solve. ``engine``: "auto" (the structured interior-point method when the risk model has few rows,
     a factor model; else, or if it does not finish, the conic program), "interior-point" or
@@ -349,7 +372,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     """
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, risk_measure, start, engine=engine)
+                   cost_model, risk_measure, start, engine=engine, horizon=horizon)
     return _solve(setup, risk_aversion, time_limit)
 
 
@@ -386,13 +409,13 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
                       periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
                       cost_model: CostModel | None = None, time_limit: float = 60.0,
-                      engine: str = "auto") -> pd.DataFrame:
+                      engine: str = "auto", horizon=None) -> pd.DataFrame:
     """Efficient frontier of the basket schedule: one row per lambda with risk_aversion, cost_usd
     (MI + PA), timing_risk_usd, objective_usd, gap_usd (proven), status, max_violation, seconds.
     The problem is set up once; each lambda only re-solves."""
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, "std", None, engine=engine)
+                   cost_model, "std", None, engine=engine, horizon=horizon)
     rows = []
     for lam in np.asarray(risk_aversions, dtype=float):
         sol = _solve(setup, float(lam), time_limit)

@@ -126,8 +126,8 @@ class BarrierSchedule:
             return y
         front = self._front()
         reach = self._slack(front)
-        if reach.min() <= 0:
-            return None  # the milestones leave no interior: the conic program decides
+        if reach.min() <= 1e-12:  # (fractions of S) the milestones leave no interior: the conic program decides
+            return None
         short = slack <= 0
         theta = min(1.0, 0.5 * float(np.min(reach[short] / (reach[short] - slack[short]))))
         return (1 - theta) * front + theta * y
@@ -188,7 +188,7 @@ class BarrierSchedule:
         order = np.argsort(keyed, axis=1)
         room = np.take_along_axis(room, order, axis=1)
         take = np.clip(1.0 - (np.cumsum(room, axis=1) - room), 0.0, room)
-        cheapest = float(np.sum(np.where(take > 0, np.take_along_axis(keyed, order, axis=1) * take, 0.0)))
+        cheapest = float(np.sum(np.where(take > 0, np.take_along_axis(keyed, order, axis=1), 0.0) * take))
         lower = value - float(np.sum(grad * y)) + float(nu @ least) + cheapest
         return value, lower
 

@@ -38,12 +38,13 @@ def round_schedule(fractions: np.ndarray, quantity: np.ndarray, sells: np.ndarra
     return np.diff(np.concatenate([np.zeros((len(quantity), 1)), whole], axis=1), axis=1)
 
 
-def check_schedule(shares, quantity, volume, max_pov, side, price, milestones) -> tuple[dict, np.ndarray]:
+def check_schedule(shares, quantity, volume, max_pov, side, price, milestones, last_period=None) -> tuple[dict, np.ndarray]:
     """Violations (0 when met) and the cumulative cash per period (USD).
 
     totals_shares: largest |row sum - order|; negative_shares: largest negative bucket;
     whole_shares: largest distance to an integer; pov_cap: largest POV above ``max_pov`` (decimal);
-    cash_milestones: largest shortfall as a fraction of its milestone.
+    cash_milestones: largest shortfall as a fraction of its milestone; horizon_shares: most shares
+    traded after a name's ``last_period`` (1-based, per name; None: no horizon).
     """
     shares = np.asarray(shares, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -57,6 +58,9 @@ def check_schedule(shares, quantity, volume, max_pov, side, price, milestones) -
         "pov_cap": float(max(0.0, np.max(pov - np.asarray(max_pov, dtype=float)[:, None]))),
         "cash_milestones": float(max(shortfall, default=0.0)),
     }
+    if last_period is not None:
+        late = np.arange(shares.shape[1])[None, :] >= np.asarray(last_period)[:, None]
+        violations["horizon_shares"] = float(np.max(np.abs(np.where(late, shares, 0.0)), initial=0.0))
     return violations, cash
 
 

@@ -397,3 +397,27 @@ def test_time_limit_and_variance_measure():
     assert plan.objective_usd == pytest.approx(plan.solver_objective_usd, rel=1e-6)
     with pytest.raises(ValueError, match="risk_measure"):
         optimize_basket_schedule(trades, periods=26, risk_measure="cvar")
+
+
+def test_per_name_horizon():
+    """A name given a horizon of one day is done on day 1; the others keep two days; the cost rises."""
+    trades = two_day_basket(4, seed=8)
+    free = optimize_basket_schedule(trades, periods=26, risk_aversion=0.3)
+    held = optimize_basket_schedule(trades, periods=26, risk_aversion=0.3, horizon={"N0": 13, "N1": 20}, max_pov=0.3)
+    last = held.schedule.groupby("symbol", observed=True)["bucket_start"].max()
+    assert last["N0"] < pd.Timestamp(last["N2"].date()) and held.names.set_index("symbol").loc["N0", "done_day1"] == 1.0
+    n1 = held.schedule[held.schedule["symbol"] == "N1"]
+    assert (n1["day"] == 2).any() and len(n1) <= 20
+    assert held.violations["horizon_shares"] == 0.0 and held.max_violation == 0.0
+    assert held.objective_usd > free.objective_usd
+    assert held.names.set_index("symbol").loc["N0", "done_day1"] > free.names.set_index("symbol").loc["N0", "done_day1"]
+    conic = optimize_basket_schedule(trades, periods=26, risk_aversion=0.3, horizon={"N0": 13, "N1": 20}, max_pov=0.3,
+                                     engine="conic")
+    assert conic.objective_usd == pytest.approx(held.objective_usd, rel=1e-6)
+    with pytest.raises(InputError, match="'horizon'.*N2"):
+        optimize_basket_schedule(trades, periods=26, horizon={"N0": 13, "N1": 13, "N2": 27, "N3": 2})
+    with pytest.raises(InfeasibleSchedule, match="cannot complete in their horizon"):
+        optimize_basket_schedule(trades, periods=26, max_pov=0.05, horizon=1)
+    late, _ = check_schedule(np.array([[5.0, 5.0]]), np.array([10.0]), np.array([[100.0, 100.0]]), np.array([1.0]),
+                             np.array([1.0]), np.array([10.0]), (), last_period=np.array([1]))
+    assert late["horizon_shares"] == 5.0
