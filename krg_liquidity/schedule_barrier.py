@@ -34,6 +34,7 @@ from .schedule_data import ProgramData, time_kernel_root
 
 MAX_FACTOR_COLUMNS = 1200  # k x N above this (a full covariance on many names): the conic program is faster
 MAX_NEWTON_STEPS = 200
+STALL_STEPS = 4  # steps without a better proven gap before the search stops
 
 
 @dataclass
@@ -42,13 +43,15 @@ class BarrierAnswer:
     the gap says how far), "stalled" (a step failed or the step limit came first: the best iterate,
     feasible, with its gap), "no_interior" (no strictly feasible start, no fractions);
     ``objective_bps`` and ``gap_bps``: Phi at the answer and the proven bound on its distance to
-    the optimum, both in bps of S."""
+    the optimum (over the stated limits), both in bps of S; ``program_gap_bps``: the same over the
+    program's limits (tightened by the rounding margins), the one the tolerance applies to."""
 
     fractions: np.ndarray
     status: str
     objective_bps: float
     gap_bps: float
     newton_steps: int
+    program_gap_bps: float = np.inf
 
 
 def suits(data: ProgramData) -> bool:
@@ -79,8 +82,10 @@ class BarrierSchedule:
         self.cap = np.full((n, periods), np.inf) if data.cap is None else np.asarray(data.cap, dtype=float)
         # a milestone at the last period holds for every schedule that completes (unless out of reach)
         stated = data.milestones if data.stated_milestones is None else data.stated_milestones
-        rows = [(k, c / self.scale, asked / self.scale) for (k, c), (_, asked) in zip(data.milestones, stated)
-                if k < periods or c / self.scale > exposure.sum() + 1e-12]
+        self.rows_kept = [i for i, (k, c) in enumerate(data.milestones)
+                          if k < periods or c / self.scale > exposure.sum() + 1e-12]
+        rows = [(data.milestones[i][0], data.milestones[i][1] / self.scale, stated[i][1] / self.scale)
+                for i in self.rows_kept]
         self.A = np.stack([exposure[:, None] * (np.arange(periods) < k) for k, *_ in rows]) if rows else np.zeros((0, n, periods))
         self.b = np.array([c for _, c, _ in rows], dtype=float)
         self.stated_b = np.array([c for *_, c in rows], dtype=float)  # for the bound: the limits as asked
@@ -238,15 +243,27 @@ class BarrierSchedule:
         capacitance = np.block([[cap_ff, cap_fg], [cap_fg.T, cap_gg]])
         lu = _lu(capacitance)
 
-        def solve(residual):
+        def once(residual):
             pr = project(f * residual)
             x = lu(np.concatenate([factor_t(pr), np.einsum("ijr,ij->r", gen, pr)]))
             z = x[:periods * k].reshape(periods, k)
             ux = f * (root * (self.M @ z @ self.G)).T + np.einsum("ijr,r->ij", gen, x[periods * k:])
             step = -(pr - project(ux))
-            # the two terms can be large and nearly cancel (a binding milestone): put the rounding
-            # error back on the completion rows, which the step must keep exactly
+            # put the rounding error back on the completion rows, which the step must keep exactly
             return step - f * (step.sum(axis=1) / np.maximum(f.sum(axis=1), 1.0))[:, None]
+
+        weights = np.r_[1.0 / np.asarray(signs, dtype=float)] if signs else np.zeros(0)
+
+        def times(v):  # the Newton matrix times v (n x N), free cells
+            fv = f * v
+            out = np.einsum("ijk,ik->ij", blocks, fv) + root**2 * f * (self.M @ (self.M.T @ fv.T @ self.G.T) @ self.G).T
+            return out + np.einsum("ijr,r->ij", gen, weights * np.einsum("ijr,ij->r", gen, fv))
+
+        def solve(residual):
+            """The step, with one round of iterative refinement: the two terms of the Woodbury
+            solve can be large and nearly cancel (a binding milestone)."""
+            step = once(residual)
+            return step + once(times(step) + f * residual)
 
         return solve
 
@@ -264,7 +281,7 @@ class BarrierSchedule:
         mu = max(value - lower, 1e-9) / self.n_barriers
         low, room, slack = np.where(free, y, 1.0), np.where(finite, self.cap - y, 1.0), self._slack(y)
         z_low, z_up, nu = np.where(free, mu / low, 0.0), np.where(finite, mu / room, 0.0), mu / slack
-        steps, status, best = 0, "feasible", (value - lower, y, nu)
+        steps, status, best, worse = 0, "feasible", (value - lower, y, nu), 0
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             while time.perf_counter() < deadline:
                 if steps >= MAX_NEWTON_STEPS:
@@ -273,9 +290,15 @@ class BarrierSchedule:
                 value, grad, dq, d1, d2 = self._gradient(y, lam)
                 value, lower = self.bound(y, lam, nu, stated=False)
                 if value - lower < best[0]:
-                    best = (value - lower, y, nu)
+                    best, worse = (value - lower, y, nu), 0
+                else:
+                    worse += 1
                 if value - lower <= tolerance * max(1.0, abs(value)):
                     status = "optimal"
+                    break
+                if worse >= STALL_STEPS and best[0] <= 1e-4 * max(1.0, abs(value)):  # rounding now outweighs
+                    # the progress (the bound is not monotone early on, so only near the end): keep the best
+                    status = "stalled"
                     break
                 mu = (np.sum(z_low * low * free) + np.sum(z_up * room * finite) + nu @ slack) / self.n_barriers
                 solve = self._system(y, np.where(free, z_low / low, 0) + np.where(finite, z_up / room, 0),
@@ -301,10 +324,12 @@ class BarrierSchedule:
                 primal, dual = self._lengths(low, room, slack, dy, ds, z_low, z_up, nu, dzl, dzu, dnu)
                 y = y + primal * dy
                 z_low, z_up, nu = z_low + dual * dzl, z_up + dual * dzu, nu + dual * dnu
-                low, room, slack = np.where(free, y, 1.0), np.where(finite, self.cap - y, 1.0), self._slack(y)
-        _, y, nu = best
+                # the room under the caps and the milestones' slack are carried as variables: recomputed
+                # as cap - y or A y - b they would lose their digits to cancellation as they bind
+                low, room, slack = np.where(free, y, 1.0), np.where(finite, room - primal * dy, 1.0), slack + primal * ds
+        program_gap, y, nu = best
         value, lower = self.bound(y, lam, nu)
-        return BarrierAnswer(np.clip(y, 0.0, None), status, value, max(value - lower, 0.0), steps)
+        return BarrierAnswer(np.clip(y, 0.0, None), status, value, max(value - lower, 0.0), steps, program_gap)
 
     def _direction(self, solve, grad, state, c_low, c_up, c_slack):
         """Newton's step (dy, d z_low, d z_up, d nu, d slack) towards the complementarity targets

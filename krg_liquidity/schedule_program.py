@@ -100,7 +100,8 @@ class ScheduleProgram:
         if d.milestones:
             ks = np.array([k for k, _ in d.milestones], dtype=int)
             least = np.array([c for _, c in d.milestones], dtype=float) / self.scale
-            constraints.append((d.side * weight) @ (1.0 - full[:, ks]) >= least)
+            self.milestone_rows = (d.side * weight) @ (1.0 - full[:, ks]) >= least
+            constraints.append(self.milestone_rows)
         self.problem = cp.Problem(cp.Minimize(cost + risk_term), constraints)
 
     def _istar(self, traded, weight, constraints):
@@ -172,6 +173,14 @@ class ScheduleProgram:
             if status in ("infeasible", "unbounded", "time_limit"):  # another attempt would not change these
                 break
         return np.empty(0), status
+
+    @property
+    def milestone_duals(self) -> np.ndarray:
+        """The milestones' multipliers (>= 0, bps of S per unit of S) from the last solve; zeros if none."""
+        rows = getattr(self, "milestone_rows", None)
+        if rows is None or rows.dual_value is None:
+            return np.zeros(len(self.data.milestones))
+        return np.maximum(np.atleast_1d(np.asarray(rows.dual_value, dtype=float)), 0.0)
 
     @property
     def objective_bps(self) -> float:

@@ -18,6 +18,9 @@ from .schedule_barrier import BarrierSchedule, suits
 from .schedule_data import ProgramData
 
 ENGINES = ("auto", "interior-point", "conic")
+# A stalled interior-point run is taken as optimal within this relative gap (over the program's
+# limits): rounding to whole shares moves the objective by about as much.
+NEAR_OPTIMAL = 1e-6
 
 
 @dataclass
@@ -56,18 +59,20 @@ class ScheduleSolver:
 
     def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> EngineAnswer:
         """``time_limit`` (seconds) for the whole call; ``tolerance``: the relative gap asked for.
-        An interior-point answer short of its tolerance (time or a stalled step) is kept as
-        "feasible"; the conic program then runs if time is left, and the better answer is returned
-        with the higher of the two proven bounds."""
+        An interior-point run that stalls within NEAR_OPTIMAL of its bound is optimal; one short of
+        that (time, or a stall) is kept as "feasible", the conic program then runs if time is left,
+        and the better answer is returned with the higher of the two proven bounds."""
         deadline = time.perf_counter() + time_limit
         attempts, ours = [], None
         if self.use_structured:
             start = time.perf_counter()
             answer = self.structured.solve(risk_aversion, time_limit, tolerance)
+            close = answer.program_gap_bps <= NEAR_OPTIMAL * max(1.0, abs(answer.objective_bps))
+            optimal = answer.status == "optimal" or (answer.status == "stalled" and close)
             attempts.append({"engine": "interior-point", "status": answer.status, "newton_steps": answer.newton_steps,
-                             "seconds": time.perf_counter() - start, "accepted": answer.status == "optimal"})
+                             "seconds": time.perf_counter() - start, "accepted": optimal})
             if answer.fractions.size:
-                status = "optimal" if answer.status == "optimal" else "feasible"
+                status = "optimal" if optimal else "feasible"
                 ours = EngineAnswer(answer.fractions, status, answer.objective_bps,
                                     answer.objective_bps - answer.gap_bps, attempts)
             if status_done(ours) or not self.use_conic or time.perf_counter() >= deadline:
@@ -79,7 +84,8 @@ class ScheduleSolver:
                 attempts[0]["accepted"] = True
                 return ours
             return EngineAnswer(fractions, status, np.nan, np.nan, attempts)
-        objective, lower = self.structured.bound(fractions, risk_aversion, np.zeros(len(self.structured.b)))
+        duals = self.conic.milestone_duals[self.structured.rows_kept]
+        objective, lower = self.structured.bound(fractions, risk_aversion, duals)
         if ours is not None:
             lower = max(lower, ours.lower_bps)
             if ours.objective_bps <= objective:
