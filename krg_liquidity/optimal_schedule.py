@@ -37,15 +37,17 @@ ACCEPT_VIOLATION = 1e-9
 
 @dataclass
 class ScheduleSolution:
-    """An optimal schedule. ``schedule``: the tidy table of ``pov_schedule`` (whole shares, exact
+    """An optimal schedule. ``status``: "optimal" (the engine's proven gap before rounding is within
+    its tolerance) or "feasible" (time ran out or the engines fell short: checked, and ``gap_usd``
+    says how far it can be). ``schedule``: the tidy table of ``pov_schedule`` (whole shares, exact
     totals). ``names``: per symbol shares, value_usd, mi_bps, pa_bps, tr_bps (each name alone,
     CostModel's schedule path), cost_usd (MI + PA), done_day1 (fraction done after day 1).
     Money in USD, recomputed from the whole-share schedule: ``impact_usd`` (MI), ``pa_usd``,
     ``timing_risk_usd`` (the basket's, correlated), ``objective_usd`` = MI + PA + lambda x risk
     term; ``solver_objective_usd`` is the program's optimum before rounding; ``gap_usd``: a proven
-    bound on how far ``objective_usd`` can be above the best fractional schedule (convexity: the
-    objective's tangent at the answer, minimized over the caps and completion rows; NaN if not
-    computed). ``attempts``: each engine call (engine, status, seconds, accepted).
+    bound on how far ``objective_usd`` can be above the best schedule within the limits (convexity:
+    the objective's tangent at the answer, minimized over the caps, completion rows and milestones;
+    NaN if not computed). ``attempts``: each engine call (engine, status, seconds, accepted).
     ``max_violation``: worst of ``violations`` (totals and negatives in shares, caps in POV,
     milestones as a fraction of the milestone, shares after a name's horizon)."""
 
@@ -233,6 +235,11 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
     bucket = np.arange(periods) % per_day
     quantity, adv, price = (orders[c].to_numpy(float) for c in ("quantity", "adv", "price"))
     volume = adv[:, None] * fractions[:, bucket]  # other participants' shares per period
+    empty = sorted({f"{m // 60:02d}:{m % 60:02d}" for m in starts[bucket[~(volume > 0).all(axis=0)]]})
+    if empty:
+        raise InvalidValueError("profile", empty, "has no market volume in the bucket",
+                                "an optimal schedule prices every bucket through the cost model's trade-schedule "
+                                "path, which needs volume > 0: give those minutes some volume or use wider buckets")
     pov = _per_name(max_pov, orders["symbol"], "max_pov", 1.0)
     if np.any(~np.isfinite(pov) | (pov <= 0) | (pov > 1)):
         raise InvalidValueError("max_pov", orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))],

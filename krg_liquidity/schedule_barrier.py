@@ -123,6 +123,8 @@ class BarrierSchedule:
         return self.fixed + np.where(sells, done, done[:, ::-1])
 
     def start(self) -> np.ndarray | None:
+        """A strictly feasible schedule (fractions), or None when the milestones leave no interior:
+        the interior point itself, or a blend of it with the most-cash schedule that meets them."""
         y = self._interior()
         if not len(self.b):
             return y

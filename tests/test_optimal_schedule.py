@@ -421,3 +421,10 @@ def test_per_name_horizon():
     late, _ = check_schedule(np.array([[5.0, 5.0]]), np.array([10.0]), np.array([[100.0, 100.0]]), np.array([1.0]),
                              np.array([1.0]), np.array([10.0]), (), last_period=np.array([1]))
     assert late["horizon_shares"] == 5.0
+
+
+def test_profile_with_an_empty_bucket_is_refused_with_its_times():
+    profile = flat_profile().copy()
+    profile.iloc[120:180] = 0.0  # 11:30 to 12:29: no volume
+    with pytest.raises(InputError, match="'profile'.*11:30, 12:00.*wider buckets"):
+        optimize_basket_schedule(two_day_basket(2), profile=profile / profile.sum(), periods=13)
