@@ -92,6 +92,22 @@ class ScheduleSolution:
                 ("seconds", f"{self.seconds:.3f}")]
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
 
+    def summary_frame(self) -> pd.DataFrame:
+        """The summary as numbers: item, value, unit (one row each; the .xlsx "summary" sheet)."""
+        value = self.value_usd
+        engine = next((a.get("engine", "") for a in self.attempts if a.get("accepted")), "")
+        rows = [("status", self.status, ""), ("engine", engine, ""),
+                ("risk_aversion", self.risk_aversion, "1/USD" if self.risk_measure == "variance" else "USD per USD"),
+                ("risk_measure", self.risk_measure, ""), ("names", len(self.names), ""), ("periods", self.periods, ""),
+                ("traded_value", value, "USD"), ("market_impact", self.impact_usd, "USD"),
+                ("market_impact_bps", self.impact_usd / value * 1e4, "bps of traded value"),
+                ("price_appreciation", self.pa_usd, "USD"), ("timing_risk", self.timing_risk_usd, "USD"),
+                ("timing_risk_bps", self.timing_risk_usd / value * 1e4, "bps of traded value"),
+                ("objective", self.objective_usd, "USD"), ("solver_objective", self.solver_objective_usd, "USD"),
+                ("gap_to_optimum", self.gap_usd, "USD, proven"), ("max_violation", self.max_violation, ""),
+                ("seconds", self.seconds, "s")]
+        return pd.DataFrame(rows, columns=["item", "value", "unit"]).astype({"value": object})
+
     def _repr_html_(self) -> str:
         return "<pre>" + self.summary() + "</pre>"
 

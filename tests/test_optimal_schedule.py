@@ -358,7 +358,16 @@ def test_cli_schedule_optimize(tmp_path):
     assert result.exit_code == 0, result.output
     back = pd.read_csv(target)
     assert back.groupby("symbol")["shares"].sum().to_dict() == trades.set_index("symbol")["shares"].to_dict()
-    assert "timing risk" in result.output
+    assert "timing risk" in result.output and "gap to optimum" in result.output
+    workbook = tmp_path / "schedule.xlsx"
+    result = runner.invoke(app, ["schedule", str(source), "--output", str(workbook), "--optimize", "--periods", "13"])
+    assert result.exit_code == 0, result.output
+    sheets = pd.read_excel(workbook, sheet_name=None)
+    assert list(sheets) == ["schedule", "names", "summary"]
+    summary = sheets["summary"].set_index("item")
+    assert summary.loc["status", "value"] == "optimal" and summary.loc["engine", "value"] == "interior-point"
+    assert float(summary.loc["gap_to_optimum", "value"]) >= 0 and summary.loc["objective", "unit"] == "USD"
+    assert sheets["names"]["shares"].sum() == trades["shares"].sum()
     bad = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", "--periods", "1",
                               "--max-pov", "0.01"])
     assert bad.exit_code == 2 and "raise max_pov to at least" in bad.output

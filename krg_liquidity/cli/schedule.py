@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ..io import read_covariance, read_table
-from ..io.write import check_output, write_table
+from ..io.write import check_output, write_table, write_workbook
 from ..optimal_schedule import optimize_basket_schedule
 from ..profiles import load_volume_profile
 from ..schedule import pov_schedule
@@ -19,7 +19,8 @@ from .liquidate import _reraise_exit, _trades_sheet
 def schedule_command(
     trades: Path = typer.Argument(..., help="Trades (CSV/.xlsx/Parquet): a liquidate output, or symbol, shares "
                                             "(signed) or shares_traded, adv, pov or trade_time."),
-    output: Path = typer.Option(..., help="Write the schedule here (.csv, .xlsx, .parquet or .json)."),
+    output: Path = typer.Option(..., help="Write the schedule here (.csv, .xlsx, .parquet or .json); with --optimize "
+                                          "an .xlsx also gets the 'names' and 'summary' sheets."),
     profile: Optional[Path] = typer.Option(None, help="Volume profile CSV (minute HH:MM, fraction); default: the US "
                                                       "model."),
     bucket_minutes: int = typer.Option(30, help="Bucket length in minutes (must divide the session)."),
@@ -47,7 +48,10 @@ def schedule_command(
             plan = solution.schedule
         else:
             plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
-        write_table(plan, output, sheet="schedule")
+        if solution is not None and output.suffix.lower() == ".xlsx":
+            write_workbook({"schedule": plan, "names": solution.names, "summary": solution.summary_frame()}, output)
+        else:
+            write_table(plan, output, sheet="schedule")
     except Exception as exc:
         _reraise_exit(exc)
         report_failure(exc, json_output=False)
