@@ -74,6 +74,8 @@ class Scenario:
             raise InputError(f"scenario {self.name!r}: trade_time={self.trade_time} must be > 0 days")
         if self.pov is not None and not 0 < self.pov <= 1:
             raise InputError(f"scenario {self.name!r}: pov={self.pov} must be a decimal in (0, 1], e.g. 0.1")
+        for what in ("adv", "volatility", "price"):  # checked here, like pov, before any book is solved
+            _check_multiplier(self.name, what, getattr(self, what))
         if self.params is not None and not isinstance(self.params, IStarParams):
             raise InputError(f"scenario {self.name!r}: params must be an IStarParams (see select_parameters)")
 
@@ -148,6 +150,25 @@ def _per_name(value, portfolio: Portfolio, what: str) -> np.ndarray:
     if bad.any():
         raise InputError(f"{what}: multipliers must be positive numbers (bad for {', '.join(symbols[bad][:8])})")
     return out
+
+
+def _check_multiplier(name: str, what: str, value) -> None:
+    """Every number in a multiplier (a number, a dict's values, by_column's values and default) > 0."""
+    if isinstance(value, ByColumn):
+        numbers = {**dict(value.values), "(default)": value.default}
+    elif isinstance(value, Mapping):
+        numbers = dict(value)
+    else:
+        numbers = {"": value}
+    for key, number in numbers.items():
+        try:
+            ok = np.isfinite(float(number)) and float(number) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            where = f" for {key}" if key else ""
+            raise InputError(f"scenario {name!r}: {what}={number!r}{where} must be a positive multiplier "
+                             f"(0.5 halves it, 2 doubles it)")
 
 
 def _scaled_risk(portfolio: Portfolio, m_vol: np.ndarray):

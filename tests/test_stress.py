@@ -69,6 +69,19 @@ def test_column_multipliers_and_strategy_override():
         Scenario("s", price=-1.0).apply(book)
 
 
+def test_impossible_scenario_values_are_refused_before_any_solve():
+    """Like pov=30, a multiplier <= 0 is refused when the scenario is made (or read), naming it."""
+    for bad in (dict(adv=-0.5), dict(volatility={"AAPL": 0.0}), dict(price=by_column("sector", {"A": 2.0}, default=-1)),
+                dict(adv="half")):
+        with pytest.raises(InputError, match="scenario 's'.*positive multiplier"):
+            Scenario("s", **bad)
+    with pytest.raises(InputError, match="pov=30"):
+        Scenario("s", pov=30)
+    table = pd.DataFrame({"name": ["thin", "crash"], "adv": [0.5, -0.5]})
+    with pytest.raises(InputError, match="scenario 'crash': adv=-0.5 must be a positive multiplier"):
+        scenarios_from_table(table)
+
+
 def test_stress_table_rows_equal_separate_calls(example):
     scenarios = [built_in("base"), built_in("volatility doubled"),
                  Scenario("slow", trade_time=2.0, params=IStarParams(600, 0.5, 0.7, 0.5, 0.95))]
