@@ -120,9 +120,10 @@ def _adjusted(factor: str, bump: float, portfolio: Portfolio, model: CostModel):
     if value == 0:
         raise InputError(f"I-Star parameter {factor} is 0: a relative bump does not move it")
     adjusted = value * (1.0 + bump)
-    if factor == "b1":
-        adjusted = min(adjusted, 1.0)
-        if adjusted == value:
+    label = f"{factor} x {1 + bump:g}"
+    if factor == "b1" and adjusted > 1.0:
+        if value == 1.0:
             raise InputError("b1 is already 1 and cannot rise; use a negative bump for b1")
-    params = replace(model.params, **{factor: adjusted}, source=f"{model.params.source} ({factor} x {1 + bump:g})")
-    return Scenario(f"{factor} x {1 + bump:g}", params=params), value, adjusted
+        adjusted, label = 1.0, f"b1 {value:g} -> 1 (x {1 + bump:g} capped at 1)"
+    params = replace(model.params, **{factor: adjusted}, source=f"{model.params.source} ({label})")
+    return Scenario(label, params=params), value, adjusted

@@ -172,6 +172,16 @@ def test_sensitivity_matches_closed_forms_and_resolves():
     assert big["reoptimized_cost_usd"] <= big["fixed_trades_cost_usd"] * (1 + 1e-9)  # re-solving can only help
 
 
+def test_sensitivity_caps_b1_at_one_and_says_so():
+    book = _small(seed=6, n=8)
+    row = sensitivity(book, 0.1 * book.net_value_usd, bump=0.1, factors=("b1",)).total.iloc[0]
+    assert (row["base_value"], row["adjusted_value"]) == (0.98, 1.0)  # 0.98 x 1.1 capped at 1
+    from krg_liquidity.sensitivity import _adjusted
+
+    scenario, _, adjusted = _adjusted("b1", 0.1, book, CostModel())
+    assert adjusted == 1.0 and "capped at 1" in scenario.name and "capped at 1" in scenario.params.source
+
+
 def test_sensitivity_adv_elasticity_at_fixed_pov_is_minus_a2():
     holdings, covariance, _ = small_book(3, n=5, bounds=False)
     holdings = holdings.drop(columns="trade_time").assign(pov=0.1)
