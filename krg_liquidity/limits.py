@@ -75,6 +75,7 @@ class NameLimit:
     key: str
     label: str
     unit = "USD per name"
+    measured = "fraction of the net value"  # what violation() returns
 
     def applies(self, portfolio: Portfolio, allow_buys: bool) -> bool:
         return True
@@ -117,6 +118,8 @@ class Direction(NameLimit):
 
 class Weight(NameLimit):
     """Final weight y p / (V - L) within [lb_wt, ub_wt]; the interval moves with the cash L."""
+
+    measured = "in weight, a fraction of the post-trade value"
 
     key, label = "weight", "final-weight bounds (lb_wt/ub_wt)"
 
@@ -182,6 +185,7 @@ class FinalValue(NameLimit):
 
 class Participation(NameLimit):
     key, label = "participation", "participation cap (ub_max_pct_adv)"
+    measured = "fraction of ADV"
 
     def applies(self, portfolio, allow_buys):
         return "ub_max_pct_adv" in portfolio.holdings
@@ -197,6 +201,8 @@ class Participation(NameLimit):
 
 class ImpactCap(NameLimit):
     """Per-name impact at most ub_max_mi_bps: a size cap, since impact rises with size."""
+
+    measured = "fraction of the name's cap"
 
     key, label = "impact_cap", "per-name impact cap (ub_max_mi_bps)"
 
@@ -220,6 +226,8 @@ class Cash:
     """Cash raised equals the target. Measured against the smaller of the target and what is
     left (V - L), so that weights and the risk band read the same on either base."""
 
+    measured = "fraction of the cash (or of what is left)"
+
     key, label = "cash", "cash target"
 
     def violation(self, outcome):
@@ -238,6 +246,7 @@ class TotalImpactCap:
     key = "total_impact_cap"
     label = "total impact cap (max_total_mi_bps)"
     unit = "bps"
+    measured = "fraction of the cap"
 
     def violation(self, outcome):
         total_bps = outcome.impacts["cost_usd"].sum() / outcome.cash * 1e4
@@ -264,6 +273,7 @@ class RiskCeiling:
     key = "risk_ceiling"
     label = "risk ceiling (risk_band hi)"
     unit = "fraction of today's risk"
+    measured = "fraction of today's risk"
 
     def violation(self, outcome):
         before, after = _risk_ratio(outcome)
@@ -286,6 +296,7 @@ class RiskFloor:
     key = "risk_floor"
     label = "risk floor (risk_band lo)"
     unit = "fraction of today's risk"
+    measured = "fraction of today's risk"
 
     def violation(self, outcome):
         before, after = _risk_ratio(outcome)
@@ -314,3 +325,6 @@ def coupling_limits(risk_band, max_total_mi_bps) -> list:
 LABELS = {limit.key: limit.label for limit in NAME_LIMITS} | {
     "cash": Cash.label, "total_impact_cap": TotalImpactCap.label,
     "risk_ceiling": RiskCeiling.label, "risk_floor": RiskFloor.label}
+MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
+    "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured,
+    "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured}

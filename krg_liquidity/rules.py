@@ -24,7 +24,7 @@ import pandas as pd
 
 from .bounds import trade_bounds
 from .impact import CostModel
-from .limits import LABELS
+from .limits import LABELS, MEASURED
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .request import make_request
@@ -131,7 +131,8 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
     message = ""
     if broken:
         message = (f"the {method.replace('_', '-')} trade list breaks " + "; ".join(
-            f"{LABELS.get(key, key)} by {value:.3g}" for key, value in sorted(broken.items(), key=lambda kv: -kv[1]))
+            f"{LABELS.get(key, key)} by {value:.3g} ({MEASURED.get(key, '')})"
+            for key, value in sorted(broken.items(), key=lambda kv: -kv[1]))
                    + f" (raises ${raised:,.0f} of ${request.cash:,.0f} at ${cost:,.0f})")
     nan = float("nan")
     return LiquidationResult(

@@ -77,6 +77,8 @@ def test_broken_limits_are_named_and_match_the_independent_check():
     result = pro_rata(book, 1e9, risk_band=(0.9, 1.1))
     assert result.status == "limits_broken"
     assert result.violations["participation"] > 0 and "participation cap" in result.message
+    amount = f"{result.violations['participation']:.3g}"
+    assert f"participation cap (ub_max_pct_adv) by {amount} (fraction of ADV)" in result.message  # with its unit
     assert result.violations["risk_ceiling"] == 0  # a slice keeps the weights, hence the risk
     table = compare(book, 1e9, risk_band=(0.9, 1.1), max_pct_adv=0.2)
     assert table["method"].tolist() == ["optimized", "pro_rata", "waterfall"]
