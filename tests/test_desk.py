@@ -196,3 +196,16 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(monkeypatch):
     assert not at.exception
     assert texts(at, "error") == ["Unexpected error (a bug; please report it with the input): RuntimeError: "
                                   "something nobody planned for"]
+
+
+def test_tables_are_formatted_for_reading():
+    from krg_liquidity.desk.views import formats
+    from krg_liquidity.rules import COMPARE_COLUMNS
+    from krg_liquidity.schedule import SCHEDULE_COLUMNS
+
+    frame = pd.DataFrame(columns=list(COMPARE_COLUMNS) + list(SCHEDULE_COLUMNS) + ["market_impact_usd", "trade_time_days"])
+    found = formats(frame)
+    assert found["cost_usd"] == found["shares"] == found["market_impact_usd"] == "{:,.0f}"
+    assert found["cost_bps"] == found["extra_cost_bps"] == found["trade_time_days"] == "{:.2f}"
+    assert found["risk_after"] == found["pov"] == found["fraction_done"] == "{:.2%}"
+    assert found["max_violation"] == "{:.1e}" and "symbol" not in found and "message" not in found

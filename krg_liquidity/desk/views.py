@@ -15,9 +15,32 @@ from .solve import Outcome, downloads
 
 TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "binding", "pov", "trade_time_days", "mi_bps", "cost_usd",
                  "weight_before", "weight_after", "shares_before", "shares_after", "price"]
-TRADE_FORMAT = {"shares_traded": "{:,.0f}", "value_traded_usd": "{:,.0f}", "pov": "{:.2%}",
-                "trade_time_days": "{:.2f}", "mi_bps": "{:.2f}", "cost_usd": "{:,.0f}", "weight_before": "{:.2%}",
-                "weight_after": "{:.2%}", "shares_before": "{:,.0f}", "shares_after": "{:,.0f}", "price": "{:,.2f}"}
+PERCENT = ("pov", "weight_before", "weight_after", "fraction_done", "risk_before", "risk_after", "volatility")
+WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after", "expected_market_volume",
+         "names_traded", "adv")
+
+
+def formats(frame: pd.DataFrame) -> dict:
+    """Display formats by column name: dollars and shares whole with thousands separators, bps to
+    2 decimals, weights and POV in percent, violations in scientific notation."""
+    out = {}
+    for column in frame.columns:
+        if column in PERCENT:
+            out[column] = "{:.2%}"
+        elif column in WHOLE or column.endswith("_usd"):
+            out[column] = "{:,.0f}"
+        elif column.endswith("_bps") or column.endswith("_days"):
+            out[column] = "{:.2f}"
+        elif column == "price":
+            out[column] = "{:,.2f}"
+        elif column == "max_violation":
+            out[column] = "{:.1e}"
+    return out
+
+
+def table(frame: pd.DataFrame, **kwargs) -> None:
+    """A sortable table with the columns formatted for reading (the downloads keep full precision)."""
+    st.dataframe(frame.style.format(formats(frame), na_rep="–"), hide_index=True, **kwargs)
 
 
 def show_book(book) -> None:
@@ -69,8 +92,7 @@ def trades_panel(report) -> None:
     """Sortable trade table (click a header), the binding limit per name, and its totals."""
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
-    st.dataframe(traded.style.format(TRADE_FORMAT), hide_index=True, key="trades_table",
-                 column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
+    table(traded, key="trades_table", column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
     st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].sum():,.0f}, "
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 
@@ -91,12 +113,12 @@ def schedule_panel(report) -> None:
     for figure in (completion_figure(report), basket_figure(report)):
         if figure is not None:
             st.pyplot(figure)
-    st.dataframe(report.schedule, hide_index=True)
+    table(report.schedule)
 
 
 def pretrade_panel(report) -> None:
     """I-Star pre-trade costs of each trade at its trade time."""
-    st.dataframe(report.pretrade, hide_index=True)
+    table(report.pretrade)
 
 
 def downloads_panel(report) -> None:
@@ -110,7 +132,7 @@ def comparison_panel(report) -> None:
     if report.comparison.empty:
         st.info("No comparison: it needs the book the request was solved on.")
         return
-    st.dataframe(report.comparison, hide_index=True, key="comparison_table")
+    table(report.comparison, key="comparison_table")
     st.caption("extra_cost_bps: what each rule costs above the optimized list. A rule that breaks a limit "
                "says which (status limits_broken).")
 
