@@ -1,6 +1,7 @@
 """The desk through Streamlit's own test harness (AppTest): example, upload, solve, errors, downloads."""
 
 import io
+import math
 
 import pandas as pd
 import pytest
@@ -43,7 +44,7 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert not at.exception
     assert any("Book OK" in t and "28 names" in t for t in texts(at, "success"))
     book = krg.Portfolio(*krg.load_example())
-    assert metrics(at)["Most cash these limits allow"] == f"${krg.max_cash(book, **LIMITS):,.0f}"
+    assert metrics(at)["Most cash these limits allow"] == f"${math.floor(krg.max_cash(book, **LIMITS)):,.0f}"
     at.button(key="solve").click().run()
     assert not at.exception and not at.error
     expected = krg.round_trades(krg.liquidate(book, 1e9, **LIMITS))
@@ -209,3 +210,27 @@ def test_tables_are_formatted_for_reading():
     assert found["cost_bps"] == found["extra_cost_bps"] == found["trade_time_days"] == "{:.2f}"
     assert found["risk_after"] == found["pov"] == found["fraction_done"] == "{:.2%}"
     assert found["max_violation"] == "{:.1e}" and "symbol" not in found and "message" not in found
+
+
+def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():
+    at = page().run()
+    at.radio(key="cash_unit").set_value("% of NAV").run()
+    at.number_input(key="cash_pct").set_value(150.0).run()
+    assert not at.exception and any("150.00% of NAV" in c.value for c in at.caption)  # the value typed is used
+    at.button(key="solve").click().run()
+    assert not at.exception
+    errors = " ".join(texts(at, "error"))
+    assert errors.startswith("infeasible: cannot raise $14,999,999,9") or "net value" in errors, errors
+
+
+def test_most_cash_shown_can_be_typed_back_and_raised():
+    at = page().run()
+    shown = metrics(at)["Most cash these limits allow"]
+    at.number_input(key="cash_usd").set_value(float(shown.strip("$").replace(",", ""))).run()
+    at.button(key="solve").click().run()
+    assert not at.exception and not at.error, texts(at, "error")
+    def number(text):
+        return float(text.strip("$").replace(",", ""))
+
+    raised = number(metrics(at)["Cash raised"])  # whole shares: sales round up, never below the target
+    assert number(shown) <= raised <= number(shown) * (1 + 1e-5)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from krg_liquidity.desk.inputs import UPLOAD_TYPES, DeskLimits, Upload, load_book
 from krg_liquidity.desk.solve import Request, most_cash, run
-from krg_liquidity.desk.views import show_book, show_outcome
+from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
                 "files uploaded from your computer. Use the upload boxes on the side.")
@@ -70,8 +70,8 @@ def request_form(book, limits: DeskLimits) -> Request:
         cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=float(f"{max(0.1 * nav, 0.0):.2g}"),
                                  step=1e6, format="%.0f", key="cash_usd")
     else:
-        percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, max_value=100.0, value=10.0,
-                                    step=0.5, key="cash_pct")
+        percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, value=10.0, step=0.5,
+                                    key="cash_pct")  # no widget maximum: 100% or more gets the solver's own message
         cash = percent / 100.0 * nav
     share = f" ({cash / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
     side.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f}{share}.")
@@ -100,7 +100,7 @@ def show_most_cash(book, request: Request):
     if value is None:
         st.warning(f"Most cash not found ({reason})")
     else:
-        st.metric("Most cash these limits allow", f"${value:,.0f}")
+        st.metric("Most cash these limits allow", dollars_down(value))
     return value
 
 

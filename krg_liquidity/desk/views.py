@@ -7,6 +7,8 @@ comparison with other liquidation rules is one more entry.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -43,6 +45,11 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
     st.dataframe(frame.style.format(formats(frame), na_rep="–"), hide_index=True, **kwargs)
 
 
+def dollars_down(value: float) -> str:
+    """Dollars rounded down to the dollar: a "most cash" a PM can type back and still raise."""
+    return f"${math.floor(value):,.0f}"
+
+
 def show_book(book) -> None:
     """The validation result in words: every problem at once, or what was read."""
     if not book.ok:
@@ -66,7 +73,7 @@ def show_outcome(outcome: Outcome) -> None:
     if not outcome.success:
         st.error(f"{outcome.status}: {outcome.message}")
         if outcome.max_cash is not None:
-            st.metric("Most cash raisable within the limits", f"${outcome.max_cash:,.0f}")
+            st.metric("Most cash raisable within the limits", dollars_down(outcome.max_cash))
         if outcome.blocking:
             st.table(pd.DataFrame({"limit": list(outcome.blocking), "would have to give": list(outcome.blocking.values())}))
         return
