@@ -72,8 +72,19 @@ def _grid(profile, bucket_minutes: int, symbols) -> tuple[np.ndarray, np.ndarray
     return starts, table.loc[list(symbols)].to_numpy()
 
 
+def start_date(start) -> np.datetime64:
+    """The first trading day asked for (a date, or text YYYY-MM-DD; None: today), before any roll."""
+    if start is None:
+        return np.datetime64(pd.Timestamp.today().date(), "D")
+    try:
+        return np.datetime64(pd.Timestamp(start).date(), "D")
+    except (ValueError, TypeError):
+        raise InvalidValueError("start", [str(start)], "is not a date", "give the first trading day as YYYY-MM-DD, "
+                                "e.g. 2026-11-23") from None
+
+
 def _timestamps(start, day: np.ndarray, minute: np.ndarray) -> np.ndarray:
-    first = np.datetime64(pd.Timestamp(start).date() if start is not None else pd.Timestamp.today().date(), "D")
+    first = start_date(start)
     first = np.busday_offset(first, 0, roll="forward")
     days = np.busday_offset(first, np.arange(int(day.max()) + 1 if day.size else 1))
     return days[day].astype("datetime64[m]") + minute.astype("timedelta64[m]")

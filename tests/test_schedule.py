@@ -226,8 +226,19 @@ def test_cli_schedule_round_trip(tmp_path):
     assert result.exit_code == 0, result.output
     back = pd.read_parquet(target)
     assert back.groupby("symbol", observed=True)["shares"].sum().to_dict() == {"A": -123_457, "B": 50_000}
+    assert "(1 sell, 1 buy)" in result.output and "every order is a buy" not in result.output
     bad = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--bucket-minutes", "7"])
     assert bad.exit_code == 2 and "must divide" in bad.output
+    holdings = tmp_path / "holdings.csv"  # a book of positions given by mistake: scheduled as buys, and said so
+    trades.assign(shares=[123_457, 50_000]).to_csv(holdings, index=False)
+    result = CliRunner().invoke(app, ["schedule", str(holdings), "--output", str(target)])
+    assert result.exit_code == 0 and "(0 sell, 2 buy)" in result.output
+    assert "every order is a buy" in result.output and "krg-liquidity liquidate" in result.output
+    weekend = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--start", "2026-02-28"])
+    assert weekend.exit_code == 0 and "2026-02-28 is not a business day" in weekend.output
+    assert "starts on Monday 2026-03-02" in weekend.output
+    nonsense = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--start", "2026-13-45"])
+    assert nonsense.exit_code == 2 and "'start' is not a date" in nonsense.output and "YYYY-MM-DD" in nonsense.output
 
 
 def test_bundled_profile_is_a_model_summing_to_one():

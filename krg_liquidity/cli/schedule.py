@@ -3,13 +3,15 @@
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
+import pandas as pd
 import typer
 
 from ..io import read_covariance, read_table
 from ..io.write import check_output, write_table, write_workbook
 from ..optimal_schedule import optimize_basket_schedule
 from ..profiles import load_volume_profile
-from ..schedule import pov_schedule
+from ..schedule import pov_schedule, start_date
 from .app import app
 from .common import console, report_failure
 from .liquidate import _reraise_exit, _trades_sheet
@@ -58,5 +60,15 @@ def schedule_command(
     if solution is not None:
         console.print(solution.summary(), highlight=False, markup=False)
     days = int(plan["day"].max()) if len(plan) else 0
-    console.print(f"{plan['symbol'].nunique()} name(s), {len(plan):,} rows (name x bucket with a trade) over "
-                  f"{days} day(s) -> {output}", highlight=False)
+    totals = plan.groupby("symbol", observed=True)["shares"].sum()
+    sells, buys = int((totals < 0).sum()), int((totals > 0).sum())
+    console.print(f"{plan['symbol'].nunique()} name(s) ({sells} sell, {buys} buy), {len(plan):,} rows (name x bucket "
+                  f"with a trade) over {days} day(s) -> {output}", highlight=False)
+    if start is not None and len(plan) and not np.is_busday(start_date(start)):
+        first = pd.Timestamp(plan["bucket_start"].min()).date()
+        console.print(f"Note: {start} is not a business day; the schedule starts on {first:%A %Y-%m-%d}.",
+                      highlight=False, markup=False)
+    if buys and not sells and "shares_traded" not in [str(c).strip().lower() for c in table.columns]:
+        console.print("Note: every order is a buy (positive shares). Sales are negative shares; if this file is "
+                      "a book of holdings, run `krg-liquidity liquidate` first and schedule its trades.",
+                      highlight=False, markup=False)
