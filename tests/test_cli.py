@@ -129,3 +129,8 @@ def test_time_limit_and_honest_statuses_in_json(tmp_path):
     assert answer["status"] == "optimal" and [s["stage"] for s in answer["stages"]][-1] == "certificate"
     refused = CliRunner().invoke(app, base + ["--time-limit", "0"])
     assert refused.exit_code == 2 and json.loads(refused.stdout)["status"] == "bad_input"
+
+
+def test_risk_band_help_shows_two_numbers_with_a_space():
+    result = CliRunner().invoke(app, ["liquidate", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "--risk-band LO HI" in result.output and "--risk-band 0.9 1.1" in result.output

@@ -12,7 +12,8 @@ POV_HELP = "Default POV (decimal, e.g. 0.1) for names with neither trade_time no
 
 
 def risk_band():
-    return typer.Option(None, help="Post-trade risk between LO and HI x today's, e.g. 0.9 1.1.")
+    return typer.Option(None, metavar="LO HI", help="Post-trade risk between LO and HI x today's risk (two "
+                                                     "numbers, a space between), e.g. --risk-band 0.9 1.1.")
 
 
 def max_total_mi_bps():
