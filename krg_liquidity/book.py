@@ -97,6 +97,10 @@ def check_holdings(holdings: pd.DataFrame, model_volatility: pd.Series | None = 
         problems.append(Problem("symbol", "is blank", "give every row its symbol (or delete the row)",
                                 symbols=label[blank]))
     frame["symbol"] = label.str.strip()
+    totals = frame["symbol"].str.fullmatch(r"(?i)(grand\s+)?(sub)?totals?|sum|total\s*:?")
+    if totals.any():
+        problems.insert(0, Problem("symbol", "has a totals row, not a position", "delete the totals row: the book "
+                                   "is one row per position", symbols=frame["symbol"][totals]))
     repeated = frame["symbol"][frame["symbol"].duplicated()].unique()
     if len(repeated):
         problems.append(Problem("symbol", "lists a symbol more than once", "aggregate into one row per symbol",

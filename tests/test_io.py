@@ -213,3 +213,26 @@ def test_pretrade_refuses_percent_volatility(tmp_path):
     book.to_csv(tmp_path / "pct.csv", index=False)
     result = run("pretrade", tmp_path / "pct.csv")
     assert result.exit_code == 2 and "column 'volatility' is above 3" in result.output
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_csv_title_line_above_the_headers_is_skipped(tmp_path, separator):
+    """A report header ("Fund X holdings as of ...") above the column headers, with or without
+    separators, and a blank line: the headers are still found."""
+    book = pd.read_csv(data_path("example_portfolio.csv"))
+    path = tmp_path / "titled.csv"
+    body = book.to_csv(index=False, sep=separator)
+    for title in ("Fund X holdings as of 2026-11-20", f"Fund X holdings{separator}{separator}{separator}"):
+        path.write_text(f"{title}\n\n{body}")
+        read = read_table(path, what="holdings")
+        assert list(read.columns) == list(book.columns) and len(read) == len(book)
+        assert read["Shares"].sum() == pytest.approx(book["Shares"].sum())
+
+
+def test_totals_row_is_named_as_such():
+    from krg_liquidity.errors import BookError
+
+    holdings, covariance = load_example()
+    total = pd.DataFrame([{"Symbol": "Total"}])
+    with pytest.raises(BookError, match="has a totals row, not a position for Total; fix: delete the totals row"):
+        Portfolio(pd.concat([holdings, total], ignore_index=True), covariance)

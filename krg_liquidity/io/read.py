@@ -12,6 +12,7 @@ and the cause, never the file's contents.
 
 from __future__ import annotations
 
+import csv
 import io as _stdio
 import json
 from pathlib import Path
@@ -141,21 +142,41 @@ def _decode(path: Path, what: str) -> tuple[str, str]:
 
 def sniff_separator(text: str) -> str:
     """The separator of a CSV: the one of tab, semicolon, comma found most often in the header line
-    (outside quotes).
+    (outside quotes): the first line that has any (a title line above the headers may have none).
 
     >>> sniff_separator("a;b;c\\n1;2,5;3"), sniff_separator("a\\tb\\n1\\t2"), sniff_separator("a,b\\n")
     (';', '\\t', ',')
     """
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    outside, quoted = [], False
-    for char in header:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted:
-            outside.append(char)
-    counts = {sep: outside.count(sep) for sep in ("\t", ";", ",")}
+    counts = {sep: 0 for sep in ("\t", ";", ",")}
+    for line in [line for line in text.splitlines() if line.strip()][:10]:  # a title line may have none
+        outside, quoted = [], False
+        for char in line:
+            if char == '"':
+                quoted = not quoted
+            elif not quoted:
+                outside.append(char)
+        line_counts = {sep: outside.count(sep) for sep in counts}
+        if max(line_counts.values()):
+            counts = line_counts  # the first line with separators: the header
+            break
     best = max(counts, key=lambda s: counts[s])
     return best if counts[best] else ","
+
+
+def header_line(text: str, separator: str) -> int:
+    """The line (0-based, blank lines counted) of a CSV's header: the first of the top lines filled
+    at least half as much as the fullest, so that a title line above the headers is skipped.
+
+    >>> header_line("Fund X holdings,,\\n\\nsymbol,shares,price\\nA,1,2\\n", ",")
+    2
+    """
+    lines = text.splitlines()
+    top = [i for i, line in enumerate(lines) if line.strip()][:10]
+    if not top:
+        return 0
+    rows = list(csv.reader([lines[i] for i in top], delimiter=separator))
+    filled = [sum(cell.strip() != "" for cell in row) for row in rows]
+    return top[next(k for k, count in enumerate(filled) if count >= max(filled) / 2)]
 
 
 def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
@@ -163,11 +184,13 @@ def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
     """Plain numbers are parsed by pandas; text columns are read as text; the rest is left to ``tidy``."""
     text, _ = _decode(path, what)
     separator = sniff_separator(text)
+    skip = header_line(text, separator)
     try:
-        header = pd.read_csv(_stdio.StringIO(text), sep=separator, nrows=0, skipinitialspace=True).columns
+        header = pd.read_csv(_stdio.StringIO(text), sep=separator, nrows=0, skipinitialspace=True, skiprows=skip).columns
         keep_text = {header_key(c) for c in text_columns}
         dtypes = {c: str for i, c in enumerate(header) if _is_text(str(c).strip(), i, keep_text, first_column_text)}
-        return pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True)
+        return pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True,
+                           skiprows=skip)
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{what} file {path.name} has no header row") from None
     except pd.errors.ParserError as exc:
