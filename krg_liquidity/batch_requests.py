@@ -90,36 +90,49 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
     if table.empty:
         raise BatchRequestError("the requests table has no rows")
     ids = table["book_id"].astype(str)
+    errors: list[str] = []  # every problem of the file at once, then one error
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
-        raise BatchRequestError(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")
+        errors.append(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")
     cash = parse_numbers(table["cash"])
     bad = ids[~(cash > 0)]
     if len(bad):
-        raise BatchRequestError(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}")
+        errors.append(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}")
     out = []
     for i, row in table.reset_index(drop=True).iterrows():
         book = ids.iloc[i]
-        problems: list[str] = []
-        files = {c: _resolve(row.get(c), base, book, c, c == "holdings", problems) for c in FILE_COLUMNS}
+        problems: list[str] = []  # a file that cannot be used: that book's own bad_input row, the others run
+        files = {c: _collect(errors, _resolve, row.get(c), base, book, c, c == "holdings", problems)
+                 for c in FILE_COLUMNS}
         if files["covariance"] is not None and files["factor_model"] is not None:
-            raise BatchRequestError(f"book {book}: give a covariance or a factor_model, not both")
-        trade_time = _optional_float(row, "trade_time", book)
-        pov = _optional_float(row, "pov", book)
+            errors.append(f"book {book}: give a covariance or a factor_model, not both")
+        trade_time, pov, lot, limit, mi_cap = (_collect(errors, _optional_float, row, c, book) for c in
+                                               ("trade_time", "pov", "lot_size", "time_limit", "max_total_mi_bps"))
         sheet = None if _blank(row.get("sheet")) else str(row.get("sheet")).strip()
-        lot = _optional_float(row, "lot_size", book)
         if lot is not None and not (lot >= 1 and float(lot).is_integer()):
-            raise BatchRequestError(f"book {book}: column 'lot_size' must be a whole number of shares >= 1")
-        limit = _optional_float(row, "time_limit", book)
+            errors.append(f"book {book}: column 'lot_size' must be a whole number of shares >= 1")
         if limit is not None and not limit > 0:
-            raise BatchRequestError(f"book {book}: column 'time_limit' must be a positive number of seconds")
-        out.append(BookRequest(book, files["holdings"], files["covariance"], float(cash.iloc[i]), _band(row, book),
-                               _optional_float(row, "max_total_mi_bps", book), _flag(row.get("allow_buys", False),
-                                                                                     book),
-                               files["factor_model"], files["factor_covariance"], files["specific_variance"],
-                               sheet, trade_time, pov, "; ".join(problems), None if lot is None else int(lot),
-                               DEFAULT_TIME_LIMIT if limit is None else limit))
+            errors.append(f"book {book}: column 'time_limit' must be a positive number of seconds")
+        band = _collect(errors, _band, row, book)
+        buys = _collect(errors, _flag, row.get("allow_buys", False), book)
+        out.append(BookRequest(book, files["holdings"], files["covariance"], float(cash.iloc[i]), band, mi_cap,
+                               bool(buys), files["factor_model"], files["factor_covariance"],
+                               files["specific_variance"], sheet, trade_time, pov, "; ".join(problems),
+                               None if lot is None else int(lot), DEFAULT_TIME_LIMIT if limit is None else limit))
+    if len(errors) == 1:
+        raise BatchRequestError(errors[0])
+    if errors:
+        raise BatchRequestError(f"the requests have {len(errors)} problems to fix:\n  - " + "\n  - ".join(errors))
     return out
+
+
+def _collect(errors: list[str], check, *args):
+    """``check(*args)``, or None with its message added to ``errors``."""
+    try:
+        return check(*args)
+    except BatchRequestError as exc:
+        errors.append(str(exc))
+        return None
 
 
 def _blank(value) -> bool:
