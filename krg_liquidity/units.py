@@ -14,7 +14,8 @@ Refused (a :class:`~krg_liquidity.errors.Problem` each, reported with every othe
 
 Warned (``UnitsWarning``, also listed on the result): ADV times price above
 ``ADV_USD_WARN`` ($50B a day for one name, more than any stock trades: ADV in dollars?), and
-volatility below 0.04 (4% a year: a daily volatility not annualized?).
+volatility below 0.04 (4% a year: a daily volatility not annualized?), and a gross value above
+``LEVERAGE_WARN`` (3) times the net value (weights are fractions of the net value).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ MAX_VOLATILITY = 3.0
 VOL_RATIO = 2.0
 ADV_USD_WARN = 5e10
 MIN_VOLATILITY_WARN = 0.04  # 4% a year: below any listed stock's volatility; a daily figure is 1-3%
+LEVERAGE_WARN = 3.0  # gross value above 3x the net value
 
 
 def _found(array) -> str:
@@ -111,6 +113,13 @@ def book_warnings(values: dict[str, np.ndarray], symbols: np.ndarray) -> list[st
             notes.append(f"volatility is below {MIN_VOLATILITY_WARN:g} ({MIN_VOLATILITY_WARN:.0%} a year) for "
                          f"{', '.join(map(str, symbols[low][:8]))}: "
                          "a daily volatility? Annualize it: daily x sqrt(250)")
+    if "shares" in values and "price" in values:
+        position = values["shares"] * values["price"]
+        net, gross = float(np.nansum(position)), float(np.nansum(np.abs(position)))
+        if net > 0 and gross > LEVERAGE_WARN * net:
+            notes.append(f"the gross value ${gross:,.0f} is {gross / net:.1f}x the net value ${net:,.0f} (a long/short "
+                         "or leveraged book): weights, the risk band and % of NAV are fractions of the net value, "
+                         "so small trades move them a lot")
     return notes
 
 

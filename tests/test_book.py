@@ -34,6 +34,16 @@ def test_units_warning_is_raised_and_kept():
     assert len(portfolio.warnings) == 1
 
 
+def test_long_short_book_gets_a_leverage_note():
+    from krg_liquidity import synthetic_universe
+
+    holdings, model = synthetic_universe(40, n_factors=3, seed=1, short_fraction=0.35)  # gross 3.3x net
+    with pytest.warns(UnitsWarning, match=r"gross value .* is 3\.3x the net value .* fractions of the net value"):
+        Portfolio(holdings, factor_model=model)
+    holdings, model = synthetic_universe(40, n_factors=3, seed=1, short_fraction=0.3)  # 2.7x: no note
+    assert Portfolio(holdings, factor_model=model).warnings == ()
+
+
 def test_volatility_taken_from_the_risk_model_is_checked_for_units():
     book, covariance = small()
     with pytest.raises(BookError, match="percent squared"):
