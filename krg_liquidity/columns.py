@@ -217,3 +217,14 @@ def check_size(table: pd.DataFrame, shares: np.ndarray, adv: np.ndarray,
             "drop the 'size' column to have it recomputed, or correct shares/adv"
         )
     return size
+
+
+def use_traded_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """The orders' signed shares: a ``shares_traded`` column (any spelling: "Shares Traded",
+    "SharesTraded") wins over ``shares``, which in a trade table is the position before."""
+    traded = [c for c in frame.columns if header_key(c) == "sharestraded"]
+    if len(traded) > 1:
+        raise InconsistentInputError(f"columns {', '.join(map(repr, traded))} all mean 'shares_traded'; keep one")
+    if traded:
+        frame = frame.assign(shares=frame[traded[0]])
+    return frame

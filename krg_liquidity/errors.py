@@ -39,9 +39,10 @@ class InvalidValueError(InputError):
     def __init__(self, column: str, symbols: Iterable[object], problem: str, fix: str):
         self.column = column
         self.symbols = [str(s) for s in symbols]
-        super().__init__(
-            f"column '{column}' {problem} for {_symbols_text(self.symbols)}; {fix}"
-        )
+        if self.symbols == ["(all)"]:  # a parameter (or a whole column), not some rows
+            super().__init__(f"'{column}' {problem}; {fix}")
+        else:
+            super().__init__(f"column '{column}' {problem} for {_symbols_text(self.symbols)}; {fix}")
 
 
 class InconsistentInputError(InputError):

@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from . import columns as col
-from .errors import InconsistentInputError, InfeasibleSchedule, InvalidValueError, MissingColumnError, SolverFailure
+from . import units
+from .errors import (BookError, InconsistentInputError, InfeasibleSchedule, InvalidValueError, MissingColumnError,
+                     SolverFailure, SolverTimeout, _symbols_text)
 from .impact import CostModel
 from .risk import FactorModel, RiskOperator, risk_operator
 from .schedule import SCHEDULE_COLUMNS, _frame, _grid
@@ -139,6 +141,10 @@ def _per_name(value, symbols, name: str, default: float, partial: bool = False) 
     if isinstance(value, (dict, pd.Series)):
         series = pd.Series(value, dtype=float)
         series.index = series.index.astype(str)
+        unknown = [s for s in series.index if s not in set(symbols)]
+        if unknown:  # a mistyped symbol must not be ignored
+            raise InvalidValueError(name, unknown, "names a symbol that is not traded",
+                                    f"fix the symbol (the trades hold {_symbols_text(list(symbols), 5)})")
         missing = [s for s in symbols if s not in series.index]
         if missing and partial:
             series = pd.concat([series, pd.Series(default, index=missing, dtype=float)])
@@ -152,8 +158,7 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
     if not isinstance(trades, pd.DataFrame):
         raise TypeError("trades must be a pandas DataFrame (e.g. LiquidationResult.trades)")
     frame = col.normalize_columns(trades)
-    if "shares_traded" in frame:
-        frame["shares"] = frame["shares_traded"]
+    frame = col.use_traded_shares(frame)
     col.require(frame, "shares", "adv", "price", context="an optimal schedule")
     shares = col.numeric(frame, "shares")
     quantity = np.round(np.abs(shares))
@@ -177,21 +182,40 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
     if known is not None:
         missing = [s for s in symbols if s not in known]
         if missing:
-            raise InconsistentInputError(f"the risk model has no row for {', '.join(missing[:8])}; "
+            raise InconsistentInputError(f"the risk model has no row for {_symbols_text(missing)}; "
                                          "add them to the covariance / factor model or drop those trades")
-    if "volatility" in frame:  # the impact model's volatility; the basket risk comes from the risk model
-        out["volatility"] = col.numeric(frame, "volatility", positive=True)
-    elif factor_model is not None:
-        out["volatility"] = factor_model.subset(symbols).volatility().to_numpy()
-    elif cov is not None:
-        out["volatility"] = np.sqrt(np.diag(cov.loc[symbols, symbols].to_numpy(float)))
-    else:
-        raise MissingColumnError("volatility", frame.columns, "give 'volatility' (annualized) or a risk model")
+    out["volatility"] = _volatility(frame, out, cov, factor_model)
     if cov is None and factor_model is None:
         risk = RiskOperator(np.zeros((1, len(out))), out["volatility"].to_numpy())  # uncorrelated
     else:
         risk = risk_operator(cov, factor_model, symbols)
     return out, risk
+
+
+def _volatility(frame, out, cov, factor_model) -> np.ndarray:
+    """The impact model's volatility per order (the book's column, else the risk model's), with the
+    units rules of a book: percent volatility, a covariance in percent squared or a correlation
+    matrix are refused, every problem listed (``BookError``)."""
+    symbols = out["symbol"].to_numpy()
+    problems = units.check_covariance(cov.loc[symbols, symbols], "covariance") if cov is not None else []
+    model = None
+    if not problems and cov is not None:
+        model = units.covariance_volatility(cov.loc[symbols, symbols])
+    elif factor_model is not None:
+        model = factor_model.subset(symbols).volatility()
+    given = "volatility" in frame
+    if given:
+        vol = col.numeric(frame, "volatility", positive=True)
+    elif model is not None:
+        vol = model.to_numpy()
+        problems += units.check_model_volatility(model, False)
+    elif not problems:
+        raise MissingColumnError("volatility", frame.columns, "give 'volatility' (annualized) or a risk model")
+    if not problems:
+        problems += units.check_book_units({"volatility": vol}, symbols, model if given else None)
+    if problems:
+        raise BookError(problems, what="the trades and risk model")
+    return vol
 
 
 def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction: np.ndarray) -> tuple[tuple, list]:
@@ -209,6 +233,10 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
         items = [(k + 1, v) for k, v in enumerate(values) if np.isfinite(v)]
     value = (orders["quantity"] * orders["price"]).to_numpy()
     side = -orders["side"].to_numpy()  # +1 for a sale
+    if not (side > 0).any():
+        raise InvalidValueError("cash_by_period", ["(all)"], "needs sales, and this basket only buys",
+                                "drop the milestones: they count the cash raised by sales, net of buys")
+    whole = float(side @ value)  # all the basket raises, sales net of buys (USD)
     cum_cap = np.minimum(np.cumsum(cap_fraction, axis=1), 1.0)
     late_cap = np.clip(1.0 - (cap_fraction.sum(axis=1, keepdims=True) - np.cumsum(cap_fraction, axis=1)), 0.0, 1.0)
     out, reaches = [], []
@@ -216,11 +244,15 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
         if not 1 <= period <= periods or not np.isfinite(cash):
             raise InvalidValueError("cash_by_period", [period], f"must name a period in 1..{periods} with a finite "
                                     "amount", "key it by the period (bucket count from the start) it ends")
+        if cash <= 1.0:
+            raise InvalidValueError("cash_by_period", [period], f"is {cash:g}: milestones are USD, more than $1",
+                                    f"give dollars, e.g. 0.6 of the basket's ${whole:,.0f} is {0.6 * whole:,.0f}")
         reach = float(np.sum(np.where(side > 0, value * cum_cap[:, period - 1], -value * late_cap[:, period - 1])))
-        if cash > reach * (1 + 1e-9):
+        if cash > reach + 1e-9 * abs(reach):
+            why = ("all the basket raises (sales net of buys); lower the milestone" if reach >= whole * (1 - 1e-12)
+                   else "within the participation caps; lower the milestone, move it later or raise max_pov")
             raise InfeasibleSchedule(f"cannot raise ${cash:,.0f} by the end of period {period}: at most "
-                                     f"${reach:,.0f} within the participation caps; lower the milestone, move it "
-                                     "later or raise max_pov", reachable_usd=reach)
+                                     f"${reach:,.0f}, {why}", reachable_usd=reach)
         out.append((period, cash))
         reaches.append(reach)
     return tuple(out), reaches
@@ -256,7 +288,7 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
         raise InvalidValueError("profile", empty, "has no market volume in the bucket",
                                 "an optimal schedule prices every bucket through the cost model's trade-schedule "
                                 "path, which needs volume > 0: give those minutes some volume or use wider buckets")
-    pov = _per_name(max_pov, orders["symbol"], "max_pov", 1.0)
+    pov = _per_name(max_pov, orders["symbol"], "max_pov", 1.0, partial=True)  # names not listed: no cap
     if np.any(~np.isfinite(pov) | (pov <= 0) | (pov > 1)):
         raise InvalidValueError("max_pov", orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))],
                                 "must be in (0, 1]", "give the most participation per bucket as a decimal, e.g. 0.2")
@@ -270,9 +302,9 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
     short = cap_fraction.sum(axis=1) < 1.0
     if short.any():
         need = (quantity[short] + last[short]) / np.where(open_cells, volume, 0.0)[short].sum(axis=1)
-        within = f"{periods} periods" if horizon is None else "their horizon"
+        within = f"{periods} period{'s' if periods > 1 else ''}" if horizon is None else "the horizon given"
         raise InfeasibleSchedule(
-            f"{', '.join(orders['symbol'][short][:8])} cannot complete in {within} under max_pov; "
+            f"{_symbols_text(list(orders['symbol'][short]))} cannot complete within {within} under max_pov; "
             f"raise max_pov to at least {float(np.max(need / (1 + need))):.3g} or trade over more periods",
             symbols=orders["symbol"][short])
     milestones, reaches = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))
@@ -311,8 +343,8 @@ def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: fl
             raise InfeasibleSchedule("the participation caps and cash milestones admit no schedule together; "
                                      "relax a milestone or max_pov, or trade over more periods")
         if status == "time_limit":
-            raise SolverFailure(f"no schedule within time_limit={time_limit:g} s; raise time_limit or use fewer "
-                                "periods / names", attempts)
+            raise SolverTimeout(f"no schedule within time_limit={time_limit:g} s; raise time_limit or use fewer "
+                                "periods / names", stage="schedule", stages=attempts)
         if status not in ("optimal", "optimal_inaccurate", "feasible"):  # feasible: time ran out, gap_usd says how far
             raise SolverFailure(f"the schedule solver failed ({status})", attempts)
         solver_bps, lower_bps = answer.objective_bps, answer.lower_bps

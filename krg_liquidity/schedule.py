@@ -26,8 +26,7 @@ SCHEDULE_COLUMNS = ("symbol", "day", "bucket_start", "shares", "cum_shares", "fr
 def _orders(trades: pd.DataFrame, need_strategy: bool, whole_shares: bool = True) -> pd.DataFrame:
     """Normalized orders with |shares| > 0 (rounded to whole shares if asked): symbol, quantity, side, adv, pov."""
     frame = col.normalize_columns(trades)
-    if "shares_traded" in frame:
-        frame["shares"] = frame["shares_traded"]
+    frame = col.use_traded_shares(frame)
     col.require(frame, "shares", "adv", context="a schedule")
     shares = col.numeric(frame, "shares")
     quantity = np.round(np.abs(shares)) if whole_shares else np.abs(shares)

@@ -161,8 +161,9 @@ class BarrierSchedule:
     def _impact(self, y, order: int):
         """sum of c f + q y^2 (order 0), its gradient (1) or its second derivative (2), cell by cell."""
         a = self.data.a4
+        y = np.maximum(y, 0.0)  # every cell, pinned ones included: their impact is part of the objective
         total = np.maximum(y + self.volume, 1e-300)
-        pov = np.where(self.free, y / total, 0.0)
+        pov = y / total
         if order == 0:
             return float(np.sum(self.c * y * pov**a) + np.sum(self.q * y * y))
         if order == 1:
@@ -279,6 +280,9 @@ class BarrierSchedule:
         if y is None:
             return BarrierAnswer(np.empty(0), "no_interior", np.nan, np.inf, 0)
         free, finite = self.free, self.free & np.isfinite(self.cap)
+        if self.n_barriers == 0:  # every cell fixed (each name held to one period, or pinned at its caps)
+            value, lower = self.bound(y, lam, np.zeros(0))
+            return BarrierAnswer(y, "optimal", value, max(value - lower, 0.0), 0, 0.0)
         value, lower = self.bound(y, lam, np.zeros(len(self.b)), stated=False)
         mu = max(value - lower, 1e-9) / self.n_barriers
         low, room, slack = np.where(free, y, 1.0), np.where(finite, self.cap - y, 1.0), self._slack(y)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from krg_liquidity import (
-    KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, SolverFailure, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
+    KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, SolverFailure, SolverTimeout, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
     load_volume_profile, optimize_basket_schedule, optimize_schedule, plot_completion, plot_schedule_frontier,
     schedule_frontier, synthetic_universe, vwap_schedule,
 )
@@ -390,9 +390,9 @@ def test_checks_catch_broken_schedules():
 
 def test_time_limit_and_variance_measure():
     trades = two_day_basket(4)
-    with pytest.raises(SolverFailure, match="time_limit") as info:
+    with pytest.raises(SolverTimeout, match="time_limit") as info:
         optimize_basket_schedule(trades, periods=26, time_limit=1e-6, engine="conic")
-    assert [a["status"] for a in info.value.attempts] == ["time_limit"]
+    assert [a["status"] for a in info.value.stages] == ["time_limit"] and info.value.status == "timeout"
     # the interior-point method out of time returns its checked iterate as "feasible", with a proven gap
     rushed = optimize_basket_schedule(trades, periods=26, time_limit=1e-6)
     best = optimize_basket_schedule(trades, periods=26)
@@ -425,7 +425,7 @@ def test_per_name_horizon():
     assert conic.objective_usd == pytest.approx(held.objective_usd, rel=1e-6)
     with pytest.raises(InputError, match="'horizon'.*N2"):
         optimize_basket_schedule(trades, periods=26, horizon={"N0": 13, "N1": 13, "N2": 27, "N3": 2})
-    with pytest.raises(InfeasibleSchedule, match="cannot complete in their horizon"):
+    with pytest.raises(InfeasibleSchedule, match="cannot complete within the horizon given"):
         optimize_basket_schedule(trades, periods=26, max_pov=0.05, horizon=1)
     late, _ = check_schedule(np.array([[5.0, 5.0]]), np.array([10.0]), np.array([[100.0, 100.0]]), np.array([1.0]),
                              np.array([1.0]), np.array([10.0]), (), last_period=np.array([1]))
@@ -437,3 +437,54 @@ def test_profile_with_an_empty_bucket_is_refused_with_its_times():
     profile.iloc[120:180] = 0.0  # 11:30 to 12:29: no volume
     with pytest.raises(InputError, match="'profile'.*11:30, 12:00.*wider buckets"):
         optimize_basket_schedule(two_day_basket(2), profile=profile / profile.sum(), periods=13)
+
+
+def test_schedule_inputs_get_the_books_units_rules():
+    trades = two_day_basket(3)
+    with pytest.raises(InputError, match="'volatility' is above 3.*0.241"):
+        optimize_basket_schedule(trades.assign(volatility=trades["volatility"] * 100), periods=13)
+    with pytest.raises(InputError, match="'volatility' is above 3"):
+        optimize_schedule(dict(MATLAB_ORDER, volatility=25.0), periods=13)
+    covariance = pd.DataFrame(np.diag(trades["volatility"] ** 2), index=trades["symbol"], columns=trades["symbol"])
+    with pytest.raises(InputError, match="percent squared"):
+        optimize_basket_schedule(trades, covariance=covariance * 1e4, periods=13)
+    with pytest.raises(InputError, match="correlation"):
+        optimize_basket_schedule(trades.drop(columns="volatility"), periods=13,
+                                 covariance=pd.DataFrame(np.eye(3), index=covariance.index, columns=covariance.columns))
+
+
+@pytest.mark.parametrize("header", ["shares_traded", "Shares Traded", "SharesTraded"])
+def test_traded_shares_win_over_the_position_in_any_spelling(header):
+    trades = two_day_basket(2).rename(columns={"shares": header}).assign(Shares=[5e6, 7e6])  # positions
+    plan = optimize_basket_schedule(trades, periods=13)
+    assert plan.names["shares"].tolist() == trades[header].tolist()
+
+
+def test_mistyped_symbols_and_milestones_are_refused_with_the_fix():
+    trades = two_day_basket(3)
+    with pytest.raises(InputError, match="'horizon' names a symbol that is not traded for N9"):
+        optimize_basket_schedule(trades, periods=26, horizon={"N9": 13})
+    with pytest.raises(InputError, match="'max_pov' names a symbol that is not traded for ZZZ"):
+        optimize_basket_schedule(trades, periods=26, max_pov={"N0": 0.1, "ZZZ": 0.1})
+    capped = optimize_basket_schedule(trades, periods=26, max_pov={"N0": 0.05})  # the others uncapped
+    assert capped.schedule[capped.schedule["symbol"] == "N0"]["pov"].max() <= 0.05 + 1e-12
+    value = float((trades["shares"].abs() * trades["price"]).sum())
+    with pytest.raises(InfeasibleSchedule, match="all the basket raises"):
+        optimize_basket_schedule(trades, periods=26, cash_by_period={26: 2 * value})
+    with pytest.raises(InputError, match="milestones are USD"):
+        optimize_basket_schedule(trades, periods=26, cash_by_period={13: 0.6})
+    with pytest.raises(InputError, match="this basket only buys"):
+        optimize_basket_schedule(trades.assign(shares=trades["shares"].abs()), periods=26, cash_by_period={13: 1e6})
+    with pytest.raises(InfeasibleSchedule, match="cannot complete within 1 period under"):
+        optimize_basket_schedule(trades, periods=1, max_pov=0.01)
+
+
+def test_names_held_to_one_period_are_priced_in_the_objective_and_the_bound():
+    trades = two_day_basket(3)
+    for horizon in ({"N0": 1}, 1):
+        plan = optimize_basket_schedule(trades, periods=13, horizon=horizon)
+        conic = optimize_basket_schedule(trades, periods=13, horizon=horizon, engine="conic")
+        assert plan.status == "optimal" and plan.max_violation == 0.0
+        assert plan.objective_usd == pytest.approx(plan.solver_objective_usd, rel=1e-6)
+        assert plan.gap_usd <= 1e-6 * plan.objective_usd
+        assert plan.objective_usd == pytest.approx(conic.objective_usd, rel=1e-6)
