@@ -62,7 +62,10 @@ def profile_buckets(profile: pd.Series | pd.DataFrame, bucket_minutes: int) -> t
     sums = values.sum(axis=1)
     off = np.abs(sums - 1.0) > SUM_TOLERANCE
     if off.any():
-        raise InputError(f"volume profile rows must sum to 1; {table.index[off][0]} sums to {sums[off][0]:.6g}")
+        total = sums[off][0]
+        hint = "; it looks like percent: divide the fractions by 100" if abs(total - 100) < 1 else ""
+        which = f"the row for {table.index[off][0]}" if len(table) > 1 else "it"
+        raise InputError(f"a volume profile must sum to 1; {which} sums to {total:.6g}{hint}")
     bucket_minutes = int(bucket_minutes)
     if bucket_minutes <= 0 or session % bucket_minutes or bucket_minutes % step:
         divisors = [d for d in range(step, session + 1, step) if session % d == 0]

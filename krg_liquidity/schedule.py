@@ -105,8 +105,15 @@ def _frame(orders, name, day, minute, shares, volume, start) -> pd.DataFrame:
         "cum_shares": cum_shares,
         "fraction_done": np.abs(cum_shares) / orders["quantity"].to_numpy()[name] if name.size else [],
         "expected_market_volume": volume,
-        "pov": shares / (shares + volume),
+        "pov": _pov(shares, volume),
     })
+
+
+def _pov(shares: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """Our shares over all shares traded in the bucket (0 where nothing trades)."""
+    total = np.asarray(shares + volume, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
 
 
 def pov_schedule(trades: pd.DataFrame, profile=None, bucket_minutes: int = 30, start=None,

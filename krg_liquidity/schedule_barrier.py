@@ -32,7 +32,7 @@ import numpy as np
 
 from .schedule_data import ProgramData, time_kernel_root
 
-MAX_FACTOR_COLUMNS = 1200  # k x N above this (a full covariance on many names): the conic program is faster
+MAX_FACTOR_COLUMNS = 6000  # k x N above this (a full covariance on more than ~230 names over 26 periods): the conic program
 MAX_NEWTON_STEPS = 200
 STALL_STEPS = 4  # steps without a better proven gap before the search stops
 

@@ -245,3 +245,15 @@ def test_bundled_profile_is_a_model_summing_to_one():
     profile = load_volume_profile()
     assert len(profile) == 390 and profile.sum() == pytest.approx(1.0)
     assert profile.iloc[0] > 2 * profile.iloc[195] and profile.iloc[-1] > 2 * profile.iloc[195]
+
+
+def test_pov_schedule_over_a_profile_with_an_empty_bucket_and_a_percent_profile():
+    minutes = [f"{(570 + m) // 60:02d}:{(570 + m) % 60:02d}" for m in range(390)]
+    profile = pd.Series(1 / 390, index=minutes)
+    gap = profile.copy()
+    gap.iloc[120:180] = 0.0  # 11:30-12:29: nobody trades
+    trades = pd.DataFrame({"symbol": ["A"], "shares": [-300_000], "adv": [2e6], "pov": [0.1]})
+    schedule = pov_schedule(trades, profile=gap / gap.sum(), start="2026-03-02")
+    assert schedule["pov"].notna().all() and schedule["pov"].max() <= 0.1 + 1e-9
+    with pytest.raises(InputError, match="sums to 100; it looks like percent: divide the fractions by 100"):
+        pov_schedule(trades, profile=profile * 100)
