@@ -82,13 +82,16 @@ class ScheduleSolution:
 
     def summary(self) -> str:
         value = self.value_usd
-        rows = [("status", self.status), ("risk aversion", f"{self.risk_aversion:g} ({self.risk_measure})"),
+        engine = next((a.get("engine", "") for a in self.attempts if a.get("accepted")), "")
+        solver = f"${self.solver_objective_usd:,.0f}" if np.isfinite(self.solver_objective_usd) else "n/a: one period"
+        rows = [("status", f"{self.status}{f' ({engine})' if engine else ''}"),
+                ("risk aversion", f"{self.risk_aversion:g} ({self.risk_measure})"),
                 ("names x periods", f"{len(self.names)} x {self.periods}"),
                 ("traded value", f"${value:,.0f}"),
                 ("market impact", f"${self.impact_usd:,.0f} ({self.impact_usd / value * 1e4:.2f} bps)"),
                 ("price appreciation", f"${self.pa_usd:,.0f}"),
                 ("timing risk", f"${self.timing_risk_usd:,.0f} ({self.timing_risk_usd / value * 1e4:.2f} bps)"),
-                ("objective", f"${self.objective_usd:,.0f} (solver before rounding ${self.solver_objective_usd:,.0f})"),
+                ("objective", f"${self.objective_usd:,.0f} (solver before rounding {solver})"),
                 ("gap to optimum", f"at most ${self.gap_usd:,.2f} (proven)"),
                 ("max violation", f"{self.max_violation:.1e} (recomputed from the whole-share schedule)"),
                 ("seconds", f"{self.seconds:.3f}")]

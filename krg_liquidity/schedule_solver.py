@@ -76,6 +76,8 @@ class ScheduleSolver:
                 ours = EngineAnswer(answer.fractions, status, answer.objective_bps,
                                     answer.objective_bps - answer.gap_bps, attempts)
             if status_done(ours) or not self.use_conic or time.perf_counter() >= deadline:
+                if ours is not None:
+                    attempts[-1]["accepted"] = True  # the answer returned, optimal or not
                 return ours or EngineAnswer(np.empty(0), answer.status, np.nan, np.nan, attempts)
         fractions, status = self.conic.solve(risk_aversion, max(deadline - time.perf_counter(), 1e-6), tolerance)
         attempts += [dict(a.__dict__, engine="conic") for a in self.conic.attempts]

@@ -368,6 +368,20 @@ def test_cli_schedule_optimize(tmp_path):
     assert summary.loc["status", "value"] == "optimal" and summary.loc["engine", "value"] == "interior-point"
     assert float(summary.loc["gap_to_optimum", "value"]) >= 0 and summary.loc["objective", "unit"] == "USD"
     assert sheets["names"]["shares"].sum() == trades["shares"].sum()
+    value = float((trades["shares"].abs() * trades["price"]).sum())
+    result = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", "--periods", "26",
+                                 "--risk-aversion", "0.01", "--cash-by-period", f"13:{0.9 * value}", "--horizon",
+                                 "N1:10", "--time-limit", "20", "--start", "2026-03-02"])
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(target, parse_dates=["bucket_start"])
+    assert back[back["symbol"] == "N1"]["bucket_start"].max() < pd.Timestamp("2026-03-02 14:30")  # period 10
+    day1 = back[back["day"] == 1]
+    assert float((day1["shares"].abs() * day1["symbol"].map(trades.set_index("symbol")["price"])).sum()) >= 0.9 * value
+    for extra, text in ((["--horizon", "N1=10"], "give KEY:VALUE"), (["--cash-by-period", "x:1"], "give KEY:VALUE")):
+        bad = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", *extra])
+        assert bad.exit_code == 2 and text in bad.output
+    bad = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--max-pov", "0.1"])
+    assert bad.exit_code == 2 and "--max-pov applies only with --optimize" in bad.output
     bad = runner.invoke(app, ["schedule", str(source), "--output", str(target), "--optimize", "--periods", "1",
                               "--max-pov", "0.01"])
     assert bad.exit_code == 2 and "raise max_pov to at least" in bad.output
@@ -488,3 +502,19 @@ def test_names_held_to_one_period_are_priced_in_the_objective_and_the_bound():
         assert plan.objective_usd == pytest.approx(plan.solver_objective_usd, rel=1e-6)
         assert plan.gap_usd <= 1e-6 * plan.objective_usd
         assert plan.objective_usd == pytest.approx(conic.objective_usd, rel=1e-6)
+
+
+def test_cli_schedule_optimize_with_a_factor_model_workbook(tmp_path):
+    holdings, model = synthetic_universe(12, n_factors=3, seed=5)
+    trades = holdings.assign(shares=-np.round(0.2 * holdings["shares"]))
+    with pd.ExcelWriter(tmp_path / "model.xlsx") as writer:
+        model.exposures.to_excel(writer, sheet_name="exposures")
+        model.factor_covariance.to_excel(writer, sheet_name="factor_covariance")
+        model.specific_variance.rename("specific_variance").to_frame().to_excel(writer, sheet_name="specific_variance")
+    source, target = tmp_path / "trades.csv", tmp_path / "plan.csv"
+    trades.to_csv(source, index=False)
+    result = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--optimize",
+                                      "--factor-model", str(tmp_path / "model.xlsx"), "--periods", "13"])
+    assert result.exit_code == 0, result.output
+    direct = optimize_basket_schedule(trades, factor_model=model, periods=13)
+    assert f"${direct.timing_risk_usd:,.0f}" in result.output  # the same basket risk as the Python call

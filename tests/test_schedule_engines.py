@@ -137,7 +137,7 @@ def test_milestone_at_the_reach_is_met_by_the_conic_program():
 
 
 def test_full_covariance_on_many_names_goes_to_the_conic_program():
-    n, periods = 60, 26
+    n, periods = 240, 26  # a full covariance: k = n, and k x periods above 6,000
     data = ProgramData(value_usd=np.ones(n), side=np.ones(n), istar_bps=np.ones(n), volume_ratio=np.ones((n, periods)),
                        pa_bps=np.zeros((n, periods)), dt_days=np.ones(periods), risk=RiskOperator(np.eye(n)),
                        a4=0.5, b1=1.0)

@@ -126,13 +126,9 @@ def liquidate(
                                                    "default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help="Covariance (annualized, decimal): first column the symbol, "
                                                          "header the symbols."),
-    factor_model: Optional[Path] = typer.Option(None, help="Factor model: an .xlsx with sheets exposures, "
-                                                           "factor_covariance, specific_variance; or the exposures "
-                                                           "file (with the two options below)."),
-    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (annualized; with "
-                                                                "--factor-model EXPOSURES)."),
-    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance (or specific_volatility) per "
-                                                                "symbol (annualized; with --factor-model)."),
+    factor_model: Optional[Path] = options.factor_model(),
+    factor_covariance: Optional[Path] = options.factor_covariance(),
+    specific_variance: Optional[Path] = options.specific_variance(),
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),

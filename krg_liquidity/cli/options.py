@@ -42,3 +42,17 @@ def trade_time():
 
 def pov():
     return typer.Option(None, "--pov", help=POV_HELP)
+
+
+def factor_model():
+    return typer.Option(None, help="Factor model: an .xlsx with sheets exposures, factor_covariance, "
+                                   "specific_variance; or the exposures file (with the two options below).")
+
+
+def factor_covariance():
+    return typer.Option(None, help="Factor covariance file (annualized; with --factor-model EXPOSURES).")
+
+
+def specific_variance():
+    return typer.Option(None, help="Specific variance (or specific_volatility) per symbol (annualized; with "
+                                   "--factor-model).")

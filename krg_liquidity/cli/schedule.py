@@ -7,13 +7,15 @@ import numpy as np
 import pandas as pd
 import typer
 
-from ..io import read_covariance, read_table
+from ..errors import InputError
+from ..io import read_table
 from ..io.write import check_output, write_table, write_workbook
 from ..optimal_schedule import optimize_basket_schedule
 from ..profiles import load_volume_profile
 from ..schedule import pov_schedule, start_date
+from . import options
 from .app import app
-from .common import console, report_failure
+from .common import console, report_failure, risk_model_from
 from .liquidate import _reraise_exit, _trades_sheet
 
 
@@ -34,7 +36,16 @@ def schedule_command(
     periods: int = typer.Option(26, help="With --optimize: buckets in the horizon (26 = two days of 30 minutes)."),
     covariance: Optional[Path] = typer.Option(None, help="With --optimize: covariance file (annualized); default: "
                                                          "uncorrelated."),
+    factor_model: Optional[Path] = options.factor_model(),
+    factor_covariance: Optional[Path] = options.factor_covariance(),
+    specific_variance: Optional[Path] = options.specific_variance(),
     max_pov: Optional[float] = typer.Option(None, help="With --optimize: most participation per bucket, e.g. 0.2."),
+    cash_by_period: Optional[list[str]] = typer.Option(None, metavar="PERIOD:USD", help="With --optimize: at least "
+                                                       "USD raised by the end of PERIOD (1-based bucket), e.g. "
+                                                       "13:8e8; repeat for several."),
+    horizon: Optional[list[str]] = typer.Option(None, metavar="SYMBOL:PERIOD", help="With --optimize: the last "
+                                                "period SYMBOL may trade in, e.g. AAPL:13; repeat for several."),
+    time_limit: float = typer.Option(60.0, help="With --optimize: seconds for the solve."),
 ) -> None:
     """Turn trade sizes into a schedule: shares per name per bucket per day (POV, or optimal with --optimize)."""
     solution = None
@@ -43,12 +54,22 @@ def schedule_command(
         table = read_table(trades, sheet=_trades_sheet(trades), what="trades")
         shape = load_volume_profile(profile) if profile is not None else None
         if optimize:
-            cov = read_covariance(covariance) if covariance is not None else None
-            solution = optimize_basket_schedule(table, covariance=cov, profile=shape, periods=periods,
-                                                risk_aversion=risk_aversion, bucket_minutes=bucket_minutes,
-                                                start=start, max_pov=max_pov)
+            cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
+            solution = optimize_basket_schedule(table, covariance=cov, factor_model=factors, profile=shape,
+                                                periods=periods, risk_aversion=risk_aversion,
+                                                bucket_minutes=bucket_minutes, start=start, max_pov=max_pov,
+                                                cash_by_period=_pairs(cash_by_period, "--cash-by-period", int),
+                                                horizon=_pairs(horizon, "--horizon", str),
+                                                time_limit=time_limit)
             plan = solution.schedule
         else:
+            given = {"--covariance": covariance, "--factor-model": factor_model, "--max-pov": max_pov,
+                     "--cash-by-period": cash_by_period, "--horizon": horizon}
+            unused = [name for name, value in given.items() if value]
+            if unused:
+                verb = "applies" if len(unused) == 1 else "apply"
+                raise InputError(f"{', '.join(unused)} {verb} only with --optimize; add --optimize, or drop "
+                                 f"{'it' if len(unused) == 1 else 'them'}")
             plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
         if solution is not None and output.suffix.lower() == ".xlsx":
             write_workbook({"schedule": plan, "names": solution.names, "summary": solution.summary_frame()}, output)
@@ -72,3 +93,20 @@ def schedule_command(
         console.print("Note: every order is a buy (positive shares). Sales are negative shares; if this file is "
                       "a book of holdings, run `krg-liquidity liquidate` first and schedule its trades.",
                       highlight=False, markup=False)
+
+
+def _pairs(values, option: str, key) -> dict | None:
+    """"KEY:VALUE" texts as {key(KEY): float(VALUE)} (None when none were given)."""
+    if not values:
+        return None
+    out = {}
+    for text in values:
+        left, sep, right = str(text).partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            out[key(left.strip())] = float(right)
+        except ValueError:
+            raise InputError(f"{option} {text!r}: give KEY:VALUE, e.g. {'13:8e8' if key is int else 'AAPL:13'}") \
+                from None
+    return out
