@@ -70,6 +70,7 @@ class ScheduleSolution:
     seconds: float
     cash_by_period_usd: np.ndarray = field(repr=False, default=None)
     attempts: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what was assumed, in words
 
     @property
     def value_usd(self) -> float:
@@ -94,7 +95,7 @@ class ScheduleSolution:
                 ("objective", f"${self.objective_usd:,.0f} (solver before rounding {solver})"),
                 ("gap to optimum", f"at most ${self.gap_usd:,.2f} (proven)"),
                 ("max violation", f"{self.max_violation:.1e} (recomputed from the whole-share schedule)"),
-                ("seconds", f"{self.seconds:.3f}")]
+                ("seconds", f"{self.seconds:.3f}")] + [("note", note) for note in self.notes]
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
 
     def summary_frame(self) -> pd.DataFrame:
@@ -457,11 +458,16 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
                                 "use optimize_basket_schedule for several names")
     named = any(str(c).strip().lower() in ("symbol", "ticker") for c in frame.columns)
     frame = col.normalize_columns(frame)
+    priced = "price" in frame
     frame = frame.assign(symbol=frame["symbol"] if named else "order",
-                         price=frame["price"] if "price" in frame else 1.0, alpha_bp=float(alpha_bps))
+                         price=frame["price"] if priced else 1.0, alpha_bp=float(alpha_bps))
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
                    volume_time_risk=True, engine=engine)
-    return _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
+    solution = _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
+    if not priced:
+        solution.notes.append("no price given: $1 a share, so the dollar figures are per $1 of price "
+                              "(the bps are exact)")
+    return solution
 
 
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,

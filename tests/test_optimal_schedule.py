@@ -88,6 +88,13 @@ def test_single_name_matches_brute_force_grid(periods, bucket, lam, alpha, param
     assert np.max(np.abs(best - ours)) <= 2 * step  # and the grid's best sits next to it
 
 
+def test_single_order_without_a_price_says_dollars_are_per_dollar_of_price():
+    unpriced = optimize_schedule({k: v for k, v in MATLAB_ORDER.items() if k != "price"}, periods=13)
+    priced = optimize_schedule(MATLAB_ORDER, periods=13)
+    assert any("no price given" in note for note in unpriced.notes) and "no price given" in unpriced.summary()
+    assert priced.notes == [] and unpriced.objective_bps == pytest.approx(priced.objective_bps, rel=1e-9)
+
+
 def test_matlab_single_stock_least_impact_is_equal_pov():
     """lambda = 0 and no alpha: least impact trades at one POV in every bucket, whatever the profile;
     its impact is the trade-time formula over the horizon (one day here: 100,000 / 1,100,000 POV)."""
