@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def _symbols_text(symbols: Iterable[object], limit: int = 8) -> str:
+def symbols_text(symbols: Iterable[object], limit: int = 8) -> str:
     symbols = [str(s) for s in symbols]
     shown = ", ".join(symbols[:limit])
     more = len(symbols) - limit
@@ -42,7 +42,7 @@ class InvalidValueError(InputError):
         if self.symbols == ["(all)"]:  # a parameter (or a whole column), not some rows
             super().__init__(f"'{column}' {problem}; {fix}")
         else:
-            super().__init__(f"column '{column}' {problem} for {_symbols_text(self.symbols)}; {fix}")
+            super().__init__(f"column '{column}' {problem} for {symbols_text(self.symbols)}; {fix}")
 
 
 class InconsistentInputError(InputError):
@@ -148,7 +148,7 @@ class Problem:
         self.symbols = [str(s) for s in symbols]
 
     def __str__(self) -> str:
-        where = f" for {_symbols_text(self.symbols)}" if self.symbols else ""
+        where = f" for {symbols_text(self.symbols)}" if self.symbols else ""
         found = f" (found {self.found})" if self.found else ""
         subject = f"column '{self.column}' " if self.column else ""
         return f"{subject}{self.problem}{where}{found}; fix: {self.fix}"

@@ -26,7 +26,7 @@ import pandas as pd
 from . import columns as col
 from . import units
 from .errors import (BookError, InconsistentInputError, InfeasibleSchedule, InvalidValueError, MissingColumnError,
-                     SolverFailure, SolverTimeout, _symbols_text)
+                     SolverFailure, SolverTimeout, symbols_text)
 from .impact import CostModel
 from .risk import FactorModel, RiskOperator, risk_operator
 from .schedule import SCHEDULE_COLUMNS, _frame, _grid
@@ -148,7 +148,7 @@ def _per_name(value, symbols, name: str, default: float, partial: bool = False) 
         unknown = [s for s in series.index if s not in set(symbols)]
         if unknown:  # a mistyped symbol must not be ignored
             raise InvalidValueError(name, unknown, "names a symbol that is not traded",
-                                    f"fix the symbol (the trades hold {_symbols_text(list(symbols), 5)})")
+                                    f"fix the symbol (the trades hold {symbols_text(list(symbols), 5)})")
         missing = [s for s in symbols if s not in series.index]
         if missing and partial:
             series = pd.concat([series, pd.Series(default, index=missing, dtype=float)])
@@ -182,11 +182,14 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
     if covariance is not None:
         cov = pd.DataFrame(covariance)
         cov.index, cov.columns = cov.index.astype(str), cov.columns.astype(str)
+        problems = units.check_covariance(cov)  # the shape first: a factor table given as a covariance
+        if problems:
+            raise BookError(problems, what="the covariance")
     known = set(cov.index) if cov is not None else set(factor_model.symbols) if factor_model is not None else None
     if known is not None:
         missing = [s for s in symbols if s not in known]
         if missing:
-            raise InconsistentInputError(f"the risk model has no row for {_symbols_text(missing)}; "
+            raise InconsistentInputError(f"the risk model has no row for {symbols_text(missing)}; "
                                          "add them to the covariance / factor model or drop those trades")
     out["volatility"] = _volatility(frame, out, cov, factor_model)
     if cov is None and factor_model is None:
@@ -201,9 +204,9 @@ def _volatility(frame, out, cov, factor_model) -> np.ndarray:
     units rules of a book: percent volatility, a covariance in percent squared or a correlation
     matrix are refused, every problem listed (``BookError``)."""
     symbols = out["symbol"].to_numpy()
-    problems = units.check_covariance(cov.loc[symbols, symbols], "covariance") if cov is not None else []
+    problems: list = []
     model = None
-    if not problems and cov is not None:
+    if cov is not None:
         model = units.covariance_volatility(cov.loc[symbols, symbols])
     elif factor_model is not None:
         model = factor_model.subset(symbols).volatility()
@@ -308,7 +311,7 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
         need = (quantity[short] + last[short]) / np.where(open_cells, volume, 0.0)[short].sum(axis=1)
         within = f"{periods} period{'s' if periods > 1 else ''}" if horizon is None else "the horizon given"
         raise InfeasibleSchedule(
-            f"{_symbols_text(list(orders['symbol'][short]))} cannot complete within {within} under max_pov; "
+            f"{symbols_text(list(orders['symbol'][short]))} cannot complete within {within} under max_pov; "
             f"raise max_pov to at least {float(np.max(need / (1 + need))):.3g} or trade over more periods",
             symbols=orders["symbol"][short])
     milestones, reaches = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))

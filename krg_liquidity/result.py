@@ -125,7 +125,9 @@ class LiquidationResult:
         ]
         if self.rounding:
             exact_cash, exact_cost = self.rounding["cash_raised_exact"], self.rounding["cost_usd_exact"]
-            rows.append(("rounding", f"whole lots of {self.rounding['lot_size']:g} shares; exact answer raised "
+            lot = self.rounding["lot_size"]
+            unit = "whole shares" if lot == 1 else f"whole lots of {lot:g} shares"
+            rows.append(("rounding", f"{unit}; exact answer raised "
                                      f"${exact_cash:,.0f} at ${exact_cost:,.0f}"))
         from .assumptions import summary_lines
 

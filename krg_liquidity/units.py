@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
+from .errors import Problem, symbols_text
 
 MAX_VOLATILITY = 3.0
 VOL_RATIO = 2.0
@@ -104,14 +104,14 @@ def book_warnings(values: dict[str, np.ndarray], symbols: np.ndarray) -> list[st
         high = dollars > ADV_USD_WARN
         if high.any():
             notes.append(f"adv x price is above ${ADV_USD_WARN / 1e9:,.0f}B a day for "
-                         f"{', '.join(map(str, symbols[high][:8]))}: is ADV in dollars? It must be shares per day "
+                         f"{symbols_text(list(symbols[high]))}: is ADV in dollars? It must be shares per day "
                          "(divide dollar ADV by the price)")
     vol = values.get("volatility")
     if vol is not None:
         low = (vol > 0) & (vol < MIN_VOLATILITY_WARN)
         if low.any():
             notes.append(f"volatility is below {MIN_VOLATILITY_WARN:g} ({MIN_VOLATILITY_WARN:.0%} a year) for "
-                         f"{', '.join(map(str, symbols[low][:8]))}: "
+                         f"{symbols_text(list(symbols[low]))}: "
                          "a daily volatility? Annualize it: daily x sqrt(250)")
     if "shares" in values and "price" in values:
         position = values["shares"] * values["price"]

@@ -469,6 +469,9 @@ def test_schedule_inputs_get_the_books_units_rules():
     covariance = pd.DataFrame(np.diag(trades["volatility"] ** 2), index=trades["symbol"], columns=trades["symbol"])
     with pytest.raises(InputError, match="percent squared"):
         optimize_basket_schedule(trades, covariance=covariance * 1e4, periods=13)
+    factors = pd.DataFrame(np.ones((3, 2)), index=trades["symbol"], columns=["F1", "F2"])  # a factor table
+    with pytest.raises(InputError, match="(?s)the covariance: .*not square.*it is 3 x 2"):
+        optimize_basket_schedule(trades, covariance=factors, periods=13)
     with pytest.raises(InputError, match="correlation"):
         optimize_basket_schedule(trades.drop(columns="volatility"), periods=13,
                                  covariance=pd.DataFrame(np.eye(3), index=covariance.index, columns=covariance.columns))

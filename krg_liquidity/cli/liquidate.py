@@ -74,7 +74,7 @@ def pretrade(
         report_failure(exc, json_output=False)
     print_frame(table, "Pre-trade costs", {
         "trade_time_days": ".2f", "istar_bps": ".2f", "market_impact_bps": ".2f",
-        "timing_risk_bps": ".2f", "liquidity_factor_bps": ".4g", "market_impact_usd": ",.0f"})
+        "timing_risk_bps": ".2f", "liquidity_factor_bps_per_usd": ".4g", "market_impact_usd": ",.0f"})
     console.print(f"Total market impact: ${table['market_impact_usd'].sum():,.0f}")
 
 
