@@ -297,8 +297,10 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
                                 "path, which needs volume > 0: give those minutes some volume or use wider buckets")
     pov = _per_name(max_pov, orders["symbol"], "max_pov", 1.0, partial=True)  # names not listed: no cap
     if np.any(~np.isfinite(pov) | (pov <= 0) | (pov > 1)):
-        raise InvalidValueError("max_pov", orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))],
-                                "must be in (0, 1]", "give the most participation per bucket as a decimal, e.g. 0.2")
+        one = np.ndim(max_pov) == 0 and not isinstance(max_pov, (dict, pd.Series))
+        bad = ["(all)"] if one else orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))]
+        raise InvalidValueError("max_pov", bad, f"must be in (0, 1]{f' (it is {max_pov:g})' if one else ''}",
+                                "give the most participation per bucket as a decimal, e.g. 0.2 for 20%")
     with np.errstate(divide="ignore", invalid="ignore"):
         cap_shares = np.where(pov[:, None] < 1, pov[:, None] / (1 - pov[:, None]) * volume, np.inf)
     last = _horizon(horizon, orders["symbol"], periods)
@@ -435,7 +437,10 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
                    cost_model, risk_measure, start, engine=engine, horizon=horizon)
-    return _solve(setup, risk_aversion, time_limit)
+    solution = _solve(setup, risk_aversion, time_limit)
+    if covariance is None and factor_model is None and len(solution.names) > 1:
+        solution.notes.append("no covariance or factor model: the names' risks are taken as uncorrelated")
+    return solution
 
 
 def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: float = 0.0, alpha_bps: float = 0.0, *,

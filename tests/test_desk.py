@@ -111,6 +111,8 @@ def test_impossible_request_gives_most_cash_and_blocking_limits():
     errors = " ".join(texts(at, "error"))
     assert errors.startswith("infeasible: cannot raise $6,000,000,000")
     assert metrics(at)["Most cash raisable within the limits"].startswith("$1,621,")
+    # one figure for the most cash on the page, not the explanation's floor-free bound next to it
+    assert metrics(at)["Most cash raisable within the limits"] == metrics(at)["Most cash these limits allow"]
     assert len(at.table) == 1  # the blocking limits
 
 

@@ -293,8 +293,11 @@ def test_bad_input_messages():
     covariance = pd.DataFrame([[0.04]], index=["N0"], columns=["N0"])
     with pytest.raises(InputError, match="no row for N1"):
         optimize_basket_schedule(trades, covariance=covariance, periods=13)
-    with pytest.raises(InputError, match="'max_pov' must be in"):
-        optimize_basket_schedule(trades, periods=13, max_pov=1.5)
+    with pytest.raises(InputError, match=r"^'max_pov' must be in \(0, 1\] \(it is 20\); give .* 0.2 for 20%"):
+        optimize_basket_schedule(trades, periods=13, max_pov=20)
+    with pytest.raises(InputError, match="column 'max_pov' must be in .* for N1"):
+        optimize_basket_schedule(trades, periods=13, max_pov={"N1": 1.5})
+    assert "uncorrelated" in optimize_basket_schedule(trades, periods=13).summary()
     with pytest.raises(InputError, match="'risk_aversion'"):
         optimize_basket_schedule(trades, periods=13, risk_aversion=-1.0)
     with pytest.raises(InputError, match="cash_by_period"):

@@ -64,7 +64,8 @@ def run(portfolio, request: Request, known_max_cash: float | None = None) -> Out
     except InfeasibleLiquidation as exc:
         units = exc.blocking_units
         blocking = {group: f"{value:,.4g} {units.get(group, '')}".strip() for group, value in exc.blocking.items()}
-        return Outcome("infeasible", str(exc), max_cash=exc.max_cash, blocking=blocking)
+        most = known_max_cash if known_max_cash is not None else exc.max_cash  # one figure on the page
+        return Outcome("infeasible", str(exc), max_cash=most, blocking=blocking)
     except (LiquidationError, InputError) as exc:
         return Outcome(status_of(exc), str(exc), max_cash=known_max_cash)
     result = round_trades(result)

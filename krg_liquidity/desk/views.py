@@ -100,7 +100,7 @@ def trades_panel(report) -> None:
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
     table(traded, key="trades_table", column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
-    st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].sum():,.0f}, "
+    st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].abs().sum():,.0f}, "
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 
 
