@@ -29,3 +29,21 @@ def test_example_export_runs(tmp_path):
                                       "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert out.exists() and "cash raised" in result.output
+
+
+def test_bundled_example_commands_run(tmp_path, monkeypatch):
+    """The README's two commands on the bundled example, as written (the data folder beside them)."""
+    import shlex
+    import shutil
+
+    from krg_liquidity.datasets import data_path
+
+    block = re.search(r"The bundled example, from a checkout:\n\n(.*?)\n\n", README, re.S).group(1)
+    commands = [shlex.split(command) for command in block.replace("\\\n", " ").splitlines()]
+    assert [c[:2] for c in commands] == [["krg-liquidity", "liquidate"], ["krg-liquidity", "schedule"]]
+    shutil.copytree(data_path("example_portfolio.csv").parent, tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        result = CliRunner().invoke(app, command[1:])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "answer.xlsx").exists() and (tmp_path / "plan.xlsx").exists()
