@@ -83,14 +83,14 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
     missing = [c for c in REQUIRED if c not in table]
     if missing:
         raise BatchRequestError(f"requests need columns {', '.join(REQUIRED)}; missing {', '.join(missing)}")
-    unknown = [str(c) for c in table.columns if c not in REQUIRED and c not in OPTIONAL]
-    if unknown:  # a misspelt limit must not be dropped silently
-        raise BatchRequestError(f"unknown request column(s) {', '.join(unknown)}; the columns are "
-                                f"{', '.join(REQUIRED + OPTIONAL)} (fix the spelling or remove the column)")
     if table.empty:
         raise BatchRequestError("the requests table has no rows")
-    ids = table["book_id"].astype(str)
     errors: list[str] = []  # every problem of the file at once, then one error
+    unknown = [str(c) for c in table.columns if c not in REQUIRED and c not in OPTIONAL]
+    if unknown:  # a misspelt limit must not be dropped silently
+        errors.append(f"unknown request column(s) {', '.join(unknown)}; the columns are "
+                      f"{', '.join(REQUIRED + OPTIONAL)} (fix the spelling or remove the column)")
+    ids = table["book_id"].astype(str)
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         errors.append(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")

@@ -237,7 +237,17 @@ def scenarios_from_table(table: pd.DataFrame, base: CostModel | None = None) -> 
     frame = frame.assign(name=frame["name"].astype(str).str.strip())
     records = [{k: v for k, v in row.items() if not pd.isna(v)} for row in frame.to_dict("records")]
     names = list(dict.fromkeys(r["name"] for r in records))
-    return [_scenario(name, [r for r in records if r["name"] == name], (base or CostModel()).params) for name in names]
+    scenarios, errors = [], []
+    for name in names:  # every scenario is checked, then all the problems are reported together
+        try:
+            scenarios.append(_scenario(name, [r for r in records if r["name"] == name], (base or CostModel()).params))
+        except InputError as exc:
+            errors.append(str(exc))
+    if len(errors) == 1:
+        raise InputError(errors[0])
+    if errors:
+        raise InputError(f"the scenario table has {len(errors)} problems to fix:\n  - " + "\n  - ".join(errors))
+    return scenarios
 
 
 def _scenario(name: str, rows: list[dict], params: IStarParams) -> Scenario:

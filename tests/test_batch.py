@@ -72,12 +72,12 @@ def test_every_problem_of_a_requests_file_is_listed_at_once(workspace):
     rows = good_rows(3)
     rows[0].update(cash=-1)
     rows[1].update(time_limit="soon", allow_buys="maybe")
-    rows[2].update(risk_band_lo=0.9, lot_size=2.5)
+    rows[2].update(risk_band_lo=0.9, lot_size=2.5, covarance="cov.csv")  # and a misspelt column
     path = write_requests(workspace, rows, "many_problems.csv")
     with pytest.raises(BatchRequestError) as info:
         read_requests(path)
     text = str(info.value)
-    assert text.startswith("the requests have 5 problems to fix:")
+    assert text.startswith("the requests have 6 problems to fix:") and "unknown request column(s) covarance" in text
     for part in ("'cash' must be a positive number of dollars for books book 0/x", "'time_limit' must be a number",
                  "'allow_buys' must be true/false", "both risk_band_lo and risk_band_hi", "'lot_size' must be a whole"):
         assert part in text, part

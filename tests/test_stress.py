@@ -80,6 +80,9 @@ def test_impossible_scenario_values_are_refused_before_any_solve():
     table = pd.DataFrame({"name": ["thin", "crash"], "adv": [0.5, -0.5]})
     with pytest.raises(InputError, match="scenario 'crash': adv=-0.5 must be a positive multiplier"):
         scenarios_from_table(table)
+    both = pd.DataFrame({"name": ["crash", "slow"], "adv": [-0.5, None], "pov": [None, 30]})
+    with pytest.raises(InputError, match="(?s)2 problems to fix:.*'crash': adv=-0.5.*'slow': pov=30"):
+        scenarios_from_table(both)
 
 
 def test_stress_table_rows_equal_separate_calls(example):
