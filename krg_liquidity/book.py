@@ -101,6 +101,7 @@ def check_holdings(holdings: pd.DataFrame, model_volatility: pd.Series | None = 
     if totals.any():
         problems.insert(0, Problem("symbol", "has a totals row, not a position", "delete the totals row: the book "
                                    "is one row per position", symbols=frame["symbol"][totals]))
+        frame = frame.loc[~totals.to_numpy()].reset_index(drop=True)  # one problem for it, not one per column
     repeated = frame["symbol"][frame["symbol"].duplicated()].unique()
     if len(repeated):
         problems.append(Problem("symbol", "lists a symbol more than once", "aggregate into one row per symbol",

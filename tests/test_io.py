@@ -234,5 +234,6 @@ def test_totals_row_is_named_as_such():
 
     holdings, covariance = load_example()
     total = pd.DataFrame([{"Symbol": "Total"}])
-    with pytest.raises(BookError, match="has a totals row, not a position for Total; fix: delete the totals row"):
+    with pytest.raises(BookError, match="has a totals row, not a position for Total; fix: delete the totals row") as info:
         Portfolio(pd.concat([holdings, total], ignore_index=True), covariance)
+    assert len(info.value.problems) == 1  # not also "price missing for Total", "adv missing for Total", ...
