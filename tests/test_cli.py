@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from krg_liquidity import Portfolio
 from krg_liquidity.cli import app
 from krg_liquidity.datasets import data_path, load_example
 
@@ -134,3 +135,18 @@ def test_time_limit_and_honest_statuses_in_json(tmp_path):
 def test_risk_band_help_shows_two_numbers_with_a_space():
     result = CliRunner().invoke(app, ["liquidate", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "--risk-band LO HI" in result.output and "--risk-band 0.9 1.1" in result.output
+
+
+@pytest.mark.parametrize("text, usd", [("1,000,000,000", 1e9), ("$1e9", 1e9), ("1e9", 1e9), ("10%", None)])
+def test_cash_as_a_spreadsheet_writes_it_or_a_percent_of_nav(text, usd):
+    holdings, covariance = load_example()
+    nav = Portfolio(holdings, covariance).net_value_usd
+    result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", text, "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["cash_target"] == pytest.approx(usd if usd is not None else 0.1 * nav, rel=1e-12)
+
+
+def test_cash_that_is_not_an_amount_is_bad_input():
+    result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "a billion"])
+    assert result.exit_code == 2 and "--cash 'a billion' is not an amount" in result.output

@@ -2,6 +2,7 @@
 
 from typing import Optional  # noqa: F401  (the commands annotate with it)
 
+import numpy as np
 import typer
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
@@ -56,3 +57,21 @@ def factor_covariance():
 def specific_variance():
     return typer.Option(None, help="Specific variance (or specific_volatility) per symbol (annualized; with "
                                    "--factor-model).")
+
+
+def cash():
+    return typer.Option(..., help="Cash to raise: USD (1e9, 1,000,000,000 or $1e9) or a percent of the book's net "
+                                  "value (10%).")
+
+
+def cash_target(text: str, portfolio) -> float:
+    """The cash target in USD from --cash: dollars as a spreadsheet writes them, or a percent of the
+    book's net value."""
+    from ..errors import InputError
+    from ..numbers import parse_number
+
+    value = parse_number(text)
+    if not np.isfinite(value):
+        raise InputError(f"--cash {text!r} is not an amount; give USD (1e9, 1,000,000,000 or $1e9) or a percent "
+                         "of the book's net value (10%)")
+    return value * portfolio.net_value_usd if str(text).strip().endswith("%") else value
