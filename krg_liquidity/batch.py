@@ -31,7 +31,7 @@ from .batch_requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, 
 from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
 from .book import fill_strategy
 from .datasets import load_covariance
-from .errors import UnitsWarning
+from .errors import BookError, UnitsWarning
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .risk import FactorModel
@@ -94,6 +94,17 @@ def _mtime(path) -> float:
     return os.path.getmtime(path) if isinstance(path, str) else 0.0
 
 
+def _book_error(exc: Exception) -> str:
+    """A failed book's message for the summary: a book's problems without the column table, and
+    defaults named as the requests file gives them (not the CLI options)."""
+    if isinstance(exc, BookError):
+        text = "; ".join(str(problem) for problem in exc.problems)
+    else:
+        text = str(exc)
+    return text.replace("on the command line a default with --trade-time DAYS or --pov DECIMAL",
+                        "a default in the requests file's trade_time or pov column")
+
+
 def _risk_model(request: BookRequest):
     covariance = request.covariance
     if isinstance(covariance, str):
@@ -144,7 +155,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
                 trades = result.trades.assign(book_id=request.book_id)
     except Exception as exc:  # a batch never loses a book: every failure is a status and a message
         status = status_of(exc)
-        summary.update(status=status, error=str(exc) if status != "error" else f"{type(exc).__name__}: {exc}")
+        summary.update(status=status, error=_book_error(exc) if status != "error" else f"{type(exc).__name__}: {exc}")
     summary["seconds"] = time.perf_counter() - started
     return BookOutcome(summary, trades)
 

@@ -47,6 +47,7 @@ def test_bad_and_infeasible_books_do_not_stop_the_others(workspace):
     summary = result.summary.set_index("book_id")
     assert list(result.summary["book_id"]) == [r["book_id"] for r in rows]
     assert summary.loc["bad", "status"] == "bad_input" and "IBM" in summary.loc["bad", "error"]
+    assert "Columns (headers match" not in summary.loc["bad", "error"]  # the problem, not the whole column table
     assert summary.loc["huge", "status"] == "infeasible" and "cannot raise" in summary.loc["huge", "error"]
     assert result.exit_code == 3 and len(result.failed) == 2
     holdings, covariance = load_example()
@@ -181,3 +182,12 @@ def test_resume_runs_failed_books_again(workspace, tmp_path):
     assert again.skipped == 2  # solved and proven impossible are settled; the bad book runs again
     assert dict(again.summary.set_index("book_id")["status"]) == {"ok": "optimal", "late": "optimal",
                                                                    "huge": "infeasible"}
+
+
+def test_a_missing_trade_time_in_batch_points_to_the_requests_file(workspace):
+    holdings, _ = load_example()
+    holdings.drop(columns="TradeTime").to_csv(workspace / "no_time.csv", index=False)
+    path = write_requests(workspace, [dict(book_id="t", holdings="no_time.csv", covariance="cov.csv", cash=1e8)],
+                          "no_time.csv.requests.csv")
+    error = run_batch(path, workspace / "out_time", workers=1).summary.iloc[0]["error"]
+    assert "requests file's trade_time or pov column" in error and "--trade-time" not in error

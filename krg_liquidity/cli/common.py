@@ -99,8 +99,8 @@ def risk_model_from(covariance: Optional[Path], factor_model: Optional[Path], fa
 def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str]) -> None:
     table = Table(title=title, show_lines=False)
     for column in frame.columns:
-        table.add_column(column.replace("_", " "), justify="left" if frame[column].dtype == object else "right",
-                         overflow="fold")
+        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+        table.add_column(column.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row):

@@ -22,7 +22,8 @@ def max_total_mi_bps():
 
 
 def allow_buys():
-    return typer.Option(False, help="Allow trades that add to or flip positions.")
+    return typer.Option(False, help="Allow trades that add to or flip positions (buying more of a long, or "
+                                    "selling more of a short: that raises cash too).")
 
 
 def parameters():
