@@ -109,7 +109,7 @@ def test_example_raise_one_billion(desk, page):
     page.locator("[data-testid='stDataFrame']").first.wait_for(state="visible")  # the trade table
     traded = expected.trades[expected.trades["shares_traded"] != 0]
     totals = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Totals:").inner_text().strip()
-    assert totals == (f"Totals: {len(traded)} names, value traded ${traded['value_traded_usd'].sum():,.0f}, "
+    assert totals == (f"Totals: {len(traded)} names, value traded ${traded['value_traded_usd'].abs().sum():,.0f}, "
                       f"impact cost ${traded['cost_usd'].sum():,.0f}.")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
