@@ -1,7 +1,8 @@
-"""Commands on one book: ``liquidate``, ``pretrade``, ``schedule`` and ``demo``."""
+"""Commands on one book: ``liquidate``, ``pretrade`` and ``demo`` (``schedule`` is in :mod:`.schedule`)."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -204,4 +205,4 @@ def demo() -> None:
     result = attach(run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50), portfolio)
     print_result(result)
     most = max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
-    console.print(f"Most cash these limits allow: ${most:,.0f}", highlight=False)
+    console.print(f"Most cash these limits allow: ${math.floor(most):,.0f}", highlight=False)  # typed back, it is raised
