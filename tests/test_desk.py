@@ -236,3 +236,13 @@ def test_most_cash_shown_can_be_typed_back_and_raised():
 
     raised = number(metrics(at)["Cash raised"])  # whole shares: sales round up, never below the target
     assert number(shown) <= raised <= number(shown) * (1 + 1e-5)
+
+
+def test_switching_the_cash_unit_keeps_the_amount():
+    at = page().run()
+    at.number_input(key="cash_usd").set_value(6e8).run()
+    at.radio(key="cash_unit").set_value("% of NAV").run()
+    assert not at.exception
+    assert any("asking $600,000,000" in c.value for c in at.caption)  # the same cash, now as a percent
+    at.radio(key="cash_unit").set_value("USD").run()
+    assert at.number_input(key="cash_usd").value == pytest.approx(6e8, abs=1)

@@ -66,11 +66,16 @@ def request_form(book, limits: DeskLimits) -> Request:
     st.sidebar.header("Request")
     side = st.sidebar
     unit = side.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
+    # switching the unit keeps the amount: the new box starts from the other box's value (its state is
+    # still there in the run that switches)
+    typed_usd, typed_pct = st.session_state.get("cash_usd"), st.session_state.get("cash_pct")
     if unit == "USD":
-        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=float(f"{max(0.1 * nav, 0.0):.2g}"),
-                                 step=1e6, format="%.0f", key="cash_usd")
+        start = typed_pct / 100.0 * nav if typed_pct is not None and nav > 0 else float(f"{max(0.1 * nav, 0.0):.2g}")
+        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=float(round(start)), step=1e6,
+                                 format="%.0f", key="cash_usd")
     else:
-        percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, value=10.0, step=0.5,
+        start = typed_usd / nav * 100.0 if typed_usd is not None and nav > 0 else 10.0
+        percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, value=float(start), step=0.5,
                                     key="cash_pct")  # no widget maximum: 100% or more gets the solver's own message
         cash = percent / 100.0 * nav
     share = f" ({cash / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
