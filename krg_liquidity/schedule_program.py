@@ -148,11 +148,17 @@ class ScheduleProgram:
     def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> tuple[np.ndarray, str]:
         """Fractions traded (n x N) and our status ("optimal", "optimal_inaccurate", "infeasible",
         "unbounded", "time_limit", "solver_error"). ``tolerance``: Clarabel's gap and feasibility
-        tolerances on the first attempt; ``time_limit`` (seconds) per attempt, and reaching it ends the ladder."""
+        tolerances on the first attempt; ``time_limit`` (seconds) for the whole ladder: each attempt gets
+        what is left, and reaching it ends the ladder."""
         self.risk_aversion.value = float(risk_aversion)
         self.attempts = []  # this call's attempts only
         status = "not_run"
+        deadline = time.perf_counter() + float(time_limit)
         for rung in SOLVER_LADDER:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                status = "time_limit"
+                break
             options = dict(rung)
             tol = options.pop("tolerance", tolerance)
             options.update(direct_solve_method="qdldl", tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
@@ -160,7 +166,7 @@ class ScheduleProgram:
             try:
                 with warnings.catch_warnings():  # inaccurate answers are verified by the caller
                     warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                    self.problem.solve(solver="CLARABEL", time_limit=float(time_limit), **options)
+                    self.problem.solve(solver="CLARABEL", time_limit=left, **options)
                 status = STATUS.get(self.problem.status, "solver_error")
             except cp.error.SolverError as exc:
                 status = "solver_error"
