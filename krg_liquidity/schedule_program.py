@@ -154,11 +154,12 @@ class ScheduleProgram:
         self.attempts = []  # this call's attempts only
         status = "not_run"
         deadline = time.perf_counter() + float(time_limit)
-        for rung in SOLVER_LADDER:
+        for number, rung in enumerate(SOLVER_LADDER):
             left = deadline - time.perf_counter()
-            if left <= 0:
+            if number and left <= 0:  # the first attempt always runs, however little time is left
                 status = "time_limit"
                 break
+            left = max(left, 1e-6)
             options = dict(rung)
             tol = options.pop("tolerance", tolerance)
             options.update(direct_solve_method="qdldl", tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
