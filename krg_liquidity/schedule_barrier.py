@@ -184,11 +184,12 @@ class BarrierSchedule:
 
     # ----- the bound -----
 
-    def bound(self, y, lam, nu, stated: bool = True) -> tuple[float, float]:
+    def bound(self, y, lam, nu, stated: bool = True, evaluated=None) -> tuple[float, float]:
         """Phi(y) and the proven lower bound (bps of S) on every schedule within the completion
         rows and the stated caps and milestones (``stated=False``: the program's, tightened by
-        the rounding margins); ``nu`` >= 0 per milestone."""
-        value, grad = self._gradient(y, lam)[:2]
+        the rounding margins); ``nu`` >= 0 per milestone; ``evaluated``: (Phi, gradient) at y if
+        already computed."""
+        value, grad = evaluated if evaluated is not None else self._gradient(y, lam)[:2]
         h = grad - np.einsum("k,kij->ij", nu, self.A)
         cap, least = (self.stated_cap, self.stated_b) if stated else (self.cap, self.b)
         room = np.minimum(np.where(cap > 0, cap, 0.0), 1.0)
@@ -294,7 +295,7 @@ class BarrierSchedule:
                     status = "stalled"
                     break
                 value, grad, dq, d1, d2 = self._gradient(y, lam)
-                value, lower = self.bound(y, lam, nu, stated=False)
+                value, lower = self.bound(y, lam, nu, stated=False, evaluated=(value, grad))
                 if value - lower < best[0]:
                     best, worse = (value - lower, y, nu), 0
                 else:

@@ -32,7 +32,6 @@ SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name
                  "rows of the same name with a symbol, or a column and value, for per-name or per-group multipliers). "
                  "Default: the built-in set (base, volume halved, volatility doubled, 2008-like: illustrations).")
 COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, header the symbols."
-FACTOR_HELP = "Factor model: an .xlsx with sheets exposures, factor_covariance, specific_variance (or the exposures file)."
 STRESS_FORMATS = {"cash_raised_usd": ",.0f", "cost_usd": ",.0f", "cost_bps": ".2f", "extra_cost_bps": ".2f",
                   "max_cash_usd": ",.0f", "risk_after": ".2%", "marginal_cost_bps": ".2f"}
 
@@ -71,9 +70,9 @@ def stress(
     end: Optional[str] = typer.Option(None, help="With --date-range: last date, YYYY-MM-DD."),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help=COVARIANCE_HELP),
-    factor_model: Optional[Path] = typer.Option(None, help=FACTOR_HELP),
-    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
-    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance per symbol (with --factor-model)."),
+    factor_model: Optional[Path] = options.factor_model(),
+    factor_covariance: Optional[Path] = options.factor_covariance(),
+    specific_variance: Optional[Path] = options.specific_variance(),
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),
@@ -147,9 +146,9 @@ def profile(
     book_limits: bool = typer.Option(False, help="Keep the book's own per-name bounds in the most-cash solves."),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help=COVARIANCE_HELP),
-    factor_model: Optional[Path] = typer.Option(None, help=FACTOR_HELP),
-    factor_covariance: Optional[Path] = typer.Option(None, help="Factor covariance file (with --factor-model)."),
-    specific_variance: Optional[Path] = typer.Option(None, help="Specific variance per symbol (with --factor-model)."),
+    factor_model: Optional[Path] = options.factor_model(),
+    factor_covariance: Optional[Path] = options.factor_covariance(),
+    specific_variance: Optional[Path] = options.specific_variance(),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = typer.Option(None, help="The latest --parameters set on or before this day."),
