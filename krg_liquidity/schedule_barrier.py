@@ -223,7 +223,7 @@ class BarrierSchedule:
             return inverse @ x - inv_f[:, :, None] * (np.einsum("ij,ijr->ir", inv_f, x) / denom[:, None])[:, None, :]
 
         general, signs = list(self.A), list(inverse_weights)
-        if d2 != 0.0:  # "std": the negative rank-one part of d2 risk / dy2
+        if d2 != 0.0 and np.isfinite(1.0 / d2):  # "std": the negative rank-one part (none when lambda ~ 0)
             general.append(dq)
             signs.append(1.0 / d2)
         gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
