@@ -20,6 +20,9 @@ from .bounds import TradeBounds
 from .trade_costs import TradeCosts
 
 MAX_STEPS = 200
+MAX_LOG_STEP = 8.0
+"""Largest move of log|multiplier| before the root is bracketed (names at their bounds can make
+the Newton slope tiny: an unbounded step would jump hundreds of orders of magnitude)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def solve_separable(costs: TradeCosts, bounds: TradeBounds, cash: float, rtol: f
         else:
             derivative = slope * np.exp(s)
             nxt = s - h / derivative if derivative > 0 else np.nan
+        if np.isfinite(nxt) and not (np.isfinite(low) and np.isfinite(high)):
+            nxt = float(np.clip(nxt, s - MAX_LOG_STEP, s + MAX_LOG_STEP))  # no bracket yet: a bounded step
         if not (np.isfinite(nxt) and low < nxt < high):
             if np.isfinite(low) and np.isfinite(high):
                 nxt = 0.5 * (low + high)

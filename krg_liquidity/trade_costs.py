@@ -71,8 +71,26 @@ def _dh_and_d2h(p: IStarParams, w):
 
 
 def _invert(log_target, table, f, df, params) -> np.ndarray:
-    """w with f(w) = exp(log_target), f increasing: table guess, then Newton in log-log space."""
+    """w with f(w) = exp(log_target), f increasing: table guess, then Newton in log-log space.
+
+    Beyond the table (w below e^-46 or above e^23) f is a power law to 1e-8, so the guess
+    continues the table's end slopes; Newton refines every w whose powers stay finite
+    (|log w| < 300), and a target further out keeps the guess (w underflows to 0 or is huge).
+    """
+    log_target = np.asarray(log_target, dtype=float)
     log_w = np.interp(log_target, table, _LOG_W)
+    below, above = log_target < table[0], log_target > table[-1]
+    if below.any() or above.any():
+        low_slope = (table[1] - table[0]) / (_LOG_W[1] - _LOG_W[0])
+        high_slope = (table[-1] - table[-2]) / (_LOG_W[-1] - _LOG_W[-2])
+        log_w = np.where(below, _LOG_W[0] + (log_target - table[0]) / low_slope, log_w)
+        log_w = np.where(above, _LOG_W[-1] + (log_target - table[-1]) / high_slope, log_w)
+    refine = np.abs(log_w) < 300.0
+    if not refine.all():
+        out = np.exp(np.clip(log_w, -745.0, 709.0))
+        if refine.any():
+            out[refine] = _invert(log_target[refine], table, f, df, params)
+        return out
     for _ in range(6):  # from the table's guess (log-spacing 0.017) Newton needs two or three steps
         w = np.exp(log_w)
         value = f(params, w)

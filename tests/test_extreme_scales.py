@@ -1,0 +1,59 @@
+"""Extreme scales: prices $0.01..$100,000 and ADV 100..1e9 shares in the same book.
+
+Every call without limits is answered optimally; a target of 0.999 x max_cash (alone, or with a
+total-impact cap and max_cash computed under it) is answered and verified; nothing raises a raw
+error. The draws are derandomized so that CI runs the same fixed examples every time.
+"""
+
+import warnings
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checks import assert_feasible
+from extreme_books import extreme_book
+from krg_liquidity import liquidate, max_cash
+from krg_liquidity.trade_costs import TradeCosts
+from krg_liquidity.impact import CostModel
+
+EXAMPLES = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+
+
+def answered(book, holdings, cash, **limits):
+    result = liquidate(book, cash, raise_on_failure=False, time_limit=20, **limits)
+    assert result.success, (result.status, result.message)
+    assert_feasible(holdings, result, cash, max_total_mi_bps=limits.get("max_total_mi_bps"))
+    return result
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), fraction=st.floats(0.001, 0.9))
+def test_no_limits_is_optimal(seed, fraction):
+    holdings, _, book = extreme_book(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow or NaN on the way
+        result = answered(book, holdings, fraction * book.net_value_usd)
+    assert result.status == "optimal"
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), cap_bps=st.sampled_from([None, 50.0, 500.0]))
+def test_just_below_max_cash_is_answered(seed, cap_bps):
+    holdings, _, book = extreme_book(seed, bounds=seed % 2 == 1)
+    most = max_cash(book, max_total_mi_bps=cap_bps, time_limit=20)
+    result = answered(book, holdings, 0.999 * most, max_total_mi_bps=cap_bps)
+    assert result.status in ("optimal", "feasible")
+
+
+@pytest.mark.parametrize("marginal_bps", [1e-300, 1e-200, 1e-60, 1e-3, 1.0, 1e6, 1e60])
+def test_trade_size_at_any_marginal_cost_is_a_number(marginal_bps):
+    """The inverse of the marginal cost beyond its table: tiny or huge, never NaN."""
+    costs = TradeCosts(CostModel().params, [0.2, 0.2], [0.01, 1e5], [1.0, 1e14], [0.25, 5.0], [float("nan")] * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        z = costs.z_at_marginal(marginal_bps)
+    assert (z >= 0).all() and (z < float("inf")).all()
+    back = costs.marginal_bps(z)
+    inside = (z > 1e-300) & (z < 1e300)
+    assert (abs(back[inside] / marginal_bps - 1) < 1e-6).all()
