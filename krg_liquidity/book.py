@@ -128,6 +128,7 @@ def check_holdings(holdings: pd.DataFrame, model_volatility: pd.Series | None = 
         frame[name] = array
     _check_required(values, unreadable, symbols, problems)
     _check_strategy(frame, values, unreadable, symbols, problems)
+    _check_finite(values, symbols, problems)
     _check_bounds(values, symbols, problems)
     if "ub_max_mi" in values and "ub_max_mi_bps" not in values:
         frame["ub_max_mi_bps"] = frame.pop("ub_max_mi") * 1e4
@@ -193,6 +194,21 @@ def _check_strategy(frame, values, unreadable, symbols, problems) -> None:
     if bad.any():
         problems.append(Problem("trade_time", "must be > 0 days", "give a horizon in days, e.g. 1.0",
                                 symbols=symbols[bad], found=_found(time[bad])))
+
+
+_INFINITE_FIX = {"trade_time": "give a finite horizon in days, e.g. 1.0 (or a 'pov')",
+                 **{name: "leave the cell empty for no limit" for name in BOUND_COLUMNS + ("ub_max_mi",)}}
+
+
+def _check_finite(values, symbols, problems) -> None:
+    """An infinite number is refused by name (the required columns and pov have their own checks)."""
+    for name, array in values.items():
+        if name in ("shares", "price", "adv", "volatility", "pov"):
+            continue
+        infinite = np.isinf(array)
+        if infinite.any():
+            problems.append(Problem(name, "is infinite", _INFINITE_FIX.get(name, f"give '{name}' as a finite number"),
+                                    symbols=symbols[infinite], found=_found(array[infinite])))
 
 
 def _check_bounds(values, symbols, problems) -> None:

@@ -33,6 +33,8 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
     if not budget.expired():
         try:
             most = most_cash(request, budget, without_floor=floor)
+            if not np.isfinite(most):
+                most, note = None, "The most cash that can be raised could not be computed (a non-finite result)."
         except InfeasibleLiquidation:
             proven_none = True
         except LiquidationError:

@@ -137,7 +137,13 @@ class _Plan:
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
         return (band[0] * today - after) / today, (after - band[1] * today) / today
 
-    def impossible(self, stage: str, reason: str):
+    def impossible(self, stage: str, reason: str, *figures: float):
+        """The exception proving the request impossible; ``figures``: the numbers the proof rests on.
+        A figure that is not finite is no proof: the stage failed (``SolverFailure``)."""
+        if not all(np.isfinite(figure) for figure in figures):
+            self.trail.record(stage, "failed", f"a non-finite figure where a proof was expected: {reason}")
+            return SolverFailure(f"the {stage} stage computed a non-finite bound; no proof of infeasibility "
+                                 "(please report this book)", self.trail.solver_attempts)
         self.trail.record(stage, "proof", reason)
         return infeasible(self.request, reason, self.budget)
 
@@ -183,13 +189,15 @@ class _Plan:
         request, cash = self.request, self.request.cash
         fast = solve_separable(self.costs, self.bounds, cash, start=self.start)
         if fast is None:
-            raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds,
-                                                             reachable(self.costs, self.bounds), cash))
+            low, high = reachable(self.costs, self.bounds)
+            shown = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
+            raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds, (low, high), cash),
+                                  *shown)
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
             raise self.impossible("separable", f"the least possible impact is {least / cash * 1e4:.2f} bps, "
-                                               f"above max_total_mi_bps={cap}")
+                                               f"above max_total_mi_bps={cap}", least)
         shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
         note = f"{fast.evaluations} multiplier evaluations"
         if excess > BAND_TOLERANCE:
@@ -222,7 +230,7 @@ class _Plan:
             scale = self.sigma_today * (p.net_value_usd - cash) / cash
             raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
                                                    f"per-name limits leaves less than {np.sqrt(lowest2) / scale:.4f}x "
-                                                   f"today's risk (ceiling {self.request.risk_band[1]:g}x)")
+                                                   f"today's risk (ceiling {self.request.risk_band[1]:g}x)", lowest2)
         self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
 
     def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
@@ -273,7 +281,8 @@ class _Plan:
         cash = self.request.cash
         if cap is not None and self.cost(u) > cap / 1e4 * cash * (1 + 1e-9):
             raise self.impossible(stage, f"the least impact within the risk ceiling and the other limits is "
-                                         f"{self.cost(u) / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}")
+                                         f"{self.cost(u) / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
+                                  self.cost(u))
 
     def floor(self, relaxed: Candidate) -> Candidate:
         """The risk floor: proof, feasible start, convex-concave steps, certificate."""
@@ -287,7 +296,7 @@ class _Plan:
         if highest < level * (1 - 1e-9):
             raise self.impossible("floor", f"the risk floor cannot be met: no trade list within the per-name "
                                            f"limits leaves more than {highest / (sigma0 * post):.4f}x today's risk "
-                                           f"(floor {self.request.risk_band[0]:g}x)")
+                                           f"(floor {self.request.risk_band[0]:g}x)", highest)
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
         self.highest_found, self.floor_point = None, None
@@ -298,9 +307,12 @@ class _Plan:
         if best is None:
             if self.budget.expired():
                 raise self.timeout("floor")
-            seen = ("" if self.highest_found is None else
-                    f" The highest risk found within the other limits is {self.highest_found / (sigma0 * post):.4f}x "
-                    f"today's; no trade list can leave more than {highest / (sigma0 * post):.4f}x (proven).")
+            seen = ""
+            if self.highest_found is not None and np.isfinite(self.highest_found):
+                found = self.highest_found / (sigma0 * post)
+                seen = f" The highest risk found within the other limits is {found:.4f}x today's"
+                seen += (f"; no trade list can leave more than {highest / (sigma0 * post):.4f}x (proven)."
+                         if np.isfinite(highest) else ".")
             self.trail.record("floor", "failed", "no point meeting the floor was found")
             raise NoFeasiblePointFound(
                 "no trade list meeting the risk floor was found. The floor is not convex and this search is "
@@ -317,7 +329,8 @@ class _Plan:
         if cap is not None and cost > cap / 1e4 * cash * (1 + 1e-9):
             if bound > cap / 1e4 * cash * (1 + 1e-9):
                 raise self.impossible("certificate", f"no trade list meeting the risk floor costs less than "
-                                                     f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}")
+                                                     f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
+                                      bound)
             raise NoFeasiblePointFound(
                 f"the trade list found for the risk floor costs {cost / cash * 1e4:.2f} bps, above "
                 f"max_total_mi_bps={cap}, and a cheaper one could not be ruled out (the search is local)")

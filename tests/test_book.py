@@ -70,3 +70,28 @@ def test_from_files_with_default_trade_time(tmp_path):
     covariance.to_csv(tmp_path / "cov.csv")
     portfolio = Portfolio.from_files(tmp_path / "book.csv", tmp_path / "cov.csv", trade_time_days=0.75)
     assert (portfolio.array("trade_time") == 0.75).all()
+
+
+@pytest.mark.parametrize(("column", "value", "canonical", "fix"), [
+    ("TradeTime", np.inf, "trade_time", "finite horizon in days"),
+    ("UB_MaxMI_bps", np.inf, "ub_max_mi_bps", "empty for no limit"),
+    ("UB_MaxShares", -np.inf, "ub_max_shares", "empty for no limit"),
+    ("LB_Wt", np.inf, "lb_wt", "empty for no limit"),
+])
+def test_infinite_numbers_are_refused_by_column_and_symbol(column, value, canonical, fix):
+    """trade_time = inf once passed and ended as a false "infeasible" ("at most $nan")."""
+    book, covariance = small()
+    book[column] = np.nan
+    book.loc[2, column] = value
+    with pytest.raises(BookError) as info:
+        Portfolio(book, covariance)
+    found = [p for p in info.value.problems if p.problem == "is infinite"]
+    assert len(found) == 1 and found[0].column == canonical and found[0].symbols == [book.loc[2, "Symbol"]]
+    assert fix in found[0].fix
+
+
+@pytest.mark.parametrize("default", [np.inf, np.nan, -1.0])
+def test_infinite_default_trade_time_is_refused(default):
+    book, _ = small()
+    with pytest.raises(ValueError, match="trade time"):
+        fill_strategy(book.drop(columns="TradeTime"), trade_time_days=default)

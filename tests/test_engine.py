@@ -348,3 +348,13 @@ def test_each_limit_interval_agrees_with_its_violation(seed):
                     assert (value > 1e-12) == broken, (limit.key, i, end, step, value)
                     checked += 1
     assert checked > 20
+
+
+def test_a_proof_resting_on_a_non_finite_figure_is_not_returned(monkeypatch):
+    """A reach of $nan once printed "the per-name limits allow at most $nan" as a proof."""
+    holdings, covariance = load_example()
+    monkeypatch.setattr(optimize_module, "solve_separable", lambda *args, **kwargs: None)
+    monkeypatch.setattr(optimize_module, "reachable", lambda *args: (float("nan"), float("nan")))
+    result = liquidate(Portfolio(holdings, covariance), 1e9, raise_on_failure=False)
+    assert result.status == "solver_failed", result.message
+    assert "nan" not in result.message and "proof" not in [s["outcome"] for s in result.stages]
