@@ -302,8 +302,8 @@ class _Plan:
         self.highest_found, self.floor_point = None, None
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
-        if best is None and self.highest_found is None and not self.budget.expired():
-            best = self.floor_by_conic(relaxed)  # the dual solver declined (not the search for a start)
+        if best is None and not self.budget.expired():
+            best = self.floor_by_conic(relaxed)  # what method="conic" would try, before giving up
         if best is None:
             if self.budget.expired():
                 raise self.timeout("floor")

@@ -57,3 +57,26 @@ def local_search_finds_a_point(book, cash, limits) -> bool:
         if max(found.values()) <= 1e-6:
             return True
     return False
+
+
+@pytest.mark.parametrize("seed", [44, 79, 164])
+def test_floor_search_tries_the_conic_steps_before_giving_up(seed):
+    """Buys allowed: the dual ascents stall below the floor; the conic steps (what method="conic"
+    runs) find a point. These once ended "no_feasible_point_found" (seed 79 is a 4-name book)."""
+    holdings, covariance, book, cash, limits, regime = draw(seed)
+    assert limits["allow_buys"] and regime in ("floor", "narrow")
+    result = liquidate(book, cash, time_limit=BUDGET, raise_on_failure=False, **limits)
+    assert result.success, (result.status, result.message)
+    assert_feasible(holdings, result, cash, covariance=covariance, risk_band=limits["risk_band"], allow_buys=True)
+    assert [s["outcome"] for s in result.stages if s["stage"] == "floor-start"] == ["failed"]
+
+
+def test_floor_message_prints_no_infinite_bound(monkeypatch):
+    """With buys the risk has no upper bound: the message once read "no trade list can leave more than infx"."""
+    from krg_liquidity import optimize as optimize_module
+
+    holdings, covariance, book, cash, limits, regime = draw(79)
+    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
+    result = liquidate(book, cash, time_limit=BUDGET, raise_on_failure=False, **limits)
+    assert result.status == "no_feasible_point_found"
+    assert "inf" not in result.message.replace("infeasible", "") and "nan" not in result.message
