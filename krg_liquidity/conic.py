@@ -1,8 +1,9 @@
 """The liquidation as a conic program (cvxpy + Clarabel): the fallback and the cross-check.
 
-Scaled variables: the value sold per name divided by a scale S (the cash target, or the
-book's gross value when the cash is a variable), and its absolute value; the trade in
-fractions of ADV, u, and z = |u| are expressions of them. The objective is in bps of S,
+Scaled variables: the value sold per name in the name's own dollar unit (its position's
+value, at most S), and its absolute value; the value sold over a scale S (the cash target,
+or the book's gross value when the cash is a variable), the trade in fractions of ADV, u,
+and z = |u| are expressions of them. The objective is in bps of S,
 the cash row is a plain sum, and every coefficient is O(1) instead of raw dollars.
 Impact cost per name, with alpha = 1 + a2, beta = a4, r = (alpha + beta) / alpha:
 
@@ -69,15 +70,18 @@ class Program:
     costs: TradeCosts
     scale: float
     cash_for_intervals: float
-    traded: cp.Variable  # value sold / S
+    traded: cp.Expression  # value sold / S
     position: cp.Expression  # final positions / S
     post_scaled: cp.Variable  # (V - L) / S
     cash_scaled: cp.Variable | float
     cash_row: cp.Constraint
     cost: cp.Expression  # bps of S
     u: cp.Expression
+    sold: cp.Variable  # value sold per name / unit
+    unit: np.ndarray  # each name's dollar unit (``name_units``)
     sigma_today: float = 0.0
     post_level: float = 1.0  # (V - L) / S when the cash is fixed: the unit of a risk slack
+    cost_unit: float = 1.0  # the "cost" objective is cost / cost_unit (bps of S)
     risk_norm: cp.Expression | None = None
     problem: cp.Problem | None = None
     floor_gradient: cp.Parameter | None = None
@@ -87,50 +91,62 @@ class Program:
     attempts: list[Attempt] = field(default_factory=list)
 
 
-def impact_cost_scaled(costs: TradeCosts, z: cp.Expression, scale: float) -> tuple[cp.Expression, list]:
-    """Total impact cost in bps of ``scale`` dollars as a convex expression of z, and its cones.
+def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray,
+                       scale: float) -> tuple[cp.Expression, list]:
+    """Total impact cost in bps of ``scale`` dollars as a convex expression, and its cones.
 
+    ``gross`` is each name's |value traded| in its own dollar ``unit``, so z = unit / DV * gross;
+    each cone is written in ``gross`` (the perspective term is homogeneous: z^r (z+T)^(1-r) =
+    (unit / DV) gross^r (gross + T DV / unit)^(1-r)), so that its entries are O(1) per name.
     The outer powers use cvxpy's exact power-cone form (``approx=False``); the perspective
     term is an explicit 3-D power cone.
     """
     p = costs.params
     alpha, beta = 1.0 + p.a2, p.a4
-    weight = costs.dollar_adv * costs.scale / scale  # DV A / S: cost_usd * 1e4 / S per unit of the bracket
+    size = unit / costs.dollar_adv  # z per unit of gross
+    # DV A / S (unit / DV)^alpha: cost_usd * 1e4 / S per unit of the bracket, in the names' own units
+    weight = costs.dollar_adv * costs.scale / scale * np.power(size, alpha)
     plain_coef = np.where(costs.fixed, costs.pov_factor, 1.0 - p.b1)
-    total = (weight * plain_coef) @ cp.power(z, alpha, approx=False)
+    total = (weight * plain_coef) @ cp.power(gross, alpha, approx=False)
     cones = []
     timed = np.flatnonzero(~costs.fixed)
     if timed.size:
         r = (alpha + beta) / alpha
-        zt = z[timed]
+        part = gross[timed]
         mid = cp.Variable(timed.size, nonneg=True)
-        cones.append(cp.PowCone3D(mid, zt + costs.trade_time[timed], zt, 1.0 / r))  # mid >= z^r (z+T)^(1-r)
+        cones.append(cp.PowCone3D(mid, part + costs.trade_time[timed] / size[timed], part, 1.0 / r))
         total = total + (weight[timed] * p.b1) @ cp.power(mid, alpha, approx=False)
     return total, cones
 
 
-def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost") -> Program:
+def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost",
+          cost_hint_usd: float | None = None) -> Program:
     """The program for ``limits`` (objects of ``limits.py``).
 
     ``cash=None``: the cash is a variable. ``goal``: "cost" (least impact, the risk floor as
     a penalized linearization), "cash" (most cash, same floor), or "elastic" (every limit
-    but the cash row relaxed by its own slack; least total slack).
+    but the cash row relaxed by its own slack; least total slack). ``cost_hint_usd``: the
+    least cost of a relaxation (USD); a cost above 100 bps of S is divided down to O(100)
+    in the objective, since the solver's relative tolerances would otherwise leave residuals
+    in proportion to it (a book of names trading many days of their volume costs 1e5 bps).
     """
     n = len(portfolio.holdings)
     dv = costs.dollar_adv
     net = portfolio.net_value_usd
     scale = float(cash) if cash is not None else portfolio.gross_value_usd
-    traded = cp.Variable(n)
-    gross = cp.Variable(n, nonneg=True)  # >= |traded|
-    u, z = cp.multiply(scale / dv, traded), cp.multiply(scale / dv, gross)
+    unit = name_units(portfolio.position_usd, dv, scale)
+    sold = cp.Variable(n)  # value sold / unit, per name
+    gross = cp.Variable(n, nonneg=True)  # >= |sold|
+    traded = cp.multiply(unit / scale, sold)
+    u = cp.multiply(unit / dv, sold)
     cash_scaled = cp.Variable(nonneg=True) if cash is None else 1.0
     position = portfolio.position_usd / scale - traded
     post_scaled = cp.Variable()
-    cost, constraints = impact_cost_scaled(costs, z, scale)
-    constraints += [post_scaled == cp.sum(position), gross >= traded, gross >= -traded]
+    cost, constraints = impact_cost_scaled(costs, gross, unit, scale)
+    constraints += [post_scaled == cp.sum(position), gross >= sold, gross >= -sold]
     cash_row = cp.sum(traded) == cash_scaled
     program = Program(portfolio, costs, scale, 0.0 if cash is None else float(cash), traded, position,
-                      post_scaled, cash_scaled, cash_row, cost, u)
+                      post_scaled, cash_scaled, cash_row, cost, u, sold, unit)
     if cash is not None:
         program.post_level = (net - cash) / scale
     if any(limit.key in ("risk_ceiling", "risk_floor") for limit in limits):
@@ -158,7 +174,9 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
             penalty_term = program.floor_penalty * program.floor_slack
         else:
             constraints += limit.conic(program)
-    objective = {"cost": lambda: cp.Minimize(cost + penalty_term),
+    if cost_hint_usd is not None and np.isfinite(cost_hint_usd):
+        program.cost_unit = max(1.0, cost_hint_usd * 1e4 / scale / 100.0)
+    objective = {"cost": lambda: cp.Minimize((cost + penalty_term) / program.cost_unit),
                  "cash": lambda: cp.Maximize(cash_scaled - penalty_term),
                  "elastic": lambda: cp.Minimize(cp.sum(list(program.slacks.values())))}[goal]()
     program.problem = cp.Problem(objective, constraints)
@@ -172,12 +190,21 @@ def _box_rows(program: Program, limits) -> list:
     for limit in limits:
         low, high = limit.interval(program.portfolio, program.cash_for_intervals, program.costs)
         lo, hi = np.maximum(lo, low), np.minimum(hi, high)
-    dv, scale, rows = program.costs.dollar_adv, program.scale, []
+    dv, unit, rows = program.costs.dollar_adv, program.unit, []
     for bound, side in ((lo, 1), (hi, -1)):
         finite = np.isfinite(bound)
         if finite.any():
-            rows.append(side * (program.traded[finite] - bound[finite] * dv[finite] / scale) >= 0)
+            rows.append(side * (program.sold[finite] - bound[finite] * dv[finite] / unit[finite]) >= 0)
     return rows
+
+
+def name_units(position_usd: np.ndarray, dollar_adv: np.ndarray, scale: float) -> np.ndarray:
+    """Each name's own dollar unit for its trade variable: its position's value (its dollar ADV
+    when it holds nothing), at most ``scale``. A name's trade is then O(1) in its own unit however
+    far the names' sizes are apart (positions of $3 and $3e11 in one book), so the solver's
+    tolerance is relative to each name, not to the largest."""
+    own = np.where(position_usd != 0, np.abs(position_usd), dollar_adv)
+    return np.clip(own, 1e-12 * scale, scale)
 
 
 def solve(program: Program, check, budget: Budget) -> str:
@@ -221,7 +248,7 @@ def solve(program: Program, check, budget: Budget) -> str:
 def cash_multiplier(program: Program) -> float:
     """The cash row's multiplier: the marginal cost of the next dollar (bps)."""
     dual = program.cash_row.dual_value
-    return float(-np.asarray(dual).item()) if dual is not None else float("nan")
+    return float(-np.asarray(dual).item()) * program.cost_unit if dual is not None else float("nan")
 
 
 def convex_concave(program: Program, position_of, risk, check, start_u: np.ndarray, budget: Budget,

@@ -219,7 +219,7 @@ class _Plan:
             if found is not None:
                 return found
             self.ceiling_reach(start)
-        return self.ceiling_by_conic()
+        return self.ceiling_by_conic(start)
 
     def ceiling_reach(self, start: Candidate) -> None:
         """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
@@ -251,7 +251,7 @@ class _Plan:
         self.trail.record("dual", "candidate", f"{solver.steps} Newton steps", solver.steps)
         return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
 
-    def ceiling_by_conic(self) -> Candidate:
+    def ceiling_by_conic(self, relaxed: Candidate) -> Candidate:
         from . import conic
         from .limits import NAME_LIMITS, coupling_limits
 
@@ -259,7 +259,7 @@ class _Plan:
         band = (0.0, request.risk_band[1]) if request.risk_band is not None else None
         limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
         limits += coupling_limits(band, request.max_total_mi_bps)
-        program = conic.build(p, self.costs, limits, cash=request.cash)
+        program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u))
         status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
         self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
         if status == "infeasible":
@@ -381,7 +381,7 @@ class _Plan:
         request, p = self.request, self.request.portfolio
         limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
         limits += coupling_limits(request.risk_band, None)
-        program = conic.build(p, self.costs, limits, cash=request.cash)
+        program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u))
         u, steps, reason = conic.convex_concave(
             program, lambda x: (self.shares - x * self.adv) * self.price, p.risk(),
             lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)
