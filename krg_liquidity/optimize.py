@@ -259,9 +259,14 @@ class _Plan:
         band = (0.0, request.risk_band[1]) if request.risk_band is not None else None
         limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
         limits += coupling_limits(band, request.max_total_mi_bps)
-        program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u))
-        status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
-        self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
+        # near the whole book, scaled by the value left first (its weights and risk are O(1) then)
+        for by_value_left in ((True, False) if request.cash > p.net_value_usd - request.cash else (False,)):
+            program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
+                                  by_value_left=by_value_left)
+            status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
+            self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
+            if status in ("optimal", "optimal_inaccurate", "infeasible", "timeout"):
+                break
         if status == "infeasible":
             raise self.impossible("conic", "no trade list meets the risk ceiling together with the other limits "
                                            "(the solver's certificate of infeasibility)")
@@ -381,7 +386,8 @@ class _Plan:
         request, p = self.request, self.request.portfolio
         limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
         limits += coupling_limits(request.risk_band, None)
-        program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u))
+        program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
+                              by_value_left=True)
         u, steps, reason = conic.convex_concave(
             program, lambda x: (self.shares - x * self.adv) * self.price, p.risk(),
             lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from books import small_book
+from books import covariance_of, small_book
 from checks import assert_feasible
 from krg_liquidity import (
     InfeasibleLiquidation, InputError, Portfolio, frontier, liquidate, load_example, max_cash, plot_frontier,
+    synthetic_universe,
 )
 from krg_liquidity.baseline import slsqp_liquidate
 
@@ -343,3 +344,22 @@ def test_ceiling_and_total_cap_that_cannot_both_hold(example):
     with pytest.raises(InfeasibleLiquidation) as info:
         liquidate(book, 1e9, risk_band=band, max_total_mi_bps=(free.cost_bps + capped.cost_bps) / 2)
     assert {"total_impact_cap", "risk_ceiling"} & set(info.value.blocking)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_band_at_99_percent_of_the_book_is_answered(seed):
+    """A 40-name book, band (0.9, 1.1), 99% of NAV, with and without a total-impact cap just above
+    the least cost: once "solver_failed" (the conic answer, scaled by the cash, broke the band on
+    the 1% left)."""
+    holdings, model = synthetic_universe(40, n_factors=5, seed=seed)
+    covariance = covariance_of(model)
+    book = Portfolio(holdings, covariance)
+    cash = 0.99 * book.net_value_usd
+    band = (0.9, 1.1)
+    free = liquidate(book, cash, risk_band=band, raise_on_failure=False)
+    assert free.success, (free.status, free.message)
+    assert_feasible(holdings, free, cash, covariance=covariance, risk_band=band)
+    cap = 1.05 * free.cost_bps
+    capped = liquidate(book, cash, risk_band=band, max_total_mi_bps=cap, raise_on_failure=False)
+    assert capped.success, (capped.status, capped.message)
+    assert_feasible(holdings, capped, cash, covariance=covariance, risk_band=band, max_total_mi_bps=cap)
