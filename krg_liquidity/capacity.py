@@ -86,6 +86,14 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
         status = "optimal"
     else:
         status = conic.solve(program, check, budget)
+        if status.startswith("refused") and program.cash_scaled.value is not None:
+            # near the whole book: again with the value left at the refused answer as the unit
+            left = portfolio.net_value_usd - float(program.cash_scaled.value) * program.scale
+            if 0 < left < 0.5 * portfolio.net_value_usd:
+                second = conic.build(portfolio, costs, limits, cash=None, goal="cash", scale_usd=left)
+                again = conic.solve(second, check, budget)
+                if again in ("optimal", "optimal_inaccurate"):  # the first solve saw a point: no proof here
+                    program, status = second, again
     if status == "infeasible":
         raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
                                     cash_target=float("nan"), max_cash=None)

@@ -2,7 +2,7 @@
 
 Scaled variables: the value sold per name in the name's own dollar unit (its position's
 value, at most S), and its absolute value; the value sold over a scale S (the cash target,
-or the value left when asked, or the book's gross value when the cash is a variable), the
+the value left near the whole book, or the book's gross value when the cash is a variable), the
 trade in fractions of ADV, u, and z = |u| are expressions of them. The objective is in bps
 of S, the cash row is a plain sum (= L / S), and every coefficient is O(1) instead of raw
 dollars however far apart the names' sizes are.
@@ -121,7 +121,7 @@ def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray
 
 
 def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost",
-          cost_hint_usd: float | None = None, by_value_left: bool = False) -> Program:
+          cost_hint_usd: float | None = None, scale_usd: float | None = None) -> Program:
     """The program for ``limits`` (objects of ``limits.py``).
 
     ``cash=None``: the cash is a variable. ``goal``: "cost" (least impact, the risk floor as
@@ -130,16 +130,17 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     least cost of a relaxation (USD); a cost above 100 bps of S is divided down to O(100)
     in the objective, since the solver's relative tolerances would otherwise leave residuals
     in proportion to it (a book of names trading many days of their volume costs 1e5 bps).
-    ``by_value_left``: S is the value left after the trade when that is below the cash (near
-    the whole book the rows of the post-trade book, weights and risk, are then O(1)).
+    ``scale_usd``: the dollar unit S (default: the cash target, or the book's gross value when
+    the cash is a variable). Near the whole book the value left is the better unit: the rows of
+    the post-trade book, its weights and risk, are then O(1).
     """
     n = len(portfolio.holdings)
     dv = costs.dollar_adv
     net = portfolio.net_value_usd
-    if cash is None:
-        scale = portfolio.gross_value_usd
+    if scale_usd is not None:
+        scale = float(scale_usd)
     else:
-        scale = min(float(cash), net - float(cash)) if by_value_left else float(cash)
+        scale = float(cash) if cash is not None else portfolio.gross_value_usd
     unit = name_units(portfolio.position_usd, dv, scale)
     sold = cp.Variable(n)  # value sold / unit, per name
     gross = cp.Variable(n, nonneg=True)  # >= |sold|

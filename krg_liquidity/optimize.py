@@ -259,14 +259,15 @@ class _Plan:
         band = (0.0, request.risk_band[1]) if request.risk_band is not None else None
         limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
         limits += coupling_limits(band, request.max_total_mi_bps)
+        left = p.net_value_usd - request.cash
         # near the whole book, scaled by the value left first (its weights and risk are O(1) then)
-        for by_value_left in ((True, False) if request.cash > p.net_value_usd - request.cash else (False,)):
+        for scale in ((left, request.cash) if left < request.cash else (request.cash,)):
             program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
-                                  by_value_left=by_value_left)
+                                  scale_usd=scale)
             status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
             self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
-            if status in ("optimal", "optimal_inaccurate", "infeasible", "timeout"):
-                break
+            if status in ("optimal", "optimal_inaccurate", "timeout"):
+                break  # an "infeasible" stands as a proof only from the cash-scaled program, the last one
         if status == "infeasible":
             raise self.impossible("conic", "no trade list meets the risk ceiling together with the other limits "
                                            "(the solver's certificate of infeasibility)")
@@ -387,7 +388,7 @@ class _Plan:
         limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
         limits += coupling_limits(request.risk_band, None)
         program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
-                              by_value_left=True)
+                              scale_usd=min(request.cash, p.net_value_usd - request.cash))
         u, steps, reason = conic.convex_concave(
             program, lambda x: (self.shares - x * self.adv) * self.price, p.risk(),
             lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)

@@ -70,3 +70,15 @@ def test_conic_program_is_accurate_at_extreme_scales(seed):
     result = liquidate(book, 0.9 * most, risk_band=band, method="conic", raise_on_failure=False, time_limit=20)
     assert result.success, (result.status, result.message)
     assert_feasible(holdings, result, 0.9 * most, covariance=covariance, risk_band=band)
+
+
+def test_max_cash_under_a_ceiling_near_the_whole_book():
+    """max_cash once failed here (its conic answer, in units of the gross book, was refused by the
+    check); the re-solve in units of the value left is verified, and 0.999 of it is answered."""
+    holdings, covariance, book = extreme_book(1, bounds=True)
+    band = (0.0, 0.95)
+    most = max_cash(book, risk_band=band, time_limit=20)
+    assert 0.9 * book.net_value_usd < most < book.net_value_usd
+    result = liquidate(book, 0.999 * most, risk_band=band, raise_on_failure=False, time_limit=20)
+    assert result.success, (result.status, result.message)
+    assert_feasible(holdings, result, 0.999 * most, covariance=covariance, risk_band=band)
