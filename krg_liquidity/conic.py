@@ -271,7 +271,10 @@ def convex_concave(program: Program, position_of, risk, check, start_u: np.ndarr
     for step in range(1, max_steps + 1):
         position = position_of(u)
         sigma = risk.sigma(position)
-        program.floor_gradient.value = risk.covariance_times(position) / max(sigma, 1e-300)
+        gradient = risk.covariance_times(position) / max(sigma, 1e-300)
+        if not np.all(np.isfinite(gradient)):  # a start or step that is not a number: no step from it
+            return best, step, "the risk's gradient is not finite at the current point"
+        program.floor_gradient.value = gradient
         program.floor_penalty.value = penalty
         status = solve(program, lambda _u: 0.0, budget)  # judged below, once the slack is zero
         if status not in ("optimal", "optimal_inaccurate"):
