@@ -78,8 +78,10 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     trail = Trail(Budget(time_limit))
-    if request.risk_band is not None:
-        portfolio.risk()  # a large covariance is factored once, with every BLAS thread, before the solve
+    if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
+        cached = portfolio.risk_factored
+        operator = portfolio.risk()  # once per book, with every BLAS thread, inside the budget
+        trail.record("risk-model", "done", operator.describe() + (" (already, for this book)" if cached else ""))
     try:
         with one_blas_thread():
             result = _run(request, trail, method, warm_start)
@@ -311,7 +313,7 @@ class _Plan:
         bound = relaxed_cost
         certified = None
         if best.path == "dual+convex-concave" and self.floor_point is not None and not self.budget.expired():
-            certified = floor_lower_bound(solver, self.floor_point, level, self.trail)
+            certified = floor_lower_bound(solver, self.floor_point, level, self.trail, self.budget)
         if certified is not None:
             bound = max(bound, certified)
         cap = self.request.max_total_mi_bps

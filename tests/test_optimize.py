@@ -234,7 +234,7 @@ def test_unreachable_floor_is_explained_from_its_proof(example):
         liquidate(book, 1e9, risk_band=(1.6, 10.0))
     message = str(info.value)
     assert "time budget" not in message
-    assert [s["stage"] for s in info.value.stages] == ["separable", "floor"]
+    assert [s["stage"] for s in info.value.stages] == ["risk-model", "separable", "floor"]
     bound = float(message.split("more than ")[1].split("x")[0])
     assert info.value.blocking == {"risk_floor": pytest.approx(1.6 - bound, abs=1e-4)}
     without = liquidate(book, 1e9, risk_band=(0.0, 10.0))
