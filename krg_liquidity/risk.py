@@ -64,7 +64,7 @@ class FactorModel:
 
     @property
     def symbols(self) -> list[str]:
-        return list(self.exposures.index)
+        return self.exposures.index.tolist()  # one conversion, not one Python object per name by iteration
 
     def volatility(self) -> pd.Series:
         """Each name's annualized volatility implied by the model."""

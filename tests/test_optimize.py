@@ -364,3 +364,25 @@ def test_ceiling_and_total_cap_that_cannot_both_hold(example):
     with pytest.raises(InfeasibleLiquidation) as info:
         liquidate(book, 1e9, risk_band=band, max_total_mi_bps=(free.cost_bps + capped.cost_bps) / 2)
     assert {"total_impact_cap", "risk_ceiling"} & set(info.value.blocking)
+
+
+def test_the_work_around_the_search_is_one_pass(monkeypatch):
+    """Beyond the multiplier search, a call prices its answer once (one I-Star evaluation per name, shared by
+    the check and the trade table) and does no Python loop over the names (the factor model's symbol list,
+    about 2 us a name under pandas' arrow strings, is not built)."""
+    from krg_liquidity import CostModel, synthetic_universe
+    from krg_liquidity.risk import FactorModel
+
+    holdings, model = synthetic_universe(400, n_factors=4, seed=2)
+    holdings.loc[::3, "pov"] = 0.1  # both kinds of names: fixed POV and trade time
+    holdings.loc[::3, "trade_time"] = np.nan
+    book = Portfolio(holdings, factor_model=model)
+    cash = 0.1 * book.net_value_usd
+    calls = []
+    real = CostModel.istar_bps
+    monkeypatch.setattr(CostModel, "istar_bps", lambda self, *a: calls.append(len(a[0])) or real(self, *a))
+    monkeypatch.setattr(FactorModel, "symbols", property(lambda self: pytest.fail("symbols built per call")))
+    result = liquidate(book, cash)
+    assert result.status == "optimal" and result.method == "separable"
+    assert calls == [400]
+    assert result.assumptions["risk_model"] == {"kind": "factor model", "factors": 4, "names": 400}
