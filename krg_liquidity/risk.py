@@ -165,7 +165,7 @@ def _low_rank_plus_diagonal(c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
     Costs O(n^2 m) against the Cholesky factor's O(n^3).
     """
     n = c.shape[0]
-    m = min(LOW_RANK_PROBE, n // 4)
+    m = min(LOW_RANK_PROBE, n // 10)  # k < n / 10: below that the Cholesky factor's n rows cost no more
     if m < 2:
         return None
     probe = np.round(np.linspace(0, n - 1, 3 * m)).astype(int)
