@@ -139,8 +139,10 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
         fm = factor_model.subset(symbols)
         f_root = _psd_root(fm.factor_covariance.to_numpy(), "factor_covariance")
         return RiskOperator(f_root @ fm.exposures.to_numpy().T, np.sqrt(fm.specific_variance.to_numpy()))
-    c = covariance.loc[symbols, symbols].to_numpy(dtype=float)
-    c = (c + c.T) / 2.0
+    if covariance.index.equals(pd.Index(symbols)) and covariance.columns.equals(covariance.index):
+        c = covariance.to_numpy(dtype=float)  # already in the book's order: no n x n copy
+    else:
+        c = covariance.loc[symbols, symbols].to_numpy(dtype=float)
     found = _low_rank_plus_diagonal(c)
     if found is not None:
         return RiskOperator(*found)
