@@ -15,11 +15,35 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InfeasibleLiquidation, LiquidationError
-from .limits import LABELS, NAME_LIMITS, coupling_limits
+from .limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
 from .plan import Budget
 from .request import Request
 
 SLACK_REPORTED = 1e-7
+
+
+def beyond_the_book(cash: float, net_value: float) -> InfeasibleLiquidation:
+    """The exception for a target at or above the book's net value (USD): impossible on its face, since
+    selling everything raises the net value. Nothing is solved to say so."""
+    return InfeasibleLiquidation(f"cannot raise ${cash:,.0f}: more than the book is worth (net value "
+                                 f"${net_value:,.0f}, so {cash / net_value:.0%} of it); ask for less than the "
+                                 "net value.", cash_target=cash, max_cash=None)
+
+
+def floor_out_of_reach(request: Request, reason: str, highest_ratio: float, relaxed_cost_usd: float) -> InfeasibleLiquidation:
+    """The exception for a risk floor proven out of reach, explained from the proof itself (no re-solve).
+
+    ``highest_ratio``: the proven most post-trade risk within the per-name limits, as a multiple
+    of today's; ``relaxed_cost_usd``: the least impact (USD) of a trade list meeting every limit
+    but the floor at this target (the caller found one), so the floor alone blocks.
+    """
+    cash, floor = request.cash, request.risk_band[0]
+    give = max(floor - highest_ratio, 0.0)
+    message = (f"cannot raise ${cash:,.0f}: {reason}. Without the risk floor this target can be raised within "
+               f"every other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps). Blocking limit: the "
+               f"{LABELS[RiskFloor.key]} would have to give at least {_amount(give, RiskFloor.unit)}.")
+    return InfeasibleLiquidation(message, cash_target=cash, max_cash=None, blocking={RiskFloor.key: give},
+                                 blocking_units={RiskFloor.key: RiskFloor.unit})
 
 
 def infeasible(request: Request, reason: str, budget: Budget | None = None) -> InfeasibleLiquidation:

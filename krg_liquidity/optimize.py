@@ -36,7 +36,7 @@ from .bounds import TradeBounds, trade_bounds
 from .certificate import floor_lower_bound
 from .dual import DualPoint, DualSolver, OutOfTime
 from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
-from .explain import infeasible
+from .explain import beyond_the_book, floor_out_of_reach, infeasible
 from .impact import CostModel
 from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
 from .portfolio import Portfolio
@@ -78,8 +78,10 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     trail = Trail(Budget(time_limit))
-    if request.risk_band is not None:
-        portfolio.risk()  # a large covariance is factored once, with every BLAS thread, before the solve
+    if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
+        cached = portfolio.risk_factored
+        operator = portfolio.risk()  # once per book, with every BLAS thread, inside the budget
+        trail.record("risk-model", "done", operator.describe() + (" (already, for this book)" if cached else ""))
     try:
         with one_blas_thread():
             result = _run(request, trail, method, warm_start)
@@ -171,8 +173,8 @@ class _Plan:
         cash = request.cash
         self.trail.begin()
         if cash >= p.net_value_usd:
-            raise self.impossible("request", f"the cash target ${cash:,.0f} is not below the book's net value "
-                                             f"${p.net_value_usd:,.0f}")
+            self.trail.record("request", "proof", "the cash target is not below the book's net value")
+            raise beyond_the_book(cash, p.net_value_usd)
         relaxed = self.separable()
         if relaxed.path == "separable" and self.method == "auto" and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE:
             self.trail.promote()
@@ -294,9 +296,12 @@ class _Plan:
         risk_times = p.risk().covariance_times
         highest = reach.risk_upper_bound(solver)
         if highest < level * (1 - 1e-9):
-            raise self.impossible("floor", f"the risk floor cannot be met: no trade list within the per-name "
-                                           f"limits leaves more than {highest / (sigma0 * post):.4f}x today's risk "
-                                           f"(floor {self.request.risk_band[0]:g}x)", highest)
+            reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
+                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
+            if not np.isfinite(highest):
+                raise self.impossible("floor", reason, highest)
+            self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
+            raise floor_out_of_reach(self.request, reason, highest / (sigma0 * post), self.cost(relaxed.u))
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
         self.highest_found, self.floor_point = None, None
@@ -322,7 +327,7 @@ class _Plan:
         bound = relaxed_cost
         certified = None
         if best.path == "dual+convex-concave" and self.floor_point is not None and not self.budget.expired():
-            certified = floor_lower_bound(solver, self.floor_point, level, self.trail)
+            certified = floor_lower_bound(solver, self.floor_point, level, self.trail, self.budget)
         if certified is not None:
             bound = max(bound, certified)
         cap = self.request.max_total_mi_bps

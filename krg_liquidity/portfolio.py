@@ -133,6 +133,11 @@ class Portfolio:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")
         return self._risk_operator
 
+    @property
+    def risk_factored(self) -> bool:
+        """Whether the risk model is already factored for this Portfolio (``risk`` is then free)."""
+        return "_risk_operator" in self.__dict__
+
     @cached_property
     def _risk_operator(self) -> RiskOperator:
         return risk_operator(self.covariance, self.factor_model, self.symbols)

@@ -32,11 +32,12 @@ class Request:
                           p.array("adv") * p.array("price"), time_days, pov)
 
     def check(self, shares_after: np.ndarray, cash: float | None = None, *, floor: bool = True,
-              cap: bool = True, traded: np.ndarray | None = None) -> dict[str, float]:
+              cap: bool = True, traded: np.ndarray | None = None, impacts=None) -> dict[str, float]:
         """Every limit's violation, recomputed from the final shares (``verify.violations``).
 
         ``floor=False`` / ``cap=False`` leave out the risk floor / total-impact cap (for the
-        relaxations that do not impose them).
+        relaxations that do not impose them). ``impacts``: ``verify.impact_table`` of these
+        trades, when the caller has it already.
         """
         band = self.risk_band
         if band is not None and not floor:
@@ -44,7 +45,7 @@ class Request:
         return violations(self.portfolio, shares_after, self.cash if cash is None else cash,
                           allow_buys=self.allow_buys, risk_band=band,
                           max_total_mi_bps=self.max_total_mi_bps if cap else None, cost_model=self.cost_model,
-                          traded=traded)
+                          traded=traded, impacts=impacts)
 
     @property
     def has_floor(self) -> bool:

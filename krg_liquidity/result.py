@@ -213,7 +213,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
     impacts = impact_table(portfolio, traded, request.cost_model)
     raised = float(-(traded * price).sum())
     cost = float(impacts["cost_usd"].sum())
-    found = request.check(shares_after, traded=traded)
+    found = request.check(shares_after, traded=traded, impacts=impacts)
     worst = max(found.values())
     if not worst <= ACCEPT_VIOLATION:
         raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "

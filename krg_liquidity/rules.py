@@ -187,13 +187,11 @@ def comparison_table(results: dict[str, LiquidationResult]) -> pd.DataFrame:
 def _beyond_the_book(request, method: str) -> LiquidationResult:
     """A rule asked for at least the book's net value: no trade list, status infeasible (proven: selling
     everything raises the net value)."""
-    from .errors import InfeasibleLiquidation
+    from .explain import beyond_the_book
     from .plan import Budget, Trail
     from .result import failed_result
 
-    net = request.portfolio.net_value_usd
-    error = InfeasibleLiquidation(f"{method}: the cash target ${request.cash:,.0f} is not below the book's net value "
-                                  f"${net:,.0f}", cash_target=request.cash, max_cash=None)
+    error = beyond_the_book(request.cash, request.portfolio.net_value_usd)
     result = failed_result(request, error, Trail(Budget(None)))
     result.method = method
     return result

@@ -213,11 +213,32 @@ def test_matlab_decimal_impact_cap_is_converted(example):
 
 # ----- impossible requests, each explained -----
 
-def test_cash_above_value(example):
+def test_cash_above_value_is_one_line_at_once(example):
+    """150% of NAV: one sentence, decided before any solve (no most-cash or elastic re-solve, no budget words)."""
     book = example[2]
-    with pytest.raises(InfeasibleLiquidation, match="not below the book's net value") as info:
-        liquidate(book, 2 * book.net_value_usd)
-    assert 0 < info.value.max_cash < book.net_value_usd
+    with pytest.raises(InfeasibleLiquidation, match="more than the book is worth") as info:
+        liquidate(book, 1.5 * book.net_value_usd, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    message = str(info.value)
+    assert "150% of it" in message and "time budget" not in message and message.count(".") <= 3
+    assert [(s["stage"], s["outcome"]) for s in info.value.stages] == [("request", "proof")]
+    assert info.value.max_cash is None
+    result = liquidate(book, 1.5 * book.net_value_usd, raise_on_failure=False)
+    assert result.status == "infeasible" and result.message == message.replace(", risk_band", "")
+
+
+def test_unreachable_floor_is_explained_from_its_proof(example):
+    """The floor's proof names the blocking limit itself: no conic re-solve after it, no budget wording,
+    and the 'without the floor' claim holds."""
+    book = example[2]
+    with pytest.raises(InfeasibleLiquidation, match="risk floor cannot be met") as info:
+        liquidate(book, 1e9, risk_band=(1.6, 10.0))
+    message = str(info.value)
+    assert "time budget" not in message
+    assert [s["stage"] for s in info.value.stages] == ["risk-model", "separable", "floor"]
+    bound = float(message.split("more than ")[1].split("x")[0])
+    assert info.value.blocking == {"risk_floor": pytest.approx(1.6 - bound, abs=1e-4)}
+    without = liquidate(book, 1e9, risk_band=(0.0, 10.0))
+    assert f"least impact {without.cost_usd / 1e9 * 1e4:.2f} bps" in message
 
 
 def test_sixty_percent_is_impossible_and_max_cash_is_tight(example):
@@ -343,3 +364,25 @@ def test_ceiling_and_total_cap_that_cannot_both_hold(example):
     with pytest.raises(InfeasibleLiquidation) as info:
         liquidate(book, 1e9, risk_band=band, max_total_mi_bps=(free.cost_bps + capped.cost_bps) / 2)
     assert {"total_impact_cap", "risk_ceiling"} & set(info.value.blocking)
+
+
+def test_the_work_around_the_search_is_one_pass(monkeypatch):
+    """Beyond the multiplier search, a call prices its answer once (one I-Star evaluation per name, shared by
+    the check and the trade table) and does no Python loop over the names (the factor model's symbol list,
+    about 2 us a name under pandas' arrow strings, is not built)."""
+    from krg_liquidity import CostModel, synthetic_universe
+    from krg_liquidity.risk import FactorModel
+
+    holdings, model = synthetic_universe(400, n_factors=4, seed=2)
+    holdings.loc[::3, "pov"] = 0.1  # both kinds of names: fixed POV and trade time
+    holdings.loc[::3, "trade_time"] = np.nan
+    book = Portfolio(holdings, factor_model=model)
+    cash = 0.1 * book.net_value_usd
+    calls = []
+    real = CostModel.istar_bps
+    monkeypatch.setattr(CostModel, "istar_bps", lambda self, *a: calls.append(len(a[0])) or real(self, *a))
+    monkeypatch.setattr(FactorModel, "symbols", property(lambda self: pytest.fail("symbols built per call")))
+    result = liquidate(book, cash)
+    assert result.status == "optimal" and result.method == "separable"
+    assert calls == [400]
+    assert result.assumptions["risk_model"] == {"kind": "factor model", "factors": 4, "names": 400}
