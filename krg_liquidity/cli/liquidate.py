@@ -123,6 +123,7 @@ def print_result(result: LiquidationResult) -> None:
 def liquidate(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
     cash: str = options.cash(),
+    allow_small_cash: bool = options.allow_small_cash(),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (name or 0-based number; "
                                                    "default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help="Covariance (annualized, decimal): first column the symbol, "
@@ -171,9 +172,10 @@ def liquidate(
                 portfolio = Portfolio(book, cov, factors)
             except BookError as exc:
                 raise _with_sheet_hint(exc, holdings, sheet) from None
-        target = options.cash_target(cash, portfolio)
+        target = options.cash_target(cash, portfolio, allow_small_cash)
         result = run_liquidation(portfolio, target, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
-                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit)
+                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit,
+                                 allow_small_cash=allow_small_cash)
         defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}
         attach(result, portfolio, model, defaults)
         if not exact_shares:
