@@ -156,6 +156,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
             if result.success:
                 if request.lot_size is not None:
                     result = round_trades(result, request.lot_size)
+                    summary.update(status=result.status, error=result.message)  # whole lots may break a limit
                 summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
                                lower_bound_usd=result.lower_bound_usd, gap=result.gap)
                 trades = result.trades.assign(book_id=request.book_id)

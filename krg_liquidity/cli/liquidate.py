@@ -30,7 +30,7 @@ from ..rounding import round_trades
 from ..schedule import pov_schedule
 from . import options
 from .app import app
-from .common import (BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure,
+from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
                      risk_model_from)
 
 
@@ -155,7 +155,8 @@ def liquidate(
     """Raise CASH from HOLDINGS at least total market impact.
 
     Exit codes: 0 answered (optimal or feasible); 2 bad input or a request proven impossible;
-    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed).
+    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed, or
+    limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
         for path in (output, schedule):
@@ -194,6 +195,8 @@ def liquidate(
         print_json(result.to_dict())
     else:
         print_result(result)
+    if not result.success:  # whole lots that cannot keep a limit: the list is shown, the run is not a success
+        raise typer.Exit(EXIT_CODES.get(result.status, 1))
 
 
 @app.command()
