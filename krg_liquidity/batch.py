@@ -30,6 +30,7 @@ from .assumptions import attach, parameter_text, risk_text
 from .batch_requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, read_requests
 from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
 from .book import fill_strategy
+from .cash import cash_usd, parse_cash
 from .datasets import load_covariance
 from .errors import BookError, UnitsWarning
 from .optimize import liquidate
@@ -129,10 +130,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
     """Liquidate one book; never raises: failures come back as a status and an error message."""
     started = time.perf_counter()
     summary = {c: np.nan for c in SUMMARY_COLUMNS}
-    summary.update(book_id=request.book_id, cash_target=request.cash, error="", method="", parameters="",
-                   risk_model="", warnings="")
+    summary.update(book_id=request.book_id, error="", method="", parameters="", risk_model="", warnings="")
     trades = pd.DataFrame()
     try:
+        amount, percent = parse_cash(request.cash, "column 'cash'")
+        summary["cash_target"] = np.nan if percent else amount  # a percent: in dollars once the book is read
         if request.problem:
             summary.update(status="bad_input", error=request.problem)
         else:
@@ -140,9 +142,13 @@ def solve_book(request: BookRequest) -> BookOutcome:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UnitsWarning)
                 portfolio = Portfolio(_holdings(request), covariance, model)
-            result = liquidate(portfolio, request.cash, risk_band=request.risk_band,
+            summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
+                                              allow_small_cash=request.allow_small_cash,
+                                              allow="column allow_small_cash = true")
+            result = liquidate(portfolio, summary["cash_target"], risk_band=request.risk_band,
                                max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys,
-                               time_limit=request.time_limit, raise_on_failure=False)
+                               time_limit=request.time_limit, raise_on_failure=False,
+                               allow_small_cash=request.allow_small_cash)
             assumed = attach(result, portfolio).assumptions
             summary.update(status=result.status, method=result.method, error=result.message,
                            parameters=parameter_text(assumed["parameters"]),
@@ -150,6 +156,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
             if result.success:
                 if request.lot_size is not None:
                     result = round_trades(result, request.lot_size)
+                    summary.update(status=result.status, error=result.message)  # whole lots may break a limit
                 summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
                                lower_bound_usd=result.lower_bound_usd, gap=result.gap)
                 trades = result.trades.assign(book_id=request.book_id)

@@ -49,12 +49,17 @@ from .verify import ACCEPT_VIOLATION
 BAND_TOLERANCE = 1e-9
 
 
-def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
+def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
               cost_model: CostModel | None = None, method: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
-              warm_start: LiquidationResult | None = None) -> LiquidationResult:
-    """Raise ``cash`` dollars from ``portfolio`` at least total market impact.
+              warm_start: LiquidationResult | None = None, allow_small_cash: bool = False) -> LiquidationResult:
+    """Raise ``cash`` from ``portfolio`` at least total market impact.
+
+    ``cash``: dollars (a number), or text as :func:`krg_liquidity.cash.cash_usd` reads it: "10%"
+    of the book's net value, "250m", "1.5bn", "$1,000,000,000". A target below $1,000 on a book
+    worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean N%?")
+    unless ``allow_small_cash=True``.
 
     ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
     ``max_total_mi_bps``: total impact cost at most this many bps of ``cash``.
@@ -74,7 +79,7 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     >>> result.status, round(result.cash_raised / 1e6, 3)
     ('optimal', 1000.0)
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     trail = Trail(Budget(time_limit))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cash import cash_usd
 from .errors import InputError
 from .impact import CostModel
 from .portfolio import Portfolio
@@ -52,19 +53,13 @@ class Request:
         return self.risk_band is not None and self.risk_band[0] > 0
 
 
-def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model) -> Request:
+def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model,
+                 allow_small_cash: bool = False) -> Request:
+    """Check a request once; ``cash`` as :func:`cash.cash_usd` reads it (dollars, "10%", "250m")."""
     if not isinstance(portfolio, Portfolio):
         raise TypeError("portfolio must be a krg_liquidity.Portfolio")
     if cash is not None:
-        try:
-            cash = float(cash)
-        except (TypeError, ValueError):
-            raise InputError(f"cash={cash!r} is not a number of dollars") from None
-        if not np.isfinite(cash) or cash <= 0:
-            raise InputError(f"cash={cash} must be a positive number of dollars")
-        if cash < max(0.01, 1e-12 * abs(portfolio.net_value_usd)):
-            raise InputError(f"cash={cash:g} is below a cent (or 1e-12 of the book): there is nothing to trade; "
-                             "give the cash target in dollars")
+        cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     if portfolio.net_value_usd <= 0:
         raise InputError(f"the book's net value is ${portfolio.net_value_usd:,.0f}; "
                          "liquidating for cash needs a positive net value")

@@ -42,7 +42,8 @@ class LiquidationResult:
     the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
     ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
     rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
-    trades raise).
+    trades raise). ``request``: the validated request (book, target, limits), so that rounding
+    keeps the same limits; not written to JSON.
     """
 
     status: str
@@ -66,6 +67,7 @@ class LiquidationResult:
     message: str = ""
     assumptions: dict = field(default_factory=dict)
     rounding: dict = field(default_factory=dict)
+    request: object = field(default=None, repr=False, compare=False)  # the validated request (its limits)
 
     @property
     def success(self) -> bool:
@@ -240,7 +242,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
                            raised, binding, adv, portfolio.array("volatility"), traded=traded),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
-        seconds=trail.budget.elapsed, stages=trail.to_list(),
+        seconds=trail.budget.elapsed, stages=trail.to_list(), request=request,
     )
 
 
@@ -257,5 +259,5 @@ def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
         trades=trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
                            np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
         method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
-        message=str(error),
+        message=str(error), request=request,
     )

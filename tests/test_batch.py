@@ -191,3 +191,24 @@ def test_a_missing_trade_time_in_batch_points_to_the_requests_file(workspace):
                           "no_time.csv.requests.csv")
     error = run_batch(path, workspace / "out_time", workers=1).summary.iloc[0]["error"]
     assert "requests file's trade_time or pov column" in error and "--trade-time" not in error
+
+
+def test_cash_as_the_cli_reads_it_and_small_cash_refused_per_book(workspace):
+    """Issue 16 item 1: a cash of 10% was solved for $0.10 (status optimal, counted as solved)."""
+    rows = [dict(book_id="pct", holdings="book.csv", cash="10%"), dict(book_id="short", holdings="book.csv", cash="250m"),
+            dict(book_id="decimal", holdings="book.csv", cash="0.142"),
+            dict(book_id="small", holdings="book.csv", cash="500", allow_small_cash="true")]
+    path = write_requests(workspace, rows, "cash_forms.csv")
+    nav = Portfolio(*load_example()).net_value_usd
+    result = run_batch(path, workspace / "out_cash", workers=1)
+    summary = result.summary.set_index("book_id")
+    assert summary.loc["pct", "status"] == "optimal"
+    assert summary.loc["pct", "cash_target"] == pytest.approx(0.1 * nav, rel=1e-12)
+    assert summary.loc["pct", "cash_raised"] == pytest.approx(0.1 * nav, rel=1e-9)
+    assert summary.loc["short", "cash_target"] == 2.5e8
+    assert summary.loc["decimal", "status"] == "bad_input"
+    assert "did you mean 14.2%?" in summary.loc["decimal", "error"] and "allow_small_cash" in summary.loc["decimal", "error"]
+    assert summary.loc["small", "status"] == "optimal" and summary.loc["small", "cash_raised"] >= 500
+    assert result.exit_code == 3 and list(result.failed["book_id"]) == ["decimal"]
+    shown = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "out_cash_cli"), "--workers", "1"])
+    assert shown.exit_code == 3 and "3 of 4 books solved" in shown.output, shown.output

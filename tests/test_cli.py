@@ -137,7 +137,9 @@ def test_risk_band_help_shows_two_numbers_with_a_space():
     assert result.exit_code == 0 and "--risk-band LO HI" in result.output and "--risk-band 0.9 1.1" in result.output
 
 
-@pytest.mark.parametrize("text, usd", [("1,000,000,000", 1e9), ("$1e9", 1e9), ("1e9", 1e9), ("10%", None)])
+@pytest.mark.parametrize("text, usd", [("1,000,000,000", 1e9), ("$1e9", 1e9), ("1e9", 1e9), ("10%", None),
+                                       ("250m", 2.5e8), ("1.5bn", 1.5e9), ("$1.5BN", 1.5e9), ("750k", 7.5e5),
+                                       ("250MM", 2.5e8), ("1b", 1e9)])
 def test_cash_as_a_spreadsheet_writes_it_or_a_percent_of_nav(text, usd):
     holdings, covariance = load_example()
     nav = Portfolio(holdings, covariance).net_value_usd
@@ -150,3 +152,23 @@ def test_cash_as_a_spreadsheet_writes_it_or_a_percent_of_nav(text, usd):
 def test_cash_that_is_not_an_amount_is_bad_input():
     result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "a billion"])
     assert result.exit_code == 2 and "--cash 'a billion' is not an amount" in result.output
+
+
+def test_cash_typed_as_a_decimal_percent_is_refused_with_the_percent_it_meant():
+    """Issue 16 item 2: --cash 0.142 (14.2% typed as a decimal) sold one share of each of 28 names, exit 0."""
+    result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "0.142"])
+    assert result.exit_code == 2, result.output
+    assert "did you mean 14.2%?" in result.output and "--allow-small-cash" in result.output
+    assert "Traceback" not in result.output
+    below_a_millionth = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "5000", "--json"])
+    assert below_a_millionth.exit_code == 2 and json.loads(below_a_millionth.stdout)["status"] == "bad_input"
+    for command in (["report", HOLDINGS, "--output", "r.html"], ["stress", HOLDINGS, "--no-max-cash"]):
+        refused = CliRunner().invoke(app, command + ["--cash", "0.142"])
+        assert refused.exit_code == 2 and "did you mean 14.2%?" in refused.output, refused.output
+
+
+def test_small_cash_on_purpose_is_answered():
+    result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "500", "--allow-small-cash", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "optimal" and answer["cash_target"] == 500 and answer["cash_raised"] >= 500

@@ -105,7 +105,7 @@ def test_uploaded_book_and_covariance_solve_by_percent_of_nav():
 
 def test_impossible_request_gives_most_cash_and_blocking_limits():
     at = page().run()
-    at.number_input(key="cash_usd").set_value(6e9).run()
+    at.text_input(key="cash_usd").input("6bn").run()
     at.button(key="solve").click().run()
     assert not at.exception
     errors = " ".join(texts(at, "error"))
@@ -225,24 +225,51 @@ def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():
     assert errors.startswith("infeasible: cannot raise $14,999,999,9") or "net value" in errors, errors
 
 
-def test_most_cash_shown_can_be_typed_back_and_raised():
+def test_most_cash_shown_typed_back_keeps_the_caps_in_whole_shares():
+    """At the most cash, 25 participation caps bind at fractions of a share: whole shares keep every cap
+    (they used to sell the fraction above it) and say how much of the target that leaves."""
     at = page().run()
     shown = metrics(at)["Most cash these limits allow"]
-    at.number_input(key="cash_usd").set_value(float(shown.strip("$").replace(",", ""))).run()
+    at.text_input(key="cash_usd").input(shown).run()  # as shown: "$1,621,476,287"
     at.button(key="solve").click().run()
     assert not at.exception and not at.error, texts(at, "error")
+    warning = " ".join(texts(at, "warning"))
+    assert "the cash target: $" in warning and "short, every name at its limit" in warning
+
     def number(text):
         return float(text.strip("$").replace(",", ""))
 
-    raised = number(metrics(at)["Cash raised"])  # whole shares: sales round up, never below the target
-    assert number(shown) <= raised <= number(shown) * (1 + 1e-5)
+    raised = number(metrics(at)["Cash raised"])
+    assert number(shown) * (1 - 1e-5) <= raised < number(shown)
+    book = krg.Portfolio(*krg.load_example())
+    rounded = krg.round_trades(krg.liquidate(book, number(shown), **LIMITS))
+    traded = rounded.trades["shares_traded"].abs().to_numpy()
+    assert (traded <= book.array("ub_max_pct_adv") * book.array("adv") + 1e-9).all()
 
 
 def test_switching_the_cash_unit_keeps_the_amount():
     at = page().run()
-    at.number_input(key="cash_usd").set_value(6e8).run()
+    at.text_input(key="cash_usd").input("600m").run()
     at.radio(key="cash_unit").set_value("% of NAV").run()
     assert not at.exception
     assert any("asking $600,000,000" in c.value for c in at.caption)  # the same cash, now as a percent
     at.radio(key="cash_unit").set_value("USD").run()
-    assert at.number_input(key="cash_usd").value == pytest.approx(6e8, abs=1)
+    assert at.text_input(key="cash_usd").value == "600,000,000"
+
+
+def test_cash_typed_as_a_decimal_percent_is_refused_until_allowed():
+    """Issue 16 item 2 on the desk: 0.142 in the USD box would sell one share of each name."""
+    at = page().run()
+    at.text_input(key="cash_usd").input("0.142").run()
+    assert not at.exception
+    assert any("did you mean 14.2%?" in e and "Allow a small cash target" in e for e in texts(at, "error"))
+    at.button(key="solve").click().run()
+    assert " ".join(texts(at, "error")).startswith("bad_input: Cash to raise 0.142")
+    assert "Cash raised" not in metrics(at)
+    at.text_input(key="cash_usd").input("1.5bn").run()
+    assert any("asking $1,500,000,000" in c.value for c in at.caption)
+    at.text_input(key="cash_usd").input("500").run()
+    at.checkbox(key="allow_small_cash").check().run()
+    at.button(key="solve").click().run()
+    assert not at.error, texts(at, "error")
+    assert float(metrics(at)["Cash raised"].strip("$").replace(",", "")) >= 500

@@ -18,7 +18,6 @@ from krg_liquidity.datasets import data_path
 from krg_liquidity.impact import CostModel
 from krg_liquidity.io.read import read_table
 from krg_liquidity.numbers import parse_number
-from krg_liquidity.rounding import whole_shares
 
 HOLDINGS = str(data_path("example_portfolio.csv"))
 COVARIANCE = str(data_path("example_covariance.csv"))
@@ -113,14 +112,6 @@ def test_rounding_keeps_the_cash_target(answer):
         assert rounded.rounding["cash_raised_exact"] == exact.cash_raised
         assert rounded.cost_usd == pytest.approx(rounded.trades["cost_usd"].sum(), rel=1e-12)
     assert "rounding" in round_trades(exact).summary()
-
-
-def test_rounding_rule_directions():
-    traded = np.array([-10.2, -10.2, 7.9, -3.0, 0.0, -5.5])
-    before = np.array([100.0, 10.5, -20.0, 3.0, 4.0, 2.0])
-    np.testing.assert_array_equal(whole_shares(traded, before), [-11.0, -10.5, 7.0, -3.0, 0.0, -6.0])
-    with pytest.raises(ValueError, match="lot_size"):
-        whole_shares(traded, before, 2.5)
 
 
 def test_factor_model_files_and_workbook(tmp_path):

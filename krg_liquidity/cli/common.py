@@ -24,7 +24,7 @@ from ..status import status_of
 console = Console(width=None if sys.stdout.isatty() else 140)
 
 EXIT_CODES = {"bad_input": 2, "infeasible": 2, "no_feasible_point_found": 3, "timeout": 3, "solver_failed": 3,
-              "error": 1}
+              "limits_broken": 3, "error": 1}
 BOOK_HELP = ("Book columns (headers match case-, space- and punctuation-insensitively; CSV with comma, semicolon "
              "or tab, .xlsx or .parquet). Percent text ('24%') and thousands separators ('200,000') are read; "
              "units are checked (see the README):\n\n\b\n" + column_table())

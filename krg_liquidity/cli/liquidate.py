@@ -30,7 +30,7 @@ from ..rounding import round_trades
 from ..schedule import pov_schedule
 from . import options
 from .app import app
-from .common import (BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure,
+from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
                      risk_model_from)
 
 
@@ -123,6 +123,7 @@ def print_result(result: LiquidationResult) -> None:
 def liquidate(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
     cash: str = options.cash(),
+    allow_small_cash: bool = options.allow_small_cash(),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (name or 0-based number; "
                                                    "default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help="Covariance (annualized, decimal): first column the symbol, "
@@ -154,7 +155,8 @@ def liquidate(
     """Raise CASH from HOLDINGS at least total market impact.
 
     Exit codes: 0 answered (optimal or feasible); 2 bad input or a request proven impossible;
-    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed).
+    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed, or
+    limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
         for path in (output, schedule):
@@ -171,9 +173,10 @@ def liquidate(
                 portfolio = Portfolio(book, cov, factors)
             except BookError as exc:
                 raise _with_sheet_hint(exc, holdings, sheet) from None
-        target = options.cash_target(cash, portfolio)
+        target = options.cash_target(cash, portfolio, allow_small_cash)
         result = run_liquidation(portfolio, target, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
-                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit)
+                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit,
+                                 allow_small_cash=allow_small_cash)
         defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}
         attach(result, portfolio, model, defaults)
         if not exact_shares:
@@ -192,6 +195,8 @@ def liquidate(
         print_json(result.to_dict())
     else:
         print_result(result)
+    if not result.success:  # whole lots that cannot keep a limit: the list is shown, the run is not a success
+        raise typer.Exit(EXIT_CODES.get(result.status, 1))
 
 
 @app.command()

@@ -63,6 +63,7 @@ def _write(path: Path, sheets: dict[str, pd.DataFrame], flat: pd.DataFrame) -> N
 def stress(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
     cash: str = options.cash(),
+    allow_small_cash: bool = options.allow_small_cash(),
     scenario: Optional[Path] = typer.Option(None, help=SCENARIO_HELP),
     date_range: bool = typer.Option(False, "--date-range", help="Instead of scenarios: the liquidation under every "
                                     "date of --parameters (code --mi-code) between --start and --end."),
@@ -106,17 +107,18 @@ def stress(
             raise InputError("give --scenario or --date-range, not both")
         book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov)
         limits = dict(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
-        target = options.cash_target(cash, book)
+        target = options.cash_target(cash, book, allow_small_cash)
         if date_range:
             table = date_range_stress(book, target, read_parameter_table(parameters), code=mi_code or 1, start=start,
-                                      end=end, time_limit=time_limit, **limits)
+                                      end=end, time_limit=time_limit, allow_small_cash=allow_small_cash, **limits)
             title, formats = "Cost per date", {"cost_usd": ",.0f", "cost_bps": ".2f", "fixed_trades_cost_usd": ",.0f"}
         else:
             model = cost_model_from(parameters, mi_code, mi_date)
             scenarios = BUILT_IN if scenario is None else scenarios_from_table(read_table(scenario, what="scenario"),
                                                                                model)
             table = stress_test(book, target, scenarios, max_pct_adv=max_pct_adv, with_max_cash=not no_max_cash,
-                                workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit, **limits)
+                                workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit,
+                                allow_small_cash=allow_small_cash, **limits)
             title, formats = "Stress test", STRESS_FORMATS
         if output is not None:
             _write(output, {"stress": table}, table)

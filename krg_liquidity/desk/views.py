@@ -87,6 +87,8 @@ def show_outcome(outcome: Outcome) -> None:
     if result.risk_before is not None:
         cells[4].metric("Risk (annualized)", f"{result.risk_after:.2%}", f"from {result.risk_before:.2%}",
                         delta_color="off")
+    if result.status == "limits_broken":  # whole shares cannot keep a limit: say which, above the answer
+        st.warning(result.message)
     st.caption(f"Status {result.status} (gap {result.gap:.1e}); {int((result.trades['shares_traded'] != 0).sum())} "
                f"of {len(result.trades)} names traded; whole shares; limits re-checked from the trades "
                f"(max violation {result.max_violation:.1e}).")

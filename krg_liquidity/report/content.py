@@ -89,13 +89,13 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
             notes.append(f"most cash not found ({exc.status}): {exc}")
         top = 0.95 * most if most else 1.5 * result.cash_target
         grid = np.linspace(top / frontier_points, top, frontier_points)
-        table = frontier(portfolio, grid, time_limit=share, **limits)
+        table = frontier(portfolio, grid, time_limit=share, allow_small_cash=True, **limits)  # the grid is ours
     comparison = pd.DataFrame()
     if portfolio is not None:
         from ..rules import comparison_table, pro_rata, waterfall
 
         checked = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-                   "cost_model": model}
+                   "cost_model": model, "allow_small_cash": True}  # the target was accepted by the liquidation
         comparison = comparison_table({"optimized": result, "pro_rata": pro_rata(portfolio, result.cash_target, **checked),
                                        "waterfall": waterfall(portfolio, result.cash_target, **checked)})
     return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes,
