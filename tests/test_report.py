@@ -135,4 +135,4 @@ def test_report_command_writes_html(tmp_path):
 def test_report_command_refuses_unknown_extension(tmp_path):
     run = CliRunner().invoke(app, ["report", str(data_path("example_portfolio.csv")), "--cash", "1e9",
                                    "--output", str(tmp_path / "report.pdf")])
-    assert run.exit_code == 2 and "use .html or .xlsx" in run.output
+    assert run.exit_code == 2 and "use one of .html, .htm, .xlsx" in run.output

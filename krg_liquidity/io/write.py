@@ -27,14 +27,18 @@ _FORMATS = {
 }
 
 
-def check_output(path: str | Path, what: str = "output") -> Path:
-    """The path if its extension is one we write (and its folder exists); else InputFileError."""
+def check_output(path: str | Path, what: str = "output", suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
+    """The path if it can be written: not a folder, an extension in ``suffixes``, its folder exists
+    and is a folder; else InputFileError naming the path and the fix (checked before any solve)."""
     path = Path(path)
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+    if path.is_dir():
+        raise InputFileError(f"{what} {path} is a folder; give a file name inside it, e.g. "
+                             f"{path / (what.split()[0] + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
         raise InputFileError(f"{what} file {path.name}: unknown extension '{path.suffix}'; "
-                             f"use one of {', '.join(OUTPUT_SUFFIXES)}")
-    if not path.parent.exists():
-        raise InputFileError(f"{what} folder {path.parent} does not exist")
+                             f"use one of {', '.join(suffixes)}")
+    if not path.parent.is_dir():
+        raise InputFileError(f"{what} folder {path.parent} does not exist; create it or write elsewhere")
     return path
 
 
