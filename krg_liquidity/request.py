@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import InputError
 from .impact import CostModel
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 from .trade_costs import TradeCosts
 from .verify import violations
 
@@ -52,8 +52,7 @@ class Request:
 
 
 def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model) -> Request:
-    if not isinstance(portfolio, Portfolio):
-        raise TypeError("portfolio must be a krg_liquidity.Portfolio")
+    require_portfolio(portfolio)
     if cash is not None:
         try:
             cash = float(cash)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import InvalidValueError
 from ..io.write import check_output
 from .content import Report, build_report, cost_model_of, pretrade
 from .excel import write_excel
@@ -28,6 +29,9 @@ def check_report_path(path: str | Path) -> Path:
 
 def write_report(report: Report, path: str | Path) -> Path:
     """Write ``report`` as HTML (.html/.htm) or Excel (.xlsx), by extension."""
+    if not isinstance(report, Report):
+        raise InvalidValueError("report", ["(all)"], f"is a {type(report).__name__}, not a Report",
+                                "give the answer of build_report(result, portfolio)")
     path = check_report_path(path)
     if path.suffix.lower() == ".xlsx":
         return write_excel(report, path)

@@ -9,18 +9,27 @@ in each renderer.
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from .. import arguments
 from ..capacity import max_cash
-from ..errors import LiquidationError
+from ..errors import InvalidValueError, LiquidationError
 from ..frontier import frontier
 from ..impact import CostModel
 from ..params import IStarParams
 from ..plan import DEFAULT_TIME_LIMIT
+from ..portfolio import require_portfolio
+from ..result import LiquidationResult
 from ..schedule import pov_schedule
+
+MAX_CASH_SHARE = 0.5
+"""Share of the report's time limit for ``max_cash``: it sets the frontier's range and is the
+hardest single solve (a risk band and an impact cap make it a sequence of solves); the frontier's
+points share what it leaves."""
 
 PRETRADE_COLUMNS = ("symbol", "shares_traded", "trade_time_days", "istar_bps", "market_impact_bps",
                     "timing_risk_bps", "market_impact_usd")
@@ -65,6 +74,15 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     >>> len(report.frontier), bool(report.schedule["shares"].sum() < 0)
     (3, True)
     """
+    if not isinstance(result, LiquidationResult):
+        raise InvalidValueError("result", ["(all)"], f"is a {type(result).__name__}, not a LiquidationResult",
+                                "give the answer of liquidate(...), e.g. build_report(liquidate(book, 1e9), book)")
+    if portfolio is not None:
+        require_portfolio(portfolio)
+    frontier_points = arguments.whole_number(frontier_points, "frontier_points",
+                                             "give the number of frontier points, at least 1 (default 8)")
+    if time_limit is not None:
+        time_limit = arguments.time_limit(time_limit)
     request = {"cash_target_usd": result.cash_target, "risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
                "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
                "lot_size": (result.rounding or {}).get("lot_size")}
