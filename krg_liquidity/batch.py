@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .assumptions import attach, parameter_text, risk_text
 from .batch_requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, read_requests
 from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
-from .book import fill_strategy
+from .book import fill_strategy, name_default_control
 from .datasets import load_covariance
 from .errors import BookError, UnitsWarning
 from .optimize import liquidate
@@ -98,11 +99,9 @@ def _book_error(exc: Exception) -> str:
     """A failed book's message for the summary: a book's problems without the column table, and
     defaults named as the requests file gives them (not the CLI options)."""
     if isinstance(exc, BookError):
-        text = "; ".join(str(problem) for problem in exc.problems)
-    else:
-        text = str(exc)
-    return text.replace("on the command line a default with --trade-time DAYS or --pov DECIMAL",
-                        "a default in the requests file's trade_time or pov column")
+        exc = name_default_control(exc, "the requests file's trade_time or pov column")
+        return "; ".join(str(problem) for problem in exc.problems)
+    return str(exc)
 
 
 def _risk_model(request: BookRequest):

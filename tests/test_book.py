@@ -70,3 +70,11 @@ def test_from_files_with_default_trade_time(tmp_path):
     covariance.to_csv(tmp_path / "cov.csv")
     portfolio = Portfolio.from_files(tmp_path / "book.csv", tmp_path / "cov.csv", trade_time_days=0.75)
     assert (portfolio.array("trade_time") == 0.75).all()
+
+
+def test_missing_trade_time_names_the_python_default():
+    holdings, covariance = load_example()
+    with pytest.raises(BookError) as info:
+        Portfolio(holdings.drop(columns="TradeTime"), covariance)
+    assert "trade_time_days=DAYS or pov=DECIMAL (fill_strategy or Portfolio.from_files)" in str(info.value)
+    assert "--trade-time" not in str(info.value)

@@ -246,3 +246,14 @@ def test_switching_the_cash_unit_keeps_the_amount():
     assert any("asking $600,000,000" in c.value for c in at.caption)  # the same cash, now as a percent
     at.radio(key="cash_unit").set_value("USD").run()
     assert at.number_input(key="cash_usd").value == pytest.approx(6e8, abs=1)
+
+
+def test_missing_trade_time_names_the_desks_own_box():
+    """The desk's message names its sidebar box, not a command-line option."""
+    holdings, _ = krg.load_example()
+    data = holdings.drop(columns="TradeTime").to_csv(index=False).encode()
+    book = load_book(Upload("book.csv", data))
+    assert not book.ok and len(book.problems) == 1
+    assert "the 'Default trade time (days)' box in the sidebar" in book.problems[0]
+    assert "--trade-time" not in book.problems[0] and "fill_strategy" not in book.problems[0]
+    assert load_book(Upload("book.csv", data), trade_time_days=1.0).ok

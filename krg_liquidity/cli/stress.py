@@ -10,6 +10,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
+from .. import arguments
 from ..book import fill_strategy
 from ..errors import BookError, InputError, UnitsWarning
 from ..io.read import read_table
@@ -165,7 +166,9 @@ def profile(
             days = tuple(float(v) for v in horizons.split(","))
         except ValueError:
             raise InputError(f"--horizons {horizons!r}: give days separated by commas, e.g. 1,3,7,30") from None
-        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, None)
+        pov_cap = arguments.fraction(pov_cap, "--pov-cap", closed=False)
+        # the profile trades every name at the POV cap: names need no trade time of their own
+        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, pov_cap)
         found = liquidity_profile(book, pov_cap, days, cost_budget_bps=cost_budget_bps, book_limits=book_limits,
                                   cost_model=cost_model_from(parameters, mi_code, mi_date))
         per_name = found.days.merge(found.buckets, on="symbol", how="outer")
