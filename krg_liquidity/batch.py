@@ -162,9 +162,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
 # ----- engines -----
 
 def _watch_parent() -> None:
-    """Worker start-up: ignore Ctrl-C (the driver stops the pool) and exit as soon as the process that
-    started this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
+    """Worker start-up: ignore Ctrl-C (the driver stops the pool), end quietly on SIGTERM (not the
+    driver's handler, inherited by a forked worker), and exit as soon as the process that started
+    this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()
 
     def watch() -> None:
@@ -173,6 +175,15 @@ def _watch_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="krg-parent-watch").start()
+
+
+def close_pool(pool, finished: bool) -> None:
+    """After every task is done: let the workers exit on their own (nothing to cancel, nothing
+    printed); otherwise (interrupted, failed) stop them now."""
+    if finished:
+        pool.shutdown(wait=True)
+    else:
+        _stop(pool)
 
 
 def _stop(pool) -> None:
@@ -196,12 +207,14 @@ def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent)
+    finished = False
     try:
         futures = [pool.submit(solve_book, r) for r in requests]
         for future in as_completed(futures):
             yield future.result()
+        finished = True
     finally:
-        _stop(pool)
+        close_pool(pool, finished)
 
 
 def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:
@@ -229,6 +242,9 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
     workers and raises :class:`BatchInterrupted` with the count of books done.
     """
     started = time.perf_counter()
+    if workers is not None:
+        workers = arguments.whole_number(workers, "workers", "give the number of local processes, 1 or more "
+                                         "(None: one per core)")
     books = read_requests(requests)
     store = PartStore(Path(output_dir)) if output_dir is not None else None
     done: set[str] = set()

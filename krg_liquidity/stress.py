@@ -18,15 +18,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .capacity import max_cash
 from .errors import InputError, LiquidationError
 from .impact import CostModel
 from .optimize import liquidate
 from .params import validate_parameter_table
 from .plan import DEFAULT_TIME_LIMIT
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 from .result import LiquidationResult
-from .rules import broken_limits, pro_rata, waterfall
+from .rules import broken_limits, positive_pct_adv, pro_rata, waterfall
 from .scenarios import BUILT_IN, Scenario
 from .status import status_of
 from .verify import impact_table
@@ -74,6 +75,14 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     >>> table.groupby("method").size().to_dict()
     {'optimized': 4, 'pro_rata': 4, 'waterfall': 4}
     """
+    require_portfolio(portfolio)
+    if max_pct_adv is not None:
+        max_pct_adv = positive_pct_adv(max_pct_adv)
+    if workers is not None:
+        workers = arguments.whole_number(workers, "workers", "give the number of processes, 1 or more (None: "
+                                         "one below 8 scenarios, else one per core)")
+    cash = arguments.number(cash, "cash", "give the cash to raise in dollars, e.g. 1e9")
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
     scenarios = list(BUILT_IN if scenarios is None else scenarios)
     if not scenarios:
         raise InputError("stress_test needs at least one scenario")
@@ -89,7 +98,7 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
               "time_limit": time_limit}
     jobs = [_Job(portfolio, float(cash), s, tuple(methods), limits, max_pct_adv, with_max_cash, cost_model)
             for s in scenarios]
-    workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else int(workers)
+    workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else workers
     first_rows, found = _scenario_rows(jobs[0], None)
     warm = None if found is None else (found, scenarios[0])
     rest = jobs[1:]
@@ -105,14 +114,17 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
 def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
     from concurrent.futures import ProcessPoolExecutor
 
-    from .batch import _stop, _watch_parent
+    from .batch import _watch_parent, close_pool
 
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_watch_parent)
+    rows, finished = [], False
     try:
         chunks = pool.map(_rows_only, jobs, [warm] * len(jobs), chunksize=max(1, len(jobs) // (4 * workers)))
-        return [row for chunk in chunks for row in chunk]
+        rows = [row for chunk in chunks for row in chunk]
+        finished = True
     finally:
-        _stop(pool)
+        close_pool(pool, finished)
+    return rows
 
 
 def _on_cluster(jobs: list[_Job], warm, scheduler: str) -> list[tuple]:

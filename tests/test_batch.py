@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from krg_liquidity import Portfolio, liquidate, load_example, read_requests, run_batch
+from krg_liquidity import InputError, Portfolio, liquidate, load_example, read_requests, run_batch
 from krg_liquidity.batch import BatchRequestError
 from krg_liquidity.cli import app
 
@@ -191,3 +191,19 @@ def test_a_missing_trade_time_in_batch_points_to_the_requests_file(workspace):
                           "no_time.csv.requests.csv")
     error = run_batch(path, workspace / "out_time", workers=1).summary.iloc[0]["error"]
     assert "requests file's trade_time or pov column" in error and "--trade-time" not in error
+
+
+def test_two_workers_end_quietly_and_workers_below_one_are_refused(workspace):
+    """A successful run with a pool prints nothing on stderr (no worker tracebacks at shutdown)."""
+    path = write_requests(workspace, good_rows(3), "quiet.csv")
+    command = [sys.executable, "-m", "krg_liquidity", "batch", str(path), "--output", str(workspace / "out_quiet"),
+               "--workers", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    for workers in ("0", "-2"):
+        result = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "out_w"), "--workers",
+                                          workers])
+        assert result.exit_code == 2 and "--workers" in result.output
+    with pytest.raises(InputError, match="'workers' is 0"):
+        run_batch(path, workers=0)
