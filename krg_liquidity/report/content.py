@@ -66,7 +66,8 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
 
-    ``time_limit``: seconds for ``max_cash`` plus the whole frontier (shared across its points).
+    ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash`` may take
+    ``MAX_CASH_SHARE`` of it, the frontier's points share the rest.
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> book = Portfolio(*load_example())
@@ -100,11 +101,16 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     if portfolio is not None:
         limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                   "cost_model": model}
-        share = None if time_limit is None else time_limit / (frontier_points + 1)
+        begin = time.perf_counter()
         try:
-            most = max_cash(portfolio, time_limit=share, **limits)
+            most = max_cash(portfolio, time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit,
+                            **limits)
         except LiquidationError as exc:
             notes.append(f"most cash not found ({exc.status}): {exc}")
+        share = None
+        if time_limit is not None:  # what max_cash left, at least a little for each point
+            left = max(time_limit - (time.perf_counter() - begin), (1 - MAX_CASH_SHARE) * time_limit / 10)
+            share = left / frontier_points
         top = 0.95 * most if most else 1.5 * result.cash_target
         grid = np.linspace(top / frontier_points, top, frontier_points)
         table = frontier(portfolio, grid, time_limit=share, **limits)
