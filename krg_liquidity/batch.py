@@ -33,6 +33,7 @@ from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades,
 from .book import fill_strategy, name_default_control
 from .datasets import load_covariance
 from .errors import BookError, UnitsWarning
+from .io.write import check_output_folder
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .risk import FactorModel
@@ -246,7 +247,7 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
         workers = arguments.whole_number(workers, "workers", "give the number of local processes, 1 or more "
                                          "(None: one per core)")
     books = read_requests(requests)
-    store = PartStore(Path(output_dir)) if output_dir is not None else None
+    store = PartStore(check_output_folder(output_dir, "batch output")) if output_dir is not None else None
     done: set[str] = set()
     if store is not None:
         if resume:  # solved or proven impossible: settled; the rest run again (a fixed file, more time)

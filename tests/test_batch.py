@@ -207,3 +207,14 @@ def test_two_workers_end_quietly_and_workers_below_one_are_refused(workspace):
         assert result.exit_code == 2 and "--workers" in result.output
     with pytest.raises(InputError, match="'workers' is 0"):
         run_batch(path, workers=0)
+
+
+def test_an_output_that_is_a_file_is_refused_before_work(workspace):
+    path = write_requests(workspace, good_rows(1), "one.csv")
+    taken = workspace / "taken.txt"
+    taken.write_text("not a folder")
+    result = CliRunner().invoke(app, ["batch", str(path), "--output", str(taken), "--workers", "1"])
+    assert result.exit_code == 2 and "is a file; give a folder" in result.output
+    result = CliRunner().invoke(app, ["batch", str(path), "--output", str(taken / "sub"), "--workers", "1"])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+    assert taken.read_text() == "not a folder"

@@ -42,6 +42,19 @@ def check_output(path: str | Path, what: str = "output", suffixes: tuple[str, ..
     return path
 
 
+def check_output_folder(path: str | Path, what: str = "output folder") -> Path:
+    """The path if it is a folder or can be made one (it is created with its parents); an existing
+    file there is an InputFileError naming the fix (checked before any work)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputFileError(f"{what} {path} is a file; give a folder (it is created if missing), e.g. "
+                             f"{path.with_suffix('')}_out")
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputFileError(f"{what} {path}: {blocking} is a file, not a folder; write elsewhere")
+    return path
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "table") -> Path:
     """One table to .csv, .xlsx (one sheet), .parquet or .json (records)."""
     path = check_output(path)
