@@ -284,7 +284,8 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
 
 
 def _period(key: object, periods: int) -> int:
-    """A milestone's period (1..periods) from a dict key; 0 (refused by the caller) when not a whole number."""
+    """A milestone's period from a dict key (the caller checks 1..periods); text that is not a whole
+    number is an InvalidValueError."""
     value = parse_number(key)
     if not (np.isfinite(value) and value == round(value)):
         raise InvalidValueError("cash_by_period", [key], f"must name a period in 1..{periods}",
@@ -519,8 +520,9 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
     named = any(str(c).strip().lower() in ("symbol", "ticker") for c in frame.columns)
     frame = col.normalize_columns(frame)
     priced = "price" in frame
+    alpha = arguments.number(alpha_bps, "alpha_bps", "give the alpha in bps a day, e.g. 5")
     frame = frame.assign(symbol=frame["symbol"] if named else "order",
-                         price=frame["price"] if priced else 1.0, alpha_bp=arguments.number(alpha_bps, "alpha_bps", "give the alpha in bps a day, e.g. 5"))
+                         price=frame["price"] if priced else 1.0, alpha_bp=alpha)
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
                    volume_time_risk=True, engine=engine)
     solution = _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
