@@ -129,6 +129,7 @@ class BookError(InputError):
 
     def __init__(self, problems: list, what: str = "the holdings", table: str = ""):
         self.problems = list(problems)
+        self.what, self.table = what, table
         lines = [f"{what}: {len(self.problems)} problem(s) to fix:"]
         lines += [f"  - {p}" for p in self.problems]
         if table:

@@ -9,7 +9,7 @@ import numpy as np
 from .cash import cash_usd
 from .errors import InputError
 from .impact import CostModel
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 from .trade_costs import TradeCosts
 from .verify import violations
 
@@ -56,8 +56,7 @@ class Request:
 def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model,
                  allow_small_cash: bool = False) -> Request:
     """Check a request once; ``cash`` as :func:`cash.cash_usd` reads it (dollars, "10%", "250m")."""
-    if not isinstance(portfolio, Portfolio):
-        raise TypeError("portfolio must be a krg_liquidity.Portfolio")
+    require_portfolio(portfolio)
     if cash is not None:
         cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     if portfolio.net_value_usd <= 0:

@@ -156,8 +156,10 @@ class LiquidationResult:
 
     def to_excel(self, path, portfolio=None, **limits):
         """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
+        from .io.write import check_output
         from .report import build_report, write_excel
 
+        path = check_output(path, "report", (".xlsx",))  # before the report's solves
         return write_excel(build_report(self, portfolio, **limits), path)
 
     def _repr_html_(self) -> str:

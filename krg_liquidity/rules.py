@@ -22,7 +22,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .bounds import trade_bounds
+from .errors import InvalidValueError
 from .impact import CostModel
 from .limits import LABELS, MEASURED
 from .optimize import liquidate
@@ -62,6 +64,16 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_tot
     return rule_result(request, traded, "pro_rata", marginal)
 
 
+def positive_pct_adv(value: object) -> float:
+    """The waterfall's cap for names without their own ``ub_max_pct_adv``: a fraction of ADV > 0
+    ("20%" reads as 0.2); else an InvalidValueError naming ``max_pct_adv``."""
+    fix = "give the cap as a fraction of ADV, e.g. 0.2 (or '20%'), or None for the whole position"
+    cap = arguments.number(value, "max_pct_adv", fix, percent=True)
+    if not (np.isfinite(cap) and cap > 0):
+        raise InvalidValueError("max_pct_adv", ["(all)"], f"is {cap:g}; it must be positive", fix)
+    return cap
+
+
 def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, risk_band=None,
               max_total_mi_bps=None, allow_buys: bool = False, cost_model: CostModel | None = None,
               allow_small_cash: bool = False) -> LiquidationResult:
@@ -85,8 +97,8 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "waterfall")
-    if max_pct_adv is not None and not (np.isfinite(max_pct_adv) and max_pct_adv > 0):
-        raise ValueError(f"max_pct_adv={max_pct_adv} must be a positive fraction of ADV (e.g. 0.2), or None")
+    if max_pct_adv is not None:
+        max_pct_adv = positive_pct_adv(max_pct_adv)
     shares, price, adv = (portfolio.array(c) for c in ("shares", "price", "adv"))
     cap = portfolio.array("ub_max_pct_adv") if "ub_max_pct_adv" in portfolio.holdings else np.full(len(shares), np.nan)
     cap = np.where(np.isnan(cap), np.inf if max_pct_adv is None else max_pct_adv, cap)

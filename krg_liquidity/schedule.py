@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from . import columns as col
 from .errors import InvalidValueError, MissingColumnError
 from .impact import CostModel
@@ -174,6 +175,7 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
     orders = _orders(trades, need_strategy=False, whole_shares=whole_shares)
     if orders.empty:
         return pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
+    horizon_days = arguments.number(horizon_days, "horizon_days", "give the VWAP horizon in days, e.g. 1.0")
     if not np.isfinite(horizon_days) or horizon_days <= 0:
         raise InvalidValueError("horizon_days", ["(all)"], "must be > 0", "give the VWAP horizon in days, e.g. 1.0")
     starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .capacity import max_cash
 from .cash import cash_usd
 from .errors import InputError, LiquidationError
@@ -25,9 +26,9 @@ from .impact import CostModel
 from .optimize import liquidate
 from .params import validate_parameter_table
 from .plan import DEFAULT_TIME_LIMIT
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 from .result import LiquidationResult
-from .rules import broken_limits, pro_rata, waterfall
+from .rules import broken_limits, positive_pct_adv, pro_rata, waterfall
 from .scenarios import BUILT_IN, Scenario
 from .status import status_of
 from .verify import impact_table
@@ -79,6 +80,14 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
     >>> table.groupby("method").size().to_dict()
     {'optimized': 4, 'pro_rata': 4, 'waterfall': 4}
     """
+    require_portfolio(portfolio)
+    if max_pct_adv is not None:
+        max_pct_adv = positive_pct_adv(max_pct_adv)
+    if workers is not None:
+        workers = arguments.whole_number(workers, "workers", "give the number of processes, 1 or more (None: "
+                                         "one below 8 scenarios, else one per core)")
+    cash = arguments.number(cash, "cash", "give the cash to raise in dollars, e.g. 1e9")
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
     scenarios = list(BUILT_IN if scenarios is None else scenarios)
     if not scenarios:
         raise InputError("stress_test needs at least one scenario")
@@ -97,7 +106,7 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
               "time_limit": time_limit, "allow_small_cash": True}  # checked above, on today's book
     jobs = [_Job(portfolio, cash, s, tuple(methods), limits, max_pct_adv, with_max_cash, cost_model)
             for s in scenarios]
-    workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else int(workers)
+    workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else workers
     first_rows, found = _scenario_rows(jobs[0], None)
     warm = None if found is None else (found, scenarios[0])
     rest = jobs[1:]
@@ -113,14 +122,17 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
 def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
     from concurrent.futures import ProcessPoolExecutor
 
-    from .batch import _stop, _watch_parent
+    from .batch import _watch_parent, close_pool
 
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_watch_parent)
+    rows, finished = [], False
     try:
         chunks = pool.map(_rows_only, jobs, [warm] * len(jobs), chunksize=max(1, len(jobs) // (4 * workers)))
-        return [row for chunk in chunks for row in chunk]
+        rows = [row for chunk in chunks for row in chunk]
+        finished = True
     finally:
-        _stop(pool)
+        close_pool(pool, finished)
+    return rows
 
 
 def _on_cluster(jobs: list[_Job], warm, scheduler: str) -> list[tuple]:

@@ -273,3 +273,14 @@ def test_cash_typed_as_a_decimal_percent_is_refused_until_allowed():
     at.button(key="solve").click().run()
     assert not at.error, texts(at, "error")
     assert float(metrics(at)["Cash raised"].strip("$").replace(",", "")) >= 500
+
+
+def test_missing_trade_time_names_the_desks_own_box():
+    """The desk's message names its sidebar box, not a command-line option."""
+    holdings, _ = krg.load_example()
+    data = holdings.drop(columns="TradeTime").to_csv(index=False).encode()
+    book = load_book(Upload("book.csv", data))
+    assert not book.ok and len(book.problems) == 1
+    assert "the 'Default trade time (days)' box in the sidebar" in book.problems[0]
+    assert "--trade-time" not in book.problems[0] and "fill_strategy" not in book.problems[0]
+    assert load_book(Upload("book.csv", data), trade_time_days=1.0).ok

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..book import name_default_control
 from ..columns import column_table
 from ..datasets import load_covariance
 from ..errors import BookError, InfeasibleLiquidation, InputError
@@ -23,6 +24,7 @@ from ..status import status_of
 
 console = Console(width=None if sys.stdout.isatty() else 140)
 
+DEFAULT_STRATEGY_OPTIONS = "--trade-time DAYS or --pov DECIMAL"
 EXIT_CODES = {"bad_input": 2, "infeasible": 2, "no_feasible_point_found": 3, "timeout": 3, "solver_failed": 3,
               "limits_broken": 3, "error": 1}
 BOOK_HELP = ("Book columns (headers match case-, space- and punctuation-insensitively; CSV with comma, semicolon "
@@ -48,6 +50,8 @@ def _plain(value):
 
 def failure_payload(exc: BaseException) -> dict:
     """One JSON object for a failure: status (see ``krg_liquidity.status``), message, and details."""
+    if isinstance(exc, BookError):
+        exc = name_default_control(exc, DEFAULT_STRATEGY_OPTIONS)
     status = status_of(exc)
     message = str(exc) if status != "error" else f"{type(exc).__name__}: {exc}"
     payload = {"status": status, "message": message}

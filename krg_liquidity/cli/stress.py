@@ -10,6 +10,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
+from .. import arguments
 from ..book import fill_strategy
 from ..errors import BookError, InputError, UnitsWarning
 from ..io.read import read_table
@@ -23,7 +24,8 @@ from ..scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
 from ..stress import date_range_stress, stress_test
 from . import options
 from .app import app
-from .common import BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure, risk_model_from
+from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, fail, print_frame, print_json, report_failure,
+                     risk_model_from)
 from .liquidate import _reraise_exit, _with_sheet_hint
 
 SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
@@ -85,7 +87,8 @@ def stress(
     trade_time: Optional[float] = options.trade_time(),
     pov: Optional[float] = options.pov(),
     no_max_cash: bool = typer.Option(False, "--no-max-cash", help="Skip the most-cash solve of each scenario."),
-    workers: Optional[int] = typer.Option(None, help="Processes (default: 1 below 8 scenarios, else one per core)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Processes (default: 1 below 8 scenarios, else one per "
+                                                            "core)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (tcp://host:8786): run the scenarios "
                                                        "on that cluster."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds each solve may take."),
@@ -96,7 +99,8 @@ def stress(
 
     Every (scenario, method) is one row: status, cash raised, cost (USD, bps), extra cost against the
     optimized list, the most cash the limits allow, risk after, marginal cost, limits broken. A failed
-    solve is a row with its status. Exit codes: 0 when the table is written, 2 for bad input.
+    solve is a row with its status. Exit codes: 0 when the table is written, 2 for bad input (also when
+    every row is bad_input: the table is printed, then the first row's message).
     """
     try:
         if output is not None:
@@ -125,8 +129,12 @@ def stress(
     except Exception as exc:  # every failure is one message or one JSON object
         _reraise_exit(exc)
         report_failure(exc, json_output)
+    every_row_bad = bool(len(table)) and bool((table["status"] == "bad_input").all())
     if json_output:
-        print_json({"status": "done", "rows": json.loads(table.to_json(orient="records", double_precision=15))})
+        print_json({"status": "bad_input" if every_row_bad else "done",
+                    "rows": json.loads(table.to_json(orient="records", double_precision=15))})
+        if every_row_bad:
+            raise typer.Exit(EXIT_CODES["bad_input"])
         return
     shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
                                                     "names_traded")]  # cash raised stays: a rule may fall short
@@ -136,6 +144,8 @@ def stress(
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
     print_frame(view, title, formats)
+    if every_row_bad:
+        fail(f"every row is bad input: {table['message'].iloc[0]}", EXIT_CODES["bad_input"])
 
 
 @app.command(epilog=BOOK_HELP)
@@ -167,7 +177,9 @@ def profile(
             days = tuple(float(v) for v in horizons.split(","))
         except ValueError:
             raise InputError(f"--horizons {horizons!r}: give days separated by commas, e.g. 1,3,7,30") from None
-        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, None)
+        pov_cap = arguments.fraction(pov_cap, "--pov-cap", closed=False)
+        # the profile trades every name at the POV cap: names need no trade time of their own
+        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, pov_cap)
         found = liquidity_profile(book, pov_cap, days, cost_budget_bps=cost_budget_bps, book_limits=book_limits,
                                   cost_model=cost_model_from(parameters, mi_code, mi_date))
         per_name = found.days.merge(found.buckets, on="symbol", how="outer")

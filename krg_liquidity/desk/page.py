@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from krg_liquidity.desk.inputs import UPLOAD_TYPES, DeskLimits, Upload, load_book
+from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, DeskLimits, Upload, load_book
 from krg_liquidity.desk.solve import SMALL_CASH_BOX, Request, cash_of, most_cash, run
 from krg_liquidity.errors import InputError
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
@@ -35,8 +35,7 @@ def sidebar(limits: DeskLimits):
     risk = None
     if kind != "None":
         risk = st.sidebar.file_uploader(f"{kind} file", type=list(UPLOAD_TYPES), key="risk_file")
-    trade_time = st.sidebar.number_input("Default trade time (days) for names with neither trade_time nor pov "
-                                         "(0: none)", min_value=0.0, max_value=30.0, value=0.0, step=0.5,
+    trade_time = st.sidebar.number_input(TRADE_TIME_LABEL, min_value=0.0, max_value=30.0, value=0.0, step=0.5,
                                          key="trade_time")
     if holdings is None:
         return None

@@ -130,10 +130,21 @@ def pretrade_panel(report) -> None:
     table(report.pretrade)
 
 
+def prepared_downloads(report) -> dict[str, tuple[bytes, str]]:
+    """The report's files, rendered once per answer and kept in the session: every rerun serves
+    the same bytes (the same download links), so a download in progress is never replaced."""
+    cached = st.session_state.get("downloads")
+    if cached is None or cached[0] is not report:
+        cached = st.session_state["downloads"] = (report, downloads(report))
+    return cached[1]
+
+
 def downloads_panel(report) -> None:
-    """The trade list, the schedule and the report."""
-    for name, (data, mime) in downloads(report).items():
-        st.download_button(f"Download {name}", data, file_name=name, mime=mime, key=f"download_{name}")
+    """The trade list, the schedule and the report. A click downloads without rerunning the page
+    (``on_click="ignore"``): the page stays on this tab, with these buttons."""
+    for name, (data, mime) in prepared_downloads(report).items():
+        st.download_button(f"Download {name}", data, file_name=name, mime=mime, key=f"download_{name}",
+                           on_click="ignore")
 
 
 def comparison_panel(report) -> None:

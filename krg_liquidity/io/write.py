@@ -27,14 +27,31 @@ _FORMATS = {
 }
 
 
-def check_output(path: str | Path, what: str = "output") -> Path:
-    """The path if its extension is one we write (and its folder exists); else InputFileError."""
+def check_output(path: str | Path, what: str = "output", suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
+    """The path if it can be written: not a folder, an extension in ``suffixes``, its folder exists
+    and is a folder; else InputFileError naming the path and the fix (checked before any solve)."""
     path = Path(path)
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+    if path.is_dir():
+        raise InputFileError(f"{what} {path} is a folder; give a file name inside it, e.g. "
+                             f"{path / (what.split()[0] + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
         raise InputFileError(f"{what} file {path.name}: unknown extension '{path.suffix}'; "
-                             f"use one of {', '.join(OUTPUT_SUFFIXES)}")
-    if not path.parent.exists():
-        raise InputFileError(f"{what} folder {path.parent} does not exist")
+                             f"use one of {', '.join(suffixes)}")
+    if not path.parent.is_dir():
+        raise InputFileError(f"{what} folder {path.parent} does not exist; create it or write elsewhere")
+    return path
+
+
+def check_output_folder(path: str | Path, what: str = "output folder") -> Path:
+    """The path if it is a folder or can be made one (it is created with its parents); an existing
+    file there is an InputFileError naming the fix (checked before any work)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputFileError(f"{what} {path} is a file; give a folder (it is created if missing), e.g. "
+                             f"{path.with_suffix('')}_out")
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputFileError(f"{what} {path}: {blocking} is a file, not a folder; write elsewhere")
     return path
 
 
