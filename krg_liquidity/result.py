@@ -13,10 +13,10 @@ from .errors import LiquidationError, SolverFailure
 from .verify import ACCEPT_VIOLATION, impact_table
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price", "adv",
+                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price", "adv",
                  "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                      "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price",
+                      "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                       "adv", "volatility")
 
 
@@ -31,8 +31,8 @@ class LiquidationResult:
     A failed result carries the ``message``, NaN money fields and an all-zero trade table.
     Money in USD, costs in bps of cash raised,
     risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
-    ``value_traded_usd`` are signed (negative = sell). ``binding`` names the limit at which
-    a name's trade stops. ``max_violation`` is recomputed from the trades (see ``violations``).
+    ``value_traded_usd`` are signed (negative = sell). ``limit_reached`` names, in words, the limit at
+    which a name's trade stops ("fully sold", "participation cap", "min weight", ...). ``max_violation`` is recomputed from the trades (see ``violations``).
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
     The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
     ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
@@ -166,8 +166,10 @@ class LiquidationResult:
 
 
 def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
-                cash_raised: float, binding, adv, volatility, traded=None) -> pd.DataFrame:
-    """One row per name; price, adv and volatility ride along so that schedules can use the table as is."""
+                cash_raised: float, reached, adv, volatility, traded=None) -> pd.DataFrame:
+    """One row per name; price, adv and volatility ride along so that schedules can use the table as is.
+
+    ``reached``: the ``limit_reached`` words per name (see :func:`limit_reached`)."""
     traded = shares_after - shares_before if traded is None else traded
     return pd.DataFrame({
         "symbol": symbols,
@@ -181,19 +183,44 @@ def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFra
         "cost_usd": impacts["cost_usd"].to_numpy(),
         "weight_before": shares_before * price / net_value,
         "weight_after": shares_after * price / (net_value - cash_raised),
-        "binding": binding,
+        "limit_reached": reached,
         "price": price,
         "adv": adv,
         "volatility": volatility,
     })
 
 
-def binding_labels(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_group, hi_group, tol: float = 1e-9) -> np.ndarray:
-    """Which limit stops each name's trade ('' for none)."""
+def _at_bounds(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """(at the low end, at the high end) of each name's interval, within ``tol`` relative to max(1, |u|)."""
     span = np.maximum(1.0, np.abs(u))
     at_hi = np.isfinite(hi) & (np.abs(u - hi) <= tol * span)
     at_lo = np.isfinite(lo) & (np.abs(u - lo) <= tol * span) & ~at_hi
+    return at_lo, at_hi
+
+
+def binding_labels(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_group, hi_group, tol: float = 1e-9) -> np.ndarray:
+    """Which limit (its key in ``limits.py``) stops each name's trade ('' for none)."""
+    at_lo, at_hi = _at_bounds(u, lo, hi, tol)
     return np.where(at_hi, hi_group, np.where(at_lo, lo_group, ""))
+
+
+def limit_reached(u: np.ndarray, bounds, shares: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """The trade table's ``limit_reached``: in a PM's words, the limit that stops each name's trade
+    ("fully sold", "participation cap", "min weight", ...; '' where none does).
+
+    ``u``: trades in fractions of ADV (+ = sell); ``bounds``: the request's ``TradeBounds``;
+    ``shares``: today's positions (a short's full cover reads "fully covered").
+    """
+    from .limits import NAME_LIMITS
+
+    at_lo, at_hi = _at_bounds(u, bounds.lo, bounds.hi, tol)
+    group = np.where(at_hi, bounds.hi_group, np.where(at_lo, bounds.lo_group, ""))
+    words = np.full(len(u), "", dtype=object)
+    for limit in NAME_LIMITS:
+        mine = group == limit.key
+        if mine.any():
+            words[mine] = limit.reached_words(at_hi[mine], shares[mine])
+    return words
 
 
 def _plain(value):
@@ -230,15 +257,14 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         from .bounds import trade_bounds
 
         bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
-    binding = binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
-                             tol=1e-9 if method == "separable" else 1e-6)
+    reached = limit_reached(u, bounds, shares, tol=1e-9 if method == "separable" else 1e-6)
     return LiquidationResult(
         status="optimal" if gap <= GAP_OPTIMAL else "feasible",
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding, adv, portfolio.array("volatility"), traded=traded),
+                           raised, reached, adv, portfolio.array("volatility"), traded=traded),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
         seconds=trail.budget.elapsed, stages=trail.to_list(),
     )

@@ -48,7 +48,7 @@ def test_liquidate_json():
     assert payload["assumptions"]["parameters"]["a1"] == 708 and payload["assumptions"]["risk_model"]["names"] == 28
     trade = payload["trades"][0]
     assert set(trade) == {"symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                          "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price",
+                          "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                           "adv", "volatility"}
     assert sum(t["cost_usd"] for t in payload["trades"]) == pytest.approx(payload["cost_usd"], rel=1e-12)
 

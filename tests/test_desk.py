@@ -55,7 +55,7 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert [b.label for b in at.get("download_button")] == [
         "Download trades.csv", "Download schedule.csv", "Download report.html", "Download report.xlsx"]
     table = at.dataframe[0].value
-    assert len(table) == 28 and set(table["binding"]) >= {"participation", "weight"}
+    assert len(table) == 28 and set(table["limit_reached"]) >= {"participation cap", "min weight"}
     assert table["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
     comparison = at.dataframe[1].value  # the Compare tab
     assert list(comparison["method"]) == ["optimized", "pro_rata", "waterfall"]

@@ -82,8 +82,8 @@ def test_html_totals_equal_the_result(solved):
     assert sum(float(v) for _, v in values[:-1]) == pytest.approx(-result.cash_raised, rel=1e-12)
     assert float(values[-1][1]) == pytest.approx(-result.cash_raised, rel=1e-12)
     assert float(costs[-1][1]) == pytest.approx(result.cost_usd, rel=1e-12)
-    binding = [text for text, _ in _values(trades, "binding")]
-    assert "participation" in binding and "weight" in binding
+    reached = [text for text, _ in _values(trades, "limit reached")]
+    assert "participation cap" in reached and "min weight" in reached
     basket = parsed.tables["basket"]
     assert float(_values(basket, "cash raised usd")[-1][1]) == pytest.approx(result.cash_raised, rel=1e-9)
     assert float(_values(parsed.tables["pretrade"], "market impact usd")[-1][1]) > 0

@@ -114,7 +114,7 @@ TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after
 def print_result(result: LiquidationResult) -> None:
     traded = result.trades[result.trades["shares_traded"] != 0]
     shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
-                           "weight_before", "weight_after", "binding"]]
+                           "weight_before", "weight_after", "limit_reached"]]
     print_frame(shown, "Trades", TRADE_FORMATS)
     console.print(result.summary(), highlight=False, markup=False)
 

@@ -115,10 +115,10 @@ def render_html(report) -> str:
     if ok:
         trades = result.trades[result.trades["shares_traded"] != 0]
         shown = trades.loc[:, ["symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                               "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding",
+                               "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached",
                                "price"]]
-        parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>binding</i> names "
-                  "the limit at which a name's trade stops.</p>",
+        parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>limit reached</i> "
+                  "names the limit at which a name's trade stops (<i>fully sold</i>: nothing of it is left).</p>",
                   table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]
     from .figures import data_uri, figures  # matplotlib only when a report is drawn
 
