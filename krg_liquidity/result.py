@@ -71,6 +71,39 @@ class LiquidationResult:
     def success(self) -> bool:
         return self.status in ("optimal", "feasible")
 
+    @property
+    def gap_usd(self) -> float:
+        """Dollars by which the exact answer's cost may exceed the least possible (its cost minus
+        ``lower_bound_usd``); NaN when nothing is proven (a failure or a rule's list)."""
+        exact = (self.rounding or {}).get("cost_usd_exact", self.cost_usd)
+        return max(0.0, exact - self.lower_bound_usd) if np.isfinite(self.lower_bound_usd) else float("nan")
+
+    @property
+    def gap_bps(self) -> float:
+        """``gap_usd`` in bps of the cash raised."""
+        raised = (self.rounding or {}).get("cash_raised_exact", self.cash_raised)
+        return self.gap_usd / raised * 1e4 if raised > 0 else float("nan")
+
+    def gap_text(self) -> str:
+        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
+        if not np.isfinite(self.gap_usd):
+            return "no proven gap (nothing bounds the optimum)"
+        return f"gap ${self.gap_usd:,.0f} ({self.gap_bps:.2f} bps)"
+
+    def violation_text(self) -> str:
+        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
+        unit (``max_violation`` and ``violations`` keep the raw numbers)."""
+        from .limits import LABELS, MEASURED
+
+        broken = {key: value for key, value in self.violations.items() if not value <= ACCEPT_VIOLATION}
+        if not self.violations:
+            return "not checked (no trade list)"
+        if not broken:
+            return "0 (every limit met, recomputed from the trades)"
+        key = max(broken, key=broken.get)
+        more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
+        return f"{LABELS.get(key, key)} broken by {broken[key]:.2%} ({MEASURED.get(key, '')}){more}"
+
     def to_dict(self) -> dict:
         """Plain types only, ready for JSON."""
         trades = self.trades.loc[:, list(JSON_TRADE_COLUMNS)]
@@ -82,6 +115,8 @@ class LiquidationResult:
             "cost_bps": self.cost_bps,
             "lower_bound_usd": self.lower_bound_usd,
             "gap": self.gap,
+            "gap_usd": self.gap_usd,
+            "gap_bps": self.gap_bps,
             "risk_before": self.risk_before,
             "risk_after": self.risk_after,
             "marginal_cost_bps": self.marginal_cost_bps,
@@ -111,7 +146,8 @@ class LiquidationResult:
             ("cash target", f"${self.cash_target:,.0f}"),
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
-            ("lower bound", f"${self.lower_bound_usd:,.0f} (gap {self.gap:.2e})"),
+            ("lower bound", f"${self.lower_bound_usd:,.0f}, {self.gap_text()}" if np.isfinite(self.lower_bound_usd)
+             else "none (a rule's trade list proves nothing about the least cost)"),
             ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
              else "not available (the answer is not a proven optimum)"),
         ]
@@ -120,7 +156,7 @@ class LiquidationResult:
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
         rows += [
             ("names traded", f"{sold} of {len(self.trades)}"),
-            ("max violation", f"{self.max_violation:.1e} (recomputed from the trades)"),
+            ("max violation", self.violation_text()),
             ("method", f"{self.method}, {self.seconds * 1e3:.1f} ms"),
         ]
         if self.rounding:
@@ -142,7 +178,7 @@ class LiquidationResult:
         if not self.success:
             return f"LiquidationResult(status={self.status!r}, message={self.message[:80]!r})"
         return (f"LiquidationResult(status={self.status!r}, cash_raised={self.cash_raised:,.0f}, "
-                f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap={self.gap:.2e})")
+                f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap_usd={self.gap_usd:,.0f})")
 
     def to_html(self, portfolio=None, **limits) -> str:
         """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,

@@ -52,6 +52,8 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert shown["Cash raised"] == f"${expected.cash_raised:,.0f}"
     assert shown["Impact cost"] == f"${expected.cost_usd:,.0f}"
     assert shown["Cost (bps of cash)"] == f"{expected.cost_bps:.2f}"
+    status = next(c.value for c in at.caption if c.value.startswith("Status "))
+    assert "gap $0 (0.00 bps)" in status and "max violation 0 (every limit met" in status and "e-" not in status
     assert [b.label for b in at.get("download_button")] == [
         "Download trades.csv", "Download schedule.csv", "Download report.html", "Download report.xlsx"]
     table = at.dataframe[0].value
@@ -211,7 +213,8 @@ def test_tables_are_formatted_for_reading():
     assert found["cost_usd"] == found["shares"] == found["market_impact_usd"] == "{:,.0f}"
     assert found["cost_bps"] == found["extra_cost_bps"] == found["trade_time_days"] == "{:.2f}"
     assert found["risk_after"] == found["pov"] == found["fraction_done"] == "{:.2%}"
-    assert found["max_violation"] == "{:.1e}" and "symbol" not in found and "message" not in found
+    assert "max_violation" not in found and "symbol" not in found and "message" not in found
+    assert "e}" not in "".join(found.values())  # no scientific notation on a screen
 
 
 def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():

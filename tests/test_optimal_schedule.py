@@ -93,6 +93,7 @@ def test_single_order_without_a_price_says_dollars_are_per_dollar_of_price():
     priced = optimize_schedule(MATLAB_ORDER, periods=13)
     assert any("no price given" in note for note in unpriced.notes) and "no price given" in unpriced.summary()
     assert priced.notes == [] and unpriced.objective_bps == pytest.approx(priced.objective_bps, rel=1e-9)
+    assert "0 (every limit met, recomputed from the whole-share schedule)" in priced.summary()  # not "1.2e-10"
 
 
 def test_matlab_single_stock_least_impact_is_equal_pov():

@@ -49,6 +49,28 @@ def test_limit_reached_in_plain_words():
     assert "binding" not in result.trades and "limit_reached" in result.to_dict()["trades"][0]
 
 
+def test_summary_gap_and_violation_in_dollars_and_words(example):
+    """The README's request printed "gap 0.00e+00" and "max violation 1.3e-14": now dollars, bps and words,
+    with the raw numbers kept on the result and in its JSON."""
+    result = liquidate(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    text = result.summary()
+    assert "gap $0 (0.00 bps)" in text and "0 (every limit met, recomputed from the trades)" in text
+    assert "e+00" not in text and "e-1" not in text
+    record = json.loads(result.to_json())
+    assert record["gap"] == result.gap and record["max_violation"] == result.max_violation
+    assert record["gap_usd"] == pytest.approx(result.cost_usd - result.lower_bound_usd, abs=1e-6)
+    assert record["gap_bps"] == pytest.approx(record["gap_usd"] / result.cash_raised * 1e4)
+
+
+def test_violation_text_names_the_worst_broken_limit(example):
+    from krg_liquidity.rules import pro_rata
+
+    broken = pro_rata(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    worst = max(broken.violations, key=broken.violations.get)
+    assert broken.violation_text().startswith("per-name impact cap (ub_max_mi_bps) broken by ") and worst == "impact_cap"
+    assert "18.3" in broken.violation_text() and "1 more limit(s) broken" in broken.violation_text()
+
+
 def test_cost_is_sum_of_trade_costs(example):
     result = liquidate(example[2], 5e8)
     assert result.cost_usd == pytest.approx(result.trades["cost_usd"].sum(), rel=1e-12)

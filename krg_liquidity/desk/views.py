@@ -24,7 +24,7 @@ WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after
 
 def formats(frame: pd.DataFrame) -> dict:
     """Display formats by column name: dollars and shares whole with thousands separators, bps to
-    2 decimals, weights and POV in percent, violations in scientific notation."""
+    2 decimals, weights and POV in percent."""
     out = {}
     for column in frame.columns:
         if column in PERCENT:
@@ -35,8 +35,6 @@ def formats(frame: pd.DataFrame) -> dict:
             out[column] = "{:.2f}"
         elif column == "price":
             out[column] = "{:,.2f}"
-        elif column == "max_violation":
-            out[column] = "{:.1e}"
     return out
 
 
@@ -87,9 +85,8 @@ def show_outcome(outcome: Outcome) -> None:
     if result.risk_before is not None:
         cells[4].metric("Risk (annualized)", f"{result.risk_after:.2%}", f"from {result.risk_before:.2%}",
                         delta_color="off")
-    st.caption(f"Status {result.status} (gap {result.gap:.1e}); {int((result.trades['shares_traded'] != 0).sum())} "
-               f"of {len(result.trades)} names traded; whole shares; limits re-checked from the trades "
-               f"(max violation {result.max_violation:.1e}).")
+    st.caption(f"Status {result.status} ({result.gap_text()}); {int((result.trades['shares_traded'] != 0).sum())} "
+               f"of {len(result.trades)} names traded; whole shares; max violation {result.violation_text()}.")
     for tab, (_, panel) in zip(st.tabs([title for title, _ in PANELS]), PANELS):
         with tab:
             panel(report)
@@ -139,7 +136,7 @@ def comparison_panel(report) -> None:
     if report.comparison.empty:
         st.info("No comparison: it needs the book the request was solved on.")
         return
-    table(report.comparison, key="comparison_table")
+    table(report.comparison.drop(columns=["max_violation"], errors="ignore"), key="comparison_table")
     st.caption("extra_cost_bps: what each rule costs above the optimized list. A rule that breaks a limit "
                "says which (status limits_broken).")
 

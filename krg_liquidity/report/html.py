@@ -23,7 +23,6 @@ FORMATS = {
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds"),
     ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_after"),
-    ".1e": ("gap",),
 }
 _FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
 _STYLE = """
@@ -88,14 +87,17 @@ def _summary_rows(report) -> list[tuple[str, str]]:
             ("cash raised", cell(result.cash_raised, "cash")), ("impact cost (USD)", cell(result.cost_usd, "cost_usd")),
             ("impact cost (bps of cash raised)", cell(result.cost_bps, "cost_bps")),
             ("marginal cost (bps, next dollar)", cell(result.marginal_cost_bps, "marginal_cost_bps")),
-            ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd")), ("gap", cell(result.gap, "gap")),
+            ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd")),
+            ("gap to the least cost (USD, proven)", cell(result.gap_usd, "cost_usd")),
+            ("gap to the least cost (bps of cash raised)", cell(result.gap_bps, "cost_bps")),
             ("names traded", f"{traded} of {len(result.trades)}")]
     if result.risk_before is not None:
         rows += [("risk before (annualized)", cell(result.risk_before, "risk_after")),
                  ("risk after (annualized)", cell(result.risk_after, "risk_after"))]
     if report.max_cash is not None:
         rows.append(("most cash the limits allow", cell(report.max_cash, "cash")))
-    rows.append(("max violation (recomputed from the trades)", cell(result.max_violation, "gap")))
+    rows.append(("max violation", f"<td class='text' data-value='{result.max_violation!r}'>"
+                                  f"{html.escape(result.violation_text())}</td>"))
     return rows
 
 
@@ -137,7 +139,7 @@ def render_html(report) -> str:
         parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
     if not report.comparison.empty:
         parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>",
-                  table_html(report.comparison, "comparison")]
+                  table_html(report.comparison.drop(columns=["max_violation"], errors="ignore"), "comparison")]
     if not report.pretrade.empty:
         parts += ["<h2>Pre-trade costs of the trades (I-Star, at each trade time)</h2>",
                   table_html(report.pretrade, "pretrade", total=("market_impact_usd",))]
