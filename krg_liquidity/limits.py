@@ -106,7 +106,7 @@ class NameLimit:
 
 
 class Direction(NameLimit):
-    key, label = "direction", "direction (sell longs, cover shorts, no flips)"
+    key, label = "direction", "fully sold (no flips, no buys)"
     reached = ("no buys", "fully sold")
     reached_short = ("fully covered", "no short sales")  # a short's low end is its whole cover
 

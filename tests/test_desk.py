@@ -116,6 +116,10 @@ def test_impossible_request_gives_most_cash_and_blocking_limits():
     # one figure for the most cash on the page, not the explanation's floor-free bound next to it
     assert metrics(at)["Most cash raisable within the limits"] == metrics(at)["Most cash these limits allow"]
     assert len(at.table) == 1  # the blocking limits
+    blocking = at.table[0].value
+    assert "fully sold (no flips, no buys)" in list(blocking["limit"]) and "direction" not in list(blocking["limit"])
+    assert all(give.startswith("up to $") or "bps" in give for give in blocking["would have to give"])
+    assert "Blocking limits" not in errors  # the table is shown once, as a table
 
 
 def test_timeout_is_a_message_with_the_most_cash(monkeypatch):

@@ -55,7 +55,8 @@ def failure_payload(exc: BaseException) -> dict:
         payload["problems"] = [{"column": p.column, "problem": p.problem, "symbols": p.symbols, "found": p.found,
                                 "fix": p.fix} for p in exc.problems]
     if isinstance(exc, InfeasibleLiquidation):
-        payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking)
+        payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking,
+                       blocking_units=exc.blocking_units)
     if getattr(exc, "stages", None):
         payload["stages"] = exc.stages
     return payload
