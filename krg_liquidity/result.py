@@ -40,7 +40,8 @@ class LiquidationResult:
     its time and outcome; ``attempts``: every conic solver call.
     ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
     the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
-    ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
+    ``request``: what was asked (``Request.record``: cash target, risk band, total-impact cap,
+    buys, time limit), written with the answer. ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
     rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
     trades raise).
     """
@@ -66,6 +67,7 @@ class LiquidationResult:
     message: str = ""
     assumptions: dict = field(default_factory=dict)
     rounding: dict = field(default_factory=dict)
+    request: dict = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -127,6 +129,7 @@ class LiquidationResult:
             "attempts": self.attempts,
             "stages": self.stages,
             "message": self.message,
+            "request": self.request,
             "assumptions": self.assumptions,
             "rounding": self.rounding,
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
@@ -136,14 +139,16 @@ class LiquidationResult:
         return json.dumps(self.to_dict(), indent=indent)
 
     def _lines(self) -> list[tuple[str, str]]:
+        asked = [("limits", limits_text(self.request))] if self.request else []
         if not self.success:
-            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"),
+            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"), *asked,
                     ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
                                                                     for s in self.stages))]
         sold = int((self.trades["shares_traded"] != 0).sum())
         rows = [
             ("status", self.status),
             ("cash target", f"${self.cash_target:,.0f}"),
+            *asked,
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
             ("lower bound", f"${self.lower_bound_usd:,.0f}, {self.gap_text()}" if np.isfinite(self.lower_bound_usd)
@@ -199,6 +204,18 @@ class LiquidationResult:
                        for k, v in self._lines())
         traded = self.trades[self.trades["shares_traded"] != 0]
         return f"<table>{rows}</table>" + traded.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+
+
+def limits_text(request: dict) -> str:
+    """The limits of a request record (``Request.record``) in words, e.g. "risk band 0.9-1.1x today's risk;
+    total impact at most 50 bps; sales only; time limit 30 s"."""
+    band, cap, seconds = request.get("risk_band"), request.get("max_total_mi_bps"), request.get("time_limit_s")
+    parts = [f"risk band {band[0]:g}-{band[1]:g}x today's risk" if band else "no risk band",
+             f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
+             "buys allowed" if request.get("allow_buys") else "sales only"]
+    if "time_limit_s" in request:
+        parts.append("no time limit" if seconds is None else f"time limit {seconds:g} s")
+    return "; ".join(parts)
 
 
 def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
@@ -302,7 +319,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
                            raised, reached, adv, portfolio.array("volatility"), traded=traded),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
-        seconds=trail.budget.elapsed, stages=trail.to_list(),
+        seconds=trail.budget.elapsed, stages=trail.to_list(), request=request.record(trail.budget.limit),
     )
 
 
@@ -319,5 +336,5 @@ def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
         trades=trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
                            np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
         method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
-        message=str(error),
+        message=str(error), request=request.record(trail.budget.limit),
     )

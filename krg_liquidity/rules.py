@@ -142,7 +142,7 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         max_violation=max(found.values()), violations=found,
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
                            raised, reached, adv, portfolio.array("volatility"), traded=traded),
-        method=method, message=message)
+        method=method, message=message, request=request.record(None))
 
 
 def broken_limits(result: LiquidationResult) -> str:

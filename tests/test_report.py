@@ -99,7 +99,7 @@ def test_failed_request_report_says_why():
     book = krg.Portfolio(*krg.load_example())
     result = krg.liquidate(book, 6e9, raise_on_failure=False, **LIMITS)
     page = result.to_html(book, **LIMITS)
-    assert "infeasible" in page and "Why there is no trade list" in page and "At most $1,621," in page
+    assert "infeasible" in page and "Why there is no trade list" in page and "at most $1,621," in page
     assert "<table id='trades'" not in page
 
 
@@ -110,12 +110,12 @@ def test_excel_report_reads_back(solved, tmp_path):
     assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "basket", "frontier",
                            "comparison", "pretrade"}
     assert list(sheets["comparison"]["method"]) == ["optimized", "pro_rata", "waterfall"]
-    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    summary = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
     assert float(summary["cash_raised"]) == pytest.approx(result.cash_raised, rel=1e-12)
     assert float(summary["cost_usd"]) == pytest.approx(result.cost_usd, rel=1e-12)
     assert sheets["trades"]["value_traded_usd"].sum() == pytest.approx(-result.cash_raised, rel=1e-12)
     assert sheets["schedule"]["shares"].sum() == result.trades["shares_traded"].sum()
-    request = dict(zip(sheets["request"]["item"], sheets["request"]["value"]))
+    request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
     assert request["risk_band_lo"] == 0.9 and request["max_total_mi_bps"] == 50
 
 
