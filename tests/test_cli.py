@@ -82,6 +82,17 @@ def test_infeasible_without_json_is_one_clear_line():
     assert "Traceback" not in result.output
 
 
+def test_tables_follow_the_terminal_width():
+    """The console was fixed at 140 columns whenever stdout was not a terminal (a pipe, a pager, COLUMNS
+    ignored): the trade table now takes the width the terminal (here COLUMNS) gives it."""
+    def widest(columns: str) -> int:
+        done = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "1e9"], env={"COLUMNS": columns})
+        assert done.exit_code == 0, done.output
+        return max(len(line) for line in done.output.splitlines() if "│" in line)
+
+    assert widest("90") <= 90 < widest("250")
+
+
 def test_infeasible_message_is_a_headline_and_a_table():
     """The message was one 900-character sentence; now a headline with the most cash, the reason, and one
     row per blocking limit with how far it would have to give in its unit."""

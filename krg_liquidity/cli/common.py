@@ -4,13 +4,13 @@ reading the cost model and the risk model from the options."""
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 from typing import Optional
 
 import pandas as pd
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
 from ..columns import column_table
@@ -21,7 +21,23 @@ from ..params import KISSELL_2013_ALL_DATA, load_parameters
 from ..risk import FactorModel
 from ..status import status_of
 
-console = Console(width=None if sys.stdout.isatty() else 140)
+WIDTH_WITHOUT_TERMINAL = 140
+"""Columns for tables written to a file or a pipe when no terminal and no COLUMNS give a width."""
+
+
+class TerminalConsole(Console):
+    """A rich Console as wide as the terminal (or ``COLUMNS``), looked up at each print, so tables use the
+    whole window and follow a resize; with no terminal at all, ``WIDTH_WITHOUT_TERMINAL`` columns."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        found = super().size
+        if self._width is None and "COLUMNS" not in os.environ and not any(os.isatty(fd) for fd in (0, 1, 2)):
+            return ConsoleDimensions(WIDTH_WITHOUT_TERMINAL, found.height)
+        return found
+
+
+console = TerminalConsole()
 
 EXIT_CODES = {"bad_input": 2, "infeasible": 2, "no_feasible_point_found": 3, "timeout": 3, "solver_failed": 3,
               "error": 1}

@@ -116,7 +116,7 @@ def print_result(result: LiquidationResult) -> None:
     shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
                            "weight_before", "weight_after", "limit_reached"]]
     print_frame(shown, "Trades", TRADE_FORMATS)
-    console.print(result.summary(), highlight=False, markup=False)
+    console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
 
 
 @app.command(epilog=BOOK_HELP)

@@ -79,7 +79,7 @@ def schedule_command(
         _reraise_exit(exc)
         report_failure(exc, json_output=False)
     if solution is not None:
-        console.print(solution.summary(), highlight=False, markup=False)
+        console.print(solution.summary(), highlight=False, markup=False, soft_wrap=True)
     days = int(plan["day"].max()) if len(plan) else 0
     totals = plan.groupby("symbol", observed=True)["shares"].sum()
     sells, buys = int((totals < 0).sum()), int((totals > 0).sum())
