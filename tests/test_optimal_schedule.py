@@ -374,7 +374,7 @@ def test_cli_schedule_optimize(tmp_path):
     result = runner.invoke(app, ["schedule", str(source), "--output", str(workbook), "--optimize", "--periods", "13"])
     assert result.exit_code == 0, result.output
     sheets = pd.read_excel(workbook, sheet_name=None)
-    assert list(sheets) == ["schedule", "names", "summary"]
+    assert list(sheets) == ["schedule", "grid", "names", "summary"]
     summary = sheets["summary"].set_index("item")
     assert summary.loc["status", "value"] == "optimal" and summary.loc["engine", "value"] == "interior-point"
     assert float(summary.loc["gap_to_optimum", "value"]) >= 0 and summary.loc["objective", "unit"] == "USD"

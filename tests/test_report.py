@@ -107,7 +107,7 @@ def test_excel_report_reads_back(solved, tmp_path):
     book, result, report = solved
     path = result.to_excel(tmp_path / "report.xlsx", book, **LIMITS)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "basket", "frontier",
+    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "grid", "basket", "frontier",
                            "comparison", "pretrade"}
     assert list(sheets["comparison"]["method"]) == ["optimized", "pro_rata", "waterfall"]
     summary = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))

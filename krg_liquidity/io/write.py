@@ -1,7 +1,7 @@
 """Writing answers by extension: .csv, .xlsx, .parquet or .json; any other extension is refused.
 
-A result written to .xlsx gets five sheets: ``trades``, ``schedule`` (the POV schedule),
-``summary`` (the answer in words, one row per figure, with its unit), ``request`` (cash target,
+A result written to .xlsx gets six sheets: ``trades``, ``schedule`` (the POV schedule), ``grid``
+(the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words, one row per figure, with its unit), ``request`` (cash target,
 risk band, caps, buys, time limit) and ``assumptions``, with number formats (shares and dollars
 with thousands separators, bps with two decimals, POV, weights and risk as percents). .csv and
 .parquet hold the trade table only; .json the whole result, request included
@@ -69,9 +69,11 @@ def _unit_format(unit: object) -> str | None:
     return None
 
 
-def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
+def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path, other_numbers: dict[str, str] | None = None
+                   ) -> Path:
     """Several tables to one .xlsx, a sheet each, numbers formatted by column name (an item/value/unit
-    table: each value by its unit), columns sized."""
+    table: each value by its unit), columns sized. ``other_numbers``: sheet -> the Excel format of its
+    numeric columns that have no format of their own (a schedule grid's name columns: shares)."""
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -89,6 +91,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
                         sheet.cell(row=row, column=index).number_format = fmt
             for index, column in enumerate(frame.columns, start=1):
                 fmt = next((f for f, names in _FORMATS.items() if column in names), None)
+                if fmt is None and pd.api.types.is_numeric_dtype(frame[column]) and column not in ("day", "period"):
+                    fmt = (other_numbers or {}).get(name)
                 letter = sheet.cell(row=1, column=index).column_letter
                 text = frame[column].head(200).astype(str) if frame[column].dtype == object else pd.Series(dtype=str)
                 longest = max([len(str(column)), *text.str.len()])
@@ -102,6 +106,26 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
 
 
 SUMMARY_COLUMNS = ("item", "value", "unit", "key")
+
+
+def schedule_sheets(plan: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A schedule's sheets: ``schedule`` (tidy, one row per name and bucket) and ``grid`` (one row per bucket,
+    a column of shares per name: ``schedule.schedule_grid``)."""
+    from ..schedule import schedule_grid
+
+    return {"schedule": plan, "grid": schedule_grid(plan)}
+
+
+GRID_NUMBERS = {"grid": "#,##0"}
+
+
+def write_schedule(plan: pd.DataFrame, path: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> Path:
+    """A schedule by extension: .xlsx gets the ``schedule`` and ``grid`` sheets (and ``extra`` sheets); .csv,
+    .parquet and .json the tidy table."""
+    path = check_output(path)
+    if path.suffix.lower() != ".xlsx":
+        return write_table(plan, path, sheet="schedule")
+    return write_workbook(schedule_sheets(plan) | dict(extra or {}), path, other_numbers=GRID_NUMBERS)
 
 
 def summary_table(result) -> pd.DataFrame:
@@ -181,7 +205,7 @@ def write_result(result, path: str | Path, schedule: pd.DataFrame | None = None)
         from ..schedule import pov_schedule
 
         schedule = pov_schedule(result.trades)
-    sheets = {"trades": result.trades, "schedule": schedule, "summary": summary_table(result),
+    sheets = {"trades": result.trades, **schedule_sheets(schedule), "summary": summary_table(result),
               "request": request_table(result.request, (result.rounding or {}).get("lot_size")),
               "assumptions": assumptions_table(result)}
-    return write_workbook(sheets, path)
+    return write_workbook(sheets, path, other_numbers=GRID_NUMBERS)

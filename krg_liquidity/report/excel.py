@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io.write import SUMMARY_COLUMNS, assumptions_table, request_table, summary_table, write_workbook
+from ..io.write import (GRID_NUMBERS, SUMMARY_COLUMNS, assumptions_table, request_table, schedule_sheets,
+                        summary_table, write_workbook)
 
 
 def report_request_table(report) -> pd.DataFrame:
@@ -20,8 +21,8 @@ def report_request_table(report) -> pd.DataFrame:
 
 
 def write_excel(report, path: str | Path) -> Path:
-    """Sheets: request, summary, assumptions, trades, schedule, basket, frontier, comparison, pretrade (empty
-    ones left out)."""
+    """Sheets: request, summary, assumptions, trades, schedule, grid (the schedule as a row per bucket and a
+    column per name), basket, frontier, comparison, pretrade (empty ones left out)."""
     schedule = report.schedule
     if not schedule.empty:
         schedule = schedule.assign(bucket_start=schedule["bucket_start"].astype(str))
@@ -29,7 +30,8 @@ def write_excel(report, path: str | Path) -> Path:
     if not basket.empty:
         basket = basket.assign(bucket_start=basket["bucket_start"].astype(str))
     sheets = {"request": report_request_table(report), "summary": summary_table(report.result),
-              "assumptions": assumptions_table(report.result), "trades": report.result.trades, "schedule": schedule,
-              "basket": basket, "frontier": report.frontier, "comparison": report.comparison,
+              "assumptions": assumptions_table(report.result), "trades": report.result.trades,
+              **(schedule_sheets(schedule) if not schedule.empty else {}), "basket": basket, "frontier": report.frontier, "comparison": report.comparison,
               "pretrade": report.pretrade}
-    return write_workbook({name: frame for name, frame in sheets.items() if not frame.empty or name == "trades"}, path)
+    return write_workbook({name: frame for name, frame in sheets.items() if not frame.empty or name == "trades"}, path,
+                          other_numbers=GRID_NUMBERS)
