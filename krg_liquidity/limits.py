@@ -342,6 +342,11 @@ def coupling_limits(risk_band, max_total_mi_bps) -> list:
 LABELS = {limit.key: limit.label for limit in NAME_LIMITS} | {
     "cash": Cash.label, "total_impact_cap": TotalImpactCap.label,
     "risk_ceiling": RiskCeiling.label, "risk_floor": RiskFloor.label}
+SHORT_LABELS = {"direction": "fully sold", "weight": "weight", "final_shares": "final shares",
+                "final_value": "final value", "participation": "participation", "impact_cap": "impact cap",
+                "cash": "cash", "total_impact_cap": "total impact", "risk_ceiling": "risk ceiling",
+                "risk_floor": "risk floor"}
+"""A few words per limit, for narrow table columns (``LABELS`` has the full label with its columns)."""
 MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
     "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured,
     "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured}
