@@ -89,6 +89,7 @@ def test_html_totals_equal_the_result(solved):
     assert float(_values(parsed.tables["pretrade"], "market impact usd")[-1][1]) > 0
     frontier = parsed.tables["frontier"]
     assert [t for t, _ in _values(frontier, "status")] == ["optimal"] * 8
+    assert all(text == "0" for text, _ in _values(frontier, "gap usd"))  # dollars, not 0.0e+00
     comparison = parsed.tables["comparison"]
     assert [t for t, _ in _values(comparison, "method")] == ["optimized", "pro_rata", "waterfall"]
     costs = [float(v) for _, v in _values(comparison, "cost usd")]

@@ -18,7 +18,7 @@ from ..assumptions import summary_lines
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
-             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised"),
+             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised", "gap_usd"),
     ",.2f": ("price",),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds"),
@@ -135,7 +135,11 @@ def render_html(report) -> str:
                   f"<details><summary>{len(schedule)} rows (POV schedule, whole shares)</summary>"
                   f"{table_html(schedule, 'schedule')}</details>"]
     if not report.frontier.empty:
-        frontier = report.frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
+        frontier = report.frontier
+        if {"cost_usd", "lower_bound_usd"} <= set(frontier.columns):  # the proven gap in dollars, not a ratio
+            frontier = frontier.assign(gap=frontier["cost_usd"] - frontier["lower_bound_usd"]).rename(
+                columns={"gap": "gap_usd"})
+        frontier = frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
         parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
     if not report.comparison.empty:
         parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>",
