@@ -39,11 +39,13 @@ def floor_out_of_reach(request: Request, reason: str, highest_ratio: float, rela
     """
     cash, floor = request.cash, request.risk_band[0]
     give = max(floor - highest_ratio, 0.0)
-    message = (f"cannot raise ${cash:,.0f}: {reason}. Without the risk floor this target can be raised within "
-               f"every other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps). Blocking limit: the "
-               f"{LABELS[RiskFloor.key]} would have to give at least {_amount(give, RiskFloor.unit)}.")
-    return InfeasibleLiquidation(message, cash_target=cash, max_cash=None, blocking={RiskFloor.key: give},
-                                 blocking_units={RiskFloor.key: RiskFloor.unit})
+    headline = (f"cannot raise ${cash:,.0f} with this risk floor: without it the target can be raised within every "
+                f"other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps).\nWhy: {reason}.")
+    blocking, units = {RiskFloor.key: give}, {RiskFloor.key: RiskFloor.unit}
+    message = "\n".join([headline, "Blocking limits, and how far each would have to give:"]
+                        + [f"  {label}  at least {amount}" for label, amount in blocking_rows(blocking, units, request)])
+    return InfeasibleLiquidation(message, cash_target=cash, max_cash=None, blocking=blocking, blocking_units=units,
+                                 headline=headline)
 
 
 def infeasible(request: Request, reason: str, budget: Budget | None = None) -> InfeasibleLiquidation:
@@ -69,27 +71,42 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
             blocking, units = elastic(request, budget)
         except LiquidationError:
             pass
-    parts = [f"cannot raise ${cash:,.0f}: {reason}."]
+    without = " (without the risk floor)" if floor else ""
     if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
-        parts.append("Any target below the book's net value can be raised within the limits"
-                     + (" (without the risk floor)." if floor else "."))
+        most_text = f"any target below the book's net value can be raised within the limits{without}"
     elif most is not None:
-        parts.append(f"At most ${most:,.0f} can be raised within the limits"
-                     + (" without the risk floor." if floor else "."))
+        most_text = f"at most ${most:,.0f} can be raised within the limits{without}"
     elif proven_none:
-        parts.append("No cash target can be met within these limits.")
+        most_text = "no cash target can be met within these limits"
     elif budget.expired():
-        parts.append("The time budget ran out before the most cash and the blocking limits were computed.")
+        most_text = "the most cash raisable was not computed (the time budget ran out)"
     else:
-        parts.append(note)
-    if not blocking and budget.expired():
-        parts.append("The blocking limits were not computed: the time budget ran out.")
+        most_text = note[0].lower() + note[1:].rstrip(".")
+    lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
+    headline = "\n".join(lines)
     if blocking:
-        gives = "; ".join(f"{LABELS.get(g, g.replace('_', ' '))} by {_amount(v, units[g])}"
-                          for g, v in blocking.items())
-        parts.append(f"Blocking limits (how far each would have to give): {gives}.")
-    return InfeasibleLiquidation(" ".join(parts), cash_target=cash, max_cash=most,
-                                 blocking=blocking, blocking_units=units)
+        rows = blocking_rows(blocking, units, request)
+        width = max(len(label) for label, _ in rows)
+        lines.append("Blocking limits, and how far each would have to give:")
+        lines += [f"  {label:<{width}}  {give}" for label, give in rows]
+    elif budget.expired():
+        lines.append("The blocking limits were not computed: the time budget ran out.")
+    return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most,
+                                 blocking=blocking, blocking_units=units, headline=headline)
+
+
+def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None) -> list[tuple[str, str]]:
+    """(limit in words, how far it would have to give in its unit) per blocking limit.
+
+    ``blocking``/``units``: as on :class:`~krg_liquidity.errors.InfeasibleLiquidation`;
+    ``request``: anything with the request's ``risk_band`` and ``max_total_mi_bps`` (a cap or
+    band then also shows the value it would have to move to).
+
+    >>> blocking_rows({"total_impact_cap": 10.3}, {"total_impact_cap": "bps"})
+    [('total impact cap (max_total_mi_bps)', '10.3 bps')]
+    """
+    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request))
+            for key, value in blocking.items()]
 
 
 EXPLAIN_SHARE = 0.25
@@ -102,12 +119,19 @@ def _share(budget: Budget) -> Budget:
     return Budget(max(min(budget.left(), cap), 1e-3))
 
 
-def _amount(value: float, unit: str) -> str:
+def _amount(key: str, value: float, unit: str, request) -> str:
     if unit == "USD per name":
         return f"up to ${value:,.0f} on one name"
     if unit == "bps":
-        return f"{value:.3g} bps"
-    return f"{value:.2%} of today's risk"
+        cap = request.max_total_mi_bps if request is not None else None
+        return f"{value:.3g} bps" + (f" (cap {cap:g} -> {cap + value:.3g} bps)" if cap is not None else "")
+    text = f"{value:.2%} of today's risk"
+    band = request.risk_band if request is not None else None
+    if band is not None and key == "risk_ceiling":
+        text += f" (band top {band[1]:g} -> {band[1] + value:.3g}x)"
+    elif band is not None and key == "risk_floor":
+        text += f" (band bottom {band[0]:g} -> {max(band[0] - value, 0):.3g}x)"
+    return text
 
 
 def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:

@@ -52,6 +52,13 @@ class Request:
     def has_floor(self) -> bool:
         return self.risk_band is not None and self.risk_band[0] > 0
 
+    def record(self, time_limit: float | None) -> dict:
+        """The request as asked, plain values (``LiquidationResult.request``): cash target (USD), risk band
+        (ratios of today's risk, or None), total-impact cap (bps of the cash, or None), buys allowed,
+        time limit (seconds, None for none)."""
+        return {"cash_target_usd": self.cash, "risk_band": None if self.risk_band is None else list(self.risk_band),
+                "max_total_mi_bps": self.max_total_mi_bps, "allow_buys": self.allow_buys, "time_limit_s": time_limit}
+
 
 def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model,
                  allow_small_cash: bool = False) -> Request:

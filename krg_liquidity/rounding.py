@@ -68,7 +68,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     if not (np.isfinite(lot_size) and lot_size >= 1 and float(lot_size).is_integer()):
         raise InputError(f"lot_size={lot_size} must be a whole number of shares >= 1 (1 for whole shares, "
                          "100 for round lots)")
-    request = getattr(result, "request", None)
+    request = getattr(result, "problem", None)
     if request is None:
         raise InputError("round_trades needs a result of liquidate (or of pro_rata / waterfall): it re-checks the "
                          "request's limits")

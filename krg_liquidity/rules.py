@@ -30,7 +30,7 @@ from .limits import LABELS, MEASURED
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .request import make_request
-from .result import LiquidationResult, binding_labels, trade_table
+from .result import LiquidationResult, limit_reached, trade_table
 from .verify import ACCEPT_VIOLATION, impact_table
 
 COMPARE_COLUMNS = ("method", "status", "cash_raised_usd", "cost_usd", "cost_bps", "extra_cost_bps", "names_traded",
@@ -143,7 +143,7 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         risk_before = risk.sigma(shares * price / net)
         risk_after = risk.sigma(shares_after * price / (net - raised)) if raised < net else float("nan")
     bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
-    binding = binding_labels(-traded / adv, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group)
+    reached = limit_reached(-traded / adv, bounds, shares)
     message = ""
     if broken:
         message = (f"the {method.replace('_', '-')} trade list breaks " + "; ".join(
@@ -157,8 +157,8 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         risk_before=risk_before, risk_after=risk_after, marginal_cost_bps=marginal,
         max_violation=max(found.values()), violations=found,
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding, adv, portfolio.array("volatility"), traded=traded),
-        method=method, message=message, request=request)
+                           raised, reached, adv, portfolio.array("volatility"), traded=traded),
+        method=method, message=message, request=request.record(None), problem=request)
 
 
 def broken_limits(result: LiquidationResult) -> str:

@@ -48,7 +48,7 @@ def test_liquidate_json():
     assert payload["assumptions"]["parameters"]["a1"] == 708 and payload["assumptions"]["risk_model"]["names"] == 28
     trade = payload["trades"][0]
     assert set(trade) == {"symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                          "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price",
+                          "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                           "adv", "volatility"}
     assert sum(t["cost_usd"] for t in payload["trades"]) == pytest.approx(payload["cost_usd"], rel=1e-12)
 
@@ -71,6 +71,8 @@ def test_infeasible_exit_code_and_json():
     assert payload["status"] == "infeasible"
     assert 0 < payload["max_cash_raisable"] < 6e9
     assert "cannot raise" in payload["message"]
+    assert payload["blocking"] and all(v > 0 for v in payload["blocking"].values())  # the fields stay
+    assert set(payload["blocking_units"]) == set(payload["blocking"])
 
 
 def test_infeasible_without_json_is_one_clear_line():
@@ -78,6 +80,34 @@ def test_infeasible_without_json_is_one_clear_line():
     assert result.exit_code == 2
     assert "cannot raise $6,000,000,000" in result.output
     assert "Traceback" not in result.output
+
+
+def test_tables_follow_the_terminal_width():
+    """The console was fixed at 140 columns whenever stdout was not a terminal (a pipe, a pager, COLUMNS
+    ignored): the trade table now takes the width the terminal (here COLUMNS) gives it."""
+    def widest(columns: str) -> int:
+        done = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "1e9"], env={"COLUMNS": columns})
+        assert done.exit_code == 0, done.output
+        return max(len(line) for line in done.output.splitlines() if "│" in line)
+
+    assert widest("90") <= 90 < widest("250")
+
+
+def test_infeasible_message_is_a_headline_and_a_table():
+    """The message was one 900-character sentence; now a headline with the most cash, the reason, and one
+    row per blocking limit with how far it would have to give in its unit."""
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "6e9", "--risk-band", "0.9", "1.1",
+                 "--max-total-mi-bps", "50")
+    assert result.exit_code == 2
+    lines = result.output.removeprefix("error: ").splitlines()
+    assert lines[0].startswith("cannot raise $6,000,000,000: at most $1,621,") and lines[0].endswith(
+        "(without the risk floor).")
+    assert lines[1].startswith("Why: ") and lines[2] == "Blocking limits, and how far each would have to give:"
+    rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
+    assert rows["fully sold (no flips, no buys)"].startswith("up to $") and rows[
+        "fully sold (no flips, no buys)"].endswith(" on one name")
+    assert rows["total impact cap (max_total_mi_bps)"] == "10.3 bps (cap 50 -> 60.3 bps)"
+    assert "direction" not in result.output
 
 
 @pytest.mark.parametrize("args, text", [

@@ -40,6 +40,7 @@ def test_stress_writes_the_api_table(tmp_path):
     wide = CliRunner().invoke(app, ["stress", BOOK, "--cash", "1e9", "--covariance", COV, "--risk-band", "0.9", "1.1",
                                     "--scenario", str(scenarios), "--max-pct-adv", "0.2"], env={"COLUMNS": "300"})
     assert wide.exit_code == 0 and "raised usd" in wide.output  # on screen too: a rule may fall short of the cash
+    assert "impact cap" in wide.output and "impact_cap" not in wide.output  # limits in words, not their keys
 
 
 def test_stress_json_and_date_range(tmp_path):

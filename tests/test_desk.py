@@ -52,10 +52,12 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert shown["Cash raised"] == f"${expected.cash_raised:,.0f}"
     assert shown["Impact cost"] == f"${expected.cost_usd:,.0f}"
     assert shown["Cost (bps of cash)"] == f"{expected.cost_bps:.2f}"
+    status = next(c.value for c in at.caption if c.value.startswith("Status "))
+    assert "gap $0 (0.00 bps)" in status and "max violation 0 (every limit met" in status and "e-" not in status
     assert [b.label for b in at.get("download_button")] == [
         "Download trades.csv", "Download schedule.csv", "Download report.html", "Download report.xlsx"]
     table = at.dataframe[0].value
-    assert len(table) == 28 and set(table["binding"]) >= {"participation", "weight"}
+    assert len(table) == 28 and set(table["limit_reached"]) >= {"participation cap", "min weight"}
     assert table["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
     comparison = at.dataframe[1].value  # the Compare tab
     assert list(comparison["method"]) == ["optimized", "pro_rata", "waterfall"]
@@ -73,7 +75,7 @@ def test_downloads_hold_the_answer():
     assert schedule["shares"].sum() == result.trades["shares_traded"].sum()
     assert f"{result.cash_raised:,.0f}" in files["report.html"][0].decode()
     summary = pd.read_excel(io.BytesIO(files["report.xlsx"][0]), sheet_name="summary")
-    assert float(summary.set_index("item").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
+    assert float(summary.set_index("key").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
 
 
 def test_bad_upload_lists_every_problem_and_tabs_do_not_mix():
@@ -114,6 +116,10 @@ def test_impossible_request_gives_most_cash_and_blocking_limits():
     # one figure for the most cash on the page, not the explanation's floor-free bound next to it
     assert metrics(at)["Most cash raisable within the limits"] == metrics(at)["Most cash these limits allow"]
     assert len(at.table) == 1  # the blocking limits
+    blocking = at.table[0].value
+    assert "fully sold (no flips, no buys)" in list(blocking["limit"]) and "direction" not in list(blocking["limit"])
+    assert all(give.startswith("up to $") or "bps" in give for give in blocking["would have to give"])
+    assert "Blocking limits" not in errors  # the table is shown once, as a table
 
 
 def test_timeout_is_a_message_with_the_most_cash(monkeypatch):
@@ -211,7 +217,8 @@ def test_tables_are_formatted_for_reading():
     assert found["cost_usd"] == found["shares"] == found["market_impact_usd"] == "{:,.0f}"
     assert found["cost_bps"] == found["extra_cost_bps"] == found["trade_time_days"] == "{:.2f}"
     assert found["risk_after"] == found["pov"] == found["fraction_done"] == "{:.2%}"
-    assert found["max_violation"] == "{:.1e}" and "symbol" not in found and "message" not in found
+    assert "max_violation" not in found and "symbol" not in found and "message" not in found
+    assert "e}" not in "".join(found.values())  # no scientific notation on a screen
 
 
 def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():

@@ -202,9 +202,9 @@ def test_acceptance_refuses_a_point_that_breaks_a_limit(example, limit):
     good = liquidate(book, 1e9, risk_band=band)
     adv = book.array("adv")
     u = -good.trades["shares_traded"].to_numpy() / adv
-    at = {"weight": "weight", "participation": "participation"}
+    at = {"weight": "min weight", "participation": "participation cap"}
     if limit in at:
-        names = np.flatnonzero(good.trades["binding"].to_numpy() == at[limit])
+        names = np.flatnonzero(good.trades["limit_reached"].to_numpy() == at[limit])
         if not names.size:
             names = np.array([0])
         bad = u.copy()

@@ -28,7 +28,47 @@ def test_example_request(example):
     result = liquidate(book, 1e9, **limits)
     assert result.status == "optimal" and result.gap == 0
     assert_feasible(holdings, result, 1e9, covariance=covariance, **limits)
-    assert (result.trades["binding"] == "participation").sum() >= 3
+    assert (result.trades["limit_reached"] == "participation cap").sum() >= 3
+
+
+def test_limit_reached_in_plain_words():
+    """A long sold out reads "fully sold", a short left alone "no short sales", a capped name "participation
+    cap" (a short covered in full would read "fully covered"); the column is ``limit_reached``, not "binding",
+    and no limit's internal key ("direction", "participation") shows."""
+    from krg_liquidity.limits import Direction
+
+    assert list(Direction().reached_words(np.array([False, True, True]), np.array([-5.0, -5.0, 0.0]))) == [
+        "fully covered", "no short sales", "no buys"]
+    book = Portfolio(pd.DataFrame({
+        "symbol": ["LONG", "SHORT", "CAPPED", "BIG"], "shares": [1_000.0, -1_000.0, 1e6, 1e7],
+        "price": [10.0, 10.0, 10.0, 10.0], "adv": [1e7, 1e7, 1e6, 1e8], "volatility": [0.2, 0.2, 0.2, 0.2],
+        "trade_time": [1.0, 1.0, 1.0, 1.0], "ub_max_pct_adv": [np.nan, np.nan, 0.01, np.nan]}))
+    result = liquidate(book, 2e7)
+    reached = dict(zip(result.trades["symbol"], result.trades["limit_reached"]))
+    assert reached == {"LONG": "fully sold", "SHORT": "no short sales", "CAPPED": "participation cap", "BIG": ""}
+    assert "binding" not in result.trades and "limit_reached" in result.to_dict()["trades"][0]
+
+
+def test_summary_gap_and_violation_in_dollars_and_words(example):
+    """The README's request printed "gap 0.00e+00" and "max violation 1.3e-14": now dollars, bps and words,
+    with the raw numbers kept on the result and in its JSON."""
+    result = liquidate(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    text = result.summary()
+    assert "gap $0 (0.00 bps)" in text and "0 (every limit met, recomputed from the trades)" in text
+    assert "e+00" not in text and "e-1" not in text
+    record = json.loads(result.to_json())
+    assert record["gap"] == result.gap and record["max_violation"] == result.max_violation
+    assert record["gap_usd"] == pytest.approx(result.cost_usd - result.lower_bound_usd, abs=1e-6)
+    assert record["gap_bps"] == pytest.approx(record["gap_usd"] / result.cash_raised * 1e4)
+
+
+def test_violation_text_names_the_worst_broken_limit(example):
+    from krg_liquidity.rules import pro_rata
+
+    broken = pro_rata(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    worst = max(broken.violations, key=broken.violations.get)
+    assert broken.violation_text().startswith("per-name impact cap (ub_max_mi_bps) broken by ") and worst == "impact_cap"
+    assert "18.3" in broken.violation_text() and "1 more limit(s) broken" in broken.violation_text()
 
 
 def test_cost_is_sum_of_trade_costs(example):
@@ -207,7 +247,7 @@ def test_matlab_decimal_impact_cap_is_converted(example):
     a = liquidate(Portfolio(matlab, covariance), 1e9)
     b = liquidate(Portfolio(snake, covariance), 1e9)
     assert a.cost_usd == pytest.approx(b.cost_usd, rel=1e-12)
-    assert set(a.trades.loc[a.trades["binding"] == "impact_cap", "symbol"]) == {"VZ", "MSFT"}
+    assert set(a.trades.loc[a.trades["limit_reached"] == "impact cap", "symbol"]) == {"VZ", "MSFT"}
     assert_feasible(matlab, a, 1e9)
 
 

@@ -82,13 +82,14 @@ def test_html_totals_equal_the_result(solved):
     assert sum(float(v) for _, v in values[:-1]) == pytest.approx(-result.cash_raised, rel=1e-12)
     assert float(values[-1][1]) == pytest.approx(-result.cash_raised, rel=1e-12)
     assert float(costs[-1][1]) == pytest.approx(result.cost_usd, rel=1e-12)
-    binding = [text for text, _ in _values(trades, "binding")]
-    assert "participation" in binding and "weight" in binding
+    reached = [text for text, _ in _values(trades, "limit reached")]
+    assert "participation cap" in reached and "min weight" in reached
     basket = parsed.tables["basket"]
     assert float(_values(basket, "cash raised usd")[-1][1]) == pytest.approx(result.cash_raised, rel=1e-9)
     assert float(_values(parsed.tables["pretrade"], "market impact usd")[-1][1]) > 0
     frontier = parsed.tables["frontier"]
     assert [t for t, _ in _values(frontier, "status")] == ["optimal"] * 8
+    assert all(text == "0" for text, _ in _values(frontier, "gap usd"))  # dollars, not 0.0e+00
     comparison = parsed.tables["comparison"]
     assert [t for t, _ in _values(comparison, "method")] == ["optimized", "pro_rata", "waterfall"]
     costs = [float(v) for _, v in _values(comparison, "cost usd")]
@@ -99,7 +100,7 @@ def test_failed_request_report_says_why():
     book = krg.Portfolio(*krg.load_example())
     result = krg.liquidate(book, 6e9, raise_on_failure=False, **LIMITS)
     page = result.to_html(book, **LIMITS)
-    assert "infeasible" in page and "Why there is no trade list" in page and "At most $1,621," in page
+    assert "infeasible" in page and "Why there is no trade list" in page and "at most $1,621," in page
     assert "<table id='trades'" not in page
 
 
@@ -107,15 +108,15 @@ def test_excel_report_reads_back(solved, tmp_path):
     book, result, report = solved
     path = result.to_excel(tmp_path / "report.xlsx", book, **LIMITS)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "basket", "frontier",
+    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "grid", "basket", "frontier",
                            "comparison", "pretrade"}
     assert list(sheets["comparison"]["method"]) == ["optimized", "pro_rata", "waterfall"]
-    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    summary = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
     assert float(summary["cash_raised"]) == pytest.approx(result.cash_raised, rel=1e-12)
     assert float(summary["cost_usd"]) == pytest.approx(result.cost_usd, rel=1e-12)
     assert sheets["trades"]["value_traded_usd"].sum() == pytest.approx(-result.cash_raised, rel=1e-12)
     assert sheets["schedule"]["shares"].sum() == result.trades["shares_traded"].sum()
-    request = dict(zip(sheets["request"]["item"], sheets["request"]["value"]))
+    request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
     assert request["risk_band_lo"] == 0.9 and request["max_total_mi_bps"] == 50
 
 

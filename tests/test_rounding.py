@@ -26,7 +26,7 @@ def test_rounding_keeps_a_value_floor_at_half_a_share():
     """Issue 16 item 3: whole shares kept 9,328 where 9,328.5 were required, status optimal."""
     book = half_kept_book()
     exact = krg.liquidate(book, 0.3 * book.net_value_usd)
-    at_floor = exact.trades["binding"].to_numpy() == "final_value"
+    at_floor = exact.trades["limit_reached"].to_numpy() == "min value"
     assert at_floor.sum() >= 5  # the request does put names at their floor
     rounded = krg.round_trades(exact)
     after = rounded.trades["shares_after"].to_numpy()
@@ -133,6 +133,6 @@ def test_rounding_needs_the_request():
     exact = krg.liquidate(krg.Portfolio(*krg.load_example()), 1e9)
     with pytest.raises(krg.InputError, match="lot_size"):
         krg.round_trades(exact, 2.5)
-    orphan = exact.__class__(**{**exact.__dict__, "request": None})
+    orphan = exact.__class__(**{**exact.__dict__, "problem": None})
     with pytest.raises(krg.InputError, match="result of liquidate"):
         krg.round_trades(orphan)

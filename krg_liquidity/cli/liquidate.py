@@ -20,7 +20,7 @@ from ..columns import column_table
 from ..errors import BookError, InputError, UnitsWarning
 from ..impact import CostModel
 from ..io.read import read_table
-from ..io.write import check_output, write_result, write_table
+from ..io.write import check_output, write_result, write_schedule
 from ..optimize import liquidate as run_liquidation
 from ..plan import DEFAULT_TIME_LIMIT
 from ..orders import as_orders
@@ -114,9 +114,9 @@ TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after
 def print_result(result: LiquidationResult) -> None:
     traded = result.trades[result.trades["shares_traded"] != 0]
     shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
-                           "weight_before", "weight_after", "binding"]]
+                           "weight_before", "weight_after", "limit_reached"]]
     print_frame(shown, "Trades", TRADE_FORMATS)
-    console.print(result.summary(), highlight=False, markup=False)
+    console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
 
 
 @app.command(epilog=BOOK_HELP)
@@ -145,7 +145,7 @@ def liquidate(
     output: Optional[Path] = typer.Option(None, help="Write the answer here by extension: .csv/.parquet (trades), "
                                                      ".xlsx (trades, schedule, summary, assumptions), .json."),
     schedule: Optional[Path] = typer.Option(None, help="Also write the POV schedule here (.csv, .xlsx, .parquet, "
-                                                       ".json)."),
+                                                       ".json; an .xlsx also gets the 'grid' sheet)."),
     bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes (must divide the session)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout, for every outcome."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds the solve may take; past it the best "
@@ -187,7 +187,7 @@ def liquidate(
         if output is not None:
             write_result(result, output, schedule=plan)
         if schedule is not None:
-            write_table(plan, schedule, sheet="schedule")
+            write_schedule(plan, schedule)
     except Exception as exc:  # every failure is one message or one JSON object, never a traceback
         _reraise_exit(exc)
         report_failure(exc, json_output)

@@ -15,7 +15,7 @@ from ..book import fill_strategy
 from ..errors import BookError, InputError, UnitsWarning
 from ..io.read import read_table
 from ..io.write import check_output, write_table, write_workbook
-from ..limits import LABELS
+from ..limits import LABELS, SHORT_LABELS
 from ..liquidity import liquidity_profile
 from ..params import read_parameter_table
 from ..plan import DEFAULT_TIME_LIMIT
@@ -139,8 +139,8 @@ def stress(
     shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
                                                     "names_traded")]  # cash raised stays: a rule may fall short
     view = table.loc[:, shown].fillna("")
-    if "limits_broken" in view:  # the limits' keys (participation, impact_cap, ...) keep the table narrow
-        keys = {label: key for key, label in LABELS.items()}
+    if "limits_broken" in view:  # a few words per limit (participation, impact cap, ...) keep the table narrow
+        keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
     print_frame(view, title, formats)

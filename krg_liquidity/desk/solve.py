@@ -13,6 +13,7 @@ from pathlib import Path
 from ..capacity import max_cash
 from ..cash import cash_usd
 from ..errors import InfeasibleLiquidation, InputError, LiquidationError
+from ..explain import blocking_rows
 from ..optimize import liquidate
 from ..report import Report, build_report, render_html, write_excel
 from ..rounding import round_trades
@@ -42,7 +43,7 @@ class Request:
 @dataclass
 class Outcome:
     """A solved request (``report`` set) or why not: ``status``, ``message``, ``max_cash`` (USD or
-    None) and ``blocking`` (limit group -> how far it would have to give, with its unit)."""
+    None) and ``blocking`` (limit in words -> how far it would have to give, in its unit)."""
 
     status: str
     message: str = ""
@@ -75,10 +76,9 @@ def run(portfolio, request: Request, known_max_cash: float | None = None) -> Out
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
                            allow_small_cash=request.allow_small_cash, **request.limits())
     except InfeasibleLiquidation as exc:
-        units = exc.blocking_units
-        blocking = {group: f"{value:,.4g} {units.get(group, '')}".strip() for group, value in exc.blocking.items()}
+        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request))
         most = known_max_cash if known_max_cash is not None else exc.max_cash  # one figure on the page
-        return Outcome("infeasible", str(exc), max_cash=most, blocking=blocking)
+        return Outcome("infeasible", exc.headline, max_cash=most, blocking=blocking)  # the table is shown apart
     except (LiquidationError, InputError) as exc:
         return Outcome(status_of(exc), str(exc), max_cash=known_max_cash)
     result = round_trades(result)

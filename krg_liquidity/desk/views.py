@@ -15,7 +15,7 @@ import streamlit as st
 from ..report.figures import basket_figure, completion_figure, frontier_figure
 from .solve import Outcome, downloads
 
-TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "binding", "pov", "trade_time_days", "mi_bps", "cost_usd",
+TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps", "cost_usd",
                  "weight_before", "weight_after", "shares_before", "shares_after", "price"]
 PERCENT = ("pov", "weight_before", "weight_after", "fraction_done", "risk_before", "risk_after", "volatility")
 WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after", "expected_market_volume",
@@ -24,7 +24,7 @@ WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after
 
 def formats(frame: pd.DataFrame) -> dict:
     """Display formats by column name: dollars and shares whole with thousands separators, bps to
-    2 decimals, weights and POV in percent, violations in scientific notation."""
+    2 decimals, weights and POV in percent."""
     out = {}
     for column in frame.columns:
         if column in PERCENT:
@@ -35,8 +35,6 @@ def formats(frame: pd.DataFrame) -> dict:
             out[column] = "{:.2f}"
         elif column == "price":
             out[column] = "{:,.2f}"
-        elif column == "max_violation":
-            out[column] = "{:.1e}"
     return out
 
 
@@ -89,19 +87,18 @@ def show_outcome(outcome: Outcome) -> None:
                         delta_color="off")
     if result.status == "limits_broken":  # whole shares cannot keep a limit: say which, above the answer
         st.warning(result.message)
-    st.caption(f"Status {result.status} (gap {result.gap:.1e}); {int((result.trades['shares_traded'] != 0).sum())} "
-               f"of {len(result.trades)} names traded; whole shares; limits re-checked from the trades "
-               f"(max violation {result.max_violation:.1e}).")
+    st.caption(f"Status {result.status} ({result.gap_text()}); {int((result.trades['shares_traded'] != 0).sum())} "
+               f"of {len(result.trades)} names traded; whole shares; max violation {result.violation_text()}.")
     for tab, (_, panel) in zip(st.tabs([title for title, _ in PANELS]), PANELS):
         with tab:
             panel(report)
 
 
 def trades_panel(report) -> None:
-    """Sortable trade table (click a header), the binding limit per name, and its totals."""
+    """Sortable trade table (click a header), the limit each name's trade reached, and its totals."""
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
-    table(traded, key="trades_table", column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
+    table(traded, key="trades_table", column_config={"limit_reached": st.column_config.TextColumn("limit reached", width="medium")})
     st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].abs().sum():,.0f}, "
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 
@@ -152,7 +149,7 @@ def comparison_panel(report) -> None:
     if report.comparison.empty:
         st.info("No comparison: it needs the book the request was solved on.")
         return
-    table(report.comparison, key="comparison_table")
+    table(report.comparison.drop(columns=["max_violation"], errors="ignore"), key="comparison_table")
     st.caption("extra_cost_bps: what each rule costs above the optimized list. A rule that breaks a limit "
                "says which (status limits_broken).")
 

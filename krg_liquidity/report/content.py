@@ -66,8 +66,9 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
 
-    ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash`` may take
-    ``MAX_CASH_SHARE`` of it, the frontier's points share the rest.
+    ``risk_band``, ``max_total_mi_bps``, ``allow_buys``: default to the ones the result was solved with
+    (``result.request``). ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash``
+    may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest.
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> book = Portfolio(*load_example())
@@ -84,6 +85,12 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
                                              "give the number of frontier points, at least 1 (default 8)")
     if time_limit is not None:
         time_limit = arguments.time_limit(time_limit)
+    asked = result.request or {}
+    if risk_band is None and asked.get("risk_band") is not None:
+        risk_band = tuple(asked["risk_band"])
+    if max_total_mi_bps is None:
+        max_total_mi_bps = asked.get("max_total_mi_bps")
+    allow_buys = bool(allow_buys or asked.get("allow_buys", False))
     request = {"cash_target_usd": result.cash_target, "risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
                "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
                "lot_size": (result.rounding or {}).get("lot_size")}
