@@ -115,7 +115,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     status, message = result.status, result.message
     if problems:
         status = "limits_broken"
-        message = (f"whole lots of {lot_size:g} shares cannot keep every limit: " + "; ".join(problems)
+        message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
                    + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
     return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
                                cost_usd=total_cost, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
@@ -209,6 +209,13 @@ def _make_up_cash(sold: np.ndarray, target: float, grid: _Grid, inside, price: n
         sold[taken] = up[taken]
 
 
+def _unit(lot_size: float, one: bool = False) -> str:
+    """'whole shares' or 'whole lots of 100 shares' (singular with ``one``)."""
+    if lot_size == 1:
+        return "whole share" if one else "whole shares"
+    return f"whole lot of {lot_size:g} shares" if one else f"whole lots of {lot_size:g} shares"
+
+
 def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_size) -> list[str]:
     """The limits the rounded list breaks, in words (empty when it keeps them all). ``broken``: names
     outside an interval their exact trade met; ``stuck``: those with no whole lot inside it."""
@@ -217,8 +224,8 @@ def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_si
     groups = np.where(sold > high, bounds.hi_group, bounds.lo_group)
     for group in sorted(set(groups[broken | stuck])):
         names = symbols[(broken | stuck) & (groups == group)]
-        problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no whole lot of {lot_size:g} "
-                        "shares inside)")
+        problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no {_unit(lot_size, one=True)} "
+                        "inside its limits)")
     if short > 0:
         problems.append(f"the cash target: ${short:,.2f} short, every name at its limit (whole lots inside the "
                         f"limits raise ${float(np.dot(sold, portfolio.array('price'))):,.2f})")
