@@ -105,8 +105,8 @@ def cash_usd(value: object, net_value_usd: float, *, allow_small_cash: bool = Fa
     >>> try:
     ...     cash_usd(0.142, 1e10)
     ... except InputError as exc:
-    ...     print(str(exc)[:72])
-    cash 0.142 is $0.14 on a book worth $10,000,000,000: did you mean 14.2%?
+    ...     print("did you mean 14.2%?" in str(exc))
+    True
     """
     amount, percent = parse_cash(value, name)
     if percent:
@@ -135,7 +135,7 @@ def small_cash_message(value: object, cash: float, net_value_usd: float, name: s
     if not (isinstance(value, str) and value.strip().endswith("%")):
         percent = cash * 100 if cash <= 1 else cash if cash <= 100 else None
     guess = "" if percent is None else f"did you mean {percent:g}%? "
-    return (f"{name} {written} is ${cash:,.2f} on a book worth ${net_value_usd:,.0f}: {guess}"
-            f"a target below ${SMALL_CASH_USD:,.0f} on a book worth millions, or below one millionth of its net "
-            f"value, is refused; write the percent sign ({10 if percent is None else percent:g}%) or the dollars "
-            f"(250m, 1.5bn), or pass {allow} to raise this little on purpose")
+    return (f"{name} {written} is ${cash:,.2f} on a book worth ${net_value_usd:,.0f}, below "
+            f"${SMALL_CASH_USD:,.0f} (on a book worth millions) or one millionth of its net value: {guess}"
+            f"Write the percent sign ({10 if percent is None else percent:g}%) or the dollars (250m, 1.5bn), or "
+            f"pass {allow} to raise this little on purpose")

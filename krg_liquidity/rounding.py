@@ -85,7 +85,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     inside = _inside(low, high)
     met = inside(exact)
     sold, stuck = _start(grid, exact, inside, met)
-    short = _make_up_cash(sold, request.cash, grid, inside, price, lambda q: _cost(portfolio, -q, model),
+    short = _make_up_cash(sold, request.cash, grid, high, inside, price, lambda q: _cost(portfolio, -q, model),
                           grid.above(exact))
 
     traded = -sold
@@ -115,7 +115,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     status, message = result.status, result.message
     if problems:
         status = "limits_broken"
-        message = (f"whole lots of {lot_size:g} shares cannot keep every limit: " + "; ".join(problems)
+        message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
                    + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
     return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
                                cost_usd=total_cost, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
@@ -173,40 +173,57 @@ def _cost(portfolio, traded: np.ndarray, model: CostModel) -> np.ndarray:
     return impact_table(portfolio, traded, model)["cost_usd"].to_numpy()
 
 
-def _make_up_cash(sold: np.ndarray, target: float, grid: _Grid, inside, price: np.ndarray, cost,
-                  upper: np.ndarray) -> float:
-    """Move names one grid step up (in place), least extra cost per extra dollar first, until the cash
-    reaches ``target``; a step to the exact trade's upper neighbour (``upper``) that costs nothing
-    extra (a smaller purchase) is always taken. Returns the cash still missing (0 when the target is
-    met)."""
+def _make_up_cash(sold: np.ndarray, target: float, grid: _Grid, high: np.ndarray, inside, price: np.ndarray,
+                  cost, upper: np.ndarray) -> float:
+    """Move names up the grid (in place) until the cash reaches ``target``: first every step to the
+    exact trade's upper neighbour (``upper``) that costs nothing extra (a smaller purchase), then one
+    step at a time, least extra cost per extra dollar first (steps the target does not need are taken
+    back); when one step of every name is not enough, all of them move by as many steps as the cash
+    still missing needs (each at most to the top of its interval ``high``). Returns the cash still
+    missing (0 when the target is met)."""
     tolerance = 1e-12 * abs(target)  # float noise in a sum of products, not a dollar amount
     while True:
         missing = target - float(np.dot(sold, price))
         up = grid.step_up(sold)
         can = inside(up) & (up > sold)
-        gain = (up - sold) * price
         extra = np.where(can, cost(up) - cost(sold), np.inf)
         free = can & (extra <= 0) & (up <= upper)
-        if missing <= tolerance and not free.any():
+        if free.any():
+            sold[free] = up[free]
+            continue
+        if missing <= tolerance:
             return 0.0
         if not can.any():
-            return max(missing, 0.0)
-        per_dollar = np.where(can, extra / np.where(gain > 0, gain, 1.0), np.inf)
-        order = np.argsort(per_dollar, kind="stable")
+            return missing
+        gain = np.where(can, (up - sold) * price, 0.0)
+        if gain.sum() < missing:  # one step each is not enough: several, in proportion, none past its interval
+            steps = int(missing // gain.sum())
+            if steps > 1:
+                jump = np.minimum(sold + steps * (up - sold), grid.below(high))
+                moved = can & inside(jump) & (jump > sold)
+                if moved.any():
+                    sold[moved] = jump[moved]
+                    continue
+        order = np.argsort(np.where(can, extra / np.where(gain > 0, gain, 1.0), np.inf), kind="stable")
         order = order[can[order]]
         total = np.cumsum(gain[order])
-        needed = max(missing - tolerance, 0.0)
-        count = int(np.searchsorted(total, needed, side="left")) + 1 if needed > 0 else 0
-        count = max(count, int(free.sum()))
+        count = min(int(np.searchsorted(total, missing - tolerance, side="left")) + 1, len(order))
         taken = list(order[:count])
-        spare = float(total[min(count, len(total)) - 1]) - missing if count else -missing
+        spare = float(total[count - 1]) - missing
         for name in reversed(taken):  # take back the dearest steps the target does not need
             if spare < 0:
                 break
-            if not free[name] and gain[name] <= spare:
+            if gain[name] <= spare:
                 taken.remove(name)
                 spare -= gain[name]
         sold[taken] = up[taken]
+
+
+def _unit(lot_size: float, one: bool = False) -> str:
+    """'whole shares' or 'whole lots of 100 shares' (singular with ``one``)."""
+    if lot_size == 1:
+        return "whole share" if one else "whole shares"
+    return f"whole lot of {lot_size:g} shares" if one else f"whole lots of {lot_size:g} shares"
 
 
 def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_size) -> list[str]:
@@ -217,8 +234,8 @@ def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_si
     groups = np.where(sold > high, bounds.hi_group, bounds.lo_group)
     for group in sorted(set(groups[broken | stuck])):
         names = symbols[(broken | stuck) & (groups == group)]
-        problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no whole lot of {lot_size:g} "
-                        "shares inside)")
+        problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no {_unit(lot_size, one=True)} "
+                        "inside its limits)")
     if short > 0:
         problems.append(f"the cash target: ${short:,.2f} short, every name at its limit (whole lots inside the "
                         f"limits raise ${float(np.dot(sold, portfolio.array('price'))):,.2f})")

@@ -68,3 +68,11 @@ def test_python_faces_take_text_and_refuse_small_cash():
     assert small.success and small.cash_target == 500.0
     table = krg.stress_test(book, 500.0, krg.scenarios.BUILT_IN[:1], with_max_cash=False, allow_small_cash=True)
     assert set(table["status"]) <= {"optimal", "feasible", "limits_broken"}
+
+
+def test_frontier_takes_text_points_and_gives_a_refused_one_its_row():
+    book = krg.Portfolio(*krg.load_example())
+    table = krg.frontier(book, ["5%", "250m", 0.142])
+    assert table["cash"].iloc[:2].tolist() == pytest.approx([0.05 * book.net_value_usd, 2.5e8], rel=1e-12)
+    assert table["status"].tolist() == ["optimal", "optimal", "bad_input"]
+    assert "did you mean 14.2%?" in table["message"].iloc[2]

@@ -2,6 +2,7 @@
 files, outputs by extension, whole-share rounding, and JSON for every CLI outcome."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from krg_liquidity.basket import basket_view
 from krg_liquidity.cli import app
 from krg_liquidity.cli.liquidate import pretrade_table
 from krg_liquidity.datasets import data_path
+from krg_liquidity.errors import UnitsWarning
 from krg_liquidity.impact import CostModel
 from krg_liquidity.io.read import read_table
 from krg_liquidity.numbers import parse_number
@@ -254,3 +256,45 @@ def test_totals_row_is_named_as_such():
     with pytest.raises(BookError, match="has a totals row, not a position for Total; fix: delete the totals row") as info:
         Portfolio(pd.concat([holdings, total], ignore_index=True), covariance)
     assert len(info.value.problems) == 1  # not also "price missing for Total", "adv missing for Total", ...
+
+
+EUROPEAN_BOOK = ("Ticker;Quantity;Last Price;ADV;Vol;TradeTime\n"
+                 "AAA;207.500;12,50;1.500.000;24,1%;1\n"
+                 "BBB;1.000;8,25;900.000;18%;1\n"
+                 "CCC;12.000;100;2.000.000;0,2;1\n")
+
+
+def test_european_separators_are_read_from_the_files_own_numbers(tmp_path):
+    """Issue 16 item 12: '207.500' shares in a semicolon CSV was read as 207.5."""
+    path = tmp_path / "book.csv"
+    path.write_text(EUROPEAN_BOOK, encoding="utf-8")
+    table = read_table(path)
+    assert table["Quantity"].tolist() == [207_500.0, 1_000.0, 12_000.0]
+    assert table["Last Price"].tolist() == [12.5, 8.25, 100.0]
+    assert table["ADV"].tolist() == [1_500_000.0, 900_000.0, 2_000_000.0]
+    assert table["Vol"].tolist() == pytest.approx([0.241, 0.18, 0.2])
+    quoted = tmp_path / "quoted.csv"  # comma separated, decimal commas quoted
+    quoted.write_text('symbol,shares,price\nAAA,207.500,"12,50"\nBBB,1.000,"8,25"\n', encoding="utf-8")
+    assert read_table(quoted)["shares"].tolist() == [207_500.0, 1_000.0]
+    mixed = tmp_path / "mixed.csv"  # both conventions: no guess, the decimal-comma cell is named by the checks
+    mixed.write_text("symbol;shares;price\nAAA;1,250.5;12,5\nBBB;1000;8\n", encoding="utf-8")
+    assert read_table(mixed)["price"].tolist() == ["12,5", "8"]
+
+
+def test_fractional_holdings_among_whole_ones_are_warned(tmp_path):
+    """Without evidence of the convention, '207.500' is 207.5: the book says so by column, name and fix."""
+    path = tmp_path / "book.csv"
+    path.write_text("Ticker;Quantity;Last Price;ADV;Vol;TradeTime\nAAA;207.500;12;1500000;0.24;1\n"
+                    "BBB;1000;8;900000;0.18;1\nCCC;12000;100;2000000;0.2;1\n", encoding="utf-8")
+    with pytest.warns(UnitsWarning) as caught:
+        Portfolio(read_table(path))
+    text = " ".join(str(w.message) for w in caught)
+    assert "column 'shares' is fractional for AAA (207.5)" in text and "207500" in text
+    result = run("liquidate", path, "--cash", "1%", "--json")
+    assert result.exit_code == 0, result.output
+    assert any("AAA" in w and "thousands separator" in w for w in json.loads(result.stdout)["assumptions"]["warnings"])
+    whole = tmp_path / "whole.csv"
+    whole.write_text(EUROPEAN_BOOK, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitsWarning)
+        Portfolio(read_table(whole))

@@ -136,3 +136,20 @@ def test_rounding_needs_the_request():
     orphan = exact.__class__(**{**exact.__dict__, "problem": None})
     with pytest.raises(krg.InputError, match="result of liquidate"):
         krg.round_trades(orphan)
+
+
+def test_one_name_makes_up_what_every_capped_name_rounds_down():
+    holdings, model = synthetic_universe(300, n_factors=2, seed=5)
+    holdings["shares"] = np.round(holdings["shares"])
+    cap = 0.0123457  # a fraction of a share above every capped sale
+    holdings["ub_max_pct_adv"] = np.where(np.arange(300) == 0, np.nan, cap)
+    book = krg.Portfolio(holdings, factor_model=model)
+    capped = float((np.minimum(holdings["shares"], cap * holdings["adv"]) * holdings["price"])[1:].sum())
+    exact = krg.liquidate(book, capped + 0.3 * holdings["shares"][0] * holdings["price"][0])
+    assert (exact.trades["binding"] == "participation").sum() == 299
+    rounded = krg.round_trades(exact)
+    assert rounded.status == "optimal" and rounded.cash_raised >= exact.cash_target
+    assert rounded.cash_raised - exact.cash_target < holdings["price"][0]
+    sold = rounded.trades["shares_traded"].abs().to_numpy()
+    assert np.all(sold[1:] <= cap * holdings["adv"].to_numpy()[1:])
+    assert sold[0] - abs(exact.trades["shares_traded"][0]) > 1  # the free name took more than one share

@@ -210,4 +210,4 @@ def demo() -> None:
     result = attach(run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50), portfolio)
     print_result(result)
     most = max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
-    console.print(f"Most cash these limits allow: ${math.floor(most):,.0f}", highlight=False)  # typed back, it is raised
+    console.print(f"Most cash these limits allow: ${math.floor(most):,.0f}", highlight=False)  # typed back, the exact shares raise it

@@ -44,7 +44,8 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
 
 
 def dollars_down(value: float) -> str:
-    """Dollars rounded down to the dollar: a "most cash" a PM can type back and still raise."""
+    """Dollars rounded down to the dollar: a "most cash" a PM can type back and the exact shares still raise
+    (whole shares may fall short by a fraction of a share per name at its limit, and say so)."""
     return f"${math.floor(value):,.0f}"
 
 
