@@ -204,7 +204,7 @@ CASES = [
     Case("to_excel a folder", lambda c: c.result.to_excel(c.folder), InputFileError, "is a folder"),
     # desk
     Case("desk time_limit 0", lambda c: desk_run(c.book, Request(1e9, time_limit=0)), DESK, "time_limit=0"),
-    Case("desk cash nan", lambda c: desk_run(c.book, Request(float("nan"))), DESK, "cash=nan"),
+    Case("desk cash nan", lambda c: desk_run(c.book, Request(float("nan"))), DESK, "Cash to raise 'nan' is not an amount"),
     Case("desk cash negative", lambda c: desk_run(c.book, Request(-5.0)), DESK, "must be a positive number"),
     Case("desk band crossed", lambda c: desk_run(c.book, Request(1e9, risk_band=(2.0, 1.0))), DESK,
          "needs 0 <= lo <= hi"),
