@@ -38,6 +38,7 @@ from .dual import DualPoint, DualSolver, OutOfTime
 from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from .explain import beyond_the_book, floor_out_of_reach, infeasible
 from .impact import CostModel
+from .limits import TotalImpactCap
 from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
 from .portfolio import Portfolio
 from .request import Request, make_request
@@ -139,9 +140,9 @@ class _Plan:
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
         return (band[0] * today - after) / today, (after - band[1] * today) / today
 
-    def impossible(self, stage: str, reason: str):
+    def impossible(self, stage: str, reason: str, known: tuple[dict, dict] | None = None):
         self.trail.record(stage, "proof", reason)
-        return infeasible(self.request, reason, self.budget)
+        return infeasible(self.request, reason, self.budget, known)
 
     def timeout(self, stage: str) -> SolverTimeout:
         self.trail.record(stage, "timeout", "the time budget ran out")
@@ -190,8 +191,10 @@ class _Plan:
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
+            give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
             raise self.impossible("separable", f"the least possible impact is {least / cash * 1e4:.2f} bps, "
-                                               f"above max_total_mi_bps={cap}")
+                                               f"above max_total_mi_bps={cap}",
+                                  known=({TotalImpactCap.key: give}, {TotalImpactCap.key: TotalImpactCap.unit}))
         shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
         note = f"{fast.evaluations} multiplier evaluations"
         if excess > BAND_TOLERANCE:
