@@ -288,12 +288,14 @@ class _Plan:
         post = (p.net_value_usd - cash) / cash
         level = self.request.risk_band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
-        highest = reach.risk_upper_bound(solver)
+        highest = reach.risk_upper_bound(solver, self.budget)
         if highest < level * (1 - 1e-9):
             reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
                       f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
             self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
             raise floor_out_of_reach(self.request, reason, highest / (sigma0 * post), self.cost(relaxed.u))
+        if self.budget.expired():  # the bound may have been cut short (inf): nothing is proven either way
+            raise self.timeout("floor")
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
         self.highest_found, self.floor_point = None, None

@@ -455,3 +455,21 @@ def test_one_blas_thread_covers_scipys_own_blas():
             "    print(sorted({p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[1]", out
+
+
+def test_the_floors_proof_is_cut_short_by_the_budget(example, monkeypatch):
+    """The upper bound on the risk goes through the rows of A in blocks and checks the budget between them:
+    the same bound in blocks of any size, and no bound (inf, nothing proven) when no time is left."""
+    from krg_liquidity import reach
+
+    class Spent(Budget):
+        def left(self) -> float:
+            return 0.0
+
+    book = example[2]
+    request = make_request(book, 1e9, (1.01, 1.05), None, False, None)
+    solver = optimize_module._Plan(request, Trail(Budget(None)), "auto").dual_solver
+    whole = reach.risk_upper_bound(solver)
+    monkeypatch.setattr(reach, "ROWS_AT_ONCE", 3)
+    assert reach.risk_upper_bound(solver, Budget(None)) == pytest.approx(whole, rel=1e-13)
+    assert reach.risk_upper_bound(solver, Spent(1.0)) == np.inf
