@@ -30,7 +30,8 @@ def beyond_the_book(cash: float, net_value: float) -> InfeasibleLiquidation:
                                  "net value.", cash_target=cash, max_cash=None)
 
 
-def floor_out_of_reach(request: Request, reason: str, highest_ratio: float, relaxed_cost_usd: float) -> InfeasibleLiquidation:
+def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
+                       relaxed_cost_usd: float) -> InfeasibleLiquidation:
     """The exception for a risk floor proven out of reach, explained from the proof itself (no re-solve).
 
     ``highest_ratio``: the proven most post-trade risk within the per-name limits, as a multiple
