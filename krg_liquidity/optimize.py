@@ -82,7 +82,8 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
         cached = portfolio.risk_factored
         operator = portfolio.risk()  # once per book, with every BLAS thread, inside the budget
-        trail.record("risk-model", "done", operator.describe() + (" (already, by an earlier call on this book)" if cached else ""))
+        trail.record("risk-model", "done",
+                     operator.describe() + (" (already, by an earlier call on this book)" if cached else ""))
     try:
         with one_blas_thread():
             result = _run(request, trail, method, warm_start)
