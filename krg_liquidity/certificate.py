@@ -50,7 +50,8 @@ def _tau_bound(solver: DualSolver, h: np.ndarray) -> float:
     return top + float(np.max(solver.d / h, initial=0.0))
 
 
-def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail: Trail, budget: Budget) -> float | None:
+def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail: Trail,
+                      budget: Budget) -> float | None:
     """A certified lower bound (USD) on the cost of any trade list meeting the floor, or None.
 
     The linear program for the best multipliers gets what is left of ``budget``; when it runs
@@ -95,7 +96,8 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
     convex = rho_steps <= point.risk_multiplier + kappa_max
     trail.record("certificate", "bound",
                  ("the Lagrangian is convex at the steps' multipliers: the local optimum is global" if convex else
-                  f"the Lagrangian is convex only up to {(point.risk_multiplier + kappa_max) / max(rho_steps, 1e-300):.2%} "
+                  f"the Lagrangian is convex only up to "
+                  f"{(point.risk_multiplier + kappa_max) / max(rho_steps, 1e-300):.2%} "
                   "of the floor's multiplier: a partial bound") + note)
     return best * usd_per_unit
 

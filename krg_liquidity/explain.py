@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InfeasibleLiquidation, LiquidationError
+from .errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
 from .limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
 from .plan import Budget
 from .request import Request
@@ -30,7 +30,8 @@ def beyond_the_book(cash: float, net_value: float) -> InfeasibleLiquidation:
                                  "net value.", cash_target=cash, max_cash=None)
 
 
-def floor_out_of_reach(request: Request, reason: str, highest_ratio: float, relaxed_cost_usd: float) -> InfeasibleLiquidation:
+def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
+                       relaxed_cost_usd: float) -> InfeasibleLiquidation:
     """The exception for a risk floor proven out of reach, explained from the proof itself (no re-solve).
 
     ``highest_ratio``: the proven most post-trade risk within the per-name limits, as a multiple
@@ -48,29 +49,44 @@ def floor_out_of_reach(request: Request, reason: str, highest_ratio: float, rela
                                  headline=headline)
 
 
-def infeasible(request: Request, reason: str, budget: Budget | None = None) -> InfeasibleLiquidation:
-    """Build the exception for a request proven impossible (the caller raises it)."""
+def infeasible(request: Request, reason: str, budget: Budget | None = None,
+               known: tuple[dict[str, float], dict[str, str]] | None = None) -> InfeasibleLiquidation:
+    """Build the exception for a request proven impossible (the caller raises it).
+
+    ``known``: (blocking, units) when the proof itself says which limit blocks and by how much
+    (then no elastic re-solve is run). Both searches share the explanation's own budget
+    (``_share``); what it could not compute in time is said once.
+    """
     from .capacity import most_cash
 
     budget = _share(budget or Budget(None))
     cash = request.cash
     floor = request.risk_band is not None and request.risk_band[0] > 0
-    most, note, proven_none = None, "", False
-    if not budget.expired():
+    most, note, proven_none, late = None, "", False, []
+    if budget.expired():
+        late.append("the most cash")
+    else:
         try:
             most = most_cash(request, budget, without_floor=floor)
             if not np.isfinite(most):
                 most, note = None, "The most cash that can be raised could not be computed (a non-finite result)."
         except InfeasibleLiquidation:
             proven_none = True
+        except SolverTimeout:
+            late.append("the most cash")
         except LiquidationError:
             note = "The most cash that can be raised could not be computed (the solver did not converge)."
-    blocking, units = {}, {}
-    if cash < request.portfolio.net_value_usd and not budget.expired():
-        try:
-            blocking, units = elastic(request, budget)
-        except LiquidationError:
-            pass
+    blocking, units = known if known is not None else ({}, {})
+    if known is None and cash < request.portfolio.net_value_usd:
+        if budget.expired():
+            late.append("the blocking limits")
+        else:
+            try:
+                blocking, units = elastic(request, budget)
+            except SolverTimeout:
+                late.append("the blocking limits")
+            except LiquidationError:
+                pass
     without = " (without the risk floor)" if floor else ""
     if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
         most_text = f"any target below the book's net value can be raised within the limits{without}"
@@ -78,10 +94,10 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
         most_text = f"at most ${most:,.0f} can be raised within the limits{without}"
     elif proven_none:
         most_text = "no cash target can be met within these limits"
-    elif budget.expired():
-        most_text = "the most cash raisable was not computed (the time budget ran out)"
-    else:
+    elif note:
         most_text = note[0].lower() + note[1:].rstrip(".")
+    else:
+        most_text = "the most cash raisable was not computed"
     lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
     headline = "\n".join(lines)
     if blocking:
@@ -89,8 +105,9 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None) -> I
         width = max(len(label) for label, _ in rows)
         lines.append("Blocking limits, and how far each would have to give:")
         lines += [f"  {label:<{width}}  {give}" for label, give in rows]
-    elif budget.expired():
-        lines.append("The blocking limits were not computed: the time budget ran out.")
+    if late:
+        lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
+                     f"(a larger time_limit shows {'them' if len(late) > 1 else 'it'}).")
     return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most,
                                  blocking=blocking, blocking_units=units, headline=headline)
 
@@ -143,6 +160,8 @@ def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[st
     limits += coupling_limits(request.risk_band, request.max_total_mi_bps)
     program = conic.build(portfolio, costs, limits, cash=cash, goal="elastic")
     status = conic.solve(program, lambda _u: 0.0, budget)
+    if status == "timeout":
+        raise SolverTimeout("the elastic re-solve ran out of time", "explain")
     if status not in ("optimal", "optimal_inaccurate"):
         raise LiquidationError(f"elastic re-solve failed ({status})")
     units = {limit.key: limit.unit for limit in limits if limit.key in program.slacks}

@@ -38,6 +38,7 @@ from .dual import DualPoint, DualSolver, OutOfTime
 from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from .explain import beyond_the_book, floor_out_of_reach, infeasible
 from .impact import CostModel
+from .limits import TotalImpactCap
 from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
 from .portfolio import Portfolio
 from .request import Request, make_request
@@ -86,7 +87,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
     if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
         cached = portfolio.risk_factored
         operator = portfolio.risk()  # once per book, with every BLAS thread, inside the budget
-        trail.record("risk-model", "done", operator.describe() + (" (already, for this book)" if cached else ""))
+        trail.record("risk-model", "done",
+                     operator.describe() + (" (already, by an earlier call on this book)" if cached else ""))
     try:
         with one_blas_thread():
             result = _run(request, trail, method, warm_start)
@@ -144,15 +146,16 @@ class _Plan:
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
         return (band[0] * today - after) / today, (after - band[1] * today) / today
 
-    def impossible(self, stage: str, reason: str, *figures: float):
-        """The exception proving the request impossible; ``figures``: the numbers the proof rests on.
+    def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None):
+        """The exception proving the request impossible; ``figures``: the numbers the proof rests on;
+        ``known``: (blocking, units) when the proof itself says which limit blocks.
         A figure that is not finite is no proof: the stage failed (``SolverFailure``)."""
         if not all(np.isfinite(figure) for figure in figures):
             self.trail.record(stage, "failed", f"a non-finite figure where a proof was expected: {reason}")
             return SolverFailure(f"the {stage} stage computed a non-finite bound; no proof of infeasibility "
                                  "(please report this book)", self.trail.solver_attempts)
         self.trail.record(stage, "proof", reason)
-        return infeasible(self.request, reason, self.budget)
+        return infeasible(self.request, reason, self.budget, known)
 
     def timeout(self, stage: str) -> SolverTimeout:
         self.trail.record(stage, "timeout", "the time budget ran out")
@@ -203,8 +206,10 @@ class _Plan:
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
+            give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
             raise self.impossible("separable", f"the least possible impact is {least / cash * 1e4:.2f} bps, "
-                                               f"above max_total_mi_bps={cap}", least)
+                                               f"above max_total_mi_bps={cap}", least,
+                                  known=({TotalImpactCap.key: give}, {TotalImpactCap.key: TotalImpactCap.unit}))
         shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
         note = f"{fast.evaluations} multiplier evaluations"
         if excess > BAND_TOLERANCE:
@@ -299,7 +304,7 @@ class _Plan:
         post = (p.net_value_usd - cash) / cash
         level = self.request.risk_band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
-        highest = reach.risk_upper_bound(solver)
+        highest = reach.risk_upper_bound(solver, self.budget)
         if highest < level * (1 - 1e-9):
             reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
                       f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
@@ -307,6 +312,8 @@ class _Plan:
                 raise self.impossible("floor", reason, highest)
             self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
             raise floor_out_of_reach(self.request, reason, highest / (sigma0 * post), self.cost(relaxed.u))
+        if self.budget.expired():  # the bound may have been cut short (inf): nothing is proven either way
+            raise self.timeout("floor")
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
         self.highest_found, self.floor_point = None, None

@@ -132,7 +132,8 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
 
     Full covariance: a low-rank part and a diagonal when C is exactly that (a factor model's
     covariance as a full matrix: the solvers then work with k rows, not n), else its Cholesky
-    factor (or a rank(C) x n root when C is only semi-definite). Built once per Portfolio. Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
+    factor (or a rank(C) x n root when C is only semi-definite). Built once per Portfolio.
+    Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
     """
     symbols = [str(s) for s in symbols]
     if factor_model is not None:
@@ -177,7 +178,8 @@ def _low_rank_plus_diagonal(c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
         return None
     middle = np.linalg.pinv(c[np.ix_(j_set, k_set)], rcond=1e-10)
     columns = c[:, i_set].copy()
-    columns[i_set, np.arange(m)] = np.einsum("ik,kj,ji->i", c[np.ix_(i_set, k_set)], middle, c[np.ix_(j_set, i_set)])
+    columns[i_set, np.arange(m)] = np.einsum("ik,kj,ji->i", c[np.ix_(i_set, k_set)], middle,
+                                             c[np.ix_(j_set, i_set)])
     values, vectors = np.linalg.eigh((columns[i_set] + columns[i_set].T) / 2.0)
     keep = values > 1e-10 * max(float(values.max(initial=0.0)), 1e-300)
     if not keep.any() or keep.sum() >= m or (values < -1e-8 * scale).any():

@@ -53,6 +53,15 @@ def test_liquidate_json():
     assert sum(t["cost_usd"] for t in payload["trades"]) == pytest.approx(payload["cost_usd"], rel=1e-12)
 
 
+def test_more_than_the_book_is_one_line():
+    """150% of NAV with a band and a cap: one line naming the book's worth, exit 2, no solve and no budget words."""
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "150%", "--risk-band", "0.9", "1.1",
+                 "--max-total-mi-bps", "50")
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "more than the book is worth" in lines[0] and "time" not in lines[0], result.output
+
+
 def test_liquidate_table_and_output_files(tmp_path):
     csv_path, parquet_path = tmp_path / "trades.csv", tmp_path / "trades.parquet"
     result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "5e8", "--output", str(csv_path))

@@ -447,3 +447,39 @@ def test_the_certificate_stage_checks_the_budget(example, monkeypatch):
     quick = certificate.floor_lower_bound(plan.dual_solver, plan.floor_point, level, trail, Spent(1.0))
     assert not given and "time budget ran out" in trail.stages[-1].detail
     assert quick is not None and quick <= full * (1 + 1e-7) and quick <= plan.cost(found.u) * (1 + 1e-9)
+
+
+def test_one_blas_thread_covers_scipys_own_blas():
+    """SciPy ships its own OpenBLAS beside NumPy's: the one-thread context must limit both, even when it
+    is first used before anything imported scipy.linalg (a fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy\n"
+            "from krg_liquidity.plan import one_blas_thread\n"
+            "with one_blas_thread():\n"
+            "    pass\n"
+            "import scipy.linalg\n"
+            "from threadpoolctl import threadpool_info\n"
+            "with one_blas_thread():\n"
+            "    print(sorted({p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[1]", out
+
+
+def test_the_floors_proof_is_cut_short_by_the_budget(example, monkeypatch):
+    """The upper bound on the risk goes through the rows of A in blocks and checks the budget between them:
+    the same bound in blocks of any size, and no bound (inf, nothing proven) when no time is left."""
+    from krg_liquidity import reach
+
+    class Spent(Budget):
+        def left(self) -> float:
+            return 0.0
+
+    book = example[2]
+    request = make_request(book, 1e9, (1.01, 1.05), None, False, None)
+    solver = optimize_module._Plan(request, Trail(Budget(None)), "auto").dual_solver
+    whole = reach.risk_upper_bound(solver)
+    monkeypatch.setattr(reach, "ROWS_AT_ONCE", 3)
+    assert reach.risk_upper_bound(solver, Budget(None)) == pytest.approx(whole, rel=1e-13)
+    assert reach.risk_upper_bound(solver, Spent(1.0)) == np.inf

@@ -14,6 +14,8 @@ from krg_liquidity import (
     InfeasibleLiquidation, InputError, Portfolio, frontier, liquidate, load_example, max_cash, plot_frontier,
 )
 from krg_liquidity.baseline import slsqp_liquidate
+from krg_liquidity.plan import Budget
+from krg_liquidity.request import make_request
 
 
 @pytest.fixture(scope="module")
@@ -308,10 +310,16 @@ def test_caps_too_tight(example, column, value, group):
     assert liquidate(book, info.value.max_cash * (1 - 1e-6)).status == "optimal"
 
 
-def test_total_impact_cap_too_tight(example):
+def test_total_impact_cap_too_tight(example, monkeypatch):
+    """The proof names the blocking cap and how far it must give (to the least cost) without an elastic re-solve."""
+    from krg_liquidity import explain
+
+    monkeypatch.setattr(explain, "elastic", lambda *a: pytest.fail("the proof already says what blocks"))
     with pytest.raises(InfeasibleLiquidation, match="least possible impact is 10.13 bps") as info:
         liquidate(example[2], 1e9, max_total_mi_bps=5)
-    assert "total_impact_cap" in info.value.blocking
+    least = liquidate(example[2], 1e9).cost_bps
+    assert info.value.blocking == {"total_impact_cap": pytest.approx(least - 5, rel=1e-9)}
+    assert info.value.blocking_units == {"total_impact_cap": "bps"}
     most = info.value.max_cash
     result = liquidate(example[2], most * (1 - 1e-6), max_total_mi_bps=5)
     assert result.cost_bps <= 5 * (1 + 1e-6)
@@ -426,3 +434,24 @@ def test_the_work_around_the_search_is_one_pass(monkeypatch):
     assert result.status == "optimal" and result.method == "separable"
     assert calls == [400]
     assert result.assumptions["risk_model"] == {"kind": "factor model", "factors": 4, "names": 400}
+
+
+class Spent(Budget):
+    """A budget with no time left (no clock involved)."""
+
+    def left(self) -> float:
+        return 0.0
+
+
+def test_explanations_keep_to_their_budget_and_say_so_once(example):
+    """The most-cash bisection checks the budget (it no longer runs its 40-odd searches past it), and an
+    explanation short of time says what it could not compute in one sentence."""
+    from krg_liquidity.capacity import most_cash
+    from krg_liquidity.errors import SolverTimeout
+    from krg_liquidity.explain import infeasible
+
+    request = make_request(example[2], 1e9, None, 5.0, False, None)
+    with pytest.raises(SolverTimeout, match="bisection"):
+        most_cash(request, Spent(1.0))
+    message = str(infeasible(request, "a reason", Spent(1.0)))
+    assert message.count("time budget") == 1 and "The most cash and the blocking limits could not be computed" in message
