@@ -75,7 +75,7 @@ def test_downloads_hold_the_answer():
     assert schedule["shares"].sum() == result.trades["shares_traded"].sum()
     assert f"{result.cash_raised:,.0f}" in files["report.html"][0].decode()
     summary = pd.read_excel(io.BytesIO(files["report.xlsx"][0]), sheet_name="summary")
-    assert float(summary.set_index("item").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
+    assert float(summary.set_index("key").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
 
 
 def test_bad_upload_lists_every_problem_and_tabs_do_not_mix():

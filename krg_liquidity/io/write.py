@@ -1,11 +1,11 @@
 """Writing answers by extension: .csv, .xlsx, .parquet or .json; any other extension is refused.
 
 A result written to .xlsx gets six sheets: ``trades``, ``schedule`` (the POV schedule), ``grid``
-(the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words, one row per figure, with its unit), ``request`` (cash target,
-risk band, caps, buys, time limit) and ``assumptions``, with number formats (shares and dollars
-with thousands separators, bps with two decimals, POV, weights and risk as percents). .csv and
-.parquet hold the trade table only; .json the whole result, request included
-(``LiquidationResult.to_dict``).
+(the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words,
+one row per figure, with its unit), ``request`` (cash target, risk band, caps, buys, time limit)
+and ``assumptions``, with number formats (shares and dollars with thousands separators, bps with
+two decimals, POV, weights and risk as percents). .csv and .parquet hold the trade table only;
+.json the whole result, request included (``LiquidationResult.to_dict``).
 """
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ def summary_table(result) -> pd.DataFrame:
     if rounding:
         rows += [("rounded to lots of", rounding.get("lot_size"), "shares", "rounding.lot_size"),
                  ("rounding rule", rounding.get("rule"), "", "rounding.rule"),
-                 ("cash raised before rounding", rounding.get("cash_raised_exact"), "USD", "rounding.cash_raised_exact"),
+                 ("cash raised before rounding", rounding.get("cash_raised_exact"), "USD",
+                  "rounding.cash_raised_exact"),
                  ("impact cost before rounding", rounding.get("cost_usd_exact"), "USD", "rounding.cost_usd_exact")]
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"value": object})
 
