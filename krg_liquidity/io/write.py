@@ -4,7 +4,8 @@ A result written to .xlsx gets six sheets: ``trades``, ``schedule`` (the POV sch
 (the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words,
 one row per figure, with its unit), ``request`` (cash target, risk band, caps, buys, time limit)
 and ``assumptions``, with number formats (shares and dollars with thousands separators, bps with
-two decimals, POV, weights and risk as percents). .csv and .parquet hold the trade table only;
+two decimals, POV, weights and risk as percents). .csv holds the trade table only;
+.parquet the trade table with the request in its metadata (``pd.read_parquet(path).attrs["request"]``);
 .json the whole result, request included (``LiquidationResult.to_dict``).
 """
 
@@ -200,6 +201,10 @@ def write_result(result, path: str | Path, schedule: pd.DataFrame | None = None)
     if suffix == ".json":
         path.write_text(json.dumps(result.to_dict(), allow_nan=False, default=float, indent=1))
         return path
+    if suffix == ".parquet":  # the file's metadata keeps the request (pandas reads it back as attrs)
+        trades = result.trades.copy()
+        trades.attrs = {"request": result.request}
+        return write_table(trades, path)
     if suffix != ".xlsx":
         return write_table(result.trades, path)
     if schedule is None:
