@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from krg_liquidity.cli import app
@@ -47,3 +49,24 @@ def test_bundled_example_commands_run(tmp_path, monkeypatch):
         result = CliRunner().invoke(app, command[1:])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "answer.xlsx").exists() and (tmp_path / "plan.xlsx").exists()
+
+
+def test_worked_example_prints_what_the_readme_shows():
+    """The worked example's summary and impossible-request message, as printed in the README (the method
+    line's milliseconds aside; "..." stands for lines or text left out)."""
+    import krg_liquidity as krg
+
+    book = krg.Portfolio(*krg.load_example())
+    limits = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50}
+    block = re.search(r"```\n\n((?:    .*\n)+)\nThe gap is", README).group(1)
+    shown = [line[4:] for line in block.splitlines()]
+    printed = krg.liquidate(book, 1e9, **limits).summary().splitlines()
+    assert [line for line in shown if not line.startswith("method")] == \
+        [line for line in printed[:len(shown)] if not line.startswith("method")]
+    block = re.search(r"\n((?:    cannot raise \$6,000,000,000.*\n)(?:    .*\n)+)", README).group(1)
+    with pytest.raises(krg.InfeasibleLiquidation) as info:
+        krg.liquidate(book, 6e9, **limits)
+    message = str(info.value).splitlines()
+    for line in (line[4:] for line in block.splitlines()):
+        pattern = ".*".join(re.escape(part) for part in line.split("..."))
+        assert any(re.fullmatch(pattern, got) for got in message), line
