@@ -26,7 +26,8 @@ _FORMATS = {
     "#,##0.00": ("value_traded_usd", "cost_usd", "price"),
     "0.00": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
              "timing_risk_bps"),
-    "0.00%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after"),
+    "0.00%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after",
+              "gap", "max_violation"),  # the last two: ratios (of the cost; of each limit's own measure)
 }
 
 
