@@ -13,8 +13,8 @@ from .errors import LiquidationError, SolverFailure
 from .verify import ACCEPT_VIOLATION, impact_table
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price", "adv",
-                 "volatility")
+                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
+                 "adv", "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                       "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                       "adv", "volatility")
@@ -32,7 +32,9 @@ class LiquidationResult:
     Money in USD, costs in bps of cash raised,
     risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
     ``value_traded_usd`` are signed (negative = sell). ``limit_reached`` names, in words, the limit at
-    which a name's trade stops ("fully sold", "participation cap", "min weight", ...). ``max_violation`` is recomputed from the trades (see ``violations``).
+    which a name's trade stops ("fully sold", "participation cap", "min weight", ...).
+    ``max_violation`` is recomputed from the trades (see ``violations``); ``gap_usd``/``gap_bps``
+    and ``violation_text()`` say the same in dollars, bps and words.
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
     The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
     ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"

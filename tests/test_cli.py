@@ -71,6 +71,7 @@ def test_liquidate_table_and_output_files(tmp_path):
     result = run("liquidate", HOLDINGS, "--cash", "5e8", "--output", str(parquet_path))
     assert result.exit_code == 0, result.output
     assert pd.read_parquet(parquet_path)["shares_traded"].sum() < 0
+    assert pd.read_parquet(parquet_path).attrs["request"]["cash_target_usd"] == 5e8  # the request travels along
 
 
 def test_infeasible_exit_code_and_json():

@@ -44,17 +44,19 @@ def test_answer_files_keep_the_request_and_a_formatted_summary(tmp_path):
     result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
                  "--max-total-mi-bps", "50", "--allow-buys", "--time-limit", "20", "--output", path)
     assert result.exit_code == 0, result.output
-    assert "limits         risk band 0.9-1.1x today's risk; total impact at most 50 bps; buys allowed; time limit 20 s" \
-        in result.output
+    limits = "risk band 0.9-1.1x today's risk; total impact at most 50 bps; buys allowed; time limit 20 s"
+    assert f"limits         {limits}" in result.output
     sheets = pd.read_excel(path, sheet_name=None)
     request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
     assert (request["cash_target_usd"], request["risk_band_lo"], request["risk_band_hi"]) == (1e9, 0.9, 1.1)
     assert (request["max_total_mi_bps"], request["allow_buys"], request["time_limit_s"]) == (50, "yes", 20)
     summary = sheets["summary"].set_index("key")
-    assert summary.loc["gap_usd", "item"] == "gap to the least possible cost" and summary.loc["gap_usd", "unit"] == "USD"
+    assert summary.loc["gap_usd", "item"] == "gap to the least possible cost"
+    assert summary.loc["gap_usd", "unit"] == "USD"
     assert summary.loc["limits", "value"].startswith("0 (every limit met")
     book = openpyxl.load_workbook(path)["summary"]
-    formats = {book.cell(row=r, column=4).value: book.cell(row=r, column=2).number_format for r in range(2, book.max_row + 1)}
+    formats = {book.cell(row=r, column=4).value: book.cell(row=r, column=2).number_format
+               for r in range(2, book.max_row + 1)}
     assert formats["cash_raised"] == "#,##0" and formats["cost_bps"] == "0.00" and formats["risk_after"] == "0.00%"
     record = json.loads(run("liquidate", HOLDINGS, "--cash", "1e9", "--max-total-mi-bps", "50", "--json").stdout)
     assert record["request"] == {"cash_target_usd": 1e9, "risk_band": None, "max_total_mi_bps": 50.0,

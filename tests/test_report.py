@@ -118,6 +118,11 @@ def test_excel_report_reads_back(solved, tmp_path):
     assert sheets["schedule"]["shares"].sum() == result.trades["shares_traded"].sum()
     request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
     assert request["risk_band_lo"] == 0.9 and request["max_total_mi_bps"] == 50
+    import openpyxl
+
+    comparison = openpyxl.load_workbook(path)["comparison"]
+    column = [cell.value for cell in comparison[1]].index("max_violation") + 1
+    assert comparison.cell(row=2, column=column).number_format == "0.00%"  # 1.3e-14 reads 0.00%, not 1.26E-14
 
 
 def test_report_command_writes_html(tmp_path):

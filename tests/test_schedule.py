@@ -253,7 +253,8 @@ def test_schedule_grid_for_traders(tmp_path):
     plan = pov_schedule(trades, bucket_minutes=30, start="2026-03-02")
     grid = schedule_grid(plan)
     assert list(grid.columns) == ["day", "bucket_start", "A", "B", "C"]
-    assert len(grid) == plan[["day", "bucket_start"]].drop_duplicates().shape[0] and grid["bucket_start"].is_monotonic_increasing
+    assert len(grid) == plan[["day", "bucket_start"]].drop_duplicates().shape[0]
+    assert grid["bucket_start"].is_monotonic_increasing
     assert grid[["A", "B", "C"]].sum().to_dict() == {"A": -123_457, "B": 50_000, "C": -7}
     assert (grid["C"] == 0).sum() == len(grid) - 1  # C trades in one bucket: zeros elsewhere
     source, target, csv = tmp_path / "trades.csv", tmp_path / "schedule.xlsx", tmp_path / "grid.csv"

@@ -143,7 +143,8 @@ def liquidate(
                                          "down: the cash target stays met)."),
     exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
     output: Optional[Path] = typer.Option(None, help="Write the answer here by extension: .csv/.parquet (trades), "
-                                                     ".xlsx (trades, schedule, summary, assumptions), .json."),
+                                                     ".xlsx (trades, schedule, grid, summary, request, "
+                                                     "assumptions), .json."),
     schedule: Optional[Path] = typer.Option(None, help="Also write the POV schedule here (.csv, .xlsx, .parquet, "
                                                        ".json; an .xlsx also gets the 'grid' sheet)."),
     bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes (must divide the session)."),

@@ -15,8 +15,8 @@ import streamlit as st
 from ..report.figures import basket_figure, completion_figure, frontier_figure
 from .solve import Outcome, downloads
 
-TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps", "cost_usd",
-                 "weight_before", "weight_after", "shares_before", "shares_after", "price"]
+TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps",
+                 "cost_usd", "weight_before", "weight_after", "shares_before", "shares_after", "price"]
 PERCENT = ("pov", "weight_before", "weight_after", "fraction_done", "risk_before", "risk_after", "volatility")
 WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after", "expected_market_volume",
          "names_traded", "adv")
@@ -88,7 +88,7 @@ def show_outcome(outcome: Outcome) -> None:
                         delta_color="off")
     if result.status == "limits_broken":  # whole shares cannot keep a limit: say which, above the answer
         st.warning(result.message)
-    st.caption(f"Status {result.status} ({result.gap_text()}); {int((result.trades['shares_traded'] != 0).sum())} "
+    st.caption(f"Status {result.status}, {result.gap_text()}; {int((result.trades['shares_traded'] != 0).sum())} "
                f"of {len(result.trades)} names traded; whole shares; max violation {result.violation_text()}.")
     for tab, (_, panel) in zip(st.tabs([title for title, _ in PANELS]), PANELS):
         with tab:
@@ -99,7 +99,8 @@ def trades_panel(report) -> None:
     """Sortable trade table (click a header), the limit each name's trade reached, and its totals."""
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
-    table(traded, key="trades_table", column_config={"limit_reached": st.column_config.TextColumn("limit reached", width="medium")})
+    table(traded, key="trades_table",
+          column_config={"limit_reached": st.column_config.TextColumn("limit reached", width="medium")})
     st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].abs().sum():,.0f}, "
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 

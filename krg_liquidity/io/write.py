@@ -1,11 +1,12 @@
 """Writing answers by extension: .csv, .xlsx, .parquet or .json; any other extension is refused.
 
 A result written to .xlsx gets six sheets: ``trades``, ``schedule`` (the POV schedule), ``grid``
-(the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words, one row per figure, with its unit), ``request`` (cash target,
-risk band, caps, buys, time limit) and ``assumptions``, with number formats (shares and dollars
-with thousands separators, bps with two decimals, POV, weights and risk as percents). .csv and
-.parquet hold the trade table only; .json the whole result, request included
-(``LiquidationResult.to_dict``).
+(the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words,
+one row per figure, with its unit), ``request`` (cash target, risk band, caps, buys, time limit)
+and ``assumptions``, with number formats (shares and dollars with thousands separators, bps with
+two decimals, POV, weights and risk as percents). .csv holds the trade table only;
+.parquet the trade table with the request in its metadata (``pd.read_parquet(path).attrs["request"]``);
+.json the whole result, request included (``LiquidationResult.to_dict``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ _FORMATS = {
     "#,##0.00": ("value_traded_usd", "cost_usd", "price"),
     "0.00": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
              "timing_risk_bps"),
-    "0.00%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after"),
+    "0.00%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after",
+              "gap", "max_violation"),  # the last two: ratios (of the cost; of each limit's own measure)
 }
 
 
@@ -174,7 +176,8 @@ def summary_table(result) -> pd.DataFrame:
     if rounding:
         rows += [("rounded to lots of", rounding.get("lot_size"), "shares", "rounding.lot_size"),
                  ("rounding rule", rounding.get("rule"), "", "rounding.rule"),
-                 ("cash raised before rounding", rounding.get("cash_raised_exact"), "USD", "rounding.cash_raised_exact"),
+                 ("cash raised before rounding", rounding.get("cash_raised_exact"), "USD",
+                  "rounding.cash_raised_exact"),
                  ("impact cost before rounding", rounding.get("cost_usd_exact"), "USD", "rounding.cost_usd_exact")]
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"value": object})
 
@@ -216,6 +219,10 @@ def write_result(result, path: str | Path, schedule: pd.DataFrame | None = None)
     if suffix == ".json":
         path.write_text(json.dumps(result.to_dict(), allow_nan=False, default=float, indent=1))
         return path
+    if suffix == ".parquet":  # the file's metadata keeps the request (pandas reads it back as attrs)
+        trades = result.trades.copy()
+        trades.attrs = {"request": result.request}
+        return write_table(trades, path)
     if suffix != ".xlsx":
         return write_table(result.trades, path)
     if schedule is None:

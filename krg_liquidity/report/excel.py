@@ -31,7 +31,8 @@ def write_excel(report, path: str | Path) -> Path:
         basket = basket.assign(bucket_start=basket["bucket_start"].astype(str))
     sheets = {"request": report_request_table(report), "summary": summary_table(report.result),
               "assumptions": assumptions_table(report.result), "trades": report.result.trades,
-              **(schedule_sheets(schedule) if not schedule.empty else {}), "basket": basket, "frontier": report.frontier, "comparison": report.comparison,
+              **(schedule_sheets(schedule) if not schedule.empty else {}), "basket": basket,
+              "frontier": report.frontier, "comparison": report.comparison,
               "pretrade": report.pretrade}
     return write_workbook({name: frame for name, frame in sheets.items() if not frame.empty or name == "trades"}, path,
                           other_numbers=GRID_NUMBERS)

@@ -18,7 +18,8 @@ from ..assumptions import summary_lines
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
-             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised", "gap_usd"),
+             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised",
+             "gap_usd"),
     ",.2f": ("price",),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds"),
