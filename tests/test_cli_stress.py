@@ -103,10 +103,10 @@ def test_missing_trade_time_names_the_command_line_options(tmp_path):
 
 
 def test_stress_exit_codes_and_labels(tmp_path):
-    """Every row bad_input exits 2; a scenario cell that is not a number and an invalid waterfall cap
+    """A cash target refused before any row is solved exits 2; a scenario cell that is not a number and an invalid waterfall cap
     are bad input (exit 2, named), not bugs; workers below 1 are refused by name."""
     every_bad = run("stress", BOOK, "--cash", "0.001", "--covariance", COV, "--no-max-cash")
-    assert every_bad.exit_code == 2 and "every row is bad input: cash=0.001" in every_bad.output
+    assert every_bad.exit_code == 2 and "did you mean 0.1%?" in every_bad.output
     as_json = run("stress", BOOK, "--cash", "0.001", "--covariance", COV, "--no-max-cash", "--json")
     assert as_json.exit_code == 2 and json.loads(as_json.output)["status"] == "bad_input"
     cells = tmp_path / "s.csv"

@@ -146,7 +146,7 @@ def test_one_name_makes_up_what_every_capped_name_rounds_down():
     book = krg.Portfolio(holdings, factor_model=model)
     capped = float((np.minimum(holdings["shares"], cap * holdings["adv"]) * holdings["price"])[1:].sum())
     exact = krg.liquidate(book, capped + 0.3 * holdings["shares"][0] * holdings["price"][0])
-    assert (exact.trades["binding"] == "participation").sum() == 299
+    assert (exact.trades["limit_reached"] == "participation cap").sum() == 299
     rounded = krg.round_trades(exact)
     assert rounded.status == "optimal" and rounded.cash_raised >= exact.cash_target
     assert rounded.cash_raised - exact.cash_target < holdings["price"][0]
