@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from versions import header  # noqa: E402
 from krg_liquidity import Portfolio, liquidate, run_batch, synthetic_universe  # noqa: E402
 
 
@@ -56,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--books", type=int, default=1000)
     args = parser.parse_args()
+    print(header())
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         requests = build(folder, args.books)

@@ -15,11 +15,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from checks import assert_feasible  # noqa: E402
 from fuzz_books import draw  # noqa: E402
 
+from versions import header  # noqa: E402
 from krg_liquidity import liquidate  # noqa: E402
 
 
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=300)
     parser.add_argument("--budget", type=float, default=10.0)
     args = parser.parse_args()
+    print(header())
     statuses: dict[str, Counter] = defaultdict(Counter)
     slowest: dict[str, float] = defaultdict(float)
     unverified, unproven, late = [], [], []

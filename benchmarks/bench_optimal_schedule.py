@@ -29,7 +29,9 @@ import pandas as pd
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from versions import header  # noqa: E402
 from krg_liquidity import (CostModel, IStarParams, SolverFailure, SolverTimeout,  # noqa: E402
                            optimize_basket_schedule, synthetic_universe)
 from krg_liquidity.optimal_schedule import _setup, _solve  # noqa: E402
@@ -186,6 +188,7 @@ def main() -> None:
     parser.add_argument("--no-slsqp", dest="slsqp", action="store_false",
                         help="skip the SLSQP comparison (one to several minutes)")
     args = parser.parse_args()
+    print(header())
     load_before = os.getloadavg()[0]
     out = ["# Optimal basket schedule benchmark", "",
            f"Synthetic baskets, 10-factor model, {PERIODS} periods (13 half-hour buckets x 2 days), lambda = {LAMBDA}; "

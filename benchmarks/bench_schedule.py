@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from versions import header  # noqa: E402
 from krg_liquidity import pov_schedule, vwap_schedule  # noqa: E402
 
 
@@ -39,6 +41,7 @@ def median_seconds(fn, repeat=7):
 
 
 def main() -> None:
+    print(header())
     print("| schedule | names | bucket (min) | rows | days | median (s) |")
     print("|---|---|---|---|---|---|")
     for n in (300, 3000):

@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from versions import header  # noqa: E402
 from krg_liquidity import FactorModel, Portfolio, Scenario, liquidate, stress_test, synthetic_universe  # noqa: E402
 
 ADV = (1.0, 0.8, 0.6, 0.5, 0.4)
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--names", type=int, default=3000)
     args = parser.parse_args()
+    print(header())
     holdings, model = book(args.names)
     portfolio = Portfolio(holdings, factor_model=model)
     cash = round(0.1 * portfolio.net_value_usd)

@@ -30,7 +30,7 @@ from .capacity import max_cash
 from .result import LiquidationResult
 from .frontier import frontier
 from .profiles import load_volume_profile
-from .schedule import pov_schedule, schedule_impact, vwap_schedule
+from .schedule import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
 from .basket import BasketView, basket_view
 from .batch import BatchInterrupted, BatchResult, read_requests, run_batch, solve_book
 from .book import fill_strategy
@@ -106,6 +106,7 @@ __all__ = [
     "plot_basket",
     "plot_completion",
     "pov_schedule",
+    "schedule_grid",
     "schedule_impact",
     "vwap_schedule",
     "CostModel",

@@ -33,7 +33,7 @@ def describe(portfolio, cost_model: CostModel | None = None, defaults: dict | No
     model = cost_model or CostModel()
     if portfolio.factor_model is not None:
         risk = {"kind": "factor model", "factors": int(portfolio.factor_model.exposures.shape[1]),
-                "names": len(portfolio.factor_model.symbols)}
+                "names": int(portfolio.factor_model.exposures.shape[0])}
     elif portfolio.covariance is not None:
         risk = {"kind": "full covariance", "names": int(portfolio.covariance.shape[0])}
     else:

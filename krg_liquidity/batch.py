@@ -26,12 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .assumptions import attach, parameter_text, risk_text
 from .batch_requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, read_requests
 from .batch_store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
-from .book import fill_strategy
+from .book import fill_strategy, name_default_control
+from .cash import cash_usd, parse_cash
 from .datasets import load_covariance
 from .errors import BookError, UnitsWarning
+from .io.write import check_output_folder
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .risk import FactorModel
@@ -98,11 +101,9 @@ def _book_error(exc: Exception) -> str:
     """A failed book's message for the summary: a book's problems without the column table, and
     defaults named as the requests file gives them (not the CLI options)."""
     if isinstance(exc, BookError):
-        text = "; ".join(str(problem) for problem in exc.problems)
-    else:
-        text = str(exc)
-    return text.replace("on the command line a default with --trade-time DAYS or --pov DECIMAL",
-                        "a default in the requests file's trade_time or pov column")
+        exc = name_default_control(exc, "the requests file's trade_time or pov column")
+        return "; ".join(str(problem) for problem in exc.problems)
+    return str(exc)
 
 
 def _risk_model(request: BookRequest):
@@ -129,10 +130,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
     """Liquidate one book; never raises: failures come back as a status and an error message."""
     started = time.perf_counter()
     summary = {c: np.nan for c in SUMMARY_COLUMNS}
-    summary.update(book_id=request.book_id, cash_target=request.cash, error="", method="", parameters="",
-                   risk_model="", warnings="")
+    summary.update(book_id=request.book_id, error="", method="", parameters="", risk_model="", warnings="")
     trades = pd.DataFrame()
     try:
+        amount, percent = parse_cash(request.cash, "column 'cash'")
+        summary["cash_target"] = np.nan if percent else amount  # a percent: in dollars once the book is read
         if request.problem:
             summary.update(status="bad_input", error=request.problem)
         else:
@@ -140,9 +142,13 @@ def solve_book(request: BookRequest) -> BookOutcome:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UnitsWarning)
                 portfolio = Portfolio(_holdings(request), covariance, model)
-            result = liquidate(portfolio, request.cash, risk_band=request.risk_band,
+            summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
+                                              allow_small_cash=request.allow_small_cash,
+                                              allow="column allow_small_cash = true")
+            result = liquidate(portfolio, summary["cash_target"], risk_band=request.risk_band,
                                max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys,
-                               time_limit=request.time_limit, raise_on_failure=False)
+                               time_limit=request.time_limit, raise_on_failure=False,
+                               allow_small_cash=request.allow_small_cash)
             assumed = attach(result, portfolio).assumptions
             summary.update(status=result.status, method=result.method, error=result.message,
                            parameters=parameter_text(assumed["parameters"]),
@@ -150,6 +156,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
             if result.success:
                 if request.lot_size is not None:
                     result = round_trades(result, request.lot_size)
+                    summary.update(status=result.status, error=result.message)  # whole lots may break a limit
                 summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
                                lower_bound_usd=result.lower_bound_usd, gap=result.gap)
                 trades = result.trades.assign(book_id=request.book_id)
@@ -163,9 +170,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
 # ----- engines -----
 
 def _watch_parent() -> None:
-    """Worker start-up: ignore Ctrl-C (the driver stops the pool) and exit as soon as the process that
-    started this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
+    """Worker start-up: ignore Ctrl-C (the driver stops the pool), end quietly on SIGTERM (not the
+    driver's handler, inherited by a forked worker), and exit as soon as the process that started
+    this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()
 
     def watch() -> None:
@@ -174,6 +183,15 @@ def _watch_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="krg-parent-watch").start()
+
+
+def close_pool(pool, finished: bool) -> None:
+    """After every task is done: let the workers exit on their own (nothing to cancel, nothing
+    printed); otherwise (interrupted, failed) stop them now."""
+    if finished:
+        pool.shutdown(wait=True)
+    else:
+        _stop(pool)
 
 
 def _stop(pool) -> None:
@@ -197,12 +215,14 @@ def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent)
+    finished = False
     try:
         futures = [pool.submit(solve_book, r) for r in requests]
         for future in as_completed(futures):
             yield future.result()
+        finished = True
     finally:
-        _stop(pool)
+        close_pool(pool, finished)
 
 
 def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:
@@ -230,8 +250,11 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
     workers and raises :class:`BatchInterrupted` with the count of books done.
     """
     started = time.perf_counter()
+    if workers is not None:
+        workers = arguments.whole_number(workers, "workers", "give the number of local processes, 1 or more "
+                                         "(None: one per core)")
     books = read_requests(requests)
-    store = PartStore(Path(output_dir)) if output_dir is not None else None
+    store = PartStore(check_output_folder(output_dir, "batch output")) if output_dir is not None else None
     done: set[str] = set()
     if store is not None:
         if resume:  # solved or proven impossible: settled; the rest run again (a fixed file, more time)

@@ -1,11 +1,15 @@
 """Batch requests: one row per book, validated before any work starts.
 
-Columns (headers case-insensitive): ``book_id``, ``holdings`` (a file), ``cash`` (USD) are
-required. Optional: ``covariance`` (a file) or a factor model (``factor_model``: an .xlsx with
+Columns (headers case-insensitive): ``book_id``, ``holdings`` (a file), ``cash`` are required;
+``cash`` is read as the CLI's ``--cash`` (:mod:`krg_liquidity.cash`: USD as a spreadsheet writes
+it, a shorthand such as ``250m`` or ``1.5bn``, or a percent of the book's net value such as
+``10%``); a target below $1,000 on a book worth millions, or below 1e-6 of its net value, is that
+book's ``bad_input`` row ("did you mean N%?") unless its ``allow_small_cash`` is true.
+Optional: ``covariance`` (a file) or a factor model (``factor_model``: an .xlsx with
 three sheets, or the exposures file with ``factor_covariance`` and ``specific_variance``),
 ``sheet`` (of an .xlsx holdings file), ``risk_band_lo``/``risk_band_hi``, ``max_total_mi_bps``,
-``allow_buys``, book-wide defaults ``trade_time`` (days) or ``pov`` (decimal) for names
-without their own, ``lot_size`` (round the trades to whole lots: see ``rounding``; empty:
+``allow_buys``, ``allow_small_cash``, book-wide defaults ``trade_time`` (days) or ``pov``
+(decimal) for names without their own, ``lot_size`` (round the trades to whole lots: see ``rounding``; empty:
 the optimizer's exact shares) and ``time_limit`` (seconds for the book's solve; default 30).
 
 Files named in a requests *file* are resolved relative to its folder and must stay inside it
@@ -23,14 +27,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cash import FORMS, parse_cash
 from .errors import InputError, InputFileError
-from .numbers import parse_number, parse_numbers
+from .numbers import parse_number
 from .plan import DEFAULT_TIME_LIMIT
 
 REQUIRED = ("book_id", "holdings", "cash")
 FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance")
 OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_variance", "sheet", "risk_band_lo",
-            "risk_band_hi", "max_total_mi_bps", "allow_buys", "trade_time", "pov", "lot_size", "time_limit")
+            "risk_band_hi", "max_total_mi_bps", "allow_buys", "allow_small_cash", "trade_time", "pov", "lot_size",
+            "time_limit")
 
 
 class BatchRequestError(InputError):
@@ -39,7 +45,8 @@ class BatchRequestError(InputError):
 
 @dataclass(frozen=True)
 class BookRequest:
-    """One book's request: files are paths (or DataFrames / a FactorModel), cash in USD.
+    """One book's request: files are paths (or DataFrames / a FactorModel); ``cash`` as written (USD
+    as a number, or text such as "10%" or "250m", converted once the book's net value is known).
 
     ``problem``: why the book cannot run (a missing or refused file); it then gets a
     ``bad_input`` row without being read.
@@ -48,7 +55,7 @@ class BookRequest:
     book_id: str
     holdings: object
     covariance: object
-    cash: float
+    cash: float | str
     risk_band: tuple[float, float] | None = None
     max_total_mi_bps: float | None = None
     allow_buys: bool = False
@@ -61,6 +68,7 @@ class BookRequest:
     problem: str = ""
     lot_size: int | None = None
     time_limit: float | None = DEFAULT_TIME_LIMIT
+    allow_small_cash: bool = False
 
 
 def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
@@ -75,7 +83,7 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
 
         path = Path(requests)
         try:
-            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", *FILE_COLUMNS))
+            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", *FILE_COLUMNS))
         except InputFileError as exc:
             raise BatchRequestError(str(exc)) from None
         base = path.resolve().parent
@@ -94,10 +102,11 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         errors.append(f"book_id must be unique; repeated: {', '.join(duplicated[:8])}")
-    cash = parse_numbers(table["cash"])
-    bad = ids[~(cash > 0)]
+    cash = [_cash(value) for value in table["cash"]]
+    bad = ids[[value is None for value in cash]]
     if len(bad):
-        errors.append(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}")
+        errors.append(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}; "
+                      f"give {FORMS}")
     out = []
     for i, row in table.reset_index(drop=True).iterrows():
         book = ids.iloc[i]
@@ -115,10 +124,12 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
             errors.append(f"book {book}: column 'time_limit' must be a positive number of seconds")
         band = _collect(errors, _band, row, book)
         buys = _collect(errors, _flag, row.get("allow_buys", False), book)
-        out.append(BookRequest(book, files["holdings"], files["covariance"], float(cash.iloc[i]), band, mi_cap,
+        small = _collect(errors, _flag, row.get("allow_small_cash", False), book, "allow_small_cash")
+        out.append(BookRequest(book, files["holdings"], files["covariance"], cash[i], band, mi_cap,
                                bool(buys), files["factor_model"], files["factor_covariance"],
                                files["specific_variance"], sheet, trade_time, pov, "; ".join(problems),
-                               None if lot is None else int(lot), DEFAULT_TIME_LIMIT if limit is None else limit))
+                               None if lot is None else int(lot), DEFAULT_TIME_LIMIT if limit is None else limit,
+                               bool(small)))
     if len(errors) == 1:
         raise BatchRequestError(errors[0])
     if errors:
@@ -178,14 +189,25 @@ def _band(row, book: str):
     return None if lo is None else (lo, hi)
 
 
-def _flag(value, book: str) -> bool:
+def _cash(value) -> float | str | None:
+    """The cash cell as written (a number stays a number of dollars), or None when it is no amount."""
+    try:
+        amount, _ = parse_cash(value)
+    except InputError:
+        return None
+    return value.strip() if isinstance(value, str) else amount
+
+
+def _flag(value, book: str, column: str = "allow_buys") -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return False
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)  # a 0/1 column read as numbers
     text = str(value).strip().lower()
     if text in ("", "0", "false", "no", "n"):
         return False
     if text in ("1", "true", "yes", "y"):
         return True
-    raise BatchRequestError(f"book {book}: column 'allow_buys' must be true/false, not {str(value)[:40]!r}")
+    raise BatchRequestError(f"book {book}: column '{column}' must be true/false, not {str(value)[:40]!r}")

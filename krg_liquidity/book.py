@@ -34,6 +34,28 @@ def accepted_headers(column: str) -> str:
     return ", ".join(reversed(list(headers.values())))
 
 
+PYTHON_DEFAULT = "trade_time_days=DAYS or pov=DECIMAL (fill_strategy or Portfolio.from_files)"
+"""How a Python caller gives a default trade time; each face names its own control instead
+(:func:`name_default_control`)."""
+
+
+def strategy_fix(control: str) -> str:
+    """The fix for names without a trade time or POV, naming ``control`` for the default."""
+    return ("give each name a trade time in days (a 'trade_time' column) or a 'pov' column (decimal), "
+            f"or a default for the names without one: {control}")
+
+
+def name_default_control(exc: BookError, control: str) -> BookError:
+    """``exc`` with its missing-strategy fix naming ``control`` (a CLI option, a desk box, a requests
+    column): the control of the face the user is in."""
+    generic = strategy_fix(PYTHON_DEFAULT)
+    if not any(p.fix == generic for p in exc.problems):
+        return exc
+    problems = [Problem(p.column, p.problem, strategy_fix(control), p.symbols, p.found) if p.fix == generic else p
+                for p in exc.problems]
+    return BookError(problems, what=exc.what, table=exc.table)
+
+
 def fill_strategy(holdings: pd.DataFrame, trade_time_days: float | None = None,
                   pov: float | None = None) -> pd.DataFrame:
     """Give every name without a ``trade_time`` or ``pov`` the default one (days, or a decimal POV).
@@ -173,9 +195,7 @@ def _check_required(values, unreadable, symbols, problems) -> None:
 
 def _check_strategy(frame, values, unreadable, symbols, problems) -> None:
     if "pov" not in frame and "trade_time" not in frame:
-        problems.append(Problem("trade_time", "is missing (and there is no 'pov')",
-                                "give each name a trade time in days (a 'trade_time' column) or a 'pov' column "
-                                "(decimal), or on the command line a default with --trade-time DAYS or --pov DECIMAL"))
+        problems.append(Problem("trade_time", "is missing (and there is no 'pov')", strategy_fix(PYTHON_DEFAULT)))
         return
     n = len(symbols)
     pov = values.get("pov", np.full(n, np.nan))
@@ -183,8 +203,7 @@ def _check_strategy(frame, values, unreadable, symbols, problems) -> None:
     text = unreadable.get("pov", np.zeros(n, dtype=bool)) | unreadable.get("trade_time", np.zeros(n, dtype=bool))
     none = np.isnan(pov) & np.isnan(time) & ~text
     if none.any():
-        problems.append(Problem("trade_time", "is missing", "give each name a trade time in days ('trade_time') or "
-                                "a 'pov', or a default with --trade-time / --pov", symbols=symbols[none]))
+        problems.append(Problem("trade_time", "is missing", strategy_fix(PYTHON_DEFAULT), symbols=symbols[none]))
     bad = ~np.isnan(pov) & ((pov <= 0) | (pov > 1))
     if bad.any():
         percent = bool(np.all((pov[bad] > 1) & (pov[bad] <= 100)))

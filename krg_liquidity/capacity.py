@@ -55,7 +55,7 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     if band is not None and without_floor:
         band = (0.0, band[1])
     if band is None:
-        found = _bisect(request, costs, box)
+        found = _bisect(request, costs, box, budget)
         if found is not None:
             return found
     floor = band is not None and band[0] > 0
@@ -106,7 +106,7 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
         raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in program.attempts])
     most = min(max(0.0, float(program.cash_scaled.value) * program.scale), net)
     if band is None and most > 0:
-        most = _polish(request, costs, most)
+        most = _polish(request, costs, most, budget)
     return most
 
 
@@ -123,7 +123,7 @@ def _feasible(request: Request, costs, cash: float) -> bool:
     return float(costs.cost_usd(plan.u).sum()) <= request.max_total_mi_bps / 1e4 * cash
 
 
-def _bisect(request: Request, costs, box) -> float | None:
+def _bisect(request: Request, costs, box, budget: Budget) -> float | None:
     """Without a risk band: the most cash by bisection on exact feasibility checks (the separable
     search), from a feasible amount up to what the intervals can reach. None when no small amount
     is feasible (then the conic program decides)."""
@@ -140,15 +140,18 @@ def _bisect(request: Request, costs, box) -> float | None:
         low = least * (1 + 1e-9)
     else:
         return None
-    return _upper_end(request, costs, low, upper)
+    return _upper_end(request, costs, low, upper, budget)
 
 
-def _upper_end(request: Request, costs, low: float, high: float) -> float:
+def _upper_end(request: Request, costs, low: float, high: float, budget: Budget) -> float:
     """The largest feasible cash in [low, high], ``low`` feasible: feasible amounts form an interval
-    (the problem is convex in trades and cash), so bisection converges to its upper end (to 1e-12)."""
+    (the problem is convex in trades and cash), so bisection converges to its upper end (to 1e-12).
+    Raises ``SolverTimeout`` when ``budget`` runs out first (``low`` alone would understate it)."""
     if _feasible(request, costs, high):
         return high
     for _ in range(200):
+        if budget.expired():
+            raise SolverTimeout("max_cash: the time budget ran out in the bisection", "max_cash")
         middle = 0.5 * (low + high)
         low, high = (middle, high) if _feasible(request, costs, middle) else (low, middle)
         if high - low <= 1e-12 * high:
@@ -156,7 +159,7 @@ def _upper_end(request: Request, costs, low: float, high: float) -> float:
     return low
 
 
-def _polish(request: Request, costs, estimate: float) -> float:
+def _polish(request: Request, costs, estimate: float, budget: Budget) -> float:
     """Sharpen the conic estimate (solver tolerance ~1e-7) by bisection on exact feasibility checks."""
     width = 1e-6
     low = estimate * (1 - width)
@@ -165,4 +168,4 @@ def _polish(request: Request, costs, estimate: float) -> float:
         if width > 0.5:
             return estimate
         low = estimate * (1 - width)
-    return _upper_end(request, costs, low, estimate * (1 + 1e-6))
+    return _upper_end(request, costs, low, estimate * (1 + 1e-6), budget)

@@ -31,7 +31,7 @@ import numpy as np
 
 from .dual import DualPoint, DualSolver
 from .params import IStarParams
-from .plan import Trail
+from .plan import Budget, Trail
 from .trade_costs import _LOG_W, _d2h
 
 
@@ -50,8 +50,14 @@ def _tau_bound(solver: DualSolver, h: np.ndarray) -> float:
     return top + float(np.max(solver.d / h, initial=0.0))
 
 
-def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail: Trail) -> float | None:
-    """A certified lower bound (USD) on the cost of any trade list meeting the floor, or None."""
+def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail: Trail,
+                      budget: Budget) -> float | None:
+    """A certified lower bound (USD) on the cost of any trade list meeting the floor, or None.
+
+    The linear program for the best multipliers gets what is left of ``budget``; when it runs
+    out, the bound at the steps' own multipliers (made convex) is returned instead, and the
+    stage's detail says so.
+    """
     trail.begin()
     if not curvature_falls(solver.costs.params):
         trail.record("certificate", "failed", "the cost curvature does not fall with size for these parameters")
@@ -73,8 +79,14 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
     kappa_max = 1.0 / (2.0 * _tau_bound(solver, h))
     usd_per_unit = solver.cash / 1e4  # the objective is in bps of S
     cost = float(np.sum(solver.costs.cost_usd(point.u))) / usd_per_unit
-    best = _best_multipliers(solver, v, cost, q, c_held, floor, kappa_max)
-    if best is None:  # the LP failed: the bound at the steps' own multipliers, made convex
+    best, note = None, ""
+    if budget.expired():
+        note = "; the time budget ran out before the best multipliers: the bound at the steps' own"
+    else:
+        best = _best_multipliers(solver, v, cost, q, c_held, floor, kappa_max, budget.left())
+        if best is None and budget.expired():
+            note = "; the time budget ran out in the search for the best multipliers: the bound at the steps' own"
+    if best is None:  # no time, or the LP failed: the bound at the steps' own multipliers, made convex
         mu = point.risk_multiplier
         best = _bound(solver, v, cost, q, c_held, floor, point.cash_multiplier,
                       min(rho_steps, mu + kappa_max), mu)
@@ -83,10 +95,10 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
         return None
     convex = rho_steps <= point.risk_multiplier + kappa_max
     trail.record("certificate", "bound",
-                 "the Lagrangian is convex at the steps' multipliers: the local optimum is global" if convex else
-                 f"the Lagrangian is convex only up to {(point.risk_multiplier + kappa_max) / max(rho_steps, 1e-300):.2%} "
-                 "of the floor's multiplier: a partial bound"
-                 )
+                 ("the Lagrangian is convex at the steps' multipliers: the local optimum is global" if convex else
+                  f"the Lagrangian is convex only up to "
+                  f"{(point.risk_multiplier + kappa_max) / max(rho_steps, 1e-300):.2%} "
+                  "of the floor's multiplier: a partial bound") + note)
     return best * usd_per_unit
 
 
@@ -101,9 +113,10 @@ def _bound(solver: DualSolver, v, cost, q, c_held, floor, lam, rho, mu) -> float
     return value + float(np.sum(np.minimum(np.nan_to_num(low_side, nan=0.0), np.nan_to_num(high_side, nan=0.0))))
 
 
-def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max) -> float | None:
+def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max, seconds: float) -> float | None:
     """max over (lambda, rho >= 0, mu >= 0, rho - mu <= kappa_max) of LB: a linear program, since
-    LB is Lg(v*) (affine in the multipliers) plus per-name minima of affine functions."""
+    LB is Lg(v*) (affine in the multipliers) plus per-name minima of affine functions. None when
+    it fails or takes more than ``seconds``."""
     from scipy.optimize import linprog
     from scipy.sparse import csr_matrix, hstack, identity, vstack
 
@@ -120,7 +133,8 @@ def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max) 
     a_ub = vstack([rows[0][0], rows[1][0], csr_matrix(np.concatenate([[0.0, 1.0, -1.0], np.zeros(n)])[None, :])])
     b_ub = np.concatenate([rows[0][1], rows[1][1], [kappa_max]])
     bounds = [(None, None), (0.0, None), (0.0, None if ceiling else 0.0)] + [(None, None)] * n
-    found = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    options = {"time_limit": max(seconds, 1e-3)} if np.isfinite(seconds) else {}
+    found = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs", options=options)
     if found.status != 0:
         return None
     lam, rho, mu = found.x[:3]

@@ -64,18 +64,21 @@ class InfeasibleLiquidation(LiquidationError):
 
     Attributes: ``cash_target`` and ``max_cash`` (dollars; ``max_cash`` is None when
     the limits admit no trade at all), ``blocking``: mapping of constraint group to
-    how far it would have to give (its units are in ``blocking_units``).
+    how far it would have to give (its units are in ``blocking_units``; in words:
+    ``explain.blocking_rows``). The message is a headline (what can be raised), the reason,
+    then the blocking limits as a table; ``headline`` is the message without that table.
     """
 
     status = "infeasible"
 
     def __init__(self, message: str, cash_target: float, max_cash: float | None,
                  blocking: dict[str, float] | None = None,
-                 blocking_units: dict[str, str] | None = None):
+                 blocking_units: dict[str, str] | None = None, headline: str | None = None):
         self.cash_target = cash_target
         self.max_cash = max_cash
         self.blocking = dict(blocking or {})
         self.blocking_units = dict(blocking_units or {})
+        self.headline = message if headline is None else headline
         super().__init__(message)
 
 
@@ -129,6 +132,7 @@ class BookError(InputError):
 
     def __init__(self, problems: list, what: str = "the holdings", table: str = ""):
         self.problems = list(problems)
+        self.what, self.table = what, table
         lines = [f"{what}: {len(self.problems)} problem(s) to fix:"]
         lines += [f"  - {p}" for p in self.problems]
         if table:

@@ -14,58 +14,116 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InfeasibleLiquidation, LiquidationError
-from .limits import LABELS, NAME_LIMITS, coupling_limits
+from .errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
+from .limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
 from .plan import Budget
 from .request import Request
 
 SLACK_REPORTED = 1e-7
 
 
-def infeasible(request: Request, reason: str, budget: Budget | None = None) -> InfeasibleLiquidation:
-    """Build the exception for a request proven impossible (the caller raises it)."""
+def beyond_the_book(cash: float, net_value: float) -> InfeasibleLiquidation:
+    """The exception for a target at or above the book's net value (USD): impossible on its face, since
+    selling everything raises the net value. Nothing is solved to say so."""
+    return InfeasibleLiquidation(f"cannot raise ${cash:,.0f}: more than the book is worth (net value "
+                                 f"${net_value:,.0f}, so {cash / net_value:.0%} of it); ask for less than the "
+                                 "net value.", cash_target=cash, max_cash=None)
+
+
+def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
+                       relaxed_cost_usd: float) -> InfeasibleLiquidation:
+    """The exception for a risk floor proven out of reach, explained from the proof itself (no re-solve).
+
+    ``highest_ratio``: the proven most post-trade risk within the per-name limits, as a multiple
+    of today's; ``relaxed_cost_usd``: the least impact (USD) of a trade list meeting every limit
+    but the floor at this target (the caller found one), so the floor alone blocks.
+    """
+    cash, floor = request.cash, request.risk_band[0]
+    give = max(floor - highest_ratio, 0.0)
+    headline = (f"cannot raise ${cash:,.0f} with this risk floor: without it the target can be raised within every "
+                f"other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps).\nWhy: {reason}.")
+    blocking, units = {RiskFloor.key: give}, {RiskFloor.key: RiskFloor.unit}
+    message = "\n".join([headline, "Blocking limits, and how far each would have to give:"]
+                        + [f"  {label}  at least {amount}" for label, amount in blocking_rows(blocking, units, request)])
+    return InfeasibleLiquidation(message, cash_target=cash, max_cash=None, blocking=blocking, blocking_units=units,
+                                 headline=headline)
+
+
+def infeasible(request: Request, reason: str, budget: Budget | None = None,
+               known: tuple[dict[str, float], dict[str, str]] | None = None) -> InfeasibleLiquidation:
+    """Build the exception for a request proven impossible (the caller raises it).
+
+    ``known``: (blocking, units) when the proof itself says which limit blocks and by how much
+    (then no elastic re-solve is run). Both searches share the explanation's own budget
+    (``_share``); what it could not compute in time is said once.
+    """
     from .capacity import most_cash
 
     budget = _share(budget or Budget(None))
     cash = request.cash
     floor = request.risk_band is not None and request.risk_band[0] > 0
-    most, note, proven_none = None, "", False
-    if not budget.expired():
+    most, note, proven_none, late = None, "", False, []
+    if budget.expired():
+        late.append("the most cash")
+    else:
         try:
             most = most_cash(request, budget, without_floor=floor)
             if not np.isfinite(most):
                 most, note = None, "The most cash that can be raised could not be computed (a non-finite result)."
         except InfeasibleLiquidation:
             proven_none = True
+        except SolverTimeout:
+            late.append("the most cash")
         except LiquidationError:
             note = "The most cash that can be raised could not be computed (the solver did not converge)."
-    blocking, units = {}, {}
-    if cash < request.portfolio.net_value_usd and not budget.expired():
-        try:
-            blocking, units = elastic(request, budget)
-        except LiquidationError:
-            pass
-    parts = [f"cannot raise ${cash:,.0f}: {reason}."]
+    blocking, units = known if known is not None else ({}, {})
+    if known is None and cash < request.portfolio.net_value_usd:
+        if budget.expired():
+            late.append("the blocking limits")
+        else:
+            try:
+                blocking, units = elastic(request, budget)
+            except SolverTimeout:
+                late.append("the blocking limits")
+            except LiquidationError:
+                pass
+    without = " (without the risk floor)" if floor else ""
     if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
-        parts.append("Any target below the book's net value can be raised within the limits"
-                     + (" (without the risk floor)." if floor else "."))
+        most_text = f"any target below the book's net value can be raised within the limits{without}"
     elif most is not None:
-        parts.append(f"At most ${most:,.0f} can be raised within the limits"
-                     + (" without the risk floor." if floor else "."))
+        most_text = f"at most ${most:,.0f} can be raised within the limits{without}"
     elif proven_none:
-        parts.append("No cash target can be met within these limits.")
-    elif budget.expired():
-        parts.append("The time budget ran out before the most cash and the blocking limits were computed.")
+        most_text = "no cash target can be met within these limits"
+    elif note:
+        most_text = note[0].lower() + note[1:].rstrip(".")
     else:
-        parts.append(note)
-    if not blocking and budget.expired():
-        parts.append("The blocking limits were not computed: the time budget ran out.")
+        most_text = "the most cash raisable was not computed"
+    lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
+    headline = "\n".join(lines)
     if blocking:
-        gives = "; ".join(f"{LABELS.get(g, g.replace('_', ' '))} by {_amount(v, units[g])}"
-                          for g, v in blocking.items())
-        parts.append(f"Blocking limits (how far each would have to give): {gives}.")
-    return InfeasibleLiquidation(" ".join(parts), cash_target=cash, max_cash=most,
-                                 blocking=blocking, blocking_units=units)
+        rows = blocking_rows(blocking, units, request)
+        width = max(len(label) for label, _ in rows)
+        lines.append("Blocking limits, and how far each would have to give:")
+        lines += [f"  {label:<{width}}  {give}" for label, give in rows]
+    if late:
+        lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
+                     f"(a larger time_limit shows {'them' if len(late) > 1 else 'it'}).")
+    return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most,
+                                 blocking=blocking, blocking_units=units, headline=headline)
+
+
+def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None) -> list[tuple[str, str]]:
+    """(limit in words, how far it would have to give in its unit) per blocking limit.
+
+    ``blocking``/``units``: as on :class:`~krg_liquidity.errors.InfeasibleLiquidation`;
+    ``request``: anything with the request's ``risk_band`` and ``max_total_mi_bps`` (a cap or
+    band then also shows the value it would have to move to).
+
+    >>> blocking_rows({"total_impact_cap": 10.3}, {"total_impact_cap": "bps"})
+    [('total impact cap (max_total_mi_bps)', '10.3 bps')]
+    """
+    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request))
+            for key, value in blocking.items()]
 
 
 EXPLAIN_SHARE = 0.25
@@ -78,12 +136,19 @@ def _share(budget: Budget) -> Budget:
     return Budget(max(min(budget.left(), cap), 1e-3))
 
 
-def _amount(value: float, unit: str) -> str:
+def _amount(key: str, value: float, unit: str, request) -> str:
     if unit == "USD per name":
         return f"up to ${value:,.0f} on one name"
     if unit == "bps":
-        return f"{value:.3g} bps"
-    return f"{value:.2%} of today's risk"
+        cap = request.max_total_mi_bps if request is not None else None
+        return f"{value:.3g} bps" + (f" (cap {cap:g} -> {cap + value:.3g} bps)" if cap is not None else "")
+    text = f"{value:.2%} of today's risk"
+    band = request.risk_band if request is not None else None
+    if band is not None and key == "risk_ceiling":
+        text += f" (band top {band[1]:g} -> {band[1] + value:.3g}x)"
+    elif band is not None and key == "risk_floor":
+        text += f" (band bottom {band[0]:g} -> {max(band[0] - value, 0):.3g}x)"
+    return text
 
 
 def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:
@@ -95,6 +160,8 @@ def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[st
     limits += coupling_limits(request.risk_band, request.max_total_mi_bps)
     program = conic.build(portfolio, costs, limits, cash=cash, goal="elastic")
     status = conic.solve(program, lambda _u: 0.0, budget)
+    if status == "timeout":
+        raise SolverTimeout("the elastic re-solve ran out of time", "explain")
     if status not in ("optimal", "optimal_inaccurate"):
         raise LiquidationError(f"elastic re-solve failed ({status})")
     units = {limit.key: limit.unit for limit in limits if limit.key in program.slacks}

@@ -76,6 +76,7 @@ class NameLimit:
     label: str
     unit = "USD per name"
     measured = "fraction of the net value"  # what violation() returns
+    reached = ("", "")  # a PM's words for a trade stopped at the interval's low end (least sold), high end (most sold)
 
     def applies(self, portfolio: Portfolio, allow_buys: bool) -> bool:
         return True
@@ -85,6 +86,11 @@ class NameLimit:
 
     def violation(self, outcome: Outcome) -> float:
         raise NotImplementedError
+
+    def reached_words(self, at_hi: np.ndarray, shares: np.ndarray) -> np.ndarray:
+        """Per name, the words for this limit stopping the trade: ``at_hi`` True where it stops at the
+        interval's high end (most sold), False at its low end; ``shares``: today's positions."""
+        return np.where(at_hi, self.reached[1], self.reached[0])
 
     def conic(self, program, slack=None) -> list:
         """lo <= u <= hi on the value sold (scaled); ``slack`` in units of the book's net value per name."""
@@ -100,7 +106,9 @@ class NameLimit:
 
 
 class Direction(NameLimit):
-    key, label = "direction", "direction (sell longs, cover shorts, no flips)"
+    key, label = "direction", "fully sold (no flips, no buys)"
+    reached = ("no buys", "fully sold")
+    reached_short = ("fully covered", "no short sales")  # a short's low end is its whole cover
 
     def applies(self, portfolio, allow_buys):
         return not allow_buys
@@ -115,6 +123,10 @@ class Direction(NameLimit):
         grew = np.abs(after) - np.abs(shares)
         return _worst(np.maximum(flipped, grew) * outcome.portfolio.array("price") / outcome.portfolio.net_value_usd)
 
+    def reached_words(self, at_hi, shares):
+        long = np.where(at_hi & (shares > 0), self.reached[1], self.reached[0])  # nothing held: nothing to sell
+        return np.where(shares < 0, np.where(at_hi, self.reached_short[1], self.reached_short[0]), long)
+
 
 class Weight(NameLimit):
     """Final weight y p / (V - L) within [lb_wt, ub_wt]; the interval moves with the cash L."""
@@ -122,6 +134,7 @@ class Weight(NameLimit):
     measured = "in weight, a fraction of the post-trade value"
 
     key, label = "weight", "final-weight bounds (lb_wt/ub_wt)"
+    reached = ("max weight", "min weight")
 
     def applies(self, portfolio, allow_buys):
         return any(c in portfolio.holdings for c in ("lb_wt", "ub_wt"))
@@ -150,6 +163,7 @@ class Weight(NameLimit):
 
 class FinalShares(NameLimit):
     key, label = "final_shares", "final-share bounds (lb_min_shares/ub_max_shares)"
+    reached = ("max shares", "min shares")
 
     def applies(self, portfolio, allow_buys):
         return any(c in portfolio.holdings for c in ("lb_min_shares", "ub_max_shares"))
@@ -166,6 +180,7 @@ class FinalShares(NameLimit):
 
 class FinalValue(NameLimit):
     key, label = "final_value", "final-value bounds (lb_min_value/ub_max_value)"
+    reached = ("max value", "min value")
 
     def applies(self, portfolio, allow_buys):
         return any(c in portfolio.holdings for c in ("lb_min_value", "ub_max_value"))
@@ -185,6 +200,7 @@ class FinalValue(NameLimit):
 
 class Participation(NameLimit):
     key, label = "participation", "participation cap (ub_max_pct_adv)"
+    reached = ("participation cap", "participation cap")
     measured = "fraction of ADV"
 
     def applies(self, portfolio, allow_buys):
@@ -205,6 +221,7 @@ class ImpactCap(NameLimit):
     measured = "fraction of the name's cap"
 
     key, label = "impact_cap", "per-name impact cap (ub_max_mi_bps)"
+    reached = ("impact cap", "impact cap")
 
     def applies(self, portfolio, allow_buys):
         return "ub_max_mi_bps" in portfolio.holdings
@@ -325,6 +342,11 @@ def coupling_limits(risk_band, max_total_mi_bps) -> list:
 LABELS = {limit.key: limit.label for limit in NAME_LIMITS} | {
     "cash": Cash.label, "total_impact_cap": TotalImpactCap.label,
     "risk_ceiling": RiskCeiling.label, "risk_floor": RiskFloor.label}
+SHORT_LABELS = {"direction": "fully sold", "weight": "weight", "final_shares": "final shares",
+                "final_value": "final value", "participation": "participation", "impact_cap": "impact cap",
+                "cash": "cash", "total_impact_cap": "total impact", "risk_ceiling": "risk ceiling",
+                "risk_floor": "risk floor"}
+"""A few words per limit, for narrow table columns (``LABELS`` has the full label with its columns)."""
 MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
     "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured,
     "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured}

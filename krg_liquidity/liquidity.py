@@ -27,11 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .capacity import max_cash
-from .errors import InputError, LiquidationError
+from .errors import InvalidValueError, LiquidationError
 from .impact import CostModel
 from .plan import DEFAULT_TIME_LIMIT
-from .portfolio import BOUND_COLUMNS, Portfolio
+from .portfolio import BOUND_COLUMNS, Portfolio, require_portfolio
 from .scenarios import derived
 
 HORIZON_COLUMNS = ("horizon_days", "symbol", "shares_sellable", "value_sellable_usd", "fraction_of_position", "mi_bps",
@@ -63,6 +64,21 @@ def bucket_labels(horizons) -> list[str]:
             + [f"beyond {h[-1]} days"])
 
 
+def horizon_days(horizons) -> tuple[float, ...]:
+    """Horizons (days) as increasing positive floats; anything else is an InvalidValueError.
+
+    >>> horizon_days([1, 3.0, "7"])
+    (1.0, 3.0, 7.0)
+    """
+    fix = "give increasing positive numbers of days as a list, e.g. (1, 3, 7, 30)"
+    if isinstance(horizons, str) or np.ndim(horizons) != 1:
+        raise InvalidValueError("horizons", ["(all)"], f"is {horizons!r}, not a list of days", fix)
+    days = tuple(arguments.number(h, "horizons", fix) for h in horizons)
+    if not days or any(not (np.isfinite(h) and h > 0) for h in days) or list(days) != sorted(set(days)):
+        raise InvalidValueError("horizons", ["(all)"], f"is {days}, not increasing positive days", fix)
+    return days
+
+
 def liquidity_profile(portfolio: Portfolio, pov_cap: float = 0.2, horizons=(1, 3, 7, 30), *,
                       cost_budget_bps: float | None = None, book_limits: bool = False, risk_band=None,
                       cost_model: CostModel | None = None,
@@ -80,13 +96,14 @@ def liquidity_profile(portfolio: Portfolio, pov_cap: float = 0.2, horizons=(1, 3
     >>> list(profile.buckets.columns)
     ['symbol', 'within 1 day', '1-3 days', 'beyond 3 days']
     """
-    if not 0 < pov_cap < 1:
-        raise InputError(f"pov_cap={pov_cap} must be a decimal in (0, 1), e.g. 0.2 for 20% of volume")
-    horizons = tuple(float(h) for h in horizons)
-    if not horizons or any(not (np.isfinite(h) and h > 0) for h in horizons) or list(horizons) != sorted(set(horizons)):
-        raise InputError(f"horizons={horizons} must be increasing positive numbers of days, e.g. (1, 3, 7, 30)")
-    if cost_budget_bps is not None and not (np.isfinite(cost_budget_bps) and cost_budget_bps > 0):
-        raise InputError(f"cost_budget_bps={cost_budget_bps} must be a positive number of bps")
+    require_portfolio(portfolio)
+    pov_cap = arguments.fraction(pov_cap, "pov_cap", closed=False)
+    horizons = horizon_days(horizons)
+    if cost_budget_bps is not None:
+        fix = "give the most total impact in bps of the cash, e.g. 25 (or None: no cost limit)"
+        cost_budget_bps = arguments.number(cost_budget_bps, "cost_budget_bps", fix)
+        if not (np.isfinite(cost_budget_bps) and cost_budget_bps > 0):
+            raise InvalidValueError("cost_budget_bps", ["(all)"], f"is {cost_budget_bps:g}; it must be positive", fix)
     model = cost_model or CostModel()
     symbols = portfolio.holdings["symbol"].to_numpy()
     shares, price, adv, vol = (portfolio.array(c) for c in ("shares", "price", "adv", "volatility"))

@@ -1,10 +1,13 @@
 """Numbers as spreadsheets write them: "200,000", "24.1%", "$1,250.50", "(3,000)".
 
-Rules (a decimal point only; a decimal comma such as "0,241" is not a number here):
+Rules (by default a decimal point; a decimal comma such as "0,241" is not a number then):
 thousands separators are commas between groups of three digits ("1,234,567.5"); a
 trailing "%" divides by 100 ("24.1%" -> 0.241); a leading currency sign ($, EUR, GBP, JPY
 symbols) is dropped; parentheses mean negative ("(3,000)" -> -3000). Blank cells are NaN.
 Anything else that is not a number stays unreadable (NaN here; the checks name it).
+
+With ``decimal=","`` (the convention of many European files, found by :func:`decimal_mark`
+from a file's own numbers) the roles swap: "1.234.567,5" is 1234567.5 and "207.500" is 207500.
 """
 
 from __future__ import annotations
@@ -17,15 +20,23 @@ import pandas as pd
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?$")
+_GROUPED_COMMA_DECIMAL = re.compile(r"^[+-]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d*)?$")
+# What a cell shows about the file's decimal mark (after signs, currency and % are stripped). Decimal
+# comma: "1.234,5", "1.234.567", "12,5", "0,241" (a comma not before exactly three digits, or after a 0).
+# Decimal point: "1,234.5", "1,234,567", "12.5", "0.241". "207.500" or "1,234" alone say nothing.
+_COMMA_DECIMAL = re.compile(r"^(\d{1,3}(\.\d{3})+,\d*|\d{1,3}(\.\d{3}){2,}|\d*,(\d{1,2}|\d{4,})|0,\d+)$")
+_POINT_DECIMAL = re.compile(r"^(\d{1,3}(,\d{3})+\.\d*|\d{1,3}(,\d{3}){2,}|\d*\.(\d{1,2}|\d{4,})|0\.\d+)$")
 
 
-def parse_number(value: object) -> float:
-    """One cell as a float (NaN when blank or unreadable).
+def parse_number(value: object, decimal: str = ".") -> float:
+    """One cell as a float (NaN when blank or unreadable); ``decimal``: "." or "," (see above).
 
     >>> parse_number("200,000"), parse_number("24.1%"), parse_number("(1,500.5)"), parse_number("$12.5")
     (200000.0, 0.241, -1500.5, 12.5)
     >>> import math; math.isnan(parse_number("0,241")), math.isnan(parse_number("1 day"))
     (True, True)
+    >>> parse_number("207.500", decimal=","), parse_number("1.234,5", decimal=","), parse_number("0,241", decimal=",")
+    (207500.0, 1234.5, 0.241)
     """
     if value is None or isinstance(value, bool):
         return np.nan
@@ -41,28 +52,53 @@ def parse_number(value: object) -> float:
     if percent:
         text = text[:-1].strip()
     text = text.lstrip("$\u20ac\u00a3\u00a5").strip()
-    if _GROUPED.match(text):
+    if decimal == "," and _GROUPED_COMMA_DECIMAL.match(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif decimal != "," and _GROUPED.match(text):
         text = text.replace(",", "")
     if not _NUMBER.match(text):
         return np.nan
     return sign * (float(Decimal(text) / 100) if percent else float(text))
 
 
-def parse_numbers(values: pd.Series) -> pd.Series:
+def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
     """A column as floats by :func:`parse_number` (numeric columns pass through unchanged).
 
     Plain numbers are converted in one vectorized pass; only the remaining cells ("1,000",
-    "24%", ...) go through :func:`parse_number`.
+    "24%", ...; with ``decimal=","`` also every text cell with a dot) go through
+    :func:`parse_number`.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype(float)
     cells = values.astype(object)
     fast = pd.to_numeric(cells, errors="coerce").astype(float)
     rest = fast.isna() & ~blank_cells(cells)
+    if decimal == ",":
+        rest |= cells.map(lambda v: isinstance(v, str) and "." in v).astype(bool)
     if rest.any():
-        lookup = {v: parse_number(v) for v in pd.unique(cells[rest])}
+        lookup = {v: parse_number(v, decimal) for v in pd.unique(cells[rest])}
         fast[rest] = cells[rest].map(lookup).astype(float)
     return fast
+
+
+def decimal_mark(cells) -> str | None:
+    """The decimal mark the text cells agree on: "," (with dots between thousands), "." (with commas),
+    or None when they show neither or both.
+
+    >>> decimal_mark(["207.500", "12,5"]), decimal_mark(["207.500", "1,250.5"]), decimal_mark(["207.500", "1000"])
+    (',', '.', None)
+    """
+    comma = point = False
+    for cell in cells:
+        if not isinstance(cell, str):
+            continue
+        text = cell.strip().strip("()").rstrip("%").strip().lstrip("+-$\u20ac\u00a3\u00a5").strip()
+        text = text.replace("\u00a0", "").replace("\u202f", "")
+        comma = comma or bool(_COMMA_DECIMAL.match(text))
+        point = point or bool(_POINT_DECIMAL.match(text))
+        if comma and point:
+            return None
+    return "," if comma else "." if point else None
 
 
 def blank_cells(values: pd.Series) -> pd.Series:

@@ -17,22 +17,26 @@ time, full correlations); the single name's is ``CostModel.timing_risk`` on the 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from . import columns as col
 from . import units
 from .errors import (BookError, InconsistentInputError, InfeasibleSchedule, InvalidValueError, MissingColumnError,
                      SolverFailure, SolverTimeout, symbols_text)
 from .impact import CostModel
+from .numbers import parse_number
+from .portfolio import covariance_frame
 from .risk import FactorModel, RiskOperator, risk_operator
 from .schedule import SCHEDULE_COLUMNS, _frame, _grid
 from .schedule_check import basket_timing_risk_usd, check_schedule, round_schedule
 from .schedule_data import MEASURES, ProgramData
-from .schedule_solver import ScheduleSolver
+from .schedule_solver import ENGINES, ScheduleSolver
 
 ACCEPT_VIOLATION = 1e-9
 
@@ -94,7 +98,9 @@ class ScheduleSolution:
                 ("timing risk", f"${self.timing_risk_usd:,.0f} ({self.timing_risk_usd / value * 1e4:.2f} bps)"),
                 ("objective", f"${self.objective_usd:,.0f} (solver before rounding {solver})"),
                 ("gap to optimum", f"at most ${self.gap_usd:,.2f} (proven)"),
-                ("max violation", f"{self.max_violation:.1e} (recomputed from the whole-share schedule)"),
+                ("max violation", "0 (every limit met, recomputed from the whole-share schedule)"
+                 if self.max_violation <= ACCEPT_VIOLATION else
+                 f"{max(self.violations, key=self.violations.get)} off by {self.max_violation:,.4g}"),
                 ("seconds", f"{self.seconds:.3f}")] + [("note", note) for note in self.notes]
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
 
@@ -143,7 +149,10 @@ def _per_name(value, symbols, name: str, default: float, partial: bool = False) 
     if value is None:
         return np.full(len(symbols), default)
     if isinstance(value, (dict, pd.Series)):
-        series = pd.Series(value, dtype=float)
+        series = pd.Series(value, dtype=object).map(parse_number)
+        unread = [str(k) for k, v in series.items() if np.isnan(v)]
+        if unread:
+            raise InvalidValueError(name, unread, "is not a number", f"give {name} as numbers (decimal or '20%')")
         series.index = series.index.astype(str)
         unknown = [s for s in series.index if s not in set(symbols)]
         if unknown:  # a mistyped symbol must not be ignored
@@ -155,12 +164,21 @@ def _per_name(value, symbols, name: str, default: float, partial: bool = False) 
         elif missing:
             raise InvalidValueError(name, missing, "has no value", f"give {name} for every traded symbol")
         return series.loc[list(symbols)].to_numpy(float)
-    return np.broadcast_to(np.asarray(value, dtype=float), (len(symbols),)).copy()
+    if np.ndim(value) == 0:
+        return np.full(len(symbols), arguments.number(value, name, f"give {name} as a number, a dict by symbol or "
+                                                      "one value per traded name", percent=True))
+    values = np.array([parse_number(v) for v in np.ravel(np.asarray(value, dtype=object))])
+    if values.size != len(symbols):
+        raise InvalidValueError(name, ["(all)"], f"has {values.size} values for {len(symbols)} traded names",
+                                f"give one value per name in the trades' order, a dict by symbol or one number")
+    return values
 
 
 def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFrame, RiskOperator]:
     if not isinstance(trades, pd.DataFrame):
-        raise TypeError("trades must be a pandas DataFrame (e.g. LiquidationResult.trades)")
+        raise InvalidValueError("trades", ["(all)"], f"is a {type(trades).__name__}",
+                                "give a DataFrame of orders (symbol, shares, adv, price, volatility) or a "
+                                "LiquidationResult")
     frame = col.normalize_columns(trades)
     frame = col.use_traded_shares(frame)
     col.require(frame, "shares", "adv", "price", context="an optimal schedule")
@@ -180,11 +198,13 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
         raise InconsistentInputError("give a covariance or a factor_model, not both")
     cov = None
     if covariance is not None:
-        cov = pd.DataFrame(covariance)
-        cov.index, cov.columns = cov.index.astype(str), cov.columns.astype(str)
+        cov = covariance_frame(covariance)  # a text cell is NaN: named by the check
         problems = units.check_covariance(cov)  # the shape first: a factor table given as a covariance
         if problems:
             raise BookError(problems, what="the covariance")
+    if factor_model is not None and not isinstance(factor_model, FactorModel):
+        raise InvalidValueError("factor_model", ["(all)"], f"is a {type(factor_model).__name__}",
+                                "give a krg_liquidity.FactorModel (e.g. FactorModel.from_files(...)) or a covariance")
     known = set(cov.index) if cov is not None else set(factor_model.symbols) if factor_model is not None else None
     if known is not None:
         missing = [s for s in symbols if s not in known]
@@ -231,9 +251,9 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
     if cash_by_period is None:
         return (), []
     if isinstance(cash_by_period, (dict, pd.Series)):
-        items = [(int(k), float(v)) for k, v in dict(cash_by_period).items()]
+        items = [(_period(k, periods), parse_number(v)) for k, v in dict(cash_by_period).items()]
     else:
-        values = np.asarray(cash_by_period, dtype=float).ravel()
+        values = np.array([parse_number(v) for v in np.ravel(np.asarray(cash_by_period, dtype=object))])
         if values.size != periods:
             raise InvalidValueError("cash_by_period", ["(all)"], f"has {values.size} entries for {periods} periods",
                                     "give one least cumulative cash (USD, NaN = none) per period, or a dict")
@@ -265,6 +285,31 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
     return tuple(out), reaches
 
 
+def _period(key: object, periods: int) -> int:
+    """A milestone's period from a dict key (the caller checks 1..periods); text that is not a whole
+    number is an InvalidValueError."""
+    value = parse_number(key)
+    if not (np.isfinite(value) and value == round(value)):
+        raise InvalidValueError("cash_by_period", [key], f"must name a period in 1..{periods}",
+                                "key each milestone by the period it ends (a bucket count from the start), "
+                                "e.g. {13: 5e7}")
+    return int(value)
+
+
+def _check_memory(periods: int, names: int) -> None:
+    """Refuse a program too large for this machine's memory (the time kernel is periods x periods,
+    kept in a few copies, plus a few names x periods arrays)."""
+    need = 8.0 * (4.0 * periods**2 + 20.0 * names * periods)  # bytes
+    try:
+        have = float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return
+    if need > 0.5 * have:
+        raise InvalidValueError("periods", ["(all)"], f"is {periods:,}: the schedule would need about "
+                                f"{need / 2**30:,.1f} GiB of memory (this machine has {have / 2**30:,.1f} GiB)",
+                                "use fewer, longer periods (a larger bucket_minutes) or split the horizon")
+
+
 def _horizon(horizon, symbols, periods: int) -> np.ndarray:
     """The last period (1..periods) each name may trade in."""
     last = _per_name(horizon, symbols, "horizon", periods, partial=True)
@@ -279,12 +324,16 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
            cost_model, risk_measure, start, kernel="linear", volume_time_risk=False, engine="auto",
            horizon=None) -> _Setup:
     if risk_measure not in MEASURES:
-        raise ValueError(f"risk_measure={risk_measure!r} must be one of {MEASURES}")
-    if int(periods) != periods or periods < 1:
-        raise InvalidValueError("periods", ["(all)"], f"is {periods}", "give a whole number of buckets >= 1")
-    periods = int(periods)
+        raise InvalidValueError("risk_measure", ["(all)"], f"is {risk_measure!r}", f"choose one of {MEASURES}")
+    if engine not in ENGINES:
+        raise InvalidValueError("engine", ["(all)"], f"is {engine!r}", f"choose one of {ENGINES}")
+    if cost_model is not None and not isinstance(cost_model, CostModel):
+        raise InvalidValueError("cost_model", ["(all)"], f"is a {type(cost_model).__name__}",
+                                "give a krg_liquidity.CostModel (or None for the published I-Star set)")
+    periods = arguments.whole_number(periods, "periods", "give a whole number of buckets >= 1")
     model = cost_model or CostModel()
     orders, risk = _orders(trades, covariance, factor_model)
+    _check_memory(periods, len(orders))
     starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])
     per_day = fractions.shape[1]
     bucket = np.arange(periods) % per_day
@@ -295,12 +344,14 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
         raise InvalidValueError("profile", empty, "has no market volume in the bucket",
                                 "an optimal schedule prices every bucket through the cost model's trade-schedule "
                                 "path, which needs volume > 0: give those minutes some volume or use wider buckets")
+    one = np.ndim(max_pov) == 0 and not isinstance(max_pov, (dict, pd.Series))
+    if one and max_pov is not None:
+        max_pov = arguments.fraction(max_pov, "max_pov")
     pov = _per_name(max_pov, orders["symbol"], "max_pov", 1.0, partial=True)  # names not listed: no cap
     if np.any(~np.isfinite(pov) | (pov <= 0) | (pov > 1)):
-        one = np.ndim(max_pov) == 0 and not isinstance(max_pov, (dict, pd.Series))
-        bad = ["(all)"] if one else orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))]
-        raise InvalidValueError("max_pov", bad, f"must be in (0, 1]{f' (it is {max_pov:g})' if one else ''}",
-                                "give the most participation per bucket as a decimal, e.g. 0.2 for 20%")
+        bad = orders["symbol"][~(np.isfinite(pov) & (pov > 0) & (pov <= 1))]
+        raise InvalidValueError("max_pov", bad, "must be in (0, 1]",
+                                "give the most participation per bucket as a decimal, e.g. 0.2 (or '20%') for 20%")
     with np.errstate(divide="ignore", invalid="ignore"):
         cap_shares = np.where(pov[:, None] < 1, pov[:, None] / (1 - pov[:, None]) * volume, np.inf)
     last = _horizon(horizon, orders["symbol"], periods)
@@ -340,8 +391,8 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
 
 def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
     begin = time.perf_counter()
-    if not np.isfinite(risk_aversion) or risk_aversion < 0:
-        raise InvalidValueError("risk_aversion", ["(all)"], f"is {risk_aversion}", "give a number >= 0")
+    risk_aversion = arguments.non_negative(risk_aversion, "risk_aversion", "give a number >= 0")
+    time_limit = arguments.time_limit(time_limit)
     n = setup.volume.shape[0]
     if setup.solver is None:  # one period: the whole order in it
         fractions, status, attempts, solver_bps, lower_bps = np.ones((n, 1)), "optimal", [], np.nan, np.nan
@@ -459,16 +510,21 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
     """
     if isinstance(order, pd.DataFrame):
         frame = order
-    else:
+    elif isinstance(order, (dict, pd.Series)):
         frame = pd.DataFrame([dict(order)])
+    else:
+        raise InvalidValueError("order", ["(all)"], f"is a {type(order).__name__}",
+                                "give a dict, Series or one-row table with shares, adv and volatility, e.g. "
+                                "{'shares': 100_000, 'adv': 1e6, 'volatility': 0.25}")
     if len(frame) != 1:
         raise InvalidValueError("shares", frame.get("symbol", ["(all)"]), "must be one order",
                                 "use optimize_basket_schedule for several names")
     named = any(str(c).strip().lower() in ("symbol", "ticker") for c in frame.columns)
     frame = col.normalize_columns(frame)
     priced = "price" in frame
+    alpha = arguments.number(alpha_bps, "alpha_bps", "give the alpha in bps a day, e.g. 5")
     frame = frame.assign(symbol=frame["symbol"] if named else "order",
-                         price=frame["price"] if priced else 1.0, alpha_bp=float(alpha_bps))
+                         price=frame["price"] if priced else 1.0, alpha_bp=alpha)
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
                    volume_time_risk=True, engine=engine)
     solution = _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
@@ -489,7 +545,10 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
                    cost_model, "std", None, engine=engine, horizon=horizon)
     rows = []
-    for lam in np.asarray(risk_aversions, dtype=float):
+    fix = "give a list of risk aversions >= 0, e.g. [0, 0.5, 1]"
+    if isinstance(risk_aversions, str) or np.ndim(risk_aversions) != 1:
+        raise InvalidValueError("risk_aversions", ["(all)"], f"is {risk_aversions!r}, not a list of numbers", fix)
+    for lam in [arguments.non_negative(v, "risk_aversions", fix) for v in risk_aversions]:
         sol = _solve(setup, float(lam), time_limit)
         rows.append((lam, sol.impact_usd + sol.pa_usd, sol.timing_risk_usd, sol.objective_usd, sol.gap_usd,
                      sol.status, sol.max_violation, sol.seconds))

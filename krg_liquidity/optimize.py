@@ -36,8 +36,9 @@ from .bounds import TradeBounds, trade_bounds
 from .certificate import floor_lower_bound
 from .dual import DualPoint, DualSolver, OutOfTime
 from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
-from .explain import infeasible
+from .explain import beyond_the_book, floor_out_of_reach, infeasible
 from .impact import CostModel
+from .limits import TotalImpactCap
 from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
 from .portfolio import Portfolio
 from .request import Request, make_request
@@ -49,12 +50,17 @@ from .verify import ACCEPT_VIOLATION
 BAND_TOLERANCE = 1e-9
 
 
-def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
+def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
               cost_model: CostModel | None = None, method: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
-              warm_start: LiquidationResult | None = None) -> LiquidationResult:
-    """Raise ``cash`` dollars from ``portfolio`` at least total market impact.
+              warm_start: LiquidationResult | None = None, allow_small_cash: bool = False) -> LiquidationResult:
+    """Raise ``cash`` from ``portfolio`` at least total market impact.
+
+    ``cash``: dollars (a number), or text as :func:`krg_liquidity.cash.cash_usd` reads it: "10%"
+    of the book's net value, "250m", "1.5bn", "$1,000,000,000". A target below $1,000 on a book
+    worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean N%?")
+    unless ``allow_small_cash=True``.
 
     ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
     ``max_total_mi_bps``: total impact cost at most this many bps of ``cash``.
@@ -74,12 +80,15 @@ def liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, floa
     >>> result.status, round(result.cash_raised / 1e6, 3)
     ('optimal', 1000.0)
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     trail = Trail(Budget(time_limit))
-    if request.risk_band is not None:
-        portfolio.risk()  # a large covariance is factored once, with every BLAS thread, before the solve
+    if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
+        cached = portfolio.risk_factored
+        operator = portfolio.risk()  # once per book, with every BLAS thread, inside the budget
+        trail.record("risk-model", "done",
+                     operator.describe() + (" (already, by an earlier call on this book)" if cached else ""))
     try:
         with one_blas_thread():
             result = _run(request, trail, method, warm_start)
@@ -137,15 +146,16 @@ class _Plan:
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
         return (band[0] * today - after) / today, (after - band[1] * today) / today
 
-    def impossible(self, stage: str, reason: str, *figures: float):
-        """The exception proving the request impossible; ``figures``: the numbers the proof rests on.
+    def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None):
+        """The exception proving the request impossible; ``figures``: the numbers the proof rests on;
+        ``known``: (blocking, units) when the proof itself says which limit blocks.
         A figure that is not finite is no proof: the stage failed (``SolverFailure``)."""
         if not all(np.isfinite(figure) for figure in figures):
             self.trail.record(stage, "failed", f"a non-finite figure where a proof was expected: {reason}")
             return SolverFailure(f"the {stage} stage computed a non-finite bound; no proof of infeasibility "
                                  "(please report this book)", self.trail.solver_attempts)
         self.trail.record(stage, "proof", reason)
-        return infeasible(self.request, reason, self.budget)
+        return infeasible(self.request, reason, self.budget, known)
 
     def timeout(self, stage: str) -> SolverTimeout:
         self.trail.record(stage, "timeout", "the time budget ran out")
@@ -171,8 +181,8 @@ class _Plan:
         cash = request.cash
         self.trail.begin()
         if cash >= p.net_value_usd:
-            raise self.impossible("request", f"the cash target ${cash:,.0f} is not below the book's net value "
-                                             f"${p.net_value_usd:,.0f}")
+            self.trail.record("request", "proof", "the cash target is not below the book's net value")
+            raise beyond_the_book(cash, p.net_value_usd)
         relaxed = self.separable()
         if relaxed.path == "separable" and self.method == "auto" and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE:
             self.trail.promote()
@@ -196,8 +206,10 @@ class _Plan:
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
+            give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
             raise self.impossible("separable", f"the least possible impact is {least / cash * 1e4:.2f} bps, "
-                                               f"above max_total_mi_bps={cap}", least)
+                                               f"above max_total_mi_bps={cap}", least,
+                                  known=({TotalImpactCap.key: give}, {TotalImpactCap.key: TotalImpactCap.unit}))
         shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
         note = f"{fast.evaluations} multiplier evaluations"
         if excess > BAND_TOLERANCE:
@@ -298,11 +310,16 @@ class _Plan:
         post = (p.net_value_usd - cash) / cash
         level = self.request.risk_band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
-        highest = reach.risk_upper_bound(solver)
+        highest = reach.risk_upper_bound(solver, self.budget)
         if highest < level * (1 - 1e-9):
-            raise self.impossible("floor", f"the risk floor cannot be met: no trade list within the per-name "
-                                           f"limits leaves more than {highest / (sigma0 * post):.4f}x today's risk "
-                                           f"(floor {self.request.risk_band[0]:g}x)", highest)
+            reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
+                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
+            if not np.isfinite(highest):
+                raise self.impossible("floor", reason, highest)
+            self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
+            raise floor_out_of_reach(self.request, reason, highest / (sigma0 * post), self.cost(relaxed.u))
+        if self.budget.expired():  # the bound may have been cut short (inf): nothing is proven either way
+            raise self.timeout("floor")
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
         self.highest_found, self.floor_point = None, None
@@ -328,7 +345,7 @@ class _Plan:
         bound = relaxed_cost
         certified = None
         if best.path == "dual+convex-concave" and self.floor_point is not None and not self.budget.expired():
-            certified = floor_lower_bound(solver, self.floor_point, level, self.trail)
+            certified = floor_lower_bound(solver, self.floor_point, level, self.trail, self.budget)
         if certified is not None:
             bound = max(bound, certified)
         cap = self.request.max_total_mi_bps

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as col
+from .errors import InvalidValueError
 
 
 def as_table(source, what: str = "trades") -> pd.DataFrame:
@@ -33,8 +34,8 @@ def as_table(source, what: str = "trades") -> pd.DataFrame:
             names = {n.strip().lower(): n for n in sheet_names(path)}
             sheet = names.get(what)
         return read_table(path, sheet=sheet, what=what)
-    raise TypeError(f"{what} must be a DataFrame, a LiquidationResult or a path to a table file, "
-                    f"not {type(source).__name__}")
+    raise InvalidValueError(what, ["(all)"], f"is a {type(source).__name__}",
+                            "give a DataFrame, a LiquidationResult or a path to a table file")
 
 
 def as_orders(source, what: str = "trades") -> pd.DataFrame:

@@ -20,6 +20,10 @@ DEFAULT_TIME_LIMIT = 30.0
 
 @lru_cache(maxsize=1)
 def _blas_controller():
+    """The BLAS libraries of the process, scanned once (a scan costs a few ms). SciPy ships its own
+    OpenBLAS beside NumPy's and loads it with ``scipy.linalg``: it is loaded first, so that the scan
+    finds both (a library loaded after the scan would keep all its threads)."""
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()

@@ -14,7 +14,7 @@ from . import columns as col
 from . import units
 from .book import BOUND_COLUMNS, check_holdings, fill_strategy
 from .datasets import load_covariance
-from .errors import BookError, InputError, Problem, UnitsWarning
+from .errors import BookError, InputError, InvalidValueError, Problem, UnitsWarning
 from .numbers import parse_numbers
 from .risk import FactorModel, RiskOperator, risk_operator
 
@@ -54,7 +54,7 @@ class Portfolio:
         problems: list[Problem] = []
         model_symbols, model_vol = None, None
         if self.covariance is not None:
-            cov = _covariance_frame(self.covariance)
+            cov = covariance_frame(self.covariance)
             problems += units.check_covariance(cov)
             if not problems:
                 cov = cov.loc[cov.index, cov.index]
@@ -133,12 +133,26 @@ class Portfolio:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")
         return self._risk_operator
 
+    @property
+    def risk_factored(self) -> bool:
+        """Whether the risk model is already factored for this Portfolio (``risk`` is then free)."""
+        return "_risk_operator" in self.__dict__
+
     @cached_property
     def _risk_operator(self) -> RiskOperator:
         return risk_operator(self.covariance, self.factor_model, self.symbols)
 
 
-def _covariance_frame(covariance) -> pd.DataFrame:
+def require_portfolio(value: object) -> Portfolio:
+    """``value`` if it is a :class:`Portfolio`; else an InputError naming the parameter and the fix."""
+    if isinstance(value, Portfolio):
+        return value
+    hint = " (a holdings table)" if isinstance(value, pd.DataFrame) else ""
+    raise InvalidValueError("portfolio", ["(all)"], f"is a {type(value).__name__}{hint}, not a Portfolio",
+                            "build one: Portfolio(holdings, covariance) or Portfolio.from_files('book.csv')")
+
+
+def covariance_frame(covariance) -> pd.DataFrame:
     """A covariance as a float DataFrame labelled by symbol (text cells become NaN, reported as missing)."""
     cov = pd.DataFrame(covariance)
     cov.index, cov.columns = cov.index.astype(str).str.strip(), cov.columns.astype(str).str.strip()

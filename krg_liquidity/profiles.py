@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .datasets import data_path
+from . import arguments
 from .errors import InputError
+from .numbers import parse_numbers
 
 SUM_TOLERANCE = 1e-6
 
@@ -48,6 +50,11 @@ def profile_buckets(profile: pd.Series | pd.DataFrame, bucket_minutes: int) -> t
     Checks: uniform resolution, non-negative finite fractions that sum to 1 per row,
     a bucket size that divides the session and is a multiple of the resolution.
     """
+    if not isinstance(profile, (pd.Series, pd.DataFrame)):
+        size = f" of {np.size(profile)} values" if isinstance(profile, (list, tuple, np.ndarray)) else ""
+        raise InputError(f"profile is a {type(profile).__name__}{size}: give the fractions of a day's volume as a "
+                         "pandas Series indexed by bucket start 'HH:MM' (e.g. load_volume_profile()), or a DataFrame "
+                         "with one such row per symbol")
     table = profile.to_frame().T if isinstance(profile, pd.Series) else profile
     starts = _minutes(table.columns)
     steps = np.diff(starts)
@@ -55,7 +62,8 @@ def profile_buckets(profile: pd.Series | pd.DataFrame, bucket_minutes: int) -> t
         raise InputError("volume profile buckets must be consecutive and equally spaced")
     step = int(steps[0]) if steps.size else int(bucket_minutes)
     session = step * starts.size
-    values = table.to_numpy(dtype=float)
+    numeric = all(pd.api.types.is_numeric_dtype(t) for t in table.dtypes)
+    values = (table if numeric else table.apply(parse_numbers)).to_numpy(dtype=float)  # text: NaN, refused below
     bad = ~np.isfinite(values).all(axis=1) | (values < 0).any(axis=1)
     if bad.any():
         raise InputError(f"volume profile has negative or missing fractions for {', '.join(map(str, table.index[bad][:8]))}")
@@ -66,7 +74,8 @@ def profile_buckets(profile: pd.Series | pd.DataFrame, bucket_minutes: int) -> t
         hint = "; it looks like percent: divide the fractions by 100" if abs(total - 100) < 1 else ""
         which = f"the row for {table.index[off][0]}" if len(table) > 1 else "it"
         raise InputError(f"a volume profile must sum to 1; {which} sums to {total:.6g}{hint}")
-    bucket_minutes = int(bucket_minutes)
+    bucket_minutes = arguments.whole_number(bucket_minutes, "bucket_minutes", "give the bucket length in whole "
+                                            "minutes, e.g. 30", low=0)
     if bucket_minutes <= 0 or session % bucket_minutes or bucket_minutes % step:
         divisors = [d for d in range(step, session + 1, step) if session % d == 0]
         raise InputError(f"bucket_minutes={bucket_minutes} must divide the {session}-minute session and be a "

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cash import cash_usd
 from .errors import InputError
 from .impact import CostModel
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 from .trade_costs import TradeCosts
 from .verify import violations
 
@@ -32,11 +33,12 @@ class Request:
                           p.array("adv") * p.array("price"), time_days, pov)
 
     def check(self, shares_after: np.ndarray, cash: float | None = None, *, floor: bool = True,
-              cap: bool = True, traded: np.ndarray | None = None) -> dict[str, float]:
+              cap: bool = True, traded: np.ndarray | None = None, impacts=None) -> dict[str, float]:
         """Every limit's violation, recomputed from the final shares (``verify.violations``).
 
         ``floor=False`` / ``cap=False`` leave out the risk floor / total-impact cap (for the
-        relaxations that do not impose them).
+        relaxations that do not impose them). ``impacts``: ``verify.impact_table`` of these
+        trades, when the caller has it already.
         """
         band = self.risk_band
         if band is not None and not floor:
@@ -44,26 +46,26 @@ class Request:
         return violations(self.portfolio, shares_after, self.cash if cash is None else cash,
                           allow_buys=self.allow_buys, risk_band=band,
                           max_total_mi_bps=self.max_total_mi_bps if cap else None, cost_model=self.cost_model,
-                          traded=traded)
+                          traded=traded, impacts=impacts)
 
     @property
     def has_floor(self) -> bool:
         return self.risk_band is not None and self.risk_band[0] > 0
 
+    def record(self, time_limit: float | None) -> dict:
+        """The request as asked, plain values (``LiquidationResult.request``): cash target (USD), risk band
+        (ratios of today's risk, or None), total-impact cap (bps of the cash, or None), buys allowed,
+        time limit (seconds, None for none)."""
+        return {"cash_target_usd": self.cash, "risk_band": None if self.risk_band is None else list(self.risk_band),
+                "max_total_mi_bps": self.max_total_mi_bps, "allow_buys": self.allow_buys, "time_limit_s": time_limit}
 
-def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model) -> Request:
-    if not isinstance(portfolio, Portfolio):
-        raise TypeError("portfolio must be a krg_liquidity.Portfolio")
+
+def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model,
+                 allow_small_cash: bool = False) -> Request:
+    """Check a request once; ``cash`` as :func:`cash.cash_usd` reads it (dollars, "10%", "250m")."""
+    require_portfolio(portfolio)
     if cash is not None:
-        try:
-            cash = float(cash)
-        except (TypeError, ValueError):
-            raise InputError(f"cash={cash!r} is not a number of dollars") from None
-        if not np.isfinite(cash) or cash <= 0:
-            raise InputError(f"cash={cash} must be a positive number of dollars")
-        if cash < max(0.01, 1e-12 * abs(portfolio.net_value_usd)):
-            raise InputError(f"cash={cash:g} is below a cent (or 1e-12 of the book): there is nothing to trade; "
-                             "give the cash target in dollars")
+        cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     if portfolio.net_value_usd <= 0:
         raise InputError(f"the book's net value is ${portfolio.net_value_usd:,.0f}; "
                          "liquidating for cash needs a positive net value")

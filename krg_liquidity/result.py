@@ -13,10 +13,10 @@ from .errors import LiquidationError, SolverFailure
 from .verify import ACCEPT_VIOLATION, impact_table
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price", "adv",
-                 "volatility")
+                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
+                 "adv", "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                      "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price",
+                      "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                       "adv", "volatility")
 
 
@@ -31,8 +31,10 @@ class LiquidationResult:
     A failed result carries the ``message``, NaN money fields and an all-zero trade table.
     Money in USD, costs in bps of cash raised,
     risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
-    ``value_traded_usd`` are signed (negative = sell). ``binding`` names the limit at which
-    a name's trade stops. ``max_violation`` is recomputed from the trades (see ``violations``).
+    ``value_traded_usd`` are signed (negative = sell). ``limit_reached`` names, in words, the limit at
+    which a name's trade stops ("fully sold", "participation cap", "min weight", ...).
+    ``max_violation`` is recomputed from the trades (see ``violations``); ``gap_usd``/``gap_bps``
+    and ``violation_text()`` say the same in dollars, bps and words.
     ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
     The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
     ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
@@ -40,6 +42,9 @@ class LiquidationResult:
     its time and outcome; ``attempts``: every conic solver call.
     ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
     the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
+    ``request``: what was asked (``Request.record``: cash target, risk band, total-impact cap,
+    buys, time limit), written with the answer. ``problem``: the validated request itself (book,
+    target, limits, cost model), so that rounding keeps the same limits; not written to JSON.
     ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
     rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
     trades raise).
@@ -66,10 +71,45 @@ class LiquidationResult:
     message: str = ""
     assumptions: dict = field(default_factory=dict)
     rounding: dict = field(default_factory=dict)
+    request: dict = field(default_factory=dict)
+    problem: object = field(default=None, repr=False, compare=False)  # the validated Request (book, limits)
 
     @property
     def success(self) -> bool:
         return self.status in ("optimal", "feasible")
+
+    @property
+    def gap_usd(self) -> float:
+        """Dollars by which the exact answer's cost may exceed the least possible (its cost minus
+        ``lower_bound_usd``); NaN when nothing is proven (a failure or a rule's list)."""
+        exact = (self.rounding or {}).get("cost_usd_exact", self.cost_usd)
+        return max(0.0, exact - self.lower_bound_usd) if np.isfinite(self.lower_bound_usd) else float("nan")
+
+    @property
+    def gap_bps(self) -> float:
+        """``gap_usd`` in bps of the cash raised."""
+        raised = (self.rounding or {}).get("cash_raised_exact", self.cash_raised)
+        return self.gap_usd / raised * 1e4 if raised > 0 else float("nan")
+
+    def gap_text(self) -> str:
+        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
+        if not np.isfinite(self.gap_usd):
+            return "no proven gap (nothing bounds the optimum)"
+        return f"gap ${self.gap_usd:,.0f} ({self.gap_bps:.2f} bps)"
+
+    def violation_text(self) -> str:
+        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
+        unit (``max_violation`` and ``violations`` keep the raw numbers)."""
+        from .limits import LABELS, MEASURED
+
+        broken = {key: value for key, value in self.violations.items() if not value <= ACCEPT_VIOLATION}
+        if not self.violations:
+            return "not checked (no trade list)"
+        if not broken:
+            return "0 (every limit met, recomputed from the trades)"
+        key = max(broken, key=broken.get)
+        more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
+        return f"{LABELS.get(key, key)} broken by {broken[key]:.2%} ({MEASURED.get(key, '')}){more}"
 
     def to_dict(self) -> dict:
         """Plain types only, ready for JSON."""
@@ -82,6 +122,8 @@ class LiquidationResult:
             "cost_bps": self.cost_bps,
             "lower_bound_usd": self.lower_bound_usd,
             "gap": self.gap,
+            "gap_usd": self.gap_usd,
+            "gap_bps": self.gap_bps,
             "risk_before": self.risk_before,
             "risk_after": self.risk_after,
             "marginal_cost_bps": self.marginal_cost_bps,
@@ -92,6 +134,7 @@ class LiquidationResult:
             "attempts": self.attempts,
             "stages": self.stages,
             "message": self.message,
+            "request": self.request,
             "assumptions": self.assumptions,
             "rounding": self.rounding,
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
@@ -101,17 +144,20 @@ class LiquidationResult:
         return json.dumps(self.to_dict(), indent=indent)
 
     def _lines(self) -> list[tuple[str, str]]:
+        asked = [("limits", limits_text(self.request))] if self.request else []
         if not self.success:
-            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"),
+            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"), *asked,
                     ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
                                                                     for s in self.stages))]
         sold = int((self.trades["shares_traded"] != 0).sum())
         rows = [
             ("status", self.status),
             ("cash target", f"${self.cash_target:,.0f}"),
+            *asked,
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
-            ("lower bound", f"${self.lower_bound_usd:,.0f} (gap {self.gap:.2e})"),
+            ("lower bound", f"${self.lower_bound_usd:,.0f}, {self.gap_text()}" if np.isfinite(self.lower_bound_usd)
+             else "none (a rule's trade list proves nothing about the least cost)"),
             ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
              else "not available (the answer is not a proven optimum)"),
         ]
@@ -120,7 +166,7 @@ class LiquidationResult:
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
         rows += [
             ("names traded", f"{sold} of {len(self.trades)}"),
-            ("max violation", f"{self.max_violation:.1e} (recomputed from the trades)"),
+            ("max violation", self.violation_text()),
             ("method", f"{self.method}, {self.seconds * 1e3:.1f} ms"),
         ]
         if self.rounding:
@@ -142,7 +188,7 @@ class LiquidationResult:
         if not self.success:
             return f"LiquidationResult(status={self.status!r}, message={self.message[:80]!r})"
         return (f"LiquidationResult(status={self.status!r}, cash_raised={self.cash_raised:,.0f}, "
-                f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap={self.gap:.2e})")
+                f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap_usd={self.gap_usd:,.0f})")
 
     def to_html(self, portfolio=None, **limits) -> str:
         """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,
@@ -154,8 +200,10 @@ class LiquidationResult:
 
     def to_excel(self, path, portfolio=None, **limits):
         """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
+        from .io.write import check_output
         from .report import build_report, write_excel
 
+        path = check_output(path, "report", (".xlsx",))  # before the report's solves
         return write_excel(build_report(self, portfolio, **limits), path)
 
     def _repr_html_(self) -> str:
@@ -165,9 +213,23 @@ class LiquidationResult:
         return f"<table>{rows}</table>" + traded.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
 
 
+def limits_text(request: dict) -> str:
+    """The limits of a request record (``Request.record``) in words, e.g. "risk band 0.9-1.1x today's risk;
+    total impact at most 50 bps; sales only; time limit 30 s"."""
+    band, cap, seconds = request.get("risk_band"), request.get("max_total_mi_bps"), request.get("time_limit_s")
+    parts = [f"risk band {band[0]:g}-{band[1]:g}x today's risk" if band else "no risk band",
+             f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
+             "buys allowed" if request.get("allow_buys") else "sales only"]
+    if "time_limit_s" in request:
+        parts.append("no time limit" if seconds is None else f"time limit {seconds:g} s")
+    return "; ".join(parts)
+
+
 def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
-                cash_raised: float, binding, adv, volatility, traded=None) -> pd.DataFrame:
-    """One row per name; price, adv and volatility ride along so that schedules can use the table as is."""
+                cash_raised: float, reached, adv, volatility, traded=None) -> pd.DataFrame:
+    """One row per name; price, adv and volatility ride along so that schedules can use the table as is.
+
+    ``reached``: the ``limit_reached`` words per name (see :func:`limit_reached`)."""
     traded = shares_after - shares_before if traded is None else traded
     return pd.DataFrame({
         "symbol": symbols,
@@ -181,19 +243,44 @@ def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFra
         "cost_usd": impacts["cost_usd"].to_numpy(),
         "weight_before": shares_before * price / net_value,
         "weight_after": shares_after * price / (net_value - cash_raised),
-        "binding": binding,
+        "limit_reached": reached,
         "price": price,
         "adv": adv,
         "volatility": volatility,
     })
 
 
-def binding_labels(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_group, hi_group, tol: float = 1e-9) -> np.ndarray:
-    """Which limit stops each name's trade ('' for none)."""
+def _at_bounds(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """(at the low end, at the high end) of each name's interval, within ``tol`` relative to max(1, |u|)."""
     span = np.maximum(1.0, np.abs(u))
     at_hi = np.isfinite(hi) & (np.abs(u - hi) <= tol * span)
     at_lo = np.isfinite(lo) & (np.abs(u - lo) <= tol * span) & ~at_hi
+    return at_lo, at_hi
+
+
+def binding_labels(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_group, hi_group, tol: float = 1e-9) -> np.ndarray:
+    """Which limit (its key in ``limits.py``) stops each name's trade ('' for none)."""
+    at_lo, at_hi = _at_bounds(u, lo, hi, tol)
     return np.where(at_hi, hi_group, np.where(at_lo, lo_group, ""))
+
+
+def limit_reached(u: np.ndarray, bounds, shares: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """The trade table's ``limit_reached``: in a PM's words, the limit that stops each name's trade
+    ("fully sold", "participation cap", "min weight", ...; '' where none does).
+
+    ``u``: trades in fractions of ADV (+ = sell); ``bounds``: the request's ``TradeBounds``;
+    ``shares``: today's positions (a short's full cover reads "fully covered").
+    """
+    from .limits import NAME_LIMITS
+
+    at_lo, at_hi = _at_bounds(u, bounds.lo, bounds.hi, tol)
+    group = np.where(at_hi, bounds.hi_group, np.where(at_lo, bounds.lo_group, ""))
+    words = np.full(len(u), "", dtype=object)
+    for limit in NAME_LIMITS:
+        mine = group == limit.key
+        if mine.any():
+            words[mine] = limit.reached_words(at_hi[mine], shares[mine])
+    return words
 
 
 def _plain(value):
@@ -213,7 +300,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
     impacts = impact_table(portfolio, traded, request.cost_model)
     raised = float(-(traded * price).sum())
     cost = float(impacts["cost_usd"].sum())
-    found = request.check(shares_after, traded=traded)
+    found = request.check(shares_after, traded=traded, impacts=impacts)
     worst = max(found.values())
     if not worst <= ACCEPT_VIOLATION:
         raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
@@ -230,17 +317,16 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         from .bounds import trade_bounds
 
         bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
-    binding = binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group,
-                             tol=1e-9 if method == "separable" else 1e-6)
+    reached = limit_reached(u, bounds, shares, tol=1e-9 if method == "separable" else 1e-6)
     return LiquidationResult(
         status="optimal" if gap <= GAP_OPTIMAL else "feasible",
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding, adv, portfolio.array("volatility"), traded=traded),
+                           raised, reached, adv, portfolio.array("volatility"), traded=traded),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
-        seconds=trail.budget.elapsed, stages=trail.to_list(),
+        seconds=trail.budget.elapsed, stages=trail.to_list(), request=request.record(trail.budget.limit), problem=request,
     )
 
 
@@ -257,5 +343,5 @@ def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
         trades=trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
                            np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
         method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
-        message=str(error),
+        message=str(error), request=request.record(trail.budget.limit), problem=request,
     )

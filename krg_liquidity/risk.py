@@ -64,7 +64,7 @@ class FactorModel:
 
     @property
     def symbols(self) -> list[str]:
-        return list(self.exposures.index)
+        return self.exposures.index.tolist()  # one conversion, not one Python object per name by iteration
 
     def volatility(self) -> pd.Series:
         """Each name's annualized volatility implied by the model."""
@@ -96,6 +96,13 @@ class RiskOperator:
     top: np.ndarray
     diag: np.ndarray | None = None
 
+    def describe(self) -> str:
+        """The operator's shape in words (recorded on a result's stages)."""
+        rows, n = self.top.shape
+        if self.diag is None:
+            return f"risk model factored: {rows} rows over {n} names"
+        return f"risk model factored: {rows} factor rows and a specific variance over {n} names"
+
     def sigma(self, x: np.ndarray) -> float:
         """Annualized volatility of weights (or dollar positions) ``x``."""
         x = np.asarray(x, dtype=float)
@@ -123,21 +130,77 @@ class RiskOperator:
 def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols) -> RiskOperator:
     """The risk operator over ``symbols`` (in that order).
 
-    Full covariance: its Cholesky factor (or a symmetric square root when C is only
-    semi-definite). Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
+    Full covariance: a low-rank part and a diagonal when C is exactly that (a factor model's
+    covariance as a full matrix: the solvers then work with k rows, not n), else its Cholesky
+    factor (or a rank(C) x n root when C is only semi-definite). Built once per Portfolio.
+    Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
     """
     symbols = [str(s) for s in symbols]
     if factor_model is not None:
         fm = factor_model.subset(symbols)
         f_root = _psd_root(fm.factor_covariance.to_numpy(), "factor_covariance")
         return RiskOperator(f_root @ fm.exposures.to_numpy().T, np.sqrt(fm.specific_variance.to_numpy()))
-    c = covariance.loc[symbols, symbols].to_numpy(dtype=float)
+    if covariance.index.equals(pd.Index(symbols)) and covariance.columns.equals(covariance.index):
+        c = covariance.to_numpy(dtype=float)  # already in the book's order: no n x n copy
+    else:
+        c = covariance.loc[symbols, symbols].to_numpy(dtype=float)
+    found = _low_rank_plus_diagonal(c)
+    if found is not None:
+        return RiskOperator(*found)
     return RiskOperator(_psd_root(c, "covariance"))
+
+
+LOW_RANK_PROBE = 64
+"""The most factors looked for in a full covariance (``_low_rank_plus_diagonal``)."""
+
+EXACT = 1e-12
+"""Largest entry of C - (top'top + diag) accepted, relative to the largest variance."""
+
+
+def _low_rank_plus_diagonal(c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(top k x n, diag n) with C = top'top + diag(diag^2) to EXACT, when C off its diagonal has a rank
+    k below LOW_RANK_PROBE (a factor model's covariance handed over as a full matrix); None otherwise.
+
+    Three disjoint probe sets I, J, K of m names: the low-rank part L agrees with C off the diagonal,
+    so L[i, i] = C[i, K] pinv(C[J, K]) C[J, i] for i in I gives the columns L[:, I] in full, and
+    L = L[:, I] pinv(L[I, I]) L[I, :] (exact when L[I, I] has L's rank). The result is checked
+    entry by entry against C, in blocks of rows; any miss returns None (the caller factors C whole).
+    Costs O(n^2 m) against the Cholesky factor's O(n^3).
+    """
+    n = c.shape[0]
+    m = min(LOW_RANK_PROBE, n // 10)  # k < n / 10: below that the Cholesky factor's n rows cost no more
+    if m < 2:
+        return None
+    probe = np.round(np.linspace(0, n - 1, 3 * m)).astype(int)
+    i_set, j_set, k_set = probe[0::3], probe[1::3], probe[2::3]
+    scale = float(np.max(np.diag(c), initial=0.0))
+    if not scale > 0:
+        return None
+    middle = np.linalg.pinv(c[np.ix_(j_set, k_set)], rcond=1e-10)
+    columns = c[:, i_set].copy()
+    columns[i_set, np.arange(m)] = np.einsum("ik,kj,ji->i", c[np.ix_(i_set, k_set)], middle,
+                                             c[np.ix_(j_set, i_set)])
+    values, vectors = np.linalg.eigh((columns[i_set] + columns[i_set].T) / 2.0)
+    keep = values > 1e-10 * max(float(values.max(initial=0.0)), 1e-300)
+    if not keep.any() or keep.sum() >= m or (values < -1e-8 * scale).any():
+        return None
+    exposures = columns @ (vectors[:, keep] / np.sqrt(values[keep]))  # n x k, L = exposures exposures'
+    specific = np.diag(c) - np.einsum("ij,ij->i", exposures, exposures)
+    if specific.min() < -EXACT * scale:
+        return None
+    specific = np.clip(specific, 0.0, None)
+    for start in range(0, n, 512):  # the check, without an n x n temporary
+        rows = slice(start, min(start + 512, n))
+        block = c[rows] - exposures[rows] @ exposures.T
+        block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] -= specific[rows]
+        if np.abs(block).max() > EXACT * scale:
+            return None
+    return exposures.T.copy(), np.sqrt(specific)
 
 
 def _psd_root(c: np.ndarray, name: str) -> np.ndarray:
     """G with G'G = C: the Cholesky factor (triangular, half the nonzeros) or, for a
-    semi-definite C, the symmetric square root from an eigendecomposition."""
+    semi-definite C, one row per positive eigenvalue (rank(C) x n) from an eigendecomposition."""
     c = (c + c.T) / 2.0
     try:
         return np.linalg.cholesky(c).T
@@ -149,5 +212,5 @@ def _psd_root(c: np.ndarray, name: str) -> np.ndarray:
         raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {values.min():.3g}): no "
                          "portfolio can have a negative variance; estimate it from one common sample of returns "
                          "for every name (pairwise estimates with gaps break this), or shrink it toward its diagonal")
-    values = np.clip(values, 0.0, None)
-    return (vectors * np.sqrt(values)) @ vectors.T
+    keep = values > 1e-12 * scale  # only the rows of C's rank: a sample covariance of T days has T - 1
+    return (vectors[:, keep] * np.sqrt(values[keep])).T

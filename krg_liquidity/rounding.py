@@ -1,14 +1,21 @@
-"""Whole-share (or round-lot) trade lists from an exact liquidation, with the cash target still met.
+"""Whole-share (or round-lot) trade lists from an exact liquidation, inside every limit it met.
 
-The rule: every trade is rounded in the direction that raises more cash. A sale is rounded
-up to the next whole lot (``ceil(|shares| / lot) x lot``), but never past the position
-held: a sale that would, sells the whole position (an odd lot, if the position is one). A
-purchase (a short covered, or a buy allowed by ``allow_buys``) is rounded down to a whole
-lot. Sales are never smaller and purchases never larger than in the exact answer, so the
-cash raised is at least the exact cash (the cash target is met); each name moves by less
-than one lot. Per-name impact is recomputed at the name's POV from the exact answer; the
-limits were checked on the exact answer, and rounding can move a name's limit by at most
-one lot (``result.rounding`` keeps the exact cash and cost).
+The rule. Each name's trade is rounded to a whole number of lots (``lot_size`` shares), or to
+the whole position (an odd lot, if the position is one), never outside the per-name interval
+its limits allow (``bounds.trade_bounds``: direction, weights, shares, values, participation,
+impact cap). Each name starts at the neighbouring whole lot that raises less cash (a smaller
+sale, a larger purchase); then the cash still missing is made up where it costs least per dollar:
+names move one step up (a larger sale, a smaller purchase) in order of extra impact cost per
+extra dollar, until the cash raised is at least the target; steps that are not needed are
+taken back. A name whose limit stops it at a fractional share (``lb_min_value`` keeping half of
+an odd position) is rounded down there and the cash comes from the others.
+
+The rounded list is then checked from its trades: each per-name interval in shares, and the
+coupling limits (risk band, total-impact cap) by :func:`verify.violations`. When whole lots
+cannot keep a limit (no whole lot inside a name's interval, not enough room to make up the cash,
+or the cap or band broken by the extra shares), the result's status is ``limits_broken`` and
+its message names the limits and the names; the status of the exact answer is kept otherwise.
+``result.rounding`` records the lot, the rule, and the exact cash and cost.
 """
 
 from __future__ import annotations
@@ -17,82 +24,223 @@ import dataclasses
 
 import numpy as np
 
-from .errors import InputError
-
+from .bounds import trade_bounds
+from .errors import InputError, symbols_text
 from .impact import CostModel
-from .params import IStarParams
+from .limits import LABELS, MEASURED
+from .verify import ACCEPT_VIOLATION, impact_table, violations
 
 ZERO_SHARES = 1e-6
 """A trade smaller than this many shares is numerical noise: rounded to no trade."""
+GRID_TOLERANCE = 1e-9
+"""Relative distance (shares) within which a trade already is a whole lot or a bound is met."""
 
-
-def whole_shares(traded: np.ndarray, shares_before: np.ndarray, lot_size: float = 1.0) -> np.ndarray:
-    """Signed trades rounded by the rule above (negative = sell).
-
-    >>> whole_shares(np.array([-150.2, -99.5, 40.7, -1e-9]), np.array([1000.0, 99.5, -100.0, 5.0]), 100)
-    array([-200. ,  -99.5,    0. ,    0. ])
-    """
-    if not (np.isfinite(lot_size) and lot_size >= 1 and float(lot_size).is_integer()):
-        raise InputError(f"lot_size={lot_size} must be a whole number of shares >= 1 (1 for whole shares, "
-                         "100 for round lots)")
-    traded = np.where(np.abs(traded) < ZERO_SHARES, 0.0, np.asarray(traded, dtype=float))
-    quantity = np.abs(traded)
-    up = np.ceil(quantity / lot_size - 1e-9) * lot_size
-    down = np.floor(quantity / lot_size + 1e-9) * lot_size
-    held = np.where(shares_before > 0, shares_before, 0.0)  # a sale of a long position stops at the position
-    sell = np.where((quantity <= held + ZERO_SHARES) & (up > held), held, up)
-    sell = np.where(quantity > held + ZERO_SHARES, np.ceil(quantity - 1e-9), sell)  # a sale that flips: whole shares
-    return np.where(traded < 0, -sell, np.where(traded > 0, down, 0.0))
+RULE = ("whole lots inside each name's limits (at most the position); the cash target made up by the names "
+        "where it costs least")
 
 
 def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None):
     """A copy of ``result`` whose trades are whole shares (multiples of ``lot_size``) by the rule above.
 
-    ``cash_raised``, ``cost_usd`` and ``cost_bps`` are those of the rounded trades;
-    ``result.rounding`` records the lot, the rule and the exact cash and cost. The cost model
-    is the one in ``result.assumptions`` (else ``cost_model``, else the default).
+    Parameters
+    ----------
+    result : LiquidationResult
+        An answer of :func:`~krg_liquidity.liquidate` (it carries the request whose limits are kept).
+    lot_size : int
+        Shares per lot (1: whole shares; 100: round lots).
+    cost_model : CostModel, optional
+        The I-Star model to price the rounded trades (default: the one the answer was solved with).
+
+    Returns
+    -------
+    LiquidationResult
+        ``cash_raised``, ``cost_usd``, ``cost_bps``, ``risk_after``, ``violations`` and the trade
+        table are those of the rounded trades; ``rounding`` records the lot, the rule and the
+        exact cash and cost. Status ``limits_broken`` (with the limits named in ``message``) when
+        whole lots cannot keep a limit; otherwise the exact answer's status.
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> exact = liquidate(Portfolio(*load_example()), 1e9)
     >>> rounded = round_trades(exact)
-    >>> bool(rounded.cash_raised >= 1e9), bool((rounded.trades["shares_traded"] % 1 == 0).all())
-    (True, True)
+    >>> rounded.status, bool(rounded.cash_raised >= 1e9), bool((rounded.trades["shares_traded"] % 1 == 0).all())
+    ('optimal', True, True)
     """
+    if not (np.isfinite(lot_size) and lot_size >= 1 and float(lot_size).is_integer()):
+        raise InputError(f"lot_size={lot_size} must be a whole number of shares >= 1 (1 for whole shares, "
+                         "100 for round lots)")
+    request = getattr(result, "problem", None)
+    if request is None:
+        raise InputError("round_trades needs a result of liquidate (or of pro_rata / waterfall): it re-checks the "
+                         "request's limits")
+    if not result.success and result.status != "limits_broken":
+        return result  # no trades to round
+    portfolio = request.portfolio
+    model = cost_model or request.cost_model
+    shares, price, adv = (portfolio.array(c) for c in ("shares", "price", "adv"))
+    exact = -result.trades["shares_traded"].to_numpy(float)  # shares sold (+) or bought (-)
+    exact = np.where(np.abs(exact) < ZERO_SHARES, 0.0, exact)
+    bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
+    low, high = bounds.lo * adv, bounds.hi * adv
+    grid = _Grid(float(lot_size), shares)
+    inside = _inside(low, high)
+    met = inside(exact)
+    sold, stuck = _start(grid, exact, inside, met)
+    short = _make_up_cash(sold, request.cash, grid, high, inside, price, lambda q: _cost(portfolio, -q, model),
+                          grid.above(exact))
+
+    traded = -sold
+    impacts = impact_table(portfolio, traded, model)
+    after = shares + traded
+    raised = float(np.dot(sold, price))
+    found = violations(portfolio, after, request.cash, allow_buys=request.allow_buys, risk_band=request.risk_band,
+                       max_total_mi_bps=request.max_total_mi_bps, cost_model=model, impacts=impacts, traded=traded)
+    base = min(request.cash, portfolio.net_value_usd - request.cash)
+    found["cash"] = max(0.0, request.cash - raised) / max(base, 1e-300)  # more cash than the target is allowed
+    problems = _problems(portfolio, bounds, high, sold, met & ~inside(sold), stuck, short, found, lot_size)
+
     trades = result.trades.copy()
-    before = trades["shares_before"].to_numpy(float)
-    traded = whole_shares(trades["shares_traded"].to_numpy(float), before, lot_size)
-    price, adv = trades["price"].to_numpy(float), trades["adv"].to_numpy(float)
-    volatility, pov = trades["volatility"].to_numpy(float), trades["pov"].to_numpy(float)
-    model = _model(result, cost_model)
-    size = np.abs(traded) / adv
-    traded_any = size > 0
-    safe_pov = np.where(traded_any & (pov > 0), pov, 1.0)
-    mi = np.where(traded_any, model.impact_bps_at_pov(size, volatility, safe_pov, price), 0.0)
-    cost = mi / 1e4 * np.abs(traded) * price
-    after = before + traded
-    net_value = float((before * price).sum())
-    cash = float(-(traded * price).sum())
     trades["shares_traded"] = traded
     trades["shares_after"] = after
     trades["value_traded_usd"] = traded * price
-    trades["trade_time_days"] = np.where(traded_any, size * (1 - safe_pov) / safe_pov, 0.0)
-    trades["mi_bps"] = mi
-    trades["cost_usd"] = cost
-    trades["weight_after"] = after * price / (net_value - cash)
-    rounding = {"lot_size": float(lot_size), "rule": "sales rounded up to whole lots (at most the position), "
-                "purchases rounded down", "cash_raised_exact": result.cash_raised, "cost_usd_exact": result.cost_usd}
-    total_cost = float(cost.sum())
-    return dataclasses.replace(result, trades=trades, cash_raised=cash, cost_usd=total_cost,
-                               cost_bps=total_cost / cash * 1e4 if cash else 0.0, rounding=rounding)
+    for column in ("pov", "trade_time_days", "mi_bps", "cost_usd"):
+        trades[column] = impacts[column].to_numpy()
+    net_value = portfolio.net_value_usd
+    trades["weight_after"] = after * price / (net_value - raised)
+    risk_after = result.risk_after
+    if portfolio.has_risk_model and raised < net_value:
+        risk_after = portfolio.risk().sigma(after * price / (net_value - raised))
+    total_cost = float(impacts["cost_usd"].sum())
+    rounding = {"lot_size": float(lot_size), "rule": RULE, "cash_raised_exact": result.cash_raised,
+                "cost_usd_exact": result.cost_usd}
+    status, message = result.status, result.message
+    if problems:
+        status = "limits_broken"
+        message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
+                   + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
+    return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
+                               cost_usd=total_cost, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
+                               risk_after=risk_after, violations=found, max_violation=max(found.values()),
+                               rounding=rounding)
 
 
-def _model(result, cost_model: CostModel | None) -> CostModel:
-    if cost_model is not None:
-        return cost_model
-    parameters = (result.assumptions or {}).get("parameters")
-    if parameters:
-        values = {k: parameters[k] for k in ("a1", "a2", "a3", "a4", "b1", "a5")}
-        return CostModel(IStarParams(**values, code=parameters.get("code"), date=parameters.get("date"),
-                                     source=parameters.get("source") or ""),
-                         trading_days=(result.assumptions or {}).get("trading_days", 250))
-    return CostModel()
+@dataclasses.dataclass(frozen=True)
+class _Grid:
+    """The sales a name may round to (shares, + = sell): whole lots, and its whole position."""
+
+    lot: float
+    position: np.ndarray  # shares held (a sale of exactly this closes the position)
+
+    def below(self, q: np.ndarray) -> np.ndarray:
+        """The largest sale on the grid at or below q."""
+        lots = np.floor(q / self.lot + GRID_TOLERANCE) * self.lot
+        close = _near(q, self.position) | (self.position < q)
+        return np.where(close, np.maximum(lots, self.position), lots)
+
+    def above(self, q: np.ndarray) -> np.ndarray:
+        """The smallest sale on the grid at or above q."""
+        lots = np.ceil(q / self.lot - GRID_TOLERANCE) * self.lot
+        close = _near(q, self.position) | (self.position > q)
+        return np.where(close, np.minimum(lots, self.position), lots)
+
+    def step_up(self, q: np.ndarray) -> np.ndarray:
+        """The next sale on the grid strictly above q."""
+        return self.above(q + self.lot * 1e-3)
+
+
+def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a - b) <= GRID_TOLERANCE * np.maximum(1.0, np.abs(b))
+
+
+def _inside(low: np.ndarray, high: np.ndarray):
+    """A test of sales against each name's interval (shares), with a relative tolerance."""
+    def inside(q: np.ndarray) -> np.ndarray:
+        return ((q >= low - GRID_TOLERANCE * np.maximum(1.0, np.abs(low)))
+                & (q <= high + GRID_TOLERANCE * np.maximum(1.0, np.abs(high))))
+    return inside
+
+
+def _start(grid: _Grid, exact: np.ndarray, inside, met: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each name at its lower neighbour when that keeps its limits, else the upper one; and the names
+    whose limits no neighbour keeps (they take the upper one: more cash)."""
+    down, up = grid.below(exact), grid.above(exact)
+    ok_down, ok_up = inside(down), inside(up)
+    sold = np.where(ok_down, down, up)
+    stuck = met & ~ok_down & ~ok_up
+    return sold, stuck
+
+
+def _cost(portfolio, traded: np.ndarray, model: CostModel) -> np.ndarray:
+    return impact_table(portfolio, traded, model)["cost_usd"].to_numpy()
+
+
+def _make_up_cash(sold: np.ndarray, target: float, grid: _Grid, high: np.ndarray, inside, price: np.ndarray,
+                  cost, upper: np.ndarray) -> float:
+    """Move names up the grid (in place) until the cash reaches ``target``: first every step to the
+    exact trade's upper neighbour (``upper``) that costs nothing extra (a smaller purchase), then one
+    step at a time, least extra cost per extra dollar first (steps the target does not need are taken
+    back); when one step of every name is not enough, all of them move by as many steps as the cash
+    still missing needs (each at most to the top of its interval ``high``). Returns the cash still
+    missing (0 when the target is met)."""
+    tolerance = 1e-12 * abs(target)  # float noise in a sum of products, not a dollar amount
+    while True:
+        missing = target - float(np.dot(sold, price))
+        up = grid.step_up(sold)
+        can = inside(up) & (up > sold)
+        extra = np.where(can, cost(up) - cost(sold), np.inf)
+        free = can & (extra <= 0) & (up <= upper)
+        if free.any():
+            sold[free] = up[free]
+            continue
+        if missing <= tolerance:
+            return 0.0
+        if not can.any():
+            return missing
+        gain = np.where(can, (up - sold) * price, 0.0)
+        if gain.sum() < missing:  # one step each is not enough: several, in proportion, none past its interval
+            steps = int(missing // gain.sum())
+            if steps > 1:
+                jump = np.minimum(sold + steps * (up - sold), grid.below(high))
+                moved = can & inside(jump) & (jump > sold)
+                if moved.any():
+                    sold[moved] = jump[moved]
+                    continue
+        order = np.argsort(np.where(can, extra / np.where(gain > 0, gain, 1.0), np.inf), kind="stable")
+        order = order[can[order]]
+        total = np.cumsum(gain[order])
+        count = min(int(np.searchsorted(total, missing - tolerance, side="left")) + 1, len(order))
+        taken = list(order[:count])
+        spare = float(total[count - 1]) - missing
+        for name in reversed(taken):  # take back the dearest steps the target does not need
+            if spare < 0:
+                break
+            if gain[name] <= spare:
+                taken.remove(name)
+                spare -= gain[name]
+        sold[taken] = up[taken]
+
+
+def _unit(lot_size: float, one: bool = False) -> str:
+    """'whole shares' or 'whole lots of 100 shares' (singular with ``one``)."""
+    if lot_size == 1:
+        return "whole share" if one else "whole shares"
+    return f"whole lot of {lot_size:g} shares" if one else f"whole lots of {lot_size:g} shares"
+
+
+def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_size) -> list[str]:
+    """The limits the rounded list breaks, in words (empty when it keeps them all). ``broken``: names
+    outside an interval their exact trade met; ``stuck``: those with no whole lot inside it."""
+    symbols = np.asarray(portfolio.symbols)
+    problems = []
+    groups = np.where(sold > high, bounds.hi_group, bounds.lo_group)
+    for group in sorted(set(groups[broken | stuck])):
+        names = symbols[(broken | stuck) & (groups == group)]
+        problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no {_unit(lot_size, one=True)} "
+                        "inside its limits)")
+    if short > 0:
+        problems.append(f"the cash target: ${short:,.2f} short, every name at its limit (whole lots inside the "
+                        f"limits raise ${float(np.dot(sold, portfolio.array('price'))):,.2f})")
+    named = set(groups[broken | stuck]) | {"cash"}
+    for key, value in sorted(found.items(), key=lambda kv: -kv[1]):
+        if key not in named and value > ACCEPT_VIOLATION:
+            problems.append(f"{LABELS.get(key, key)} by {value:.3g} ({MEASURED.get(key, '')})")
+    return problems

@@ -22,33 +22,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .bounds import trade_bounds
+from .errors import InvalidValueError
 from .impact import CostModel
 from .limits import LABELS, MEASURED
 from .optimize import liquidate
 from .portfolio import Portfolio
 from .request import make_request
-from .result import LiquidationResult, binding_labels, trade_table
+from .result import LiquidationResult, limit_reached, trade_table
 from .verify import ACCEPT_VIOLATION, impact_table
 
 COMPARE_COLUMNS = ("method", "status", "cash_raised_usd", "cost_usd", "cost_bps", "extra_cost_bps", "names_traded",
                    "risk_before", "risk_after", "marginal_cost_bps", "limits_broken", "max_violation", "message")
 
 
-def pro_rata(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_bps=None, allow_buys: bool = False,
-             cost_model: CostModel | None = None) -> LiquidationResult:
+def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_total_mi_bps=None,
+             allow_buys: bool = False, cost_model: CostModel | None = None,
+             allow_small_cash: bool = False) -> LiquidationResult:
     """Sell (or cover) every position by the same fraction f = cash / net value.
 
     Name i trades ``-f x shares_i`` shares, so the cash raised is exactly ``cash`` (USD) and
     every final weight equals today's. Priced by the I-Star model at each name's own trade time
     or POV; the limits (keyword arguments as for :func:`liquidate`) are checked, not obeyed.
+    ``cash`` and ``allow_small_cash`` as for :func:`liquidate`.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> result = pro_rata(Portfolio(*load_example()), 1e9)
     >>> result.method, round(result.cash_raised / 1e6, 6)
     ('pro_rata', 1000.0)
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "pro_rata")
     shares = portfolio.array("shares")
@@ -60,8 +64,19 @@ def pro_rata(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_
     return rule_result(request, traded, "pro_rata", marginal)
 
 
-def waterfall(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = None, risk_band=None,
-              max_total_mi_bps=None, allow_buys: bool = False, cost_model: CostModel | None = None) -> LiquidationResult:
+def positive_pct_adv(value: object) -> float:
+    """The waterfall's cap for names without their own ``ub_max_pct_adv``: a fraction of ADV > 0
+    ("20%" reads as 0.2); else an InvalidValueError naming ``max_pct_adv``."""
+    fix = "give the cap as a fraction of ADV, e.g. 0.2 (or '20%'), or None for the whole position"
+    cap = arguments.number(value, "max_pct_adv", fix, percent=True)
+    if not (np.isfinite(cap) and cap > 0):
+        raise InvalidValueError("max_pct_adv", ["(all)"], f"is {cap:g}; it must be positive", fix)
+    return cap
+
+
+def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, risk_band=None,
+              max_total_mi_bps=None, allow_buys: bool = False, cost_model: CostModel | None = None,
+              allow_small_cash: bool = False) -> LiquidationResult:
     """Sell long positions most liquid first, each up to its participation cap, until ``cash`` is raised.
 
     Liquidity is Kissell's liquidity factor, the I-Star impact (bps) of a $1 order,
@@ -69,7 +84,8 @@ def waterfall(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = 
     A name's cap is its ``ub_max_pct_adv`` (traded shares / ADV), else ``max_pct_adv`` (a fraction
     of ADV; None: the whole position). The last name sold is sold in part so that the cash is
     exactly ``cash`` (USD); if every capped long together raises less, the list stops there and
-    the result's ``cash`` limit is broken (status ``limits_broken``).
+    the result's ``cash`` limit is broken (status ``limits_broken``). ``cash`` and
+    ``allow_small_cash`` as for :func:`liquidate`.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> result = waterfall(Portfolio(*load_example()), 1e9)
@@ -78,11 +94,11 @@ def waterfall(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = 
     >>> sorted(key for key, value in result.violations.items() if value > 1e-6)
     ['final_value', 'impact_cap', 'weight']
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "waterfall")
-    if max_pct_adv is not None and not (np.isfinite(max_pct_adv) and max_pct_adv > 0):
-        raise ValueError(f"max_pct_adv={max_pct_adv} must be a positive fraction of ADV (e.g. 0.2), or None")
+    if max_pct_adv is not None:
+        max_pct_adv = positive_pct_adv(max_pct_adv)
     shares, price, adv = (portfolio.array(c) for c in ("shares", "price", "adv"))
     cap = portfolio.array("ub_max_pct_adv") if "ub_max_pct_adv" in portfolio.holdings else np.full(len(shares), np.nan)
     cap = np.where(np.isnan(cap), np.inf if max_pct_adv is None else max_pct_adv, cap)
@@ -127,7 +143,7 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         risk_before = risk.sigma(shares * price / net)
         risk_after = risk.sigma(shares_after * price / (net - raised)) if raised < net else float("nan")
     bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
-    binding = binding_labels(-traded / adv, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group)
+    reached = limit_reached(-traded / adv, bounds, shares)
     message = ""
     if broken:
         message = (f"the {method.replace('_', '-')} trade list breaks " + "; ".join(
@@ -141,8 +157,8 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         risk_before=risk_before, risk_after=risk_after, marginal_cost_bps=marginal,
         max_violation=max(found.values()), violations=found,
         trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, binding, adv, portfolio.array("volatility"), traded=traded),
-        method=method, message=message)
+                           raised, reached, adv, portfolio.array("volatility"), traded=traded),
+        method=method, message=message, request=request.record(None), problem=request)
 
 
 def broken_limits(result: LiquidationResult) -> str:
@@ -150,10 +166,11 @@ def broken_limits(result: LiquidationResult) -> str:
     return "; ".join(LABELS.get(key, key) for key, value in result.violations.items() if not value <= ACCEPT_VIOLATION)
 
 
-def compare(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = None, **limits) -> pd.DataFrame:
+def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, **limits) -> pd.DataFrame:
     """Optimized, pro-rata and waterfall side by side: one row each (``COMPARE_COLUMNS``).
 
-    ``limits``: the keyword arguments of :func:`liquidate` (risk_band, max_total_mi_bps,
+    ``cash``: as for :func:`liquidate` (dollars, "10%", "250m"; ``allow_small_cash`` among the
+    ``limits``). ``limits``: the keyword arguments of :func:`liquidate` (risk_band, max_total_mi_bps,
     allow_buys, cost_model, time_limit, ...); the rules are checked against the same limits.
     ``extra_cost_bps``: the row's cost_bps minus the optimized one (what the optimizer saves).
     ``max_pct_adv``: the waterfall's cap for names without their own ``ub_max_pct_adv``.
@@ -163,7 +180,8 @@ def compare(portfolio: Portfolio, cash: float, *, max_pct_adv: float | None = No
     >>> table["method"].tolist()
     ['optimized', 'pro_rata', 'waterfall']
     """
-    checked = {k: limits[k] for k in ("risk_band", "max_total_mi_bps", "allow_buys", "cost_model") if k in limits}
+    checked = {k: limits[k] for k in ("risk_band", "max_total_mi_bps", "allow_buys", "cost_model", "allow_small_cash")
+               if k in limits}
     results = {"optimized": liquidate(portfolio, cash, raise_on_failure=False, **limits),
                "pro_rata": pro_rata(portfolio, cash, **checked),
                "waterfall": waterfall(portfolio, cash, max_pct_adv=max_pct_adv, **checked)}
@@ -187,13 +205,11 @@ def comparison_table(results: dict[str, LiquidationResult]) -> pd.DataFrame:
 def _beyond_the_book(request, method: str) -> LiquidationResult:
     """A rule asked for at least the book's net value: no trade list, status infeasible (proven: selling
     everything raises the net value)."""
-    from .errors import InfeasibleLiquidation
+    from .explain import beyond_the_book
     from .plan import Budget, Trail
     from .result import failed_result
 
-    net = request.portfolio.net_value_usd
-    error = InfeasibleLiquidation(f"{method}: the cash target ${request.cash:,.0f} is not below the book's net value "
-                                  f"${net:,.0f}", cash_target=request.cash, max_cash=None)
+    error = beyond_the_book(request.cash, request.portfolio.net_value_usd)
     result = failed_result(request, error, Trail(Budget(None)))
     result.method = method
     return result

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .numbers import parse_number
 from .impact import CostModel
 from .params import IStarParams, select_parameters
 from .portfolio import Portfolio
@@ -266,14 +267,24 @@ def _scenario(name: str, rows: list[dict], params: IStarParams) -> Scenario:
     kind, column = next(iter(keys)) if keys else (None, None)
     multipliers = {}
     for what in _MULTIPLIERS:
-        default = float(given.get(what, 1.0))
-        per = {str(r["symbol"] if kind == "symbol" else r["value"]): float(r[what]) for r in parts if what in r}
+        default = _cell(name, what, given.get(what, 1.0))
+        per = {str(r["symbol"] if kind == "symbol" else r["value"]): _cell(name, what, r[what]) for r in parts
+               if what in r}
         multipliers[what] = by_column("symbol" if kind == "symbol" else column, per, default) if per else default
-    values = {k: float(given[k]) for k in ("a1", "a2", "a3", "a4", "a5", "b1") if k in given}
+    values = {k: _cell(name, k, given[k]) for k in ("a1", "a2", "a3", "a4", "a5", "b1") if k in given}
     scenario_params = replace(params, **values, code=None, date=None, source=f"scenario {name}") if values else None
-    return Scenario(name, **multipliers, params=scenario_params, trade_time=_maybe(given.get("trade_time")),
-                    pov=_maybe(given.get("pov")), description=str(given.get("description", "")))
+    return Scenario(name, **multipliers, params=scenario_params, trade_time=_maybe(name, "trade_time", given),
+                    pov=_maybe(name, "pov", given), description=str(given.get("description", "")))
 
 
-def _maybe(value):
-    return None if value is None else float(value)
+def _cell(name: str, what: str, value: object) -> float:
+    """A number of a scenario table's cell (text as a book reads it: "20%" is 0.2); else InputError."""
+    number = parse_number(value)
+    if np.isnan(number):
+        raise InputError(f"scenario {name!r}: {what}={value!r} is not a number; give a number (adv, volatility, "
+                         "price: multipliers, 0.5 halves it; trade_time: days; pov: decimal; a1..b1: I-Star values)")
+    return number
+
+
+def _maybe(name: str, what: str, given: dict) -> float | None:
+    return _cell(name, what, given[what]) if what in given else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from . import columns as col
 from .errors import InvalidValueError, MissingColumnError
 from .impact import CostModel
@@ -174,6 +175,7 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
     orders = _orders(trades, need_strategy=False, whole_shares=whole_shares)
     if orders.empty:
         return pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
+    horizon_days = arguments.number(horizon_days, "horizon_days", "give the VWAP horizon in days, e.g. 1.0")
     if not np.isfinite(horizon_days) or horizon_days <= 0:
         raise InvalidValueError("horizon_days", ["(all)"], "must be > 0", "give the VWAP horizon in days, e.g. 1.0")
     starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])
@@ -193,6 +195,38 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
     adv = orders["adv"].to_numpy(float)
     volume = adv[name] * fractions[name, kk % per_day]
     return _frame(orders, name, kk // per_day, starts[kk % per_day], shares.ravel()[keep], volume, start)
+
+
+def schedule_grid(schedule) -> pd.DataFrame:
+    """A trader's grid of a schedule: one row per bucket (``day``, ``bucket_start``), one column per name
+    (in the schedule's order), signed shares traded in that bucket (negative = sell; 0 where the name
+    does not trade then).
+
+    ``schedule``: a tidy schedule (:func:`pov_schedule`, :func:`vwap_schedule`, its file read back) or a
+    :class:`~krg_liquidity.ScheduleSolution`. Each column sums to the name's order.
+
+    >>> import pandas as pd
+    >>> trades = pd.DataFrame({"symbol": ["AAA", "BBB"], "shares": [-10_000, -3_000], "adv": [1e6, 1e5],
+    ...                        "pov": [0.1, 0.1]})
+    >>> grid = schedule_grid(pov_schedule(trades, bucket_minutes=130, start="2026-01-05"))
+    >>> list(grid.columns), int(grid["AAA"].sum()), int(grid["BBB"].sum())
+    (['day', 'bucket_start', 'AAA', 'BBB'], -10000, -3000)
+    """
+    frame = getattr(schedule, "schedule", schedule)
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidValueError("schedule", ["(all)"], f"is a {type(schedule).__name__}",
+                                "give a schedule table (pov_schedule, vwap_schedule) or a ScheduleSolution")
+    for column in ("symbol", "day", "bucket_start", "shares"):
+        if column not in frame:
+            raise MissingColumnError(column, frame.columns, "give a schedule table (pov_schedule, vwap_schedule)")
+    names = frame["symbol"].astype(str)
+    grid = (frame.assign(symbol=names)
+            .pivot_table(index=["day", "bucket_start"], columns="symbol", values="shares", aggfunc="sum",
+                         fill_value=0.0, observed=True)
+            .reindex(columns=list(dict.fromkeys(names)), fill_value=0.0)
+            .reset_index())
+    grid.columns.name = None
+    return grid
 
 
 def schedule_impact(schedule: pd.DataFrame, trades: pd.DataFrame, cost_model: CostModel | None = None) -> pd.Series:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .plan import one_blas_thread
 from .schedule_barrier import BarrierSchedule, suits
 from .schedule_data import ProgramData
 
@@ -61,7 +62,12 @@ class ScheduleSolver:
         """``time_limit`` (seconds) for the whole call; ``tolerance``: the relative gap asked for.
         An interior-point run that stalls within NEAR_OPTIMAL of its bound is optimal; one short of
         that (time, or a stall) is kept as "feasible", the conic program then runs if time is left,
-        and the better answer is returned with the higher of the two proven bounds."""
+        and the better answer is returned with the higher of the two proven bounds. BLAS runs on one
+        thread throughout, as in ``liquidate`` (many small products, where threads only contend)."""
+        with one_blas_thread():
+            return self._solve(risk_aversion, time_limit, tolerance)
+
+    def _solve(self, risk_aversion: float, time_limit: float, tolerance: float) -> EngineAnswer:
         deadline = time.perf_counter() + time_limit
         attempts, ours = [], None
         if self.use_structured:

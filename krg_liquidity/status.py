@@ -11,8 +11,9 @@ timeout                    the time limit ran out before an answer
 solver_failed              every solver attempt failed or returned a point that breaks a limit
 bad_input                  the input cannot be used (file, column, value, unit); nothing was solved
 error                      an unexpected error (a bug): please report it with the input
-limits_broken              a rule-based trade list (pro-rata, waterfall; ``rules.py``) that breaks
-                           the limits named in its message; never an answer of ``liquidate``
+limits_broken              a rule-based trade list (pro-rata, waterfall; ``rules.py``), or an
+                           answer rounded to whole lots (``rounding.py``), that breaks the limits
+                           named in its message; never an exact answer of ``liquidate``
 =========================  ======================================================================
 """
 

@@ -18,15 +18,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .capacity import max_cash
+from .cash import cash_usd
 from .errors import InputError, LiquidationError
 from .impact import CostModel
 from .optimize import liquidate
 from .params import validate_parameter_table
 from .plan import DEFAULT_TIME_LIMIT
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 from .result import LiquidationResult
-from .rules import broken_limits, pro_rata, waterfall
+from .rules import broken_limits, positive_pct_adv, pro_rata, waterfall
 from .scenarios import BUILT_IN, Scenario
 from .status import status_of
 from .verify import impact_table
@@ -51,12 +53,16 @@ class _Job:
     cost_model: CostModel | None
 
 
-def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=METHODS, max_pct_adv: float | None = None,
-                with_max_cash: bool = True, workers: int | None = None, scheduler: str | None = None,
-                risk_band=None, max_total_mi_bps=None,
+def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, methods=METHODS,
+                max_pct_adv: float | None = None, with_max_cash: bool = True, workers: int | None = None,
+                scheduler: str | None = None, risk_band=None, max_total_mi_bps=None,
                 allow_buys: bool = False, cost_model: CostModel | None = None,
-                time_limit: float | None = DEFAULT_TIME_LIMIT) -> pd.DataFrame:
-    """Liquidate ``cash`` (USD) under each scenario with each method; one row per (scenario, method).
+                time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False) -> pd.DataFrame:
+    """Liquidate ``cash`` under each scenario with each method; one row per (scenario, method).
+
+    ``cash``: dollars or text ("10%" of today's net value, "250m"), read and checked once on
+    today's book as :func:`liquidate` does (``allow_small_cash`` likewise); every scenario
+    raises the same dollars.
 
     ``scenarios``: Scenario objects (default: ``scenarios.BUILT_IN``, illustrations). ``methods``:
     any of "optimized", "pro_rata", "waterfall". ``max_pct_adv``: the waterfall's cap for names
@@ -74,6 +80,14 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     >>> table.groupby("method").size().to_dict()
     {'optimized': 4, 'pro_rata': 4, 'waterfall': 4}
     """
+    require_portfolio(portfolio)
+    if max_pct_adv is not None:
+        max_pct_adv = positive_pct_adv(max_pct_adv)
+    if workers is not None:
+        workers = arguments.whole_number(workers, "workers", "give the number of processes, 1 or more (None: "
+                                         "one below 8 scenarios, else one per core)")
+    cash = arguments.number(cash, "cash", "give the cash to raise in dollars, e.g. 1e9")
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
     scenarios = list(BUILT_IN if scenarios is None else scenarios)
     if not scenarios:
         raise InputError("stress_test needs at least one scenario")
@@ -85,11 +99,14 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+    if not isinstance(portfolio, Portfolio):
+        raise InputError("stress_test needs a krg_liquidity.Portfolio (Portfolio(holdings, covariance))")
+    cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-              "time_limit": time_limit}
-    jobs = [_Job(portfolio, float(cash), s, tuple(methods), limits, max_pct_adv, with_max_cash, cost_model)
+              "time_limit": time_limit, "allow_small_cash": True}  # checked above, on today's book
+    jobs = [_Job(portfolio, cash, s, tuple(methods), limits, max_pct_adv, with_max_cash, cost_model)
             for s in scenarios]
-    workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else int(workers)
+    workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else workers
     first_rows, found = _scenario_rows(jobs[0], None)
     warm = None if found is None else (found, scenarios[0])
     rest = jobs[1:]
@@ -105,14 +122,17 @@ def stress_test(portfolio: Portfolio, cash: float, scenarios=None, *, methods=ME
 def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
     from concurrent.futures import ProcessPoolExecutor
 
-    from .batch import _stop, _watch_parent
+    from .batch import _watch_parent, close_pool
 
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_watch_parent)
+    rows, finished = [], False
     try:
         chunks = pool.map(_rows_only, jobs, [warm] * len(jobs), chunksize=max(1, len(jobs) // (4 * workers)))
-        return [row for chunk in chunks for row in chunk]
+        rows = [row for chunk in chunks for row in chunk]
+        finished = True
     finally:
-        _stop(pool)
+        close_pool(pool, finished)
+    return rows
 
 
 def _on_cluster(jobs: list[_Job], warm, scheduler: str) -> list[tuple]:
@@ -170,9 +190,10 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
                                       warm_start=_warm_start(job, warm), **job.limits)
                 results[method] = optimized
             elif method == "pro_rata":
-                results[method] = pro_rata(book, job.cash, cost_model=model, **checked)
+                results[method] = pro_rata(book, job.cash, cost_model=model, allow_small_cash=True, **checked)
             else:
-                results[method] = waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model, **checked)
+                results[method] = waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model,
+                                            allow_small_cash=True, **checked)
         except Exception as exc:  # a scenario never stops the others: its rows carry the status
             results[method] = exc
         results[method] = (results[method], time.perf_counter() - begun)  # (result or exception, seconds)
@@ -200,7 +221,7 @@ DATE_COLUMNS = ("date", "code", "a1", "a2", "a3", "a4", "a5", "b1", "status", "c
                 "marginal_cost_bps", "fixed_trades_cost_usd", "fixed_trades_cost_bps", "message")
 
 
-def date_range_stress(portfolio: Portfolio, cash: float, parameters: pd.DataFrame, *, code: int = 1, start=None,
+def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.DataFrame, *, code: int = 1, start=None,
                       end=None, base: LiquidationResult | None = None, **limits) -> pd.DataFrame:
     """Liquidation cost under each date's I-Star parameters (MATLAB's "Conduct Stress Test on Portfolio").
 
@@ -209,7 +230,7 @@ def date_range_stress(portfolio: Portfolio, cash: float, parameters: pd.DataFram
     ``cost_usd``/``cost_bps``, the optimized liquidation re-solved with that date's set (warm-started
     from the previous date), and ``fixed_trades_cost_usd``/``_bps``, the trades of ``base`` (default:
     the liquidation under the first date whose liquidation succeeds) priced with that date's set, as MATLAB prices one
-    trade list over a range of dates. ``limits``: the keyword arguments of :func:`liquidate`.
+    trade list over a range of dates. ``cash`` and ``limits``: as for :func:`liquidate`.
 
     >>> from krg_liquidity import Portfolio, load_example, read_parameter_table
     >>> from krg_liquidity.datasets import data_path

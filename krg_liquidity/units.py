@@ -14,8 +14,10 @@ Refused (a :class:`~krg_liquidity.errors.Problem` each, reported with every othe
 
 Warned (``UnitsWarning``, also listed on the result): ADV times price above
 ``ADV_USD_WARN`` ($50B a day for one name, more than any stock trades: ADV in dollars?), and
-volatility below 0.04 (4% a year: a daily volatility not annualized?), and a gross value above
-``LEVERAGE_WARN`` (3) times the net value (weights are fractions of the net value).
+volatility below 0.04 (4% a year: a daily volatility not annualized?), a gross value above
+``LEVERAGE_WARN`` (3) times the net value (weights are fractions of the net value), and
+fractional ``shares`` on a minority of names where the others are whole (a thousands separator
+read as a decimal point: "207.500" as 207.5).
 """
 
 from __future__ import annotations
@@ -113,6 +115,16 @@ def book_warnings(values: dict[str, np.ndarray], symbols: np.ndarray) -> list[st
             notes.append(f"volatility is below {MIN_VOLATILITY_WARN:g} ({MIN_VOLATILITY_WARN:.0%} a year) for "
                          f"{symbols_text(list(symbols[low]))}: "
                          "a daily volatility? Annualize it: daily x sqrt(250)")
+    shares = values.get("shares")
+    if shares is not None:
+        fractional = np.isfinite(shares) & (shares != np.round(shares))
+        whole = int((np.isfinite(shares) & ~fractional).sum())
+        if fractional.any() and whole >= 2 and fractional.sum() <= whole:
+            notes.append(f"column 'shares' is fractional for {symbols_text(list(symbols[fractional]))} "
+                         f"({_found(shares[fractional])}) while the other {whole} holdings are whole shares: a "
+                         "thousands separator read as a decimal point (207.500 read as 207.5)? Write the number "
+                         "without separators (207500) or with commas (207,500), or add a 'value' column "
+                         "(shares x price) to cross-check")
     if "shares" in values and "price" in values:
         position = values["shares"] * values["price"]
         net, gross = float(np.nansum(position)), float(np.nansum(np.abs(position)))

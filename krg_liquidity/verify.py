@@ -31,12 +31,13 @@ def impact_table(portfolio: Portfolio, shares_traded: np.ndarray, cost_model: Co
     quantity = np.abs(shares_traded)
     size = quantity / portfolio.array("adv")
     vol, price = portfolio.array("volatility"), portfolio.array("price")
-    mi = np.where(fixed, cost_model.impact_bps_at_pov(size, vol, np.where(fixed, pov, 1.0), price),
-                  cost_model.impact_bps_at_trade_time(size, vol, np.where(fixed, 1.0, days), price))
+    # the POV each name trades at: its own, or size / (size + T) over its trade time (as impact_bps_at_trade_time)
+    rate = np.where(fixed, pov, np.divide(size, size + np.where(fixed, 1.0, days), out=np.zeros(n), where=size > 0))
+    mi = cost_model.impact_bps_at_pov(size, vol, rate, price)  # one evaluation for both kinds of names
     traded = quantity > 0
     trade_time = np.where(fixed, size * (1.0 - np.where(fixed, pov, 1.0)) / np.where(fixed, pov, 1.0), days)
     return pd.DataFrame({
-        "pov": np.where(traded, np.where(fixed, pov, size / (size + np.where(fixed, 1.0, days))), 0.0),
+        "pov": np.where(traded, rate, 0.0),
         "trade_time_days": np.where(traded, trade_time, 0.0),
         "mi_bps": np.where(traded, mi, 0.0),
         "cost_usd": np.where(traded, cost_model.bps_to_usd(mi, quantity, price), 0.0),

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from krg_liquidity import Portfolio, liquidate, load_example, read_requests, run_batch
+from krg_liquidity import InputError, Portfolio, liquidate, load_example, read_requests, run_batch
 from krg_liquidity.batch import BatchRequestError
 from krg_liquidity.cli import app
 
@@ -191,3 +191,51 @@ def test_a_missing_trade_time_in_batch_points_to_the_requests_file(workspace):
                           "no_time.csv.requests.csv")
     error = run_batch(path, workspace / "out_time", workers=1).summary.iloc[0]["error"]
     assert "requests file's trade_time or pov column" in error and "--trade-time" not in error
+
+
+def test_cash_as_the_cli_reads_it_and_small_cash_refused_per_book(workspace):
+    """Issue 16 item 1: a cash of 10% was solved for $0.10 (status optimal, counted as solved)."""
+    rows = [dict(book_id="pct", holdings="book.csv", cash="10%"), dict(book_id="short", holdings="book.csv", cash="250m"),
+            dict(book_id="decimal", holdings="book.csv", cash="0.142"),
+            dict(book_id="small", holdings="book.csv", cash="500", allow_small_cash="true")]
+    path = write_requests(workspace, rows, "cash_forms.csv")
+    nav = Portfolio(*load_example()).net_value_usd
+    result = run_batch(path, workspace / "out_cash", workers=1)
+    summary = result.summary.set_index("book_id")
+    assert summary.loc["pct", "status"] == "optimal"
+    assert summary.loc["pct", "cash_target"] == pytest.approx(0.1 * nav, rel=1e-12)
+    assert summary.loc["pct", "cash_raised"] == pytest.approx(0.1 * nav, rel=1e-9)
+    assert summary.loc["short", "cash_target"] == 2.5e8
+    assert summary.loc["decimal", "status"] == "bad_input"
+    assert "did you mean 14.2%?" in summary.loc["decimal", "error"] and "allow_small_cash" in summary.loc["decimal", "error"]
+    assert summary.loc["small", "status"] == "optimal" and summary.loc["small", "cash_raised"] == pytest.approx(500, rel=1e-9)
+    assert result.exit_code == 3 and list(result.failed["book_id"]) == ["decimal"]
+    shown = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "out_cash_cli"), "--workers", "1"])
+    assert shown.exit_code == 3 and "3 of 4 books solved" in shown.output, shown.output
+
+
+def test_two_workers_end_quietly_and_workers_below_one_are_refused(workspace):
+    """A successful run with a pool prints nothing on stderr (no worker tracebacks at shutdown)."""
+    path = write_requests(workspace, good_rows(3), "quiet.csv")
+    command = [sys.executable, "-m", "krg_liquidity", "batch", str(path), "--output", str(workspace / "out_quiet"),
+               "--workers", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    for workers in ("0", "-2"):
+        result = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "out_w"), "--workers",
+                                          workers])
+        assert result.exit_code == 2 and "--workers" in result.output
+    with pytest.raises(InputError, match="'workers' is 0"):
+        run_batch(path, workers=0)
+
+
+def test_an_output_that_is_a_file_is_refused_before_work(workspace):
+    path = write_requests(workspace, good_rows(1), "one.csv")
+    taken = workspace / "taken.txt"
+    taken.write_text("not a folder")
+    result = CliRunner().invoke(app, ["batch", str(path), "--output", str(taken), "--workers", "1"])
+    assert result.exit_code == 2 and "is a file; give a folder" in result.output
+    result = CliRunner().invoke(app, ["batch", str(path), "--output", str(taken / "sub"), "--workers", "1"])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+    assert taken.read_text() == "not a folder"

@@ -95,3 +95,11 @@ def test_infinite_default_trade_time_is_refused(default):
     book, _ = small()
     with pytest.raises(ValueError, match="trade time"):
         fill_strategy(book.drop(columns="TradeTime"), trade_time_days=default)
+
+
+def test_missing_trade_time_names_the_python_default():
+    holdings, covariance = load_example()
+    with pytest.raises(BookError) as info:
+        Portfolio(holdings.drop(columns="TradeTime"), covariance)
+    assert "trade_time_days=DAYS or pov=DECIMAL (fill_strategy or Portfolio.from_files)" in str(info.value)
+    assert "--trade-time" not in str(info.value)

@@ -48,9 +48,18 @@ def test_liquidate_json():
     assert payload["assumptions"]["parameters"]["a1"] == 708 and payload["assumptions"]["risk_model"]["names"] == 28
     trade = payload["trades"][0]
     assert set(trade) == {"symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                          "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding", "price",
+                          "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                           "adv", "volatility"}
     assert sum(t["cost_usd"] for t in payload["trades"]) == pytest.approx(payload["cost_usd"], rel=1e-12)
+
+
+def test_more_than_the_book_is_one_line():
+    """150% of NAV with a band and a cap: one line naming the book's worth, exit 2, no solve and no budget words."""
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "150%", "--risk-band", "0.9", "1.1",
+                 "--max-total-mi-bps", "50")
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "more than the book is worth" in lines[0] and "time" not in lines[0], result.output
 
 
 def test_liquidate_table_and_output_files(tmp_path):
@@ -62,6 +71,7 @@ def test_liquidate_table_and_output_files(tmp_path):
     result = run("liquidate", HOLDINGS, "--cash", "5e8", "--output", str(parquet_path))
     assert result.exit_code == 0, result.output
     assert pd.read_parquet(parquet_path)["shares_traded"].sum() < 0
+    assert pd.read_parquet(parquet_path).attrs["request"]["cash_target_usd"] == 5e8  # the request travels along
 
 
 def test_infeasible_exit_code_and_json():
@@ -71,6 +81,8 @@ def test_infeasible_exit_code_and_json():
     assert payload["status"] == "infeasible"
     assert 0 < payload["max_cash_raisable"] < 6e9
     assert "cannot raise" in payload["message"]
+    assert payload["blocking"] and all(v > 0 for v in payload["blocking"].values())  # the fields stay
+    assert set(payload["blocking_units"]) == set(payload["blocking"])
 
 
 def test_infeasible_without_json_is_one_clear_line():
@@ -78,6 +90,34 @@ def test_infeasible_without_json_is_one_clear_line():
     assert result.exit_code == 2
     assert "cannot raise $6,000,000,000" in result.output
     assert "Traceback" not in result.output
+
+
+def test_tables_follow_the_terminal_width():
+    """The console was fixed at 140 columns whenever stdout was not a terminal (a pipe, a pager, COLUMNS
+    ignored): the trade table now takes the width the terminal (here COLUMNS) gives it."""
+    def widest(columns: str) -> int:
+        done = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "1e9"], env={"COLUMNS": columns})
+        assert done.exit_code == 0, done.output
+        return max(len(line) for line in done.output.splitlines() if "│" in line)
+
+    assert widest("90") <= 90 < widest("250")
+
+
+def test_infeasible_message_is_a_headline_and_a_table():
+    """The message was one 900-character sentence; now a headline with the most cash, the reason, and one
+    row per blocking limit with how far it would have to give in its unit."""
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "6e9", "--risk-band", "0.9", "1.1",
+                 "--max-total-mi-bps", "50")
+    assert result.exit_code == 2
+    lines = result.output.removeprefix("error: ").splitlines()
+    assert lines[0].startswith("cannot raise $6,000,000,000: at most $1,621,") and lines[0].endswith(
+        "(without the risk floor).")
+    assert lines[1].startswith("Why: ") and lines[2] == "Blocking limits, and how far each would have to give:"
+    rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
+    assert rows["fully sold (no flips, no buys)"].startswith("up to $") and rows[
+        "fully sold (no flips, no buys)"].endswith(" on one name")
+    assert rows["total impact cap (max_total_mi_bps)"] == "10.3 bps (cap 50 -> 60.3 bps)"
+    assert "direction" not in result.output
 
 
 @pytest.mark.parametrize("args, text", [
@@ -137,7 +177,9 @@ def test_risk_band_help_shows_two_numbers_with_a_space():
     assert result.exit_code == 0 and "--risk-band LO HI" in result.output and "--risk-band 0.9 1.1" in result.output
 
 
-@pytest.mark.parametrize("text, usd", [("1,000,000,000", 1e9), ("$1e9", 1e9), ("1e9", 1e9), ("10%", None)])
+@pytest.mark.parametrize("text, usd", [("1,000,000,000", 1e9), ("$1e9", 1e9), ("1e9", 1e9), ("10%", None),
+                                       ("250m", 2.5e8), ("1.5bn", 1.5e9), ("$1.5BN", 1.5e9), ("750k", 7.5e5),
+                                       ("250MM", 2.5e8), ("1b", 1e9)])
 def test_cash_as_a_spreadsheet_writes_it_or_a_percent_of_nav(text, usd):
     holdings, covariance = load_example()
     nav = Portfolio(holdings, covariance).net_value_usd
@@ -150,3 +192,23 @@ def test_cash_as_a_spreadsheet_writes_it_or_a_percent_of_nav(text, usd):
 def test_cash_that_is_not_an_amount_is_bad_input():
     result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "a billion"])
     assert result.exit_code == 2 and "--cash 'a billion' is not an amount" in result.output
+
+
+def test_cash_typed_as_a_decimal_percent_is_refused_with_the_percent_it_meant():
+    """Issue 16 item 2: --cash 0.142 (14.2% typed as a decimal) sold one share of each of 28 names, exit 0."""
+    result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "0.142"])
+    assert result.exit_code == 2, result.output
+    assert "did you mean 14.2%?" in result.output and "--allow-small-cash" in result.output
+    assert "Traceback" not in result.output
+    below_a_millionth = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "5000", "--json"])
+    assert below_a_millionth.exit_code == 2 and json.loads(below_a_millionth.stdout)["status"] == "bad_input"
+    for command in (["report", HOLDINGS, "--output", "r.html"], ["stress", HOLDINGS, "--no-max-cash"]):
+        refused = CliRunner().invoke(app, command + ["--cash", "0.142"])
+        assert refused.exit_code == 2 and "did you mean 14.2%?" in refused.output, refused.output
+
+
+def test_small_cash_on_purpose_is_answered():
+    result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "500", "--allow-small-cash", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "optimal" and answer["cash_target"] == 500 and answer["cash_raised"] >= 500

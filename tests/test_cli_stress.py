@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from krg_liquidity import Portfolio, load_example, stress_test
+from krg_liquidity import InputError, Portfolio, load_example, stress_test
 from krg_liquidity.cli import app
 from krg_liquidity.datasets import data_path
 from krg_liquidity.liquidity import liquidity_profile
@@ -40,6 +40,7 @@ def test_stress_writes_the_api_table(tmp_path):
     wide = CliRunner().invoke(app, ["stress", BOOK, "--cash", "1e9", "--covariance", COV, "--risk-band", "0.9", "1.1",
                                     "--scenario", str(scenarios), "--max-pct-adv", "0.2"], env={"COLUMNS": "300"})
     assert wide.exit_code == 0 and "raised usd" in wide.output  # on screen too: a rule may fall short of the cash
+    assert "impact cap" in wide.output and "impact_cap" not in wide.output  # limits in words, not their keys
 
 
 def test_stress_json_and_date_range(tmp_path):
@@ -74,3 +75,69 @@ def test_profile_outputs(tmp_path):
     assert result.exit_code == 2 and "commas" in result.output
     result = run("profile", BOOK, "--json")
     assert json.loads(result.output)["book"][0]["horizon_days"] == 1
+
+
+def _no_trade_time(tmp_path):
+    holdings, _ = load_example()
+    path = tmp_path / "no_time.csv"
+    holdings.drop(columns="TradeTime").to_csv(path, index=False)
+    return path
+
+
+def test_profile_needs_no_trade_time(tmp_path):
+    """The profile trades every name at the POV cap: a book without trade_time or pov is profiled."""
+    result = run("profile", str(_no_trade_time(tmp_path)), "--covariance", COV, "--horizons", "1,3", "--json")
+    assert result.exit_code == 0, result.output
+    assert "--trade-time" not in result.output
+    with_time = run("profile", BOOK, "--covariance", COV, "--horizons", "1,3", "--json")
+    assert json.loads(result.output)["book"] == json.loads(with_time.output)["book"]
+    refused = run("profile", BOOK, "--pov-cap", "1.5")
+    assert refused.exit_code == 2 and "'--pov-cap' must be in (0, 1) (it is 1.5)" in refused.output
+
+
+def test_missing_trade_time_names_the_command_line_options(tmp_path):
+    result = run("liquidate", str(_no_trade_time(tmp_path)), "--cash", "1e9")
+    assert result.exit_code == 2 and "a default for the names without one: --trade-time DAYS or --pov DECIMAL" \
+        in result.output
+    assert "fill_strategy" not in result.output
+
+
+def test_stress_exit_codes_and_labels(tmp_path):
+    """A cash target refused before any row is solved exits 2; a scenario cell that is not a number and an invalid waterfall cap
+    are bad input (exit 2, named), not bugs; workers below 1 are refused by name."""
+    every_bad = run("stress", BOOK, "--cash", "0.001", "--covariance", COV, "--no-max-cash")
+    assert every_bad.exit_code == 2 and "did you mean 0.1%?" in every_bad.output
+    as_json = run("stress", BOOK, "--cash", "0.001", "--covariance", COV, "--no-max-cash", "--json")
+    assert as_json.exit_code == 2 and json.loads(as_json.output)["status"] == "bad_input"
+    cells = tmp_path / "s.csv"
+    cells.write_text("name,adv\nbad,abc\n")
+    result = run("stress", BOOK, "--cash", "1e9", "--scenario", str(cells), "--no-max-cash")
+    assert result.exit_code == 2 and "scenario 'bad': adv='abc' is not a number" in result.output
+    for cap in ("-1", "0"):
+        result = run("stress", BOOK, "--cash", "1e9", "--max-pct-adv", cap, "--no-max-cash")
+        assert result.exit_code == 2 and "'max_pct_adv' is" in result.output
+    book = Portfolio(*load_example())
+    with pytest.raises(InputError, match="'max_pct_adv' is 'abc', not a number"):
+        stress_test(book, 1e9, with_max_cash=False, max_pct_adv="abc")
+    for workers in ("0", "-2"):
+        result = run("stress", BOOK, "--cash", "1e9", "--workers", workers)
+        assert result.exit_code == 2 and "--workers" in result.output
+    with pytest.raises(InputError, match="'workers' is 0"):
+        stress_test(book, 1e9, with_max_cash=False, workers=0)
+
+
+@pytest.mark.parametrize("command", [
+    ["report", BOOK, "--cash", "1e9"], ["liquidate", BOOK, "--cash", "1e9"], ["stress", BOOK, "--cash", "1e9"],
+    ["profile", BOOK], ["schedule", BOOK]])
+def test_output_naming_a_folder_is_refused_before_any_solve(tmp_path, command, monkeypatch):
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before checking --output")
+
+    for module in ("krg_liquidity.cli.liquidate", "krg_liquidity.cli.report", "krg_liquidity.cli.stress"):
+        for name in ("run_liquidation", "stress_test", "liquidity_profile"):
+            monkeypatch.setattr(f"{module}.{name}", no_solve, raising=False)
+    folder = tmp_path / ("out.html" if command[0] == "report" else "out.csv")
+    folder.mkdir()
+    result = run(*command, "--output", str(folder))
+    assert result.exit_code == 2, result.output
+    assert f"{folder} is a folder; give a file name inside it" in result.output

@@ -52,10 +52,12 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert shown["Cash raised"] == f"${expected.cash_raised:,.0f}"
     assert shown["Impact cost"] == f"${expected.cost_usd:,.0f}"
     assert shown["Cost (bps of cash)"] == f"{expected.cost_bps:.2f}"
+    status = next(c.value for c in at.caption if c.value.startswith("Status "))
+    assert "gap $0 (0.00 bps)" in status and "max violation 0 (every limit met" in status and "e-" not in status
     assert [b.label for b in at.get("download_button")] == [
         "Download trades.csv", "Download schedule.csv", "Download report.html", "Download report.xlsx"]
     table = at.dataframe[0].value
-    assert len(table) == 28 and set(table["binding"]) >= {"participation", "weight"}
+    assert len(table) == 28 and set(table["limit_reached"]) >= {"participation cap", "min weight"}
     assert table["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
     comparison = at.dataframe[1].value  # the Compare tab
     assert list(comparison["method"]) == ["optimized", "pro_rata", "waterfall"]
@@ -73,7 +75,7 @@ def test_downloads_hold_the_answer():
     assert schedule["shares"].sum() == result.trades["shares_traded"].sum()
     assert f"{result.cash_raised:,.0f}" in files["report.html"][0].decode()
     summary = pd.read_excel(io.BytesIO(files["report.xlsx"][0]), sheet_name="summary")
-    assert float(summary.set_index("item").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
+    assert float(summary.set_index("key").loc["cost_usd", "value"]) == pytest.approx(result.cost_usd)
 
 
 def test_bad_upload_lists_every_problem_and_tabs_do_not_mix():
@@ -105,7 +107,7 @@ def test_uploaded_book_and_covariance_solve_by_percent_of_nav():
 
 def test_impossible_request_gives_most_cash_and_blocking_limits():
     at = page().run()
-    at.number_input(key="cash_usd").set_value(6e9).run()
+    at.text_input(key="cash_usd").input("6bn").run()
     at.button(key="solve").click().run()
     assert not at.exception
     errors = " ".join(texts(at, "error"))
@@ -114,6 +116,10 @@ def test_impossible_request_gives_most_cash_and_blocking_limits():
     # one figure for the most cash on the page, not the explanation's floor-free bound next to it
     assert metrics(at)["Most cash raisable within the limits"] == metrics(at)["Most cash these limits allow"]
     assert len(at.table) == 1  # the blocking limits
+    blocking = at.table[0].value
+    assert "fully sold (no flips, no buys)" in list(blocking["limit"]) and "direction" not in list(blocking["limit"])
+    assert all(give.startswith("up to $") or "bps" in give for give in blocking["would have to give"])
+    assert "Blocking limits" not in errors  # the table is shown once, as a table
 
 
 def test_timeout_is_a_message_with_the_most_cash(monkeypatch):
@@ -211,7 +217,8 @@ def test_tables_are_formatted_for_reading():
     assert found["cost_usd"] == found["shares"] == found["market_impact_usd"] == "{:,.0f}"
     assert found["cost_bps"] == found["extra_cost_bps"] == found["trade_time_days"] == "{:.2f}"
     assert found["risk_after"] == found["pov"] == found["fraction_done"] == "{:.2%}"
-    assert found["max_violation"] == "{:.1e}" and "symbol" not in found and "message" not in found
+    assert "max_violation" not in found and "symbol" not in found and "message" not in found
+    assert "e}" not in "".join(found.values())  # no scientific notation on a screen
 
 
 def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():
@@ -225,24 +232,62 @@ def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():
     assert errors.startswith("infeasible: cannot raise $14,999,999,9") or "net value" in errors, errors
 
 
-def test_most_cash_shown_can_be_typed_back_and_raised():
+def test_most_cash_shown_typed_back_keeps_the_caps_in_whole_shares():
+    """At the most cash, 25 participation caps bind at fractions of a share: whole shares keep every cap
+    (they used to sell the fraction above it) and say how much of the target that leaves."""
     at = page().run()
     shown = metrics(at)["Most cash these limits allow"]
-    at.number_input(key="cash_usd").set_value(float(shown.strip("$").replace(",", ""))).run()
+    at.text_input(key="cash_usd").input(shown).run()  # as shown: "$1,621,476,287"
     at.button(key="solve").click().run()
     assert not at.exception and not at.error, texts(at, "error")
+    warning = " ".join(texts(at, "warning"))
+    assert "the cash target: $" in warning and "short, every name at its limit" in warning
+
     def number(text):
         return float(text.strip("$").replace(",", ""))
 
-    raised = number(metrics(at)["Cash raised"])  # whole shares: sales round up, never below the target
-    assert number(shown) <= raised <= number(shown) * (1 + 1e-5)
+    raised = number(metrics(at)["Cash raised"])
+    assert number(shown) * (1 - 1e-5) <= raised < number(shown)
+    book = krg.Portfolio(*krg.load_example())
+    rounded = krg.round_trades(krg.liquidate(book, number(shown), **LIMITS))
+    traded = rounded.trades["shares_traded"].abs().to_numpy()
+    assert (traded <= book.array("ub_max_pct_adv") * book.array("adv") + 1e-9).all()
 
 
 def test_switching_the_cash_unit_keeps_the_amount():
     at = page().run()
-    at.number_input(key="cash_usd").set_value(6e8).run()
+    at.text_input(key="cash_usd").input("600m").run()
     at.radio(key="cash_unit").set_value("% of NAV").run()
     assert not at.exception
     assert any("asking $600,000,000" in c.value for c in at.caption)  # the same cash, now as a percent
     at.radio(key="cash_unit").set_value("USD").run()
-    assert at.number_input(key="cash_usd").value == pytest.approx(6e8, abs=1)
+    assert at.text_input(key="cash_usd").value == "600,000,000"
+
+
+def test_cash_typed_as_a_decimal_percent_is_refused_until_allowed():
+    """Issue 16 item 2 on the desk: 0.142 in the USD box would sell one share of each name."""
+    at = page().run()
+    at.text_input(key="cash_usd").input("0.142").run()
+    assert not at.exception
+    assert any("did you mean 14.2%?" in e and "Allow a small cash target" in e for e in texts(at, "error"))
+    at.button(key="solve").click().run()
+    assert " ".join(texts(at, "error")).startswith("bad_input: Cash to raise 0.142")
+    assert "Cash raised" not in metrics(at)
+    at.text_input(key="cash_usd").input("1.5bn").run()
+    assert any("asking $1,500,000,000" in c.value for c in at.caption)
+    at.text_input(key="cash_usd").input("500").run()
+    at.checkbox(key="allow_small_cash").check().run()
+    at.button(key="solve").click().run()
+    assert not at.error, texts(at, "error")
+    assert float(metrics(at)["Cash raised"].strip("$").replace(",", "")) >= 500
+
+
+def test_missing_trade_time_names_the_desks_own_box():
+    """The desk's message names its sidebar box, not a command-line option."""
+    holdings, _ = krg.load_example()
+    data = holdings.drop(columns="TradeTime").to_csv(index=False).encode()
+    book = load_book(Upload("book.csv", data))
+    assert not book.ok and len(book.problems) == 1
+    assert "the 'Default trade time (days)' box in the sidebar" in book.problems[0]
+    assert "--trade-time" not in book.problems[0] and "fill_strategy" not in book.problems[0]
+    assert load_book(Upload("book.csv", data), trade_time_days=1.0).ok

@@ -184,3 +184,28 @@ def test_stopping_the_app_leaves_no_server():
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_every_download_completes_and_the_page_stays_on_its_tab(desk, page):
+    """A download click does not rerun the page: it stays on the Downloads tab with its four buttons
+    (none faded or repeated) and each file arrives whole, one after the other."""
+    page.goto(desk)
+    page.get_by_text("Book OK").wait_for()
+    page.get_by_role("button", name="Raise cash").click()
+    page.get_by_text("Cash raised").wait_for()
+    tab = page.get_by_role("tab", name="Downloads")
+    tab.click()
+    names = ["trades.csv", "schedule.csv", "report.html", "report.xlsx"]
+    for name in names:
+        with page.expect_download() as download:
+            page.get_by_role("button", name=f"Download {name}").click()
+        assert download.value.failure() is None, name
+        assert download.value.suggested_filename == name
+        data = Path(download.value.path()).read_bytes()
+        assert len(data) > 100, name
+        if name == "report.xlsx":
+            assert "trades" in pd.read_excel(io.BytesIO(data), sheet_name=None)
+        page.wait_for_timeout(1000)  # a rerun, if any, would have started by now
+        assert tab.get_attribute("aria-selected") == "true", f"left the Downloads tab after {name}"
+        assert page.locator("[data-stale='true']").count() == 0, f"faded elements after {name}"
+        assert page.locator("[data-testid='stDownloadButton']").count() == len(names)

@@ -78,7 +78,7 @@ def test_marginal_is_the_derivative_of_cost():
 def test_separable_answer_meets_its_optimality_conditions(seed, fraction):
     holdings, _, _ = small_book(seed, n=20)
     book = Portfolio(holdings)
-    request = make_request(book, 1.0, None, None, False, None)
+    request = make_request(book, None, None, None, False, None)  # the costs only
     costs = request.costs()
     most = float(np.sum(costs.dollar_adv * trade_bounds(book, 0.0, costs, False).hi))
     cash = fraction * min(most, 0.5 * book.net_value_usd)
@@ -165,7 +165,7 @@ def test_example_band_101_105_answers_fast_and_certified(example):
     assert time.perf_counter() - started < 5.0
     assert result.status in ("optimal", "feasible") and result.gap <= 1e-3
     assert_feasible(holdings, result, 1e9, covariance=covariance, risk_band=(1.01, 1.05))
-    assert [s["stage"] for s in result.stages][:2] == ["separable", "floor-start"]
+    assert [s["stage"] for s in result.stages][:3] == ["risk-model", "separable", "floor-start"]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -202,9 +202,9 @@ def test_acceptance_refuses_a_point_that_breaks_a_limit(example, limit):
     good = liquidate(book, 1e9, risk_band=band)
     adv = book.array("adv")
     u = -good.trades["shares_traded"].to_numpy() / adv
-    at = {"weight": "weight", "participation": "participation"}
+    at = {"weight": "min weight", "participation": "participation cap"}
     if limit in at:
-        names = np.flatnonzero(good.trades["binding"].to_numpy() == at[limit])
+        names = np.flatnonzero(good.trades["limit_reached"].to_numpy() == at[limit])
         if not names.size:
             names = np.array([0])
         bad = u.copy()
@@ -305,7 +305,8 @@ def test_stages_record_the_path(example):
     free = liquidate(book, 1e9)
     assert [(s["stage"], s["outcome"]) for s in free.stages] == [("separable", "accepted")]
     ceiling = liquidate(book, 1e9, risk_band=(0.0, free.risk_after / free.risk_before - 0.004))
-    assert [(s["stage"], s["outcome"]) for s in ceiling.stages] == [("separable", "declined"), ("dual", "accepted")]
+    assert [(s["stage"], s["outcome"]) for s in ceiling.stages] == [("risk-model", "done"), ("separable", "declined"),
+                                                                    ("dual", "accepted")]
     assert all(s["seconds"] >= 0 for s in ceiling.stages)
 
 
@@ -358,3 +359,127 @@ def test_a_proof_resting_on_a_non_finite_figure_is_not_returned(monkeypatch):
     result = liquidate(Portfolio(holdings, covariance), 1e9, raise_on_failure=False)
     assert result.status == "solver_failed", result.message
     assert "nan" not in result.message and "proof" not in [s["outcome"] for s in result.stages]
+
+
+# ---- time budgets: the factorization and the certificate inside them ----------------------------
+
+def full_from_factors(n: int, k: int, seed: int):
+    """A book whose full covariance is a k-factor model's, handed over as an n x n matrix."""
+    from books import covariance_of
+    from krg_liquidity import synthetic_universe
+
+    holdings, model = synthetic_universe(n, n_factors=k, seed=seed)
+    return holdings, covariance_of(model)
+
+
+def test_a_factor_models_full_covariance_is_factored_to_its_factors():
+    """Given as n x n, a k-factor covariance is found to be k rows and a diagonal, exactly; a generic
+    covariance keeps its Cholesky factor; a sample covariance of T days keeps T rows."""
+    from krg_liquidity.risk import risk_operator
+
+    holdings, covariance = full_from_factors(300, 7, seed=4)
+    symbols = holdings["symbol"]
+    operator = risk_operator(covariance, None, symbols)
+    assert operator.top.shape == (7, 300) and operator.diag is not None
+    c = covariance.to_numpy()
+    rng = np.random.default_rng(0)
+    for x in rng.normal(size=(5, 300)):
+        assert operator.sigma(x) == pytest.approx(np.sqrt(x @ c @ x), rel=1e-12)
+        assert operator.covariance_times(x) == pytest.approx(c @ x, rel=1e-10, abs=1e-14)
+    root = rng.normal(size=(300, 300))
+    generic = pd.DataFrame(root @ root.T / 300, index=symbols, columns=symbols)
+    assert risk_operator(generic, None, symbols).top.shape == (300, 300)
+    returns = rng.normal(size=(60, 300)) * 0.01
+    sample = pd.DataFrame(np.cov(returns, rowvar=False), index=symbols, columns=symbols)
+    operator = risk_operator(sample, None, symbols)
+    assert operator.top.shape == (59, 300)
+    x = rng.normal(size=300)
+    assert operator.sigma(x) == pytest.approx(np.sqrt(x @ sample.to_numpy() @ x), rel=1e-9)
+
+
+def test_the_factorization_is_a_stage_inside_the_budget():
+    """A fresh book's covariance is factored inside the call's budget and recorded as the first stage
+    (its seconds count against the limit); a second call on the same book reuses it."""
+    holdings, covariance = full_from_factors(120, 5, seed=6)
+    book = Portfolio(holdings, covariance)
+    cash = 0.1 * book.net_value_usd
+    free = liquidate(book, cash)
+    band = (0.0, free.risk_after / free.risk_before - 0.01)
+    book = Portfolio(holdings, covariance)  # fresh: reporting risk_after factored the first one
+    assert not book.risk_factored
+    first = liquidate(book, cash, risk_band=band, time_limit=30)
+    stage = first.stages[0]
+    assert (stage["stage"], stage["outcome"]) == ("risk-model", "done")
+    assert "5 factor rows" in stage["detail"] and "already" not in stage["detail"]
+    assert sum(s["seconds"] for s in first.stages) <= first.seconds
+    again = liquidate(book, cash, risk_band=band)
+    assert "already" in again.stages[0]["detail"]
+    assert again.cost_usd == pytest.approx(first.cost_usd, rel=1e-9)
+
+
+def test_the_certificate_stage_checks_the_budget(example, monkeypatch):
+    """With no time left the certificate does not start its linear program: it returns the bound at the
+    steps' own multipliers (valid, weaker) and says the budget ran out; with time, the LP gets at most
+    what is left."""
+    from krg_liquidity import certificate
+
+    holdings, covariance, book = example
+    cash = 1e9
+    band = (1.01, 1.05)
+    request = make_request(book, cash, band, None, False, None)
+    plan = optimize_module._Plan(request, Trail(Budget(None)), "auto")
+    found = plan.run()
+    level = band[0] * plan.sigma_today * (book.net_value_usd - cash) / cash
+
+    given = []
+    real = certificate._best_multipliers
+    monkeypatch.setattr(certificate, "_best_multipliers", lambda *a: given.append(a[-1]) or real(*a))
+    trail = Trail(Budget(None))
+    full = certificate.floor_lower_bound(plan.dual_solver, plan.floor_point, level, trail, Budget(7.0))
+    assert given and 0 < given[0] <= 7.0
+
+    class Spent(Budget):
+        def left(self) -> float:
+            return 0.0
+
+    given.clear()
+    trail = Trail(Budget(None))
+    quick = certificate.floor_lower_bound(plan.dual_solver, plan.floor_point, level, trail, Spent(1.0))
+    assert not given and "time budget ran out" in trail.stages[-1].detail
+    assert quick is not None and quick <= full * (1 + 1e-7) and quick <= plan.cost(found.u) * (1 + 1e-9)
+
+
+def test_one_blas_thread_covers_scipys_own_blas():
+    """SciPy ships its own OpenBLAS beside NumPy's: the one-thread context must limit both, even when it
+    is first used before anything imported scipy.linalg (a fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy\n"
+            "from krg_liquidity.plan import one_blas_thread\n"
+            "with one_blas_thread():\n"
+            "    pass\n"
+            "import scipy.linalg\n"
+            "from threadpoolctl import threadpool_info\n"
+            "with one_blas_thread():\n"
+            "    print(sorted({p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[1]", out
+
+
+def test_the_floors_proof_is_cut_short_by_the_budget(example, monkeypatch):
+    """The upper bound on the risk goes through the rows of A in blocks and checks the budget between them:
+    the same bound in blocks of any size, and no bound (inf, nothing proven) when no time is left."""
+    from krg_liquidity import reach
+
+    class Spent(Budget):
+        def left(self) -> float:
+            return 0.0
+
+    book = example[2]
+    request = make_request(book, 1e9, (1.01, 1.05), None, False, None)
+    solver = optimize_module._Plan(request, Trail(Budget(None)), "auto").dual_solver
+    whole = reach.risk_upper_bound(solver)
+    monkeypatch.setattr(reach, "ROWS_AT_ONCE", 3)
+    assert reach.risk_upper_bound(solver, Budget(None)) == pytest.approx(whole, rel=1e-13)
+    assert reach.risk_upper_bound(solver, Spent(1.0)) == np.inf

@@ -2,6 +2,7 @@
 files, outputs by extension, whole-share rounding, and JSON for every CLI outcome."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,10 +16,10 @@ from krg_liquidity.basket import basket_view
 from krg_liquidity.cli import app
 from krg_liquidity.cli.liquidate import pretrade_table
 from krg_liquidity.datasets import data_path
+from krg_liquidity.errors import UnitsWarning
 from krg_liquidity.impact import CostModel
 from krg_liquidity.io.read import read_table
 from krg_liquidity.numbers import parse_number
-from krg_liquidity.rounding import whole_shares
 
 HOLDINGS = str(data_path("example_portfolio.csv"))
 COVARIANCE = str(data_path("example_covariance.csv"))
@@ -34,14 +35,42 @@ def answer():
     return portfolio, attach(liquidate(portfolio, 1e9, risk_band=(0.9, 1.1)), portfolio)
 
 
+def test_answer_files_keep_the_request_and_a_formatted_summary(tmp_path):
+    """The workbook held the trades and raw to_dict fields only (no risk band, caps, buys or time limit, and a
+    gap of 0.00e+00 as a bare float): now a request sheet and a summary a PM reads, numbers formatted."""
+    import openpyxl
+
+    path = tmp_path / "answer.xlsx"
+    result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
+                 "--max-total-mi-bps", "50", "--allow-buys", "--time-limit", "20", "--output", path)
+    assert result.exit_code == 0, result.output
+    limits = "risk band 0.9-1.1x today's risk; total impact at most 50 bps; buys allowed; time limit 20 s"
+    assert f"limits         {limits}" in result.output
+    sheets = pd.read_excel(path, sheet_name=None)
+    request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
+    assert (request["cash_target_usd"], request["risk_band_lo"], request["risk_band_hi"]) == (1e9, 0.9, 1.1)
+    assert (request["max_total_mi_bps"], request["allow_buys"], request["time_limit_s"]) == (50, "yes", 20)
+    summary = sheets["summary"].set_index("key")
+    assert summary.loc["gap_usd", "item"] == "gap to the least possible cost"
+    assert summary.loc["gap_usd", "unit"] == "USD"
+    assert summary.loc["limits", "value"].startswith("0 (every limit met")
+    book = openpyxl.load_workbook(path)["summary"]
+    formats = {book.cell(row=r, column=4).value: book.cell(row=r, column=2).number_format
+               for r in range(2, book.max_row + 1)}
+    assert formats["cash_raised"] == "#,##0" and formats["cost_bps"] == "0.00" and formats["risk_after"] == "0.00%"
+    record = json.loads(run("liquidate", HOLDINGS, "--cash", "1e9", "--max-total-mi-bps", "50", "--json").stdout)
+    assert record["request"] == {"cash_target_usd": 1e9, "risk_band": None, "max_total_mi_bps": 50.0,
+                                 "allow_buys": False, "time_limit_s": 30.0}
+
+
 def test_round_trip_through_xlsx(tmp_path, answer):
     path = tmp_path / "answer.xlsx"
     result = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--risk-band", "0.9", "1.1",
                  "--output", path)
     assert result.exit_code == 0, result.output
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["trades", "schedule", "summary", "assumptions"]
-    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    assert list(sheets) == ["trades", "schedule", "grid", "summary", "request", "assumptions"]
+    summary = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
     assert float(summary["cash_raised"]) >= 1e9 and summary["status"] == "optimal"
     assert "parameters.a1" in set(sheets["assumptions"]["item"])
     trades = read_table(path, sheet="trades")
@@ -113,14 +142,6 @@ def test_rounding_keeps_the_cash_target(answer):
         assert rounded.rounding["cash_raised_exact"] == exact.cash_raised
         assert rounded.cost_usd == pytest.approx(rounded.trades["cost_usd"].sum(), rel=1e-12)
     assert "rounding" in round_trades(exact).summary()
-
-
-def test_rounding_rule_directions():
-    traded = np.array([-10.2, -10.2, 7.9, -3.0, 0.0, -5.5])
-    before = np.array([100.0, 10.5, -20.0, 3.0, 4.0, 2.0])
-    np.testing.assert_array_equal(whole_shares(traded, before), [-11.0, -10.5, 7.0, -3.0, 0.0, -6.0])
-    with pytest.raises(ValueError, match="lot_size"):
-        whole_shares(traded, before, 2.5)
 
 
 def test_factor_model_files_and_workbook(tmp_path):
@@ -237,3 +258,45 @@ def test_totals_row_is_named_as_such():
     with pytest.raises(BookError, match="has a totals row, not a position for Total; fix: delete the totals row") as info:
         Portfolio(pd.concat([holdings, total], ignore_index=True), covariance)
     assert len(info.value.problems) == 1  # not also "price missing for Total", "adv missing for Total", ...
+
+
+EUROPEAN_BOOK = ("Ticker;Quantity;Last Price;ADV;Vol;TradeTime\n"
+                 "AAA;207.500;12,50;1.500.000;24,1%;1\n"
+                 "BBB;1.000;8,25;900.000;18%;1\n"
+                 "CCC;12.000;100;2.000.000;0,2;1\n")
+
+
+def test_european_separators_are_read_from_the_files_own_numbers(tmp_path):
+    """Issue 16 item 12: '207.500' shares in a semicolon CSV was read as 207.5."""
+    path = tmp_path / "book.csv"
+    path.write_text(EUROPEAN_BOOK, encoding="utf-8")
+    table = read_table(path)
+    assert table["Quantity"].tolist() == [207_500.0, 1_000.0, 12_000.0]
+    assert table["Last Price"].tolist() == [12.5, 8.25, 100.0]
+    assert table["ADV"].tolist() == [1_500_000.0, 900_000.0, 2_000_000.0]
+    assert table["Vol"].tolist() == pytest.approx([0.241, 0.18, 0.2])
+    quoted = tmp_path / "quoted.csv"  # comma separated, decimal commas quoted
+    quoted.write_text('symbol,shares,price\nAAA,207.500,"12,50"\nBBB,1.000,"8,25"\n', encoding="utf-8")
+    assert read_table(quoted)["shares"].tolist() == [207_500.0, 1_000.0]
+    mixed = tmp_path / "mixed.csv"  # both conventions: no guess, the decimal-comma cell is named by the checks
+    mixed.write_text("symbol;shares;price\nAAA;1,250.5;12,5\nBBB;1000;8\n", encoding="utf-8")
+    assert read_table(mixed)["price"].tolist() == ["12,5", "8"]
+
+
+def test_fractional_holdings_among_whole_ones_are_warned(tmp_path):
+    """Without evidence of the convention, '207.500' is 207.5: the book says so by column, name and fix."""
+    path = tmp_path / "book.csv"
+    path.write_text("Ticker;Quantity;Last Price;ADV;Vol;TradeTime\nAAA;207.500;12;1500000;0.24;1\n"
+                    "BBB;1000;8;900000;0.18;1\nCCC;12000;100;2000000;0.2;1\n", encoding="utf-8")
+    with pytest.warns(UnitsWarning) as caught:
+        Portfolio(read_table(path))
+    text = " ".join(str(w.message) for w in caught)
+    assert "column 'shares' is fractional for AAA (207.5)" in text and "207500" in text
+    result = run("liquidate", path, "--cash", "1%", "--json")
+    assert result.exit_code == 0, result.output
+    assert any("AAA" in w and "thousands separator" in w for w in json.loads(result.stdout)["assumptions"]["warnings"])
+    whole = tmp_path / "whole.csv"
+    whole.write_text(EUROPEAN_BOOK, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitsWarning)
+        Portfolio(read_table(whole))

@@ -93,6 +93,7 @@ def test_single_order_without_a_price_says_dollars_are_per_dollar_of_price():
     priced = optimize_schedule(MATLAB_ORDER, periods=13)
     assert any("no price given" in note for note in unpriced.notes) and "no price given" in unpriced.summary()
     assert priced.notes == [] and unpriced.objective_bps == pytest.approx(priced.objective_bps, rel=1e-9)
+    assert "0 (every limit met, recomputed from the whole-share schedule)" in priced.summary()  # not "1.2e-10"
 
 
 def test_matlab_single_stock_least_impact_is_equal_pov():
@@ -373,7 +374,7 @@ def test_cli_schedule_optimize(tmp_path):
     result = runner.invoke(app, ["schedule", str(source), "--output", str(workbook), "--optimize", "--periods", "13"])
     assert result.exit_code == 0, result.output
     sheets = pd.read_excel(workbook, sheet_name=None)
-    assert list(sheets) == ["schedule", "names", "summary"]
+    assert list(sheets) == ["schedule", "grid", "names", "summary"]
     summary = sheets["summary"].set_index("item")
     assert summary.loc["status", "value"] == "optimal" and summary.loc["engine", "value"] == "interior-point"
     assert float(summary.loc["gap_to_optimum", "value"]) >= 0 and summary.loc["objective", "unit"] == "USD"

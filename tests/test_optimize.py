@@ -15,6 +15,8 @@ from krg_liquidity import (
     synthetic_universe,
 )
 from krg_liquidity.baseline import slsqp_liquidate
+from krg_liquidity.plan import Budget
+from krg_liquidity.request import make_request
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,48 @@ def test_example_request(example):
     result = liquidate(book, 1e9, **limits)
     assert result.status == "optimal" and result.gap == 0
     assert_feasible(holdings, result, 1e9, covariance=covariance, **limits)
-    assert (result.trades["binding"] == "participation").sum() >= 3
+    assert (result.trades["limit_reached"] == "participation cap").sum() >= 3
+
+
+def test_limit_reached_in_plain_words():
+    """A long sold out reads "fully sold", a short left alone "no short sales", a capped name "participation
+    cap" (a short covered in full would read "fully covered"); the column is ``limit_reached``, not "binding",
+    and no limit's internal key ("direction", "participation") shows."""
+    from krg_liquidity.limits import Direction
+
+    assert list(Direction().reached_words(np.array([False, True, True]), np.array([-5.0, -5.0, 0.0]))) == [
+        "fully covered", "no short sales", "no buys"]
+    book = Portfolio(pd.DataFrame({
+        "symbol": ["LONG", "SHORT", "CAPPED", "BIG"], "shares": [1_000.0, -1_000.0, 1e6, 1e7],
+        "price": [10.0, 10.0, 10.0, 10.0], "adv": [1e7, 1e7, 1e6, 1e8], "volatility": [0.2, 0.2, 0.2, 0.2],
+        "trade_time": [1.0, 1.0, 1.0, 1.0], "ub_max_pct_adv": [np.nan, np.nan, 0.01, np.nan]}))
+    result = liquidate(book, 2e7)
+    reached = dict(zip(result.trades["symbol"], result.trades["limit_reached"]))
+    assert reached == {"LONG": "fully sold", "SHORT": "no short sales", "CAPPED": "participation cap", "BIG": ""}
+    assert "binding" not in result.trades and "limit_reached" in result.to_dict()["trades"][0]
+
+
+def test_summary_gap_and_violation_in_dollars_and_words(example):
+    """The README's request printed "gap 0.00e+00" and "max violation 1.3e-14": now dollars, bps and words,
+    with the raw numbers kept on the result and in its JSON."""
+    result = liquidate(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    text = result.summary()
+    assert "gap $0 (0.00 bps)" in text and "0 (every limit met, recomputed from the trades)" in text
+    assert "e+00" not in text and "e-1" not in text
+    record = json.loads(result.to_json())
+    assert record["gap"] == result.gap and record["max_violation"] == result.max_violation
+    assert record["gap_usd"] == pytest.approx(result.cost_usd - result.lower_bound_usd, abs=1e-6)
+    assert record["gap_bps"] == pytest.approx(record["gap_usd"] / result.cash_raised * 1e4)
+
+
+def test_violation_text_names_the_worst_broken_limit(example):
+    from krg_liquidity.rules import pro_rata
+
+    broken = pro_rata(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    worst = max(broken.violations, key=broken.violations.get)
+    assert worst == "impact_cap"
+    assert broken.violation_text().startswith("per-name impact cap (ub_max_mi_bps) broken by ")
+    assert "18.3" in broken.violation_text() and "1 more limit(s) broken" in broken.violation_text()
 
 
 def test_cost_is_sum_of_trade_costs(example):
@@ -208,17 +251,38 @@ def test_matlab_decimal_impact_cap_is_converted(example):
     a = liquidate(Portfolio(matlab, covariance), 1e9)
     b = liquidate(Portfolio(snake, covariance), 1e9)
     assert a.cost_usd == pytest.approx(b.cost_usd, rel=1e-12)
-    assert set(a.trades.loc[a.trades["binding"] == "impact_cap", "symbol"]) == {"VZ", "MSFT"}
+    assert set(a.trades.loc[a.trades["limit_reached"] == "impact cap", "symbol"]) == {"VZ", "MSFT"}
     assert_feasible(matlab, a, 1e9)
 
 
 # ----- impossible requests, each explained -----
 
-def test_cash_above_value(example):
+def test_cash_above_value_is_one_line_at_once(example):
+    """150% of NAV: one sentence, decided before any solve (no most-cash or elastic re-solve, no budget words)."""
     book = example[2]
-    with pytest.raises(InfeasibleLiquidation, match="not below the book's net value") as info:
-        liquidate(book, 2 * book.net_value_usd)
-    assert 0 < info.value.max_cash < book.net_value_usd
+    with pytest.raises(InfeasibleLiquidation, match="more than the book is worth") as info:
+        liquidate(book, 1.5 * book.net_value_usd, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    message = str(info.value)
+    assert "150% of it" in message and "time budget" not in message and message.count(".") <= 3
+    assert [(s["stage"], s["outcome"]) for s in info.value.stages] == [("request", "proof")]
+    assert info.value.max_cash is None
+    result = liquidate(book, 1.5 * book.net_value_usd, raise_on_failure=False)
+    assert result.status == "infeasible" and result.message == message.replace(", risk_band", "")
+
+
+def test_unreachable_floor_is_explained_from_its_proof(example):
+    """The floor's proof names the blocking limit itself: no conic re-solve after it, no budget wording,
+    and the 'without the floor' claim holds."""
+    book = example[2]
+    with pytest.raises(InfeasibleLiquidation, match="risk floor cannot be met") as info:
+        liquidate(book, 1e9, risk_band=(1.6, 10.0))
+    message = str(info.value)
+    assert "time budget" not in message
+    assert [s["stage"] for s in info.value.stages] == ["risk-model", "separable", "floor"]
+    bound = float(message.split("more than ")[1].split("x")[0])
+    assert info.value.blocking == {"risk_floor": pytest.approx(1.6 - bound, abs=1e-4)}
+    without = liquidate(book, 1e9, risk_band=(0.0, 10.0))
+    assert f"least impact {without.cost_usd / 1e9 * 1e4:.2f} bps" in message
 
 
 def test_sixty_percent_is_impossible_and_max_cash_is_tight(example):
@@ -248,10 +312,16 @@ def test_caps_too_tight(example, column, value, group):
     assert liquidate(book, info.value.max_cash * (1 - 1e-6)).status == "optimal"
 
 
-def test_total_impact_cap_too_tight(example):
+def test_total_impact_cap_too_tight(example, monkeypatch):
+    """The proof names the blocking cap and how far it must give (to the least cost) without an elastic re-solve."""
+    from krg_liquidity import explain
+
+    monkeypatch.setattr(explain, "elastic", lambda *a: pytest.fail("the proof already says what blocks"))
     with pytest.raises(InfeasibleLiquidation, match="least possible impact is 10.13 bps") as info:
         liquidate(example[2], 1e9, max_total_mi_bps=5)
-    assert "total_impact_cap" in info.value.blocking
+    least = liquidate(example[2], 1e9).cost_bps
+    assert info.value.blocking == {"total_impact_cap": pytest.approx(least - 5, rel=1e-9)}
+    assert info.value.blocking_units == {"total_impact_cap": "bps"}
     most = info.value.max_cash
     result = liquidate(example[2], most * (1 - 1e-6), max_total_mi_bps=5)
     assert result.cost_bps <= 5 * (1 + 1e-6)
@@ -363,3 +433,46 @@ def test_band_at_99_percent_of_the_book_is_answered(seed):
     capped = liquidate(book, cash, risk_band=band, max_total_mi_bps=cap, raise_on_failure=False)
     assert capped.success, (capped.status, capped.message)
     assert_feasible(holdings, capped, cash, covariance=covariance, risk_band=band, max_total_mi_bps=cap)
+
+
+def test_the_work_around_the_search_is_one_pass(monkeypatch):
+    """Beyond the multiplier search, a call prices its answer once (one I-Star evaluation per name, shared by
+    the check and the trade table) and does no Python loop over the names (the factor model's symbol list,
+    about 2 us a name under pandas' arrow strings, is not built)."""
+    from krg_liquidity import CostModel, synthetic_universe
+    from krg_liquidity.risk import FactorModel
+
+    holdings, model = synthetic_universe(400, n_factors=4, seed=2)
+    holdings.loc[::3, "pov"] = 0.1  # both kinds of names: fixed POV and trade time
+    holdings.loc[::3, "trade_time"] = np.nan
+    book = Portfolio(holdings, factor_model=model)
+    cash = 0.1 * book.net_value_usd
+    calls = []
+    real = CostModel.istar_bps
+    monkeypatch.setattr(CostModel, "istar_bps", lambda self, *a: calls.append(len(a[0])) or real(self, *a))
+    monkeypatch.setattr(FactorModel, "symbols", property(lambda self: pytest.fail("symbols built per call")))
+    result = liquidate(book, cash)
+    assert result.status == "optimal" and result.method == "separable"
+    assert calls == [400]
+    assert result.assumptions["risk_model"] == {"kind": "factor model", "factors": 4, "names": 400}
+
+
+class Spent(Budget):
+    """A budget with no time left (no clock involved)."""
+
+    def left(self) -> float:
+        return 0.0
+
+
+def test_explanations_keep_to_their_budget_and_say_so_once(example):
+    """The most-cash bisection checks the budget (it no longer runs its 40-odd searches past it), and an
+    explanation short of time says what it could not compute in one sentence."""
+    from krg_liquidity.capacity import most_cash
+    from krg_liquidity.errors import SolverTimeout
+    from krg_liquidity.explain import infeasible
+
+    request = make_request(example[2], 1e9, None, 5.0, False, None)
+    with pytest.raises(SolverTimeout, match="bisection"):
+        most_cash(request, Spent(1.0))
+    message = str(infeasible(request, "a reason", Spent(1.0)))
+    assert message.count("time budget") == 1 and "The most cash and the blocking limits could not be computed" in message

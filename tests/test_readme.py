@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from krg_liquidity.cli import app
@@ -47,3 +49,37 @@ def test_bundled_example_commands_run(tmp_path, monkeypatch):
         result = CliRunner().invoke(app, command[1:])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "answer.xlsx").exists() and (tmp_path / "plan.xlsx").exists()
+
+
+def test_worked_example_prints_what_the_readme_shows():
+    """The worked example's summary and impossible-request message, as printed in the README (the method
+    line's milliseconds aside; "..." stands for lines or text left out)."""
+    import krg_liquidity as krg
+
+    book = krg.Portfolio(*krg.load_example())
+    limits = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50}
+    block = re.search(r"```\n\n((?:    .*\n)+)\nThe gap is", README).group(1)
+    shown = [line[4:] for line in block.splitlines()]
+    printed = krg.liquidate(book, 1e9, **limits).summary().splitlines()
+    assert [line for line in shown if not line.startswith("method")] == \
+        [line for line in printed[:len(shown)] if not line.startswith("method")]
+    block = re.search(r"\n((?:    cannot raise \$6,000,000,000.*\n)(?:    .*\n)+)", README).group(1)
+    with pytest.raises(krg.InfeasibleLiquidation) as info:
+        krg.liquidate(book, 6e9, **limits)
+    message = str(info.value).splitlines()
+    for line in (line[4:] for line in block.splitlines()):  # the same words; numbers (a conic re-solve's) to 0.1%
+        found = [got for got in message if re.fullmatch(_loose(line), got)]
+        assert found, line
+        if "..." not in line:
+            values = [[float(n.replace(",", "")) for n in re.findall(NUMBER, text)] for text in (line, found[0])]
+            assert values[0] == pytest.approx(values[1], rel=1e-3), (line, found[0])
+
+
+NUMBER = r"\d[\d,]*(?:\.\d+)?"
+
+
+def _loose(line: str) -> str:
+    """A regex for a printed line as the README shows it: "..." for text left out, any number where it has one."""
+    parts = re.split(f"(\\.\\.\\.|{NUMBER})", line)
+    return "".join(".*" if part == "..." else NUMBER if re.fullmatch(NUMBER, part) else re.escape(part)
+                   for part in parts)

@@ -241,6 +241,36 @@ def test_cli_schedule_round_trip(tmp_path):
     assert nonsense.exit_code == 2 and "'start' is not a date" in nonsense.output and "YYYY-MM-DD" in nonsense.output
 
 
+def test_schedule_grid_for_traders(tmp_path):
+    """A trader's grid: one row per bucket, one column of shares per name (each sums to its order), from the
+    API, the --grid option and the grid sheet of an .xlsx schedule."""
+    import openpyxl
+
+    from krg_liquidity import schedule_grid
+
+    trades = pd.DataFrame({"symbol": ["A", "B", "C"], "shares": [-123_457, 50_000, -7],
+                           "adv": [2e6, 1e6, 1e5], "pov": [0.05, 0.1, 0.2]})
+    plan = pov_schedule(trades, bucket_minutes=30, start="2026-03-02")
+    grid = schedule_grid(plan)
+    assert list(grid.columns) == ["day", "bucket_start", "A", "B", "C"]
+    assert len(grid) == plan[["day", "bucket_start"]].drop_duplicates().shape[0]
+    assert grid["bucket_start"].is_monotonic_increasing
+    assert grid[["A", "B", "C"]].sum().to_dict() == {"A": -123_457, "B": 50_000, "C": -7}
+    assert (grid["C"] == 0).sum() == len(grid) - 1  # C trades in one bucket: zeros elsewhere
+    source, target, csv = tmp_path / "trades.csv", tmp_path / "schedule.xlsx", tmp_path / "grid.csv"
+    trades.to_csv(source, index=False)
+    result = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--grid", str(csv),
+                                      "--start", "2026-03-02"])
+    assert result.exit_code == 0, result.output
+    from_csv = pd.read_csv(csv)
+    assert list(from_csv.columns) == list(grid.columns) and from_csv["A"].tolist() == grid["A"].tolist()
+    sheets = pd.read_excel(target, sheet_name=None)
+    assert list(sheets) == ["schedule", "grid"] and sheets["grid"]["B"].sum() == 50_000
+    assert openpyxl.load_workbook(target)["grid"]["C2"].number_format == "#,##0"
+    with pytest.raises(ValueError, match="schedule"):
+        schedule_grid(trades)  # the trades, not a schedule
+
+
 def test_bundled_profile_is_a_model_summing_to_one():
     profile = load_volume_profile()
     assert len(profile) == 390 and profile.sum() == pytest.approx(1.0)

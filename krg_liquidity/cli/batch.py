@@ -53,7 +53,7 @@ def resume_command(requests: Path, output: Path, workers: Optional[int], schedul
 def batch(
     requests: Path = typer.Argument(..., help=REQUESTS_HELP),
     output: Path = typer.Option(..., help="Output folder: summary.parquet, trades.parquet (and parts/ while running)."),
-    workers: Optional[int] = typer.Option(None, help="Local worker processes (default: the number of cores)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Local worker processes (default: the number of cores)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
     resume: bool = typer.Option(False, help="Skip books already finished in OUTPUT (after a killed run)."),
     also: list[str] = typer.Option([], help="Also write the results as 'csv' (summary.csv, trades.csv) or 'xlsx' "

@@ -4,15 +4,16 @@ reading the cost model and the risk model from the options."""
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 from typing import Optional
 
 import pandas as pd
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
+from ..book import name_default_control
 from ..columns import column_table
 from ..datasets import load_covariance
 from ..errors import BookError, InfeasibleLiquidation, InputError
@@ -21,10 +22,27 @@ from ..params import KISSELL_2013_ALL_DATA, load_parameters
 from ..risk import FactorModel
 from ..status import status_of
 
-console = Console(width=None if sys.stdout.isatty() else 140)
+WIDTH_WITHOUT_TERMINAL = 140
+"""Columns for tables written to a file or a pipe when no terminal and no COLUMNS give a width."""
 
+
+class TerminalConsole(Console):
+    """A rich Console as wide as the terminal (or ``COLUMNS``), looked up at each print, so tables use the
+    whole window and follow a resize; with no terminal at all, ``WIDTH_WITHOUT_TERMINAL`` columns."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        found = super().size
+        if self._width is None and "COLUMNS" not in os.environ and not any(os.isatty(fd) for fd in (0, 1, 2)):
+            return ConsoleDimensions(WIDTH_WITHOUT_TERMINAL, found.height)
+        return found
+
+
+console = TerminalConsole()
+
+DEFAULT_STRATEGY_OPTIONS = "--trade-time DAYS or --pov DECIMAL"
 EXIT_CODES = {"bad_input": 2, "infeasible": 2, "no_feasible_point_found": 3, "timeout": 3, "solver_failed": 3,
-              "error": 1}
+              "limits_broken": 3, "error": 1}
 BOOK_HELP = ("Book columns (headers match case-, space- and punctuation-insensitively; CSV with comma, semicolon "
              "or tab, .xlsx or .parquet). Percent text ('24%') and thousands separators ('200,000') are read; "
              "units are checked (see the README):\n\n\b\n" + column_table())
@@ -48,6 +66,8 @@ def _plain(value):
 
 def failure_payload(exc: BaseException) -> dict:
     """One JSON object for a failure: status (see ``krg_liquidity.status``), message, and details."""
+    if isinstance(exc, BookError):
+        exc = name_default_control(exc, DEFAULT_STRATEGY_OPTIONS)
     status = status_of(exc)
     message = str(exc) if status != "error" else f"{type(exc).__name__}: {exc}"
     payload = {"status": status, "message": message}
@@ -55,7 +75,8 @@ def failure_payload(exc: BaseException) -> dict:
         payload["problems"] = [{"column": p.column, "problem": p.problem, "symbols": p.symbols, "found": p.found,
                                 "fix": p.fix} for p in exc.problems]
     if isinstance(exc, InfeasibleLiquidation):
-        payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking)
+        payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking,
+                       blocking_units=exc.blocking_units)
     if getattr(exc, "stages", None):
         payload["stages"] = exc.stages
     return payload

@@ -20,7 +20,7 @@ from ..columns import column_table
 from ..errors import BookError, InputError, UnitsWarning
 from ..impact import CostModel
 from ..io.read import read_table
-from ..io.write import check_output, write_result, write_table
+from ..io.write import check_output, write_result, write_schedule
 from ..optimize import liquidate as run_liquidation
 from ..plan import DEFAULT_TIME_LIMIT
 from ..orders import as_orders
@@ -30,7 +30,7 @@ from ..rounding import round_trades
 from ..schedule import pov_schedule
 from . import options
 from .app import app
-from .common import (BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure,
+from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
                      risk_model_from)
 
 
@@ -114,15 +114,16 @@ TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after
 def print_result(result: LiquidationResult) -> None:
     traded = result.trades[result.trades["shares_traded"] != 0]
     shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
-                           "weight_before", "weight_after", "binding"]]
+                           "weight_before", "weight_after", "limit_reached"]]
     print_frame(shown, "Trades", TRADE_FORMATS)
-    console.print(result.summary(), highlight=False, markup=False)
+    console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
 
 
 @app.command(epilog=BOOK_HELP)
 def liquidate(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
     cash: str = options.cash(),
+    allow_small_cash: bool = options.allow_small_cash(),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (name or 0-based number; "
                                                    "default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help="Covariance (annualized, decimal): first column the symbol, "
@@ -142,9 +143,10 @@ def liquidate(
                                          "down: the cash target stays met)."),
     exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
     output: Optional[Path] = typer.Option(None, help="Write the answer here by extension: .csv/.parquet (trades), "
-                                                     ".xlsx (trades, schedule, summary, assumptions), .json."),
+                                                     ".xlsx (trades, schedule, grid, summary, request, "
+                                                     "assumptions), .json."),
     schedule: Optional[Path] = typer.Option(None, help="Also write the POV schedule here (.csv, .xlsx, .parquet, "
-                                                       ".json)."),
+                                                       ".json; an .xlsx also gets the 'grid' sheet)."),
     bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes (must divide the session)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout, for every outcome."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds the solve may take; past it the best "
@@ -154,7 +156,8 @@ def liquidate(
     """Raise CASH from HOLDINGS at least total market impact.
 
     Exit codes: 0 answered (optimal or feasible); 2 bad input or a request proven impossible;
-    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed).
+    3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed, or
+    limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
         for path in (output, schedule):
@@ -171,9 +174,10 @@ def liquidate(
                 portfolio = Portfolio(book, cov, factors)
             except BookError as exc:
                 raise _with_sheet_hint(exc, holdings, sheet) from None
-        target = options.cash_target(cash, portfolio)
+        target = options.cash_target(cash, portfolio, allow_small_cash)
         result = run_liquidation(portfolio, target, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
-                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit)
+                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit,
+                                 allow_small_cash=allow_small_cash)
         defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}
         attach(result, portfolio, model, defaults)
         if not exact_shares:
@@ -184,7 +188,7 @@ def liquidate(
         if output is not None:
             write_result(result, output, schedule=plan)
         if schedule is not None:
-            write_table(plan, schedule, sheet="schedule")
+            write_schedule(plan, schedule)
     except Exception as exc:  # every failure is one message or one JSON object, never a traceback
         _reraise_exit(exc)
         report_failure(exc, json_output)
@@ -192,6 +196,8 @@ def liquidate(
         print_json(result.to_dict())
     else:
         print_result(result)
+    if not result.success:  # whole lots that cannot keep a limit: the list is shown, the run is not a success
+        raise typer.Exit(EXIT_CODES.get(result.status, 1))
 
 
 @app.command()
@@ -205,4 +211,4 @@ def demo() -> None:
     result = attach(run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50), portfolio)
     print_result(result)
     most = max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
-    console.print(f"Most cash these limits allow: ${math.floor(most):,.0f}", highlight=False)  # typed back, it is raised
+    console.print(f"Most cash these limits allow: ${math.floor(most):,.0f}", highlight=False)  # typed back, the exact shares raise it

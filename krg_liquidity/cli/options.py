@@ -2,7 +2,6 @@
 
 from typing import Optional  # noqa: F401  (the commands annotate with it)
 
-import numpy as np
 import typer
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
@@ -61,18 +60,20 @@ def specific_variance():
 
 
 def cash():
-    return typer.Option(..., help="Cash to raise: USD (1e9, 1,000,000,000 or $1e9) or a percent of the book's net "
-                                  "value (10%).")
+    return typer.Option(..., help="Cash to raise: USD (1e9, 1,000,000,000 or $1e9), a shorthand (250m, 1.5bn, 750k; "
+                                  "k, m or mm, b or bn) or a percent of the book's net value (10%).")
 
 
-def cash_target(text: str, portfolio) -> float:
-    """The cash target in USD from --cash: dollars as a spreadsheet writes them, or a percent of the
-    book's net value."""
-    from ..errors import InputError
-    from ..numbers import parse_number
+def allow_small_cash():
+    return typer.Option(False, "--allow-small-cash", help="Accept a --cash below $1,000 on a book worth millions, or "
+                                                          "below one millionth of its net value (refused otherwise: "
+                                                          "0.142 is most often 14.2%).")
 
-    value = parse_number(text)
-    if not np.isfinite(value):
-        raise InputError(f"--cash {text!r} is not an amount; give USD (1e9, 1,000,000,000 or $1e9) or a percent "
-                         "of the book's net value (10%)")
-    return value * portfolio.net_value_usd if str(text).strip().endswith("%") else value
+
+def cash_target(text: str, portfolio, allow_small_cash: bool = False) -> float:
+    """The cash target in USD from --cash, read by :func:`krg_liquidity.cash.cash_usd` (dollars, shorthands
+    or a percent of the book's net value; a small target refused unless ``allow_small_cash``)."""
+    from ..cash import cash_usd
+
+    return cash_usd(text, portfolio.net_value_usd, allow_small_cash=allow_small_cash, name="--cash",
+                    allow="--allow-small-cash")

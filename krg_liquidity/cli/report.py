@@ -25,6 +25,7 @@ from .common import BOOK_HELP, EXIT_CODES, console, cost_model_from, report_fail
 def report(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
     cash: str = options.cash(),
+    allow_small_cash: bool = options.allow_small_cash(),
     output: Path = typer.Option(..., help="The report: .html (one self-contained page, figures embedded) or .xlsx "
                                           "(a sheet per table)."),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
@@ -61,8 +62,8 @@ def report(
             warnings.simplefilter("ignore", UnitsWarning)
             portfolio = Portfolio(book, cov, factors)
         limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys}
-        result = run_liquidation(portfolio, options.cash_target(cash, portfolio), cost_model=model,
-                                 time_limit=time_limit, raise_on_failure=False,
+        result = run_liquidation(portfolio, options.cash_target(cash, portfolio, allow_small_cash), cost_model=model,
+                                 time_limit=time_limit, raise_on_failure=False, allow_small_cash=allow_small_cash,
                                  **limits)
         if result.success and not exact_shares:
             result = round_trades(result, lot_size, model)

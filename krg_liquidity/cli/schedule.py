@@ -9,10 +9,10 @@ import typer
 
 from ..errors import InputError
 from ..io import read_table
-from ..io.write import check_output, write_table, write_workbook
+from ..io.write import check_output, write_schedule, write_table
 from ..optimal_schedule import optimize_basket_schedule
 from ..profiles import load_volume_profile
-from ..schedule import pov_schedule, start_date
+from ..schedule import pov_schedule, schedule_grid, start_date
 from . import options
 from .app import app
 from .common import console, report_failure, risk_model_from
@@ -23,8 +23,11 @@ from .liquidate import _reraise_exit, _trades_sheet
 def schedule_command(
     trades: Path = typer.Argument(..., help="Trades (CSV/.xlsx/Parquet): a liquidate output, or symbol, shares "
                                             "(signed) or shares_traded, adv, pov or trade_time."),
-    output: Path = typer.Option(..., help="Write the schedule here (.csv, .xlsx, .parquet or .json); with --optimize "
-                                          "an .xlsx also gets the 'names' and 'summary' sheets."),
+    output: Path = typer.Option(..., help="Write the schedule here (.csv, .xlsx, .parquet or .json); an .xlsx also "
+                                          "gets the 'grid' sheet (a row per bucket, a column per name) and with "
+                                          "--optimize the 'names' and 'summary' sheets."),
+    grid: Optional[Path] = typer.Option(None, help="Also write the trader's grid here (.csv, .xlsx, .parquet, .json): "
+                                                   "one row per bucket, one column of shares per name."),
     profile: Optional[Path] = typer.Option(None, help="Volume profile CSV (minute HH:MM, fraction); default: the US "
                                                       "model."),
     bucket_minutes: int = typer.Option(30, help="Bucket length in minutes (must divide the session)."),
@@ -51,6 +54,8 @@ def schedule_command(
     solution = None
     try:
         check_output(output)
+        if grid is not None:
+            check_output(grid, "grid")
         table = read_table(trades, sheet=_trades_sheet(trades), what="trades")
         shape = load_volume_profile(profile) if profile is not None else None
         if optimize:
@@ -71,20 +76,21 @@ def schedule_command(
                 raise InputError(f"{', '.join(unused)} {verb} only with --optimize; add --optimize, or drop "
                                  f"{'it' if len(unused) == 1 else 'them'}")
             plan = pov_schedule(table, profile=shape, bucket_minutes=bucket_minutes, start=start)
-        if solution is not None and output.suffix.lower() == ".xlsx":
-            write_workbook({"schedule": plan, "names": solution.names, "summary": solution.summary_frame()}, output)
-        else:
-            write_table(plan, output, sheet="schedule")
+        write_schedule(plan, output, None if solution is None else {"names": solution.names,
+                                                                    "summary": solution.summary_frame()})
+        if grid is not None:
+            write_table(schedule_grid(plan), grid, sheet="grid")
     except Exception as exc:
         _reraise_exit(exc)
         report_failure(exc, json_output=False)
     if solution is not None:
-        console.print(solution.summary(), highlight=False, markup=False)
+        console.print(solution.summary(), highlight=False, markup=False, soft_wrap=True)
     days = int(plan["day"].max()) if len(plan) else 0
     totals = plan.groupby("symbol", observed=True)["shares"].sum()
     sells, buys = int((totals < 0).sum()), int((totals > 0).sum())
     console.print(f"{plan['symbol'].nunique()} name(s) ({sells} sell, {buys} buy), {len(plan):,} rows (name x bucket "
-                  f"with a trade) over {days} day(s) -> {output}", highlight=False)
+                  f"with a trade) over {days} day(s) -> {output}" + (f"; grid -> {grid}" if grid is not None else ""),
+                  highlight=False)
     if start is not None and len(plan) and not np.is_busday(start_date(start)):
         first = pd.Timestamp(plan["bucket_start"].min()).date()
         console.print(f"Note: {start} is not a business day; the schedule starts on {first:%A %Y-%m-%d}.",

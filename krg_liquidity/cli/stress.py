@@ -10,11 +10,12 @@ from typing import Optional
 import pandas as pd
 import typer
 
+from .. import arguments
 from ..book import fill_strategy
 from ..errors import BookError, InputError, UnitsWarning
 from ..io.read import read_table
 from ..io.write import check_output, write_table, write_workbook
-from ..limits import LABELS
+from ..limits import LABELS, SHORT_LABELS
 from ..liquidity import liquidity_profile
 from ..params import read_parameter_table
 from ..plan import DEFAULT_TIME_LIMIT
@@ -23,7 +24,8 @@ from ..scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
 from ..stress import date_range_stress, stress_test
 from . import options
 from .app import app
-from .common import BOOK_HELP, console, cost_model_from, print_frame, print_json, report_failure, risk_model_from
+from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, fail, print_frame, print_json, report_failure,
+                     risk_model_from)
 from .liquidate import _reraise_exit, _with_sheet_hint
 
 SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
@@ -63,6 +65,7 @@ def _write(path: Path, sheets: dict[str, pd.DataFrame], flat: pd.DataFrame) -> N
 def stress(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
     cash: str = options.cash(),
+    allow_small_cash: bool = options.allow_small_cash(),
     scenario: Optional[Path] = typer.Option(None, help=SCENARIO_HELP),
     date_range: bool = typer.Option(False, "--date-range", help="Instead of scenarios: the liquidation under every "
                                     "date of --parameters (code --mi-code) between --start and --end."),
@@ -84,7 +87,8 @@ def stress(
     trade_time: Optional[float] = options.trade_time(),
     pov: Optional[float] = options.pov(),
     no_max_cash: bool = typer.Option(False, "--no-max-cash", help="Skip the most-cash solve of each scenario."),
-    workers: Optional[int] = typer.Option(None, help="Processes (default: 1 below 8 scenarios, else one per core)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Processes (default: 1 below 8 scenarios, else one per "
+                                                            "core)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (tcp://host:8786): run the scenarios "
                                                        "on that cluster."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds each solve may take."),
@@ -95,7 +99,8 @@ def stress(
 
     Every (scenario, method) is one row: status, cash raised, cost (USD, bps), extra cost against the
     optimized list, the most cash the limits allow, risk after, marginal cost, limits broken. A failed
-    solve is a row with its status. Exit codes: 0 when the table is written, 2 for bad input.
+    solve is a row with its status. Exit codes: 0 when the table is written, 2 for bad input (also when
+    every row is bad_input: the table is printed, then the first row's message).
     """
     try:
         if output is not None:
@@ -106,34 +111,41 @@ def stress(
             raise InputError("give --scenario or --date-range, not both")
         book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov)
         limits = dict(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
-        target = options.cash_target(cash, book)
+        target = options.cash_target(cash, book, allow_small_cash)
         if date_range:
             table = date_range_stress(book, target, read_parameter_table(parameters), code=mi_code or 1, start=start,
-                                      end=end, time_limit=time_limit, **limits)
+                                      end=end, time_limit=time_limit, allow_small_cash=allow_small_cash, **limits)
             title, formats = "Cost per date", {"cost_usd": ",.0f", "cost_bps": ".2f", "fixed_trades_cost_usd": ",.0f"}
         else:
             model = cost_model_from(parameters, mi_code, mi_date)
             scenarios = BUILT_IN if scenario is None else scenarios_from_table(read_table(scenario, what="scenario"),
                                                                                model)
             table = stress_test(book, target, scenarios, max_pct_adv=max_pct_adv, with_max_cash=not no_max_cash,
-                                workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit, **limits)
+                                workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit,
+                                allow_small_cash=allow_small_cash, **limits)
             title, formats = "Stress test", STRESS_FORMATS
         if output is not None:
             _write(output, {"stress": table}, table)
     except Exception as exc:  # every failure is one message or one JSON object
         _reraise_exit(exc)
         report_failure(exc, json_output)
+    every_row_bad = bool(len(table)) and bool((table["status"] == "bad_input").all())
     if json_output:
-        print_json({"status": "done", "rows": json.loads(table.to_json(orient="records", double_precision=15))})
+        print_json({"status": "bad_input" if every_row_bad else "done",
+                    "rows": json.loads(table.to_json(orient="records", double_precision=15))})
+        if every_row_bad:
+            raise typer.Exit(EXIT_CODES["bad_input"])
         return
     shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
                                                     "names_traded")]  # cash raised stays: a rule may fall short
     view = table.loc[:, shown].fillna("")
-    if "limits_broken" in view:  # the limits' keys (participation, impact_cap, ...) keep the table narrow
-        keys = {label: key for key, label in LABELS.items()}
+    if "limits_broken" in view:  # a few words per limit (participation, impact cap, ...) keep the table narrow
+        keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
     print_frame(view, title, formats)
+    if every_row_bad:
+        fail(f"every row is bad input: {table['message'].iloc[0]}", EXIT_CODES["bad_input"])
 
 
 @app.command(epilog=BOOK_HELP)
@@ -165,7 +177,9 @@ def profile(
             days = tuple(float(v) for v in horizons.split(","))
         except ValueError:
             raise InputError(f"--horizons {horizons!r}: give days separated by commas, e.g. 1,3,7,30") from None
-        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, None)
+        pov_cap = arguments.fraction(pov_cap, "--pov-cap", closed=False)
+        # the profile trades every name at the POV cap: names need no trade time of their own
+        book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, None, pov_cap)
         found = liquidity_profile(book, pov_cap, days, cost_budget_bps=cost_budget_bps, book_limits=book_limits,
                                   cost_model=cost_model_from(parameters, mi_code, mi_date))
         per_name = found.days.merge(found.buckets, on="symbol", how="outer")

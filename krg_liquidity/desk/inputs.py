@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..book import fill_strategy
+from ..book import fill_strategy, name_default_control
 from ..datasets import load_example
 from ..errors import BookError, InputError, InputFileError, UnitsWarning
 from ..io.matrices import read_covariance
@@ -28,6 +28,8 @@ from ..risk import FactorModel
 
 UPLOAD_TYPES = tuple(s.lstrip(".") for s in SUFFIXES)
 EXAMPLE = "bundled example"
+TRADE_TIME_LABEL = "Default trade time (days) for names with neither trade_time nor pov (0: none)"
+DEFAULT_TRADE_TIME_BOX = "the 'Default trade time (days)' box in the sidebar"
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def _validated(table: pd.DataFrame, cov, factors, label: str, trade_time_days, l
             warnings.simplefilter("always", UnitsWarning)
             portfolio = Portfolio(table, cov, factors)
     except BookError as exc:
-        return Book(None, label, [str(p) for p in exc.problems])
+        return Book(None, label, [str(p) for p in name_default_control(exc, DEFAULT_TRADE_TIME_BOX).problems])
     except InputError as exc:
         return Book(None, label, [str(exc)])
     notes = [str(w.message) for w in caught if issubclass(w.category, UnitsWarning)]

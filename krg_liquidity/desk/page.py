@@ -1,8 +1,8 @@
 """The desk's page (a Streamlit script: ``krg-liquidity app`` runs it).
 
-Left: the book (the bundled example or uploads) and the request (cash in USD or % of NAV, risk
-band, total-impact cap, buys, time limit). Main: the book's validation, the most cash the limits
-allow, and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
+Left: the book (the bundled example or uploads) and the request (cash in USD, e.g. 250m or 1.5bn,
+or % of NAV; risk band, total-impact cap, buys, time limit). Main: the book's validation, the most
+cash the limits allow, and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
 session: its book and answer live in that session's state only.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from krg_liquidity.desk.inputs import UPLOAD_TYPES, DeskLimits, Upload, load_book
-from krg_liquidity.desk.solve import Request, most_cash, run
+from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, DeskLimits, Upload, load_book
+from krg_liquidity.desk.solve import SMALL_CASH_BOX, Request, cash_of, most_cash, run
+from krg_liquidity.errors import InputError
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
@@ -34,8 +35,7 @@ def sidebar(limits: DeskLimits):
     risk = None
     if kind != "None":
         risk = st.sidebar.file_uploader(f"{kind} file", type=list(UPLOAD_TYPES), key="risk_file")
-    trade_time = st.sidebar.number_input("Default trade time (days) for names with neither trade_time nor pov "
-                                         "(0: none)", min_value=0.0, max_value=30.0, value=0.0, step=0.5,
+    trade_time = st.sidebar.number_input(TRADE_TIME_LABEL, min_value=0.0, max_value=30.0, value=0.0, step=0.5,
                                          key="trade_time")
     if holdings is None:
         return None
@@ -69,17 +69,31 @@ def request_form(book, limits: DeskLimits) -> Request:
     # switching the unit keeps the amount: the new box starts from the other box's value (its state is
     # still there in the run that switches)
     typed_usd, typed_pct = st.session_state.get("cash_usd"), st.session_state.get("cash_pct")
+    small = side.checkbox(SMALL_CASH_BOX, value=False, key="allow_small_cash",
+                          help="Accept a target below $1,000 on a book worth millions, or below one millionth of "
+                               "its net value (refused otherwise: 0.142 is most often 14.2%).")
     if unit == "USD":
-        start = typed_pct / 100.0 * nav if typed_pct is not None and nav > 0 else float(f"{max(0.1 * nav, 0.0):.2g}")
-        cash = side.number_input("Cash to raise (USD)", min_value=0.0, value=float(round(start)), step=1e6,
-                                 format="%.0f", key="cash_usd")
+        start = float(f"{max(0.1 * nav, 0.0):.2g}")
+        if typed_pct is not None and nav > 0:
+            start = typed_pct / 100.0 * nav
+        cash = side.text_input("Cash to raise (USD: 1e9, 1,000,000,000, 250m, 1.5bn; or 10%)",
+                               value=f"{round(start):,.0f}", key="cash_usd")
     else:
-        start = typed_usd / nav * 100.0 if typed_usd is not None and nav > 0 else 10.0
+        start = 10.0
+        if typed_usd is not None and nav > 0:
+            start = (_usd_or_none(book.portfolio, typed_usd) or 0.0) / nav * 100.0
         percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, value=float(start), step=0.5,
                                     key="cash_pct")  # no widget maximum: 100% or more gets the solver's own message
-        cash = percent / 100.0 * nav
-    share = f" ({cash / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
-    side.caption(f"Net asset value ${nav:,.0f}; asking ${cash:,.0f}{share}.")
+        cash = f"{percent!r}%"
+    request = Request(cash, allow_small_cash=small)
+    usd = None
+    try:
+        usd = cash_of(book.portfolio, request)
+    except InputError as exc:
+        side.error(str(exc))
+    if usd is not None:
+        share = f" ({usd / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
+        side.caption(f"Net asset value ${nav:,.0f}; asking ${usd:,.0f}{share}.")
     band = None
     if book.portfolio.has_risk_model and side.checkbox("Risk band", value=True, key="use_band"):
         band = side.slider("Post-trade risk between (x today's)", 0.5, 1.5, (0.9, 1.1), step=0.01, key="band")
@@ -89,7 +103,15 @@ def request_form(book, limits: DeskLimits) -> Request:
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
     seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(30.0, limits.max_seconds),
                            step=1.0, key="time_limit")
-    return Request(float(cash), tuple(band) if band else None, cap, bool(buys), float(seconds))
+    return Request(cash, tuple(band) if band else None, cap, bool(buys), float(seconds), small)
+
+
+def _usd_or_none(portfolio, typed: str) -> float | None:
+    """The USD box's text in dollars (small or not), or None when it is not an amount."""
+    try:
+        return cash_of(portfolio, Request(typed, allow_small_cash=True))
+    except InputError:
+        return None
 
 
 def show_most_cash(book, request: Request):

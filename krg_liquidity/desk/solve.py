@@ -11,23 +11,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..capacity import max_cash
+from ..cash import cash_usd
 from ..errors import InfeasibleLiquidation, InputError, LiquidationError
+from ..explain import blocking_rows
 from ..optimize import liquidate
 from ..report import Report, build_report, render_html, write_excel
 from ..rounding import round_trades
 from ..status import status_of
 
 
+SMALL_CASH_BOX = "Allow a small cash target"
+
+
 @dataclass(frozen=True)
 class Request:
-    """What the PM asked: cash (USD), risk band (lo, hi) x today's risk or None, total impact cap
-    (bps of cash) or None, whether buys are allowed, and the time limit (seconds)."""
+    """What the PM asked: cash as typed (USD, "250m", "1.5bn" or "10%": :mod:`krg_liquidity.cash`),
+    risk band (lo, hi) x today's risk or None, total impact cap (bps of cash) or None, whether buys
+    are allowed, the time limit (seconds), and whether a small cash target is meant."""
 
-    cash: float
+    cash: float | str
     risk_band: tuple[float, float] | None = None
     max_total_mi_bps: float | None = None
     allow_buys: bool = False
     time_limit: float = 30.0
+    allow_small_cash: bool = False
 
     def limits(self) -> dict:
         return {"risk_band": self.risk_band, "max_total_mi_bps": self.max_total_mi_bps, "allow_buys": self.allow_buys}
@@ -36,7 +43,7 @@ class Request:
 @dataclass
 class Outcome:
     """A solved request (``report`` set) or why not: ``status``, ``message``, ``max_cash`` (USD or
-    None) and ``blocking`` (limit group -> how far it would have to give, with its unit)."""
+    None) and ``blocking`` (limit in words -> how far it would have to give, in its unit)."""
 
     status: str
     message: str = ""
@@ -57,15 +64,21 @@ def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
         return None, f"{status_of(exc)}: {exc}"
 
 
+def cash_of(portfolio, request: Request) -> float:
+    """The request's cash in USD, read as the CLI reads --cash; InputError in the desk's words."""
+    return cash_usd(request.cash, portfolio.net_value_usd, allow_small_cash=request.allow_small_cash,
+                    name="Cash to raise", allow=f'the box "{SMALL_CASH_BOX}"')
+
+
 def run(portfolio, request: Request, known_max_cash: float | None = None) -> Outcome:
     """Liquidate (whole shares), then derive the report's tables (frontier under the same time limit)."""
     try:
-        result = liquidate(portfolio, request.cash, time_limit=request.time_limit, **request.limits())
+        result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
+                           allow_small_cash=request.allow_small_cash, **request.limits())
     except InfeasibleLiquidation as exc:
-        units = exc.blocking_units
-        blocking = {group: f"{value:,.4g} {units.get(group, '')}".strip() for group, value in exc.blocking.items()}
+        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request))
         most = known_max_cash if known_max_cash is not None else exc.max_cash  # one figure on the page
-        return Outcome("infeasible", str(exc), max_cash=most, blocking=blocking)
+        return Outcome("infeasible", exc.headline, max_cash=most, blocking=blocking)  # the table is shown apart
     except (LiquidationError, InputError) as exc:
         return Outcome(status_of(exc), str(exc), max_cash=known_max_cash)
     result = round_trades(result)
@@ -87,4 +100,4 @@ def downloads(report: Report) -> dict[str, tuple[bytes, str]]:
     return files
 
 
-__all__ = ["Outcome", "Request", "downloads", "most_cash", "run"]
+__all__ = ["Outcome", "Request", "cash_of", "downloads", "most_cash", "run"]

@@ -15,8 +15,8 @@ import streamlit as st
 from ..report.figures import basket_figure, completion_figure, frontier_figure
 from .solve import Outcome, downloads
 
-TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "binding", "pov", "trade_time_days", "mi_bps", "cost_usd",
-                 "weight_before", "weight_after", "shares_before", "shares_after", "price"]
+TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps",
+                 "cost_usd", "weight_before", "weight_after", "shares_before", "shares_after", "price"]
 PERCENT = ("pov", "weight_before", "weight_after", "fraction_done", "risk_before", "risk_after", "volatility")
 WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after", "expected_market_volume",
          "names_traded", "adv")
@@ -24,7 +24,7 @@ WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after
 
 def formats(frame: pd.DataFrame) -> dict:
     """Display formats by column name: dollars and shares whole with thousands separators, bps to
-    2 decimals, weights and POV in percent, violations in scientific notation."""
+    2 decimals, weights and POV in percent."""
     out = {}
     for column in frame.columns:
         if column in PERCENT:
@@ -35,8 +35,6 @@ def formats(frame: pd.DataFrame) -> dict:
             out[column] = "{:.2f}"
         elif column == "price":
             out[column] = "{:,.2f}"
-        elif column == "max_violation":
-            out[column] = "{:.1e}"
     return out
 
 
@@ -46,7 +44,8 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
 
 
 def dollars_down(value: float) -> str:
-    """Dollars rounded down to the dollar: a "most cash" a PM can type back and still raise."""
+    """Dollars rounded down to the dollar: a "most cash" a PM can type back and the exact shares still raise
+    (whole shares may fall short by a fraction of a share per name at its limit, and say so)."""
     return f"${math.floor(value):,.0f}"
 
 
@@ -87,19 +86,21 @@ def show_outcome(outcome: Outcome) -> None:
     if result.risk_before is not None:
         cells[4].metric("Risk (annualized)", f"{result.risk_after:.2%}", f"from {result.risk_before:.2%}",
                         delta_color="off")
-    st.caption(f"Status {result.status} (gap {result.gap:.1e}); {int((result.trades['shares_traded'] != 0).sum())} "
-               f"of {len(result.trades)} names traded; whole shares; limits re-checked from the trades "
-               f"(max violation {result.max_violation:.1e}).")
+    if result.status == "limits_broken":  # whole shares cannot keep a limit: say which, above the answer
+        st.warning(result.message)
+    st.caption(f"Status {result.status}, {result.gap_text()}; {int((result.trades['shares_traded'] != 0).sum())} "
+               f"of {len(result.trades)} names traded; whole shares; max violation {result.violation_text()}.")
     for tab, (_, panel) in zip(st.tabs([title for title, _ in PANELS]), PANELS):
         with tab:
             panel(report)
 
 
 def trades_panel(report) -> None:
-    """Sortable trade table (click a header), the binding limit per name, and its totals."""
+    """Sortable trade table (click a header), the limit each name's trade reached, and its totals."""
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
-    table(traded, key="trades_table", column_config={"binding": st.column_config.TextColumn("binding", width="medium")})
+    table(traded, key="trades_table",
+          column_config={"limit_reached": st.column_config.TextColumn("limit reached", width="medium")})
     st.markdown(f"**Totals:** {len(traded)} names, value traded ${traded['value_traded_usd'].abs().sum():,.0f}, "
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 
@@ -128,10 +129,21 @@ def pretrade_panel(report) -> None:
     table(report.pretrade)
 
 
+def prepared_downloads(report) -> dict[str, tuple[bytes, str]]:
+    """The report's files, rendered once per answer and kept in the session: every rerun serves
+    the same bytes (the same download links), so a download in progress is never replaced."""
+    cached = st.session_state.get("downloads")
+    if cached is None or cached[0] is not report:
+        cached = st.session_state["downloads"] = (report, downloads(report))
+    return cached[1]
+
+
 def downloads_panel(report) -> None:
-    """The trade list, the schedule and the report."""
-    for name, (data, mime) in downloads(report).items():
-        st.download_button(f"Download {name}", data, file_name=name, mime=mime, key=f"download_{name}")
+    """The trade list, the schedule and the report. A click downloads without rerunning the page
+    (``on_click="ignore"``): the page stays on this tab, with these buttons."""
+    for name, (data, mime) in prepared_downloads(report).items():
+        st.download_button(f"Download {name}", data, file_name=name, mime=mime, key=f"download_{name}",
+                           on_click="ignore")
 
 
 def comparison_panel(report) -> None:
@@ -139,7 +151,7 @@ def comparison_panel(report) -> None:
     if report.comparison.empty:
         st.info("No comparison: it needs the book the request was solved on.")
         return
-    table(report.comparison, key="comparison_table")
+    table(report.comparison.drop(columns=["max_violation"], errors="ignore"), key="comparison_table")
     st.caption("extra_cost_bps: what each rule costs above the optimized list. A rule that breaks a limit "
                "says which (status limits_broken).")
 

@@ -5,8 +5,10 @@ requests. The format comes from the extension (.csv/.txt/.tsv, .xlsx/.xlsm, .par
 list of records or a liquidate result);
 anything else is refused. CSV: comma, semicolon or tab, whichever the header line uses;
 UTF-8 (with or without BOM), else Windows-1252. Numbers as spreadsheets write them
-("200,000", "24.1%", "$12.50") are read by :mod:`krg_liquidity.numbers`; a column with any
-cell that is not a number stays text, so the checks can name the cell. Errors name the file
+("200,000", "24.1%", "$12.50") are read by :mod:`krg_liquidity.numbers`; a file whose numbers
+show a decimal comma ("12,5", "1.234,5", "1.234.567") and none a decimal point is read that way
+("207.500" is then 207,500); a column with any cell that is not a number stays text, so the
+checks can name the cell. Errors name the file
 and the cause, never the file's contents.
 """
 
@@ -22,7 +24,7 @@ import pandas as pd
 
 from ..columns import TEXT_COLUMNS, canonical_name, header_key
 from ..errors import InputFileError
-from ..numbers import blank_cells, parse_numbers
+from ..numbers import blank_cells, decimal_mark, parse_numbers
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -30,6 +32,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 JSON_SUFFIXES = (".json",)
 SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
 _SAMPLE_BYTES = 1 << 16
+_EVIDENCE_ROWS = 2000  # rows of each number column read for the file's decimal mark
 
 
 def check_file(path: str | Path, what: str = "input") -> Path:
@@ -65,6 +68,7 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
     """
     path = check_file(path, what)
     suffix = path.suffix.lower()
+    decimal = None
     if suffix in EXCEL_SUFFIXES:
         frame = _read_excel(path, sheet, what)
     elif suffix in PARQUET_SUFFIXES:
@@ -72,8 +76,8 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
     elif suffix in JSON_SUFFIXES:
         frame = _read_json(path, what)
     else:
-        frame = _read_csv(path, what, text_columns, first_column_text)
-    return tidy(frame, text_columns, first_column_text)
+        frame, decimal = _read_csv(path, what, text_columns, first_column_text)
+    return tidy(frame, text_columns, first_column_text, decimal)
 
 
 def _text(value):
@@ -95,8 +99,13 @@ def _blank(values: pd.Series) -> np.ndarray:
     return blank_cells(values).to_numpy()
 
 
-def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
-    """Strip headers, drop empty rows and empty unnamed columns, parse number columns (text columns stay text)."""
+def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_text: bool = False,
+         decimal: str | None = None) -> pd.DataFrame:
+    """Strip headers, drop empty rows and empty unnamed columns, parse number columns (text columns stay text).
+
+    ``decimal``: the decimal mark of the number cells written as text ("." or ","); None: the one
+    their first rows show (:func:`~krg_liquidity.numbers.decimal_mark`), else ".".
+    """
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     keep = [i for i, c in enumerate(frame.columns)
@@ -110,14 +119,18 @@ def tidy(frame: pd.DataFrame, text_columns: tuple[str, ...] = (), first_column_t
     if frame.shape[1] and empty.any():
         frame = frame.loc[~empty].reset_index(drop=True)
     keep_text = {header_key(c) for c in text_columns}
+    numeric = []
     for position, column in enumerate(frame.columns):
         values = frame[column]
         if _is_text(column, position, keep_text, first_column_text):
             frame[column] = values.astype(object).map(_text)
-            continue
-        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
-            continue
-        parsed = parse_numbers(values)
+        elif not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)):
+            numeric.append(column)
+    if decimal is None:  # the mark the table's own numbers show ("12,5" or "1.234.567": a decimal comma)
+        decimal = decimal_mark(cell for column in numeric for cell in frame[column].iloc[:_EVIDENCE_ROWS])
+    for column in numeric:
+        values = frame[column]
+        parsed = parse_numbers(values, decimal or ".")
         if bool((parsed.notna() | blank_cells(values)).all()):
             frame[column] = parsed
         else:
@@ -180,17 +193,24 @@ def header_line(text: str, separator: str) -> int:
 
 
 def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
-              first_column_text: bool = False) -> pd.DataFrame:
-    """Plain numbers are parsed by pandas; text columns are read as text; the rest is left to ``tidy``."""
+              first_column_text: bool = False) -> tuple[pd.DataFrame, str]:
+    """The frame and the file's decimal mark. Plain numbers are parsed by pandas and text columns read
+    as text, unless the first rows' numbers show a decimal comma: then every cell is read as text and
+    ``tidy`` parses the numbers with that mark ("207.500" is 207,500, not 207.5)."""
     text, _ = _decode(path, what)
     separator = sniff_separator(text)
     skip = header_line(text, separator)
     try:
-        header = pd.read_csv(_stdio.StringIO(text), sep=separator, nrows=0, skipinitialspace=True, skiprows=skip).columns
+        sample = pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=str, nrows=_EVIDENCE_ROWS,
+                             skipinitialspace=True, skiprows=skip)
         keep_text = {header_key(c) for c in text_columns}
-        dtypes = {c: str for i, c in enumerate(header) if _is_text(str(c).strip(), i, keep_text, first_column_text)}
-        return pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True,
-                           skiprows=skip)
+        text_like = [_is_text(str(c).strip(), i, keep_text, first_column_text) for i, c in enumerate(sample.columns)]
+        decimal = decimal_mark(cell for c, is_text in zip(sample.columns, text_like) if not is_text
+                               for cell in sample[c])
+        dtypes = str if decimal == "," else {c: str for c, is_text in zip(sample.columns, text_like) if is_text}
+        frame = pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True,
+                            skiprows=skip)
+        return frame, decimal or "."
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{what} file {path.name} has no header row") from None
     except pd.errors.ParserError as exc:

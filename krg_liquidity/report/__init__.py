@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import InvalidValueError
+from ..io.write import check_output
 from .content import Report, build_report, cost_model_of, pretrade
 from .excel import write_excel
 from .html import render_html
@@ -21,17 +22,16 @@ __all__ = ["REPORT_SUFFIXES", "Report", "build_report", "check_report_path", "co
 
 
 def check_report_path(path: str | Path) -> Path:
-    """The path if it ends in .html, .htm or .xlsx and its folder exists; else InputFileError."""
-    path = Path(path)
-    if path.suffix.lower() not in REPORT_SUFFIXES:
-        raise InputFileError(f"report file {path.name}: unknown extension '{path.suffix}'; use .html or .xlsx")
-    if not path.parent.exists():
-        raise InputFileError(f"report folder {path.parent} does not exist")
-    return path
+    """The path if it is not a folder, ends in .html, .htm or .xlsx and its folder exists; else
+    InputFileError."""
+    return check_output(path, "report", REPORT_SUFFIXES)
 
 
 def write_report(report: Report, path: str | Path) -> Path:
     """Write ``report`` as HTML (.html/.htm) or Excel (.xlsx), by extension."""
+    if not isinstance(report, Report):
+        raise InvalidValueError("report", ["(all)"], f"is a {type(report).__name__}, not a Report",
+                                "give the answer of build_report(result, portfolio)")
     path = check_report_path(path)
     if path.suffix.lower() == ".xlsx":
         return write_excel(report, path)

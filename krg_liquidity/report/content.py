@@ -9,18 +9,27 @@ in each renderer.
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from .. import arguments
 from ..capacity import max_cash
-from ..errors import LiquidationError
+from ..errors import InvalidValueError, LiquidationError
 from ..frontier import frontier
 from ..impact import CostModel
 from ..params import IStarParams
 from ..plan import DEFAULT_TIME_LIMIT
+from ..portfolio import require_portfolio
+from ..result import LiquidationResult
 from ..schedule import pov_schedule
+
+MAX_CASH_SHARE = 0.5
+"""Share of the report's time limit for ``max_cash``: it sets the frontier's range and is the
+hardest single solve (a risk band and an impact cap make it a sequence of solves); the frontier's
+points share what it leaves."""
 
 PRETRADE_COLUMNS = ("symbol", "shares_traded", "trade_time_days", "istar_bps", "market_impact_bps",
                     "timing_risk_bps", "market_impact_usd")
@@ -57,7 +66,9 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
 
-    ``time_limit``: seconds for ``max_cash`` plus the whole frontier (shared across its points).
+    ``risk_band``, ``max_total_mi_bps``, ``allow_buys``: default to the ones the result was solved with
+    (``result.request``). ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash``
+    may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest.
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> book = Portfolio(*load_example())
@@ -65,6 +76,21 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     >>> len(report.frontier), bool(report.schedule["shares"].sum() < 0)
     (3, True)
     """
+    if not isinstance(result, LiquidationResult):
+        raise InvalidValueError("result", ["(all)"], f"is a {type(result).__name__}, not a LiquidationResult",
+                                "give the answer of liquidate(...), e.g. build_report(liquidate(book, 1e9), book)")
+    if portfolio is not None:
+        require_portfolio(portfolio)
+    frontier_points = arguments.whole_number(frontier_points, "frontier_points",
+                                             "give the number of frontier points, at least 1 (default 8)")
+    if time_limit is not None:
+        time_limit = arguments.time_limit(time_limit)
+    asked = result.request or {}
+    if risk_band is None and asked.get("risk_band") is not None:
+        risk_band = tuple(asked["risk_band"])
+    if max_total_mi_bps is None:
+        max_total_mi_bps = asked.get("max_total_mi_bps")
+    allow_buys = bool(allow_buys or asked.get("allow_buys", False))
     request = {"cash_target_usd": result.cash_target, "risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
                "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
                "lot_size": (result.rounding or {}).get("lot_size")}
@@ -82,20 +108,25 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     if portfolio is not None:
         limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                   "cost_model": model}
-        share = None if time_limit is None else time_limit / (frontier_points + 1)
+        begin = time.perf_counter()
         try:
-            most = max_cash(portfolio, time_limit=share, **limits)
+            most = max_cash(portfolio, time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit,
+                            **limits)
         except LiquidationError as exc:
             notes.append(f"most cash not found ({exc.status}): {exc}")
+        share = None
+        if time_limit is not None:  # what max_cash left, at least a little for each point
+            left = max(time_limit - (time.perf_counter() - begin), (1 - MAX_CASH_SHARE) * time_limit / 10)
+            share = left / frontier_points
         top = 0.95 * most if most else 1.5 * result.cash_target
         grid = np.linspace(top / frontier_points, top, frontier_points)
-        table = frontier(portfolio, grid, time_limit=share, **limits)
+        table = frontier(portfolio, grid, time_limit=share, allow_small_cash=True, **limits)  # the grid is ours
     comparison = pd.DataFrame()
     if portfolio is not None:
         from ..rules import comparison_table, pro_rata, waterfall
 
         checked = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-                   "cost_model": model}
+                   "cost_model": model, "allow_small_cash": True}  # the target was accepted by the liquidation
         comparison = comparison_table({"optimized": result, "pro_rata": pro_rata(portfolio, result.cash_target, **checked),
                                        "waterfall": waterfall(portfolio, result.cash_target, **checked)})
     return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes,

@@ -6,33 +6,33 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io.write import assumptions_table, summary_table, write_workbook
+from ..io.write import (GRID_NUMBERS, SUMMARY_COLUMNS, assumptions_table, request_table, schedule_sheets,
+                        summary_table, write_workbook)
 
 
-def request_table(report) -> pd.DataFrame:
-    """The request as (item, value) rows."""
-    request = report.request
-    band = request["risk_band"]
-    rows = [("cash_target_usd", request["cash_target_usd"]),
-            ("risk_band_lo", band[0] if band else None), ("risk_band_hi", band[1] if band else None),
-            ("max_total_mi_bps", request["max_total_mi_bps"]), ("allow_buys", request["allow_buys"]),
-            ("time_limit_s", request["time_limit_s"]), ("lot_size", request["lot_size"]),
-            ("max_cash_usd", report.max_cash), ("created", report.created)]
-    rows += [(f"note.{i + 1}", note) for i, note in enumerate(report.notes)]
-    return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
+def report_request_table(report) -> pd.DataFrame:
+    """The request as item/value/unit/key rows (``io.write.request_table``), then the most cash the limits
+    allow, when the report was made and its notes."""
+    rows = [("most cash the limits allow", "not found" if report.max_cash is None else report.max_cash, "USD",
+             "max_cash_usd"), ("made", report.created, "", "created")]
+    rows += [(f"note {i + 1}", note, "", f"note.{i + 1}") for i, note in enumerate(report.notes)]
+    extra = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"value": object})
+    return pd.concat([request_table(report.request, report.request.get("lot_size")), extra], ignore_index=True)
 
 
 def write_excel(report, path: str | Path) -> Path:
-    """Sheets: request, summary, assumptions, trades, schedule, basket, frontier, comparison, pretrade (empty
-    ones left out)."""
+    """Sheets: request, summary, assumptions, trades, schedule, grid (the schedule as a row per bucket and a
+    column per name), basket, frontier, comparison, pretrade (empty ones left out)."""
     schedule = report.schedule
     if not schedule.empty:
         schedule = schedule.assign(bucket_start=schedule["bucket_start"].astype(str))
     basket = report.basket
     if not basket.empty:
         basket = basket.assign(bucket_start=basket["bucket_start"].astype(str))
-    sheets = {"request": request_table(report), "summary": summary_table(report.result),
-              "assumptions": assumptions_table(report.result), "trades": report.result.trades, "schedule": schedule,
-              "basket": basket, "frontier": report.frontier, "comparison": report.comparison,
+    sheets = {"request": report_request_table(report), "summary": summary_table(report.result),
+              "assumptions": assumptions_table(report.result), "trades": report.result.trades,
+              **(schedule_sheets(schedule) if not schedule.empty else {}), "basket": basket,
+              "frontier": report.frontier, "comparison": report.comparison,
               "pretrade": report.pretrade}
-    return write_workbook({name: frame for name, frame in sheets.items() if not frame.empty or name == "trades"}, path)
+    return write_workbook({name: frame for name, frame in sheets.items() if not frame.empty or name == "trades"}, path,
+                          other_numbers=GRID_NUMBERS)

@@ -18,12 +18,12 @@ from ..assumptions import summary_lines
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
-             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised"),
+             "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised",
+             "gap_usd"),
     ",.2f": ("price",),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds"),
     ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_after"),
-    ".1e": ("gap",),
 }
 _FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
 _STYLE = """
@@ -88,14 +88,17 @@ def _summary_rows(report) -> list[tuple[str, str]]:
             ("cash raised", cell(result.cash_raised, "cash")), ("impact cost (USD)", cell(result.cost_usd, "cost_usd")),
             ("impact cost (bps of cash raised)", cell(result.cost_bps, "cost_bps")),
             ("marginal cost (bps, next dollar)", cell(result.marginal_cost_bps, "marginal_cost_bps")),
-            ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd")), ("gap", cell(result.gap, "gap")),
+            ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd")),
+            ("gap to the least cost (USD, proven)", cell(result.gap_usd, "cost_usd")),
+            ("gap to the least cost (bps of cash raised)", cell(result.gap_bps, "cost_bps")),
             ("names traded", f"{traded} of {len(result.trades)}")]
     if result.risk_before is not None:
         rows += [("risk before (annualized)", cell(result.risk_before, "risk_after")),
                  ("risk after (annualized)", cell(result.risk_after, "risk_after"))]
     if report.max_cash is not None:
         rows.append(("most cash the limits allow", cell(report.max_cash, "cash")))
-    rows.append(("max violation (recomputed from the trades)", cell(result.max_violation, "gap")))
+    rows.append(("max violation", f"<td class='text' data-value='{result.max_violation!r}'>"
+                                  f"{html.escape(result.violation_text())}</td>"))
     return rows
 
 
@@ -115,10 +118,10 @@ def render_html(report) -> str:
     if ok:
         trades = result.trades[result.trades["shares_traded"] != 0]
         shown = trades.loc[:, ["symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
-                               "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "binding",
+                               "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached",
                                "price"]]
-        parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>binding</i> names "
-                  "the limit at which a name's trade stops.</p>",
+        parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>limit reached</i> "
+                  "names the limit at which a name's trade stops (<i>fully sold</i>: nothing of it is left).</p>",
                   table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]
     from .figures import data_uri, figures  # matplotlib only when a report is drawn
 
@@ -133,11 +136,15 @@ def render_html(report) -> str:
                   f"<details><summary>{len(schedule)} rows (POV schedule, whole shares)</summary>"
                   f"{table_html(schedule, 'schedule')}</details>"]
     if not report.frontier.empty:
-        frontier = report.frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
+        frontier = report.frontier
+        if {"cost_usd", "lower_bound_usd"} <= set(frontier.columns):  # the proven gap in dollars, not a ratio
+            frontier = frontier.assign(gap=frontier["cost_usd"] - frontier["lower_bound_usd"]).rename(
+                columns={"gap": "gap_usd"})
+        frontier = frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
         parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
     if not report.comparison.empty:
         parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>",
-                  table_html(report.comparison, "comparison")]
+                  table_html(report.comparison.drop(columns=["max_violation"], errors="ignore"), "comparison")]
     if not report.pretrade.empty:
         parts += ["<h2>Pre-trade costs of the trades (I-Star, at each trade time)</h2>",
                   table_html(report.pretrade, "pretrade", total=("market_impact_usd",))]
