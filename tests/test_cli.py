@@ -116,7 +116,7 @@ def test_infeasible_message_is_a_headline_and_a_table():
     rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
     assert rows["fully sold (no flips, no buys)"].startswith("up to $") and rows[
         "fully sold (no flips, no buys)"].endswith(" on one name")
-    assert rows["total impact cap (max_total_mi_bps)"] == "10.3 bps (cap 50 -> 60.3 bps)"
+    assert rows["total impact cap (max_total_mi_bps)"] == "10.322 bps (cap 50 -> 60.322 bps)"
     assert "direction" not in result.output
 
 
