@@ -86,11 +86,15 @@ def test_one_most_cash_per_message(book):
 
 
 def test_a_conflict_named_in_the_why_is_in_the_table(book):
-    """Weight bounds halved: the Why names weight-vs-participation conflicts; both limits are in the table."""
+    """A final-value floor at half the position on 10 names, raising $5B: the Why names weight-vs-participation
+    conflicts; the re-solve settles them through participation alone, yet the weight bounds are in the table too
+    (with the gap they alone would have to give)."""
     holdings, covariance = krg.load_example()
-    tight = krg.Portfolio(holdings.assign(UB_Wt=holdings["UB_Wt"] * 0.5), covariance)
-    error = refusal(tight, 1.5e9)
+    floors = holdings.copy()
+    floors.loc[floors.index[:10], "LB_MinValue"] = 0.5 * (floors["Shares"] * floors["Price"])[:10]
+    error = refusal(krg.Portfolio(floors, covariance), 5e9)
     why = str(error).splitlines()[1]
-    named = set(re.findall(r"\((\w+) vs (\w+)\)", why)[0])
+    named = {group for pair in re.findall(r"\((\w+) vs (\w+)\)", why) for group in pair}
     assert named == {"weight", "participation"}
     assert named <= set(error.blocking)
+    assert "(or the other limit of its conflict gives instead)" in str(error)
