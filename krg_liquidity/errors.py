@@ -65,8 +65,8 @@ class InfeasibleLiquidation(LiquidationError):
     Attributes: ``cash_target`` and ``max_cash`` (dollars; ``max_cash`` is None when
     the limits admit no trade at all), ``blocking``: mapping of constraint group to
     how far it would have to give (its units are in ``blocking_units``; in words:
-    ``explain.blocking_rows``). ``blocking_exact``: False when the amounts come from the elastic
-    re-solve (the risk floor's is then an estimate), True when the proof itself gives them. The
+    ``explain.blocking_rows``). ``blocking_exact``: False when the amounts are estimates (the elastic
+    re-solve of a request with a risk floor, which it linearizes), True otherwise. The
     message is a headline (what can be raised), the reason, then the blocking limits as a table;
     ``headline`` is the message without that table.
     """

@@ -93,6 +93,7 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
                 late.append("the blocking limits")
             except LiquidationError:
                 pass
+    exact = known is not None or not floor  # the re-solve linearizes a floor: its slacks are then estimates
     instead = [key for key in (conflicts or {}) if key not in blocking]
     if instead:
         blocking = dict(blocking) | {key: conflicts[key] for key in instead}
@@ -111,7 +112,7 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
     lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
     headline = "\n".join(lines)
     if blocking:
-        rows = blocking_rows(blocking, units, request, exact=known is not None)
+        rows = blocking_rows(blocking, units, request, exact=exact)
         width = max(len(label) for label, _ in rows)
         lines.append("Blocking limits, and how far each would have to give:")
         lines += [f"  {label:<{width}}  {give}" + (" (or the other limit of its conflict gives instead)"
@@ -121,7 +122,7 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
         lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
                      f"(a larger time_limit shows {'them' if len(late) > 1 else 'it'}).")
     return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most, blocking=blocking,
-                                 blocking_units=units, headline=headline, blocking_exact=known is not None)
+                                 blocking_units=units, headline=headline, blocking_exact=exact)
 
 
 def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None,
@@ -169,24 +170,25 @@ def _down(value: float, digits: int) -> float:
 def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> str:
     """How far one limit must give, in words. A cap or ceiling is moved up to a figure rounded up and a floor
     down to a figure rounded down, so that the limit moved to the figure shown is enough; the give shown is the
-    distance to that figure. ``exact`` False: the amount is the elastic re-solve's estimate (the risk floor
-    enters it linearized), said with "about"."""
-    about = "" if exact or key != "risk_floor" else "about "
+    distance to that figure. ``exact`` False: the amount is an estimate of the elastic re-solve (the risk
+    floor enters it linearized, a restriction, so every slack of that solve may be overstated), said with
+    "about"."""
+    about = "" if exact else "about "
     if unit == "USD per name":
-        return f"up to ${math.ceil(value - 1e-6):,.0f} on one name"
+        return f"up to {about}${math.ceil(value - 1e-6):,.0f} on one name"
     if unit == "bps":
         cap = request.max_total_mi_bps if request is not None else None
         if cap is None:
-            return f"{round_up(value, 3):.3f} bps"
+            return f"{about}{round_up(value, 3):.3f} bps"
         target = round_up(cap + value, 3)
-        return f"{target - cap:.3f} bps (cap {cap:g} -> {target:.3f} bps)"
+        return f"{about}{target - cap:.3f} bps (cap {cap:g} -> {target:.3f} bps)"
     band = request.risk_band if request is not None else None
     if band is not None and key == "risk_ceiling":
         target = round_up(band[1] + value, 4)
-        return f"{target - band[1]:.2%} of today's risk (band top {band[1]:g} -> {target:.4f}x)"
+        return f"{about}{target - band[1]:.2%} of today's risk (band top {band[1]:g} -> {target:.4f}x)"
     if band is not None and key == "risk_floor":
         target = max(_down(band[0] - value, 4), 0.0)
-        return f"{about}{band[0] - target:.2%} of today's risk (band bottom {band[0]:g} -> {about}{target:.4f}x)"
+        return f"{about}{band[0] - target:.2%} of today's risk (band bottom {band[0]:g} -> {target:.4f}x)"
     return f"{about}{round_up(value, 4):.2%} of today's risk"
 
 

@@ -65,11 +65,15 @@ def test_risk_floor_row_moves_the_bottom_to_the_proven_most_risk(book, bottom):
 
 
 def test_an_estimated_floor_give_says_about(book):
-    """The elastic re-solve linearizes the floor: its give is an estimate, said with 'about'."""
+    """The elastic re-solve linearizes the floor (a restriction): its gives are estimates, said with 'about';
+    without a floor they are not."""
     error = refusal(book, 1e9, risk_band=(1.01, 10.0), max_total_mi_bps=10.5)
     assert "risk_floor" in error.blocking and not error.blocking_exact
-    assert re.search(r"risk floor \(risk_band lo\)\s+about [\d.]+% of today's risk \(band bottom 1.01 -> about",
+    assert re.search(r"risk floor \(risk_band lo\)\s+about [\d.]+% of today's risk \(band bottom 1.01 -> [\d.]+x\)",
                      str(error))
+    assert re.search(r"participation cap \(ub_max_pct_adv\)\s+up to about \$[\d,]+ on one name", str(error))
+    plain = refusal(book, 1.7e9)
+    assert plain.blocking_exact and "about" not in str(plain)
 
 
 def test_one_most_cash_per_message(book):
