@@ -88,6 +88,10 @@ class Portfolio:
         """
         from .io.read import read_table
 
+        if isinstance(covariance, FactorModel):
+            raise InvalidValueError("covariance", ["(all)"], "is a FactorModel (the second argument is the "
+                                    "covariance file)", "pass a factor model by keyword: "
+                                    "Portfolio.from_files(holdings, factor_model=model)")
         table = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time_days, pov)
         return cls(table, load_covariance(covariance) if covariance is not None else None, factor_model)
 

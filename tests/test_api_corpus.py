@@ -226,6 +226,9 @@ CASES = [
     # the book and the core calls: one argument in another's place, or None
     Case("portfolio factor model positional", lambda c: Portfolio(*synthetic_universe(20, n_factors=2, seed=1)),
          InvalidValueError, "pass a factor model by keyword: Portfolio(holdings, factor_model=model)"),
+    Case("from_files factor model positional", lambda c: Portfolio.from_files(
+        "book.csv", synthetic_universe(20, n_factors=2, seed=1)[1]), InvalidValueError,
+        "Portfolio.from_files(holdings, factor_model=model)"),
     Case("portfolio covariance as factor model", lambda c: Portfolio(c.book.holdings, None, c.book.covariance),
          InvalidValueError, "'factor_model' is a DataFrame (a covariance matrix goes in covariance=)"),
     Case("portfolio covariance path", lambda c: Portfolio(c.book.holdings, "cov.csv"), InvalidValueError,
