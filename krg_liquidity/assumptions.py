@@ -6,7 +6,7 @@ summary and written to JSON and to the "assumptions" sheet of an .xlsx result.
 
 from __future__ import annotations
 
-from .impact import CostModel
+from .impact import CostModel, extrapolation_warning
 
 UNITS = {
     "money": "USD (the book's currency)",
@@ -49,9 +49,21 @@ def describe(portfolio, cost_model: CostModel | None = None, defaults: dict | No
 
 
 def attach(result, portfolio, cost_model: CostModel | None = None, defaults: dict | None = None):
-    """Set ``result.assumptions`` (returns the result)."""
+    """Set ``result.assumptions`` (returns the result), with a warning naming any traded name whose
+    I-Star cost is an extrapolation (``impact.extrapolation_warning``)."""
     result.assumptions = describe(portfolio, cost_model, defaults)
+    note = impact_warning(result.trades)
+    if note is not None:
+        result.assumptions["warnings"].append(note)
     return result
+
+
+def impact_warning(trades) -> str | None:
+    """The extrapolation warning for the traded rows of a result's trade table (None when none is flagged)."""
+    if trades is None or trades.empty or not {"symbol", "shares_traded", "pov", "mi_bps"} <= set(trades.columns):
+        return None
+    traded = trades[trades["shares_traded"] != 0]
+    return extrapolation_warning(traded["symbol"].to_numpy(), traded["pov"].to_numpy(), traded["mi_bps"].to_numpy())
 
 
 def parameter_text(parameters: dict) -> str:

@@ -36,7 +36,7 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6
     True
     """
-    request = make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model)
+    request = make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model, searched=True)
     return most_cash(request, Budget(time_limit))
 
 

@@ -65,16 +65,20 @@ class InfeasibleLiquidation(LiquidationError):
     Attributes: ``cash_target`` and ``max_cash`` (dollars; ``max_cash`` is None when
     the limits admit no trade at all), ``blocking``: mapping of constraint group to
     how far it would have to give (its units are in ``blocking_units``; in words:
-    ``explain.blocking_rows``). The message is a headline (what can be raised), the reason,
-    then the blocking limits as a table; ``headline`` is the message without that table.
+    ``explain.blocking_rows``). ``blocking_exact``: False when the amounts are estimates (the elastic
+    re-solve of a request with a risk floor, which it linearizes), True otherwise. The
+    message is a headline (what can be raised), the reason, then the blocking limits as a table;
+    ``headline`` is the message without that table.
     """
 
     status = "infeasible"
 
     def __init__(self, message: str, cash_target: float, max_cash: float | None,
                  blocking: dict[str, float] | None = None,
-                 blocking_units: dict[str, str] | None = None, headline: str | None = None):
+                 blocking_units: dict[str, str] | None = None, headline: str | None = None,
+                 blocking_exact: bool = True):
         self.cash_target = cash_target
+        self.blocking_exact = blocking_exact
         self.max_cash = max_cash
         self.blocking = dict(blocking or {})
         self.blocking_units = dict(blocking_units or {})

@@ -12,6 +12,8 @@ slack is an upper estimate. Both solves share at most a quarter of the caller's 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
@@ -50,12 +52,16 @@ def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
 
 
 def infeasible(request: Request, reason: str, budget: Budget | None = None,
-               known: tuple[dict[str, float], dict[str, str]] | None = None) -> InfeasibleLiquidation:
+               known: tuple[dict[str, float], dict[str, str]] | None = None,
+               conflicts: dict[str, float] | None = None) -> InfeasibleLiquidation:
     """Build the exception for a request proven impossible (the caller raises it).
 
     ``known``: (blocking, units) when the proof itself says which limit blocks and by how much
-    (then no elastic re-solve is run). Both searches share the explanation's own budget
-    (``_share``); what it could not compute in time is said once.
+    (then no elastic re-solve is run). ``conflicts``: per-name limit groups the reason names as
+    conflicting, each with the largest gap (USD, on one name) between its interval and the other
+    limit's; a group the elastic re-solve leaves out of the table is listed with that gap (it
+    would settle the conflict if the other limit does not give). Both searches share the
+    explanation's own budget (``_share``); what it could not compute in time is said once.
     """
     from .capacity import most_cash
 
@@ -87,6 +93,11 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
                 late.append("the blocking limits")
             except LiquidationError:
                 pass
+    exact = known is not None or not floor  # the re-solve linearizes a floor: its slacks are then estimates
+    instead = [key for key in (conflicts or {}) if key not in blocking]
+    if instead:
+        blocking = dict(blocking) | {key: conflicts[key] for key in instead}
+        units = dict(units) | {key: "USD per name" for key in instead}
     without = " (without the risk floor)" if floor else ""
     if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
         most_text = f"any target below the book's net value can be raised within the limits{without}"
@@ -101,28 +112,32 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
     lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
     headline = "\n".join(lines)
     if blocking:
-        rows = blocking_rows(blocking, units, request)
+        rows = blocking_rows(blocking, units, request, exact=exact)
         width = max(len(label) for label, _ in rows)
         lines.append("Blocking limits, and how far each would have to give:")
-        lines += [f"  {label:<{width}}  {give}" for label, give in rows]
+        lines += [f"  {label:<{width}}  {give}" + (" (or the other limit of its conflict gives instead)"
+                                                    if key in instead else "")
+                  for key, (label, give) in zip(blocking, rows)]
     if late:
         lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
                      f"(a larger time_limit shows {'them' if len(late) > 1 else 'it'}).")
-    return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most,
-                                 blocking=blocking, blocking_units=units, headline=headline)
+    return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most, blocking=blocking,
+                                 blocking_units=units, headline=headline, blocking_exact=exact)
 
 
-def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None) -> list[tuple[str, str]]:
+def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None,
+                  exact: bool = True) -> list[tuple[str, str]]:
     """(limit in words, how far it would have to give in its unit) per blocking limit.
 
-    ``blocking``/``units``: as on :class:`~krg_liquidity.errors.InfeasibleLiquidation`;
-    ``request``: anything with the request's ``risk_band`` and ``max_total_mi_bps`` (a cap or
-    band then also shows the value it would have to move to).
+    ``blocking``/``units``/``exact``: as on :class:`~krg_liquidity.errors.InfeasibleLiquidation`
+    (``blocking_exact``); ``request``: anything with the request's ``risk_band`` and
+    ``max_total_mi_bps`` (a cap or band then also shows the value it would have to move to,
+    rounded so that moving it there is enough).
 
     >>> blocking_rows({"total_impact_cap": 10.3}, {"total_impact_cap": "bps"})
-    [('total impact cap (max_total_mi_bps)', '10.3 bps')]
+    [('total impact cap (max_total_mi_bps)', '10.300 bps')]
     """
-    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request))
+    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request, exact))
             for key, value in blocking.items()]
 
 
@@ -136,19 +151,45 @@ def _share(budget: Budget) -> Budget:
     return Budget(max(min(budget.left(), cap), 1e-3))
 
 
-def _amount(key: str, value: float, unit: str, request) -> str:
+def round_up(value: float, digits: int) -> float:
+    """``value`` rounded up at ``digits`` decimals: a cap moved to it covers ``value``.
+
+    >>> round_up(10.1258, 2)
+    10.13
+    """
+    step = 10.0 ** digits
+    return math.ceil(value * step - 1e-6) / step
+
+
+def _down(value: float, digits: int) -> float:
+    """``value`` rounded down at ``digits`` decimals."""
+    step = 10.0 ** digits
+    return math.floor(value * step + 1e-6) / step
+
+
+def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> str:
+    """How far one limit must give, in words. A cap or ceiling is moved up to a figure rounded up and a floor
+    down to a figure rounded down, so that the limit moved to the figure shown is enough; the give shown is the
+    distance to that figure. ``exact`` False: the amount is an estimate of the elastic re-solve (the risk
+    floor enters it linearized, a restriction, so every slack of that solve may be overstated), said with
+    "about"."""
+    about = "" if exact else "about "
     if unit == "USD per name":
-        return f"up to ${value:,.0f} on one name"
+        return f"up to {about}${math.ceil(value - 1e-6):,.0f} on one name"
     if unit == "bps":
         cap = request.max_total_mi_bps if request is not None else None
-        return f"{value:.3g} bps" + (f" (cap {cap:g} -> {cap + value:.3g} bps)" if cap is not None else "")
-    text = f"{value:.2%} of today's risk"
+        if cap is None:
+            return f"{about}{round_up(value, 3):.3f} bps"
+        target = round_up(cap + value, 3)
+        return f"{about}{target - cap:.3f} bps (cap {cap:g} -> {target:.3f} bps)"
     band = request.risk_band if request is not None else None
     if band is not None and key == "risk_ceiling":
-        text += f" (band top {band[1]:g} -> {band[1] + value:.3g}x)"
-    elif band is not None and key == "risk_floor":
-        text += f" (band bottom {band[0]:g} -> {max(band[0] - value, 0):.3g}x)"
-    return text
+        target = round_up(band[1] + value, 4)
+        return f"{about}{target - band[1]:.2%} of today's risk (band top {band[1]:g} -> {target:.4f}x)"
+    if band is not None and key == "risk_floor":
+        target = max(_down(band[0] - value, 4), 0.0)
+        return f"{about}{band[0] - target:.2%} of today's risk (band bottom {band[0]:g} -> {target:.4f}x)"
+    return f"{about}{round_up(value, 4):.2%} of today's risk"
 
 
 def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from .cash import cash_usd
-from .errors import InputError
+from .errors import InputError, InvalidValueError
 from .optimize import liquidate
-from .portfolio import Portfolio
+from .portfolio import Portfolio, require_portfolio
 
 FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps", "lower_bound_usd", "gap",
                     "risk_after", "method", "seconds", "message")
@@ -30,6 +30,10 @@ def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
     >>> bool(table["cost_bps"].is_monotonic_increasing), round(float(table["cash"].iloc[1]) / 1e9, 3)
     (True, 1.0)
     """
+    require_portfolio(portfolio)
+    if cash_grid is None:
+        raise InvalidValueError("cash_grid", ["(all)"], "is None", "give the cash amounts to liquidate at, e.g. "
+                                                                    "[5e8, 1e9] or ['5%', '10%']")
     rows, previous = [], None
     for point in np.atleast_1d(np.asarray(cash_grid, dtype=object)).tolist():
         cash = np.nan

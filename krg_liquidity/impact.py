@@ -23,6 +23,42 @@ from .params import KISSELL_2013_ALL_DATA, IStarParams
 DEFAULT_CURVE_SIZES = np.round(np.arange(0.01, 0.505, 0.01), 2)
 DEFAULT_CURVE_POVS = np.array([0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50])
 
+EXTRAPOLATED_MI_BPS = 1000.0
+"""Impact (bps) above which a cost is flagged as unreliable: 10% of the price, beyond ordinary trades."""
+EXTRAPOLATED_POV = 0.5
+"""Participation above which a cost is flagged as unreliable: more than half of the day's volume."""
+
+
+def extrapolation_warning(symbols, pov, mi_bps) -> str | None:
+    """One plain warning naming the orders whose I-Star cost is an extrapolation, or None.
+
+    An order is flagged when its impact is above ``EXTRAPOLATED_MI_BPS`` or its participation
+    above ``EXTRAPOLATED_POV``: the power law is then used far beyond ordinary trades (at
+    10,000 bps the impact equals the whole price), so the cost it gives is not to be traded on.
+
+    Parameters
+    ----------
+    symbols : array-like of str
+    pov : array-like of float
+        Participation (decimal of the day's volume); NaN when unknown.
+    mi_bps : array-like of float
+        Market impact, bps of the traded value.
+
+    >>> extrapolation_warning(["THIN", "BIG"], [0.9971, 0.002], [10650.15, 0.47])[:41]
+    'THIN: 10,650 bps at 99.7% POV: far beyond'
+    """
+    pov, mi_bps = np.asarray(pov, dtype=float), np.asarray(mi_bps, dtype=float)
+    flagged = np.flatnonzero((np.nan_to_num(mi_bps) > EXTRAPOLATED_MI_BPS) | (np.nan_to_num(pov) > EXTRAPOLATED_POV))
+    if flagged.size == 0:
+        return None
+    order = flagged[np.argsort(-np.nan_to_num(mi_bps[flagged]), kind="stable")]
+    names = [str(symbols[i]) + f": {mi_bps[i]:,.0f} bps" + (f" at {pov[i]:.1%} POV" if np.isfinite(pov[i]) else "")
+             for i in order[:8]]
+    more = f" and {order.size - 8} more" if order.size > 8 else ""
+    return (f"{'; '.join(names)}{more}: far beyond ordinary trades (above {EXTRAPOLATED_MI_BPS:,.0f} bps of impact "
+            f"or {EXTRAPOLATED_POV:.0%} of the day's volume), where the I-Star formula is extrapolated; the cost "
+            "shown is unreliable (trade over more days: a longer trade_time or a lower pov)")
+
 
 @dataclass(frozen=True)
 class _Orders:

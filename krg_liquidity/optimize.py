@@ -36,9 +36,9 @@ from .bounds import TradeBounds, trade_bounds
 from .certificate import floor_lower_bound
 from .dual import DualPoint, DualSolver, OutOfTime
 from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
-from .explain import beyond_the_book, floor_out_of_reach, infeasible
+from .explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
 from .impact import CostModel
-from .limits import TotalImpactCap
+from .limits import RiskCeiling, TotalImpactCap
 from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
 from .portfolio import Portfolio
 from .request import Request, make_request
@@ -146,16 +146,18 @@ class _Plan:
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
         return (band[0] * today - after) / today, (after - band[1] * today) / today
 
-    def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None):
+    def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None,
+                   conflicts: dict[str, float] | None = None):
         """The exception proving the request impossible; ``figures``: the numbers the proof rests on;
-        ``known``: (blocking, units) when the proof itself says which limit blocks.
+        ``known``: (blocking, units) when the proof itself says which limit blocks;
+        ``conflicts``: the conflicting per-name limit groups the reason names (``explain.infeasible``).
         A figure that is not finite is no proof: the stage failed (``SolverFailure``)."""
         if not all(np.isfinite(figure) for figure in figures):
             self.trail.record(stage, "failed", f"a non-finite figure where a proof was expected: {reason}")
             return SolverFailure(f"the {stage} stage computed a non-finite bound; no proof of infeasibility "
                                  "(please report this book)", self.trail.solver_attempts)
         self.trail.record(stage, "proof", reason)
-        return infeasible(self.request, reason, self.budget, known)
+        return infeasible(self.request, reason, self.budget, known, conflicts)
 
     def timeout(self, stage: str) -> SolverTimeout:
         self.trail.record(stage, "timeout", "the time budget ran out")
@@ -202,12 +204,13 @@ class _Plan:
             low, high = reachable(self.costs, self.bounds)
             shown = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
             raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds, (low, high), cash),
-                                  *shown)
+                                  *shown, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
             give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
-            raise self.impossible("separable", f"the least possible impact is {least / cash * 1e4:.2f} bps, "
+            shown = round_up(least / cash * 1e4, 3)  # the figure the cap must reach, as the table shows it
+            raise self.impossible("separable", f"the least possible impact is {shown:.3f} bps, "
                                                f"above max_total_mi_bps={cap}", least,
                                   known=({TotalImpactCap.key: give}, {TotalImpactCap.key: TotalImpactCap.unit}))
         shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
@@ -240,9 +243,12 @@ class _Plan:
         if lowest2 > solver.R2:
             p, cash = self.request.portfolio, self.request.cash
             scale = self.sigma_today * (p.net_value_usd - cash) / cash
+            least = np.sqrt(lowest2) / scale  # a multiple of today's risk: the ceiling must rise at least to it
+            top = self.request.risk_band[1]
             raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
-                                                   f"per-name limits leaves less than {np.sqrt(lowest2) / scale:.4f}x "
-                                                   f"today's risk (ceiling {self.request.risk_band[1]:g}x)", lowest2)
+                                                   f"per-name limits leaves less than {least:.4f}x "
+                                                   f"today's risk (ceiling {top:g}x)", lowest2,
+                                  known=({RiskCeiling.key: least - top}, {RiskCeiling.key: RiskCeiling.unit}))
         self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
 
     def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
@@ -298,9 +304,10 @@ class _Plan:
         cap = self.request.max_total_mi_bps
         cash = self.request.cash
         if cap is not None and self.cost(u) > cap / 1e4 * cash * (1 + 1e-9):
+            least = self.cost(u) / cash * 1e4  # the cap must rise at least to it (exactly, without a floor)
             raise self.impossible(stage, f"the least impact within the risk ceiling and the other limits is "
-                                         f"{self.cost(u) / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
-                                  self.cost(u))
+                                         f"{round_up(least, 3):.3f} bps, above max_total_mi_bps={cap}", self.cost(u),
+                                  known=({TotalImpactCap.key: least - cap}, {TotalImpactCap.key: TotalImpactCap.unit}))
 
     def floor(self, relaxed: Candidate) -> Candidate:
         """The risk floor: proof, feasible start, convex-concave steps, certificate."""
@@ -442,9 +449,23 @@ def _out_of_reach(portfolio: Portfolio, bounds: TradeBounds, reach: tuple[float,
         more = f" and {len(where) - 8} more" if len(where) > 8 else ""
         return (f"at this target the limits of {', '.join(pairs)}{more} cannot all hold (the weight bounds move "
                 "with the cash raised)")
+    moving = " (more at a larger one: the weight bounds move with the cash raised)" if "weight" in bounds.groups else ""
     if reach[0] > cash:
-        return f"the per-name limits force trades raising at least ${reach[0]:,.0f} at this target"
-    return f"the per-name limits allow at most ${reach[1]:,.0f} at this target"
+        return f"at a ${cash:,.0f} target the per-name limits force trades raising at least ${reach[0]:,.0f}" + moving
+    moving = " (less at a smaller one: the weight bounds move with the cash raised)" if moving else ""
+    return f"at a ${cash:,.0f} target the per-name limits let the names raise at most ${reach[1]:,.0f}" + moving
+
+
+def _conflict_gaps(bounds: TradeBounds, dollar_adv: np.ndarray) -> dict[str, float]:
+    """Per limit group in a conflict, the largest gap (USD, on one name) between its side of the interval and
+    the other side: how far it alone would have to give to settle its conflicts."""
+    where = np.flatnonzero(bounds.conflicting)
+    gaps: dict[str, float] = {}
+    for i in where:
+        gap = float((bounds.lo[i] - bounds.hi[i]) * dollar_adv[i])
+        for group in (bounds.lo_group[i], bounds.hi_group[i]):
+            gaps[str(group)] = max(gaps.get(str(group), 0.0), gap)
+    return gaps
 
 
 def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds: TradeBounds, u: np.ndarray,

@@ -49,6 +49,7 @@ class Portfolio:
     warnings: tuple[str, ...] = field(default=(), init=False, compare=False)
 
     def __post_init__(self) -> None:
+        _check_arguments(self.holdings, self.covariance, self.factor_model)
         if self.covariance is not None and self.factor_model is not None:
             raise InputError("give a covariance matrix or a factor model, not both")
         problems: list[Problem] = []
@@ -87,6 +88,10 @@ class Portfolio:
         """
         from .io.read import read_table
 
+        if isinstance(covariance, FactorModel):
+            raise InvalidValueError("covariance", ["(all)"], "is a FactorModel (the second argument is the "
+                                    "covariance file)", "pass a factor model by keyword: "
+                                    "Portfolio.from_files(holdings, factor_model=model)")
         table = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time_days, pov)
         return cls(table, load_covariance(covariance) if covariance is not None else None, factor_model)
 
@@ -141,6 +146,31 @@ class Portfolio:
     @cached_property
     def _risk_operator(self) -> RiskOperator:
         return risk_operator(self.covariance, self.factor_model, self.symbols)
+
+
+def _check_arguments(holdings: object, covariance: object, factor_model: object) -> None:
+    """Refuse an argument of the wrong kind (most often one passed in another's place) before any reading,
+    naming the parameter and the fix."""
+    kind = f"a {type(holdings).__name__}" if holdings is not None else "None"
+    if isinstance(holdings, (str, Path)):
+        raise InvalidValueError("holdings", ["(all)"], f"is a path ({str(holdings)!r}), not a table",
+                                f"read the file with Portfolio.from_files({str(holdings)!r})")
+    if not isinstance(holdings, pd.DataFrame):
+        raise InvalidValueError("holdings", ["(all)"], f"is {kind}, not a DataFrame",
+                                "give the holdings table first: Portfolio(holdings, covariance) or "
+                                "Portfolio(holdings, factor_model=model)")
+    if isinstance(covariance, FactorModel):
+        raise InvalidValueError("covariance", ["(all)"], "is a FactorModel (the second argument is the covariance "
+                                "matrix)", "pass a factor model by keyword: Portfolio(holdings, factor_model=model)")
+    if isinstance(covariance, (str, Path)):
+        raise InvalidValueError("covariance", ["(all)"], f"is a path ({str(covariance)!r}), not a matrix",
+                                "read the files with Portfolio.from_files(holdings_path, covariance_path), or "
+                                "pass load_covariance(path)")
+    if factor_model is not None and not isinstance(factor_model, FactorModel):
+        hint = " (a covariance matrix goes in covariance=)" if isinstance(factor_model, (pd.DataFrame, np.ndarray)) else ""
+        raise InvalidValueError("factor_model", ["(all)"], f"is a {type(factor_model).__name__}{hint}, not a "
+                                "FactorModel", "build one with FactorModel(exposures, factor_covariance, "
+                                "specific_variance), or pass the matrix as covariance=")
 
 
 def require_portfolio(value: object) -> Portfolio:

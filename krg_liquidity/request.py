@@ -61,10 +61,12 @@ class Request:
 
 
 def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model,
-                 allow_small_cash: bool = False) -> Request:
-    """Check a request once; ``cash`` as :func:`cash.cash_usd` reads it (dollars, "10%", "250m")."""
+                 allow_small_cash: bool = False, *, searched: bool = False) -> Request:
+    """Check a request once; ``cash`` as :func:`cash.cash_usd` reads it (dollars, "10%", "250m").
+    ``searched``: the cash is what the caller searches for (``max_cash``), given as None; otherwise
+    None is refused like any unreadable amount."""
     require_portfolio(portfolio)
-    if cash is not None:
+    if cash is not None or not searched:
         cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     if portfolio.net_value_usd <= 0:
         raise InputError(f"the book's net value is ${portfolio.net_value_usd:,.0f}; "

@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 
 from krg_liquidity import (BookError, InconsistentInputError, InfeasibleSchedule, InputError, InputFileError,
-                           InvalidValueError, LiquidationError, MissingColumnError, Portfolio, Scenario, liquidate,
-                           liquidity_profile, load_example, optimize_basket_schedule, optimize_schedule, pov_schedule,
-                           schedule_frontier, stress_test, vwap_schedule)
+                           InvalidValueError, LiquidationError, MissingColumnError, Portfolio, Scenario, compare,
+                           frontier, liquidate, liquidity_profile, load_example, max_cash, optimize_basket_schedule,
+                           optimize_schedule, pov_schedule, schedule_frontier, stress_test, synthetic_universe,
+                           vwap_schedule)
 from krg_liquidity.desk.inputs import Upload, load_book
 from krg_liquidity.desk.solve import Request, run as desk_run
 from krg_liquidity.report import build_report, write_report
@@ -222,6 +223,32 @@ CASES = [
          "not square"),
     Case("desk no trade time", lambda c: load_book(Upload("b.csv", c.book.holdings.drop(
         columns=["trade_time"]).to_csv(index=False).encode())), LISTED, "'Default trade time (days)' box"),
+    # the book and the core calls: one argument in another's place, or None
+    Case("portfolio factor model positional", lambda c: Portfolio(*synthetic_universe(20, n_factors=2, seed=1)),
+         InvalidValueError, "pass a factor model by keyword: Portfolio(holdings, factor_model=model)"),
+    Case("from_files factor model positional", lambda c: Portfolio.from_files(
+        "book.csv", synthetic_universe(20, n_factors=2, seed=1)[1]), InvalidValueError,
+        "Portfolio.from_files(holdings, factor_model=model)"),
+    Case("portfolio covariance as factor model", lambda c: Portfolio(c.book.holdings, None, c.book.covariance),
+         InvalidValueError, "'factor_model' is a DataFrame (a covariance matrix goes in covariance=)"),
+    Case("portfolio covariance path", lambda c: Portfolio(c.book.holdings, "cov.csv"), InvalidValueError,
+         "Portfolio.from_files(holdings_path, covariance_path)"),
+    Case("portfolio holdings path", lambda c: Portfolio("book.csv"), InvalidValueError,
+         "Portfolio.from_files('book.csv')"),
+    Case("portfolio holdings None", lambda c: Portfolio(None), InvalidValueError, "'holdings' is None"),
+    Case("portfolio of a portfolio", lambda c: Portfolio(c.book), InvalidValueError,
+         "'holdings' is a Portfolio, not a DataFrame"),
+    Case("liquidate cash None", lambda c: liquidate(c.book, None), InputError, "cash None is not an amount"),
+    Case("liquidate book None", lambda c: liquidate(None, 1e9), InvalidValueError, "'portfolio' is a NoneType"),
+    Case("liquidate holdings table", lambda c: liquidate(c.book.holdings, 1e9), InvalidValueError,
+         "(a holdings table), not a Portfolio"),
+    Case("max_cash book None", lambda c: max_cash(None), InvalidValueError, "'portfolio' is a NoneType"),
+    Case("compare cash None", lambda c: compare(c.book, None), InputError, "cash None is not an amount"),
+    Case("compare book None", lambda c: compare(None, 1e9), InvalidValueError, "'portfolio' is a NoneType"),
+    Case("stress cash None", lambda c: stress_test(c.book, None), InvalidValueError, "'cash' is None"),
+    Case("stress book None", lambda c: stress_test(None, 1e9), InvalidValueError, "'portfolio' is a NoneType"),
+    Case("frontier grid None", lambda c: frontier(c.book, None), InvalidValueError, "'cash_grid' is None"),
+    Case("frontier book None", lambda c: frontier(None, [1e9]), InvalidValueError, "'portfolio' is a NoneType"),
 ]
 
 

@@ -78,7 +78,7 @@ def test_marginal_is_the_derivative_of_cost():
 def test_separable_answer_meets_its_optimality_conditions(seed, fraction):
     holdings, _, _ = small_book(seed, n=20)
     book = Portfolio(holdings)
-    request = make_request(book, None, None, None, False, None)  # the costs only
+    request = make_request(book, None, None, None, False, None, searched=True)  # the costs only
     costs = request.costs()
     most = float(np.sum(costs.dollar_adv * trade_bounds(book, 0.0, costs, False).hi))
     cash = fraction * min(most, 0.5 * book.net_value_usd)

@@ -164,3 +164,43 @@ def test_constant_pov_schedule_matches_pov(shares, pov, profile, vol):
     uniform["TradeSchedule"] = [np.full(len(vp), ts.sum() / len(vp))]
     uniform["VolumeProfile"] = [np.full(len(vp), vp.sum() / len(vp))]
     assert model.timing_risk(uniform).iloc[0] == pytest.approx(model.timing_risk(flat).iloc[0], rel=1e-9)
+
+
+# ---- costs far outside ordinary trades are flagged -----------------------------------------------
+
+THIN_BOOK = pd.DataFrame({"symbol": ["PENNY", "WHALE", "THIN", "BIG"],
+                          "shares": [1e8, 1000, 50_000, 2e6], "price": [0.01, 1e5, 25.0, 150.0],
+                          "adv": [1e9, 100, 100, 1e9], "volatility": [0.8, 0.3, 0.5, 0.2], "trade_time": [1.0] * 4})
+
+
+def test_an_answer_with_impact_far_outside_the_model_says_so():
+    """Raising 99.9% sells THIN at 99.7% POV for 10,650 bps (more than its price): the result carries a plain
+    warning naming the names, in its assumptions, its summary and its JSON; an ordinary answer carries none."""
+    import warnings
+
+    from krg_liquidity import Portfolio, liquidate, load_example
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = Portfolio(THIN_BOOK)
+    result = liquidate(book, "99.9%")
+    note = [w for w in result.assumptions["warnings"] if "I-Star formula is extrapolated" in w]
+    assert len(note) == 1 and note[0].startswith("THIN: 10,650 bps at 99.7% POV; WHALE: 1,020 bps at 90.9% POV")
+    assert "the cost shown is unreliable" in note[0]
+    assert note[0] in result.summary()
+    assert note[0] in result.to_json()
+    ordinary = liquidate(Portfolio(*load_example()), 1e9)
+    assert not any("extrapolated" in w for w in ordinary.assumptions["warnings"])
+
+
+def test_pretrade_flags_impact_far_outside_the_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from krg_liquidity.cli import app
+
+    path = tmp_path / "thin.csv"
+    THIN_BOOK.to_csv(path, index=False)
+    done = CliRunner().invoke(app, ["pretrade", str(path)], env={"COLUMNS": "400"})
+    assert done.exit_code == 0, done.output
+    assert "warning: THIN: 13,192 bps at 99.8% POV; WHALE: 1,020 bps at 90.9% POV" in done.output
+    assert "PENNY:" not in done.output and "BIG:" not in done.output

@@ -317,7 +317,7 @@ def test_total_impact_cap_too_tight(example, monkeypatch):
     from krg_liquidity import explain
 
     monkeypatch.setattr(explain, "elastic", lambda *a: pytest.fail("the proof already says what blocks"))
-    with pytest.raises(InfeasibleLiquidation, match="least possible impact is 10.13 bps") as info:
+    with pytest.raises(InfeasibleLiquidation, match="least possible impact is 10.133 bps") as info:
         liquidate(example[2], 1e9, max_total_mi_bps=5)
     least = liquidate(example[2], 1e9).cost_bps
     assert info.value.blocking == {"total_impact_cap": pytest.approx(least - 5, rel=1e-9)}

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -18,7 +19,7 @@ from .. import columns as col
 from .. import units
 from ..columns import column_table
 from ..errors import BookError, InputError, UnitsWarning
-from ..impact import CostModel
+from ..impact import CostModel, extrapolation_warning
 from ..io.read import read_table
 from ..io.write import check_output, write_result, write_schedule
 from ..optimize import liquidate as run_liquidation
@@ -44,9 +45,15 @@ def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
     problems = units.check_book_units(values, orders["symbol"].to_numpy())
     if problems:
         raise BookError(problems, what="the orders", table=column_table(required_only=True))
+    days = model.trade_time(orders)
+    size = (col.numeric(orders, "size") if "size" in orders
+            else col.numeric(orders, "shares") / col.numeric(orders, "adv"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pov = size / (size + np.asarray(days, dtype=float))
     return pd.DataFrame({
         "symbol": orders["symbol"],
-        "trade_time_days": model.trade_time(orders),
+        "trade_time_days": days,
+        "pov": pov,
         "istar_bps": model.istar(orders),
         "market_impact_bps": model.market_impact(orders),
         "timing_risk_bps": model.timing_risk(orders),
@@ -74,9 +81,13 @@ def pretrade(
         _reraise_exit(exc)
         report_failure(exc, json_output=False)
     print_frame(table, "Pre-trade costs", {
-        "trade_time_days": ".2f", "istar_bps": ".2f", "market_impact_bps": ".2f",
+        "trade_time_days": ".2f", "pov": ".2%", "istar_bps": ".2f", "market_impact_bps": ".2f",
         "timing_risk_bps": ".2f", "liquidity_factor_bps_per_usd": ".4g", "market_impact_usd": ",.0f"})
     console.print(f"Total market impact: ${table['market_impact_usd'].sum():,.0f}")
+    note = extrapolation_warning(table["symbol"].to_numpy(), table["pov"].to_numpy(),
+                                 table["market_impact_bps"].to_numpy())
+    if note is not None:
+        console.print(f"warning: {note}", markup=False)
 
 
 def _trades_sheet(path: Path):

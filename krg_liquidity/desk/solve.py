@@ -76,7 +76,7 @@ def run(portfolio, request: Request, known_max_cash: float | None = None) -> Out
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
                            allow_small_cash=request.allow_small_cash, **request.limits())
     except InfeasibleLiquidation as exc:
-        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request))
+        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact))
         most = known_max_cash if known_max_cash is not None else exc.max_cash  # one figure on the page
         return Outcome("infeasible", exc.headline, max_cash=most, blocking=blocking)  # the table is shown apart
     except (LiquidationError, InputError) as exc:
