@@ -207,7 +207,8 @@ def test_cash_as_the_cli_reads_it_and_small_cash_refused_per_book(workspace):
     assert summary.loc["pct", "cash_raised"] == pytest.approx(0.1 * nav, rel=1e-9)
     assert summary.loc["short", "cash_target"] == 2.5e8
     assert summary.loc["decimal", "status"] == "bad_input"
-    assert "did you mean 14.2%?" in summary.loc["decimal", "error"] and "allow_small_cash" in summary.loc["decimal", "error"]
+    assert "did you mean 14.2%?" in summary.loc["decimal", "error"] and ("set the allow_small_cash column to true for this row"
+                                                                 in summary.loc["decimal", "error"])
     assert summary.loc["small", "status"] == "optimal" and summary.loc["small", "cash_raised"] == pytest.approx(500, rel=1e-9)
     assert result.exit_code == 3 and list(result.failed["book_id"]) == ["decimal"]
     shown = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "out_cash_cli"), "--workers", "1"])

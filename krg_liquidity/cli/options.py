@@ -76,4 +76,4 @@ def cash_target(text: str, portfolio, allow_small_cash: bool = False) -> float:
     from ..cash import cash_usd
 
     return cash_usd(text, portfolio.net_value_usd, allow_small_cash=allow_small_cash, name="--cash",
-                    allow="--allow-small-cash")
+                    allow="pass --allow-small-cash")
