@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import io as _stdio
 import json
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,7 @@ JSON_SUFFIXES = (".json",)
 SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
 _SAMPLE_BYTES = 1 << 16
 _EVIDENCE_ROWS = 2000  # rows of each number column read for the file's decimal mark
+_QUOTED = re.compile(r'"[^"]*"|\\.')  # literal text and escaped characters of an Excel number format
 
 
 def check_file(path: str | Path, what: str = "input") -> Path:
@@ -52,12 +55,16 @@ def check_file(path: str | Path, what: str = "input") -> Path:
 
 
 def read_table(path: str | Path, sheet: str | int | None = None, what: str = "input",
-               text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
+               text_columns: tuple[str, ...] = (), first_column_text: bool = False,
+               percent_text: bool = False) -> pd.DataFrame:
     """A table from a CSV, .xlsx or Parquet file, headers stripped, numbers parsed.
 
     ``sheet``: the Excel sheet by name or position (default: the first); ignored for other formats.
     Symbol columns, ``text_columns`` (headers, matched case-insensitively) and, with
-    ``first_column_text``, the first column (labels of a matrix) stay text.
+    ``first_column_text``, the first column (labels of a matrix) stay text. With ``percent_text``, an
+    Excel cell shown as a percent (0.1 stored with a ``0%`` number format) is read as the text "10%",
+    what the PM typed, so a text column (a cash target) keeps the percent; number columns read it
+    as 0.1 either way. Off by default: looking at each cell's format is slow on large matrices.
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -70,7 +77,7 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
     suffix = path.suffix.lower()
     decimal = None
     if suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(path, sheet, what)
+        frame = _read_excel(path, sheet, what, percent_text)
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, what)
     elif suffix in JSON_SUFFIXES:
@@ -219,7 +226,7 @@ def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
                              f"{separator!r}: {reason}; every row needs as many fields as the header") from None
 
 
-def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
+def _read_excel(path: Path, sheet, what: str, percent_text: bool = False) -> pd.DataFrame:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a dependency
@@ -244,7 +251,10 @@ def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
                 raise InputFileError(f"{what} workbook {path.name} has no sheet '{sheet}'; "
                                      f"its sheets: {', '.join(names)}")
             name = match
-        rows = list(workbook[name].iter_rows(values_only=True))
+        if percent_text:
+            rows = [tuple(_shown(cell) for cell in row) for row in workbook[name].iter_rows()]
+        else:
+            rows = list(workbook[name].iter_rows(values_only=True))
     finally:
         workbook.close()
     rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
@@ -256,6 +266,15 @@ def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
     top = next(i for i, count in enumerate(filled) if count >= max(filled) / 2)
     header = [f"Unnamed: {i}" if v is None or str(v).strip() == "" else str(v) for i, v in enumerate(rows[top])]
     return pd.DataFrame(rows[top + 1:], columns=header).astype(object)
+
+
+def _shown(cell):
+    """A cell's value; a number in a percent format as the percent it shows ("10%" for 0.1)."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
+        if "%" in _QUOTED.sub("", str(getattr(cell, "number_format", "") or "")):
+            return f"{format((Decimal(repr(value)) * 100).normalize(), 'f')}%"
+    return value
 
 
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:
