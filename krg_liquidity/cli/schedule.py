@@ -42,7 +42,8 @@ def schedule_command(
     factor_model: Optional[Path] = options.factor_model(),
     factor_covariance: Optional[Path] = options.factor_covariance(),
     specific_variance: Optional[Path] = options.specific_variance(),
-    max_pov: Optional[float] = typer.Option(None, help="With --optimize: most participation per bucket, e.g. 0.2."),
+    max_pov: Optional[float] = typer.Option(None, parser=options.fraction, metavar="POV",
+                                            help="With --optimize: most participation per bucket, e.g. 0.2 or 20%."),
     cash_by_period: Optional[list[str]] = typer.Option(None, metavar="PERIOD:USD", help="With --optimize: at least "
                                                        "USD raised by the end of PERIOD (1-based bucket), e.g. "
                                                        "13:8e8; repeat for several."),

@@ -79,8 +79,9 @@ def stress(
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),
-    max_pct_adv: Optional[float] = typer.Option(None, help="The waterfall's cap (fraction of ADV) for names without "
-                                                           "ub_max_pct_adv (default: the whole position)."),
+    max_pct_adv: Optional[float] = typer.Option(None, parser=options.fraction, metavar="SHARE",
+                                                help="The waterfall's cap (share of ADV: 0.05 or 5%) for names "
+                                                     "without ub_max_pct_adv (default: the whole position)."),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = typer.Option(None, help="Base set: the latest --parameters set on or before this day."),
@@ -151,10 +152,13 @@ def stress(
 @app.command(epilog=BOOK_HELP)
 def profile(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
-    pov_cap: float = typer.Option(0.2, help="Participation cap, decimal (0.2 = 20% of volume)."),
+    pov_cap: float = typer.Option(0.2, parser=options.fraction, metavar="POV",
+                                  help="Participation cap: 0.2 or 20% of volume."),
     horizons: str = typer.Option("1,3,7,30", help="Horizons in days, comma-separated and increasing."),
-    cost_budget_bps: Optional[float] = typer.Option(None, help="Most cash within each horizon at a total impact of "
-                                                               "at most this many bps (default: no cost limit)."),
+    cost_budget_bps: Optional[float] = typer.Option(None, parser=options.bps, metavar="BPS",
+                                                    help="Most cash within each horizon at a total impact of at "
+                                                         "most this many bps (50 or 50bps; default: no cost "
+                                                         "limit)."),
     book_limits: bool = typer.Option(False, help="Keep the book's own per-name bounds in the most-cash solves."),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help=COVARIANCE_HELP),
