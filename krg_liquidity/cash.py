@@ -155,5 +155,6 @@ def small_cash_message(value: object, cash: float, net_value_usd: float, name: s
     floor, rule = small_cash_floor(net_value_usd)
     shown = f"${floor:,.0f}" if floor >= 100 else f"${floor:,.2f}"
     return (f"{name} {written} is ${cash:,.2f} on a book worth ${net_value_usd:,.0f}, below the smallest "
-            f"target of {shown} ({rule}): {guess}{'W' if guess else 'w'}rite the percent sign ({10 if percent is None else percent:g}%) or the dollars (250m, 1.5bn), or "
-            f"{allow} to raise this little on purpose")
+            f"target of {shown} ({rule}): {guess}{'W' if guess else 'w'}rite the percent sign "
+            f"({10 if percent is None else percent:g}%) or the dollars (250m, 1.5bn), or {allow} to raise this "
+            "little on purpose")

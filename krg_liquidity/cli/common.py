@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
@@ -117,15 +119,36 @@ def risk_model_from(covariance: Optional[Path], factor_model: Optional[Path], fa
     return None, None
 
 
-def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str]) -> None:
-    table = Table(title=title, show_lines=False)
-    for column in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
-        table.add_column(column.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row):
-            fmt = formats.get(column)
-            cells.append(format(value, fmt) if fmt and isinstance(value, (int, float)) else str(value))
-        table.add_row(*cells)
+def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str], compact: bool = False) -> None:
+    """``frame`` as a table on the console, numbers formatted by ``formats`` (column -> format spec).
+
+    A number or a one-word cell (a status) is never wrapped mid-word: each column is at least as wide
+    as its longest word; text wraps between words. Numeric columns (blank cells allowed) are right-aligned.
+    ``compact``: no vertical rules and one space between columns (a wide table such as stress's fits
+    120 columns).
+    """
+    cells = [[format(value, formats[column]) if column in formats and _is_number(value) else str(value)
+              for value in frame[column]] for column in frame.columns]
+    table = (Table(title=title, show_lines=False, box=box.SIMPLE_HEAD, padding=(0, 0), pad_edge=False) if compact
+             else Table(title=title, show_lines=False))
+    headers = [column.replace("_", " ") for column in frame.columns]
+    gap = 1 if compact else 3
+    natural = sum(max(len(t) for t in [header, *shown]) + gap for header, shown in zip(headers, cells))
+    narrow = natural > console.width  # then headers wrap between words so that numbers need not
+    for column, header, shown in zip(frame.columns, headers, cells):
+        numeric = all(_is_number(v) or v == "" for v in frame[column]) and any(_is_number(v) for v in frame[column])
+        longest = min(max((len(word) for text in [header, *shown] for word in text.split()), default=1),
+                      _LONGEST_WORD)
+        one_word = not any(" " in text.strip() for text in shown)  # numbers, statuses: exactly that wide
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold", min_width=longest,
+                         width=longest if one_word and narrow else None)
+    for row in zip(*cells):
+        table.add_row(*row)
     console.print(table)
+
+
+_LONGEST_WORD = 40  # a longer word (a path, a message) may fold
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))

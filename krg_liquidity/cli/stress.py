@@ -144,9 +144,26 @@ def stress(
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
-    print_frame(view, title, formats)
+    print_frame(view, title, formats, compact=True)
+    for line in _reasons(table, console.width):
+        console.print(line, highlight=False, markup=False)
     if every_row_bad:
         fail(f"every row is bad input: {table['message'].iloc[0]}", EXIT_CODES["bad_input"])
+
+
+def _reasons(table: pd.DataFrame, width: int) -> list[str]:
+    """One line per row with no answer (infeasible, bad input, timeout, ...): the row's scenario or date,
+    its method, status and the headline of its message, cut to ``width`` characters."""
+    solved = table["status"].isin(("optimal", "feasible", "limits_broken"))  # broken limits have their column
+    rows = table.loc[~solved & table["message"].fillna("").astype(str).str.strip().ne("")]
+    if rows.empty:
+        return []
+    lines = ["Why some rows have no answer:"]
+    for _, row in rows.iterrows():
+        where = " / ".join(str(row[c]) for c in ("scenario", "date", "method") if c in row and str(row[c]))
+        line = f"  {where} ({row['status']}): {str(row['message']).strip().splitlines()[0]}"
+        lines.append(line if len(line) <= width else line[:max(width - 1, 20)] + "\u2026")
+    return lines
 
 
 @app.command(epilog=BOOK_HELP)
