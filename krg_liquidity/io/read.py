@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..columns import TEXT_COLUMNS, canonical_name, header_key
 from ..errors import InputFileError
-from ..numbers import blank_cells, decimal_mark, parse_numbers
+from ..numbers import blank_cells, decimal_examples, decimal_mark, parse_numbers
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -212,8 +212,8 @@ def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
                              skipinitialspace=True, skiprows=skip)
         keep_text = {header_key(c) for c in text_columns}
         text_like = [_is_text(str(c).strip(), i, keep_text, first_column_text) for i, c in enumerate(sample.columns)]
-        decimal = decimal_mark(cell for c, is_text in zip(sample.columns, text_like) if not is_text
-                               for cell in sample[c])
+        decimal = _file_decimal_mark(path, what, {str(c).strip(): sample[c] for c, is_text in
+                                                  zip(sample.columns, text_like) if not is_text})
         dtypes = str if decimal == "," else {c: str for c, is_text in zip(sample.columns, text_like) if is_text}
         frame = pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True,
                             skiprows=skip)
@@ -224,6 +224,21 @@ def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
         reason = str(exc).split("\n")[0][:160]
         raise InputFileError(f"{what} file {path.name} is not a well-formed CSV with separator "
                              f"{separator!r}: {reason}; every row needs as many fields as the header") from None
+
+
+def _file_decimal_mark(path: Path, what: str, columns: dict[str, pd.Series]) -> str | None:
+    """The decimal mark the number columns' text shows (None: no cell tells); InputFileError naming a cell
+    of each when the file mixes decimal commas ("12,50") and decimal points ("45.10")."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, cells in columns.items():
+        for mark, cell in decimal_examples(cells).items():
+            found.setdefault(mark, (name, cell))
+    if len(found) == 2:
+        (comma_column, comma), (point_column, point) = found[","], found["."]
+        raise InputFileError(f"{what} file {path.name} mixes decimal commas ({comma!r} in column {comma_column}) "
+                             f"and decimal points ({point!r} in column {point_column}); write every number with "
+                             "one decimal mark (12.50 and 45.10, or 12,50 and 45,10)")
+    return next(iter(found)) if found else None
 
 
 def _read_excel(path: Path, sheet, what: str, percent_text: bool = False) -> pd.DataFrame:
