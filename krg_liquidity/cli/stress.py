@@ -156,7 +156,7 @@ def stress(
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
-    print_frame(view, title, formats, compact=True)
+    print_frame(view, title, formats, compact=True, keys=2 if "method" in view else 1)
     for line in _reasons(table, console.width):
         console.print(line, highlight=False, markup=False)
     if output is not None:
