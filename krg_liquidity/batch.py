@@ -144,7 +144,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
                 portfolio = Portfolio(_holdings(request), covariance, model)
             summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
                                               allow_small_cash=request.allow_small_cash,
-                                              allow="column allow_small_cash = true")
+                                              allow="set the allow_small_cash column to true for this row")
             result = liquidate(portfolio, summary["cash_target"], risk_band=request.risk_band,
                                max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys,
                                time_limit=request.time_limit, raise_on_failure=False,

@@ -3,8 +3,9 @@
 Columns (headers case-insensitive): ``book_id``, ``holdings`` (a file), ``cash`` are required;
 ``cash`` is read as the CLI's ``--cash`` (:mod:`krg_liquidity.cash`: USD as a spreadsheet writes
 it, a shorthand such as ``250m`` or ``1.5bn``, or a percent of the book's net value such as
-``10%``); a target below $1,000 on a book worth millions, or below 1e-6 of its net value, is that
-book's ``bad_input`` row ("did you mean N%?") unless its ``allow_small_cash`` is true.
+``10%``, also an Excel cell shown as 10%); a target below $1,000 on a book worth millions, or
+below 1e-6 of its net value, is that book's ``bad_input`` row ("did you mean N%?") unless its
+``allow_small_cash`` is true.
 Optional: ``covariance`` (a file) or a factor model (``factor_model``: an .xlsx with
 three sheets, or the exposures file with ``factor_covariance`` and ``specific_variance``),
 ``sheet`` (of an .xlsx holdings file), ``risk_band_lo``/``risk_band_hi``, ``max_total_mi_bps``,
@@ -83,7 +84,8 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
 
         path = Path(requests)
         try:
-            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", *FILE_COLUMNS))
+            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", *FILE_COLUMNS),
+                                  percent_text=True)  # an Excel cash cell shown as 10% is 10% of the book
         except InputFileError as exc:
             raise BatchRequestError(str(exc)) from None
         base = path.resolve().parent

@@ -71,7 +71,7 @@ def parse_cash(value: object, name: str = "cash") -> tuple[float, bool]:
 
 
 def cash_usd(value: object, net_value_usd: float, *, allow_small_cash: bool = False, name: str = "cash",
-             allow: str = "allow_small_cash=True") -> float:
+             allow: str = "pass allow_small_cash=True") -> float:
     """The cash target in USD: ``value`` read by :func:`parse_cash`, a percent taken of ``net_value_usd``.
 
     Parameters
@@ -84,8 +84,8 @@ def cash_usd(value: object, net_value_usd: float, *, allow_small_cash: bool = Fa
         Accept a target below $1,000 on a book worth $1M or more, or below 1e-6 of the net value
         (never one below a cent or 1e-12 of the net value: nothing to trade).
     name, allow : str
-        How the user spells the input and the override, for the messages (``"--cash"`` and
-        ``"--allow-small-cash"`` on the command line).
+        How the user spells the input and how to allow a small target, for the messages
+        (``"--cash"`` and ``"pass --allow-small-cash"`` on the command line).
 
     Returns
     -------
@@ -124,18 +124,37 @@ def cash_usd(value: object, net_value_usd: float, *, allow_small_cash: bool = Fa
 
 def is_small(cash: float, net_value_usd: float) -> bool:
     """True for a target below $1,000 on a book worth $1M or more, or below 1e-6 of its net value."""
+    return bool(cash < small_cash_floor(net_value_usd)[0])
+
+
+def small_cash_floor(net_value_usd: float) -> tuple[float, str]:
+    """The smallest target (USD) accepted without ``allow_small_cash`` on a book of this net value,
+    and the rule that sets it in words: $1,000 on a book worth $1M or more, or one millionth of the
+    net value when that is larger.
+
+    >>> small_cash_floor(5e6)
+    (1000.0, '$1,000 on a book worth $1M or more')
+    >>> small_cash_floor(1e10)
+    (10000.0, "one millionth of the book's net value")
+    """
     book = abs(net_value_usd)
-    return bool((book >= MILLIONS_USD and cash < SMALL_CASH_USD) or cash < SMALL_CASH_FRACTION * book)
+    fraction = SMALL_CASH_FRACTION * book
+    if book >= MILLIONS_USD and SMALL_CASH_USD >= fraction:
+        return SMALL_CASH_USD, f"${SMALL_CASH_USD:,.0f} on a book worth $1M or more"
+    return fraction, "one millionth of the book's net value"
 
 
 def small_cash_message(value: object, cash: float, net_value_usd: float, name: str, allow: str) -> str:
-    """Why a small target is refused, with the percent it probably meant."""
+    """Why a small target is refused (the floor that applied, in dollars, and its rule), with the
+    percent it probably meant and ``allow``: how to ask for this little on purpose."""
     written = value if isinstance(value, str) else f"{value:g}"
     percent = None  # the percent the number would be, when that reading makes sense
     if not (isinstance(value, str) and value.strip().endswith("%")):
         percent = cash * 100 if cash <= 1 else cash if cash <= 100 else None
     guess = "" if percent is None else f"did you mean {percent:g}%? "
-    return (f"{name} {written} is ${cash:,.2f} on a book worth ${net_value_usd:,.0f}, below "
-            f"${SMALL_CASH_USD:,.0f} (on a book worth millions) or one millionth of its net value: {guess}"
-            f"Write the percent sign ({10 if percent is None else percent:g}%) or the dollars (250m, 1.5bn), or "
-            f"pass {allow} to raise this little on purpose")
+    floor, rule = small_cash_floor(net_value_usd)
+    shown = f"${floor:,.0f}" if floor >= 100 else f"${floor:,.2f}"
+    return (f"{name} {written} is ${cash:,.2f} on a book worth ${net_value_usd:,.0f}, below the smallest "
+            f"target of {shown} ({rule}): {guess}{'W' if guess else 'w'}rite the percent sign "
+            f"({10 if percent is None else percent:g}%) or the dollars (250m, 1.5bn), or {allow} to raise this "
+            "little on purpose")

@@ -83,22 +83,35 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
 
 def decimal_mark(cells) -> str | None:
     """The decimal mark the text cells agree on: "," (with dots between thousands), "." (with commas),
-    or None when they show neither or both.
+    or None when they show neither or both (:func:`decimal_examples` says which).
 
     >>> decimal_mark(["207.500", "12,5"]), decimal_mark(["207.500", "1,250.5"]), decimal_mark(["207.500", "1000"])
     (',', '.', None)
     """
-    comma = point = False
+    found = decimal_examples(cells)
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def decimal_examples(cells) -> dict[str, str]:
+    """The first text cell showing each decimal mark: {",": "12,50", ".": "45.10"} for cells that mix
+    them, one entry when they agree, none when no cell tells ("207.500" or "1,234" alone say nothing).
+
+    >>> decimal_examples(["207.500", "12,50", "45.10", "0,241"])
+    {',': '12,50', '.': '45.10'}
+    """
+    found: dict[str, str] = {}
     for cell in cells:
         if not isinstance(cell, str):
             continue
         text = cell.strip().strip("()").rstrip("%").strip().lstrip("+-$\u20ac\u00a3\u00a5").strip()
         text = text.replace("\u00a0", "").replace("\u202f", "")
-        comma = comma or bool(_COMMA_DECIMAL.match(text))
-        point = point or bool(_POINT_DECIMAL.match(text))
-        if comma and point:
-            return None
-    return "," if comma else "." if point else None
+        if "," not in found and _COMMA_DECIMAL.match(text):
+            found[","] = cell
+        if "." not in found and _POINT_DECIMAL.match(text):
+            found["."] = cell
+        if len(found) == 2:
+            break
+    return found
 
 
 def blank_cells(values: pd.Series) -> pd.Series:

@@ -126,6 +126,39 @@ def liquidity_order(portfolio: Portfolio, cost_model: CostModel | None = None) -
     return np.lexsort((-adv * price, factor))
 
 
+def breach_words(key: str, value: float, *, net_value_usd: float, cash: float, raised: float, cost_bps: float,
+                 over_cap_bps: float) -> str:
+    """How far a trade list breaks limit ``key``, in the limit's own unit: dollars, bps or a percent.
+
+    ``value``: the violation as :mod:`krg_liquidity.limits` measures it (``MEASURED``: a fraction of
+    the net value, of ADV, of the name's cap, ...). ``net_value_usd``, ``cash``, ``raised`` (USD),
+    ``cost_bps`` (total impact, bps of the cash) and ``over_cap_bps`` (the most any name's impact
+    exceeds its own cap, bps) turn it into words.
+
+    >>> breach_words("participation", 0.285, net_value_usd=1e10, cash=1e9, raised=1e9, cost_bps=20,
+    ...              over_cap_bps=0)
+    'by up to 28.5% of ADV'
+    >>> breach_words("cash", 0.39, net_value_usd=1e10, cash=1e9, raised=6.1e8, cost_bps=20, over_cap_bps=0)
+    '$390,000,000 short'
+    """
+    if key == "participation":
+        return f"by up to {value:.1%} of ADV"
+    if key == "impact_cap" and np.isfinite(over_cap_bps) and over_cap_bps > 0:
+        return f"by up to {over_cap_bps:,.2f} bps over a name's own cap ({value:.0%} over it)"
+    if key == "cash":
+        gap = raised - cash
+        return f"${abs(gap):,.0f} {'short' if gap < 0 else 'over'}"
+    if key == "total_impact_cap":
+        return f"by {cost_bps * value / (1 + value):,.2f} bps ({cost_bps:,.2f} bps of the cash)"
+    if key in ("risk_ceiling", "risk_floor"):
+        return f"by {value:.2%} of today's risk"
+    if key == "weight":
+        return f"by up to {value:.2%} of the post-trade value (in weight)"
+    if MEASURED.get(key) == "fraction of the net value":
+        return f"by up to ${value * net_value_usd:,.0f} on one name"
+    return f"by {value:.3g} ({MEASURED.get(key, '')})"
+
+
 def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> LiquidationResult:
     """A rule's trade list (signed shares) as a result: priced, every limit checked, status as above."""
     portfolio = request.portfolio
@@ -146,8 +179,14 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
     reached = limit_reached(-traded / adv, bounds, shares)
     message = ""
     if broken:
+        over_cap_bps = np.nan
+        if "ub_max_mi_bps" in portfolio.holdings:
+            over_cap_bps = float(np.nanmax(impacts["mi_bps"].to_numpy() - portfolio.array("ub_max_mi_bps"),
+                                           initial=0.0))
+        context = {"net_value_usd": portfolio.net_value_usd, "cash": request.cash, "raised": raised,
+                   "cost_bps": cost / request.cash * 1e4, "over_cap_bps": over_cap_bps}
         message = (f"the {method.replace('_', '-')} trade list breaks " + "; ".join(
-            f"{LABELS.get(key, key)} by {value:.3g} ({MEASURED.get(key, '')})"
+            f"{LABELS.get(key, key)} {breach_words(key, value, **context)}"
             for key, value in sorted(broken.items(), key=lambda kv: -kv[1]))
                    + f" (raises ${raised:,.0f} of ${request.cash:,.0f} at ${cost:,.0f})")
     nan = float("nan")
@@ -186,6 +225,10 @@ def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | Non
                "pro_rata": pro_rata(portfolio, cash, **checked),
                "waterfall": waterfall(portfolio, cash, max_pct_adv=max_pct_adv, **checked)}
     return comparison_table(results)
+
+
+METHOD_WORDS = {"optimized": "optimized", "pro_rata": "pro rata", "waterfall": "most liquid first"}
+"""The methods of a comparison as a PM reads them on screen (the data keeps the keys)."""
 
 
 def comparison_table(results: dict[str, LiquidationResult]) -> pd.DataFrame:

@@ -193,6 +193,28 @@ def test_a_missing_trade_time_in_batch_points_to_the_requests_file(workspace):
     assert "requests file's trade_time or pov column" in error and "--trade-time" not in error
 
 
+def test_excel_cash_cell_formatted_as_a_percent_is_a_percent_of_the_book(workspace):
+    """Issue 16 trial item 10: a cash cell typed as 10% in Excel (0.1 in a '0%' format) was read as $0.10."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["book_id", "holdings", "covariance", "cash", "pov"])
+    for book_id, cash, cash_format in (("pct", 0.1, "0%"), ("half", 0.025, "0.0%"), ("usd", 2.5e8, "#,##0")):
+        sheet.append([book_id, "book.csv", "cov.csv", cash, 0.1])
+        sheet.cell(sheet.max_row, 4).number_format = cash_format
+        sheet.cell(sheet.max_row, 5).number_format = "0%"
+    path = workspace / "percent_cash.xlsx"
+    workbook.save(path)
+    requests = {r.book_id: r for r in read_requests(path)}
+    assert (requests["pct"].cash, requests["half"].cash, requests["usd"].cash) == ("10%", "2.5%", "250000000")
+    assert requests["pct"].pov == 0.1  # a number column reads the same fraction either way
+    summary = run_batch(path, workspace / "out_percent_cash", workers=1).summary.set_index("book_id")
+    nav = Portfolio(*load_example()).net_value_usd
+    assert summary.loc["pct", "cash_target"] == pytest.approx(0.1 * nav, rel=1e-12)
+    assert summary.loc["pct", "status"] == "optimal" and summary.loc["usd", "cash_target"] == 2.5e8
+
+
 def test_cash_as_the_cli_reads_it_and_small_cash_refused_per_book(workspace):
     """Issue 16 item 1: a cash of 10% was solved for $0.10 (status optimal, counted as solved)."""
     rows = [dict(book_id="pct", holdings="book.csv", cash="10%"), dict(book_id="short", holdings="book.csv", cash="250m"),
@@ -207,7 +229,8 @@ def test_cash_as_the_cli_reads_it_and_small_cash_refused_per_book(workspace):
     assert summary.loc["pct", "cash_raised"] == pytest.approx(0.1 * nav, rel=1e-9)
     assert summary.loc["short", "cash_target"] == 2.5e8
     assert summary.loc["decimal", "status"] == "bad_input"
-    assert "did you mean 14.2%?" in summary.loc["decimal", "error"] and "allow_small_cash" in summary.loc["decimal", "error"]
+    assert "did you mean 14.2%?" in summary.loc["decimal", "error"] and ("set the allow_small_cash column to true for this row"
+                                                                 in summary.loc["decimal", "error"])
     assert summary.loc["small", "status"] == "optimal" and summary.loc["small", "cash_raised"] == pytest.approx(500, rel=1e-9)
     assert result.exit_code == 3 and list(result.failed["book_id"]) == ["decimal"]
     shown = CliRunner().invoke(app, ["batch", str(path), "--output", str(workspace / "out_cash_cli"), "--workers", "1"])

@@ -51,6 +51,21 @@ def test_small_means_below_1000_on_a_book_worth_millions_or_below_a_millionth():
         cash_usd(0.001, 100.0, allow_small_cash=True)
 
 
+@pytest.mark.parametrize("cash, nav, floor, rule", [
+    (1_000.0, 1e10, "$10,000", "one millionth of the book's net value"),
+    (999.0, 5e6, "$1,000", "$1,000 on a book worth $1M or more"),
+    (0.01, 3e4, "$0.03", "one millionth of the book's net value"),
+])
+def test_small_cash_message_names_the_floor_that_applied(cash, nav, floor, rule):
+    """Issue 16 trial item 9: "$1,000.00 ... below $1,000 (on a book worth millions) or one millionth"
+    did not say that $10,000 was the floor on a $10B book (and $1,000 is not below $1,000)."""
+    with pytest.raises(InputError) as caught:
+        cash_usd(cash, nav, name="--cash", allow="pass --allow-small-cash")
+    text = str(caught.value)
+    assert f"below the smallest target of {floor} ({rule})" in text, text
+    assert "on a book worth millions" not in text and "pass --allow-small-cash to raise" in text
+
+
 def test_python_faces_take_text_and_refuse_small_cash():
     book = krg.Portfolio(*krg.load_example())
     nav = book.net_value_usd

@@ -177,6 +177,30 @@ def test_risk_band_help_shows_two_numbers_with_a_space():
     assert result.exit_code == 0 and "--risk-band LO HI" in result.output and "--risk-band 0.9 1.1" in result.output
 
 
+def test_numeric_options_take_percents_and_bps_as_a_pm_types_them():
+    """Issue 16 trial item 12: --risk-band 90% 110%, --pov 10%, --max-total-mi-bps 50bps, --pov-cap 20%
+    were refused with "Input should be a valid number"."""
+    from krg_liquidity.cli import options
+
+    assert [options.fraction(t) for t in ("20%", "0.2", "5 %")] == [0.2, 0.2, 0.05]
+    assert [options.ratio(t) for t in ("90%", "110%", "0.9x", "1.1")] == [0.9, 1.1, 0.9, 1.1]
+    assert [options.bps(t) for t in ("50bps", "50 bps", "50BP", "0.5%", "50")] == [50.0, 50.0, 50.0, 50.0, 50.0]
+    base = ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--json"]
+    typed = run(*base, "--risk-band", "90%", "110%", "--max-total-mi-bps", "50 bps", "--pov", "10%")
+    plain = run(*base, "--risk-band", "0.9", "1.1", "--max-total-mi-bps", "50", "--pov", "0.1")
+    assert typed.exit_code == plain.exit_code == 0, typed.output
+    assert json.loads(typed.stdout)["request"] == json.loads(plain.stdout)["request"]
+    assert json.loads(typed.stdout)["cost_usd"] == json.loads(plain.stdout)["cost_usd"]
+    profile = [run("profile", HOLDINGS, "--covariance", COVARIANCE, "--pov-cap", cap, "--cost-budget-bps", budget,
+                   "--horizons", "1,3", "--json") for cap, budget in (("20%", "50bps"), ("0.2", "50"))]
+    assert profile[0].exit_code == 0 and json.loads(profile[0].stdout) == json.loads(profile[1].stdout)
+    for option, value, words in (("--risk-band", ["ninety", "1.1"], "'ninety' is not a multiple of today's risk"),
+                                 ("--max-total-mi-bps", ["50bp%"], "'50bp%' is not a number of basis points"),
+                                 ("--pov", ["ten"], "'ten' is not a fraction")):
+        refused = runner.invoke(app, base[:-1] + [option, *value], env={"COLUMNS": "200"})
+        assert refused.exit_code == 2 and words in refused.output and option in refused.output, refused.output
+
+
 @pytest.mark.parametrize("text, usd", [("1,000,000,000", 1e9), ("$1e9", 1e9), ("1e9", 1e9), ("10%", None),
                                        ("250m", 2.5e8), ("1.5bn", 1.5e9), ("$1.5BN", 1.5e9), ("750k", 7.5e5),
                                        ("250MM", 2.5e8), ("1b", 1e9)])

@@ -68,7 +68,10 @@ def test_profile_outputs(tmp_path):
     result = run("profile", BOOK, "--pov-cap", "0.1", "--horizons", "1,5", "--cost-budget-bps", "25", "--output", str(out))
     assert result.exit_code == 0, result.output
     sheets = pd.read_excel(out, sheet_name=None)
-    assert set(sheets) == {"book", "buckets", "by_horizon", "days"}
+    assert set(sheets) == {"book", "buckets", "by_horizon", "days", "request"}
+    assert f"wrote {out}" in result.output.replace("\n", "")  # issue 16 trial item 20: it says so
+    asked = sheets["request"].set_index("key")["value"]
+    assert float(asked["pov_cap"]) == 0.1 and asked["horizons"] == "1, 5" and float(asked["cost_budget_bps"]) == 25
     api = liquidity_profile(Portfolio(*load_example()), 0.1, (1, 5), cost_budget_bps=25)
     pd.testing.assert_series_equal(sheets["book"]["max_cash_usd"], api.book["max_cash_usd"], rtol=1e-9)
     result = run("profile", BOOK, "--horizons", "1;3")
@@ -141,3 +144,39 @@ def test_output_naming_a_folder_is_refused_before_any_solve(tmp_path, command, m
     result = run(*command, "--output", str(folder))
     assert result.exit_code == 2, result.output
     assert f"{folder} is a folder; give a file name inside it" in result.output
+
+
+@pytest.mark.parametrize("width", [120, 80])
+def test_stress_table_never_splits_a_number_or_status(width):
+    """Issue 16 trial item 13: at the default width numbers wrapped mid-digit ("1,621,476,\\n288") and
+    statuses mid-word ("limits_bro\\nken"); an infeasible row showed no reason on screen. 120 columns
+    hold the table; at 80 it comes in two parts, each led by scenario and method."""
+    args = ["stress", BOOK, "--cash", "1.6e9", "--covariance", COV, "--risk-band", "0.9", "1.1"]
+    shown = CliRunner().invoke(app, args, env={"COLUMNS": str(width)})
+    table = CliRunner().invoke(app, args + ["--json"])
+    assert shown.exit_code == 0 and table.exit_code == 0, shown.output
+    rows = pd.DataFrame(json.loads(table.stdout)["rows"])
+    assert max(len(line) for line in shown.output.splitlines()) <= width
+    assert ("Stress test (continued)" in shown.output) == (width < 120)
+    for column in ("cash_raised_usd", "max_cash_usd", "cost_usd"):
+        for value in rows[column].dropna():
+            assert f"{value:,.0f}" in shown.output, (column, value, shown.output)
+    assert shown.output.count("limits_broken") == int((rows["status"] == "limits_broken").sum())
+    infeasible = rows[rows["status"] == "infeasible"]
+    assert len(infeasible) and "Why some rows have no answer:" in shown.output
+    for scenario in infeasible["scenario"]:
+        assert f"{scenario} / optimized (infeasible): cannot raise $1,600,000,000" in shown.output, shown.output
+
+
+def test_stress_workbook_has_the_request(tmp_path):
+    """Issue 16 trial item 20: the stress workbook carried no request sheet, and nothing said it was written."""
+    out = tmp_path / "stress.xlsx"
+    result = run("stress", BOOK, "--cash", "5%", "--covariance", COV, "--risk-band", "90%", "110%", "--no-max-cash",
+                 "--max-pct-adv", "20%", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output.replace("\n", "")
+    asked = pd.read_excel(out, sheet_name="request").set_index("key")["value"]
+    nav = Portfolio(*load_example()).net_value_usd
+    assert float(asked["cash_target_usd"]) == pytest.approx(0.05 * nav, rel=1e-12)
+    assert (float(asked["risk_band_lo"]), float(asked["risk_band_hi"]), float(asked["max_pct_adv"])) == (0.9, 1.1, 0.2)
+    assert asked["scenario"] == "base, volume halved, volatility doubled, 2008-like"

@@ -60,7 +60,7 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert len(table) == 28 and set(table["limit_reached"]) >= {"participation cap", "min weight"}
     assert table["value_traded_usd"].sum() == pytest.approx(-expected.cash_raised, rel=1e-12)
     comparison = at.dataframe[1].value  # the Compare tab
-    assert list(comparison["method"]) == ["optimized", "pro_rata", "waterfall"]
+    assert list(comparison["method"]) == ["optimized", "pro rata", "most liquid first"]  # words on screen
     assert comparison["cost_usd"].iloc[0] == pytest.approx(expected.cost_usd, rel=1e-12)
 
 

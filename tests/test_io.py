@@ -16,7 +16,7 @@ from krg_liquidity.basket import basket_view
 from krg_liquidity.cli import app
 from krg_liquidity.cli.liquidate import pretrade_table
 from krg_liquidity.datasets import data_path
-from krg_liquidity.errors import UnitsWarning
+from krg_liquidity.errors import InputFileError, UnitsWarning
 from krg_liquidity.impact import CostModel
 from krg_liquidity.io.read import read_table
 from krg_liquidity.numbers import parse_number
@@ -278,9 +278,11 @@ def test_european_separators_are_read_from_the_files_own_numbers(tmp_path):
     quoted = tmp_path / "quoted.csv"  # comma separated, decimal commas quoted
     quoted.write_text('symbol,shares,price\nAAA,207.500,"12,50"\nBBB,1.000,"8,25"\n', encoding="utf-8")
     assert read_table(quoted)["shares"].tolist() == [207_500.0, 1_000.0]
-    mixed = tmp_path / "mixed.csv"  # both conventions: no guess, the decimal-comma cell is named by the checks
+    mixed = tmp_path / "mixed.csv"  # both conventions: no guess, the file is refused naming a cell of each
     mixed.write_text("symbol;shares;price\nAAA;1,250.5;12,5\nBBB;1000;8\n", encoding="utf-8")
-    assert read_table(mixed)["price"].tolist() == ["12,5", "8"]
+    with pytest.raises(InputFileError, match=r"mixes decimal commas \('12,5' in column price\) and decimal points "
+                                             r"\('1,250\.5' in column shares\)"):
+        read_table(mixed)
 
 
 def test_fractional_holdings_among_whole_ones_are_warned(tmp_path):
@@ -300,3 +302,27 @@ def test_fractional_holdings_among_whole_ones_are_warned(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnitsWarning)
         Portfolio(read_table(whole))
+
+
+def test_a_csv_mixing_decimal_commas_and_points_says_so(tmp_path):
+    """Issue 16 trial item 20: a semicolon file with 12,50 next to 45.10 only said '12,50' was not a number."""
+    path = tmp_path / "eu3.csv"
+    path.write_text("Symbol;Shares;Price;ADV;Volatility;TradeTime\nAAA;207.500;12,50;1500000;0,241;1\n"
+                    "BBB;1000;45.10;2000000;0.241;1\n")
+    with pytest.raises(InputFileError, match=r"holdings file eu3\.csv mixes decimal commas \('12,50' in column "
+                                             r"Price\) and decimal points \('45\.10' in column Price\)"):
+        read_table(path, what="holdings")
+
+
+def test_fractional_shares_warning_needs_two_whole_holdings_as_documented(tmp_path):
+    """Issue 16 trial item 24: the README states the rule; a two-name book with one 207.500 is not warned."""
+    rows = "AAA;207.500;12;1500000;0.24;1\nBBB;1000;8;900000;0.18;1\n"
+    two, three = tmp_path / "two.csv", tmp_path / "three.csv"
+    two.write_text("Ticker;Quantity;Last Price;ADV;Vol;TradeTime\n" + rows, encoding="utf-8")
+    three.write_text("Ticker;Quantity;Last Price;ADV;Vol;TradeTime\n" + rows + "CCC;12000;100;2000000;0.2;1\n",
+                     encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitsWarning)
+        Portfolio(read_table(two))
+    with pytest.warns(UnitsWarning, match="column 'shares' is fractional for AAA"):
+        Portfolio(read_table(three))

@@ -91,7 +91,9 @@ def test_html_totals_equal_the_result(solved):
     assert [t for t, _ in _values(frontier, "status")] == ["optimal"] * 8
     assert all(text == "0" for text, _ in _values(frontier, "gap usd"))  # dollars, not 0.0e+00
     comparison = parsed.tables["comparison"]
-    assert [t for t, _ in _values(comparison, "method")] == ["optimized", "pro_rata", "waterfall"]
+    assert [t for t, _ in _values(comparison, "method")] == ["optimized", "pro rata", "most liquid first"]
+    risks = [t for t, _ in _values(comparison, "risk before")] + [t for t, _ in _values(comparison, "risk after")]
+    assert all(t.endswith("%") for t in risks), risks  # one unit for risk before and after
     costs = [float(v) for _, v in _values(comparison, "cost usd")]
     assert costs[0] == pytest.approx(result.cost_usd, rel=1e-12) and min(costs[1:]) > costs[0]
 

@@ -77,8 +77,8 @@ def test_broken_limits_are_named_and_match_the_independent_check():
     result = pro_rata(book, 1e9, risk_band=(0.9, 1.1))
     assert result.status == "limits_broken"
     assert result.violations["participation"] > 0 and "participation cap" in result.message
-    amount = f"{result.violations['participation']:.3g}"
-    assert f"participation cap (ub_max_pct_adv) by {amount} (fraction of ADV)" in result.message  # with its unit
+    amount = f"{result.violations['participation']:.1%}"
+    assert f"participation cap (ub_max_pct_adv) by up to {amount} of ADV" in result.message  # with its unit
     assert result.violations["risk_ceiling"] == 0  # a slice keeps the weights, hence the risk
     table = compare(book, 1e9, risk_band=(0.9, 1.1), max_pct_adv=0.2)
     assert table["method"].tolist() == ["optimized", "pro_rata", "waterfall"]
@@ -116,3 +116,18 @@ def test_bad_waterfall_cap_is_refused():
     with pytest.raises(ValueError, match="max_pct_adv"):
         waterfall(book, 1e6, max_pct_adv=0)
     assert isinstance(compare(book, 1e6), pd.DataFrame)
+
+
+def test_rule_breaches_are_in_each_limits_own_unit():
+    """Issue 16 trial item 14: breaches read "by 0.183 (fraction of the name's cap)"; now bps, dollars
+    and percents as each limit is written."""
+    book = Portfolio(*load_example())
+    table = compare(book, 1.6e9, risk_band=(0.9, 1.1), max_total_mi_bps=20)
+    rule = pro_rata(book, 1.6e9, risk_band=(0.9, 1.1), max_total_mi_bps=20)
+    assert "fraction of" not in " ".join(table["message"])
+    over_cap = float(np.nanmax(rule.trades["mi_bps"].to_numpy() - book.array("ub_max_mi_bps")))
+    assert f"per-name impact cap (ub_max_mi_bps) by up to {over_cap:,.2f} bps over a name's own cap" in rule.message
+    assert f"total impact cap (max_total_mi_bps) by {rule.cost_bps - 20:,.2f} bps" in rule.message
+    holdings, covariance = load_example()
+    short = waterfall(Portfolio(holdings.assign(ADV=holdings["ADV"] / 2), covariance), 1.6e9)
+    assert f"cash target ${1.6e9 - short.cash_raised:,.0f} short" in short.message

@@ -287,3 +287,25 @@ def test_pov_schedule_over_a_profile_with_an_empty_bucket_and_a_percent_profile(
     assert schedule["pov"].notna().all() and schedule["pov"].max() <= 0.1 + 1e-9
     with pytest.raises(InputError, match="sums to 100; it looks like percent: divide the fractions by 100"):
         pov_schedule(trades, profile=profile * 100)
+
+
+def test_cli_schedule_starts_at_the_next_session_and_says_it_rounded(tmp_path):
+    """Issue 16 trial item 20: run after the close the schedule still started today at 09:30, and
+    fractional orders were rounded to whole shares without a word."""
+    import datetime as dt
+
+    from krg_liquidity.cli.schedule import next_session
+
+    utc = dt.timezone.utc
+    assert next_session(None, 30, dt.datetime(2026, 12, 3, 18, 30, tzinfo=utc)) == ("2026-12-03", "")  # 13:30 NY
+    day, note = next_session(None, 30, dt.datetime(2026, 12, 3, 21, 30, tzinfo=utc))  # 16:30 in New York
+    assert day == "2026-12-04" and "today's session is over" in note and "Friday 2026-12-04" in note
+    assert next_session(None, 30, dt.datetime(2026, 12, 5, 15, 0, tzinfo=utc))[0] == "2026-12-07"  # a Saturday
+    source, target = tmp_path / "trades.csv", tmp_path / "schedule.csv"
+    source.write_text("symbol,shares_traded,adv,pov\nA,-100.4,100000,0.1\nB,-200,100000,0.1\n")
+    result = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--start", "2026-01-05"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "1 order is fractional (A -100.4 shares); the schedule rounds each order to whole shares (A -100)" \
+        in result.output
+    assert pd.read_csv(target).groupby("symbol")["shares"].sum().to_dict() == {"A": -100, "B": -200}

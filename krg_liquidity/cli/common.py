@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
@@ -117,15 +119,59 @@ def risk_model_from(covariance: Optional[Path], factor_model: Optional[Path], fa
     return None, None
 
 
-def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str]) -> None:
-    table = Table(title=title, show_lines=False)
-    for column in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
-        table.add_column(column.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row):
-            fmt = formats.get(column)
-            cells.append(format(value, fmt) if fmt and isinstance(value, (int, float)) else str(value))
-        table.add_row(*cells)
-    console.print(table)
+def print_frame(frame: pd.DataFrame, title: str, formats: dict[str, str], compact: bool = False,
+                keys: int = 0) -> None:
+    """``frame`` as a table on the console, numbers formatted by ``formats`` (column -> format spec).
+
+    A number or a one-word cell (a status) is never wrapped mid-word: each column is at least as wide
+    as its longest word; text wraps between words. Numeric columns (blank cells allowed) are right-aligned.
+    ``compact``: no vertical rules and one space between columns (a wide table such as stress's fits
+    120 columns). ``keys``: the leading columns that name a row; when the columns cannot fit the
+    console even at their narrowest, the table is printed in parts, each repeating these.
+    """
+    cells = {column: [format(value, formats[column]) if column in formats and _is_number(value) else str(value)
+                      for value in frame[column]] for column in frame.columns}
+    headers = {column: column.replace("_", " ") for column in frame.columns}
+    gap = 1 if compact else 3
+    narrowest = {column: min(max((len(word) for text in [headers[column], *shown] for word in text.split()),
+                                 default=1), _LONGEST_WORD) for column, shown in cells.items()}
+    for part, columns in enumerate(_parts(list(frame.columns), narrowest, keys, gap, console.width)):
+        table = (Table(title=title if part == 0 else f"{title} (continued)", show_lines=False, box=box.SIMPLE_HEAD,
+                       padding=(0, 0), pad_edge=False) if compact
+                 else Table(title=title if part == 0 else f"{title} (continued)", show_lines=False))
+        natural = sum(max(len(t) for t in [headers[c], *cells[c]]) + gap for c in columns)
+        narrow = natural > console.width  # then headers wrap between words so that numbers need not
+        for column in columns:
+            values = frame[column]
+            numeric = all(_is_number(v) or v == "" for v in values) and any(_is_number(v) for v in values)
+            one_word = not any(" " in text.strip() for text in cells[column])  # numbers, statuses: that wide
+            table.add_column(headers[column], justify="right" if numeric else "left", overflow="fold",
+                             min_width=narrowest[column], width=narrowest[column] if one_word and narrow else None)
+        for row in zip(*(cells[c] for c in columns)):
+            table.add_row(*row)
+        console.print(table)
+
+
+_LONGEST_WORD = 40  # a longer word (a path, a message) may fold
+
+
+def _parts(columns: list[str], widths: dict[str, int], keys: int, gap: int, room: int) -> list[list[str]]:
+    """The columns in groups that each fit ``room`` characters at their narrowest (``widths`` plus a ``gap``
+    each), every group led by the first ``keys`` columns; one group when they all fit or ``keys`` is 0."""
+    if not keys or sum(widths[c] + gap for c in columns) <= room:
+        return [columns]
+    lead, rest = columns[:keys], columns[keys:]
+    parts: list[list[str]] = []
+    used = room  # start a new group at the first column
+    for column in rest:
+        width = widths[column] + gap
+        if used + width > room:
+            parts.append(list(lead))
+            used = sum(widths[c] + gap for c in lead)
+        parts[-1].append(column)
+        used += width
+    return parts
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))

@@ -1,23 +1,79 @@
-"""Options several commands share (liquidate, report, stress, pretrade): declared once, same help."""
+"""Options several commands share (liquidate, report, stress, pretrade): declared once, same help.
 
+Numbers are taken the way a PM types them, as ``--cash`` is: a fraction as ``0.2`` or ``20%``
+(:func:`fraction`), a risk ratio as ``1.1`` or ``110%`` (:func:`ratio`), basis points as ``50``,
+``50bps``, ``50 bps`` or ``0.5%`` (:func:`bps`); thousands separators as a spreadsheet writes them
+(:func:`krg_liquidity.numbers.parse_number`). Anything else is refused naming the option.
+"""
+
+import math
+import re
 from typing import Optional  # noqa: F401  (the commands annotate with it)
 
 import typer
+
+from ..numbers import parse_number
+
+_BPS = re.compile(r"\s*bps?$", re.IGNORECASE)
+_TIMES = re.compile(r"\s*x$", re.IGNORECASE)
+
+
+def _number(text: object, example: str, what: str, written: object = None) -> float:
+    """``text`` by :func:`parse_number` ("20%" is 0.2), or a usage error quoting ``written`` (default
+    ``text``: what the user typed) and giving an example."""
+    value = parse_number(text)
+    if math.isnan(value) or math.isinf(value):
+        shown = str(text if written is None else written)[:40]
+        raise typer.BadParameter(f"{shown!r} is not {what}; give e.g. {example}")
+    return value
+
+
+def fraction(text: object) -> float:
+    """A participation or share given as a decimal or a percent: "0.2" or "20%" is 0.2.
+
+    >>> fraction("20%"), fraction("0.1")
+    (0.2, 0.1)
+    """
+    return _number(text, "0.2 or 20%", "a fraction (a decimal or a percent)")
+
+
+def ratio(text: object) -> float:
+    """A multiple of today's risk: "0.9", "0.9x" or "90%" is 0.9.
+
+    >>> ratio("90%"), ratio("1.1x")
+    (0.9, 1.1)
+    """
+    return _number(_TIMES.sub("", str(text).strip()), "0.9, 0.9x or 90%", "a multiple of today's risk", text)
+
+
+def bps(text: object) -> float:
+    """Basis points: "50", "50bps", "50 bps" or "0.5%" is 50.
+
+    >>> bps("50bps"), bps("50 bps"), bps("0.5%"), bps("12.5")
+    (50.0, 50.0, 50.0, 12.5)
+    """
+    plain = _BPS.sub("", str(text).strip())
+    example, what = "50, 50bps or 0.5%", "a number of basis points"
+    if plain.endswith("%"):
+        return _number(plain[:-1], example, what, text) * 100
+    return _number(plain, example, what, text)
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
 MI_CODE_HELP = "Market-impact code to pick from --parameters (default 1; needs --parameters)."
 MI_DATE_HELP = "Use the latest --parameters set dated on or before this day (needs --parameters)."
 TRADE_TIME_HELP = "Default trade time in days for names with neither trade_time nor pov."
-POV_HELP = "Default POV (decimal, e.g. 0.1) for names with neither trade_time nor pov."
+POV_HELP = "Default POV (0.1 or 10%) for names with neither trade_time nor pov."
 
 
 def risk_band():
-    return typer.Option(None, metavar="LO HI", help="Post-trade risk between LO and HI x today's risk (two "
-                                                     "numbers, a space between), e.g. --risk-band 0.9 1.1.")
+    return typer.Option(None, metavar="LO HI", parser=ratio,
+                        help="Post-trade risk between LO and HI x today's risk (two numbers, a space between), "
+                             "e.g. --risk-band 0.9 1.1 or 90% 110%.")
 
 
 def max_total_mi_bps():
-    return typer.Option(None, help="Total impact cost at most this many bps of the cash.")
+    return typer.Option(None, parser=bps, metavar="BPS",
+                        help="Total impact cost at most this many bps of the cash (50, 50bps or 0.5%).")
 
 
 def allow_buys():
@@ -42,7 +98,7 @@ def trade_time():
 
 
 def pov():
-    return typer.Option(None, "--pov", help=POV_HELP)
+    return typer.Option(None, "--pov", parser=fraction, metavar="POV", help=POV_HELP)
 
 
 def factor_model():
@@ -76,4 +132,4 @@ def cash_target(text: str, portfolio, allow_small_cash: bool = False) -> float:
     from ..cash import cash_usd
 
     return cash_usd(text, portfolio.net_value_usd, allow_small_cash=allow_small_cash, name="--cash",
-                    allow="--allow-small-cash")
+                    allow="pass --allow-small-cash")

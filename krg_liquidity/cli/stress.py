@@ -14,7 +14,7 @@ from .. import arguments
 from ..book import fill_strategy
 from ..errors import BookError, InputError, UnitsWarning
 from ..io.read import read_table
-from ..io.write import check_output, write_table, write_workbook
+from ..io.write import SUMMARY_COLUMNS, check_output, request_table, write_table, write_workbook
 from ..limits import LABELS, SHORT_LABELS
 from ..liquidity import liquidity_profile
 from ..params import read_parameter_table
@@ -79,8 +79,9 @@ def stress(
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),
-    max_pct_adv: Optional[float] = typer.Option(None, help="The waterfall's cap (fraction of ADV) for names without "
-                                                           "ub_max_pct_adv (default: the whole position)."),
+    max_pct_adv: Optional[float] = typer.Option(None, parser=options.fraction, metavar="SHARE",
+                                                help="The waterfall's cap (share of ADV: 0.05 or 5%) for names "
+                                                     "without ub_max_pct_adv (default: the whole position)."),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = typer.Option(None, help="Base set: the latest --parameters set on or before this day."),
@@ -92,7 +93,8 @@ def stress(
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (tcp://host:8786): run the scenarios "
                                                        "on that cluster."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds each solve may take."),
-    output: Optional[Path] = typer.Option(None, help="Write the table here: .csv, .parquet, .xlsx or .json."),
+    output: Optional[Path] = typer.Option(None, help="Write the table here: .csv, .parquet, .xlsx or .json (.xlsx "
+                                                     "and .json with a request sheet: what was asked)."),
     json_output: bool = typer.Option(False, "--json", help="Print the table as JSON records on stdout."),
 ) -> None:
     """Liquidate CASH from HOLDINGS under each scenario: optimized, pro-rata and waterfall side by side.
@@ -125,7 +127,18 @@ def stress(
                                 allow_small_cash=allow_small_cash, **limits)
             title, formats = "Stress test", STRESS_FORMATS
         if output is not None:
-            _write(output, {"stress": table}, table)
+            asked = request_table({"cash_target_usd": target, "risk_band": risk_band,
+                                   "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+                                   "time_limit_s": time_limit})
+            what = (f"every date of {parameters.name} from {start or 'the first'} to {end or 'the last'}" if date_range
+                    else ", ".join(s.name for s in scenarios))
+            asked = _asked(asked, [("holdings", str(holdings), "", "holdings"),
+                                   ("scenarios", what, "", "scenario"),
+                                   ("waterfall cap", "the whole position" if max_pct_adv is None else max_pct_adv,
+                                    "fraction of ADV", "max_pct_adv"),
+                                   ("I-Star parameters", "published" if parameters is None else str(parameters), "",
+                                    "parameters")])
+            _write(output, {"stress": table, "request": asked}, table)
     except Exception as exc:  # every failure is one message or one JSON object
         _reraise_exit(exc)
         report_failure(exc, json_output)
@@ -143,18 +156,46 @@ def stress(
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
-    print_frame(view, title, formats)
+    print_frame(view, title, formats, compact=True, keys=2 if "method" in view else 1)
+    for line in _reasons(table, console.width):
+        console.print(line, highlight=False, markup=False)
+    if output is not None:
+        console.print(f"wrote {output}", highlight=False, markup=False)
     if every_row_bad:
         fail(f"every row is bad input: {table['message'].iloc[0]}", EXIT_CODES["bad_input"])
+
+
+def _asked(table: pd.DataFrame, rows: list[tuple]) -> pd.DataFrame:
+    """A request sheet (item/value/unit/key): ``table`` with ``rows`` added."""
+    added = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"value": object})
+    return pd.concat([table, added], ignore_index=True)
+
+
+def _reasons(table: pd.DataFrame, width: int) -> list[str]:
+    """One line per row with no answer (infeasible, bad input, timeout, ...): the row's scenario or date,
+    its method, status and the headline of its message, cut to ``width`` characters."""
+    solved = table["status"].isin(("optimal", "feasible", "limits_broken"))  # broken limits have their column
+    rows = table.loc[~solved & table["message"].fillna("").astype(str).str.strip().ne("")]
+    if rows.empty:
+        return []
+    lines = ["Why some rows have no answer:"]
+    for _, row in rows.iterrows():
+        where = " / ".join(str(row[c]) for c in ("scenario", "date", "method") if c in row and str(row[c]))
+        line = f"  {where} ({row['status']}): {str(row['message']).strip().splitlines()[0]}"
+        lines.append(line if len(line) <= width else line[:max(width - 1, 20)] + "\u2026")
+    return lines
 
 
 @app.command(epilog=BOOK_HELP)
 def profile(
     holdings: Path = typer.Argument(..., help="Holdings: CSV (comma, semicolon or tab), .xlsx or .parquet."),
-    pov_cap: float = typer.Option(0.2, help="Participation cap, decimal (0.2 = 20% of volume)."),
+    pov_cap: float = typer.Option(0.2, parser=options.fraction, metavar="POV",
+                                  help="Participation cap: 0.2 or 20% of volume."),
     horizons: str = typer.Option("1,3,7,30", help="Horizons in days, comma-separated and increasing."),
-    cost_budget_bps: Optional[float] = typer.Option(None, help="Most cash within each horizon at a total impact of "
-                                                               "at most this many bps (default: no cost limit)."),
+    cost_budget_bps: Optional[float] = typer.Option(None, parser=options.bps, metavar="BPS",
+                                                    help="Most cash within each horizon at a total impact of at "
+                                                         "most this many bps (50 or 50bps; default: no cost "
+                                                         "limit)."),
     book_limits: bool = typer.Option(False, help="Keep the book's own per-name bounds in the most-cash solves."),
     sheet: Optional[str] = typer.Option(None, help="Sheet of an .xlsx holdings file (default: the first)."),
     covariance: Optional[Path] = typer.Option(None, help=COVARIANCE_HELP),
@@ -164,8 +205,9 @@ def profile(
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = typer.Option(None, help="The latest --parameters set on or before this day."),
-    output: Optional[Path] = typer.Option(None, help="Write here: .xlsx (sheets book, buckets, by_horizon, days), "
-                                                     ".json (the four tables), .csv/.parquet (per name: days, buckets)."),
+    output: Optional[Path] = typer.Option(None, help="Write here: .xlsx (sheets book, buckets, by_horizon, days, "
+                                                     "request), .json (the five tables), .csv/.parquet (per name: "
+                                                     "days, buckets)."),
     json_output: bool = typer.Option(False, "--json", help="Print the book table as JSON records on stdout."),
 ) -> None:
     """Liquidity profile: value sellable within each horizon at the POV cap, its cost, days per name,
@@ -184,8 +226,15 @@ def profile(
                                   cost_model=cost_model_from(parameters, mi_code, mi_date))
         per_name = found.days.merge(found.buckets, on="symbol", how="outer")
         if output is not None:
+            asked = _asked(pd.DataFrame(columns=list(SUMMARY_COLUMNS)), [
+                ("holdings", str(holdings), "", "holdings"), ("POV cap", pov_cap, "fraction of volume", "pov_cap"),
+                ("horizons", ", ".join(f"{d:g}" for d in days), "days", "horizons"),
+                ("cost budget", "none" if cost_budget_bps is None else cost_budget_bps, "bps of the cash",
+                 "cost_budget_bps"),
+                ("book's own per-name limits", "yes" if book_limits else "no", "", "book_limits"),
+                ("I-Star parameters", "published" if parameters is None else str(parameters), "", "parameters")])
             _write(output, {"book": found.book, "buckets": found.buckets, "by_horizon": found.by_horizon,
-                            "days": found.days}, per_name)
+                            "days": found.days, "request": asked}, per_name)
     except Exception as exc:
         _reraise_exit(exc)
         report_failure(exc, json_output)
@@ -198,3 +247,5 @@ def profile(
     book_row = found.buckets[found.buckets["symbol"] == "book"].iloc[0, 1:]
     console.print("Buckets (share of gross value): " + ", ".join(
         f"{label} {value / book_row.sum():.1%}" for label, value in book_row.items()), highlight=False)
+    if output is not None:
+        console.print(f"wrote {output}", highlight=False, markup=False)

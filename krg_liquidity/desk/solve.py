@@ -67,7 +67,7 @@ def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
 def cash_of(portfolio, request: Request) -> float:
     """The request's cash in USD, read as the CLI reads --cash; InputError in the desk's words."""
     return cash_usd(request.cash, portfolio.net_value_usd, allow_small_cash=request.allow_small_cash,
-                    name="Cash to raise", allow=f'the box "{SMALL_CASH_BOX}"')
+                    name="Cash to raise", allow=f'tick the box "{SMALL_CASH_BOX}"')
 
 
 def run(portfolio, request: Request, known_max_cash: float | None = None) -> Outcome:

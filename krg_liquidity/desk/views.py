@@ -12,6 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from ..report.content import comparison_view
 from ..report.figures import basket_figure, completion_figure, frontier_figure
 from .solve import Outcome, downloads
 
@@ -151,7 +152,7 @@ def comparison_panel(report) -> None:
     if report.comparison.empty:
         st.info("No comparison: it needs the book the request was solved on.")
         return
-    table(report.comparison.drop(columns=["max_violation"], errors="ignore"), key="comparison_table")
+    table(comparison_view(report.comparison), key="comparison_table")
     st.caption("extra_cost_bps: what each rule costs above the optimized list. A rule that breaks a limit "
                "says which (status limits_broken).")
 

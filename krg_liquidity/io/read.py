@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import io as _stdio
 import json
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ import pandas as pd
 
 from ..columns import TEXT_COLUMNS, canonical_name, header_key
 from ..errors import InputFileError
-from ..numbers import blank_cells, decimal_mark, parse_numbers
+from ..numbers import blank_cells, decimal_examples, decimal_mark, parse_numbers
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -33,6 +35,7 @@ JSON_SUFFIXES = (".json",)
 SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES
 _SAMPLE_BYTES = 1 << 16
 _EVIDENCE_ROWS = 2000  # rows of each number column read for the file's decimal mark
+_QUOTED = re.compile(r'"[^"]*"|\\.')  # literal text and escaped characters of an Excel number format
 
 
 def check_file(path: str | Path, what: str = "input") -> Path:
@@ -52,12 +55,16 @@ def check_file(path: str | Path, what: str = "input") -> Path:
 
 
 def read_table(path: str | Path, sheet: str | int | None = None, what: str = "input",
-               text_columns: tuple[str, ...] = (), first_column_text: bool = False) -> pd.DataFrame:
+               text_columns: tuple[str, ...] = (), first_column_text: bool = False,
+               percent_text: bool = False) -> pd.DataFrame:
     """A table from a CSV, .xlsx or Parquet file, headers stripped, numbers parsed.
 
     ``sheet``: the Excel sheet by name or position (default: the first); ignored for other formats.
     Symbol columns, ``text_columns`` (headers, matched case-insensitively) and, with
-    ``first_column_text``, the first column (labels of a matrix) stay text.
+    ``first_column_text``, the first column (labels of a matrix) stay text. With ``percent_text``, an
+    Excel cell shown as a percent (0.1 stored with a ``0%`` number format) is read as the text "10%",
+    what the PM typed, so a text column (a cash target) keeps the percent; number columns read it
+    as 0.1 either way. Off by default: looking at each cell's format is slow on large matrices.
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -70,7 +77,7 @@ def read_table(path: str | Path, sheet: str | int | None = None, what: str = "in
     suffix = path.suffix.lower()
     decimal = None
     if suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(path, sheet, what)
+        frame = _read_excel(path, sheet, what, percent_text)
     elif suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, what)
     elif suffix in JSON_SUFFIXES:
@@ -205,8 +212,8 @@ def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
                              skipinitialspace=True, skiprows=skip)
         keep_text = {header_key(c) for c in text_columns}
         text_like = [_is_text(str(c).strip(), i, keep_text, first_column_text) for i, c in enumerate(sample.columns)]
-        decimal = decimal_mark(cell for c, is_text in zip(sample.columns, text_like) if not is_text
-                               for cell in sample[c])
+        decimal = _file_decimal_mark(path, what, {str(c).strip(): sample[c] for c, is_text in
+                                                  zip(sample.columns, text_like) if not is_text})
         dtypes = str if decimal == "," else {c: str for c, is_text in zip(sample.columns, text_like) if is_text}
         frame = pd.read_csv(_stdio.StringIO(text), sep=separator, dtype=dtypes or None, skipinitialspace=True,
                             skiprows=skip)
@@ -219,7 +226,22 @@ def _read_csv(path: Path, what: str, text_columns: tuple[str, ...] = (),
                              f"{separator!r}: {reason}; every row needs as many fields as the header") from None
 
 
-def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
+def _file_decimal_mark(path: Path, what: str, columns: dict[str, pd.Series]) -> str | None:
+    """The decimal mark the number columns' text shows (None: no cell tells); InputFileError naming a cell
+    of each when the file mixes decimal commas ("12,50") and decimal points ("45.10")."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, cells in columns.items():
+        for mark, cell in decimal_examples(cells).items():
+            found.setdefault(mark, (name, cell))
+    if len(found) == 2:
+        (comma_column, comma), (point_column, point) = found[","], found["."]
+        raise InputFileError(f"{what} file {path.name} mixes decimal commas ({comma!r} in column {comma_column}) "
+                             f"and decimal points ({point!r} in column {point_column}); write every number with "
+                             "one decimal mark (12.50 and 45.10, or 12,50 and 45,10)")
+    return next(iter(found)) if found else None
+
+
+def _read_excel(path: Path, sheet, what: str, percent_text: bool = False) -> pd.DataFrame:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a dependency
@@ -244,7 +266,10 @@ def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
                 raise InputFileError(f"{what} workbook {path.name} has no sheet '{sheet}'; "
                                      f"its sheets: {', '.join(names)}")
             name = match
-        rows = list(workbook[name].iter_rows(values_only=True))
+        if percent_text:
+            rows = [tuple(_shown(cell) for cell in row) for row in workbook[name].iter_rows()]
+        else:
+            rows = list(workbook[name].iter_rows(values_only=True))
     finally:
         workbook.close()
     rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
@@ -256,6 +281,15 @@ def _read_excel(path: Path, sheet, what: str) -> pd.DataFrame:
     top = next(i for i, count in enumerate(filled) if count >= max(filled) / 2)
     header = [f"Unnamed: {i}" if v is None or str(v).strip() == "" else str(v) for i, v in enumerate(rows[top])]
     return pd.DataFrame(rows[top + 1:], columns=header).astype(object)
+
+
+def _shown(cell):
+    """A cell's value; a number in a percent format as the percent it shows ("10%" for 0.1)."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
+        if "%" in _QUOTED.sub("", str(getattr(cell, "number_format", "") or "")):
+            return f"{format((Decimal(repr(value)) * 100).normalize(), 'f')}%"
+    return value
 
 
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:

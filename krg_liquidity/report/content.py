@@ -133,6 +133,18 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
                   comparison=comparison)
 
 
+def comparison_view(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as a PM reads it on screen: methods in words ("pro rata", "most liquid first"),
+    without the solver's max_violation (the breaches are in words in the message); the data (the
+    Excel sheet, ``Report.comparison``) keeps the keys."""
+    from ..rules import METHOD_WORDS
+
+    view = comparison.drop(columns=["max_violation"], errors="ignore")
+    if "method" in view:
+        view = view.assign(method=view["method"].map(lambda key: METHOD_WORDS.get(key, key)))
+    return view
+
+
 def pretrade(result, model: CostModel) -> pd.DataFrame:
     """I-Star pre-trade numbers of each traded name at its trade time: I* and market impact (bps),
     timing risk (bps), market impact (USD)."""

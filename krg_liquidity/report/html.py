@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from ..assumptions import summary_lines
+from .content import comparison_view
 
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
@@ -23,7 +24,7 @@ FORMATS = {
     ",.2f": ("price",),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds"),
-    ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_after"),
+    ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after"),
 }
 _FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
 _STYLE = """
@@ -144,7 +145,7 @@ def render_html(report) -> str:
         parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
     if not report.comparison.empty:
         parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>",
-                  table_html(report.comparison.drop(columns=["max_violation"], errors="ignore"), "comparison")]
+                  table_html(comparison_view(report.comparison), "comparison")]
     if not report.pretrade.empty:
         parts += ["<h2>Pre-trade costs of the trades (I-Star, at each trade time)</h2>",
                   table_html(report.pretrade, "pretrade", total=("market_impact_usd",))]
