@@ -509,14 +509,20 @@ def floor_program(book, cash, band):
     return request, conic.build(book, request.costs(), limits, cash=cash)
 
 
-def test_the_conic_floor_steps_compile_with_values_and_get_what_is_left(example):
-    """The floor's conic steps: each solve compiles the program with the gradient's values, not cvxpy's
-    parametrized form (its size is the names times the variables: 28 s to compile at 5,000 names, which
-    no time limit covered); the solver is given what is left minus the compilation; the steps check the
-    budget between them and stop, with what they have, when it is spent."""
+def test_the_conic_floor_steps_compile_with_values_and_get_what_is_left(example, monkeypatch):
+    """The floor's conic steps on a large book: each solve compiles the program with the gradient's values,
+    not cvxpy's parametrized form (its size is the names times the variables: 28 s to compile at 5,000
+    names, which no time limit covered); the solver is given what is left minus the compilation; the steps
+    check the budget between them and stop, with what they have, when it is spent. A small book keeps the
+    parametrized form (its re-solves skip the compilation)."""
     from krg_liquidity import conic
 
     holdings, covariance, book = example
+    _, small = floor_program(book, 1e9, (1.01, 1.05))
+    small.floor_gradient.value, small.floor_penalty.value = np.zeros(len(holdings)), 1.0
+    conic.solve(small, lambda u: 0.0, Budget(None))
+    assert small.problem._cache.param_prog is not None
+    monkeypatch.setattr(conic, "PARAMETRIZED_MAX_NAMES", len(holdings) - 1)  # the example book counts as large
     band = (1.01, 1.05)
     request, program = floor_program(book, 1e9, band)
     plan = optimize_module._Plan(request, Trail(Budget(None)), "auto")
