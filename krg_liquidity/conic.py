@@ -14,7 +14,8 @@ constraint. Every limit adds its own rows (``limits.py``): per-name intervals, w
 on the final positions and the post-trade value (a variable tied to the positions, so the
 cash target sits in the cash row alone and its multiplier is the full marginal cost), the
 risk ceiling as a second-order cone, the risk floor as a linearization with a Parameter
-gradient (convex-concave steps reuse the compiled problem).
+gradient (convex-concave steps reuse the built problem, and its compiled form up to
+``PARAMETRIZED_MAX_NAMES`` names).
 
 Every solve gets what is left of the time budget, and starts only when that covers its setup
 (``solve``); the solver ladder is Clarabel, Clarabel without equilibration, then SCS with a time
