@@ -202,11 +202,10 @@ def solve(program: Program, check, budget: Budget) -> str:
     current values (``ignore_dpp``): cvxpy's parametrized form of a power-cone program with an
     n-vector Parameter (the floor's gradient) takes time and memory in proportion to n times the
     number of variables (28 s at 5,000 names, against 0.1 s compiled with the values), and no
-    solver time limit covers it. An attempt starts only when the time
-    left covers its setup (compiling and the solver's setup, outside the solver's time limit; the
-    longest seen on this program, at least ``CONIC_SETUP_SECONDS_PER_NAME`` a name); otherwise the
-    ladder ends "timeout" and ``program.skipped`` says why. The solver gets what is left after the
-    compilation.
+    solver time limit covers it. An attempt starts only when the time left covers its setup
+    (compiling and the solver's setup, outside the solver's time limit: the longest seen on this
+    program, at least ``CONIC_SETUP_SECONDS_PER_NAME`` a name); otherwise the ladder ends "timeout"
+    and ``program.skipped`` says why. The solver gets what is left after the compilation.
     """
     last = "not_run"
     program.skipped = ""
