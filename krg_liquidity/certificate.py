@@ -54,9 +54,9 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
                       budget: Budget) -> float | None:
     """A certified lower bound (USD) on the cost of any trade list meeting the floor, or None.
 
-    The linear program for the best multipliers gets what is left of ``budget``; when it runs
-    out, the bound at the steps' own multipliers (made convex) is returned instead, and the
-    stage's detail says so.
+    The linear program for the best multipliers gets what is left of ``budget`` once its rows are
+    built (its solver is loaded off the clock the first time: ``Trail.load``); without it, the bound
+    at the steps' own multipliers (made convex) is returned instead, and the stage's detail says so.
     """
     trail.begin()
     if not curvature_falls(solver.costs.params):
@@ -83,7 +83,8 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
     if budget.expired():
         note = "; the time budget ran out before the best multipliers: the bound at the steps' own"
     else:
-        best = _best_multipliers(solver, v, cost, q, c_held, floor, kappa_max, budget.left())
+        trail.load("scipy.optimize")
+        best = _best_multipliers(solver, v, cost, q, c_held, floor, kappa_max, budget)
         if best is None and budget.expired():
             note = "; the time budget ran out in the search for the best multipliers: the bound at the steps' own"
     if best is None:  # no time, or the LP failed: the bound at the steps' own multipliers, made convex
@@ -113,10 +114,10 @@ def _bound(solver: DualSolver, v, cost, q, c_held, floor, lam, rho, mu) -> float
     return value + float(np.sum(np.minimum(np.nan_to_num(low_side, nan=0.0), np.nan_to_num(high_side, nan=0.0))))
 
 
-def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max, seconds: float) -> float | None:
+def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max, budget: Budget) -> float | None:
     """max over (lambda, rho >= 0, mu >= 0, rho - mu <= kappa_max) of LB: a linear program, since
     LB is Lg(v*) (affine in the multipliers) plus per-name minima of affine functions. None when
-    it fails or takes more than ``seconds``."""
+    it fails or takes more than what is left of ``budget`` when it starts."""
     from scipy.optimize import linprog
     from scipy.sparse import csr_matrix, hstack, identity, vstack
 
@@ -133,7 +134,10 @@ def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max, 
     a_ub = vstack([rows[0][0], rows[1][0], csr_matrix(np.concatenate([[0.0, 1.0, -1.0], np.zeros(n)])[None, :])])
     b_ub = np.concatenate([rows[0][1], rows[1][1], [kappa_max]])
     bounds = [(None, None), (0.0, None), (0.0, None if ceiling else 0.0)] + [(None, None)] * n
-    options = {"time_limit": max(seconds, 1e-3)} if np.isfinite(seconds) else {}
+    seconds = budget.left()
+    if seconds <= 0:
+        return None
+    options = {"time_limit": seconds} if np.isfinite(seconds) else {}
     found = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs", options=options)
     if found.status != 0:
         return None

@@ -16,10 +16,12 @@ constraint. Every limit adds its own rows (``limits.py``): per-name intervals, w
 on the final positions and the post-trade value (a variable tied to the positions, so the
 cash target sits in the cash row alone and its multiplier is the full marginal cost), the
 risk ceiling as a second-order cone, the risk floor as a linearization with a Parameter
-gradient (convex-concave steps reuse the compiled problem).
+gradient (convex-concave steps reuse the built problem, and its compiled form up to
+``PARAMETRIZED_MAX_NAMES`` names).
 
-Every solve gets what is left of the time budget; the solver ladder is Clarabel, Clarabel
-without equilibration, then SCS with a time limit and tolerances it can reach.
+Every solve gets what is left of the time budget, and starts only when that covers its setup
+(``solve``); the solver ladder is Clarabel, Clarabel without equilibration, then SCS with a time
+limit and tolerances it can reach.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import cvxpy as cp
 import numpy as np
 
 from .limits import NameLimit, RiskFloor, Weight
-from .plan import Budget
+from .plan import CONIC_SETUP_SECONDS_PER_NAME, Budget
 from .portfolio import Portfolio
 from .trade_costs import TradeCosts
 from .verify import ACCEPT_VIOLATION
@@ -45,6 +47,12 @@ SOLVER_LADDER = (
     ("SCS", {"eps_abs": 1e-7, "eps_rel": 1e-7, "max_iters": 20_000}),
 )
 TIME_OPTION = {"CLARABEL": "time_limit", "SCS": "time_limit_secs"}
+PARAMETRIZED_MAX_NAMES = 200
+"""Up to this many names a program is compiled once in cvxpy's parametrized form, and a re-solve with
+new Parameter values (the floor's convex-concave steps) skips the compilation. That form grows as the
+names times the variables (0.06-0.09 s to build at 30-200 names, 0.4 s at 400, 28 s at 5,000), so a
+larger program is compiled with its Parameters' values at each solve instead (0.05 s + about 20 us a
+name)."""
 
 
 @dataclass
@@ -90,6 +98,9 @@ class Program:
     floor_slack: cp.Variable | None = None
     slacks: dict = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
+    compile_seen: float = 0.0  # seconds cvxpy took to compile this program (the longest attempt)
+    setup_seen: float = 0.0  # seconds an attempt spent before its solver could stop (the longest)
+    skipped: str = ""  # why the last attempt was not started (the time left could not cover its setup)
 
 
 def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray,
@@ -220,25 +231,42 @@ def solve(program: Program, check, budget: Budget) -> str:
     Returns the accepted status ("optimal" / "optimal_inaccurate"), or the last status
     ("infeasible", "unbounded", "solver_error", "timeout", ...) when no attempt is accepted.
     An "infeasible" or "unbounded" verdict from Clarabel ends the ladder.
+
+    Above ``PARAMETRIZED_MAX_NAMES`` names each attempt compiles the program with its Parameters'
+    current values (``ignore_dpp``): cvxpy's parametrized form of a power-cone program with an
+    n-vector Parameter (the floor's gradient) takes time and memory in proportion to n times the
+    number of variables (28 s at 5,000 names, against 0.1 s compiled with the values), and no
+    solver time limit covers it. An attempt starts only when the time left covers its setup
+    (compiling and the solver's setup, outside the solver's time limit: the longest seen on this
+    program, at least ``CONIC_SETUP_SECONDS_PER_NAME`` a name); otherwise the ladder ends "timeout"
+    and ``program.skipped`` says why. The solver gets what is left after the compilation.
     """
     last = "not_run"
+    program.skipped = ""
+    names = len(program.portfolio.holdings)
     for solver, options in SOLVER_LADDER:
         left = budget.left()
-        if left <= 0:
+        setup = max(CONIC_SETUP_SECONDS_PER_NAME * names, program.setup_seen)
+        if left <= setup:
+            if left > 0:
+                program.skipped = (f"a solver attempt was not started: {left:.2f} s left, less than the "
+                                   f"{setup:.2f} s an attempt on {names:,} names takes before its solver can stop")
             return "timeout"
         options = dict(options)
         if np.isfinite(left):
-            options[TIME_OPTION[solver]] = max(left, 1e-3)
+            compiling = program.compile_seen or 0.5 * CONIC_SETUP_SECONDS_PER_NAME * names
+            options[TIME_OPTION[solver]] = max(left - compiling, 1e-3)
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():  # an inaccurate answer is judged by its violation below
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                program.problem.solve(solver=solver, **options)
+                program.problem.solve(solver=solver, ignore_dpp=names > PARAMETRIZED_MAX_NAMES, **options)
             status = program.problem.status
         except cp.error.SolverError as exc:
             status = f"solver_error: {exc}".splitlines()[0][:200]
         attempt = Attempt(solver, options, status, time.perf_counter() - start)
         program.attempts.append(attempt)
+        _measure_setup(program, attempt.seconds)
         last = "timeout" if budget.expired() and status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else status
         if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and program.u.value is not None:
             attempt.max_violation = float(check(program.u.value))
@@ -250,6 +278,19 @@ def solve(program: Program, check, budget: Budget) -> str:
     if last in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):  # an answer that failed the check is not an answer
         return f"refused by the independent check ({last})"
     return last
+
+
+def _measure_setup(program: Program, seconds: float) -> None:
+    """Record what the attempt just made (``seconds`` in all) spent outside its solver's iterations:
+    cvxpy's compilation and the unpacking of the answer, plus the solver's whole time when it stopped
+    before its first iteration (its setup, then)."""
+    compiled = program.problem.compilation_time or 0.0
+    program.compile_seen = max(program.compile_seen, compiled)
+    stats = program.problem.solver_stats
+    outside = seconds
+    if stats is not None and stats.num_iters and stats.solve_time is not None:
+        outside = max(compiled, seconds - float(stats.solve_time))
+    program.setup_seen = max(program.setup_seen, outside)
 
 
 def cash_multiplier(program: Program) -> float:
@@ -278,7 +319,7 @@ def convex_concave(program: Program, position_of, risk, check, start_u: np.ndarr
         program.floor_penalty.value = penalty
         status = solve(program, lambda _u: 0.0, budget)  # judged below, once the slack is zero
         if status not in ("optimal", "optimal_inaccurate"):
-            return best, step, f"a conic convex-concave step ended '{status}'"
+            return best, step, program.skipped or f"a conic convex-concave step ended '{status}'"
         u = program.u.value
         objective = float(program.problem.value)
         if float(program.floor_slack.value) <= 1e-10:

@@ -39,7 +39,7 @@ from .errors import LiquidationError, NoFeasiblePointFound, SolverFailure, Solve
 from .explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
 from .impact import CostModel
 from .limits import RiskCeiling, TotalImpactCap
-from .plan import DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread
+from .plan import CONIC_SETUP_SECONDS_PER_NAME, DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread, prepare
 from .portfolio import Portfolio
 from .request import Request, make_request
 from .result import LiquidationResult, failed_result, finished_result
@@ -83,6 +83,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
+    prepare()
     trail = Trail(Budget(time_limit))
     if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
         cached = portfolio.risk_factored
@@ -159,10 +160,12 @@ class _Plan:
         self.trail.record(stage, "proof", reason)
         return infeasible(self.request, reason, self.budget, known, conflicts)
 
-    def timeout(self, stage: str) -> SolverTimeout:
-        self.trail.record(stage, "timeout", "the time budget ran out")
+    def timeout(self, stage: str, detail: str = "") -> SolverTimeout:
+        self.trail.record(stage, "timeout", detail or "the time budget ran out")
+        skipped = [s for s in self.trail.stages if s.outcome == "timeout" and s.detail.startswith("skipped for time")]
+        why = f" (the {skipped[-1].name} stage was {skipped[-1].detail})" if skipped else ""
         return SolverTimeout(f"the time budget ({self.budget.limit:g} s) ran out in the {stage} stage "
-                             "before any verified trade list was found; raise time_limit", stage)
+                             f"before any verified trade list was found{why}; raise time_limit", stage)
 
     @cached_property
     def sigma_today(self) -> float:
@@ -269,7 +272,20 @@ class _Plan:
         self.trail.record("dual", "candidate", f"{solver.steps} Newton steps", solver.steps)
         return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
 
+    def conic_skip(self) -> str:
+        """Why a conic stage is not started ("" when it is): the time left does not cover its setup
+        (compiling and the solver's setup, outside the solver's own time limit). Otherwise cvxpy is
+        loaded (the first time, off the clock)."""
+        need, left = CONIC_SETUP_SECONDS_PER_NAME * len(self.shares), self.budget.left()
+        if left <= need:
+            return f"skipped for time: {left:.2f} s left, less than the {need:.2f} s the conic program takes to set up"
+        self.trail.load("cvxpy")
+        return ""
+
     def ceiling_by_conic(self, relaxed: Candidate) -> Candidate:
+        skip = self.conic_skip()
+        if skip:
+            raise self.timeout("conic", skip)
         from . import conic
         from .limits import NAME_LIMITS, coupling_limits
 
@@ -290,7 +306,7 @@ class _Plan:
             raise self.impossible("conic", "no trade list meets the risk ceiling together with the other limits "
                                            "(the solver's certificate of infeasibility)")
         if status == "timeout":
-            raise self.timeout("conic")
+            raise self.timeout("conic", program.skipped)
         if status not in ("optimal", "optimal_inaccurate"):
             self.trail.record("conic", "failed", f"no solver attempt was accepted (last: {status})")
             raise SolverFailure(f"the conic solve failed ({status}) on every solver", self.trail.solver_attempts)
@@ -335,7 +351,7 @@ class _Plan:
         if best is None and not self.budget.expired():
             best = self.floor_by_conic(relaxed)  # what method="conic" would try, before giving up
         if best is None:
-            if self.budget.expired():
+            if self.budget.expired() or self.trail.ran_out():
                 raise self.timeout("floor")
             seen = ""
             if self.highest_found is not None and np.isfinite(self.highest_found):
@@ -405,6 +421,10 @@ class _Plan:
         return found
 
     def floor_by_conic(self, relaxed: Candidate) -> Candidate | None:
+        skip = self.conic_skip()
+        if skip:
+            self.trail.record("conic-convex-concave", "timeout", skip)
+            return None
         from . import conic
         from .limits import NAME_LIMITS, coupling_limits
 
@@ -418,7 +438,8 @@ class _Plan:
             lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)
         self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
         if u is None:
-            self.trail.record("conic-convex-concave", "failed", reason or "no feasible point", steps)
+            self.trail.record("conic-convex-concave", "timeout" if program.skipped or self.budget.expired() else
+                              "failed", reason or "no feasible point", steps)
             return None
         self.trail.record("conic-convex-concave", "candidate", reason or f"settled after {steps} steps", steps)
         return Candidate(np.asarray(u, dtype=float), conic.cash_multiplier(program), None, "conic+convex-concave")

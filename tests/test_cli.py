@@ -236,3 +236,27 @@ def test_small_cash_on_purpose_is_answered():
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["status"] == "optimal" and answer["cash_target"] == 500 and answer["cash_raised"] >= 500
+
+
+def test_the_screen_shows_the_largest_trades_and_the_files_keep_them_all(tmp_path):
+    """A book of many names (the trial's 5,000 printed 5,000 rows, most of the run's time): the screen
+    shows the 40 largest trades by value and says how many more there are; --output and --json keep all."""
+    from krg_liquidity import synthetic_universe
+    from krg_liquidity.cli.liquidate import SCREEN_ROWS
+
+    holdings, _ = synthetic_universe(70, n_factors=3, seed=1)
+    book = tmp_path / "book.csv"
+    holdings.to_csv(book, index=False)
+    out = tmp_path / "trades.csv"
+    shown = run("liquidate", str(book), "--cash", "30%", "--output", str(out))
+    assert shown.exit_code == 0, shown.output
+    trades = pd.read_csv(out)
+    traded = trades[trades["shares_traded"] != 0]
+    assert len(traded) > SCREEN_ROWS
+    assert f"... and {len(traded) - SCREEN_ROWS} more names; the full table is in --output FILE" in shown.output
+    largest = traded.loc[traded["value_traded_usd"].abs().nlargest(SCREEN_ROWS).index, "symbol"]
+    smallest = traded.loc[traded["value_traded_usd"].abs().nsmallest(3).index, "symbol"]
+    rows = {line.split()[1] for line in shown.output.splitlines() if line.startswith("│")}
+    assert set(largest) <= rows and not set(smallest) & rows
+    payload = json.loads(run("liquidate", str(book), "--cash", "30%", "--json").stdout)
+    assert sum(t["shares_traded"] != 0 for t in payload["trades"]) == len(traded)

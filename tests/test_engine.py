@@ -432,8 +432,11 @@ def test_the_certificate_stage_checks_the_budget(example, monkeypatch):
     level = band[0] * plan.sigma_today * (book.net_value_usd - cash) / cash
 
     given = []
-    real = certificate._best_multipliers
-    monkeypatch.setattr(certificate, "_best_multipliers", lambda *a: given.append(a[-1]) or real(*a))
+    import scipy.optimize
+
+    real = scipy.optimize.linprog
+    monkeypatch.setattr(scipy.optimize, "linprog", lambda *a, **k: given.append(k["options"]["time_limit"])
+                        or real(*a, **k))
     trail = Trail(Budget(None))
     full = certificate.floor_lower_bound(plan.dual_solver, plan.floor_point, level, trail, Budget(7.0))
     assert given and 0 < given[0] <= 7.0
@@ -483,3 +486,101 @@ def test_the_floors_proof_is_cut_short_by_the_budget(example, monkeypatch):
     monkeypatch.setattr(reach, "ROWS_AT_ONCE", 3)
     assert reach.risk_upper_bound(solver, Budget(None)) == pytest.approx(whole, rel=1e-13)
     assert reach.risk_upper_bound(solver, Spent(1.0)) == np.inf
+
+
+class Ticking(Budget):
+    """A budget on a fake clock: ``left()`` gives the next of ``seconds`` on each call (the last one
+    after that), so that a test decides what a stage finds left, whatever the machine's speed."""
+
+    def __init__(self, *seconds: float):
+        super().__init__(100.0)
+        self.seconds = list(seconds)
+
+    def left(self) -> float:
+        return self.seconds.pop(0) if len(self.seconds) > 1 else self.seconds[0]
+
+
+def floor_program(book, cash, band):
+    from krg_liquidity import conic
+    from krg_liquidity.limits import NAME_LIMITS, coupling_limits
+
+    request = make_request(book, cash, band, None, False, None)
+    limits = [limit for limit in NAME_LIMITS if limit.applies(book, False)] + coupling_limits(band, None)
+    return request, conic.build(book, request.costs(), limits, cash=cash)
+
+
+def test_the_conic_floor_steps_compile_with_values_and_get_what_is_left(example, monkeypatch):
+    """The floor's conic steps on a large book: each solve compiles the program with the gradient's values,
+    not cvxpy's parametrized form (its size is the names times the variables: 28 s to compile at 5,000
+    names, which no time limit covered); the solver is given what is left minus the compilation; the steps
+    check the budget between them and stop, with what they have, when it is spent. A small book keeps the
+    parametrized form (its re-solves skip the compilation)."""
+    from krg_liquidity import conic
+
+    holdings, covariance, book = example
+    _, small = floor_program(book, 1e9, (1.01, 1.05))
+    small.floor_gradient.value, small.floor_penalty.value = np.zeros(len(holdings)), 1.0
+    conic.solve(small, lambda u: 0.0, Budget(None))
+    assert small.problem._cache.param_prog is not None
+    monkeypatch.setattr(conic, "PARAMETRIZED_MAX_NAMES", len(holdings) - 1)  # the example book counts as large
+    band = (1.01, 1.05)
+    request, program = floor_program(book, 1e9, band)
+    plan = optimize_module._Plan(request, Trail(Budget(None)), "auto")
+    start = plan.separable().u
+    shares, adv, price = book.array("shares"), book.array("adv"), book.array("price")
+    budget = Ticking(5.0, 5.0, 0.0)  # the first step's attempt has 5 s, the next step finds none
+    u, steps, reason = conic.convex_concave(program, lambda x: (shares - x * adv) * price, book.risk(),
+                                            lambda x: plan.worst(x, cap=False)[0], start, budget)
+    assert program.problem._cache.param_prog is None  # nothing parametrized was built
+    assert steps == 2 and len(program.attempts) == 1 and "'timeout'" in reason
+    given = program.attempts[0].options["time_limit"]
+    assert 0 < given < 5.0
+
+
+def test_a_conic_attempt_that_cannot_set_up_in_what_is_left_is_not_started(example):
+    """A solver attempt starts only if the time left covers its setup (compiling, the solver's setup):
+    at 0.1 ms left nothing is started, and the program says why."""
+    from krg_liquidity import conic
+
+    holdings, covariance, book = example
+    request, program = floor_program(book, 1e9, (0.0, 1.05))
+    status = conic.solve(program, lambda u: 0.0, Ticking(1e-4))
+    assert status == "timeout" and program.attempts == []
+    assert program.skipped.startswith("a solver attempt was not started: 0.00 s left")
+
+
+def test_a_conic_stage_is_skipped_for_time_and_the_call_ends_timeout(example, monkeypatch):
+    """When the local ascents stall and the time left cannot cover the conic program's setup, the conic
+    stage is recorded as skipped for time and the call ends "timeout" (raise time_limit), neither a late
+    answer nor "no feasible point found"; a ceiling that needs the conic program ends the same way."""
+    from krg_liquidity import floor as floor_module
+
+    holdings, covariance, book = example
+    monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))
+    request = make_request(book, 1e9, (1.01, 1.05), None, False, None)
+    trail = Trail(Ticking(1e-4))
+    with pytest.raises(SolverTimeout, match="conic-convex-concave stage was skipped for time") as info:
+        optimize_module._Plan(request, trail, "auto").run()
+    assert info.value.stage == "floor"
+    skipped = [s for s in trail.stages if s.name == "conic-convex-concave"]
+    assert skipped and skipped[0].outcome == "timeout" and skipped[0].detail.startswith("skipped for time")
+
+    trail = Trail(Ticking(1e-4))
+    request = make_request(book, 1e9, (0.0, 1.05), None, False, None)
+    with pytest.raises(SolverTimeout, match="raise time_limit"):
+        optimize_module._Plan(request, trail, "conic").run()
+    assert trail.stages[-1].name == "conic" and trail.stages[-1].detail.startswith("skipped for time")
+
+
+def test_loading_a_solver_library_is_recorded_and_not_counted(monkeypatch):
+    """A stage's solver library is imported the first time a call needs it, as a "load" stage whose
+    seconds do not count against the time limit (they are process set-up, as importing the package is)."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    budget = Budget(10.0)
+    trail = Trail(budget)
+    trail.load("colorsys")
+    trail.load("colorsys")  # loaded already: nothing to record
+    assert [s.name for s in trail.stages] == ["load"] and "not counted" in trail.stages[0].detail
+    assert budget.not_counted == trail.stages[0].seconds > 0

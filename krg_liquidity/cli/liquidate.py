@@ -122,11 +122,22 @@ TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after
                  "cost_usd": ",.0f", "weight_before": ".2%", "weight_after": ".2%"}
 
 
+SCREEN_ROWS = 40
+"""Trade rows printed on screen at most: the largest by value (the full table goes to --output or --json)."""
+
+
 def print_result(result: LiquidationResult) -> None:
     traded = result.trades[result.trades["shares_traded"] != 0]
+    more = len(traded) - SCREEN_ROWS
+    if more > 0:
+        largest = traded["value_traded_usd"].abs().sort_values(ascending=False, kind="stable")
+        traded = traded.loc[largest.index[:SCREEN_ROWS]]
     shown = traded.loc[:, ["symbol", "shares_traded", "value_traded_usd", "pov", "mi_bps", "cost_usd",
                            "weight_before", "weight_after", "limit_reached"]]
-    print_frame(shown, "Trades", TRADE_FORMATS)
+    print_frame(shown, f"Trades: the {SCREEN_ROWS} largest by value" if more > 0 else "Trades", TRADE_FORMATS)
+    if more > 0:
+        console.print(f"... and {more:,} more names; the full table is in --output FILE (.csv, .xlsx, .parquet, "
+                      ".json) or --json", highlight=False, markup=False)
     console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
 
 
