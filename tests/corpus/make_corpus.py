@@ -99,7 +99,8 @@ def main() -> None:
     csv("bad_negative_price.csv", book.assign(Price=book["Price"] * [1, -1, 1, 1, 1]), bad(("price", ["AXP"])))
     csv("bad_zero_adv.csv", book.assign(ADV=book["ADV"] * [1, 1, 0, 1, 1]), bad(("adv", ["BA"])))
     csv("bad_decimal_comma.csv", book.assign(Volatility=book["Volatility"].map(lambda v: f"{v:.4f}".replace(".", ","))),
-        bad(("volatility", ALL)), sep=";")
+        {"status": "bad_input", "message": "mixes decimal commas ('0,2157' in column Volatility) and decimal points"},
+        sep=";")
     csv("bad_value_mismatch.csv", book.assign(Value=book["Shares"] * book["Price"] * [1, 1, 1, 1, 1.5]),
         bad(("value", ["CSCO"])))
     csv("bad_crossed_weights.csv", book.assign(LB_Wt=[0.6, 0.1, 0.1, 0.1, 0.1], UB_Wt=[0.5, 0.5, 0.5, 0.5, 0.5]),
