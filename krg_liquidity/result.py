@@ -21,6 +21,20 @@ JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after"
 
 
 GAP_OPTIMAL = 1e-6
+"""Largest certified gap (fraction of the cost) of an answer reported "optimal" (README, Statuses)."""
+
+
+def proven_gap(cost_usd: float, lower_bound_usd: float) -> float:
+    """The certified gap of a trade list: (cost - proven lower bound) / cost, never negative; NaN when
+    nothing is proven (a rule's list). Both in USD; the ratio is a fraction of the cost."""
+    if not np.isfinite(lower_bound_usd):
+        return float("nan")
+    return max(0.0, cost_usd - lower_bound_usd) / cost_usd if cost_usd > 0 else 0.0
+
+
+def proven_status(gap: float) -> str:
+    """"optimal" when the certified ``gap`` (fraction of the cost) meets ``GAP_OPTIMAL``, else "feasible"."""
+    return "optimal" if gap <= GAP_OPTIMAL else "feasible"
 
 
 @dataclass
@@ -80,16 +94,17 @@ class LiquidationResult:
 
     @property
     def gap_usd(self) -> float:
-        """Dollars by which the exact answer's cost may exceed the least possible (its cost minus
-        ``lower_bound_usd``); NaN when nothing is proven (a failure or a rule's list)."""
-        exact = (self.rounding or {}).get("cost_usd_exact", self.cost_usd)
-        return max(0.0, exact - self.lower_bound_usd) if np.isfinite(self.lower_bound_usd) else float("nan")
+        """Dollars by which this trade list's cost (after rounding, when rounded) may exceed the least
+        possible: ``cost_usd`` minus the proven ``lower_bound_usd``, never negative; NaN when nothing
+        is proven (a failure or a rule's list)."""
+        if not (np.isfinite(self.lower_bound_usd) and np.isfinite(self.cost_usd)):
+            return float("nan")
+        return max(0.0, self.cost_usd - self.lower_bound_usd)
 
     @property
     def gap_bps(self) -> float:
         """``gap_usd`` in bps of the cash raised."""
-        raised = (self.rounding or {}).get("cash_raised_exact", self.cash_raised)
-        return self.gap_usd / raised * 1e4 if raised > 0 else float("nan")
+        return self.gap_usd / self.cash_raised * 1e4 if self.cash_raised > 0 else float("nan")
 
     def gap_text(self) -> str:
         """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
@@ -306,7 +321,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
                             "refusing to return it", trail.solver_attempts)
     lower_bound = cost if lower_bound is None else min(lower_bound, cost)
-    gap = (cost - lower_bound) / cost if cost > 0 else 0.0
+    gap = proven_gap(cost, lower_bound)
     risk_before = risk_after = None
     if portfolio.has_risk_model:
         risk = portfolio.risk()
@@ -319,7 +334,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
     reached = limit_reached(u, bounds, shares, tol=1e-9 if method == "separable" else 1e-6)
     return LiquidationResult(
-        status="optimal" if gap <= GAP_OPTIMAL else "feasible",
+        status=proven_status(gap),
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,

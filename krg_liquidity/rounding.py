@@ -14,7 +14,11 @@ The rounded list is then checked from its trades: each per-name interval in shar
 coupling limits (risk band, total-impact cap) by :func:`verify.violations`. When whole lots
 cannot keep a limit (no whole lot inside a name's interval, not enough room to make up the cash,
 or the cap or band broken by the extra shares), the result's status is ``limits_broken`` and
-its message names the limits and the names; the status of the exact answer is kept otherwise.
+its message names the limits and the names. Otherwise the gap is recomputed against the exact
+answer's proven lower bound on the least cost of raising the target inside the limits (so the
+rounded cost minus that bound caps how much more than the optimum the rounded list costs): ``gap``, ``gap_usd`` and ``gap_bps`` are the rounded cost's, and the
+status is "optimal" only when that gap still meets the optimal tolerance (``GAP_OPTIMAL``), else
+"feasible".
 ``result.rounding`` records the lot, the rule, and the exact cash and cost.
 """
 
@@ -28,6 +32,7 @@ from .bounds import trade_bounds
 from .errors import InputError, symbols_text
 from .impact import CostModel
 from .limits import LABELS, MEASURED
+from .result import proven_gap, proven_status
 from .verify import ACCEPT_VIOLATION, impact_table, violations
 
 ZERO_SHARES = 1e-6
@@ -56,8 +61,10 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     LiquidationResult
         ``cash_raised``, ``cost_usd``, ``cost_bps``, ``risk_after``, ``violations`` and the trade
         table are those of the rounded trades; ``rounding`` records the lot, the rule and the
-        exact cash and cost. Status ``limits_broken`` (with the limits named in ``message``) when
-        whole lots cannot keep a limit; otherwise the exact answer's status.
+        exact cash and cost; ``gap`` (and ``gap_usd``, ``gap_bps``) is the rounded cost's distance to
+        the exact answer's proven lower bound. Status ``limits_broken`` (with the limits named in
+        ``message``) when whole lots cannot keep a limit; otherwise "optimal" when the rounded cost
+        is still within the optimal tolerance of the bound, else "feasible".
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> exact = liquidate(Portfolio(*load_example()), 1e9)
@@ -113,12 +120,15 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     rounding = {"lot_size": float(lot_size), "rule": RULE, "cash_raised_exact": result.cash_raised,
                 "cost_usd_exact": result.cost_usd}
     status, message = result.status, result.message
+    gap = proven_gap(total_cost, result.lower_bound_usd)
+    if result.success:  # the bound is on the least cost of the target: cost - bound caps the rounded list's excess
+        status = proven_status(gap)
     if problems:
         status = "limits_broken"
         message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
                    + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
     return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
-                               cost_usd=total_cost, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
+                               cost_usd=total_cost, gap=gap, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
                                risk_after=risk_after, violations=found, max_violation=max(found.values()),
                                rounding=rounding)
 
