@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LiquidationError, SolverFailure
-from .verify import ACCEPT_VIOLATION, impact_table
+from .verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_table
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
@@ -121,7 +121,12 @@ class LiquidationResult:
         if not self.violations:
             return "not checked (no trade list)"
         if not broken:
-            return "0 (every limit met, recomputed from the trades)"
+            key = max(self.violations, key=self.violations.get)
+            worst = self.violations[key]
+            if worst <= FLOAT_NOISE:
+                return "0 (every limit met, recomputed from the trades)"
+            return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
+                    f"trades; closest: {LABELS.get(key, key)} exceeded by {worst:.2g} ({MEASURED.get(key, '')})")
         key = max(broken, key=broken.get)
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
         return f"{LABELS.get(key, key)} broken by {broken[key]:.2%} ({MEASURED.get(key, '')}){more}"

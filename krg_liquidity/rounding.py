@@ -120,7 +120,8 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     rounding = {"lot_size": float(lot_size), "rule": RULE, "cash_raised_exact": result.cash_raised,
                 "cost_usd_exact": result.cost_usd}
     status, message = result.status, result.message
-    gap = proven_gap(total_cost, result.lower_bound_usd)
+    lower_bound = min(result.lower_bound_usd, total_cost)  # a lower bound lowered is still one
+    gap = proven_gap(total_cost, lower_bound)
     if result.success:  # the bound is on the least cost of the target: cost - bound caps the rounded list's excess
         status = proven_status(gap)
     if problems:
@@ -128,7 +129,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
         message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
                    + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
     return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
-                               cost_usd=total_cost, gap=gap, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
+                               cost_usd=total_cost, gap=gap, lower_bound_usd=lower_bound, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
                                risk_after=risk_after, violations=found, max_violation=max(found.values()),
                                rounding=rounding)
 
