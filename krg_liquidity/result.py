@@ -148,6 +148,7 @@ class LiquidationResult:
             "risk_after": self.risk_after,
             "marginal_cost_bps": self.marginal_cost_bps,
             "max_violation": self.max_violation,
+            "violations": {key: _plain(float(value)) for key, value in self.violations.items()},
             "method": self.method,
             "iterations": self.iterations,
             "seconds": self.seconds,

@@ -60,6 +60,7 @@ def test_summary_gap_and_violation_in_dollars_and_words(example):
     assert "e+00" not in text and "e-1" not in text
     record = json.loads(result.to_json())
     assert record["gap"] == result.gap and record["max_violation"] == result.max_violation
+    assert record["violations"] == result.violations and "risk_ceiling" in record["violations"]  # every limit
     assert record["gap_usd"] == pytest.approx(result.cost_usd - result.lower_bound_usd, abs=1e-6)
     assert record["gap_bps"] == pytest.approx(record["gap_usd"] / result.cash_raised * 1e4)
 
