@@ -129,7 +129,8 @@ class LiquidationResult:
                     f"trades; closest: {LABELS.get(key, key)} exceeded by {worst:.2g} ({MEASURED.get(key, '')})")
         key = max(broken, key=broken.get)
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
-        return f"{LABELS.get(key, key)} broken by {broken[key]:.2%} ({MEASURED.get(key, '')}){more}"
+        by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
+        return f"{LABELS.get(key, key)} broken by {by} ({MEASURED.get(key, '')}){more}"
 
     def to_dict(self) -> dict:
         """Plain types only, ready for JSON."""
@@ -166,7 +167,7 @@ class LiquidationResult:
 
     def _lines(self) -> list[tuple[str, str]]:
         asked = [("limits", limits_text(self.request))] if self.request else []
-        if not self.success:
+        if not self.success and not np.isfinite(self.cash_raised):  # a failure: no trade list
             return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"), *asked,
                     ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
                                                                     for s in self.stages))]
@@ -185,6 +186,8 @@ class LiquidationResult:
         if self.risk_before is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
+        if self.message:  # limits_broken: which limits the list breaks, and the fix
+            rows.append(("message", self.message))
         rows += [
             ("names traded", f"{sold} of {len(self.trades)}"),
             ("max violation", self.violation_text()),
@@ -193,7 +196,7 @@ class LiquidationResult:
         if self.rounding:
             exact_cash, exact_cost = self.rounding["cash_raised_exact"], self.rounding["cost_usd_exact"]
             lot = self.rounding["lot_size"]
-            unit = "whole shares" if lot == 1 else f"whole lots of {lot:g} shares"
+            unit = "whole shares" if lot == 1 else f"whole lots of {lot:,.0f} shares"
             rows.append(("rounding", f"{unit}; exact answer raised "
                                      f"${exact_cash:,.0f} at ${exact_cost:,.0f}"))
         from .assumptions import summary_lines

@@ -31,7 +31,7 @@ import numpy as np
 from .bounds import trade_bounds
 from .errors import InputError, symbols_text
 from .impact import CostModel
-from .limits import LABELS, MEASURED
+from .limits import LABELS, MEASURED, SHORT_LABELS
 from .result import proven_gap, proven_status
 from .verify import ACCEPT_VIOLATION, impact_table, violations
 
@@ -103,9 +103,12 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
                        max_total_mi_bps=request.max_total_mi_bps, cost_model=model, impacts=impacts, traded=traded)
     base = min(request.cash, portfolio.net_value_usd - request.cash)
     found["cash"] = max(0.0, request.cash - raised) / max(base, 1e-300)  # more cash than the target is allowed
-    problems = _problems(portfolio, bounds, high, sold, met & ~inside(sold), stuck, short, found, lot_size)
+    broken = (met & ~inside(sold)) | stuck
+    problems = _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_size)
 
     trades = result.trades.copy()
+    groups = np.where(sold > high, bounds.hi_group, bounds.lo_group)
+    trades.loc[broken, "limit_reached"] = [f"{SHORT_LABELS.get(g, g)} broken" for g in groups[broken]]
     trades["shares_traded"] = traded
     trades["shares_after"] = after
     trades["value_traded_usd"] = traded * price
@@ -126,8 +129,8 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
         status = proven_status(gap)
     if problems:
         status = "limits_broken"
-        message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
-                   + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
+        fix = "keep the exact shares (CLI --exact-shares)" + (" or use a smaller lot size" if lot_size > 1 else "")
+        message = f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems) + "; " + fix
     return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
                                cost_usd=total_cost, gap=gap, lower_bound_usd=lower_bound, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
                                risk_after=risk_after, violations=found, max_violation=max(found.values()),
@@ -234,7 +237,7 @@ def _unit(lot_size: float, one: bool = False) -> str:
     """'whole shares' or 'whole lots of 100 shares' (singular with ``one``)."""
     if lot_size == 1:
         return "whole share" if one else "whole shares"
-    return f"whole lot of {lot_size:g} shares" if one else f"whole lots of {lot_size:g} shares"
+    return f"whole lot of {lot_size:,.0f} shares" if one else f"whole lots of {lot_size:,.0f} shares"
 
 
 def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_size) -> list[str]:

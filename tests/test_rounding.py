@@ -195,3 +195,24 @@ def test_batch_summary_carries_the_rounded_gap(tmp_path):
     summary = krg.run_batch(requests, workers=1).summary
     row = summary.iloc[0]
     assert row["status"] == "feasible" and row["gap"] > 1e-3
+
+
+def test_a_broken_list_says_what_it_raises_costs_and_breaks():
+    """Issue 16 trial B16: a limits_broken summary had no cash-raised or cost lines, the broken name's
+    row read "min shares" as if met, and the fix offered a smaller lot size at lot 1."""
+    book = no_whole_share_book()
+    rounded = krg.round_trades(krg.liquidate(book, 0.2 * book.net_value_usd))
+    assert rounded.status == "limits_broken"
+    text = rounded.summary()
+    assert "cash raised" in text and "impact cost" in text and "message" in text
+    assert "smaller lot size" not in rounded.message
+    reached = dict(zip(rounded.trades["symbol"], rounded.trades["limit_reached"]))
+    assert reached["S0001"] == "final value broken"
+    assert "broken by 0.00%" not in text
+    assert "whole lots of 1,000,000 shares" in krg.rounding._unit(1e6)
+
+
+def test_a_smaller_lot_is_offered_only_above_one_share():
+    book = no_whole_share_book()
+    rounded = krg.round_trades(krg.liquidate(book, 0.2 * book.net_value_usd), 100)
+    assert rounded.status == "limits_broken" and "smaller lot size" in rounded.message
