@@ -110,8 +110,8 @@ def test_infeasible_message_is_a_headline_and_a_table():
                  "--max-total-mi-bps", "50")
     assert result.exit_code == 2
     lines = result.output.removeprefix("error: ").splitlines()
-    assert lines[0].startswith("cannot raise $6,000,000,000: at most $1,621,") and lines[0].endswith(
-        "(without the risk floor).")
+    assert lines[0].startswith("cannot raise $6,000,000,000: the most that can be raised within the limits in "
+                               "whole shares is $1,621,") and lines[0].endswith(".")  # typed back, it is raised
     assert lines[1].startswith("Why: ") and lines[2] == "Blocking limits, and how far each would have to give:"
     rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
     assert rows["fully sold (no flips, no buys)"].startswith("up to $") and rows[
