@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LiquidationError, SolverFailure
+from .numbers import dollars
 from .verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_table
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
@@ -168,13 +169,13 @@ class LiquidationResult:
     def _lines(self) -> list[tuple[str, str]]:
         asked = [("limits", limits_text(self.request))] if self.request else []
         if not self.success and not np.isfinite(self.cash_raised):  # a failure: no trade list
-            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"), *asked,
+            return [("status", self.status), ("cash target", dollars(self.cash_target)), *asked,
                     ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
                                                                     for s in self.stages))]
         sold = int((self.trades["shares_traded"] != 0).sum())
         rows = [
             ("status", self.status),
-            ("cash target", f"${self.cash_target:,.0f}"),
+            ("cash target", dollars(self.cash_target)),
             *asked,
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
@@ -245,7 +246,7 @@ def limits_text(request: dict) -> str:
              f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
              "buys allowed" if request.get("allow_buys") else "sales only"]
     if "time_limit_s" in request:
-        parts.append("no time limit" if seconds is None else f"time limit {seconds:g} s")
+        parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
     return "; ".join(parts)
 
 
