@@ -138,8 +138,9 @@ def liquidate(
     mi_date: Optional[str] = options.mi_date(),
     trade_time: Optional[float] = options.trade_time(),
     pov: Optional[float] = options.pov(),
-    lot_size: int = typer.Option(1, help="Round trades to multiples of this many shares (sales up, purchases "
-                                         "down: the cash target stays met)."),
+    lot_size: int = typer.Option(1, help="Round trades to whole lots of this many shares, inside each name's "
+                                         "limits: each trade first to the lot that raises less cash, then the "
+                                         "names where it costs least one lot up until the cash target is met."),
     exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
     output: Optional[Path] = typer.Option(None, help="Write the answer here by extension: .csv/.parquet (trades), "
                                                      ".xlsx (trades, schedule, grid, summary, request, "
