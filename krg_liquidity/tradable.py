@@ -18,7 +18,7 @@ from .capacity import max_cash
 from .errors import InfeasibleLiquidation, LiquidationError
 from .impact import CostModel
 from .optimize import liquidate
-from .plan import DEFAULT_TIME_LIMIT
+from .plan import DEFAULT_TIME_LIMIT, Budget
 from .portfolio import Portfolio
 from .rounding import round_trades
 
@@ -46,7 +46,8 @@ def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, risk_band: 
     risk_band, max_total_mi_bps, allow_buys, cost_model
         The request's limits, as :func:`~krg_liquidity.liquidate` takes them.
     time_limit : float or None
-        Seconds for each ``max_cash`` and each candidate's solve.
+        Seconds for the whole search (every ``max_cash`` and candidate solve shares them; None: no
+        limit). When they run out, the figure found so far is None.
     most : float, optional
         ``max_cash`` of these limits when already known (USD; saves its solve).
 
@@ -64,34 +65,45 @@ def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, risk_band: 
     """
     limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
               "cost_model": cost_model}
+    budget = Budget(time_limit)
     floor = risk_band is not None and risk_band[0] > 0
     tried = set()
     for without_floor in ((True, False) if floor else (False,)):
         band = (0.0, risk_band[1]) if without_floor and floor else risk_band
+        if _seconds(budget) == 0:
+            return None
         try:
             top = most if most is not None and not without_floor else max_cash(
-                portfolio, time_limit=time_limit, **{**limits, "risk_band": band})
+                portfolio, time_limit=_seconds(budget), **{**limits, "risk_band": band})
         except LiquidationError:
             continue
         if top in tried:
             continue
         tried.add(top)
-        found = _typed_back(portfolio, top, lot_size, limits, time_limit)
+        found = _typed_back(portfolio, top, lot_size, limits, budget)
         if found is not None:
             return found
     return None
 
 
+def _seconds(budget: Budget) -> float | None:
+    """What is left of ``budget`` for the next call (None: no limit; 0: nothing left)."""
+    if budget.limit is None:
+        return None
+    left = budget.left()
+    return left if left > 0.01 else 0
+
+
 def _typed_back(portfolio: Portfolio, most: float, lot_size: int | None, limits: dict,
-                time_limit: float | None) -> float | None:
+                budget: Budget) -> float | None:
     """The largest whole-dollar target at or below ``most`` found to be raised (see ``tradable_cash``)."""
     target = float(math.floor(min(most, portfolio.net_value_usd * (1 - 1e-12))))
     for _ in range(TRIES):
-        if not target > 0:
+        if not target > 0 or _seconds(budget) == 0:
             return None
         try:
             exact = liquidate(portfolio, target, raise_on_failure=False, allow_small_cash=True,
-                              time_limit=time_limit, **limits)
+                              time_limit=_seconds(budget), **limits)
         except LiquidationError:
             return None
         if not exact.success:  # at the very edge the solver's tolerance may refuse it: a little less
