@@ -1,6 +1,7 @@
 """The command line: tables, JSON, files and exit codes."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,19 @@ def test_demo():
     result = run("demo")
     assert result.exit_code == 0, result.output
     assert "optimal" in result.output and "$1,000,000,000" in result.output
+
+
+def test_demo_trades_whole_shares_and_its_most_cash_is_raised():
+    """Issue 16 trial B7/A3: the demo printed fractional trades as integers (AAPL -855,752 for -855,751.6)
+    with no rounding line, and a most cash ($1,621,476,287) that whole shares fell $1,562 short of."""
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "rounding       whole shares" in result.output
+    shown = re.search(r"Most cash these limits allow in whole shares: \$([\d,]+)", result.output)
+    assert shown is not None, result.output
+    typed = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--risk-band", "0.9", "1.1",
+                "--max-total-mi-bps", "50", "--cash", shown.group(1), "--json")
+    assert typed.exit_code == 0, typed.output
 
 
 def test_pretrade():
