@@ -111,7 +111,8 @@ class LiquidationResult:
         """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
         if not np.isfinite(self.gap_usd):
             return "no proven gap (nothing bounds the optimum)"
-        return f"gap ${self.gap_usd:,.0f} ({self.gap_bps:.2f} bps)"
+        bps = f"{self.gap_bps:.2f}" if self.gap_bps >= 0.01 or self.gap_bps == 0 else f"{self.gap_bps:.1g}"
+        return f"gap ${self.gap_usd:,.0f} ({bps} bps)"  # a gap of dollars on billions is not "0.00 bps"
 
     def violation_text(self) -> str:
         """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own

@@ -216,3 +216,14 @@ def test_a_smaller_lot_is_offered_only_above_one_share():
     book = no_whole_share_book()
     rounded = krg.round_trades(krg.liquidate(book, 0.2 * book.net_value_usd), 100)
     assert rounded.status == "limits_broken" and "smaller lot size" in rounded.message
+
+
+def test_a_gap_of_dollars_on_billions_is_not_printed_as_zero_bps():
+    """Issue 16 trial A2: the bundled book at $1.62B in round lots cost $334 over the proven bound,
+    printed "gap $0 (0.00 bps)" (then "gap $334 (0.00 bps)")."""
+    book = krg.Portfolio(*krg.load_example())
+    exact = krg.liquidate(book, 1.62e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    rounded = krg.round_trades(exact, 100)
+    assert rounded.gap_usd > 1 and 0 < rounded.gap_bps < 0.01
+    assert rounded.status == "feasible"
+    assert rounded.gap_text() == f"gap ${rounded.gap_usd:,.0f} ({rounded.gap_bps:.1g} bps)"
