@@ -30,7 +30,7 @@ from .result import LiquidationResult
 from .rules import broken_limits, positive_pct_adv, pro_rata, waterfall
 from .scenarios import BUILT_IN, Scenario
 from .status import status_of
-from .tradable import tradable_cash
+from .tradable import restate, tradable_cash
 from .verify import impact_table
 
 METHODS = ("optimized", "pro_rata", "waterfall")
@@ -187,6 +187,8 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
             if method == "optimized":
                 optimized = liquidate(book, job.cash, cost_model=model, raise_on_failure=False,
                                       warm_start=_warm_start(job, warm), **job.limits)
+                if optimized.status == "infeasible" and np.isfinite(most):  # one most-cash figure per row
+                    optimized = replace(optimized, message=restate(optimized.message, most, None))
                 results[method] = optimized
             elif method == "pro_rata":
                 results[method] = pro_rata(book, job.cash, cost_model=model, allow_small_cash=True, **checked)

@@ -134,8 +134,13 @@ def with_tradable_cash(exc: InfeasibleLiquidation, portfolio: Portfolio, lot_siz
     found = known if known is not None else tradable_cash(portfolio, lot_size, **limits)
     if found is None:
         return exc
-    basis = "" if lot_size is None else " in whole shares" if lot_size == 1 else f" in whole lots of {lot_size:,} shares"
-    clause = f"the most that can be raised within the limits{basis} is ${found:,.0f}"
-    return InfeasibleLiquidation(HEADLINE.sub(clause, str(exc), count=1), cash_target=exc.cash_target,
+    return InfeasibleLiquidation(restate(str(exc), found, lot_size), cash_target=exc.cash_target,
                                  max_cash=found, blocking=exc.blocking, blocking_units=exc.blocking_units,
-                                 headline=HEADLINE.sub(clause, exc.headline, count=1))
+                                 headline=restate(exc.headline, found, lot_size))
+
+
+def restate(message: str, found: float, lot_size: int | None = 1) -> str:
+    """An infeasible ``message`` whose most-cash clause gives ``found`` (USD, from :func:`tradable_cash`
+    in ``lot_size`` lots; None: exact shares) instead of the bound it was written with."""
+    basis = "" if lot_size is None else " in whole shares" if lot_size == 1 else f" in whole lots of {lot_size:,} shares"
+    return HEADLINE.sub(f"the most that can be raised within the limits{basis} is ${found:,.0f}", message, count=1)

@@ -244,3 +244,17 @@ def test_scenario_table_with_symbol_and_column_rows():
     mixed = table.assign(name="one")
     with pytest.raises(InputError, match="mixes symbol rows and column rows"):
         scenarios_from_table(mixed.iloc[1:])
+
+
+def test_an_impossible_scenario_gives_one_most_cash_figure(example):
+    """Issue 16 trial A3/B11: "volume halved" said "at most $866,840,408" while its max_cash column held
+    866,840,358; the row's message and column now give the same figure, and liquidate raises it."""
+    from krg_liquidity.scenarios import BUILT_IN
+
+    halved = next(s for s in BUILT_IN if s.name == "volume halved")
+    limits = dict(risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    row = stress_test(example, 1e9, [halved], methods=("optimized",), **limits).iloc[0]
+    assert row["status"] == "infeasible"
+    assert f"the most that can be raised within the limits is ${row['max_cash_usd']:,.0f}." in row["message"]
+    book, model = halved.apply(example)
+    assert liquidate(book, row["max_cash_usd"], cost_model=model, **limits).success
