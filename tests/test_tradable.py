@@ -54,3 +54,15 @@ def test_the_infeasible_headline_gives_a_figure_the_cli_raises(shares):
     typed = CliRunner().invoke(app, ["liquidate", *EXAMPLE, *limits, "--cash", most.group(1), "--json"])
     assert typed.exit_code == 0, typed.output
     assert json.loads(typed.stdout)["cash_raised"] >= payload["max_cash_raisable"]
+
+
+def test_the_report_of_an_impossible_request_gives_the_same_figure(tmp_path):
+    """The report of a refused target printed the message's bound next to its own most cash."""
+    path = tmp_path / "report.html"
+    done = CliRunner().invoke(app, ["report", *EXAMPLE, "--risk-band", "0.9", "1.1", "--max-total-mi-bps", "50",
+                                    "--cash", "6e9", "--output", str(path)])
+    assert done.exit_code == 2, done.output
+    shown = re.search(r"the most that can be raised within the limits in whole shares is \$([\d,]+)", done.output)
+    assert shown is not None, done.output
+    page = path.read_text()
+    assert f"data-value='{float(shown.group(1).replace(',', ''))!r}'" in page and shown.group(0) in page

@@ -64,13 +64,16 @@ class Report:
 
 def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=None, allow_buys: bool = False,
                  time_limit: float | None = DEFAULT_TIME_LIMIT, cost_model: CostModel | None = None,
-                 frontier_points: int = 8, bucket_minutes: int = 30, start=None) -> Report:
+                 frontier_points: int = 8, bucket_minutes: int = 30, start=None,
+                 lot_size: int | None = None) -> Report:
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
 
     ``risk_band``, ``max_total_mi_bps``, ``allow_buys``: default to the ones the result was solved with
     (``result.request``). ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash``
-    may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest.
+    may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest. ``lot_size``: the lots
+    the face trades, for the most cash (default: the answer's own rounding, else exact shares; a
+    failed answer has none, so a face that trades whole shares passes 1).
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> book = Portfolio(*load_example())
@@ -111,7 +114,7 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
         limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                   "cost_model": model}
         begin = time.perf_counter()
-        lot = (result.rounding or {}).get("lot_size")  # the most cash as the answer trades: whole lots or exact
+        lot = lot_size or (result.rounding or {}).get("lot_size")  # the most cash as the answer trades
         most = tradable_cash(portfolio, None if lot is None else int(lot), **limits,
                              time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit)
         if most is None:
