@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,8 +112,12 @@ class LiquidationResult:
         """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
         if not np.isfinite(self.gap_usd):
             return "no proven gap (nothing bounds the optimum)"
-        bps = f"{self.gap_bps:.2f}" if self.gap_bps >= 0.01 or self.gap_bps == 0 else f"{self.gap_bps:.1g}"
-        return f"gap ${self.gap_usd:,.0f} ({bps} bps)"  # a gap of dollars on billions is not "0.00 bps"
+        bps = self.gap_bps
+        if bps >= 0.01 or self.gap_usd < 0.5:
+            text = f"{bps:.2f}"
+        else:  # a gap of dollars on billions is not "0.00 bps": one significant digit, no exponent
+            text = f"{bps:.{-math.floor(math.log10(bps))}f}"
+        return f"gap ${self.gap_usd:,.0f} ({text} bps)"
 
     def violation_text(self) -> str:
         """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own

@@ -226,4 +226,4 @@ def test_a_gap_of_dollars_on_billions_is_not_printed_as_zero_bps():
     rounded = krg.round_trades(exact, 100)
     assert rounded.gap_usd > 1 and 0 < rounded.gap_bps < 0.01
     assert rounded.status == "feasible"
-    assert rounded.gap_text() == f"gap ${rounded.gap_usd:,.0f} ({rounded.gap_bps:.1g} bps)"
+    assert rounded.gap_text() == f"gap ${rounded.gap_usd:,.0f} (0.002 bps)"
