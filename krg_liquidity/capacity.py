@@ -25,7 +25,8 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     answer is exact (without a risk band it is sharpened to 1e-12 by bisection on exact
     feasibility checks; with one it is at most that maximum without the band, as a band only
     takes trades away). The figure is in exact (fractional) shares, unrounded dollars; the
-    most a whole-share (or round-lot) trade list raises is ``tradable.tradable_cash``. With a floor it is found by convex-concave steps from today's book
+    most a whole-share (or round-lot) trade list raises, checked by solving it, is
+    :func:`~krg_liquidity.tradable_cash`. With a floor it is found by convex-concave steps from today's book
     (a local search: it may fall short of the true maximum, and when it finds no feasible
     point it raises ``NoFeasiblePointFound``, not a proof). The answer is at most the book's
     net value (``liquidate`` needs a target strictly below it). The answer's trades are checked

@@ -142,5 +142,6 @@ def with_tradable_cash(exc: InfeasibleLiquidation, portfolio: Portfolio, lot_siz
 def restate(message: str, found: float, lot_size: int | None = 1) -> str:
     """An infeasible ``message`` whose most-cash clause gives ``found`` (USD, from :func:`tradable_cash`
     in ``lot_size`` lots; None: exact shares) instead of the bound it was written with."""
-    basis = "" if lot_size is None else " in whole shares" if lot_size == 1 else f" in whole lots of {lot_size:,} shares"
+    basis = ("" if lot_size is None else " in whole shares" if lot_size == 1
+             else f" in whole lots of {lot_size:,} shares")
     return HEADLINE.sub(f"the most that can be raised within the limits{basis} is ${found:,.0f}", message, count=1)
