@@ -23,7 +23,10 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     The weight bounds move with the cash raised, so the cash is a variable of the program;
     every limit but the risk floor is convex in (trades, cash), so without a floor the
     answer is exact (without a risk band it is sharpened to 1e-12 by bisection on exact
-    feasibility checks). With a floor it is found by convex-concave steps from today's book
+    feasibility checks; with one it is at most that maximum without the band, as a band only
+    takes trades away). The figure is in exact (fractional) shares, unrounded dollars; the
+    most a whole-share (or round-lot) trade list raises, checked by solving it, is
+    :func:`~krg_liquidity.tradable_cash`. With a floor it is found by convex-concave steps from today's book
     (a local search: it may fall short of the true maximum, and when it finds no feasible
     point it raises ``NoFeasiblePointFound``, not a proof). The answer is at most the book's
     net value (``liquidate`` needs a target strictly below it). The answer's trades are checked
@@ -54,10 +57,9 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     band = request.risk_band
     if band is not None and without_floor:
         band = (0.0, band[1])
-    if band is None:
-        found = _bisect(request, costs, box, budget)
-        if found is not None:
-            return found
+    exact = _bisect(request, costs, box, budget)  # every limit but the risk band, to 1e-12
+    if band is None and exact is not None:
+        return exact
     floor = band is not None and band[0] > 0
     limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
     limits += coupling_limits(band, request.max_total_mi_bps)
@@ -107,6 +109,8 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     most = min(max(0.0, float(program.cash_scaled.value) * program.scale), net)
     if band is None and most > 0:
         most = _polish(request, costs, most, budget)
+    if exact is not None:  # a band only takes trades away: never above the exact maximum without it
+        most = min(most, exact)
     return most
 
 

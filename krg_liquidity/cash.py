@@ -24,7 +24,7 @@ from decimal import Decimal
 import numpy as np
 
 from .errors import InputError
-from .numbers import parse_number
+from .numbers import dollars, parse_number
 
 SMALL_CASH_USD = 1_000.0
 """A target below this many dollars is refused on a book worth ``MILLIONS_USD`` or more."""
@@ -112,7 +112,7 @@ def cash_usd(value: object, net_value_usd: float, *, allow_small_cash: bool = Fa
     if percent:
         if not net_value_usd > 0:
             raise InputError(f"{name} {value!r} is a percent of the book's net value, which is "
-                             f"${net_value_usd:,.0f}; give the cash in dollars")
+                             f"{dollars(net_value_usd)}; give the cash in dollars")
         amount *= net_value_usd
     if not allow_small_cash and is_small(amount, net_value_usd):
         raise InputError(small_cash_message(value, amount, net_value_usd, name, allow))

@@ -28,6 +28,17 @@ _COMMA_DECIMAL = re.compile(r"^(\d{1,3}(\.\d{3})+,\d*|\d{1,3}(\.\d{3}){2,}|\d*,(
 _POINT_DECIMAL = re.compile(r"^(\d{1,3}(,\d{3})+\.\d*|\d{1,3}(,\d{3}){2,}|\d*\.(\d{1,2}|\d{4,})|0\.\d+)$")
 
 
+def dollars(value: float) -> str:
+    """An amount of USD as a PM writes it: the sign before the dollar sign, whole dollars, and cents
+    below $100 (a small target is not printed as $0).
+
+    >>> dollars(-750_000), dollars(1e9), dollars(0.142), dollars(99.5)
+    ('-$750,000', '$1,000,000,000', '$0.14', '$99.50')
+    """
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}" if abs(value) < 100 else f"{sign}${abs(value):,.0f}"
+
+
 def parse_number(value: object, decimal: str = ".") -> float:
     """One cell as a float (NaN when blank or unreadable); ``decimal``: "." or "," (see above).
 

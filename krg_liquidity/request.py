@@ -9,6 +9,7 @@ import numpy as np
 from .cash import cash_usd
 from .errors import InputError
 from .impact import CostModel
+from .numbers import dollars
 from .portfolio import Portfolio, require_portfolio
 from .trade_costs import TradeCosts
 from .verify import violations
@@ -69,7 +70,7 @@ def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_
     if cash is not None or not searched:
         cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     if portfolio.net_value_usd <= 0:
-        raise InputError(f"the book's net value is ${portfolio.net_value_usd:,.0f}; "
+        raise InputError(f"the book's net value is {dollars(portfolio.net_value_usd)}; "
                          "liquidating for cash needs a positive net value")
     if risk_band is not None:
         try:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .errors import LiquidationError, SolverFailure
-from .verify import ACCEPT_VIOLATION, impact_table
+from .numbers import dollars
+from .verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_table
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
@@ -21,6 +23,20 @@ JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after"
 
 
 GAP_OPTIMAL = 1e-6
+"""Largest certified gap (fraction of the cost) of an answer reported "optimal" (README, Statuses)."""
+
+
+def proven_gap(cost_usd: float, lower_bound_usd: float) -> float:
+    """The certified gap of a trade list: (cost - proven lower bound) / cost, never negative; NaN when
+    nothing is proven (a rule's list). Both in USD; the ratio is a fraction of the cost."""
+    if not np.isfinite(lower_bound_usd):
+        return float("nan")
+    return max(0.0, cost_usd - lower_bound_usd) / cost_usd if cost_usd > 0 else 0.0
+
+
+def proven_status(gap: float) -> str:
+    """"optimal" when the certified ``gap`` (fraction of the cost) meets ``GAP_OPTIMAL``, else "feasible"."""
+    return "optimal" if gap <= GAP_OPTIMAL else "feasible"
 
 
 @dataclass
@@ -80,22 +96,28 @@ class LiquidationResult:
 
     @property
     def gap_usd(self) -> float:
-        """Dollars by which the exact answer's cost may exceed the least possible (its cost minus
-        ``lower_bound_usd``); NaN when nothing is proven (a failure or a rule's list)."""
-        exact = (self.rounding or {}).get("cost_usd_exact", self.cost_usd)
-        return max(0.0, exact - self.lower_bound_usd) if np.isfinite(self.lower_bound_usd) else float("nan")
+        """Dollars by which this trade list's cost (after rounding, when rounded) may exceed the least
+        possible: ``cost_usd`` minus the proven ``lower_bound_usd``, never negative; NaN when nothing
+        is proven (a failure or a rule's list)."""
+        if not (np.isfinite(self.lower_bound_usd) and np.isfinite(self.cost_usd)):
+            return float("nan")
+        return max(0.0, self.cost_usd - self.lower_bound_usd)
 
     @property
     def gap_bps(self) -> float:
         """``gap_usd`` in bps of the cash raised."""
-        raised = (self.rounding or {}).get("cash_raised_exact", self.cash_raised)
-        return self.gap_usd / raised * 1e4 if raised > 0 else float("nan")
+        return self.gap_usd / self.cash_raised * 1e4 if self.cash_raised > 0 else float("nan")
 
     def gap_text(self) -> str:
         """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
         if not np.isfinite(self.gap_usd):
             return "no proven gap (nothing bounds the optimum)"
-        return f"gap ${self.gap_usd:,.0f} ({self.gap_bps:.2f} bps)"
+        bps = self.gap_bps
+        if bps >= 0.01 or self.gap_usd < 0.5:
+            text = f"{bps:.2f}"
+        else:  # a gap of dollars on billions is not "0.00 bps": one significant digit, no exponent
+            text = f"{bps:.{-math.floor(math.log10(bps))}f}"
+        return f"gap ${self.gap_usd:,.0f} ({text} bps)"
 
     def violation_text(self) -> str:
         """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
@@ -106,10 +128,16 @@ class LiquidationResult:
         if not self.violations:
             return "not checked (no trade list)"
         if not broken:
-            return "0 (every limit met, recomputed from the trades)"
+            key = max(self.violations, key=self.violations.get)
+            worst = self.violations[key]
+            if worst <= FLOAT_NOISE:
+                return "0 (every limit met, recomputed from the trades)"
+            return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
+                    f"trades; closest: {LABELS.get(key, key)} exceeded by {worst:.2g} ({MEASURED.get(key, '')})")
         key = max(broken, key=broken.get)
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
-        return f"{LABELS.get(key, key)} broken by {broken[key]:.2%} ({MEASURED.get(key, '')}){more}"
+        by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
+        return f"{LABELS.get(key, key)} broken by {by} ({MEASURED.get(key, '')}){more}"
 
     def to_dict(self) -> dict:
         """Plain types only, ready for JSON."""
@@ -128,6 +156,7 @@ class LiquidationResult:
             "risk_after": self.risk_after,
             "marginal_cost_bps": self.marginal_cost_bps,
             "max_violation": self.max_violation,
+            "violations": {key: _plain(float(value)) for key, value in self.violations.items()},
             "method": self.method,
             "iterations": self.iterations,
             "seconds": self.seconds,
@@ -145,14 +174,14 @@ class LiquidationResult:
 
     def _lines(self) -> list[tuple[str, str]]:
         asked = [("limits", limits_text(self.request))] if self.request else []
-        if not self.success:
-            return [("status", self.status), ("cash target", f"${self.cash_target:,.0f}"), *asked,
+        if not self.success and not np.isfinite(self.cash_raised):  # a failure: no trade list
+            return [("status", self.status), ("cash target", dollars(self.cash_target)), *asked,
                     ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
                                                                     for s in self.stages))]
         sold = int((self.trades["shares_traded"] != 0).sum())
         rows = [
             ("status", self.status),
-            ("cash target", f"${self.cash_target:,.0f}"),
+            ("cash target", dollars(self.cash_target)),
             *asked,
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
@@ -164,6 +193,8 @@ class LiquidationResult:
         if self.risk_before is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
+        if self.message:  # limits_broken: which limits the list breaks, and the fix
+            rows.append(("message", self.message))
         rows += [
             ("names traded", f"{sold} of {len(self.trades)}"),
             ("max violation", self.violation_text()),
@@ -172,7 +203,7 @@ class LiquidationResult:
         if self.rounding:
             exact_cash, exact_cost = self.rounding["cash_raised_exact"], self.rounding["cost_usd_exact"]
             lot = self.rounding["lot_size"]
-            unit = "whole shares" if lot == 1 else f"whole lots of {lot:g} shares"
+            unit = "whole shares" if lot == 1 else f"whole lots of {lot:,.0f} shares"
             rows.append(("rounding", f"{unit}; exact answer raised "
                                      f"${exact_cash:,.0f} at ${exact_cost:,.0f}"))
         from .assumptions import summary_lines
@@ -221,7 +252,7 @@ def limits_text(request: dict) -> str:
              f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
              "buys allowed" if request.get("allow_buys") else "sales only"]
     if "time_limit_s" in request:
-        parts.append("no time limit" if seconds is None else f"time limit {seconds:g} s")
+        parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
     return "; ".join(parts)
 
 
@@ -306,7 +337,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
                             "refusing to return it", trail.solver_attempts)
     lower_bound = cost if lower_bound is None else min(lower_bound, cost)
-    gap = (cost - lower_bound) / cost if cost > 0 else 0.0
+    gap = proven_gap(cost, lower_bound)
     risk_before = risk_after = None
     if portfolio.has_risk_model:
         risk = portfolio.risk()
@@ -319,7 +350,7 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
     reached = limit_reached(u, bounds, shares, tol=1e-9 if method == "separable" else 1e-6)
     return LiquidationResult(
-        status="optimal" if gap <= GAP_OPTIMAL else "feasible",
+        status=proven_status(gap),
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,

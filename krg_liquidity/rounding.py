@@ -14,7 +14,11 @@ The rounded list is then checked from its trades: each per-name interval in shar
 coupling limits (risk band, total-impact cap) by :func:`verify.violations`. When whole lots
 cannot keep a limit (no whole lot inside a name's interval, not enough room to make up the cash,
 or the cap or band broken by the extra shares), the result's status is ``limits_broken`` and
-its message names the limits and the names; the status of the exact answer is kept otherwise.
+its message names the limits and the names. Otherwise the gap is recomputed against the exact
+answer's proven lower bound on the least cost of raising the target inside the limits (so the
+rounded cost minus that bound caps how much more than the optimum the rounded list costs):
+``gap``, ``gap_usd`` and ``gap_bps`` are the rounded cost's, and the status is "optimal" only
+when that gap still meets the optimal tolerance (``GAP_OPTIMAL``), else "feasible".
 ``result.rounding`` records the lot, the rule, and the exact cash and cost.
 """
 
@@ -27,7 +31,8 @@ import numpy as np
 from .bounds import trade_bounds
 from .errors import InputError, symbols_text
 from .impact import CostModel
-from .limits import LABELS, MEASURED
+from .limits import LABELS, MEASURED, SHORT_LABELS
+from .result import proven_gap, proven_status
 from .verify import ACCEPT_VIOLATION, impact_table, violations
 
 ZERO_SHARES = 1e-6
@@ -56,8 +61,10 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     LiquidationResult
         ``cash_raised``, ``cost_usd``, ``cost_bps``, ``risk_after``, ``violations`` and the trade
         table are those of the rounded trades; ``rounding`` records the lot, the rule and the
-        exact cash and cost. Status ``limits_broken`` (with the limits named in ``message``) when
-        whole lots cannot keep a limit; otherwise the exact answer's status.
+        exact cash and cost; ``gap`` (and ``gap_usd``, ``gap_bps``) is the rounded cost's distance to
+        the exact answer's proven lower bound. Status ``limits_broken`` (with the limits named in
+        ``message``) when whole lots cannot keep a limit; otherwise "optimal" when the rounded cost
+        is still within the optimal tolerance of the bound, else "feasible".
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> exact = liquidate(Portfolio(*load_example()), 1e9)
@@ -96,9 +103,12 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
                        max_total_mi_bps=request.max_total_mi_bps, cost_model=model, impacts=impacts, traded=traded)
     base = min(request.cash, portfolio.net_value_usd - request.cash)
     found["cash"] = max(0.0, request.cash - raised) / max(base, 1e-300)  # more cash than the target is allowed
-    problems = _problems(portfolio, bounds, high, sold, met & ~inside(sold), stuck, short, found, lot_size)
+    broken = (met & ~inside(sold)) | stuck  # outside an interval the exact trade met, or no lot inside it
+    groups = np.where(sold > high, bounds.hi_group, bounds.lo_group)  # the limit each name would break
+    problems = _problems(portfolio, groups, sold, broken, short, found, lot_size)
 
     trades = result.trades.copy()
+    trades.loc[broken, "limit_reached"] = [f"{SHORT_LABELS.get(g, g)} broken" for g in groups[broken]]
     trades["shares_traded"] = traded
     trades["shares_after"] = after
     trades["value_traded_usd"] = traded * price
@@ -113,12 +123,17 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     rounding = {"lot_size": float(lot_size), "rule": RULE, "cash_raised_exact": result.cash_raised,
                 "cost_usd_exact": result.cost_usd}
     status, message = result.status, result.message
+    lower_bound = min(result.lower_bound_usd, total_cost)  # a lower bound lowered is still one
+    gap = proven_gap(total_cost, lower_bound)
+    if result.success:  # the bound is on the least cost of the target: cost - bound caps the list's excess
+        status = proven_status(gap)
     if problems:
         status = "limits_broken"
-        message = (f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems)
-                   + "; keep the exact shares (CLI --exact-shares) or use a smaller lot size")
+        fix = "keep the exact shares (CLI --exact-shares)" + (" or use a smaller lot size" if lot_size > 1 else "")
+        message = f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems) + "; " + fix
     return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
-                               cost_usd=total_cost, cost_bps=total_cost / raised * 1e4 if raised else 0.0,
+                               cost_usd=total_cost, gap=gap, lower_bound_usd=lower_bound,
+                               cost_bps=total_cost / raised * 1e4 if raised else 0.0,
                                risk_after=risk_after, violations=found, max_violation=max(found.values()),
                                rounding=rounding)
 
@@ -223,23 +238,24 @@ def _unit(lot_size: float, one: bool = False) -> str:
     """'whole shares' or 'whole lots of 100 shares' (singular with ``one``)."""
     if lot_size == 1:
         return "whole share" if one else "whole shares"
-    return f"whole lot of {lot_size:g} shares" if one else f"whole lots of {lot_size:g} shares"
+    return f"whole lot of {lot_size:,.0f} shares" if one else f"whole lots of {lot_size:,.0f} shares"
 
 
-def _problems(portfolio, bounds, high, sold, broken, stuck, short, found, lot_size) -> list[str]:
+def _problems(portfolio, groups: np.ndarray, sold: np.ndarray, broken: np.ndarray, short: float,
+              found: dict[str, float], lot_size: float) -> list[str]:
     """The limits the rounded list breaks, in words (empty when it keeps them all). ``broken``: names
-    outside an interval their exact trade met; ``stuck``: those with no whole lot inside it."""
+    outside an interval their exact trade met, or with no whole lot inside it; ``groups``: the limit
+    each name would break (its key in ``limits.py``)."""
     symbols = np.asarray(portfolio.symbols)
     problems = []
-    groups = np.where(sold > high, bounds.hi_group, bounds.lo_group)
-    for group in sorted(set(groups[broken | stuck])):
-        names = symbols[(broken | stuck) & (groups == group)]
+    for group in sorted(set(groups[broken])):
+        names = symbols[broken & (groups == group)]
         problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no {_unit(lot_size, one=True)} "
                         "inside its limits)")
     if short > 0:
         problems.append(f"the cash target: ${short:,.2f} short, every name at its limit (whole lots inside the "
                         f"limits raise ${float(np.dot(sold, portfolio.array('price'))):,.2f})")
-    named = set(groups[broken | stuck]) | {"cash"}
+    named = set(groups[broken]) | {"cash"}
     for key, value in sorted(found.items(), key=lambda kv: -kv[1]):
         if key not in named and value > ACCEPT_VIOLATION:
             problems.append(f"{LABELS.get(key, key)} by {value:.3g} ({MEASURED.get(key, '')})")

@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import arguments
-from .capacity import max_cash
 from .cash import cash_usd
-from .errors import InputError, LiquidationError
+from .errors import InputError
 from .impact import CostModel
 from .optimize import liquidate
 from .params import validate_parameter_table
@@ -31,6 +30,7 @@ from .result import LiquidationResult
 from .rules import broken_limits, positive_pct_adv, pro_rata, waterfall
 from .scenarios import BUILT_IN, Scenario
 from .status import status_of
+from .tradable import restate, tradable_cash
 from .verify import impact_table
 
 METHODS = ("optimized", "pro_rata", "waterfall")
@@ -67,7 +67,8 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
     ``scenarios``: Scenario objects (default: ``scenarios.BUILT_IN``, illustrations). ``methods``:
     any of "optimized", "pro_rata", "waterfall". ``max_pct_adv``: the waterfall's cap for names
     without ``ub_max_pct_adv``. ``with_max_cash``: also the most cash (USD) the limits allow under
-    the scenario (one convex solve each). ``workers``: processes (default: 1 below
+    the scenario, in the exact shares the rows trade: a whole-dollar target ``liquidate`` raises
+    when typed back (:func:`~krg_liquidity.tradable_cash`: ``max_cash`` and one or two solves each). ``workers``: processes (default: 1 below
     ``PARALLEL_FROM`` scenarios, else one per core). ``scheduler``: a Dask scheduler address
     ("tcp://host:port"): the scenarios after the first run on that cluster, as batch books do. The limits are those of :func:`liquidate`;
     ``time_limit`` (seconds) applies to each solve. Columns ``STRESS_COLUMNS``: costs in USD and
@@ -177,10 +178,8 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
     checked = {k: job.limits[k] for k in ("risk_band", "max_total_mi_bps", "allow_buys")}
     most = np.nan
     if job.with_max_cash:
-        try:
-            most = max_cash(book, cost_model=model, time_limit=job.limits["time_limit"], **checked)
-        except LiquidationError:
-            most = np.nan
+        found = tradable_cash(book, None, cost_model=model, time_limit=job.limits["time_limit"], **checked)
+        most = np.nan if found is None else found
     results, optimized = {}, None
     for method in job.methods:
         begun = time.perf_counter()
@@ -188,6 +187,8 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
             if method == "optimized":
                 optimized = liquidate(book, job.cash, cost_model=model, raise_on_failure=False,
                                       warm_start=_warm_start(job, warm), **job.limits)
+                if optimized.status == "infeasible" and np.isfinite(most):  # one most-cash figure per row
+                    optimized = replace(optimized, message=restate(optimized.message, most, None))
                 results[method] = optimized
             elif method == "pro_rata":
                 results[method] = pro_rata(book, job.cash, cost_model=model, allow_small_cash=True, **checked)

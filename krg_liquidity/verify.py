@@ -19,6 +19,10 @@ from .portfolio import Portfolio
 
 ACCEPT_VIOLATION = 1e-6
 """Largest violation (dimensionless, see above) of an answer that is returned to the user."""
+FLOAT_NOISE = 1e-12
+"""Violations at or below this are the float64 rounding of the check's own sums (a thousandth of a
+cent per $1B): the limit is met. Between this and ``ACCEPT_VIOLATION`` the answer is returned but
+says by how much, within the tolerance, its closest limit is exceeded."""
 
 
 def impact_table(portfolio: Portfolio, shares_traded: np.ndarray, cost_model: CostModel) -> pd.DataFrame:

@@ -121,7 +121,8 @@ def test_refused_paths_get_their_own_rows(folder, tmp_path):
     result = run_batch(work / "requests.csv", tmp_path / "out", workers=1, formats=("csv", "xlsx"))
     assert time.perf_counter() - started < 60
     summary = result.summary.set_index("book_id")
-    assert summary.loc["good", "status"] == "optimal"
+    assert summary.loc["good", "status"] in ("optimal", "feasible")  # round lots: optimal only within the gap tolerance
+    assert (summary.loc["good", "status"] == "optimal") == (summary.loc["good", "gap"] <= 1e-6)
     assert summary.loc["good", "parameters"].startswith("I-Star code 1, 2013-01-01: a1=708")
     assert summary.loc["good", "risk_model"] == "full covariance over 28 names"
     good = result.trades[result.trades["book_id"] == "good"]

@@ -91,3 +91,18 @@ def test_frontier_takes_text_points_and_gives_a_refused_one_its_row():
     assert table["cash"].iloc[:2].tolist() == pytest.approx([0.05 * book.net_value_usd, 2.5e8], rel=1e-12)
     assert table["status"].tolist() == ["optimal", "optimal", "bad_input"]
     assert "did you mean 14.2%?" in table["message"].iloc[2]
+
+
+def test_money_is_written_with_the_sign_first_and_cents_when_small():
+    """Issue 16 trial B17: "$-750,000" for a long/short book's negative net value, "cash target $0" for
+    --cash 0.142 --allow-small-cash, "time limit inf s"."""
+    import pandas as pd
+
+    book = krg.Portfolio(pd.DataFrame({"symbol": ["A", "B"], "shares": [1000.0, -8500.0], "price": [100.0, 100.0],
+                                       "adv": [1e5, 1e5], "volatility": [0.2, 0.2], "trade_time": [1.0, 1.0]}))
+    with pytest.raises(krg.InputError, match=r"which is -\$750,000; give the cash in dollars"):
+        krg.liquidate(book, "10%")
+    example = krg.Portfolio(*krg.load_example())
+    small = krg.liquidate(example, 0.142, allow_small_cash=True, time_limit=float("inf"))
+    text = small.summary()
+    assert "cash target    $0.14" in text and "no time limit" in text and "inf s" not in text

@@ -1,6 +1,7 @@
 """The command line: tables, JSON, files and exit codes."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,19 @@ def test_demo():
     result = run("demo")
     assert result.exit_code == 0, result.output
     assert "optimal" in result.output and "$1,000,000,000" in result.output
+
+
+def test_demo_trades_whole_shares_and_its_most_cash_is_raised():
+    """Issue 16 trial B7/A3: the demo printed fractional trades as integers (AAPL -855,752 for -855,751.6)
+    with no rounding line, and a most cash ($1,621,476,287) that whole shares fell $1,562 short of."""
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "rounding       whole shares" in result.output
+    shown = re.search(r"Most cash these limits allow in whole shares: \$([\d,]+)", result.output)
+    assert shown is not None, result.output
+    typed = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--risk-band", "0.9", "1.1",
+                "--max-total-mi-bps", "50", "--cash", shown.group(1), "--json")
+    assert typed.exit_code == 0, typed.output
 
 
 def test_pretrade():
@@ -110,8 +124,8 @@ def test_infeasible_message_is_a_headline_and_a_table():
                  "--max-total-mi-bps", "50")
     assert result.exit_code == 2
     lines = result.output.removeprefix("error: ").splitlines()
-    assert lines[0].startswith("cannot raise $6,000,000,000: at most $1,621,") and lines[0].endswith(
-        "(without the risk floor).")
+    assert lines[0].startswith("cannot raise $6,000,000,000: the most that can be raised within the limits in "
+                               "whole shares is $1,621,") and lines[0].endswith(".")  # typed back, it is raised
     assert lines[1].startswith("Why: ") and lines[2] == "Blocking limits, and how far each would have to give:"
     rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
     assert rows["fully sold (no flips, no buys)"].startswith("up to about $") and rows[
@@ -235,7 +249,10 @@ def test_small_cash_on_purpose_is_answered():
     result = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--cash", "500", "--allow-small-cash", "--json"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
-    assert answer["status"] == "optimal" and answer["cash_target"] == 500 and answer["cash_raised"] >= 500
+    assert answer["status"] in ("optimal", "feasible") and answer["cash_target"] == 500 and answer["cash_raised"] >= 500
+    # whole shares raise more than $500: the gap is the rounded cost's, "optimal" only within the tolerance
+    assert answer["gap_usd"] == pytest.approx(max(0.0, answer["cost_usd"] - answer["lower_bound_usd"]))
+    assert (answer["status"] == "optimal") == (answer["gap"] <= 1e-6)
 
 
 def test_the_screen_shows_the_largest_trades_and_the_files_keep_them_all(tmp_path):

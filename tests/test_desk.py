@@ -1,7 +1,6 @@
 """The desk through Streamlit's own test harness (AppTest): example, upload, solve, errors, downloads."""
 
 import io
-import math
 
 import pandas as pd
 import pytest
@@ -44,7 +43,7 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert not at.exception
     assert any("Book OK" in t and "28 names" in t for t in texts(at, "success"))
     book = krg.Portfolio(*krg.load_example())
-    assert metrics(at)["Most cash these limits allow"] == f"${math.floor(krg.max_cash(book, **LIMITS)):,.0f}"
+    assert metrics(at)["Most cash these limits allow (whole shares)"] == f"${krg.tradable_cash(book, 1, **LIMITS):,.0f}"
     at.button(key="solve").click().run()
     assert not at.exception and not at.error
     expected = krg.round_trades(krg.liquidate(book, 1e9, **LIMITS))
@@ -114,7 +113,9 @@ def test_impossible_request_gives_most_cash_and_blocking_limits():
     assert errors.startswith("infeasible: cannot raise $6,000,000,000")
     assert metrics(at)["Most cash raisable within the limits"].startswith("$1,621,")
     # one figure for the most cash on the page, not the explanation's floor-free bound next to it
-    assert metrics(at)["Most cash raisable within the limits"] == metrics(at)["Most cash these limits allow"]
+    shown = metrics(at)["Most cash these limits allow (whole shares)"]
+    assert metrics(at)["Most cash raisable within the limits"] == shown
+    assert f"in whole shares is {shown}" in errors  # the headline gives the same figure
     assert len(at.table) == 1  # the blocking limits
     blocking = at.table[0].value
     assert "fully sold (no flips, no buys)" in list(blocking["limit"]) and "direction" not in list(blocking["limit"])
@@ -233,26 +234,27 @@ def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():
     assert errors.startswith("infeasible: cannot raise $14,999,999,9") or "net value" in errors, errors
 
 
-def test_most_cash_shown_typed_back_keeps_the_caps_in_whole_shares():
-    """At the most cash, 25 participation caps bind at fractions of a share: whole shares keep every cap
-    (they used to sell the fraction above it) and say how much of the target that leaves."""
+def test_most_cash_shown_typed_back_is_raised_in_whole_shares():
+    """At the exact most cash, 25 participation caps bind at fractions of a share, so whole shares fell
+    $1,562 short of the figure the desk showed (issue 16 trial A3): the figure shown is now the whole-share
+    most cash, and typed back it is raised with every cap kept."""
     at = page().run()
-    shown = metrics(at)["Most cash these limits allow"]
-    at.text_input(key="cash_usd").input(shown).run()  # as shown: "$1,621,476,287"
+    shown = metrics(at)["Most cash these limits allow (whole shares)"]
+    at.text_input(key="cash_usd").input(shown).run()
     at.button(key="solve").click().run()
     assert not at.exception and not at.error, texts(at, "error")
-    warning = " ".join(texts(at, "warning"))
-    assert "the cash target: $" in warning and "short, every name at its limit" in warning
+    assert "short" not in " ".join(texts(at, "warning"))
 
     def number(text):
         return float(text.strip("$").replace(",", ""))
 
     raised = number(metrics(at)["Cash raised"])
-    assert number(shown) * (1 - 1e-5) <= raised < number(shown)
+    assert number(shown) <= raised < number(shown) * (1 + 1e-5)
     book = krg.Portfolio(*krg.load_example())
+    assert number(shown) < krg.max_cash(book, **LIMITS)  # below the exact (fractional-share) figure
     rounded = krg.round_trades(krg.liquidate(book, number(shown), **LIMITS))
     traded = rounded.trades["shares_traded"].abs().to_numpy()
-    assert (traded <= book.array("ub_max_pct_adv") * book.array("adv") + 1e-9).all()
+    assert rounded.success and (traded <= book.array("ub_max_pct_adv") * book.array("adv") + 1e-9).all()
 
 
 def test_switching_the_cash_unit_keeps_the_amount():

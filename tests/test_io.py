@@ -50,6 +50,8 @@ def test_answer_files_keep_the_request_and_a_formatted_summary(tmp_path):
     request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
     assert (request["cash_target_usd"], request["risk_band_lo"], request["risk_band_hi"]) == (1e9, 0.9, 1.1)
     assert (request["max_total_mi_bps"], request["allow_buys"], request["time_limit_s"]) == (50, "yes", 20)
+    lot = sheets["request"].set_index("key").loc["lot_size"]  # "shares | 1" read as one share traded
+    assert (lot["item"], lot["value"], lot["unit"]) == ("trades rounded to lots of", 1, "shares per lot (1: whole shares)")
     summary = sheets["summary"].set_index("key")
     assert summary.loc["gap_usd", "item"] == "gap to the least possible cost"
     assert summary.loc["gap_usd", "unit"] == "USD"

@@ -61,8 +61,26 @@ def test_summary_gap_and_violation_in_dollars_and_words(example):
     assert "e+00" not in text and "e-1" not in text
     record = json.loads(result.to_json())
     assert record["gap"] == result.gap and record["max_violation"] == result.max_violation
+    assert record["violations"] == result.violations and "risk_ceiling" in record["violations"]  # every limit
     assert record["gap_usd"] == pytest.approx(result.cost_usd - result.lower_bound_usd, abs=1e-6)
     assert record["gap_bps"] == pytest.approx(record["gap_usd"] / result.cash_raised * 1e4)
+
+
+def test_a_limit_exceeded_within_the_tolerance_is_not_called_met(example):
+    """Issue 16 trial A5: risk after 0.99000004x under a 0.99 ceiling (max_violation 4.3e-8) printed
+    "max violation 0 (every limit met ...)": now it says by how much, within which tolerance."""
+    import dataclasses
+
+    result = liquidate(example[2], 1e9, risk_band=(0.5, 0.99))
+    assert result.max_violation <= 1e-6
+    noisy = dataclasses.replace(result, violations={**result.violations, "risk_ceiling": 4.3e-8})
+    text = noisy.violation_text()
+    assert not text.startswith("0 (every limit met")
+    assert "within the accepted tolerance (1e-06)" in text
+    assert "risk ceiling (risk_band hi) exceeded by 4.3e-08 (fraction of today's risk)" in text
+    exact = dataclasses.replace(result, violations={key: 0.0 for key in result.violations})
+    assert exact.violation_text() == "0 (every limit met, recomputed from the trades)"
+    assert result.lower_bound_usd <= result.cost_usd  # never a cost below its own proven bound
 
 
 def test_violation_text_names_the_worst_broken_limit(example):

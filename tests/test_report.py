@@ -74,7 +74,8 @@ def test_html_totals_equal_the_result(solved):
     assert summary["cash raised"][0] == f"{result.cash_raised:,.0f}"
     assert float(summary["impact cost (USD)"][1]) == result.cost_usd
     assert summary["impact cost (bps of cash raised)"][0] == f"{result.cost_bps:.2f}"
-    assert float(summary["most cash the limits allow"][1]) == pytest.approx(krg.max_cash(book, **LIMITS), rel=1e-9)
+    # the most cash as the answer trades (whole shares): the figure the tool raises when typed back
+    assert float(summary["most cash the limits allow"][1]) == krg.tradable_cash(book, 1, **LIMITS)
     trades = parsed.tables["trades"]
     values = _values(trades, "value traded usd")
     costs = _values(trades, "cost usd")
@@ -154,13 +155,13 @@ def test_max_cash_gets_half_the_report_budget(monkeypatch):
 
     import krg_liquidity.report.content as content
 
-    asked, real = [], content.max_cash
+    asked, real = [], content.tradable_cash
 
-    def spy(portfolio, *, time_limit=None, **limits):
+    def spy(portfolio, lot_size, *, time_limit=None, **limits):
         asked.append(time_limit)
-        return real(portfolio, time_limit=time_limit, **limits)
+        return real(portfolio, lot_size, time_limit=time_limit, **limits)
 
-    monkeypatch.setattr(content, "max_cash", spy)
+    monkeypatch.setattr(content, "tradable_cash", spy)
     holdings, model = krg.synthetic_universe(40, seed=3)
     book = krg.Portfolio(holdings, covariance_of(model))
     limits = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 20.0}

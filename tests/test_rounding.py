@@ -2,7 +2,10 @@
 
 import json
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -126,7 +129,9 @@ def test_rounded_answers_keep_what_the_exact_answer_kept(seed, fraction, lot, sh
     if rounded.cash_raised < target * (1 - 1e-12):
         assert rounded.status == "limits_broken" and "cash target" in rounded.message
     if rounded.status != "limits_broken":
-        assert rounded.status == exact.status and rounded.max_violation <= 1e-6
+        assert rounded.max_violation <= 1e-6
+        assert rounded.gap_usd == max(0.0, rounded.cost_usd - exact.lower_bound_usd)
+        assert rounded.status == ("optimal" if rounded.gap <= 1e-6 else "feasible")
 
 
 def test_rounding_needs_the_request():
@@ -148,8 +153,77 @@ def test_one_name_makes_up_what_every_capped_name_rounds_down():
     exact = krg.liquidate(book, capped + 0.3 * holdings["shares"][0] * holdings["price"][0])
     assert (exact.trades["limit_reached"] == "participation cap").sum() == 299
     rounded = krg.round_trades(exact)
-    assert rounded.status == "optimal" and rounded.cash_raised >= exact.cash_target
+    assert rounded.success and rounded.cash_raised >= exact.cash_target
+    assert rounded.gap_usd == pytest.approx(rounded.cost_usd - exact.lower_bound_usd)
     assert rounded.cash_raised - exact.cash_target < holdings["price"][0]
     sold = rounded.trades["shares_traded"].abs().to_numpy()
     assert np.all(sold[1:] <= cap * holdings["adv"].to_numpy()[1:])
     assert sold[0] - abs(exact.trades["shares_traded"][0]) > 1  # the free name took more than one share
+
+
+def extreme_prices_book() -> krg.Portfolio:
+    """Prices from $0.01 to $100,000 and ADV from 100 to 1e9 shares: one share of WHALE is $100,000."""
+    holdings = pd.DataFrame({"symbol": ["PENNY", "WHALE", "THIN", "BIG"],
+                             "shares": [1e8, 1000, 50000, 2e6], "price": [0.01, 1e5, 25, 150],
+                             "adv": [1e9, 100, 100, 1e9], "volatility": [0.8, 0.3, 0.5, 0.2], "trade_time": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", krg.UnitsWarning)
+        return krg.Portfolio(holdings)
+
+
+def test_rounding_recomputes_the_gap_and_the_status():
+    """Issue 16 trial A2: 90% of this book rounded to whole shares cost $10,196 over the proven lower
+    bound, yet read "status optimal ... gap $0" (the gap was the exact answer's)."""
+    exact = krg.liquidate(extreme_prices_book(), "90%")
+    assert exact.status == "optimal" and exact.gap_usd == 0.0
+    rounded = krg.round_trades(exact)
+    excess = rounded.cost_usd - exact.lower_bound_usd
+    assert excess > 1000
+    assert rounded.gap_usd == pytest.approx(excess) and rounded.gap == pytest.approx(excess / rounded.cost_usd)
+    assert rounded.gap_bps == pytest.approx(excess / rounded.cash_raised * 1e4)
+    assert rounded.status == "feasible" and rounded.success
+    assert f"gap ${excess:,.0f}" in rounded.summary() and "status         feasible" in rounded.summary()
+    payload = json.loads(rounded.to_json())
+    assert payload["status"] == "feasible" and payload["gap_usd"] == pytest.approx(excess)
+
+
+def test_batch_summary_carries_the_rounded_gap(tmp_path):
+    book = extreme_prices_book()
+    holdings = tmp_path / "ext.csv"
+    book.holdings.to_csv(holdings, index=False)
+    requests = pd.DataFrame({"book_id": ["ext"], "holdings": [str(holdings)], "cash": ["90%"], "lot_size": [1]})
+    summary = krg.run_batch(requests, workers=1).summary
+    row = summary.iloc[0]
+    assert row["status"] == "feasible" and row["gap"] > 1e-3
+
+
+def test_a_broken_list_says_what_it_raises_costs_and_breaks():
+    """Issue 16 trial B16: a limits_broken summary had no cash-raised or cost lines, the broken name's
+    row read "min shares" as if met, and the fix offered a smaller lot size at lot 1."""
+    book = no_whole_share_book()
+    rounded = krg.round_trades(krg.liquidate(book, 0.2 * book.net_value_usd))
+    assert rounded.status == "limits_broken"
+    text = rounded.summary()
+    assert "cash raised" in text and "impact cost" in text and "message" in text
+    assert "smaller lot size" not in rounded.message
+    reached = dict(zip(rounded.trades["symbol"], rounded.trades["limit_reached"]))
+    assert reached["S0001"] == "final value broken"
+    assert "broken by 0.00%" not in text
+    assert "whole lots of 1,000,000 shares" in krg.rounding._unit(1e6)
+
+
+def test_a_smaller_lot_is_offered_only_above_one_share():
+    book = no_whole_share_book()
+    rounded = krg.round_trades(krg.liquidate(book, 0.2 * book.net_value_usd), 100)
+    assert rounded.status == "limits_broken" and "smaller lot size" in rounded.message
+
+
+def test_a_gap_of_dollars_on_billions_is_not_printed_as_zero_bps():
+    """Issue 16 trial A2: the bundled book at $1.62B in round lots cost $334 over the proven bound,
+    printed "gap $0 (0.00 bps)" (then "gap $334 (0.00 bps)")."""
+    book = krg.Portfolio(*krg.load_example())
+    exact = krg.liquidate(book, 1.62e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    rounded = krg.round_trades(exact, 100)
+    assert rounded.gap_usd > 1 and 0 < rounded.gap_bps < 0.01
+    assert rounded.status == "feasible"
+    assert rounded.gap_text() == f"gap ${rounded.gap_usd:,.0f} (0.002 bps)"

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from books import small_book
-from krg_liquidity import CostModel, InputError, IStarParams, Portfolio, liquidate, load_example, max_cash
+from krg_liquidity import (CostModel, InputError, IStarParams, Portfolio, liquidate, load_example, max_cash,
+                           tradable_cash)
 from krg_liquidity.rules import pro_rata
 from krg_liquidity.scenarios import BUILT_IN, Scenario, by_column, built_in, scenarios_from_table
 from krg_liquidity.sensitivity import sensitivity
@@ -98,7 +99,9 @@ def test_stress_table_rows_equal_separate_calls(example):
         assert row["status"] == alone.status
         if alone.success:
             assert row["cost_usd"] == pytest.approx(alone.cost_usd, rel=1e-6)
-        assert row["max_cash_usd"] == pytest.approx(max_cash(book, cost_model=model, **limits), rel=1e-6)
+        most = tradable_cash(book, None, cost_model=model, **limits)  # typed back, the exact shares raise it
+        assert row["max_cash_usd"] == most and liquidate(book, most, cost_model=model, **limits).success
+        assert most <= max_cash(book, cost_model=model, max_total_mi_bps=50)
         rule = table[(table["scenario"] == scenario.name) & (table["method"] == "pro_rata")].iloc[0]
         assert rule["cost_usd"] == pytest.approx(pro_rata(book, 1e9, cost_model=model, **limits).cost_usd, rel=1e-12)
 
@@ -241,3 +244,17 @@ def test_scenario_table_with_symbol_and_column_rows():
     mixed = table.assign(name="one")
     with pytest.raises(InputError, match="mixes symbol rows and column rows"):
         scenarios_from_table(mixed.iloc[1:])
+
+
+def test_an_impossible_scenario_gives_one_most_cash_figure(example):
+    """Issue 16 trial A3/B11: "volume halved" said "at most $866,840,408" while its max_cash column held
+    866,840,358; the row's message and column now give the same figure, and liquidate raises it."""
+    from krg_liquidity.scenarios import BUILT_IN
+
+    halved = next(s for s in BUILT_IN if s.name == "volume halved")
+    limits = dict(risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    row = stress_test(example, 1e9, [halved], methods=("optimized",), **limits).iloc[0]
+    assert row["status"] == "infeasible"
+    assert f"the most that can be raised within the limits is ${row['max_cash_usd']:,.0f}." in row["message"]
+    book, model = halved.apply(example)
+    assert liquidate(book, row["max_cash_usd"], cost_model=model, **limits).success

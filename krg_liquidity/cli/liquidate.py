@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -13,12 +12,11 @@ import typer
 
 from ..assumptions import attach
 from ..book import fill_strategy
-from ..capacity import max_cash
 from ..datasets import load_example
 from .. import columns as col
 from .. import units
 from ..columns import column_table
-from ..errors import BookError, InputError, UnitsWarning
+from ..errors import BookError, InfeasibleLiquidation, InputError, UnitsWarning
 from ..impact import CostModel, extrapolation_warning
 from ..io.read import read_table
 from ..io.write import check_output, write_result, write_schedule
@@ -29,6 +27,7 @@ from ..portfolio import Portfolio
 from ..result import LiquidationResult
 from ..rounding import round_trades
 from ..schedule import pov_schedule
+from ..tradable import tradable_cash, with_tradable_cash
 from . import options
 from .app import app
 from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
@@ -161,8 +160,9 @@ def liquidate(
     mi_date: Optional[str] = options.mi_date(),
     trade_time: Optional[float] = options.trade_time(),
     pov: Optional[float] = options.pov(),
-    lot_size: int = typer.Option(1, help="Round trades to multiples of this many shares (sales up, purchases "
-                                         "down: the cash target stays met)."),
+    lot_size: int = typer.Option(1, help="Round trades to whole lots of this many shares, inside each name's "
+                                         "limits: each trade first to the lot that raises less cash, then the "
+                                         "names where it costs least one lot up until the cash target is met."),
     exact_shares: bool = typer.Option(False, help="Keep the optimizer's fractional shares (no rounding)."),
     output: Optional[Path] = typer.Option(None, help="Write the answer here by extension: .csv/.parquet (trades), "
                                                      ".xlsx (trades, schedule, grid, summary, request, "
@@ -197,9 +197,12 @@ def liquidate(
             except BookError as exc:
                 raise _with_sheet_hint(exc, holdings, sheet) from None
         target = options.cash_target(cash, portfolio, allow_small_cash)
-        result = run_liquidation(portfolio, target, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
-                                 allow_buys=allow_buys, cost_model=model, time_limit=time_limit,
-                                 allow_small_cash=allow_small_cash)
+        limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+                  "cost_model": model, "time_limit": time_limit}
+        try:
+            result = run_liquidation(portfolio, target, allow_small_cash=allow_small_cash, **limits)
+        except InfeasibleLiquidation as exc:  # the most cash as this run trades it: typed back, it is raised
+            raise with_tradable_cash(exc, portfolio, None if exact_shares else lot_size, **limits) from None
         defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}
         attach(result, portfolio, model, defaults)
         if not exact_shares:
@@ -231,6 +234,7 @@ def demo() -> None:
     console.print(f"Example book: {len(holdings)} Dow stocks (2014 data), net value ${portfolio.net_value_usd:,.0f}. "
                   f"Raising ${target:,.0f} with risk band 0.9-1.1 and total impact <= 50 bps.", highlight=False)
     result = attach(run_liquidation(portfolio, target, risk_band=(0.9, 1.1), max_total_mi_bps=50), portfolio)
-    print_result(result)
-    most = max_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
-    console.print(f"Most cash these limits allow: ${math.floor(most):,.0f}", highlight=False)  # typed back, the exact shares raise it
+    print_result(round_trades(result))  # whole shares, as liquidate trades by default
+    most = tradable_cash(portfolio, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    if most is not None:  # typed back as --cash, whole shares raise it
+        console.print(f"Most cash these limits allow in whole shares: ${most:,.0f}", highlight=False)

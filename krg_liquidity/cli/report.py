@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,7 @@ from ..plan import DEFAULT_TIME_LIMIT
 from ..portfolio import Portfolio
 from ..report import build_report, check_report_path, write_report
 from ..rounding import round_trades
+from ..tradable import restate
 from . import options
 from .app import app
 from .common import BOOK_HELP, EXIT_CODES, console, cost_model_from, report_failure, risk_model_from
@@ -67,8 +69,12 @@ def report(
                                  **limits)
         if result.success and not exact_shares:
             result = round_trades(result, lot_size, model)
+        lot = None if exact_shares else lot_size
         content = build_report(result, portfolio, cost_model=model, time_limit=time_limit,
-                               bucket_minutes=bucket_minutes, **limits)
+                               bucket_minutes=bucket_minutes, lot_size=lot, **limits)
+        if result.status == "infeasible" and content.max_cash is not None:  # one most-cash figure
+            result = dataclasses.replace(result, message=restate(result.message, content.max_cash, lot))
+            content = dataclasses.replace(content, result=result)
         write_report(content, output)
     except (typer.Exit, typer.Abort):
         raise

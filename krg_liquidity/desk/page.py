@@ -127,7 +127,7 @@ def show_most_cash(book, request: Request):
     if value is None:
         st.warning(f"Most cash not found ({reason})")
     else:
-        st.metric("Most cash these limits allow", dollars_down(value))
+        st.metric("Most cash these limits allow (whole shares)", dollars_down(value))
     return value
 
 

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..capacity import max_cash
+from ..tradable import tradable_cash, with_tradable_cash
 from ..cash import cash_usd
 from ..errors import InfeasibleLiquidation, InputError, LiquidationError
 from ..explain import blocking_rows
@@ -57,11 +57,13 @@ class Outcome:
 
 
 def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
-    """The most cash (USD) the request's limits allow, or None and the reason in words."""
+    """The most cash (USD) the request's limits allow in whole shares (typed back as the cash, the
+    desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words."""
     try:
-        return max_cash(portfolio, time_limit=request.time_limit, **request.limits()), ""
+        most = tradable_cash(portfolio, 1, time_limit=request.time_limit, **request.limits())
     except (LiquidationError, InputError) as exc:
         return None, f"{status_of(exc)}: {exc}"
+    return most, "" if most is not None else "no target near the most the limits allow was raised in time"
 
 
 def cash_of(portfolio, request: Request) -> float:
@@ -77,7 +79,9 @@ def run(portfolio, request: Request, known_max_cash: float | None = None) -> Out
                            allow_small_cash=request.allow_small_cash, **request.limits())
     except InfeasibleLiquidation as exc:
         blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact))
-        most = known_max_cash if known_max_cash is not None else exc.max_cash  # one figure on the page
+        exc = with_tradable_cash(exc, portfolio, 1, known_max_cash, time_limit=request.time_limit,
+                                 **request.limits())
+        most = exc.max_cash  # one figure on the page, in whole shares as the desk trades
         return Outcome("infeasible", exc.headline, max_cash=most, blocking=blocking)  # the table is shown apart
     except (LiquidationError, InputError) as exc:
         return Outcome(status_of(exc), str(exc), max_cash=known_max_cash)

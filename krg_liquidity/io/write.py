@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError
@@ -193,13 +194,14 @@ def request_table(request: dict, lot_size: float | None = None) -> pd.DataFrame:
             ("buys allowed", "yes" if request.get("allow_buys") else "no (sales and short covers only)", "",
              "allow_buys"),
             ("time limit", _or_none(request.get("time_limit_s")), "s", "time_limit_s"),
-            ("shares", "exact (fractional)" if not lot_size else lot_size, "" if not lot_size else "shares",
-             "lot_size")]
+            ("trades rounded to lots of", "none: exact (fractional) shares" if not lot_size else lot_size,
+             "" if not lot_size else "shares per lot (1: whole shares)", "lot_size")]
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"value": object})
 
 
 def _or_none(value):
-    return "none" if value is None else value
+    """"none" for a limit not set (None, or an infinite time limit)."""
+    return "none" if value is None or (isinstance(value, float) and not np.isfinite(value)) else value
 
 
 def assumptions_table(result) -> pd.DataFrame:

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .. import arguments
-from ..capacity import max_cash
-from ..errors import InvalidValueError, LiquidationError
+from ..tradable import tradable_cash
+from ..errors import InvalidValueError
 from ..frontier import frontier
 from ..impact import CostModel
 from ..params import IStarParams
@@ -43,8 +43,10 @@ class Report:
     :class:`~krg_liquidity.LiquidationResult`. ``schedule``: its POV schedule (one row per name
     and bucket, whole shares). ``basket``: cash raised and residual risk per bucket (USD; empty
     without a risk model). ``frontier``: cost against cash (:func:`~krg_liquidity.frontier`,
-    empty without the portfolio). ``max_cash``: the most cash the limits allow (USD; None when
-    not computed, with the reason in ``notes``). ``pretrade``: I-Star pre-trade numbers of each
+    empty without the portfolio). ``max_cash``: the most cash the limits allow, as the answer
+    trades (whole lots when it was rounded, else exact shares): a whole-dollar target the tool
+    raises when typed back (:func:`~krg_liquidity.tradable_cash`; USD; None when not found, with a
+    note in ``notes``). ``pretrade``: I-Star pre-trade numbers of each
     trade at its trade time (bps of traded value, USD).
     """
 
@@ -62,13 +64,16 @@ class Report:
 
 def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=None, allow_buys: bool = False,
                  time_limit: float | None = DEFAULT_TIME_LIMIT, cost_model: CostModel | None = None,
-                 frontier_points: int = 8, bucket_minutes: int = 30, start=None) -> Report:
+                 frontier_points: int = 8, bucket_minutes: int = 30, start=None,
+                 lot_size: int | None = None) -> Report:
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
 
     ``risk_band``, ``max_total_mi_bps``, ``allow_buys``: default to the ones the result was solved with
     (``result.request``). ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash``
-    may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest.
+    may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest. ``lot_size``: the lots
+    the face trades, for the most cash (default: the answer's own rounding, else exact shares; a
+    failed answer has none, so a face that trades whole shares passes 1).
 
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> book = Portfolio(*load_example())
@@ -109,11 +114,12 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
         limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                   "cost_model": model}
         begin = time.perf_counter()
-        try:
-            most = max_cash(portfolio, time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit,
-                            **limits)
-        except LiquidationError as exc:
-            notes.append(f"most cash not found ({exc.status}): {exc}")
+        lot = lot_size or (result.rounding or {}).get("lot_size")  # the most cash as the answer trades
+        most = tradable_cash(portfolio, None if lot is None else int(lot), **limits,
+                             time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit)
+        if most is None:
+            notes.append("most cash not found: no target near the most the limits allow was raised within the "
+                         "time limit")
         share = None
         if time_limit is not None:  # what max_cash left, at least a little for each point
             left = max(time_limit - (time.perf_counter() - begin), (1 - MAX_CASH_SHARE) * time_limit / 10)
