@@ -52,17 +52,20 @@ and 0.1 s at 1,000 on a busy 2-core machine). A conic stage starts only when the
 class Budget:
     """Wall-clock budget (seconds) for one call; ``None`` means no limit."""
 
+    clock = staticmethod(time.perf_counter)
+    """The clock every stage of a call is timed by (seconds); tests replace it with a fake one."""
+
     def __init__(self, seconds: float | None):
         if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
             raise InputError(f"time_limit={seconds!r} must be a positive number of seconds (or None for no limit)")
         self.limit = None if seconds is None else float(seconds)
-        self.start = time.perf_counter()
+        self.start = self.clock()
         self.not_counted = 0.0  # seconds spent loading solver libraries (``Trail.load``)
 
     @property
     def elapsed(self) -> float:
         """Wall-clock seconds since the call started, all of them."""
-        return time.perf_counter() - self.start
+        return self.clock() - self.start
 
     RESERVE = 0.05
     """Share of the limit kept back for checking the answer and building the result."""
@@ -108,15 +111,19 @@ class Trail:
     budget: Budget
     stages: list[Stage] = field(default_factory=list)
     solver_attempts: list[dict] = field(default_factory=list)
-    _started: float = field(default_factory=time.perf_counter)
+    _started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._started = self.budget.clock()
 
     def begin(self) -> None:
-        self._started = time.perf_counter()
+        self._started = self.budget.clock()
 
     def record(self, name: str, outcome: str, detail: str = "", iterations: int = 0) -> Stage:
-        stage = Stage(name, outcome, time.perf_counter() - self._started, detail, iterations)
+        now = self.budget.clock()
+        stage = Stage(name, outcome, now - self._started, detail, iterations)
         self.stages.append(stage)
-        self._started = time.perf_counter()
+        self._started = now
         return stage
 
     def promote(self) -> None:
@@ -133,9 +140,9 @@ class Trail:
         time limit, and the stage under way is timed without them."""
         if module in sys.modules:
             return
-        start = time.perf_counter()
+        start = self.budget.clock()
         importlib.import_module(module)
-        seconds = time.perf_counter() - start
+        seconds = self.budget.clock() - start
         self.budget.not_counted += seconds
         self._started += seconds
         self.stages.append(Stage("load", "done", seconds, f"{module} loaded (once per process; not counted "

