@@ -42,6 +42,7 @@ from .limits import RiskCeiling, TotalImpactCap
 from .plan import CONIC_SETUP_SECONDS_PER_NAME, DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread, prepare
 from .portfolio import Portfolio
 from .request import Request, make_request
+from .risk import factoring_speed
 from .result import LiquidationResult, failed_result, finished_result
 from .separable import reachable, solve_separable
 from .trade_costs import TradeCosts
@@ -84,13 +85,13 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     prepare()
+    factoring = request.risk_band is not None and request.cash < portfolio.net_value_usd  # beyond the book: said at once
+    if factoring and portfolio.covariance is not None and not portfolio.risk_factored:
+        factoring_speed()  # this machine's speed, measured once per process before the clock starts
     trail = Trail(Budget(time_limit))
-    if request.risk_band is not None and request.cash < portfolio.net_value_usd:  # beyond the book: said at once
-        cached = portfolio.risk_factored
-        operator = portfolio.risk()  # once per book, with every BLAS thread, inside the budget
-        trail.record("risk-model", "done",
-                     operator.describe() + (" (already, by an earlier call on this book)" if cached else ""))
     try:
+        if factoring:
+            _factor_risk(portfolio, trail)
         with one_blas_thread():
             result = _run(request, trail, method, warm_start)
     except LiquidationError as exc:
@@ -99,6 +100,22 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
             raise
         result = failed_result(request, exc, trail)
     return attach(result, portfolio, request.cost_model)
+
+
+def _factor_risk(portfolio: Portfolio, trail: Trail) -> None:
+    """Build the book's risk operator once (with every BLAS thread, inside the budget), recorded as the
+    "risk-model" stage; when the time left cannot cover factoring a full covariance, end at once as a
+    timeout without starting it."""
+    cached = portfolio.risk_factored
+    try:
+        operator = portfolio.risk(trail.budget.left)
+    except SolverTimeout as skipped:
+        trail.record("risk-model", "timeout", f"skipped for time: {skipped}")
+        raise SolverTimeout(f"the time budget ({trail.budget.limit:g} s) cannot cover factoring the risk model "
+                            f"({skipped}); raise time_limit (once factored, the risk model is kept on this Portfolio "
+                            "and later calls skip this step)", "risk-model") from None
+    trail.record("risk-model", "done", operator.describe() + (" (already, by an earlier call on this book)"
+                                                              if cached else ""))
 
 
 def _run(request: Request, trail: Trail, method: str, warm_start) -> LiquidationResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -132,20 +133,23 @@ class Portfolio:
     def gross_value_usd(self) -> float:
         return float(np.abs(self.position_usd).sum())
 
-    def risk(self) -> RiskOperator:
-        """The risk operator over the held names (built once per Portfolio)."""
+    def risk(self, seconds_left: Callable[[], float] | None = None) -> RiskOperator:
+        """The risk operator over the held names (built once per Portfolio and kept).
+
+        ``seconds_left``: the caller's time left (seconds); building the operator from a full covariance
+        raises ``SolverTimeout`` when what is left cannot cover it (see :func:`risk.risk_operator`).
+        """
         if not self.has_risk_model:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")
-        return self._risk_operator
+        if "_risk_operator" not in self.__dict__:
+            self.__dict__["_risk_operator"] = risk_operator(self.covariance, self.factor_model, self.symbols,
+                                                            seconds_left)
+        return self.__dict__["_risk_operator"]
 
     @property
     def risk_factored(self) -> bool:
         """Whether the risk model is already factored for this Portfolio (``risk`` is then free)."""
         return "_risk_operator" in self.__dict__
-
-    @cached_property
-    def _risk_operator(self) -> RiskOperator:
-        return risk_operator(self.covariance, self.factor_model, self.symbols)
 
 
 def _check_arguments(holdings: object, covariance: object, factor_model: object) -> None:

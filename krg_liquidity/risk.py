@@ -6,12 +6,15 @@ builds the n x n matrix from it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .errors import InconsistentInputError, InputError
+from .errors import InconsistentInputError, InputError, SolverTimeout
 
 
 @dataclass(frozen=True)
@@ -127,13 +130,19 @@ class RiskOperator:
         return cp.hstack([self.top @ x, cp.multiply(self.diag, x)])
 
 
-def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols) -> RiskOperator:
+def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols,
+                  seconds_left: Callable[[], float] | None = None) -> RiskOperator:
     """The risk operator over ``symbols`` (in that order).
 
     Full covariance: a low-rank part and a diagonal when C is exactly that (a factor model's
     covariance as a full matrix: the solvers then work with k rows, not n), else its Cholesky
     factor (or a rank(C) x n root when C is only semi-definite). Built once per Portfolio.
     Factor model: top = F^(1/2) B' (k x n), diag = sqrt(D).
+
+    ``seconds_left``: the time left in the caller's budget (seconds). Neither step on a full
+    covariance can be interrupted, so each starts only when its estimated cost
+    (:func:`factoring_seconds`) fits in what is left; otherwise ``SolverTimeout`` (stage
+    "risk-model") says which step, its estimate and the time left.
     """
     symbols = [str(s) for s in symbols]
     if factor_model is not None:
@@ -144,10 +153,53 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
         c = covariance.to_numpy(dtype=float)  # already in the book's order: no n x n copy
     else:
         c = covariance.loc[symbols, symbols].to_numpy(dtype=float)
+    probe, cholesky = factoring_seconds(len(symbols))
+    _afford(seconds_left, probe, f"reading the {len(symbols):,}-name covariance and looking for a factor structure")
     found = _low_rank_plus_diagonal(c)
     if found is not None:
         return RiskOperator(*found)
+    _afford(seconds_left, cholesky, f"the Cholesky factor of the {len(symbols):,}-name covariance")
     return RiskOperator(_psd_root(c, "covariance"))
+
+
+def _afford(seconds_left: Callable[[], float] | None, need: float, step: str) -> None:
+    """Raise ``SolverTimeout`` when an uninterruptible step of ``need`` seconds cannot fit in the time left."""
+    left = float("inf") if seconds_left is None else seconds_left()
+    if need > left:
+        raise SolverTimeout(f"{step} takes about {need:.2g} s on this machine and {left:.2g} s were left",
+                            "risk-model")
+
+
+@lru_cache(maxsize=1)
+def factoring_speed() -> tuple[float, float]:
+    """(seconds per entry of a full covariance's factor-structure check, seconds per n**3 of a Cholesky
+    factor), measured once per process on a 512-name matrix, best of three (about 10-20 ms in all)."""
+    m = 512
+    rows = np.random.default_rng(0).standard_normal((m, LOW_RANK_PROBE))
+    c = rows @ rows.T + np.eye(m)
+    entry = cube = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        np.abs(c - rows @ rows.T).max()
+        middle = time.perf_counter()
+        np.linalg.cholesky(c)
+        end = time.perf_counter()
+        entry, cube = min(entry, (middle - start) / m**2), min(cube, (end - middle) / m**3)
+    return entry, cube
+
+
+PROBE_PASSES = 2
+"""Passes over the n x n matrix the factor-structure check makes (gathering the probe columns, then the
+check itself), each costing about one measured check of the 512-name kernel per entry."""
+
+
+def factoring_seconds(n: int) -> tuple[float, float]:
+    """Estimated seconds (on this machine, as loaded when first measured) of the two uninterruptible steps
+    of factoring an n-name full covariance: the factor-structure check (O(n^2)), then, when C has
+    none, its Cholesky factor (O(n^3); the 512-name rate is slower per flop than a large matrix's, so
+    the estimate errs high)."""
+    entry, cube = factoring_speed()
+    return PROBE_PASSES * n * n * entry, n**3 * cube
 
 
 LOW_RANK_PROBE = 64

@@ -277,6 +277,25 @@ def test_timeout_names_the_stage_and_keeps_the_budget(monkeypatch):
         liquidate(book, cash, risk_band=band, time_limit=0.0)
 
 
+@pytest.mark.parametrize("speed, step", [((1.0, 0.0), "factor structure"), ((0.0, 1.0), "Cholesky factor")])
+def test_factoring_that_cannot_fit_is_skipped_for_time_and_kept_once_done(monkeypatch, speed, step):
+    holdings, covariance = load_example()
+    book = Portfolio(holdings, covariance)  # a full covariance of full rank: both steps run
+    from krg_liquidity import risk as risk_module
+    monkeypatch.setattr(risk_module, "factoring_speed", lambda: speed)  # 1 s per entry (n^2) or per n^3
+    result = liquidate(book, 1e9, risk_band=(0.5, 2.0), time_limit=1.0, raise_on_failure=False)
+    assert result.status == "timeout" and "factoring the risk model" in result.message
+    assert "raise time_limit" in result.message and step in result.message
+    assert [(s["stage"], s["outcome"]) for s in result.stages] == [("risk-model", "timeout")]
+    assert result.stages[0]["detail"].startswith("skipped for time") and not book.risk_factored
+    monkeypatch.undo()
+    book.risk()  # factored once (no limit): a later call under the same tiny budget reuses it
+    monkeypatch.setattr(risk_module, "factoring_speed", lambda: speed)
+    again = liquidate(book, 1e9, risk_band=(0.5, 2.0), time_limit=1.0, raise_on_failure=False)
+    assert again.stages[0]["outcome"] == "done" and "already" in again.stages[0]["detail"]
+    assert again.status == "optimal"
+
+
 def test_no_feasible_point_is_not_called_infeasible(monkeypatch, example):
     holdings, covariance, book = example
     from krg_liquidity import floor as floor_module
