@@ -168,7 +168,8 @@ class CostModel:
 
     @staticmethod
     def _strategy(orders: _Orders, *, allow_schedule: bool = True):
-        """Per row: ('pov', pov), ('time', days) or ('schedule', (ts, vp)); precedence POV > time > schedule."""
+        """Per row: POV, trade time (days) or a trade schedule (the rows of a :class:`_Schedules`); precedence
+        POV > time > schedule."""
         frame = orders.frame
         n = len(frame)
         pov = (col.numeric(frame, "pov", allow_nan=True) if "pov" in frame else np.full(n, np.nan))
@@ -192,9 +193,7 @@ class CostModel:
                     "give 'pov', 'trade_time' (days)"
                     + (" or 'trade_schedule' with 'volume_profile'" if allow_schedule else ""),
                 )
-        schedules = {}
-        for i in np.flatnonzero(use_schedule):
-            schedules[i] = _schedule_arrays(frame, i, orders)
+        schedules = _schedules(frame, np.flatnonzero(use_schedule), orders)
         return pov, time, has_pov, has_time, schedules
 
     # ----- MATLAB krg functions -----
@@ -219,9 +218,9 @@ class CostModel:
         pov_term[has_pov] = np.power(pov[has_pov], a4)
         t = has_time & ~has_pov
         pov_term[t] = np.power(orders.size[t] / (orders.size[t] + time[t]), a4)
-        for i, (ts, vp) in schedules.items():
-            weights = ts / ts.sum()
-            pov_term[i] = np.sum(weights * np.power(ts / (ts + vp), a4))
+        if schedules.rows.size:
+            ts, vp = schedules.shares, schedules.volume
+            pov_term[schedules.rows] = np.sum(ts / schedules.total[:, None] * np.power(ts / (ts + vp), a4), axis=1)
         b1 = self.params.b1
         temporary = b1 * istar * pov_term
         permanent = (1.0 - b1) * istar
@@ -241,8 +240,12 @@ class CostModel:
         pov, time, has_pov, has_time, schedules = strategy
         safe_pov = np.where(has_pov, pov, 1.0)
         days = np.where(has_pov, orders.size * (1.0 - safe_pov) / safe_pov, time)
-        for i, (_ts, vp) in schedules.items():
-            days[i] = _schedule_days(orders, i, vp)
+        if schedules.rows.size:
+            if "adv" not in orders.frame:
+                raise MissingColumnError("adv", orders.frame.columns,
+                                         "a trade schedule's horizon is sum(volume_profile)/adv")
+            adv = orders.frame["adv"].to_numpy(float)[schedules.rows]
+            days[schedules.rows] = schedules.market_volume / adv
         return days
 
     def timing_risk(self, trades: pd.DataFrame) -> pd.Series:
@@ -260,11 +263,12 @@ class CostModel:
         schedules = strategy[-1]
         days = self._days(orders, strategy)
         variance_days = days / 3.0
-        for i, (ts, _vp) in schedules.items():
-            remaining = 1.0 - np.concatenate([[0.0], np.cumsum(ts)]) / ts.sum()
-            dt = days[i] / len(ts)
-            r0, r1 = remaining[:-1], remaining[1:]
-            variance_days[i] = np.sum(dt * (r0 * r0 + r0 * r1 + r1 * r1) / 3.0)
+        if schedules.rows.size:
+            done = np.cumsum(schedules.shares, axis=1)  # padding periods trade nothing: their residual is 0
+            r1 = 1.0 - done / schedules.total[:, None]
+            r0 = 1.0 - (done - schedules.shares) / schedules.total[:, None]
+            dt = days[schedules.rows] / schedules.periods
+            variance_days[schedules.rows] = dt * np.sum((r0 * r0 + r0 * r1 + r1 * r1) / 3.0, axis=1)
         tr = vol * np.sqrt(variance_days / self.trading_days) * 1e4
         return pd.Series(tr, index=trades.index, name="timing_risk_bps")
 
@@ -281,9 +285,10 @@ class CostModel:
         schedules = strategy[-1]
         days = self._days(orders, strategy)
         pa = 0.5 * alpha * days
-        for i, (ts, _vp) in schedules.items():
-            periods = np.arange(1, len(ts) + 1)
-            pa[i] = alpha[i] * days[i] / len(ts) * np.sum(periods * ts) / ts.sum()
+        if schedules.rows.size:
+            i, ts = schedules.rows, schedules.shares
+            weighted = ts @ np.arange(1, ts.shape[1] + 1, dtype=float)
+            pa[i] = alpha[i] * days[i] / schedules.periods * weighted / schedules.total
         return pd.Series(pa, index=trades.index, name="price_appreciation_bps")
 
     def liquidity_factor(self, trades: pd.DataFrame) -> pd.Series:
@@ -350,31 +355,57 @@ class CostModel:
         return out
 
 
-def _schedule_arrays(frame: pd.DataFrame, i: int, orders: _Orders):
-    symbol = frame["symbol"].iloc[i]
-    try:
-        ts = np.asarray(frame["trade_schedule"].iloc[i], dtype=float).ravel()
-        vp = np.asarray(frame["volume_profile"].iloc[i], dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise InvalidValueError("trade_schedule", [symbol], "is not a sequence of numbers",
-                                "put a list of shares per period in each cell") from None
-    if ts.size == 0 or ts.size != vp.size:
-        raise InconsistentInputError(
-            f"'trade_schedule' and 'volume_profile' of {symbol} need the same, non-zero number of periods "
-            f"(have {ts.size} and {vp.size})")
-    if not (np.all(np.isfinite(ts)) and np.all(np.isfinite(vp))) or np.any(ts < 0) or np.any(vp <= 0) or ts.sum() <= 0:
-        raise InvalidValueError("trade_schedule", [symbol], "has negative, NaN or all-zero periods "
+@dataclass
+class _Schedules:
+    """The rows priced by a trade schedule, their periods padded to a common count (shares 0, volume 1
+    in the padding: a padding period trades nothing and adds nothing to any cost)."""
+
+    rows: np.ndarray  # row numbers in the trades table
+    shares: np.ndarray  # (rows, periods) shares per period
+    volume: np.ndarray  # (rows, periods) market volume per period (shares)
+    periods: np.ndarray  # each row's own number of periods
+    total: np.ndarray  # shares of each row's schedule
+    market_volume: np.ndarray  # market volume over each row's schedule (shares)
+
+
+def _schedules(frame: pd.DataFrame, rows: np.ndarray, orders: _Orders) -> _Schedules:
+    """Read and check the 'trade_schedule' and 'volume_profile' cells of ``rows``, all at once."""
+    symbols = frame["symbol"].to_numpy()[rows]
+    if not rows.size:
+        cells = []
+    else:  # a table without schedules may have no such columns
+        cells = zip(frame["trade_schedule"].to_numpy()[rows], frame["volume_profile"].to_numpy()[rows])
+    pairs = []
+    for symbol, (shares_cell, volume_cell) in zip(symbols, cells):
+        try:
+            ts = np.asarray(shares_cell, dtype=float).ravel()
+            vp = np.asarray(volume_cell, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise InvalidValueError("trade_schedule", [symbol], "is not a sequence of numbers",
+                                    "put a list of shares per period in each cell") from None
+        if ts.size == 0 or ts.size != vp.size:
+            raise InconsistentInputError(
+                f"'trade_schedule' and 'volume_profile' of {symbol} need the same, non-zero number of periods "
+                f"(have {ts.size} and {vp.size})")
+        pairs.append((ts, vp))
+    periods = np.array([ts.size for ts, _ in pairs], dtype=int)
+    width = int(periods.max(initial=0))
+    shares, volume = np.zeros((len(pairs), width)), np.ones((len(pairs), width))
+    for k, (ts, vp) in enumerate(pairs):
+        shares[k, :ts.size], volume[k, :vp.size] = ts, vp
+    with np.errstate(invalid="ignore"):
+        total = shares.sum(axis=1)
+        bad = (~np.isfinite(shares) | ~np.isfinite(volume) | (shares < 0) | (volume <= 0)).any(axis=1) | ~(total > 0)
+    if bad.any():
+        raise InvalidValueError("trade_schedule", symbols[bad], "has negative, NaN or all-zero periods "
                                 "(or volume_profile has a period <= 0)",
                                 "give shares >= 0 per period and market volume > 0 per period")
-    if orders.shares is not None and not np.isclose(ts.sum(), orders.shares[i], rtol=col.SIZE_RTOL):
-        raise InconsistentInputError(
-            f"'trade_schedule' of {symbol} sums to {ts.sum():.6g} shares but 'shares' is {orders.shares[i]:.6g}; "
-            "make the schedule add up to the order")
-    return ts, vp
-
-
-def _schedule_days(orders: _Orders, i: int, vp: np.ndarray) -> float:
-    frame = orders.frame
-    if "adv" not in frame:
-        raise MissingColumnError("adv", frame.columns, "a trade schedule's horizon is sum(volume_profile)/adv")
-    return float(vp.sum() / float(frame["adv"].iloc[i]))
+    if orders.shares is not None:
+        off = ~np.isclose(total, orders.shares[rows], rtol=col.SIZE_RTOL)
+        if off.any():
+            k = int(np.flatnonzero(off)[0])
+            raise InconsistentInputError(
+                f"'trade_schedule' of {symbols[k]} sums to {total[k]:.6g} shares but 'shares' is "
+                f"{orders.shares[rows[k]]:.6g}; make the schedule add up to the order")
+    market_volume = np.where(np.arange(width) < periods[:, None], volume, 0.0).sum(axis=1)
+    return _Schedules(rows, shares, volume, periods, total, market_volume)

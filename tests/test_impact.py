@@ -204,3 +204,39 @@ def test_pretrade_flags_impact_far_outside_the_model(tmp_path):
     assert done.exit_code == 0, done.output
     assert "warning: THIN: 13,192 bps at 99.8% POV; WHALE: 1,020 bps at 90.9% POV" in done.output
     assert "PENNY:" not in done.output and "BIG:" not in done.output
+
+
+def test_schedules_of_different_lengths_price_as_each_row_alone():
+    """The schedule rows are priced together (padded to the longest schedule): each row's MI, TR, PA
+    and trade time equal the same row priced alone, next to POV and trade-time rows."""
+    trades = pd.DataFrame({
+        "symbol": ["A", "B", "C", "D"], "shares": [3e5, 5e5, 2e5, 1e5], "adv": [2e6, 4e6, 1e6, 3e6],
+        "volatility": [0.3, 0.2, 0.4, 0.25], "price": [50.0, 20.0, 80.0, 10.0], "alpha_bp": [5.0, -3.0, 2.0, 1.0],
+        "pov": [np.nan, np.nan, 0.1, np.nan], "trade_time": [np.nan, np.nan, np.nan, 0.5],
+        "trade_schedule": [[1e5, 2e5], [1e5, 0.0, 3e5, 5e4, 5e4], None, None],
+        "volume_profile": [[1e6, 1e6], [8e5, 9e5, 1e6, 7e5, 6e5], None, None]})
+    model = CostModel()
+    together = [model.market_impact(trades), model.timing_risk(trades), model.price_appreciation(trades),
+                model.trade_time(trades)]
+    for row in range(len(trades)):
+        alone = trades.iloc[[row]]
+        for priced, method in zip(together, (model.market_impact, model.timing_risk, model.price_appreciation,
+                                             model.trade_time)):
+            assert priced.iloc[row] == pytest.approx(method(alone).iloc[0], rel=1e-12)
+    # the padded row B alone, by the formulas: 2 of its periods end its horizon (sum VP / ADV days)
+    ts, vp = np.array([1e5, 0.0, 3e5, 5e4, 5e4]), np.array([8e5, 9e5, 1e6, 7e5, 6e5])
+    pov_term = np.sum(ts / ts.sum() * (ts / (ts + vp)) ** model.params.a4)
+    istar = model.istar(trades.iloc[[1]]).iloc[0]
+    assert together[0].iloc[1] == pytest.approx(model.params.b1 * istar * pov_term + (1 - model.params.b1) * istar,
+                                                 rel=1e-12)
+    assert together[3].iloc[1] == pytest.approx(vp.sum() / 4e6, rel=1e-15)
+
+
+def test_bad_schedules_are_all_named():
+    trades = pd.DataFrame({"symbol": ["A", "B", "C"], "shares": [2.0, 2.0, 2.0], "adv": [1e6] * 3,
+                           "volatility": [0.3] * 3, "price": [10.0] * 3,
+                           "trade_schedule": [[1.0, 1.0], [-1.0, 3.0], [np.nan, 2.0]],
+                           "volume_profile": [[1e3, 1e3], [1e3, 1e3], [1e3, 1e3]]})
+    with pytest.raises(ValueError, match="trade_schedule") as info:
+        CostModel().market_impact(trades)
+    assert "for B, C;" in str(info.value)
