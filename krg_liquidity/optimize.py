@@ -87,12 +87,13 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
     prepare()
     factoring = request.risk_band is not None and request.cash < portfolio.net_value_usd  # beyond the book: said at once
     if factoring and portfolio.covariance is not None and not portfolio.risk_factored:
-        factoring_speed()  # this machine's speed, measured once per process before the clock starts
+        with one_blas_thread():
+            factoring_speed()  # this machine's speed, measured once per process before the clock starts
     trail = Trail(Budget(time_limit))
     try:
-        if factoring:
-            _factor_risk(portfolio, trail)
         with one_blas_thread():
+            if factoring:
+                _factor_risk(portfolio, trail)
             result = _run(request, trail, method, warm_start)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
@@ -103,9 +104,10 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
 
 
 def _factor_risk(portfolio: Portfolio, trail: Trail) -> None:
-    """Build the book's risk operator once (with every BLAS thread, inside the budget), recorded as the
-    "risk-model" stage; when the time left cannot cover factoring a full covariance, end at once as a
-    timeout without starting it."""
+    """Build the book's risk operator once (inside the budget), recorded as the "risk-model" stage; when the
+    time left cannot cover factoring a full covariance, end at once as a timeout without starting it.
+    Called with one BLAS thread: on a busy 2-core machine every thread made it 3-10x slower (0.16 s
+    against 0.02 s at 1,000 names, 1.1 s against 0.37 s for a 2,500-name Cholesky factor)."""
     cached = portfolio.risk_factored
     try:
         operator = portfolio.risk(trail.budget.left)

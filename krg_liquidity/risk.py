@@ -173,7 +173,8 @@ def _afford(seconds_left: Callable[[], float] | None, need: float, step: str) ->
 @lru_cache(maxsize=1)
 def factoring_speed() -> tuple[float, float]:
     """(seconds per entry of a full covariance's factor-structure check, seconds per n**3 of a Cholesky
-    factor), measured once per process on a 512-name matrix, best of three (about 10-20 ms in all)."""
+    factor), measured once per process on a 512-name matrix, best of three (about 10-20 ms in all), with
+    the BLAS threads the caller allows (``liquidate`` measures and factors with one)."""
     m = 512
     rows = np.random.default_rng(0).standard_normal((m, LOW_RANK_PROBE))
     c = rows @ rows.T + np.eye(m)
