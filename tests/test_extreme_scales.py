@@ -82,3 +82,19 @@ def test_max_cash_under_a_ceiling_near_the_whole_book():
     result = liquidate(book, 0.999 * most, risk_band=band, raise_on_failure=False, time_limit=20)
     assert result.success, (result.status, result.message)
     assert_feasible(holdings, result, 0.999 * most, covariance=covariance, risk_band=band)
+
+
+@pytest.mark.parametrize("seed, limits", [
+    (0, {"risk_band": (0.0, 0.95)}),  # 0.1% of the book left: the ceiling's multiplier guess overshot
+    (2, {"risk_band": (0.9, 1.1)}),
+    (1, {"risk_band": (0.9, 1.1), "max_total_mi_bps": 200.0}),  # full covariance: the Newton steps cycled
+])
+def test_dual_answers_the_ceiling_at_0999_max_cash(seed, limits):
+    """The dual solver answers the risk ceiling at 0.999 x max_cash on these books (once each ended
+    solver_failed: the dual Newton did not converge and the conic answer was refused by the check)."""
+    holdings, covariance, book = extreme_book(seed, bounds=seed % 2 == 1)
+    most = max_cash(book, time_limit=20, **limits)
+    result = liquidate(book, 0.999 * most, raise_on_failure=False, time_limit=20, **limits)
+    assert result.success, (result.status, result.message)
+    assert any(s["stage"] == "dual" and s["outcome"] == "accepted" for s in result.stages), result.stages
+    assert_feasible(holdings, result, 0.999 * most, covariance=covariance, **limits)
