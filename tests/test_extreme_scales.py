@@ -7,6 +7,7 @@ error. The draws are derandomized so that CI runs the same fixed examples every 
 
 import warnings
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -98,3 +99,22 @@ def test_dual_answers_the_ceiling_at_0999_max_cash(seed, limits):
     assert result.success, (result.status, result.message)
     assert any(s["stage"] == "dual" and s["outcome"] == "accepted" for s in result.stages), result.stages
     assert_feasible(holdings, result, 0.999 * most, covariance=covariance, **limits)
+
+
+def test_check_measures_the_ceiling_as_verify_does():
+    """An answer 9.7e-7 of today's risk above a 0.95 ceiling is accepted by verify.py; the tests'
+    check once measured the same excess relative to the ceiling (1.02e-6) and refused it. Both
+    measure the band in fractions of today's risk."""
+    holdings, covariance, book = extreme_book(11, bounds=True)
+    band = (0.0, 0.95)
+    most = max_cash(book, risk_band=band, time_limit=20)
+    result = liquidate(book, 0.999 * most, risk_band=band, raise_on_failure=False, time_limit=20)
+    assert result.success, (result.status, result.message)
+    c = covariance.loc[holdings["symbol"], holdings["symbol"]].to_numpy(float)
+    price, shares = holdings["price"].to_numpy(float), holdings["shares"].to_numpy(float)
+    after_usd = result.trades["shares_after"].to_numpy(float) * price
+    w0, w1 = shares * price / (shares * price).sum(), after_usd / after_usd.sum()
+    before, after = np.sqrt(w0 @ c @ w0), np.sqrt(w1 @ c @ w1)
+    excess = max(0.0, (after - band[1] * before) / before)
+    assert abs(excess - result.violations["risk_ceiling"]) <= 1e-9
+    assert_feasible(holdings, result, 0.999 * most, covariance=covariance, risk_band=band)
