@@ -16,9 +16,10 @@ the Lagrangian separates by name: each name solves  f_i'(v) + 2 mu d_i v = t_i  
 interval, t = lambda + A'nu - G'eta + 2 mu d p0 (a table inversion when d_i = 0, a few
 safeguarded Newton steps otherwise). The dual function of theta = (lambda, nu, eta) is concave;
 damped Newton steps on it use the curvature 1 / (f_i'' + 2 mu d_i) of the names strictly
-inside their intervals (a pinned name keeps 1e-3 of its unpinned curvature, so that no step is
-singular when many names are pinned), so a step costs one solve of size 1 + rows(A) + cuts. An outer
-root search on log mu makes the ceiling hold with equality when it binds. Cuts are kept by
+inside their intervals (a pinned name keeps 1e-3 of its unpinned curvature, at most 1e-3 of the
+free names' largest, so that no step is singular when many names are pinned), so a step costs one
+solve of size 1 + rows(A) + cuts. An outer root search on mu makes the ceiling hold with equality
+when it binds; its first guess is scaled by the value left when that is below the cash. Cuts are kept by
 an active set (eta >= 0). Multipliers are kept between calls to warm-start the next one
 (convex-concave steps, a frontier grid). Returns None when it does not converge (the caller
 then declines this path); its answers are verified by the caller like any other.
@@ -37,8 +38,10 @@ from .trade_costs import TradeCosts
 NEWTON_STEPS = 60
 ROOT_STEPS = 80
 TOLERANCE = 1e-12
-CEILING_TOLERANCE = 1e-10
-PINNED_WEIGHT = 1e-3  # share of its free curvature a name pinned to an interval end keeps in the Newton matrix  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
+CEILING_TOLERANCE = 1e-10  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
+FLAT = 1e-12  # relative fall of the dual value within its rounding: a step there may still cut the gradient
+RETREAT_STEPS = 2000  # Newton steps after which a failed multiplier guess is no longer pulled back
+PINNED_WEIGHT = 1e-3  # share of its free curvature a name pinned to an interval end keeps in the Newton matrix
 
 
 class OutOfTime(Exception):
@@ -177,7 +180,11 @@ class DualSolver:
             if not free.all():  # a pinned name keeps a little of its unpinned curvature: no singular steps
                 target = M.T @ theta + shift
                 loose = np.sign(target) * self.costs.z_at_marginal(np.abs(target)) / self.per_value
-                g = np.where(free, g, PINNED_WEIGHT / self.curvature(loose, mu))
+                pinned = PINNED_WEIGHT / self.curvature(loose, mu)
+                if free.any():  # in the free names' scale: a name far past its end (a deep name's
+                    # unclipped trade can be 1e12 x a thin one's) must not outweigh them all
+                    pinned = np.minimum(pinned, PINNED_WEIGHT * float(np.max(g[free])))
+                g = np.where(free, g, pinned)
             g = np.where(np.isfinite(g), g, 0.0)
             hessian = (M * g) @ M.T + np.diag(damping)
             hessian += 1e-13 * max(1.0, float(np.trace(hessian)) / len(theta)) * np.eye(len(theta))
@@ -186,11 +193,12 @@ class DualSolver:
             except np.linalg.LinAlgError:
                 step = np.linalg.lstsq(hessian, grad, rcond=None)[0]
             size, norm, rise = 1.0, np.linalg.norm(grad / scale), float(grad @ step)
-            for _ in range(40):  # Armijo on the concave dual, or a smaller gradient near the top
+            for _ in range(40):  # Armijo on the concave dual, or a smaller gradient where the dual is flat
                 if budget.expired():
                     raise OutOfTime
                 trial_grad, trial_v, trial_value = evaluate(theta + size * step)
-                if trial_value >= value + 1e-4 * size * rise or np.linalg.norm(trial_grad / scale) < 0.5 * norm:
+                if trial_value >= value + 1e-4 * size * rise or (np.linalg.norm(trial_grad / scale) < 0.5 * norm
+                                                                 and trial_value >= value - FLAT * abs(value)):
                     break
                 size *= 0.5
             theta, grad, v, value = theta + size * step, trial_grad, trial_v, trial_value
@@ -257,11 +265,23 @@ class DualSolver:
                 memo[mu] = (self.risk2(found[3]) / self.R2 - 1.0, mu, found)
                 return memo[mu][0]
 
-            # Bracket from mu = 0 (risk above the ceiling): secant steps in mu, at least doubling.
+            # Bracket from mu = 0 (risk above the ceiling): secant steps in mu, at least doubling. The
+            # first guess balances the cash multiplier against the ceiling's pull 2 mu C x on the
+            # positions left x, whose total is H = V - L (units of S): mu ~ lambda H / R^2. H is taken
+            # as at most 1: near the whole book (H << 1) a guess of lambda / R^2 overshoots by 1 / H,
+            # into multipliers where the Newton steps stall. A guess the Newton steps cannot solve
+            # is pulled back toward the bracket's low end.
             low, f_low = 0.0, memo[0.0][0]
-            high = mu0 if mu0 > 0 else max(abs(found[0]), 1e-6) / self.R2
+            left = min(1.0, max(float(np.sum(self.p0)) - 1.0, 1e-12))
+            high = mu0 if mu0 > 0 else max(abs(found[0]), 1e-6) * left / self.R2
             for _ in range(60):
-                f_high = excess(high)
+                try:
+                    f_high = excess(high)
+                except FloatingPointError:
+                    if high <= 4.0 * low or self.steps > RETREAT_STEPS:
+                        raise
+                    high = max(2.0 * low, high / 16.0)
+                    continue
                 if f_high <= 0:
                     break
                 guess = high + (high - low) * f_high / max(f_low - f_high, 1e-300)

@@ -365,10 +365,15 @@ class _Plan:
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
         self.highest_found, self.floor_point = None, None
+        self.verified_start: Candidate | None = None  # a start meeting every limit (floor_by_dual)
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
         if best is None and not self.budget.expired():
             best = self.floor_by_conic(relaxed)  # what method="conic" would try, before giving up
+        if best is None and self.verified_start is not None:
+            self.trail.record("floor", "candidate", "neither the convex-concave steps nor the conic steps settled: "
+                                                    "the verified start is returned, with its gap")
+            best = self.verified_start
         if best is None:
             if self.budget.expired() or self.trail.ran_out():
                 raise self.timeout("floor")
@@ -410,7 +415,9 @@ class _Plan:
             self.trail.record("floor-start", "failed", "the local ascents of the risk stalled below the floor")
             return None
         start_u = start * solver.per_value
-        start_ok = self.worst(start_u, cap=False)[0] <= ACCEPT_VIOLATION  # a verified answer if time runs out
+        start_ok = self.worst(start_u, cap=False)[0] <= ACCEPT_VIOLATION  # a verified answer if the steps fail
+        if start_ok:
+            self.verified_start = Candidate(start_u, float("nan"), None, "dual+convex-concave")
         self.trail.record("floor-start", "done", "a point meeting the floor was found"
                           + (" and every other limit" if start_ok else ""))
 
@@ -425,7 +432,7 @@ class _Plan:
         if steps.point is None and start_ok and self.budget.expired():
             self.trail.record("convex-concave", "candidate", "the time budget ran out: the verified start is "
                                                              "returned, with its gap", steps.steps)
-            return Candidate(start_u, float("nan"), None, "dual+convex-concave")
+            return self.verified_start
         if steps.point is None:
             self.trail.record("convex-concave", "failed", steps.reason, steps.steps)
             return None

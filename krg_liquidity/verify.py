@@ -5,7 +5,9 @@ cost functions, inverses or cones), weights and risk from the final shares, each
 its own ``violation`` (``limits.py``). Each violation is dimensionless: cash relative to the
 smaller of the target and the value left, costs relative to their cap, weights in weight
 units, share and value bounds as dollars / net book value, participation in fractions of
-ADV, risk relative to today's risk.
+ADV, and the risk band's floor and ceiling as fractions of today's risk: (risk after - hi x
+today's) / today's above the ceiling, (lo x today's - risk after) / today's below the floor
+(not relative to the band's end, lo x or hi x today's risk).
 """
 
 from __future__ import annotations

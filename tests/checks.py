@@ -74,8 +74,9 @@ def assert_feasible(holdings, result, cash, *, covariance=None, risk_band=None, 
         c = covariance.loc[h["symbol"], h["symbol"]].to_numpy(float)
         w = s * p / net
         before, after = np.sqrt(w @ c @ w), np.sqrt(weight @ c @ weight)
-        assert after >= risk_band[0] * before * (1 - TOL)
-        assert after <= risk_band[1] * before * (1 + TOL)
+        # the band's shortfall and excess as fractions of today's risk (not of the band's ends)
+        assert (risk_band[0] * before - after) / before <= TOL, "risk floor"
+        assert (after - risk_band[1] * before) / before <= TOL, "risk ceiling"
         assert abs(result.risk_after - after) <= 1e-9
     assert result.lower_bound_usd <= result.cost_usd * (1 + 1e-12)
     assert 0 <= result.gap <= 1
