@@ -24,7 +24,7 @@ def plain_liquidate(portfolio, cash, risk_band=None, iterations: int = 30):
     dv, n = costs.dollar_adv, len(portfolio.holdings)
     sold = cp.Variable(n)  # value sold / cash
     size = cp.Variable(n, nonneg=True)  # |sold|
-    cost, cones = impact_cost_scaled(costs, cp.multiply(cash / dv, size), cash)
+    cost, cones = impact_cost_scaled(costs, size, np.full(n, cash), cash)  # value sold in units of the cash
     held = portfolio.position_usd / cash - sold
     constraints = cones + [size >= sold, size >= -sold, cp.sum(sold) == 1,
                            sold >= box.lo * dv / cash, sold <= box.hi * dv / cash]
