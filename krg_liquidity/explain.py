@@ -46,7 +46,7 @@ def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
                 f"other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps).\nWhy: {reason}.")
     blocking, units = {RiskFloor.key: give}, {RiskFloor.key: RiskFloor.unit}
     message = "\n".join([headline, "Blocking limits, and how far each would have to give:"]
-                        + [f"  {label}  at least {amount}" for label, amount in blocking_rows(blocking, units, request)])
+                        + [f"  {label}  {amount}" for label, amount in blocking_rows(blocking, units, request)])
     return InfeasibleLiquidation(message, cash_target=cash, max_cash=None, blocking=blocking, blocking_units=units,
                                  headline=headline)
 
@@ -169,8 +169,9 @@ def _down(value: float, digits: int) -> float:
 
 def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> str:
     """How far one limit must give, in words. A cap or ceiling is moved up to a figure rounded up and a floor
-    down to a figure rounded down, so that the limit moved to the figure shown is enough; the give shown is the
-    distance to that figure. ``exact`` False: the amount is an estimate of the elastic re-solve (the risk
+    down to a figure rounded down; the give shown is the distance to that figure. For the total-impact cap the
+    figure is the least impact itself, so moving the cap there is enough; for the risk band it is a proven
+    bound on the least (or most) risk reachable, so the band must move at least that far ("at least"). ``exact`` False: the amount is an estimate of the elastic re-solve (the risk
     floor enters it linearized, a restriction, so every slack of that solve may be overstated), said with
     "about"."""
     about = "" if exact else "about "
@@ -183,6 +184,8 @@ def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> s
         target = round_up(cap + value, 3)
         return f"{about}{target - cap:.3f} bps (cap {cap:g} -> {target:.3f} bps)"
     band = request.risk_band if request is not None else None
+    if exact and key in ("risk_ceiling", "risk_floor"):
+        about = "at least "  # the risk proofs bound the least (most) risk reachable: needed, maybe not enough
     if band is not None and key == "risk_ceiling":
         target = round_up(band[1] + value, 4)
         return f"{about}{target - band[1]:.2%} of today's risk (band top {band[1]:g} -> {target:.4f}x)"

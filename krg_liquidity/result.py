@@ -39,6 +39,10 @@ def proven_status(gap: float) -> str:
     return "optimal" if gap <= GAP_OPTIMAL else "feasible"
 
 
+MISSED_BY = {"cash": "off by", "risk_floor": "short by"}
+"""How a limit that is not a ceiling is missed: the cash target (either way), the risk floor (falling short)."""
+
+
 @dataclass
 class LiquidationResult:
     """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
@@ -132,12 +136,14 @@ class LiquidationResult:
             worst = self.violations[key]
             if worst <= FLOAT_NOISE:
                 return "0 (every limit met, recomputed from the trades)"
+            missed = MISSED_BY.get(key, "exceeded by")
             return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
-                    f"trades; closest: {LABELS.get(key, key)} exceeded by {worst:.2g} ({MEASURED.get(key, '')})")
+                    f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g} ({MEASURED.get(key, '')})")
         key = max(broken, key=broken.get)
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
         by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
-        return f"{LABELS.get(key, key)} broken by {by} ({MEASURED.get(key, '')}){more}"
+        missed = f"missed, {MISSED_BY[key]}" if key in MISSED_BY else "broken by"
+        return f"{LABELS.get(key, key)} {missed} {by} ({MEASURED.get(key, '')}){more}"
 
     def to_dict(self) -> dict:
         """Plain types only, ready for JSON."""

@@ -44,6 +44,10 @@ RULE = ("whole lots inside each name's limits (at most the position); the cash t
         "where it costs least")
 
 
+CASH_SHORT_ACCEPTED_USD = 1.0
+"""Whole lots may leave the target short by less than a dollar (money is shown to the dollar): the exact
+answer itself may raise the target less a few cents of floating-point rounding."""
+
 def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None):
     """A copy of ``result`` whose trades are whole shares (multiples of ``lot_size``) by the rule above.
 
@@ -252,7 +256,7 @@ def _problems(portfolio, groups: np.ndarray, sold: np.ndarray, broken: np.ndarra
         names = symbols[broken & (groups == group)]
         problems.append(f"{LABELS.get(group, group)} of {symbols_text(names)} (no {_unit(lot_size, one=True)} "
                         "inside its limits)")
-    if short > 0:
+    if short >= CASH_SHORT_ACCEPTED_USD:
         problems.append(f"the cash target: ${short:,.2f} short, every name at its limit (whole lots inside the "
                         f"limits raise ${float(np.dot(sold, portfolio.array('price'))):,.2f})")
     named = set(groups[broken]) | {"cash"}

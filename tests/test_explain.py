@@ -102,3 +102,12 @@ def test_a_conflict_named_in_the_why_is_in_the_table(book):
     assert named == {"weight", "participation"}
     assert named <= set(error.blocking)
     assert "(or the other limit of its conflict gives instead)" in str(error)
+
+
+@pytest.mark.parametrize("band", [(0.5, 0.6), (1.6, 10.0)])
+def test_a_risk_bound_row_says_at_least(book, band):
+    """The band's rows rest on bounds of the least (most) reachable risk: moving the band that far is needed
+    and may not be enough (0.987 is still refused, 0.988 answers), so the row says 'at least'."""
+    message = str(refusal(book, 1e9, risk_band=band))
+    row = message.splitlines()[-1]
+    assert "at least" in row and ("band top" in row) == (band[1] < 1)
