@@ -62,8 +62,9 @@ def impact_warning(trades) -> str | None:
     """The extrapolation warning for the traded rows of a result's trade table (None when none is flagged)."""
     if trades is None or trades.empty or not {"symbol", "shares_traded", "pov", "mi_bps"} <= set(trades.columns):
         return None
-    traded = trades[trades["shares_traded"] != 0]
-    return extrapolation_warning(traded["symbol"].to_numpy(), traded["pov"].to_numpy(), traded["mi_bps"].to_numpy())
+    traded = trades["shares_traded"].to_numpy() != 0  # arrays, not a filtered frame: this runs on every answer
+    return extrapolation_warning(trades["symbol"].to_numpy()[traded], trades["pov"].to_numpy()[traded],
+                                 trades["mi_bps"].to_numpy()[traded])
 
 
 def parameter_text(parameters: dict) -> str:
