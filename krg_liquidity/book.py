@@ -56,6 +56,21 @@ def name_default_control(exc: BookError, control: str) -> BookError:
     return BookError(problems, what=exc.what, table=exc.table)
 
 
+def without_strategy(holdings: pd.DataFrame) -> np.ndarray:
+    """True for each name with neither its own ``trade_time`` nor its own ``pov`` (canonical or MATLAB
+    column names; blank cells count as missing): the names a default trade time or POV applies to.
+
+    >>> without_strategy(pd.DataFrame({"Symbol": ["A", "B"], "TradeTime": [0.5, None]})).tolist()
+    [False, True]
+    """
+    frame = holdings.rename(columns={c: col.canonical_name(c) or c for c in holdings.columns})
+    given = np.zeros(len(frame), dtype=bool)
+    for name in ("trade_time", "pov"):
+        if name in frame:
+            given |= frame[name].notna().to_numpy() & (frame[name].astype(str).str.strip() != "").to_numpy()
+    return ~given
+
+
 def fill_strategy(holdings: pd.DataFrame, trade_time_days: float | None = None,
                   pov: float | None = None) -> pd.DataFrame:
     """Give every name without a ``trade_time`` or ``pov`` the default one (days, or a decimal POV).
@@ -77,10 +92,7 @@ def fill_strategy(holdings: pd.DataFrame, trade_time_days: float | None = None,
     if pov is not None and not (0 < pov <= 1):
         raise InconsistentInputError(f"the default POV {pov} must be a decimal in (0, 1], e.g. 0.1")
     frame = frame.copy()
-    given = np.zeros(len(frame), dtype=bool)
-    for name in ("trade_time", "pov"):
-        if name in frame:
-            given |= frame[name].notna().to_numpy() & (frame[name].astype(str).str.strip() != "").to_numpy()
+    given = ~without_strategy(frame)
     column, value = ("trade_time", trade_time_days) if trade_time_days is not None else ("pov", pov)
     if column not in frame:
         frame[column] = np.nan

@@ -277,3 +277,15 @@ def test_the_screen_shows_the_largest_trades_and_the_files_keep_them_all(tmp_pat
     assert set(largest) <= rows and not set(smallest) & rows
     payload = json.loads(run("liquidate", str(book), "--cash", "30%", "--json").stdout)
     assert sum(t["shares_traded"] != 0 for t in payload["trades"]) == len(traded)
+
+
+def test_a_default_pov_is_reported_only_where_it_applied(tmp_path):
+    """--pov 20% on a book whose names all carry a trade time changed nothing, yet the summary said
+    'default pov = 0.2 for names without their own'."""
+    unused = run("liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "1e9", "--pov", "20%")
+    assert unused.exit_code == 0 and "default" not in unused.output
+    holdings, _ = load_example()
+    book = tmp_path / "no_trade_time.csv"
+    holdings.drop(columns="TradeTime").to_csv(book, index=False)
+    used = run("liquidate", str(book), "--covariance", COVARIANCE, "--cash", "1e9", "--pov", "20%")
+    assert used.exit_code == 0 and "pov = 0.2 for names without their own" in used.output

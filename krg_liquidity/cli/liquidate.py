@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 
 from ..assumptions import attach
-from ..book import fill_strategy
+from ..book import fill_strategy, without_strategy
 from ..datasets import load_example
 from .. import columns as col
 from .. import units
@@ -189,7 +189,9 @@ def liquidate(
             raise InputError(f"--lot-size {lot_size} and --exact-shares contradict each other: keep one")
         model = cost_model_from(parameters, mi_code, mi_date)
         cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
-        book = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time, pov)
+        raw = read_table(holdings, sheet=sheet, what="holdings")
+        defaulted = int(without_strategy(raw).sum())  # the names --trade-time / --pov apply to
+        book = fill_strategy(raw, trade_time, pov)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnitsWarning)  # they are listed on the result
             try:
@@ -203,7 +205,7 @@ def liquidate(
             result = run_liquidation(portfolio, target, allow_small_cash=allow_small_cash, **limits)
         except InfeasibleLiquidation as exc:  # the most cash as this run trades it: typed back, it is raised
             raise with_tradable_cash(exc, portfolio, None if exact_shares else lot_size, **limits) from None
-        defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None}
+        defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None and defaulted}
         attach(result, portfolio, model, defaults)
         if not exact_shares:
             result = round_trades(result, lot_size, model)
