@@ -30,7 +30,7 @@ import pandas as pd
 
 from .cash import FORMS, parse_cash
 from .errors import InputError, InputFileError
-from .numbers import parse_number
+from .numbers import parse_bps, parse_number, parse_ratio
 from .plan import DEFAULT_TIME_LIMIT
 
 REQUIRED = ("book_id", "holdings", "cash")
@@ -174,11 +174,15 @@ def _resolve(value, base: Path | None, book: str, column: str, required: bool, p
     return str(path)
 
 
+PARSERS = {"max_total_mi_bps": parse_bps, "risk_band_lo": parse_ratio, "risk_band_hi": parse_ratio}
+"""Columns read as the CLI reads its options: "50bps" or "0.5%" in bps, "90%" or "0.9x" as a risk ratio."""
+
+
 def _optional_float(row, column: str, book: str) -> float | None:
     value = row.get(column, np.nan)
     if _blank(value):
         return None
-    number = parse_number(value)
+    number = PARSERS.get(column, parse_number)(value)
     if not np.isfinite(number):
         raise BatchRequestError(f"book {book}: column '{column}' must be a number, not {str(value)[:40]!r}")
     return number

@@ -134,3 +134,32 @@ def blank_cells(values: pd.Series) -> pd.Series:
     flags = [v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
              or v is pd.NA for v in values.astype(object)]
     return pd.Series(flags, index=values.index, dtype=bool)
+
+
+_BPS_SUFFIX = re.compile(r"\s*bps?$", re.IGNORECASE)
+_TIMES_SUFFIX = re.compile(r"\s*x$", re.IGNORECASE)
+
+
+def parse_bps(value: object) -> float:
+    """Basis points as a PM writes them: "50", "50bps", "50 bps" or "0.5%" is 50 (NaN when unreadable).
+
+    >>> parse_bps("50bps"), parse_bps("50 bps"), parse_bps("0.5%"), parse_bps(12.5)
+    (50.0, 50.0, 50.0, 12.5)
+    """
+    if not isinstance(value, str):
+        return parse_number(value)
+    plain = _BPS_SUFFIX.sub("", value.strip())
+    if plain.endswith("%"):
+        return parse_number(plain[:-1]) * 100
+    return parse_number(plain)
+
+
+def parse_ratio(value: object) -> float:
+    """A multiple of today's risk: "0.9", "0.9x" or "90%" is 0.9 (NaN when unreadable).
+
+    >>> parse_ratio("90%"), parse_ratio("1.1x"), parse_ratio(0.95)
+    (0.9, 1.1, 0.95)
+    """
+    if not isinstance(value, str):
+        return parse_number(value)
+    return parse_number(_TIMES_SUFFIX.sub("", value.strip()))

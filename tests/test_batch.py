@@ -262,3 +262,14 @@ def test_an_output_that_is_a_file_is_refused_before_work(workspace):
     result = CliRunner().invoke(app, ["batch", str(path), "--output", str(taken / "sub"), "--workers", "1"])
     assert result.exit_code == 2 and "is a file, not a folder" in result.output
     assert taken.read_text() == "not a folder"
+
+
+def test_caps_and_bands_are_read_as_the_cli_reads_them(workspace):
+    """A max_total_mi_bps cell of '50bps' refused the whole requests file, although --max-total-mi-bps takes it."""
+    typed = dict(book_id="typed", holdings="book.csv", covariance="cov.csv", cash="1e9", max_total_mi_bps="50bps",
+                 risk_band_lo="90%", risk_band_hi="1.1x")
+    plain = dict(book_id="plain", holdings="book.csv", covariance="cov.csv", cash=1e9, max_total_mi_bps=50,
+                 risk_band_lo=0.9, risk_band_hi=1.1)
+    requests = {r.book_id: r for r in read_requests(write_requests(workspace, [typed, plain], "typed.csv"))}
+    assert requests["typed"].max_total_mi_bps == requests["plain"].max_total_mi_bps == 50
+    assert requests["typed"].risk_band == requests["plain"].risk_band == (0.9, 1.1)

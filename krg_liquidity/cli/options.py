@@ -7,24 +7,17 @@ Numbers are taken the way a PM types them, as ``--cash`` is: a fraction as ``0.2
 """
 
 import math
-import re
 from typing import Optional  # noqa: F401  (the commands annotate with it)
 
 import typer
 
-from ..numbers import parse_number
-
-_BPS = re.compile(r"\s*bps?$", re.IGNORECASE)
-_TIMES = re.compile(r"\s*x$", re.IGNORECASE)
+from ..numbers import parse_bps, parse_number, parse_ratio
 
 
-def _number(text: object, example: str, what: str, written: object = None) -> float:
-    """``text`` by :func:`parse_number` ("20%" is 0.2), or a usage error quoting ``written`` (default
-    ``text``: what the user typed) and giving an example."""
-    value = parse_number(text)
+def _checked(value: float, written: object, example: str, what: str) -> float:
+    """``value`` when finite, else a usage error quoting what the user typed and giving an example."""
     if math.isnan(value) or math.isinf(value):
-        shown = str(text if written is None else written)[:40]
-        raise typer.BadParameter(f"{shown!r} is not {what}; give e.g. {example}")
+        raise typer.BadParameter(f"{str(written)[:40]!r} is not {what}; give e.g. {example}")
     return value
 
 
@@ -34,7 +27,7 @@ def fraction(text: object) -> float:
     >>> fraction("20%"), fraction("0.1")
     (0.2, 0.1)
     """
-    return _number(text, "0.2 or 20%", "a fraction (a decimal or a percent)")
+    return _checked(parse_number(text), text, "0.2 or 20%", "a fraction (a decimal or a percent)")
 
 
 def ratio(text: object) -> float:
@@ -43,7 +36,7 @@ def ratio(text: object) -> float:
     >>> ratio("90%"), ratio("1.1x")
     (0.9, 1.1)
     """
-    return _number(_TIMES.sub("", str(text).strip()), "0.9, 0.9x or 90%", "a multiple of today's risk", text)
+    return _checked(parse_ratio(text), text, "0.9, 0.9x or 90%", "a multiple of today's risk")
 
 
 def bps(text: object) -> float:
@@ -52,11 +45,7 @@ def bps(text: object) -> float:
     >>> bps("50bps"), bps("50 bps"), bps("0.5%"), bps("12.5")
     (50.0, 50.0, 50.0, 12.5)
     """
-    plain = _BPS.sub("", str(text).strip())
-    example, what = "50, 50bps or 0.5%", "a number of basis points"
-    if plain.endswith("%"):
-        return _number(plain[:-1], example, what, text) * 100
-    return _number(plain, example, what, text)
+    return _checked(parse_bps(text), text, "50, 50bps or 0.5%", "a number of basis points")
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
 MI_CODE_HELP = "Market-impact code to pick from --parameters (default 1; needs --parameters)."
