@@ -289,3 +289,11 @@ def test_a_default_pov_is_reported_only_where_it_applied(tmp_path):
     holdings.drop(columns="TradeTime").to_csv(book, index=False)
     used = run("liquidate", str(book), "--covariance", COVARIANCE, "--cash", "1e9", "--pov", "20%")
     assert used.exit_code == 0 and "pov = 0.2 for names without their own" in used.output
+
+
+@pytest.mark.parametrize(("args", "words"), [(["--risk-band", "1.1", "0.9"], "--risk-band 1.1 0.9: LO and HI need"),
+                                             (["--time-limit", "0"], "--time-limit 0: give a positive number")])
+def test_request_options_are_refused_in_the_command_lines_words(args, words):
+    """'risk_band=(1.1, 0.9) needs ...' and 'time_limit=0.0 ... (or None for no limit)' named Python arguments."""
+    result = run("liquidate", HOLDINGS, "--cash", "1e9", *args)
+    assert result.exit_code == 2 and words in result.output and "None" not in result.output

@@ -182,6 +182,7 @@ def liquidate(
     limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
+        options.check_limits(risk_band, time_limit)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)

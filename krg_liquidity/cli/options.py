@@ -11,6 +11,7 @@ from typing import Optional  # noqa: F401  (the commands annotate with it)
 
 import typer
 
+from ..errors import InputError
 from ..numbers import parse_bps, parse_number, parse_ratio
 
 
@@ -46,6 +47,17 @@ def bps(text: object) -> float:
     (50.0, 50.0, 50.0, 12.5)
     """
     return _checked(parse_bps(text), text, "50, 50bps or 0.5%", "a number of basis points")
+
+def check_limits(risk_band, time_limit: float) -> None:
+    """The request's options in the command line's own words (the library's messages name Python
+    arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds.
+    Raises ``InputError``, so that ``--json`` still answers with a bad_input object."""
+    if risk_band is not None and not (0 <= risk_band[0] <= risk_band[1]):
+        raise InputError(f"--risk-band {risk_band[0]:g} {risk_band[1]:g}: LO and HI need 0 <= LO <= HI, e.g. "
+                         "--risk-band 0.9 1.1")
+    if not (time_limit > 0 and math.isfinite(time_limit)):
+        raise InputError(f"--time-limit {time_limit:g}: give a positive number of seconds, e.g. --time-limit 30")
+
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
 MI_CODE_HELP = "Market-impact code to pick from --parameters (default 1; needs --parameters)."
