@@ -34,6 +34,8 @@ SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name
                  "rows of the same name with a symbol, or a column and value, for per-name or per-group multipliers). "
                  "Default: the built-in set (base, volume halved, volatility doubled, 2008-like: illustrations).")
 COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, header the symbols."
+EXACT_MAX_CASH = "max_cash_usd_exact_shares"
+"""The most-cash column's name on screen: the figure is in exact shares (liquidate --exact-shares raises it)."""
 STRESS_FORMATS = {"cash_raised_usd": ",.0f", "cost_usd": ",.0f", "cost_bps": ".2f", "extra_cost_bps": ".2f",
                   "max_cash_usd": ",.0f", "risk_after": ".2%", "marginal_cost_bps": ".2f"}
 
@@ -157,6 +159,9 @@ def stress(
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(
             lambda text: ", ".join(keys.get(part, part) for part in text.split("; ")) if text else "")
+    if "max_cash_usd" in view:  # stress_test's most cash is in exact shares; liquidate's default trades whole ones
+        view = view.rename(columns={"max_cash_usd": EXACT_MAX_CASH})
+        formats = {EXACT_MAX_CASH if key == "max_cash_usd" else key: value for key, value in formats.items()}
     print_frame(view, title, formats, compact=True, keys=2 if "method" in view else 1)
     for line in _reasons(table, console.width):
         console.print(line, highlight=False, markup=False)
