@@ -180,3 +180,10 @@ def test_stress_workbook_has_the_request(tmp_path):
     assert float(asked["cash_target_usd"]) == pytest.approx(0.05 * nav, rel=1e-12)
     assert (float(asked["risk_band_lo"]), float(asked["risk_band_hi"]), float(asked["max_pct_adv"])) == (0.9, 1.1, 0.2)
     assert asked["scenario"] == "base, volume halved, volatility doubled, 2008-like"
+
+
+def test_the_most_cash_column_says_exact_shares():
+    """stress_test's most cash is in exact shares; shown as plain 'max cash usd' a PM typed it back to liquidate,
+    whose default whole shares fall $1,606 short of it."""
+    result = run("stress", BOOK, "--cash", "1e9", "--covariance", COV)
+    assert result.exit_code == 0 and "exact shares" in result.output
