@@ -350,3 +350,7 @@ SHORT_LABELS = {"direction": "fully sold", "weight": "weight", "final_shares": "
 MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
     "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured,
     "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured}
+
+MISSED_BY = {Cash.key: "off by", RiskFloor.key: "short by"}
+"""How a limit that is not a ceiling is missed: the cash target (either way), the risk floor (falling short);
+every other limit is exceeded."""

@@ -39,10 +39,6 @@ def proven_status(gap: float) -> str:
     return "optimal" if gap <= GAP_OPTIMAL else "feasible"
 
 
-MISSED_BY = {"cash": "off by", "risk_floor": "short by"}
-"""How a limit that is not a ceiling is missed: the cash target (either way), the risk floor (falling short)."""
-
-
 @dataclass
 class LiquidationResult:
     """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
@@ -126,7 +122,7 @@ class LiquidationResult:
     def violation_text(self) -> str:
         """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
         unit (``max_violation`` and ``violations`` keep the raw numbers)."""
-        from .limits import LABELS, MEASURED
+        from .limits import LABELS, MEASURED, MISSED_BY
 
         broken = {key: value for key, value in self.violations.items() if not value <= ACCEPT_VIOLATION}
         if not self.violations:
