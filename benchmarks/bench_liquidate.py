@@ -30,7 +30,7 @@ from plain import plain_liquidate  # noqa: E402
 from versions import header  # noqa: E402
 
 from krg_liquidity import Portfolio, liquidate, load_example, synthetic_universe  # noqa: E402
-from krg_liquidity.baseline import slsqp_liquidate  # noqa: E402
+from krg_liquidity.whatif.baseline import slsqp_liquidate  # noqa: E402
 
 
 def book(n: int, seed: int, factor: bool) -> Portfolio:
@@ -150,7 +150,7 @@ def against_slsqp(sizes, repeat) -> None:
 
 def whole_vs_search(sizes, repeat: int) -> None:
     """The whole call against its multiplier search alone (no band: the separable path), same calls."""
-    from krg_liquidity import optimize
+    from krg_liquidity.solve import optimize
 
     print("\n### The whole call against its search (no band, factor model; the same calls)\n")
     print("| n | whole call median (ms) | search median (ms) | whole / search | multiplier evaluations |")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from krg_liquidity.bounds import trade_bounds
-from krg_liquidity.conic import impact_cost_scaled
-from krg_liquidity.request import make_request
+from krg_liquidity.solve.bounds import trade_bounds
+from krg_liquidity.solve.conic import impact_cost_scaled
+from krg_liquidity.solve.request import make_request
 
 
 def plain_liquidate(portfolio, cash, risk_band=None, iterations: int = 30):

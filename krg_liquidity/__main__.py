@@ -1,5 +1,5 @@
 """``python -m krg_liquidity`` runs the command line."""
 
-from .cli import app
+from krg_liquidity.cli import app
 
 app()

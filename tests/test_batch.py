@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from krg_liquidity import InputError, Portfolio, liquidate, load_example, read_requests, run_batch
-from krg_liquidity.batch import BatchRequestError
+from krg_liquidity.batch.run import BatchRequestError
 from krg_liquidity.cli import app
 
 

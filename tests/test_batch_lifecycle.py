@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from krg_liquidity import load_example, run_batch
-from krg_liquidity.batch_store import PartStore
+from krg_liquidity.batch.store import PartStore
 
 psutil = pytest.importorskip("psutil")
 BOOKS = 300

@@ -3,8 +3,8 @@
 import pytest
 
 import krg_liquidity as krg
-from krg_liquidity.cash import cash_usd, parse_cash
-from krg_liquidity.errors import InputError
+from krg_liquidity.core.cash import cash_usd, parse_cash
+from krg_liquidity.core.errors import InputError
 
 NAV = 1e10
 
@@ -81,7 +81,7 @@ def test_python_faces_take_text_and_refuse_small_cash():
             call()
     small = krg.liquidate(book, 500.0, allow_small_cash=True)
     assert small.success and small.cash_target == 500.0
-    table = krg.stress_test(book, 500.0, krg.scenarios.BUILT_IN[:1], with_max_cash=False, allow_small_cash=True)
+    table = krg.stress_test(book, 500.0, krg.whatif.scenarios.BUILT_IN[:1], with_max_cash=False, allow_small_cash=True)
     assert set(table["status"]) <= {"optimal", "feasible", "limits_broken"}
 
 

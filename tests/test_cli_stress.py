@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 from krg_liquidity import InputError, Portfolio, load_example, stress_test
 from krg_liquidity.cli import app
-from krg_liquidity.datasets import data_path
-from krg_liquidity.liquidity import liquidity_profile
-from krg_liquidity.scenarios import Scenario
+from krg_liquidity.book.datasets import data_path
+from krg_liquidity.whatif.liquidity import liquidity_profile
+from krg_liquidity.whatif.scenarios import Scenario
 
 runner = CliRunner()
 BOOK, COV = str(data_path("example_portfolio.csv")), str(data_path("example_covariance.csv"))

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from krg_liquidity import CostModel, load_example, synthetic_universe
-from krg_liquidity.datasets import load_dow28_market
+from krg_liquidity.book.datasets import load_dow28_market
 
 
 def test_example_book_consistent():

@@ -14,17 +14,17 @@ from krg_liquidity import (
     InfeasibleLiquidation, NoFeasiblePointFound, Portfolio, SolverFailure, SolverTimeout, frontier, liquidate,
     load_example, synthetic_universe,
 )
-from krg_liquidity import optimize as optimize_module
-from krg_liquidity.baseline import slsqp_liquidate
-from krg_liquidity.bounds import trade_bounds
-from krg_liquidity.reach import knapsack_min
-from krg_liquidity.params import KISSELL_2013_ALL_DATA
-from krg_liquidity.plan import Budget, Trail
-from krg_liquidity.request import make_request
-from krg_liquidity.result import finished_result
-from krg_liquidity.separable import solve_separable
-from krg_liquidity.trade_costs import TradeCosts
-from krg_liquidity.verify import violations
+from krg_liquidity.solve import optimize as optimize_module
+from krg_liquidity.whatif.baseline import slsqp_liquidate
+from krg_liquidity.solve.bounds import trade_bounds
+from krg_liquidity.solve.reach import knapsack_min
+from krg_liquidity.model.params import KISSELL_2013_ALL_DATA
+from krg_liquidity.core.plan import Budget, Trail
+from krg_liquidity.solve.request import make_request
+from krg_liquidity.solve.result import finished_result
+from krg_liquidity.solve.separable import solve_separable
+from krg_liquidity.model.trade_costs import TradeCosts
+from krg_liquidity.solve.verify import violations
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +281,7 @@ def test_timeout_names_the_stage_and_keeps_the_budget(monkeypatch):
 def test_factoring_that_cannot_fit_is_skipped_for_time_and_kept_once_done(monkeypatch, speed, step):
     holdings, covariance = load_example()
     book = Portfolio(holdings, covariance)  # a full covariance of full rank: both steps run
-    from krg_liquidity import risk as risk_module
+    from krg_liquidity.book import risk as risk_module
     monkeypatch.setattr(risk_module, "factoring_speed", lambda: speed)  # 1 s per entry (n^2) or per n^3
     result = liquidate(book, 1e9, risk_band=(0.5, 2.0), time_limit=1.0, raise_on_failure=False)
     assert result.status == "timeout" and "factoring the risk model" in result.message
@@ -298,7 +298,7 @@ def test_factoring_that_cannot_fit_is_skipped_for_time_and_kept_once_done(monkey
 
 def test_no_feasible_point_is_not_called_infeasible(monkeypatch, example):
     holdings, covariance, book = example
-    from krg_liquidity import floor as floor_module
+    from krg_liquidity.solve import floor as floor_module
     monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))
     monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
     with pytest.raises(NoFeasiblePointFound, match="not a proof") as info:
@@ -330,8 +330,8 @@ def test_stages_record_the_path(example):
 @pytest.mark.parametrize("seed", range(6))
 def test_each_limit_interval_agrees_with_its_violation(seed):
     """A trade at a limit's interval end breaks nothing of that limit; one step beyond breaks it."""
-    from krg_liquidity.limits import NAME_LIMITS, Outcome
-    from krg_liquidity.verify import impact_table
+    from krg_liquidity.solve.limits import NAME_LIMITS, Outcome
+    from krg_liquidity.solve.verify import impact_table
 
     holdings, _, _ = small_book(seed, n=12, short_fraction=0.3)
     holdings["ub_wt"] = np.where((np.arange(12) % 4 == 0) & holdings["lb_wt"].isna(), 0.3, np.nan)
@@ -390,7 +390,7 @@ def full_from_factors(n: int, k: int, seed: int):
 def test_a_factor_models_full_covariance_is_factored_to_its_factors():
     """Given as n x n, a k-factor covariance is found to be k rows and a diagonal, exactly; a generic
     covariance keeps its Cholesky factor; a sample covariance of T days keeps T rows."""
-    from krg_liquidity.risk import risk_operator
+    from krg_liquidity.book.risk import risk_operator
 
     holdings, covariance = full_from_factors(300, 7, seed=4)
     symbols = holdings["symbol"]
@@ -436,7 +436,7 @@ def test_the_certificate_stage_checks_the_budget(example, monkeypatch):
     """With no time left the certificate does not start its linear program: it returns the bound at the
     steps' own multipliers (valid, weaker) and says the budget ran out; with time, the LP gets at most
     what is left."""
-    from krg_liquidity import certificate
+    from krg_liquidity.solve import certificate
 
     holdings, covariance, book = example
     cash = 1e9
@@ -474,7 +474,7 @@ def test_one_blas_thread_covers_scipys_own_blas():
     import sys
 
     code = ("import numpy\n"
-            "from krg_liquidity.plan import one_blas_thread\n"
+            "from krg_liquidity.core.plan import one_blas_thread\n"
             "with one_blas_thread():\n"
             "    pass\n"
             "import scipy.linalg\n"
@@ -488,7 +488,7 @@ def test_one_blas_thread_covers_scipys_own_blas():
 def test_the_floors_proof_is_cut_short_by_the_budget(example, monkeypatch):
     """The upper bound on the risk goes through the rows of A in blocks and checks the budget between them:
     the same bound in blocks of any size, and no bound (inf, nothing proven) when no time is left."""
-    from krg_liquidity import reach
+    from krg_liquidity.solve import reach
 
     class Spent(Budget):
         def left(self) -> float:
@@ -516,8 +516,8 @@ class Ticking(Budget):
 
 
 def floor_program(book, cash, band):
-    from krg_liquidity import conic
-    from krg_liquidity.limits import NAME_LIMITS, coupling_limits
+    from krg_liquidity.solve import conic
+    from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
 
     request = make_request(book, cash, band, None, False, None)
     limits = [limit for limit in NAME_LIMITS if limit.applies(book, False)] + coupling_limits(band, None)
@@ -530,7 +530,7 @@ def test_the_conic_floor_steps_compile_with_values_and_get_what_is_left(example,
     names, which no time limit covered); the solver is given what is left minus the compilation; the steps
     check the budget between them and stop, with what they have, when it is spent. A small book keeps the
     parametrized form (its re-solves skip the compilation)."""
-    from krg_liquidity import conic
+    from krg_liquidity.solve import conic
 
     holdings, covariance, book = example
     _, small = floor_program(book, 1e9, (1.01, 1.05))
@@ -555,7 +555,7 @@ def test_the_conic_floor_steps_compile_with_values_and_get_what_is_left(example,
 def test_a_conic_attempt_that_cannot_set_up_in_what_is_left_is_not_started(example):
     """A solver attempt starts only if the time left covers its setup (compiling, the solver's setup):
     at 0.1 ms left nothing is started, and the program says why."""
-    from krg_liquidity import conic
+    from krg_liquidity.solve import conic
 
     holdings, covariance, book = example
     request, program = floor_program(book, 1e9, (0.0, 1.05))
@@ -568,7 +568,7 @@ def test_a_conic_stage_is_skipped_for_time_and_the_call_ends_timeout(example, mo
     """When the local ascents stall and the time left cannot cover the conic program's setup, the conic
     stage is recorded as skipped for time and the call ends "timeout" (raise time_limit), neither a late
     answer nor "no feasible point found"; a ceiling that needs the conic program ends the same way."""
-    from krg_liquidity import floor as floor_module
+    from krg_liquidity.solve import floor as floor_module
 
     holdings, covariance, book = example
     monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))

@@ -8,8 +8,8 @@ from budget_records import counted_seconds
 from checks import assert_feasible
 from fuzz_books import draw
 from krg_liquidity import CostModel, liquidate
-from krg_liquidity.baseline import slsqp_liquidate
-from krg_liquidity.verify import violations
+from krg_liquidity.whatif.baseline import slsqp_liquidate
+from krg_liquidity.solve.verify import violations
 
 BUDGET = 5.0
 
@@ -71,7 +71,7 @@ def test_floor_search_tries_the_conic_steps_before_giving_up(seed):
 
 def test_floor_message_prints_no_infinite_bound(monkeypatch):
     """With buys the risk has no upper bound: the message once read "no trade list can leave more than infx"."""
-    from krg_liquidity import optimize as optimize_module
+    from krg_liquidity.solve import optimize as optimize_module
 
     holdings, covariance, book, cash, limits, regime = draw(79)
     monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)

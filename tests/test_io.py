@@ -11,15 +11,15 @@ from typer.testing import CliRunner
 
 from krg_liquidity import (FactorModel, Portfolio, liquidate, load_example, optimize_strategy, plot_basket,
                            pov_schedule, round_trades, synthetic_universe, write_result)
-from krg_liquidity.assumptions import attach
-from krg_liquidity.basket import basket_view
+from krg_liquidity.model.assumptions import attach
+from krg_liquidity.schedule.basket import basket_view
 from krg_liquidity.cli import app
 from krg_liquidity.cli.liquidate import pretrade_table
-from krg_liquidity.datasets import data_path
-from krg_liquidity.errors import InputFileError, UnitsWarning
-from krg_liquidity.impact import CostModel
-from krg_liquidity.io.read import read_table
-from krg_liquidity.numbers import parse_number
+from krg_liquidity.book.datasets import data_path
+from krg_liquidity.core.errors import InputFileError, UnitsWarning
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.book.read import read_table
+from krg_liquidity.core.numbers import parse_number
 
 HOLDINGS = str(data_path("example_portfolio.csv"))
 COVARIANCE = str(data_path("example_covariance.csv"))
@@ -253,7 +253,7 @@ def test_csv_title_line_above_the_headers_is_skipped(tmp_path, separator):
 
 
 def test_totals_row_is_named_as_such():
-    from krg_liquidity.errors import BookError
+    from krg_liquidity.core.errors import BookError
 
     holdings, covariance = load_example()
     total = pd.DataFrame([{"Symbol": "Total"}])

@@ -5,7 +5,7 @@ import pytest
 
 from books import small_book
 from krg_liquidity import CostModel, InputError, Portfolio, load_example, max_cash
-from krg_liquidity.liquidity import bucket_labels, horizon_book, liquidity_profile
+from krg_liquidity.whatif.liquidity import bucket_labels, horizon_book, liquidity_profile
 
 
 def _book(seed=7, n=12, short_fraction=0.0):

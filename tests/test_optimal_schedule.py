@@ -15,12 +15,12 @@ from krg_liquidity import (
     schedule_frontier, synthetic_universe, vwap_schedule,
 )
 from krg_liquidity.cli import app
-from krg_liquidity.profiles import profile_buckets
-from krg_liquidity.risk import RiskOperator
-from krg_liquidity.schedule_check import basket_timing_risk_usd, check_schedule
-from krg_liquidity.schedule_data import ProgramData
-from krg_liquidity.schedule_barrier import BarrierSchedule
-from krg_liquidity.schedule_program import ScheduleProgram
+from krg_liquidity.model.profiles import profile_buckets
+from krg_liquidity.book.risk import RiskOperator
+from krg_liquidity.schedule.check import basket_timing_risk_usd, check_schedule
+from krg_liquidity.schedule.data import ProgramData
+from krg_liquidity.schedule.barrier import BarrierSchedule
+from krg_liquidity.schedule.program import ScheduleProgram
 
 MATLAB_ORDER = {"shares": 100_000, "adv": 1_000_000, "volatility": 0.25, "price": 35.0}  # MATLAB's single-stock data
 

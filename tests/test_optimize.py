@@ -14,9 +14,9 @@ from krg_liquidity import (
     InfeasibleLiquidation, InputError, Portfolio, frontier, liquidate, load_example, max_cash, plot_frontier,
     synthetic_universe,
 )
-from krg_liquidity.baseline import slsqp_liquidate
-from krg_liquidity.plan import Budget
-from krg_liquidity.request import make_request
+from krg_liquidity.whatif.baseline import slsqp_liquidate
+from krg_liquidity.core.plan import Budget
+from krg_liquidity.solve.request import make_request
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_limit_reached_in_plain_words():
     """A long sold out reads "fully sold", a short left alone "no short sales", a capped name "participation
     cap" (a short covered in full would read "fully covered"); the column is ``limit_reached``, not "binding",
     and no limit's internal key ("direction", "participation") shows."""
-    from krg_liquidity.limits import Direction
+    from krg_liquidity.solve.limits import Direction
 
     assert list(Direction().reached_words(np.array([False, True, True]), np.array([-5.0, -5.0, 0.0]))) == [
         "fully covered", "no short sales", "no buys"]
@@ -84,7 +84,7 @@ def test_a_limit_exceeded_within_the_tolerance_is_not_called_met(example):
 
 
 def test_violation_text_names_the_worst_broken_limit(example):
-    from krg_liquidity.rules import pro_rata
+    from krg_liquidity.whatif.rules import pro_rata
 
     broken = pro_rata(example[2], 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
     worst = max(broken.violations, key=broken.violations.get)
@@ -332,7 +332,7 @@ def test_caps_too_tight(example, column, value, group):
 
 def test_total_impact_cap_too_tight(example, monkeypatch):
     """The proof names the blocking cap and how far it must give (to the least cost) without an elastic re-solve."""
-    from krg_liquidity import explain
+    from krg_liquidity.solve import explain
 
     monkeypatch.setattr(explain, "elastic", lambda *a: pytest.fail("the proof already says what blocks"))
     with pytest.raises(InfeasibleLiquidation, match="least possible impact is 10.133 bps") as info:
@@ -458,7 +458,7 @@ def test_the_work_around_the_search_is_one_pass(monkeypatch):
     the check and the trade table) and does no Python loop over the names (the factor model's symbol list,
     about 2 us a name under pandas' arrow strings, is not built)."""
     from krg_liquidity import CostModel, synthetic_universe
-    from krg_liquidity.risk import FactorModel
+    from krg_liquidity.book.risk import FactorModel
 
     holdings, model = synthetic_universe(400, n_factors=4, seed=2)
     holdings.loc[::3, "pov"] = 0.1  # both kinds of names: fixed POV and trade time
@@ -485,9 +485,9 @@ class Spent(Budget):
 def test_explanations_keep_to_their_budget_and_say_so_once(example):
     """The most-cash bisection checks the budget (it no longer runs its 40-odd searches past it), and an
     explanation short of time says what it could not compute in one sentence."""
-    from krg_liquidity.capacity import most_cash
-    from krg_liquidity.errors import SolverTimeout
-    from krg_liquidity.explain import infeasible
+    from krg_liquidity.solve.capacity import most_cash
+    from krg_liquidity.core.errors import SolverTimeout
+    from krg_liquidity.solve.explain import infeasible
 
     request = make_request(example[2], 1e9, None, 5.0, False, None)
     with pytest.raises(SolverTimeout, match="bisection"):

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from krg_liquidity.cli import app
-from krg_liquidity.columns import column_table
-from krg_liquidity.status import STATUSES
+from krg_liquidity.book.columns import column_table
+from krg_liquidity.core.status import STATUSES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -38,7 +38,7 @@ def test_bundled_example_commands_run(tmp_path, monkeypatch):
     import shlex
     import shutil
 
-    from krg_liquidity.datasets import data_path
+    from krg_liquidity.book.datasets import data_path
 
     block = re.search(r"The bundled example, from a checkout:\n\n(.*?)\n\n", README, re.S).group(1)
     commands = [shlex.split(command) for command in block.replace("\\\n", " ").splitlines()]

@@ -209,7 +209,7 @@ def test_a_broken_list_says_what_it_raises_costs_and_breaks():
     reached = dict(zip(rounded.trades["symbol"], rounded.trades["limit_reached"]))
     assert reached["S0001"] == "final value broken"
     assert "broken by 0.00%" not in text
-    assert "whole lots of 1,000,000 shares" in krg.rounding._unit(1e6)
+    assert "whole lots of 1,000,000 shares" in krg.solve.rounding._unit(1e6)
 
 
 def test_a_smaller_lot_is_offered_only_above_one_share():
@@ -237,5 +237,5 @@ def test_typed_back_cash_a_few_cents_short_is_raised():
     limits = dict(risk_band=(0.9, 1.1), max_total_mi_bps=50)
     rounded = krg.round_trades(krg.liquidate(book, 1_621_474_725, **limits))
     assert rounded.status in ("optimal", "feasible"), rounded.message
-    assert rounded.cash_raised > 1_621_474_725 - krg.rounding.CASH_SHORT_ACCEPTED_USD
+    assert rounded.cash_raised > 1_621_474_725 - krg.solve.rounding.CASH_SHORT_ACCEPTED_USD
     assert "exceeded" not in rounded.violation_text()

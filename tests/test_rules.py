@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from books import small_book
 from krg_liquidity import CostModel, Portfolio, liquidate, load_example
-from krg_liquidity.rules import compare, liquidity_order, pro_rata, waterfall
+from krg_liquidity.whatif.rules import compare, liquidity_order, pro_rata, waterfall
 
 
 def _book(n=5, seed=3, **extra):

@@ -15,7 +15,7 @@ from krg_liquidity import (
     schedule_impact, vwap_schedule,
 )
 from krg_liquidity.cli import app
-from krg_liquidity.strategy import discrete_cost_and_variance
+from krg_liquidity.schedule.strategy import discrete_cost_and_variance
 
 DIVISORS = [1, 2, 3, 5, 6, 10, 13, 15, 26, 30, 39, 65, 78, 130, 195, 390]
 

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from krg_liquidity import CostModel, InfeasibleSchedule, IStarParams, SolverFailure, optimize_basket_schedule
-from krg_liquidity.risk import RiskOperator
-from krg_liquidity.schedule_barrier import suits
-from krg_liquidity.schedule_data import ProgramData
-from krg_liquidity.schedule_solver import NEAR_OPTIMAL  # a stalled run is taken as optimal within this
+from krg_liquidity.book.risk import RiskOperator
+from krg_liquidity.schedule.barrier import suits
+from krg_liquidity.schedule.data import ProgramData
+from krg_liquidity.schedule.solver import NEAR_OPTIMAL  # a stalled run is taken as optimal within this
 
 
 def basket(shares, seed):
@@ -165,7 +165,8 @@ def test_engines_hold_blas_to_one_thread(monkeypatch, engine):
     small products of a schedule solve, 3-10x slower on a loaded machine)."""
     from threadpoolctl import threadpool_info
 
-    from krg_liquidity import schedule_barrier, schedule_program
+    from krg_liquidity.schedule import barrier as schedule_barrier
+    from krg_liquidity.schedule import program as schedule_program
 
     seen = []
     target = (schedule_barrier.BarrierSchedule, "solve") if engine == "interior-point" else \

@@ -7,11 +7,11 @@ import pytest
 from books import small_book
 from krg_liquidity import (CostModel, InputError, IStarParams, Portfolio, liquidate, load_example, max_cash,
                            tradable_cash)
-from krg_liquidity.rules import pro_rata
-from krg_liquidity.scenarios import BUILT_IN, Scenario, by_column, built_in, scenarios_from_table
-from krg_liquidity.sensitivity import sensitivity
-from krg_liquidity.stress import STRESS_COLUMNS, date_range_stress, stress_test
-from krg_liquidity.verify import impact_table
+from krg_liquidity.whatif.rules import pro_rata
+from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario, by_column, built_in, scenarios_from_table
+from krg_liquidity.whatif.sensitivity import sensitivity
+from krg_liquidity.whatif.stress import STRESS_COLUMNS, date_range_stress, stress_test
+from krg_liquidity.solve.verify import impact_table
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_sensitivity_caps_b1_at_one_and_says_so():
     book = _small(seed=6, n=8)
     row = sensitivity(book, 0.1 * book.net_value_usd, bump=0.1, factors=("b1",)).total.iloc[0]
     assert (row["base_value"], row["adjusted_value"]) == (0.98, 1.0)  # 0.98 x 1.1 capped at 1
-    from krg_liquidity.sensitivity import _adjusted
+    from krg_liquidity.whatif.sensitivity import _adjusted
 
     scenario, _, adjusted = _adjusted("b1", 0.1, book, CostModel())
     assert adjusted == 1.0 and "capped at 1" in scenario.name and "capped at 1" in scenario.params.source
@@ -249,7 +249,7 @@ def test_scenario_table_with_symbol_and_column_rows():
 def test_an_impossible_scenario_gives_one_most_cash_figure(example):
     """Issue 16 trial A3/B11: "volume halved" said "at most $866,840,408" while its max_cash column held
     866,840,358; the row's message and column now give the same figure, and liquidate raises it."""
-    from krg_liquidity.scenarios import BUILT_IN
+    from krg_liquidity.whatif.scenarios import BUILT_IN
 
     halved = next(s for s in BUILT_IN if s.name == "volume halved")
     limits = dict(risk_band=(0.9, 1.1), max_total_mi_bps=50)

@@ -2,10 +2,15 @@
 
 The CLI only reads files, calls the public API and prints; bad input exits with code 2 and a
 message naming the column, the symbols and the fix (or one JSON object with ``--json``),
-never a traceback. Statuses and exit codes: see :mod:`krg_liquidity.status`.
+never a traceback. Statuses and exit codes: see :mod:`krg_liquidity.core.status`.
 """
 
-from . import app_command, batch, liquidate, report, schedule, stress  # noqa: F401  (registers the commands)
-from .app import app
+from krg_liquidity.cli import app_command
+from krg_liquidity.cli import batch
+from krg_liquidity.cli import liquidate
+from krg_liquidity.cli import report
+from krg_liquidity.cli import schedule
+from krg_liquidity.cli import stress  # noqa: F401  (registers the commands)
+from krg_liquidity.cli.app import app
 
 __all__ = ["app"]

@@ -7,14 +7,14 @@ import sys
 
 import typer
 
-from .app import app
-from .common import fail
+from krg_liquidity.cli.app import app
+from krg_liquidity.cli.common import fail
 
 
 def streamlit_command(host: str, port: int, max_upload_mb: int) -> list[str]:
     """The Streamlit command line: headless, no usage statistics, no file watcher, no error details
     on the page, uploads capped (MB), static file serving off."""
-    from ..desk import PAGE
+    from krg_liquidity.desk import PAGE
 
     return [sys.executable, "-m", "streamlit", "run", str(PAGE),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
@@ -40,7 +40,7 @@ def start_app(
         import streamlit  # noqa: F401
     except ImportError:
         fail('the desk needs Streamlit: pip install "krg-liquidity[app]"')
-    from ..desk.inputs import DeskLimits
+    from krg_liquidity.desk.inputs import DeskLimits
 
     limits = DeskLimits(max_upload_mb=max_upload_mb, max_names=max_names, max_seconds=max_seconds)
     typer.echo(f"Desk on http://{host}:{port}  (Ctrl-C stops it)", err=True)

@@ -14,12 +14,12 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
-from ..batch import BatchInterrupted, BatchResult, read_requests, run_batch
-from ..batch_store import EXTRA_FORMATS
-from ..errors import InputError
-from ..status import SOLVED
-from .app import app
-from .common import console, fail, print_frame
+from krg_liquidity.batch.run import BatchInterrupted, BatchResult, read_requests, run_batch
+from krg_liquidity.batch.store import EXTRA_FORMATS
+from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.status import SOLVED
+from krg_liquidity.cli.app import app
+from krg_liquidity.cli.common import console, fail, print_frame
 
 REQUESTS_HELP = ("Requests (CSV/.xlsx/Parquet): book_id, holdings, cash; optional covariance or factor_model "
                  "(+ factor_covariance, specific_variance), sheet, risk_band_lo, risk_band_hi, max_total_mi_bps, "

@@ -15,14 +15,14 @@ from rich import box
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
-from ..book import name_default_control
-from ..columns import column_table
-from ..datasets import load_covariance
-from ..errors import BookError, InfeasibleLiquidation, InputError
-from ..impact import CostModel
-from ..params import KISSELL_2013_ALL_DATA, load_parameters
-from ..risk import FactorModel
-from ..status import status_of
+from krg_liquidity.book.holdings import name_default_control
+from krg_liquidity.book.columns import column_table
+from krg_liquidity.book.datasets import load_covariance
+from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputError
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.params import KISSELL_2013_ALL_DATA, load_parameters
+from krg_liquidity.book.risk import FactorModel
+from krg_liquidity.core.status import status_of
 
 WIDTH_WITHOUT_TERMINAL = 140
 """Columns for tables written to a file or a pipe when no terminal and no COLUMNS give a width."""
@@ -67,7 +67,7 @@ def _plain(value):
 
 
 def failure_payload(exc: BaseException) -> dict:
-    """One JSON object for a failure: status (see ``krg_liquidity.status``), message, and details."""
+    """One JSON object for a failure: status (see ``krg_liquidity.core.status``), message, and details."""
     if isinstance(exc, BookError):
         exc = name_default_control(exc, DEFAULT_STRATEGY_OPTIONS)
     status = status_of(exc)

@@ -10,27 +10,27 @@ import numpy as np
 import pandas as pd
 import typer
 
-from ..assumptions import attach
-from ..book import fill_strategy, without_strategy
-from ..datasets import load_example
-from .. import columns as col
-from .. import units
-from ..columns import column_table
-from ..errors import BookError, InfeasibleLiquidation, InputError, UnitsWarning
-from ..impact import CostModel, extrapolation_warning
-from ..io.read import read_table
-from ..io.write import check_output, write_result, write_schedule
-from ..optimize import liquidate as run_liquidation
-from ..plan import DEFAULT_TIME_LIMIT
-from ..orders import as_orders
-from ..portfolio import Portfolio
-from ..result import LiquidationResult
-from ..rounding import round_trades
-from ..schedule import pov_schedule
-from ..tradable import tradable_cash, with_tradable_cash
-from . import options
-from .app import app
-from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
+from krg_liquidity.model.assumptions import attach
+from krg_liquidity.book.holdings import fill_strategy, without_strategy
+from krg_liquidity.book.datasets import load_example
+from krg_liquidity.book import columns as col
+from krg_liquidity.book import units
+from krg_liquidity.book.columns import column_table
+from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputError, UnitsWarning
+from krg_liquidity.model.impact import CostModel, extrapolation_warning
+from krg_liquidity.book.read import read_table
+from krg_liquidity.report.write import check_output, write_result, write_schedule
+from krg_liquidity.solve.optimize import liquidate as run_liquidation
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.book.orders import as_orders
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.solve.result import LiquidationResult
+from krg_liquidity.solve.rounding import round_trades
+from krg_liquidity.schedule.pov_vwap import pov_schedule
+from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
+from krg_liquidity.cli import options
+from krg_liquidity.cli.app import app
+from krg_liquidity.cli.common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
                      risk_model_from)
 
 
@@ -93,7 +93,7 @@ def _trades_sheet(path: Path):
     """The "trades" sheet of a result workbook, else the first sheet."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
-    from ..io.read import sheet_names
+    from krg_liquidity.book.read import sheet_names
 
     return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
 
@@ -102,7 +102,7 @@ def _with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
     """Name the sheet that was read when a workbook has several and none was chosen."""
     if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
         return exc
-    from ..io.read import sheet_names
+    from krg_liquidity.book.read import sheet_names
 
     names = sheet_names(holdings)
     if len(names) < 2:

@@ -3,7 +3,7 @@
 Numbers are taken the way a PM types them, as ``--cash`` is: a fraction as ``0.2`` or ``20%``
 (:func:`fraction`), a risk ratio as ``1.1`` or ``110%`` (:func:`ratio`), basis points as ``50``,
 ``50bps``, ``50 bps`` or ``0.5%`` (:func:`bps`); thousands separators as a spreadsheet writes them
-(:func:`krg_liquidity.numbers.parse_number`). Anything else is refused naming the option.
+(:func:`krg_liquidity.core.numbers.parse_number`). Anything else is refused naming the option.
 """
 
 import math
@@ -11,8 +11,8 @@ from typing import Optional  # noqa: F401  (the commands annotate with it)
 
 import typer
 
-from ..errors import InputError
-from ..numbers import parse_bps, parse_number, parse_ratio
+from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
 
 
 def _checked(value: float, written: object, example: str, what: str) -> float:
@@ -128,9 +128,9 @@ def allow_small_cash():
 
 
 def cash_target(text: str, portfolio, allow_small_cash: bool = False) -> float:
-    """The cash target in USD from --cash, read by :func:`krg_liquidity.cash.cash_usd` (dollars, shorthands
+    """The cash target in USD from --cash, read by :func:`krg_liquidity.core.cash.cash_usd` (dollars, shorthands
     or a percent of the book's net value; a small target refused unless ``allow_small_cash``)."""
-    from ..cash import cash_usd
+    from krg_liquidity.core.cash import cash_usd
 
     return cash_usd(text, portfolio.net_value_usd, allow_small_cash=allow_small_cash, name="--cash",
                     allow="pass --allow-small-cash")

@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import typer
 
-from .. import columns as col
-from ..errors import InputError
-from ..io import read_table
-from ..io.write import check_output, write_schedule, write_table
-from ..optimal_schedule import optimize_basket_schedule
-from ..profiles import load_volume_profile, profile_buckets
-from ..schedule import pov_schedule, schedule_grid, start_date
-from . import options
-from .app import app
-from .common import console, report_failure, risk_model_from
-from .liquidate import _reraise_exit, _trades_sheet
+from krg_liquidity.book import columns as col
+from krg_liquidity.core.errors import InputError
+from krg_liquidity.book.read import read_table
+from krg_liquidity.report.write import check_output, write_schedule, write_table
+from krg_liquidity.schedule.optimal import optimize_basket_schedule
+from krg_liquidity.model.profiles import load_volume_profile, profile_buckets
+from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, start_date
+from krg_liquidity.cli import options
+from krg_liquidity.cli.app import app
+from krg_liquidity.cli.common import console, report_failure, risk_model_from
+from krg_liquidity.cli.liquidate import _reraise_exit, _trades_sheet
 
 
 @app.command("schedule")

@@ -10,23 +10,23 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from .. import arguments
-from ..book import fill_strategy
-from ..errors import BookError, InputError, UnitsWarning
-from ..io.read import read_table
-from ..io.write import SUMMARY_COLUMNS, check_output, request_table, write_table, write_workbook
-from ..limits import LABELS, SHORT_LABELS
-from ..liquidity import liquidity_profile
-from ..params import read_parameter_table
-from ..plan import DEFAULT_TIME_LIMIT
-from ..portfolio import Portfolio
-from ..scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
-from ..stress import date_range_stress, stress_test
-from . import options
-from .app import app
-from .common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, fail, print_frame, print_json, report_failure,
+from krg_liquidity.core import arguments
+from krg_liquidity.book.holdings import fill_strategy
+from krg_liquidity.core.errors import BookError, InputError, UnitsWarning
+from krg_liquidity.book.read import read_table
+from krg_liquidity.report.write import SUMMARY_COLUMNS, check_output, request_table, write_table, write_workbook
+from krg_liquidity.solve.limits import LABELS, SHORT_LABELS
+from krg_liquidity.whatif.liquidity import liquidity_profile
+from krg_liquidity.model.params import read_parameter_table
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.whatif.scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
+from krg_liquidity.whatif.stress import date_range_stress, stress_test
+from krg_liquidity.cli import options
+from krg_liquidity.cli.app import app
+from krg_liquidity.cli.common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, fail, print_frame, print_json, report_failure,
                      risk_model_from)
-from .liquidate import _reraise_exit, _with_sheet_hint
+from krg_liquidity.cli.liquidate import _reraise_exit, _with_sheet_hint
 
 SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
                  f"{', '.join(SCENARIO_COLUMNS[1:])} "

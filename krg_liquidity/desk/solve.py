@@ -10,14 +10,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..tradable import tradable_cash, with_tradable_cash
-from ..cash import cash_usd
-from ..errors import InfeasibleLiquidation, InputError, LiquidationError
-from ..explain import blocking_rows
-from ..optimize import liquidate
-from ..report import Report, build_report, render_html, write_excel
-from ..rounding import round_trades
-from ..status import status_of
+from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
+from krg_liquidity.core.cash import cash_usd
+from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, LiquidationError
+from krg_liquidity.solve.explain import blocking_rows
+from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.report import Report, build_report, render_html, write_excel
+from krg_liquidity.solve.rounding import round_trades
+from krg_liquidity.core.status import status_of
 
 
 SMALL_CASH_BOX = "Allow a small cash target"
@@ -25,7 +25,7 @@ SMALL_CASH_BOX = "Allow a small cash target"
 
 @dataclass(frozen=True)
 class Request:
-    """What the PM asked: cash as typed (USD, "250m", "1.5bn" or "10%": :mod:`krg_liquidity.cash`),
+    """What the PM asked: cash as typed (USD, "250m", "1.5bn" or "10%": :mod:`krg_liquidity.core.cash`),
     risk band (lo, hi) x today's risk or None, total impact cap (bps of cash) or None, whether buys
     are allowed, the time limit (seconds), and whether a small cash target is meant."""
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InvalidValueError
-from ..io.write import check_output
-from .content import Report, build_report, cost_model_of, pretrade
-from .excel import write_excel
-from .html import render_html
+from krg_liquidity.core.errors import InvalidValueError
+from krg_liquidity.report.write import check_output
+from krg_liquidity.report.content import Report, build_report, cost_model_of, pretrade
+from krg_liquidity.report.excel import write_excel
+from krg_liquidity.report.html import render_html
 
 REPORT_SUFFIXES = (".html", ".htm", ".xlsx")
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import arguments
-from ..tradable import tradable_cash
-from ..errors import InvalidValueError
-from ..frontier import frontier
-from ..impact import CostModel
-from ..params import IStarParams
-from ..plan import DEFAULT_TIME_LIMIT
-from ..portfolio import require_portfolio
-from ..result import LiquidationResult
-from ..schedule import pov_schedule
+from krg_liquidity.core import arguments
+from krg_liquidity.solve.tradable import tradable_cash
+from krg_liquidity.core.errors import InvalidValueError
+from krg_liquidity.whatif.frontier import frontier
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.params import IStarParams
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.book.portfolio import require_portfolio
+from krg_liquidity.solve.result import LiquidationResult
+from krg_liquidity.schedule.pov_vwap import pov_schedule
 
 MAX_CASH_SHARE = 0.5
 """Share of the report's time limit for ``max_cash``: it sets the frontier's range and is the
@@ -42,7 +42,7 @@ class Report:
     ``request``: cash target (USD), limits and time limit as asked. ``result``: the
     :class:`~krg_liquidity.LiquidationResult`. ``schedule``: its POV schedule (one row per name
     and bucket, whole shares). ``basket``: cash raised and residual risk per bucket (USD; empty
-    without a risk model). ``frontier``: cost against cash (:func:`~krg_liquidity.frontier`,
+    without a risk model). ``frontier``: cost against cash (:func:`~krg_liquidity.whatif.frontier`,
     empty without the portfolio). ``max_cash``: the most cash the limits allow, as the answer
     trades (whole lots when it was rounded, else exact shares): a whole-dollar target the tool
     raises when typed back (:func:`~krg_liquidity.tradable_cash`; USD; None when not found, with a
@@ -106,7 +106,7 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     if result.success:
         schedule = pov_schedule(result.trades, bucket_minutes=bucket_minutes, start=start)
         if portfolio is not None and portfolio.has_risk_model and not schedule.empty:
-            from ..basket import basket_view
+            from krg_liquidity.schedule.basket import basket_view
 
             basket = basket_view(schedule, portfolio, bucket_minutes).buckets
     most, table = None, pd.DataFrame()
@@ -129,7 +129,7 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
         table = frontier(portfolio, grid, time_limit=share, allow_small_cash=True, **limits)  # the grid is ours
     comparison = pd.DataFrame()
     if portfolio is not None:
-        from ..rules import comparison_table, pro_rata, waterfall
+        from krg_liquidity.whatif.rules import comparison_table, pro_rata, waterfall
 
         checked = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                    "cost_model": model, "allow_small_cash": True}  # the target was accepted by the liquidation
@@ -143,7 +143,7 @@ def comparison_view(comparison: pd.DataFrame) -> pd.DataFrame:
     """The comparison as a PM reads it on screen: methods in words ("pro rata", "most liquid first"),
     without the solver's max_violation (the breaches are in words in the message); the data (the
     Excel sheet, ``Report.comparison``) keeps the keys."""
-    from ..rules import METHOD_WORDS
+    from krg_liquidity.whatif.rules import METHOD_WORDS
 
     view = comparison.drop(columns=["max_violation"], errors="ignore")
     if "method" in view:

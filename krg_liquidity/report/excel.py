@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io.write import (GRID_NUMBERS, SUMMARY_COLUMNS, assumptions_table, request_table, schedule_sheets,
+from krg_liquidity.report.write import (GRID_NUMBERS, SUMMARY_COLUMNS, assumptions_table, request_table, schedule_sheets,
                         summary_table, write_workbook)
 
 

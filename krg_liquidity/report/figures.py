@@ -7,7 +7,7 @@ import io
 
 from matplotlib.figure import Figure
 
-from ..plots import plot_basket, plot_completion, plot_frontier
+from krg_liquidity.report.plots import plot_basket, plot_completion, plot_frontier
 
 
 def frontier_figure(report) -> Figure | None:

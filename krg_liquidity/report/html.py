@@ -13,8 +13,8 @@ import math
 
 import pandas as pd
 
-from ..assumptions import summary_lines
-from .content import comparison_view
+from krg_liquidity.model.assumptions import summary_lines
+from krg_liquidity.report.content import comparison_view
 
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
@@ -124,7 +124,7 @@ def render_html(report) -> str:
         parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>limit reached</i> "
                   "names the limit at which a name's trade stops (<i>fully sold</i>: nothing of it is left).</p>",
                   table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]
-    from .figures import data_uri, figures  # matplotlib only when a report is drawn
+    from krg_liquidity.report.figures import data_uri, figures  # matplotlib only when a report is drawn
 
     for title, figure in figures(report).items():
         parts += [f"<h2>{html.escape(title)}</h2>", f"<img alt='{html.escape(title)}' src='{data_uri(figure)}'>"]

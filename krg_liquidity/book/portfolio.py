@@ -1,0 +1,199 @@
+"""The book to liquidate: holdings, per-name limits and the risk model, validated once."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from krg_liquidity.book import columns as col
+from krg_liquidity.book import units
+from krg_liquidity.book.holdings import BOUND_COLUMNS, check_holdings, fill_strategy
+from krg_liquidity.book.datasets import load_covariance
+from krg_liquidity.core.errors import BookError, InputError, InvalidValueError, Problem, UnitsWarning
+from krg_liquidity.core.numbers import parse_numbers
+from krg_liquidity.book.risk import FactorModel, RiskOperator, risk_operator
+
+__all__ = ["BOUND_COLUMNS", "Portfolio"]
+
+
+@dataclass(frozen=True, eq=False)
+class Portfolio:
+    """Holdings (one row per symbol) with an optional risk model.
+
+    Holdings columns (MATLAB TradeDataPortOpt names, snake_case or the aliases of
+    :func:`krg_liquidity.book.columns.column_table`): symbol, shares (signed: negative = short),
+    price (USD), adv (shares/day), volatility (annualized decimal; taken from the risk model
+    when absent), and per name a trade time in days (``trade_time``) or a fixed ``pov``.
+    Optional bounds (NaN = none): lb_wt/ub_wt (final weight), lb_min_shares/ub_max_shares
+    (final shares), lb_min_value/ub_max_value (final value, USD), ub_max_pct_adv (traded
+    shares / ADV), ub_max_mi_bps (impact cap, bps; MATLAB's ``UB_MaxMI`` in decimal is
+    converted). The risk model may cover more symbols than are held; it must cover every
+    held one. Every problem is reported at once (:class:`~krg_liquidity.core.errors.BookError`);
+    the units rules are in :mod:`krg_liquidity.book.units`, and the units warnings are kept in
+    ``warnings``.
+
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> round(Portfolio(holdings, covariance).net_value_usd / 1e9, 3)
+    10.0
+    """
+
+    holdings: pd.DataFrame
+    covariance: pd.DataFrame | None = None
+    factor_model: FactorModel | None = None
+    warnings: tuple[str, ...] = field(default=(), init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_arguments(self.holdings, self.covariance, self.factor_model)
+        if self.covariance is not None and self.factor_model is not None:
+            raise InputError("give a covariance matrix or a factor model, not both")
+        problems: list[Problem] = []
+        model_symbols, model_vol = None, None
+        if self.covariance is not None:
+            cov = covariance_frame(self.covariance)
+            problems += units.check_covariance(cov)
+            if not problems:
+                cov = cov.loc[cov.index, cov.index]
+                object.__setattr__(self, "covariance", cov)
+                model_symbols, model_vol = set(cov.index), units.covariance_volatility(cov)
+        elif self.factor_model is not None:
+            model_symbols, model_vol = set(self.factor_model.symbols), self.factor_model.volatility()
+        if model_vol is not None:
+            given = isinstance(self.holdings, pd.DataFrame) and any(
+                col.canonical_name(c) == "volatility" for c in self.holdings.columns)
+            problems += units.check_model_volatility(model_vol, given)
+        try:
+            frame, notes = check_holdings(self.holdings, model_vol, model_symbols)
+        except BookError as exc:
+            raise BookError(problems + exc.problems, table=col.column_table(required_only=True)) from None
+        if problems:
+            raise BookError(problems, what="the risk model")
+        for note in notes:
+            warnings.warn(note, UnitsWarning, stacklevel=3)
+        object.__setattr__(self, "holdings", frame)
+        object.__setattr__(self, "warnings", tuple(notes))
+
+    @classmethod
+    def from_files(cls, holdings: str | Path, covariance: str | Path | None = None,
+                   factor_model: FactorModel | None = None, *, sheet: str | int | None = None,
+                   trade_time_days: float | None = None, pov: float | None = None) -> Portfolio:
+        """Read holdings (CSV, .xlsx sheet ``sheet``, or Parquet) and an optional covariance file.
+
+        ``trade_time_days`` / ``pov``: a default strategy for names that carry neither.
+        """
+        from krg_liquidity.book.read import read_table
+
+        if isinstance(covariance, FactorModel):
+            raise InvalidValueError("covariance", ["(all)"], "is a FactorModel (the second argument is the "
+                                    "covariance file)", "pass a factor model by keyword: "
+                                    "Portfolio.from_files(holdings, factor_model=model)")
+        table = fill_strategy(read_table(holdings, sheet=sheet, what="holdings"), trade_time_days, pov)
+        return cls(table, load_covariance(covariance) if covariance is not None else None, factor_model)
+
+    @classmethod
+    def from_csv(cls, holdings: str | Path, covariance: str | Path | None = None) -> Portfolio:
+        """Read holdings and a covariance file (see :meth:`from_files`, which also reads .xlsx)."""
+        return cls.from_files(holdings, covariance)
+
+    @property
+    def symbols(self) -> list[str]:
+        return self.holdings["symbol"].tolist()
+
+    @property
+    def has_risk_model(self) -> bool:
+        return self.covariance is not None or self.factor_model is not None
+
+    def array(self, column: str) -> np.ndarray:
+        """A holdings column as floats (a copy; read once per Portfolio: treat holdings as immutable)."""
+        cached = self._arrays.get(column)
+        if cached is None:
+            cached = self._arrays[column] = self.holdings[column].to_numpy(dtype=float)
+        return cached.copy()
+
+    @cached_property
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    @property
+    def position_usd(self) -> np.ndarray:
+        """Signed position values (USD)."""
+        return self.array("shares") * self.array("price")
+
+    @cached_property
+    def net_value_usd(self) -> float:
+        return float(self.position_usd.sum())
+
+    @property
+    def gross_value_usd(self) -> float:
+        return float(np.abs(self.position_usd).sum())
+
+    def risk(self, seconds_left: Callable[[], float] | None = None) -> RiskOperator:
+        """The risk operator over the held names (built once per Portfolio and kept).
+
+        ``seconds_left``: the caller's time left (seconds); building the operator from a full covariance
+        raises ``SolverTimeout`` when what is left cannot cover it (see :func:`risk.risk_operator`).
+        """
+        if not self.has_risk_model:
+            raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")
+        if "_risk_operator" not in self.__dict__:
+            self.__dict__["_risk_operator"] = risk_operator(self.covariance, self.factor_model, self.symbols,
+                                                            seconds_left)
+        return self.__dict__["_risk_operator"]
+
+    @property
+    def risk_factored(self) -> bool:
+        """Whether the risk model is already factored for this Portfolio (``risk`` is then free)."""
+        return "_risk_operator" in self.__dict__
+
+
+def _check_arguments(holdings: object, covariance: object, factor_model: object) -> None:
+    """Refuse an argument of the wrong kind (most often one passed in another's place) before any reading,
+    naming the parameter and the fix."""
+    kind = f"a {type(holdings).__name__}" if holdings is not None else "None"
+    if isinstance(holdings, (str, Path)):
+        raise InvalidValueError("holdings", ["(all)"], f"is a path ({str(holdings)!r}), not a table",
+                                f"read the file with Portfolio.from_files({str(holdings)!r})")
+    if not isinstance(holdings, pd.DataFrame):
+        raise InvalidValueError("holdings", ["(all)"], f"is {kind}, not a DataFrame",
+                                "give the holdings table first: Portfolio(holdings, covariance) or "
+                                "Portfolio(holdings, factor_model=model)")
+    if isinstance(covariance, FactorModel):
+        raise InvalidValueError("covariance", ["(all)"], "is a FactorModel (the second argument is the covariance "
+                                "matrix)", "pass a factor model by keyword: Portfolio(holdings, factor_model=model)")
+    if isinstance(covariance, (str, Path)):
+        raise InvalidValueError("covariance", ["(all)"], f"is a path ({str(covariance)!r}), not a matrix",
+                                "read the files with Portfolio.from_files(holdings_path, covariance_path), or "
+                                "pass load_covariance(path)")
+    if factor_model is not None and not isinstance(factor_model, FactorModel):
+        hint = " (a covariance matrix goes in covariance=)" if isinstance(factor_model, (pd.DataFrame, np.ndarray)) else ""
+        raise InvalidValueError("factor_model", ["(all)"], f"is a {type(factor_model).__name__}{hint}, not a "
+                                "FactorModel", "build one with FactorModel(exposures, factor_covariance, "
+                                "specific_variance), or pass the matrix as covariance=")
+
+
+def require_portfolio(value: object) -> Portfolio:
+    """``value`` if it is a :class:`Portfolio`; else an InputError naming the parameter and the fix."""
+    if isinstance(value, Portfolio):
+        return value
+    hint = " (a holdings table)" if isinstance(value, pd.DataFrame) else ""
+    raise InvalidValueError("portfolio", ["(all)"], f"is a {type(value).__name__}{hint}, not a Portfolio",
+                            "build one: Portfolio(holdings, covariance) or Portfolio.from_files('book.csv')")
+
+
+def covariance_frame(covariance) -> pd.DataFrame:
+    """A covariance as a float DataFrame labelled by symbol (text cells become NaN, reported as missing)."""
+    cov = pd.DataFrame(covariance)
+    cov.index, cov.columns = cov.index.astype(str).str.strip(), cov.columns.astype(str).str.strip()
+    text = list(cov.select_dtypes(exclude="number").columns)
+    if not text:
+        return cov.astype(float)
+    cov = cov.copy()
+    for column in text:
+        cov[column] = parse_numbers(cov[column])
+    return cov.astype(float)

@@ -1,0 +1,51 @@
+"""The status of an answer: one vocabulary for ``liquidate``, its JSON, the CLI and batch summaries.
+
+=========================  ======================================================================
+status                     meaning
+=========================  ======================================================================
+optimal                    solved to global optimality (gap <= 1e-6)
+feasible                   every limit holds; optimality not proven (the gap is reported)
+infeasible                 proven impossible: the limits cannot raise the cash (max cash given)
+no_feasible_point_found    the local search found no point meeting the limits; not a proof
+timeout                    the time limit ran out before an answer
+solver_failed              every solver attempt failed or returned a point that breaks a limit
+bad_input                  the input cannot be used (file, column, value, unit); nothing was solved
+error                      an unexpected error (a bug): please report it with the input
+limits_broken              a rule-based trade list (pro-rata, waterfall; ``rules.py``), or an
+                           answer rounded to whole lots (``rounding.py``), that breaks the limits
+                           named in its message; never an exact answer of ``liquidate``
+=========================  ======================================================================
+"""
+
+from __future__ import annotations
+
+STATUSES = ("optimal", "feasible", "infeasible", "no_feasible_point_found", "timeout", "solver_failed", "bad_input",
+            "error", "limits_broken")
+SOLVED = ("optimal", "feasible")
+
+
+def status_of(exc: BaseException) -> str:
+    """The status word for an exception raised while reading or solving a book.
+
+    An exception may carry its own ``status`` (one of STATUSES); else by class: input
+    problems are "bad_input", an infeasible liquidation "infeasible", a solver failure
+    "solver_failed", a timeout "timeout", anything else "error".
+
+    >>> from krg_liquidity.core.errors import InputError
+    >>> status_of(InputError("x")), status_of(KeyError("x"))
+    ('bad_input', 'error')
+    """
+    from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, SolverFailure
+
+    own = getattr(exc, "status", None)
+    if isinstance(own, str) and own in STATUSES:
+        return own
+    if isinstance(exc, InputError):
+        return "bad_input"
+    if isinstance(exc, InfeasibleLiquidation):
+        return "infeasible"
+    if isinstance(exc, SolverFailure):
+        return "solver_failed"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return "error"

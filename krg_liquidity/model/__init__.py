@@ -1,0 +1,1 @@
+"""What a trade costs: I-Star parameters, the impact model, per-name cost curves, volume profiles."""

@@ -1,0 +1,1 @@
+"""Which names and how much: requests, limits, the engine stages, the independent check and explanations."""

@@ -1,0 +1,175 @@
+"""``max_cash``: the most cash the book's limits allow, as a convex program in (trades, cash)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from krg_liquidity.solve.bounds import trade_bounds
+from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.solve.request import Request, make_request
+from krg_liquidity.solve.separable import solve_separable
+from krg_liquidity.solve.verify import violations
+
+
+def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
+             max_total_mi_bps: float | None = None, allow_buys: bool = False,
+             cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT) -> float:
+    """The most cash (USD) that can be raised inside the limits, in one solve.
+
+    The weight bounds move with the cash raised, so the cash is a variable of the program;
+    every limit but the risk floor is convex in (trades, cash), so without a floor the
+    answer is exact (without a risk band it is sharpened to 1e-12 by bisection on exact
+    feasibility checks; with one it is at most that maximum without the band, as a band only
+    takes trades away). The figure is in exact (fractional) shares, unrounded dollars; the
+    most a whole-share (or round-lot) trade list raises, checked by solving it, is
+    :func:`~krg_liquidity.tradable_cash`. With a floor it is found by convex-concave steps from today's book
+    (a local search: it may fall short of the true maximum, and when it finds no feasible
+    point it raises ``NoFeasiblePointFound``, not a proof). The answer is at most the book's
+    net value (``liquidate`` needs a target strictly below it). The answer's trades are checked
+    against every limit at the cash they raise before it is returned. Raises ``InfeasibleLiquidation``
+    when no trade list meets the convex limits at all, ``SolverTimeout`` past ``time_limit`` seconds,
+    ``SolverFailure`` when no solver's answer passes the check.
+
+    >>> from krg_liquidity import Portfolio, load_example
+    >>> holdings, covariance = load_example()
+    >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6
+    True
+    """
+    request = make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model, searched=True)
+    return most_cash(request, Budget(time_limit))
+
+
+def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> float:
+    """``max_cash`` for a validated request; ``without_floor`` drops the risk floor (a convex bound)."""
+    from krg_liquidity.solve import conic  # cvxpy is imported only when a path needs it
+    portfolio = request.portfolio
+    costs = request.costs()
+    box = trade_bounds(portfolio, 0.0, costs, request.allow_buys, exclude=("weight",))
+    if box.conflicting.any():
+        names = np.asarray(portfolio.symbols)[box.conflicting]
+        raise InfeasibleLiquidation(
+            f"the limits of {', '.join(names[:8])} contradict each other (no trade meets them all)",
+            cash_target=float("nan"), max_cash=None)
+    band = request.risk_band
+    if band is not None and without_floor:
+        band = (0.0, band[1])
+    exact = _bisect(request, costs, box, budget)  # every limit but the risk band, to 1e-12
+    if band is None and exact is not None:
+        return exact
+    floor = band is not None and band[0] > 0
+    limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
+    limits += coupling_limits(band, request.max_total_mi_bps)
+    program = conic.build(portfolio, costs, limits, cash=None, goal="cash")
+    shares, adv, price = (portfolio.array(c) for c in ("shares", "adv", "price"))
+
+    def check(u) -> float:
+        """Every limit at the cash this point raises, recomputed from its trades (as ``liquidate`` does)."""
+        cash = float(np.sum(u * adv * price))
+        if not cash > 0 or cash >= portfolio.net_value_usd:
+            return 0.0 if cash <= 0 else np.inf
+        found = violations(portfolio, shares - u * adv, cash, allow_buys=request.allow_buys, risk_band=band,
+                           max_total_mi_bps=request.max_total_mi_bps, cost_model=request.cost_model,
+                           traded=-u * adv)
+        return max(found.values())
+
+    if floor:
+        found, _, reason = conic.convex_concave(
+            program, lambda u: (shares - u * adv) * price, portfolio.risk(), check,
+            np.zeros(len(shares)), budget)
+        if found is None:
+            if budget.expired():
+                raise SolverTimeout("max_cash: the time budget ran out in the risk-floor search", "max_cash")
+            raise NoFeasiblePointFound(f"max_cash: the local search on the risk floor found no feasible point "
+                                       f"({reason}); this is not a proof that none exists")
+        status = "optimal"
+    else:
+        status = conic.solve(program, check, budget)
+        if status.startswith("refused") and program.cash_scaled.value is not None:
+            # near the whole book: again with the value left at the refused answer as the unit
+            left = portfolio.net_value_usd - float(program.cash_scaled.value) * program.scale
+            if 0 < left < 0.5 * portfolio.net_value_usd:
+                second = conic.build(portfolio, costs, limits, cash=None, goal="cash", scale_usd=left)
+                again = conic.solve(second, check, budget)
+                if again in ("optimal", "optimal_inaccurate"):  # the first solve saw a point: no proof here
+                    program, status = second, again
+    if status == "infeasible":
+        raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
+                                    cash_target=float("nan"), max_cash=None)
+    net = portfolio.net_value_usd
+    if status == "unbounded":
+        return net
+    if status == "timeout":
+        raise SolverTimeout("max_cash: the time budget ran out in the conic solve", "max_cash")
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in program.attempts])
+    most = min(max(0.0, float(program.cash_scaled.value) * program.scale), net)
+    if band is None and most > 0:
+        most = _polish(request, costs, most, budget)
+    if exact is not None:  # a band only takes trades away: never above the exact maximum without it
+        most = min(most, exact)
+    return most
+
+
+def _feasible(request: Request, costs, cash: float) -> bool:
+    """Without a risk band: can ``cash`` be raised? (per-name reach, then the least cost vs the cap)."""
+    if cash >= request.portfolio.net_value_usd:
+        return False
+    bounds = trade_bounds(request.portfolio, cash, costs, request.allow_buys)
+    plan = solve_separable(costs, bounds, cash)
+    if plan is None:
+        return False
+    if request.max_total_mi_bps is None:
+        return True
+    return float(costs.cost_usd(plan.u).sum()) <= request.max_total_mi_bps / 1e4 * cash
+
+
+def _bisect(request: Request, costs, box, budget: Budget) -> float | None:
+    """Without a risk band: the most cash by bisection on exact feasibility checks (the separable
+    search), from a feasible amount up to what the intervals can reach. None when no small amount
+    is feasible (then the conic program decides)."""
+    net = request.portfolio.net_value_usd
+    upper = min(net * (1 - 1e-12), float(np.sum(costs.dollar_adv * np.where(np.isfinite(box.hi), box.hi, np.inf))))
+    low = max(0.01, 1e-9 * net)
+    for _ in range(4):  # forced trades may raise a minimum: start from it
+        if _feasible(request, costs, low):
+            break
+        forced = trade_bounds(request.portfolio, low, costs, request.allow_buys)
+        least = float(np.sum(costs.dollar_adv * np.maximum(forced.lo, 0.0)))
+        if not np.isfinite(least) or least <= low:
+            return None
+        low = least * (1 + 1e-9)
+    else:
+        return None
+    return _upper_end(request, costs, low, upper, budget)
+
+
+def _upper_end(request: Request, costs, low: float, high: float, budget: Budget) -> float:
+    """The largest feasible cash in [low, high], ``low`` feasible: feasible amounts form an interval
+    (the problem is convex in trades and cash), so bisection converges to its upper end (to 1e-12).
+    Raises ``SolverTimeout`` when ``budget`` runs out first (``low`` alone would understate it)."""
+    if _feasible(request, costs, high):
+        return high
+    for _ in range(200):
+        if budget.expired():
+            raise SolverTimeout("max_cash: the time budget ran out in the bisection", "max_cash")
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if _feasible(request, costs, middle) else (low, middle)
+        if high - low <= 1e-12 * high:
+            break
+    return low
+
+
+def _polish(request: Request, costs, estimate: float, budget: Budget) -> float:
+    """Sharpen the conic estimate (solver tolerance ~1e-7) by bisection on exact feasibility checks."""
+    width = 1e-6
+    low = estimate * (1 - width)
+    while not _feasible(request, costs, low):
+        width *= 10
+        if width > 0.5:
+            return estimate
+        low = estimate * (1 - width)
+    return _upper_end(request, costs, low, estimate * (1 + 1e-6), budget)

@@ -1,0 +1,334 @@
+"""The coupled liquidation solved by duality over its few coupling rows.
+
+Problem, in value sold per name v (units of the cash target S, + = sell), positions p0 / S:
+
+  min  sum_i f_i(v_i)                    f_i: name i's impact cost in bps of S (convex)
+  s.t. sum_i v_i = 1                     (cash)
+       G v <= b                          (linear cuts: the risk floor linearized)
+       lo <= v <= hi                     (every per-name limit, ``bounds.py``)
+       q(v) = |A (p0 - v)|^2 + sum_i d_i (p0_i - v_i)^2 <= R^2     (risk ceiling, optional)
+
+with C = A'A + diag(d): a factor model gives A = F^(1/2) B' (k rows) and d the specific
+variances; a full covariance gives A its Cholesky factor (n rows) and d = 0.
+
+With the ceiling's multiplier mu fixed and the rows y = A (p0 - v) dualized (multipliers nu),
+the Lagrangian separates by name: each name solves  f_i'(v) + 2 mu d_i v = t_i  on its
+interval, t = lambda + A'nu - G'eta + 2 mu d p0 (a table inversion when d_i = 0, a few
+safeguarded Newton steps otherwise). The dual function of theta = (lambda, nu, eta) is concave;
+damped Newton steps on it use the curvature 1 / (f_i'' + 2 mu d_i) of the names strictly
+inside their intervals (a pinned name keeps 1e-3 of its unpinned curvature, at most 1e-3 of the
+free names' largest, so that no step is singular when many names are pinned), so a step costs one
+solve of size 1 + rows(A) + cuts. An outer root search on mu makes the ceiling hold with equality
+when it binds; its first guess is scaled by the value left when that is below the cash. Cuts are kept by
+an active set (eta >= 0). Multipliers are kept between calls to warm-start the next one
+(convex-concave steps, a frontier grid). Returns None when it does not converge (the caller
+then declines this path); its answers are verified by the caller like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from krg_liquidity.solve.bounds import TradeBounds
+from krg_liquidity.core.plan import Budget
+from krg_liquidity.book.risk import RiskOperator
+from krg_liquidity.model.trade_costs import TradeCosts
+
+NEWTON_STEPS = 60
+ROOT_STEPS = 80
+TOLERANCE = 1e-12
+CEILING_TOLERANCE = 1e-10  # |risk^2 / ceiling^2 - 1| at which the root search on mu stops
+FLAT = 1e-12  # relative fall of the dual value within its rounding: a step there may still cut the gradient
+RETREAT_STEPS = 2000  # Newton steps after which a failed multiplier guess is no longer pulled back
+PINNED_WEIGHT = 1e-3  # share of its free curvature a name pinned to an interval end keeps in the Newton matrix
+
+
+class OutOfTime(Exception):
+    """The budget ran out inside the dual solver."""
+
+
+@dataclass(frozen=True)
+class DualPoint:
+    """A solution: trades and the multipliers that certify it (bps of S per unit of each row)."""
+
+    u: np.ndarray  # trade, fraction of ADV (+ = sell)
+    v: np.ndarray  # value sold / S
+    cash_multiplier: float  # lambda
+    cut_multipliers: np.ndarray  # eta >= 0, one per cut
+    risk_multiplier: float  # mu >= 0 (ceiling)
+    slack_low: np.ndarray  # multipliers of the interval ends (bps of S)
+    slack_high: np.ndarray
+    newton_steps: int
+
+
+class DualSolver:
+    """Reusable solver for one book, cash target and set of per-name intervals."""
+
+    def __init__(self, costs: TradeCosts, bounds: TradeBounds, cash: float, risk: RiskOperator | None,
+                 position_usd: np.ndarray, ceiling_usd: float | None = None):
+        self.costs, self.cash = costs, float(cash)
+        self.per_value = cash / costs.dollar_adv  # z per unit of v
+        self.lo, self.hi = bounds.lo / self.per_value, bounds.hi / self.per_value
+        self.p0 = position_usd / cash
+        n = len(self.p0)
+        self.A = risk.top if risk is not None else np.zeros((0, n))
+        self.d = risk.diag**2 if risk is not None and risk.diag is not None else np.zeros(n)
+        self.has_diag = bool(np.any(self.d > 0))
+        self.R2 = None if ceiling_usd is None else (ceiling_usd / cash) ** 2
+        self.Ap0 = self.A @ self.p0
+        self.warm: tuple[float, np.ndarray, float] | None = None  # (lambda, nu, mu)
+        self.steps = 0
+
+    # ---- per-name pieces -------------------------------------------------------------------
+    def marginal(self, v: np.ndarray) -> np.ndarray:
+        """f_i'(v) in bps of S per unit of v."""
+        return np.sign(v) * self.costs.marginal_bps(v * self.per_value)
+
+    def curvature(self, v: np.ndarray, mu: float) -> np.ndarray:
+        """f_i''(v) + 2 mu d_i (inf at v = 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = self.per_value * self.costs.marginal_slope(v * self.per_value)
+        return np.where(np.isfinite(slope), slope, np.inf) + 2.0 * mu * self.d
+
+    def trades(self, target: np.ndarray, mu: float) -> np.ndarray:
+        """v with f'(v) + 2 mu d v = target, clipped to [lo, hi]."""
+        reach = np.sign(target) * self.costs.z_at_marginal(np.abs(target)) / self.per_value
+        v = np.clip(reach, self.lo, self.hi)
+        if mu == 0.0 or not self.has_diag:
+            return v
+        # The root lies between 0 and reach (the d term pulls it toward 0). A clipped name whose
+        # left-hand side at its interval end is still on the target's side stays at that end.
+        clipped = v != reach
+        ends = np.flatnonzero(clipped)
+        if ends.size:
+            lhs = np.sign(v[ends]) * self.costs.take(ends).marginal_bps(
+                v[ends] * self.per_value[ends]) + 2.0 * mu * self.d[ends] * v[ends]
+            stays = np.where(v[ends] >= 0, lhs <= target[ends], lhs >= target[ends])
+            clipped[ends[~stays]] = False
+        solve = np.flatnonzero(~clipped & (reach != 0))
+        if solve.size:
+            v[solve] = self._roots(solve, target[solve], mu, v[solve])
+        return np.clip(v, self.lo, self.hi)
+
+    def _roots(self, index: np.ndarray, target: np.ndarray, mu: float, upto: np.ndarray) -> np.ndarray:
+        """Safeguarded Newton for f'(v) + 2 mu d v = target on the names ``index``, root between 0 and ``upto``."""
+        costs, per_value, d = self.costs.take(index), self.per_value[index], self.d[index]
+        low, high = np.minimum(upto, 0.0), np.maximum(upto, 0.0)
+        v = upto.copy()
+        live = np.arange(len(index))
+        for _ in range(NEWTON_STEPS):
+            x = v[live]
+            part = costs.take(live) if live.size < len(index) else costs
+            marginal, slope = part.marginal_and_slope(x * per_value[live])
+            gap = np.sign(x) * marginal + 2.0 * mu * d[live] * x - target[live]
+            lo_, hi_ = np.where(gap < 0, x, low[live]), np.where(gap > 0, x, high[live])
+            low[live], high[live] = lo_, hi_
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = x - gap / (per_value[live] * slope + 2.0 * mu * d[live])
+            inside = np.isfinite(step) & (step >= lo_) & (step <= hi_)
+            nxt = np.where(inside, step, 0.5 * (lo_ + hi_))
+            v[live] = nxt
+            live = live[np.abs(nxt - x) > 1e-14 * np.maximum(1e-3, np.abs(x))]
+            if not live.size:
+                break
+        return v
+
+    def risk2(self, v: np.ndarray) -> float:
+        """q(v): squared risk of the positions left, in units of S^2."""
+        held = self.p0 - v
+        return float(np.sum((self.A @ held) ** 2) + np.sum(self.d * held**2))
+
+    # ---- dual Newton at a fixed mu ------------------------------------------------------------
+    def _newton(self, mu: float, lam: float, nu: np.ndarray, cuts, active: np.ndarray, budget: Budget):
+        """Maximize the dual over (lambda, nu, eta_active) at fixed mu. Returns (lam, nu, eta, v) or None."""
+        G, b = cuts
+        with_risk = mu > 0.0
+        rows = [np.ones((1, len(self.p0)))]
+        if with_risk:
+            rows.append(self.A)
+        rows.append(-G[active])
+        M = np.vstack(rows)
+        m = self.A.shape[0] if with_risk else 0
+        constant = np.concatenate([[1.0], self.Ap0 if with_risk else [], -b[active]])
+        damping = np.concatenate([[0.0], np.full(m, 1.0 / (2.0 * mu)) if with_risk else [], np.zeros(active.sum())])
+        scale = np.concatenate([[1.0], np.full(m, max(1.0, float(np.abs(self.Ap0).max(initial=0.0)))),
+                                np.maximum(1.0, np.abs(b[active]))])
+        theta = np.concatenate([[lam], nu if with_risk else [], np.zeros(active.sum())])
+        shift = 2.0 * mu * self.d * self.p0
+
+        def evaluate(point):
+            v = self.trades(M.T @ point + shift, mu)
+            value = (float(np.sum(self.costs.cost_usd(v * self.per_value))) * 1e4 / self.cash
+                     - point @ (M @ v) + mu * float(np.sum(self.d * (self.p0 - v) ** 2))
+                     + point @ constant - 0.5 * point @ (damping * point))
+            return constant - M @ v - damping * point, v, value
+
+        grad, v, value = evaluate(theta)
+        stuck = 0
+        for _ in range(NEWTON_STEPS):
+            self.steps += 1
+            if np.max(np.abs(grad) / scale) <= TOLERANCE:
+                break
+            if budget.expired():
+                raise OutOfTime
+            free = (v > self.lo) & (v < self.hi)
+            stuck = stuck + 1 if not free.any() else 0
+            if stuck > 4:  # every name pinned to an interval end: the rows cannot be met (or barely)
+                return None
+            g = np.where(free, 1.0 / self.curvature(v, mu), 0.0)
+            if not free.all():  # a pinned name keeps a little of its unpinned curvature: no singular steps
+                target = M.T @ theta + shift
+                loose = np.sign(target) * self.costs.z_at_marginal(np.abs(target)) / self.per_value
+                pinned = PINNED_WEIGHT / self.curvature(loose, mu)
+                if free.any():  # in the free names' scale: a name far past its end (a deep name's
+                    # unclipped trade can be 1e12 x a thin one's) must not outweigh them all
+                    pinned = np.minimum(pinned, PINNED_WEIGHT * float(np.max(g[free])))
+                g = np.where(free, g, pinned)
+            g = np.where(np.isfinite(g), g, 0.0)
+            hessian = (M * g) @ M.T + np.diag(damping)
+            hessian += 1e-13 * max(1.0, float(np.trace(hessian)) / len(theta)) * np.eye(len(theta))
+            try:
+                step = np.linalg.solve(hessian, grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(hessian, grad, rcond=None)[0]
+            size, norm, rise = 1.0, np.linalg.norm(grad / scale), float(grad @ step)
+            for _ in range(40):  # Armijo on the concave dual, or a smaller gradient where the dual is flat
+                if budget.expired():
+                    raise OutOfTime
+                trial_grad, trial_v, trial_value = evaluate(theta + size * step)
+                if trial_value >= value + 1e-4 * size * rise or (np.linalg.norm(trial_grad / scale) < 0.5 * norm
+                                                                 and trial_value >= value - FLAT * abs(value)):
+                    break
+                size *= 0.5
+            theta, grad, v, value = theta + size * step, trial_grad, trial_v, trial_value
+        else:
+            return None
+        if np.max(np.abs(grad) / scale) > TOLERANCE * 1e3:
+            return None
+        eta = np.zeros(len(b))
+        eta[active] = theta[1 + m:]
+        return float(theta[0]), (theta[1:1 + m] if with_risk else np.zeros(self.A.shape[0])), eta, v
+
+    def _at_mu(self, mu: float, lam: float, nu: np.ndarray, cuts, budget: Budget):
+        """Newton at fixed mu with an active set on the cuts."""
+        G, b = cuts
+        active = np.ones(len(b), dtype=bool)
+        for _ in range(2 * len(b) + 2):
+            found = self._newton(mu, lam, nu, cuts, active, budget)
+            if found is None:
+                return None
+            lam, nu, eta, v = found
+            negative = active & (eta < -1e-12)
+            violated = ~active & (G @ v > b + 1e-12 * np.maximum(1.0, np.abs(b)))
+            if not negative.any() and not violated.any():
+                return lam, nu, np.maximum(eta, 0.0), v
+            if negative.any():
+                active[np.argmin(np.where(negative, eta, np.inf))] = False
+            else:
+                active |= violated
+        return None
+
+    # ---- the whole solve ----------------------------------------------------------------------
+    def solve(self, start_multiplier: float, cuts=None, budget: Budget | None = None) -> DualPoint | None:
+        """Least cost within the cuts (and the ceiling, if any). Raises OutOfTime."""
+        budget = budget or Budget(None)
+        n = len(self.p0)
+        if cuts is None:
+            cuts = (np.zeros((0, n)), np.zeros(0))
+        m = self.A.shape[0]
+        lam0, nu0, mu0 = self.warm if self.warm is not None else (start_multiplier, np.zeros(m), 0.0)
+        state: dict = {}
+
+        def at(mu, lam, nu):
+            found = self._at_mu(mu, lam, nu, cuts, budget)
+            if found is None:
+                raise FloatingPointError("dual Newton did not converge")
+            state.update(mu=mu, found=found)
+            return found
+
+        try:
+            found = at(0.0, lam0, nu0)
+            if self.R2 is None or self.risk2(found[3]) <= self.R2 * (1.0 + 1e-12):
+                return self._point(0.0, found, cuts)
+
+            memo: dict[float, tuple] = {0.0: (self.risk2(found[3]) / self.R2 - 1.0, 0.0, found)}
+
+            def excess(mu):
+                if mu in memo:  # bracket ends are asked for again: no second solve
+                    value, _, found = memo[mu]
+                    state.update(mu=mu, found=found)
+                    return value
+                previous, last_mu = state["found"], state["mu"]
+                nu = previous[1] * (mu / last_mu) if last_mu > 0 else np.zeros(m)
+                found = at(mu, previous[0], nu)
+                memo[mu] = (self.risk2(found[3]) / self.R2 - 1.0, mu, found)
+                return memo[mu][0]
+
+            # Bracket from mu = 0 (risk above the ceiling): secant steps in mu, at least doubling. The
+            # first guess balances the cash multiplier against the ceiling's pull 2 mu C x on the
+            # positions left x, whose total is H = V - L (units of S): mu ~ lambda H / R^2. H is taken
+            # as at most 1: near the whole book (H << 1) a guess of lambda / R^2 overshoots by 1 / H,
+            # into multipliers where the Newton steps stall. A guess the Newton steps cannot solve
+            # is pulled back toward the bracket's low end.
+            low, f_low = 0.0, memo[0.0][0]
+            left = min(1.0, max(float(np.sum(self.p0)) - 1.0, 1e-12))
+            high = mu0 if mu0 > 0 else max(abs(found[0]), 1e-6) * left / self.R2
+            for _ in range(60):
+                try:
+                    f_high = excess(high)
+                except FloatingPointError:
+                    if high <= 4.0 * low or self.steps > RETREAT_STEPS:
+                        raise
+                    high = max(2.0 * low, high / 16.0)
+                    continue
+                if f_high <= 0:
+                    break
+                guess = high + (high - low) * f_high / max(f_low - f_high, 1e-300)
+                low, f_low, high = high, f_high, float(np.clip(guess * 1.1, 2.0 * high, 64.0 * high))
+            else:
+                return None
+            root = _root(excess, low, high)
+            if root is None:
+                return None
+            excess(root)  # the solver's state at the root
+        except (FloatingPointError, ValueError, RuntimeError):
+            return None
+        return self._point(state["mu"], state["found"], cuts)
+
+    def _point(self, mu: float, found, cuts) -> DualPoint:
+        lam, nu, eta, v = found
+        self.warm = (lam, nu, mu)
+        G, _ = cuts
+        target = lam + self.A.T @ nu - G.T @ eta + 2.0 * mu * self.d * self.p0
+        phi = self.marginal(v) + 2.0 * mu * self.d * v
+        at_low, at_high = v <= self.lo, v >= self.hi
+        return DualPoint(u=v * self.per_value, v=v, cash_multiplier=lam, cut_multipliers=eta, risk_multiplier=mu,
+                         slack_low=np.where(at_low, np.maximum(phi - target, 0.0), 0.0),
+                         slack_high=np.where(at_high, np.maximum(target - phi, 0.0), 0.0),
+                         newton_steps=self.steps)
+
+
+def _root(f, low: float, high: float) -> float | None:
+    """Root of a decreasing f with f(low) > 0 >= f(high): secant steps through the two latest
+    points, kept inside the bracket (a bisection when a step leaves it or stalls)."""
+    f_low, f_high = f(low), f(high)
+    if abs(f_high) <= CEILING_TOLERANCE:
+        return high
+    a, fa, b, fb = low, f_low, high, f_high
+    for _ in range(ROOT_STEPS):
+        x = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (low + high)
+        width = high - low
+        if not (low < x < high) or abs(x - b) > 0.75 * width:
+            x = 0.5 * (low + high)
+        fx = f(x)
+        if abs(fx) <= CEILING_TOLERANCE:
+            return x
+        if fx > 0:
+            low, f_low = x, fx
+        else:
+            high, f_high = x, fx
+        a, fa, b, fb = b, fb, x, fx
+        if high - low <= 1e-15 * max(1.0, abs(x)):
+            return x if abs(fx) <= 1e-8 else None
+    return None

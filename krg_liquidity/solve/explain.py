@@ -1,0 +1,216 @@
+"""Why a request is impossible: the most cash that can be raised, and which limits block.
+
+The explanation re-solves the request elastically: the cash target is kept, and each limit
+gets one slack in its own unit (``limits.py``: per-name limits in dollars per name, as a
+fraction of the book's net value so that all weigh alike; the total-impact cap as a fraction
+of the cap; the risk band as a fraction of today's risk), and the solve keeps the sum of
+slacks as small as possible. A limit with a positive slack must give that much for the target
+to be reachable. The risk floor enters linearized at today's book (a restriction), so its
+slack is an upper estimate. Both solves share at most a quarter of the caller's time limit
+(what is left of it, if less); an explanation that runs out of time says so instead of blocking.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from krg_liquidity.core.errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
+from krg_liquidity.solve.limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
+from krg_liquidity.core.plan import Budget
+from krg_liquidity.solve.request import Request
+
+SLACK_REPORTED = 1e-7
+
+
+def beyond_the_book(cash: float, net_value: float) -> InfeasibleLiquidation:
+    """The exception for a target at or above the book's net value (USD): impossible on its face, since
+    selling everything raises the net value. Nothing is solved to say so."""
+    return InfeasibleLiquidation(f"cannot raise ${cash:,.0f}: more than the book is worth (net value "
+                                 f"${net_value:,.0f}, so {cash / net_value:.0%} of it); ask for less than the "
+                                 "net value.", cash_target=cash, max_cash=None)
+
+
+def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
+                       relaxed_cost_usd: float) -> InfeasibleLiquidation:
+    """The exception for a risk floor proven out of reach, explained from the proof itself (no re-solve).
+
+    ``highest_ratio``: the proven most post-trade risk within the per-name limits, as a multiple
+    of today's; ``relaxed_cost_usd``: the least impact (USD) of a trade list meeting every limit
+    but the floor at this target (the caller found one), so the floor alone blocks.
+    """
+    cash, floor = request.cash, request.risk_band[0]
+    give = max(floor - highest_ratio, 0.0)
+    headline = (f"cannot raise ${cash:,.0f} with this risk floor: without it the target can be raised within every "
+                f"other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps).\nWhy: {reason}.")
+    blocking, units = {RiskFloor.key: give}, {RiskFloor.key: RiskFloor.unit}
+    message = "\n".join([headline, "Blocking limits, and how far each would have to give:"]
+                        + [f"  {label}  {amount}" for label, amount in blocking_rows(blocking, units, request)])
+    return InfeasibleLiquidation(message, cash_target=cash, max_cash=None, blocking=blocking, blocking_units=units,
+                                 headline=headline)
+
+
+def infeasible(request: Request, reason: str, budget: Budget | None = None,
+               known: tuple[dict[str, float], dict[str, str]] | None = None,
+               conflicts: dict[str, float] | None = None) -> InfeasibleLiquidation:
+    """Build the exception for a request proven impossible (the caller raises it).
+
+    ``known``: (blocking, units) when the proof itself says which limit blocks and by how much
+    (then no elastic re-solve is run). ``conflicts``: per-name limit groups the reason names as
+    conflicting, each with the largest gap (USD, on one name) between its interval and the other
+    limit's; a group the elastic re-solve leaves out of the table is listed with that gap (it
+    would settle the conflict if the other limit does not give). Both searches share the
+    explanation's own budget (``_share``); what it could not compute in time is said once.
+    """
+    from krg_liquidity.solve.capacity import most_cash
+
+    budget = _share(budget or Budget(None))
+    cash = request.cash
+    floor = request.risk_band is not None and request.risk_band[0] > 0
+    most, note, proven_none, late = None, "", False, []
+    if budget.expired():
+        late.append("the most cash")
+    else:
+        try:
+            most = most_cash(request, budget, without_floor=floor)
+            if not np.isfinite(most):
+                most, note = None, "The most cash that can be raised could not be computed (a non-finite result)."
+        except InfeasibleLiquidation:
+            proven_none = True
+        except SolverTimeout:
+            late.append("the most cash")
+        except LiquidationError:
+            note = "The most cash that can be raised could not be computed (the solver did not converge)."
+    blocking, units = known if known is not None else ({}, {})
+    if known is None and cash < request.portfolio.net_value_usd:
+        if budget.expired():
+            late.append("the blocking limits")
+        else:
+            try:
+                blocking, units = elastic(request, budget)
+            except SolverTimeout:
+                late.append("the blocking limits")
+            except LiquidationError:
+                pass
+    exact = known is not None or not floor  # the re-solve linearizes a floor: its slacks are then estimates
+    instead = [key for key in (conflicts or {}) if key not in blocking]
+    if instead:
+        blocking = dict(blocking) | {key: conflicts[key] for key in instead}
+        units = dict(units) | {key: "USD per name" for key in instead}
+    without = " (without the risk floor)" if floor else ""
+    if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
+        most_text = f"any target below the book's net value can be raised within the limits{without}"
+    elif most is not None:
+        most_text = f"at most ${most:,.0f} can be raised within the limits{without}"
+    elif proven_none:
+        most_text = "no cash target can be met within these limits"
+    elif note:
+        most_text = note[0].lower() + note[1:].rstrip(".")
+    else:
+        most_text = "the most cash raisable was not computed"
+    lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
+    headline = "\n".join(lines)
+    if blocking:
+        rows = blocking_rows(blocking, units, request, exact=exact)
+        width = max(len(label) for label, _ in rows)
+        lines.append("Blocking limits, and how far each would have to give:")
+        lines += [f"  {label:<{width}}  {give}" + (" (or the other limit of its conflict gives instead)"
+                                                    if key in instead else "")
+                  for key, (label, give) in zip(blocking, rows)]
+    if late:
+        lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
+                     f"(a larger time_limit shows {'them' if len(late) > 1 else 'it'}).")
+    return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most, blocking=blocking,
+                                 blocking_units=units, headline=headline, blocking_exact=exact)
+
+
+def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None,
+                  exact: bool = True) -> list[tuple[str, str]]:
+    """(limit in words, how far it would have to give in its unit) per blocking limit.
+
+    ``blocking``/``units``/``exact``: as on :class:`~krg_liquidity.core.errors.InfeasibleLiquidation`
+    (``blocking_exact``); ``request``: anything with the request's ``risk_band`` and
+    ``max_total_mi_bps`` (a cap or band then also shows the value it would have to move to,
+    rounded so that moving it there is enough).
+
+    >>> blocking_rows({"total_impact_cap": 10.3}, {"total_impact_cap": "bps"})
+    [('total impact cap (max_total_mi_bps)', '10.300 bps')]
+    """
+    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request, exact))
+            for key, value in blocking.items()]
+
+
+EXPLAIN_SHARE = 0.25
+"""Share of a call's time limit the explanation may use (5 s without a limit): it is extra information."""
+
+
+def _share(budget: Budget) -> Budget:
+    """The explanation's own budget: what is left, at most a share of the call's limit."""
+    cap = 5.0 if budget.limit is None else EXPLAIN_SHARE * budget.limit
+    return Budget(max(min(budget.left(), cap), 1e-3))
+
+
+def round_up(value: float, digits: int) -> float:
+    """``value`` rounded up at ``digits`` decimals: a cap moved to it covers ``value``.
+
+    >>> round_up(10.1258, 2)
+    10.13
+    """
+    step = 10.0 ** digits
+    return math.ceil(value * step - 1e-6) / step
+
+
+def _down(value: float, digits: int) -> float:
+    """``value`` rounded down at ``digits`` decimals."""
+    step = 10.0 ** digits
+    return math.floor(value * step + 1e-6) / step
+
+
+def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> str:
+    """How far one limit must give, in words. A cap or ceiling is moved up to a figure rounded up and a floor
+    down to a figure rounded down; the give shown is the distance to that figure. For the total-impact cap the
+    figure is the least impact itself, so moving the cap there is enough; for the risk band it is a proven
+    bound on the least (or most) risk reachable, so the band must move at least that far ("at least"). ``exact`` False: the amount is an estimate of the elastic re-solve (the risk
+    floor enters it linearized, a restriction, so every slack of that solve may be overstated), said with
+    "about"."""
+    about = "" if exact else "about "
+    if unit == "USD per name":
+        return f"up to {about}${math.ceil(value - 1e-6):,.0f} on one name"
+    if unit == "bps":
+        cap = request.max_total_mi_bps if request is not None else None
+        if cap is None:
+            return f"{about}{round_up(value, 3):.3f} bps"
+        target = round_up(cap + value, 3)
+        return f"{about}{target - cap:.3f} bps (cap {cap:g} -> {target:.3f} bps)"
+    band = request.risk_band if request is not None else None
+    if exact and key in ("risk_ceiling", "risk_floor"):
+        about = "at least "  # the risk proofs bound the least (most) risk reachable: needed, maybe not enough
+    if band is not None and key == "risk_ceiling":
+        target = round_up(band[1] + value, 4)
+        return f"{about}{target - band[1]:.2%} of today's risk (band top {band[1]:g} -> {target:.4f}x)"
+    if band is not None and key == "risk_floor":
+        target = max(_down(band[0] - value, 4), 0.0)
+        return f"{about}{band[0] - target:.2%} of today's risk (band bottom {band[0]:g} -> {target:.4f}x)"
+    return f"{about}{round_up(value, 4):.2%} of today's risk"
+
+
+def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:
+    """One slack per limit at the requested cash; returns the positive ones and their units."""
+    from krg_liquidity.solve import conic  # cvxpy is imported only when a path needs it
+    portfolio, cash = request.portfolio, request.cash
+    costs = request.costs()
+    limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
+    limits += coupling_limits(request.risk_band, request.max_total_mi_bps)
+    program = conic.build(portfolio, costs, limits, cash=cash, goal="elastic")
+    status = conic.solve(program, lambda _u: 0.0, budget)
+    if status == "timeout":
+        raise SolverTimeout("the elastic re-solve ran out of time", "explain")
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise LiquidationError(f"elastic re-solve failed ({status})")
+    units = {limit.key: limit.unit for limit in limits if limit.key in program.slacks}
+    to_units = {"USD per name": portfolio.net_value_usd, "bps": request.max_total_mi_bps or 1.0,
+                "fraction of today's risk": 1.0}
+    found = {key: float(slack.value) * to_units[units[key]] for key, slack in program.slacks.items()
+             if slack.value is not None and np.isfinite(slack.value) and slack.value > SLACK_REPORTED}
+    return found, {key: units[key] for key in found}

@@ -1,0 +1,537 @@
+"""``liquidate``: raise cash at least total market impact inside the book's limits.
+
+Problem (dollars; per name shares s, price p, ADV, trade time T or fixed POV):
+minimize  sum_i MI_i(q_i)/1e4 * q_i * p_i      over final shares y, traded q = |y - s|
+s.t.      sum_i (s_i - y_i) p_i = L                               (cash target)
+          per-name limits (direction, weights y p/(V-L), shares, values, %ADV, impact)
+          sum_i cost_i <= max_total_mi_bps/1e4 * L                 (optional)
+          lo sigma(w) <= sigma(x) <= hi sigma(w)                    (optional risk band)
+
+The solve is a plan of stages, each recorded on the result (``plan.Stage``):
+1. ``separable``: every limit but the risk band is a per-name interval; the multiplier
+   search gives the least cost. It proves a target out of reach, or a total-impact cap too
+   tight (nothing costs less); if its answer meets the band it is the global optimum.
+2. ``dual`` (the ceiling breaks): the convex problem with the risk ceiling by duality over
+   its coupling rows (``dual.py``); ``conic`` (cvxpy + Clarabel) if that declines, or always
+   with ``method="conic"``. A certificate of infeasibility from it proves the request impossible.
+3. ``floor`` (the floor breaks): a proof that the floor cannot be reached (``floor.py``),
+   else a feasible start and convex-concave steps with the dual solver (the conic program's
+   penalized steps as fallback); ``certificate`` bounds the cost from below (``certificate.py``).
+Every answer is re-checked from its trades (``verify.py``) before it is returned. The time
+budget is shared by all stages; when it runs out the best verified answer comes back as
+"feasible" with its gap, or ``SolverTimeout`` names the stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from krg_liquidity.solve import floor as floor_search
+from krg_liquidity.solve import reach
+from krg_liquidity.model.assumptions import attach
+from krg_liquidity.solve.bounds import TradeBounds, trade_bounds
+from krg_liquidity.solve.certificate import floor_lower_bound
+from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
+from krg_liquidity.core.errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
+from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.limits import RiskCeiling, TotalImpactCap
+from krg_liquidity.core.plan import CONIC_SETUP_SECONDS_PER_NAME, DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread, prepare
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.solve.request import Request, make_request
+from krg_liquidity.book.risk import factoring_speed
+from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
+from krg_liquidity.solve.separable import reachable, solve_separable
+from krg_liquidity.model.trade_costs import TradeCosts
+from krg_liquidity.solve.verify import ACCEPT_VIOLATION
+
+BAND_TOLERANCE = 1e-9
+
+
+def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float, float] | None = None,
+              max_total_mi_bps: float | None = None, allow_buys: bool = False,
+              cost_model: CostModel | None = None, method: str = "auto",
+              time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
+              warm_start: LiquidationResult | None = None, allow_small_cash: bool = False) -> LiquidationResult:
+    """Raise ``cash`` from ``portfolio`` at least total market impact.
+
+    ``cash``: dollars (a number), or text as :func:`krg_liquidity.core.cash.cash_usd` reads it: "10%"
+    of the book's net value, "250m", "1.5bn", "$1,000,000,000". A target below $1,000 on a book
+    worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean N%?")
+    unless ``allow_small_cash=True``.
+
+    ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
+    ``max_total_mi_bps``: total impact cost at most this many bps of ``cash``.
+    ``allow_buys``: let trades add to positions or flip them (each trade still costs impact).
+    ``method``: "auto" (the plan above) or "conic" (the conic program for every coupled
+    stage: an independent cross-check). ``time_limit``: seconds for the whole call (None: no
+    limit). Failures raise ``InfeasibleLiquidation`` (proven impossible, with the most cash
+    that can be raised and the blocking limits), ``NoFeasiblePointFound`` (the local search
+    under the risk floor found nothing: not a proof), ``SolverTimeout`` or ``SolverFailure``;
+    with ``raise_on_failure=False`` they come back as a result whose ``status`` says which.
+    ``warm_start``: the result of a nearby request (a frontier grid): its marginal cost starts
+    the multiplier search. Bad data always raises an ``InputError`` before any solve.
+
+    >>> from krg_liquidity import Portfolio, load_example
+    >>> holdings, covariance = load_example()
+    >>> result = liquidate(Portfolio(holdings, covariance), 1e9)
+    >>> result.status, round(result.cash_raised / 1e6, 3)
+    ('optimal', 1000.0)
+    """
+    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
+    if method not in ("auto", "conic"):
+        raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
+    prepare()
+    factoring = request.risk_band is not None and request.cash < portfolio.net_value_usd  # beyond the book: said at once
+    if factoring and portfolio.covariance is not None and not portfolio.risk_factored:
+        with one_blas_thread():
+            factoring_speed()  # this machine's speed, measured once per process before the clock starts
+    trail = Trail(Budget(time_limit))
+    try:
+        with one_blas_thread():
+            if factoring:
+                _factor_risk(portfolio, trail)
+            result = _run(request, trail, method, warm_start)
+    except LiquidationError as exc:
+        exc.stages = trail.to_list()
+        if raise_on_failure:
+            raise
+        result = failed_result(request, exc, trail)
+    return attach(result, portfolio, request.cost_model)
+
+
+def _factor_risk(portfolio: Portfolio, trail: Trail) -> None:
+    """Build the book's risk operator once (inside the budget), recorded as the "risk-model" stage; when the
+    time left cannot cover factoring a full covariance, end at once as a timeout without starting it.
+    Called with one BLAS thread: on a busy 2-core machine every thread made it 3-10x slower (0.16 s
+    against 0.02 s at 1,000 names, 1.1 s against 0.37 s for a 2,500-name Cholesky factor)."""
+    cached = portfolio.risk_factored
+    try:
+        operator = portfolio.risk(trail.budget.left)
+    except SolverTimeout as skipped:
+        trail.record("risk-model", "timeout", f"skipped for time: {skipped}")
+        raise SolverTimeout(f"the time budget ({trail.budget.limit:g} s) cannot cover factoring the risk model "
+                            f"({skipped}); raise time_limit (once factored, the risk model is kept on this Portfolio "
+                            "and later calls skip this step)", "risk-model") from None
+    trail.record("risk-model", "done", operator.describe() + (" (already, by an earlier call on this book)"
+                                                              if cached else ""))
+
+
+def _run(request: Request, trail: Trail, method: str, warm_start) -> LiquidationResult:
+    start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
+    plan = _Plan(request, trail, method, start)
+    found = plan.run()
+    return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
+
+
+@dataclass
+class Candidate:
+    """A verified answer of one stage: trades u (fraction of ADV), marginal cost (bps), lower bound (USD)."""
+
+    u: np.ndarray
+    marginal: float
+    lower_bound: float | None  # None: the answer is the global optimum
+    path: str
+
+
+class _Plan:
+    def __init__(self, request: Request, trail: Trail, method: str, start: float | None = None):
+        self.request, self.trail, self.method = request, trail, method
+        self.start = start if start is not None and np.isfinite(start) and start != 0 else None
+        self.budget = trail.budget
+        p = request.portfolio
+        self.shares, self.adv, self.price = p.array("shares"), p.array("adv"), p.array("price")
+        self.costs: TradeCosts = request.costs()
+        self.bounds: TradeBounds = trade_bounds(p, request.cash, self.costs, request.allow_buys)
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
+        found = self.request.check(self.shares - u * self.adv, floor=floor, cap=cap, traded=-u * self.adv)
+        key = max(found, key=found.get)
+        return found[key], key
+
+    def cost(self, u: np.ndarray) -> float:
+        return float(self.costs.cost_usd(u).sum())
+
+    def band_misses(self, u: np.ndarray) -> tuple[float, float]:
+        """(floor shortfall, ceiling excess) of post-trade risk, as fractions of today's risk."""
+        band = self.request.risk_band
+        if band is None:
+            return 0.0, 0.0
+        p = self.request.portfolio
+        net, today = p.net_value_usd, self.sigma_today
+        after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
+        return (band[0] * today - after) / today, (after - band[1] * today) / today
+
+    def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None,
+                   conflicts: dict[str, float] | None = None):
+        """The exception proving the request impossible; ``figures``: the numbers the proof rests on;
+        ``known``: (blocking, units) when the proof itself says which limit blocks;
+        ``conflicts``: the conflicting per-name limit groups the reason names (``explain.infeasible``).
+        A figure that is not finite is no proof: the stage failed (``SolverFailure``)."""
+        if not all(np.isfinite(figure) for figure in figures):
+            self.trail.record(stage, "failed", f"a non-finite figure where a proof was expected: {reason}")
+            return SolverFailure(f"the {stage} stage computed a non-finite bound; no proof of infeasibility "
+                                 "(please report this book)", self.trail.solver_attempts)
+        self.trail.record(stage, "proof", reason)
+        return infeasible(self.request, reason, self.budget, known, conflicts)
+
+    def timeout(self, stage: str, detail: str = "") -> SolverTimeout:
+        self.trail.record(stage, "timeout", detail or "the time budget ran out")
+        skipped = [s for s in self.trail.stages if s.outcome == "timeout" and s.detail.startswith("skipped for time")]
+        why = f" (the {skipped[-1].name} stage was {skipped[-1].detail})" if skipped else ""
+        return SolverTimeout(f"the time budget ({self.budget.limit:g} s) ran out in the {stage} stage "
+                             f"before any verified trade list was found{why}; raise time_limit", stage)
+
+    @cached_property
+    def sigma_today(self) -> float:
+        """Today's annualized risk (of the weights), computed once per call."""
+        p = self.request.portfolio
+        return p.risk().sigma(p.position_usd / p.net_value_usd)
+
+    @cached_property
+    def dual_solver(self) -> DualSolver:
+        """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start)."""
+        p, cash = self.request.portfolio, self.request.cash
+        ceiling = self.request.risk_band[1] * self.sigma_today * (p.net_value_usd - cash)
+        return DualSolver(self.costs, self.bounds, cash, p.risk(), p.position_usd, ceiling)
+
+    # ---- the plan -----------------------------------------------------------------------------
+    def run(self) -> Candidate:
+        request, p = self.request, self.request.portfolio
+        cash = request.cash
+        self.trail.begin()
+        if cash >= p.net_value_usd:
+            self.trail.record("request", "proof", "the cash target is not below the book's net value")
+            raise beyond_the_book(cash, p.net_value_usd)
+        relaxed = self.separable()
+        if relaxed.path == "separable" and self.method == "auto" and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE:
+            self.trail.promote()
+            return relaxed
+        shortfall, excess = self.band_misses(relaxed.u)
+        if excess > BAND_TOLERANCE or self.method == "conic":
+            relaxed = self.ceiling(relaxed)
+        if not request.has_floor or self.band_misses(relaxed.u)[0] <= BAND_TOLERANCE:
+            self.trail.promote()
+            return relaxed
+        return self.floor(relaxed)
+
+    def separable(self) -> Candidate:
+        request, cash = self.request, self.request.cash
+        fast = solve_separable(self.costs, self.bounds, cash, start=self.start)
+        if fast is None:
+            low, high = reachable(self.costs, self.bounds)
+            shown = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
+            raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds, (low, high), cash),
+                                  *shown, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
+        least = self.cost(fast.u)
+        cap = request.max_total_mi_bps
+        if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
+            give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
+            shown = round_up(least / cash * 1e4, 3)  # the figure the cap must reach, as the table shows it
+            raise self.impossible("separable", f"the least possible impact is {shown:.3f} bps, "
+                                               f"above max_total_mi_bps={cap}", least,
+                                  known=({TotalImpactCap.key: give}, {TotalImpactCap.key: TotalImpactCap.unit}))
+        shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
+        note = f"{fast.evaluations} multiplier evaluations"
+        if excess > BAND_TOLERANCE:
+            self.trail.record("separable", "declined", f"breaks the risk ceiling by {excess:.2%} of today's risk; {note}",
+                              fast.evaluations)
+        elif shortfall > BAND_TOLERANCE:
+            self.trail.record("separable", "candidate", f"meets every convex limit but breaks the risk floor by "
+                                                        f"{shortfall:.2%} of today's risk; {note}", fast.evaluations)
+        else:
+            self.trail.record("separable", "candidate", note, fast.evaluations)
+        marginal = _separable_marginal(request.portfolio, self.costs, self.bounds, fast.u, fast.marginal_cost_bps)
+        return Candidate(fast.u, marginal, None, "separable")
+
+    def ceiling(self, start: Candidate) -> Candidate:
+        """The convex problem with the risk ceiling (no floor): dual solver, else a proof that the
+        ceiling is out of reach, else the conic program."""
+        if self.method == "auto":
+            found = self.ceiling_by_dual(start)
+            if found is not None:
+                return found
+            self.ceiling_reach(start)
+        return self.ceiling_by_conic(start)
+
+    def ceiling_reach(self, start: Candidate) -> None:
+        """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
+        solver = self.dual_solver
+        lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, solver.R2, self.budget)
+        if lowest2 > solver.R2:
+            p, cash = self.request.portfolio, self.request.cash
+            scale = self.sigma_today * (p.net_value_usd - cash) / cash
+            least = np.sqrt(lowest2) / scale  # a multiple of today's risk: the ceiling must rise at least to it
+            top = self.request.risk_band[1]
+            raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
+                                                   f"per-name limits leaves less than {least:.4f}x "
+                                                   f"today's risk (ceiling {top:g}x)", lowest2,
+                                  known=({RiskCeiling.key: least - top}, {RiskCeiling.key: RiskCeiling.unit}))
+        self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
+
+    def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
+        solver = self.dual_solver
+        try:
+            point = solver.solve(start.marginal, None, self.budget)
+        except OutOfTime:
+            raise self.timeout("dual") from None
+        if point is None:
+            self.trail.record("dual", "failed", "dual Newton did not converge", solver.steps)
+            return None
+        worst, key = self.worst(point.u, floor=False, cap=False)
+        if worst > ACCEPT_VIOLATION:
+            self.trail.record("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
+                              solver.steps)
+            return None
+        self.check_cap(point.u, "dual")
+        self.trail.record("dual", "candidate", f"{solver.steps} Newton steps", solver.steps)
+        return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
+
+    def conic_skip(self) -> str:
+        """Why a conic stage is not started ("" when it is): the time left does not cover its setup
+        (compiling and the solver's setup, outside the solver's own time limit). Otherwise cvxpy is
+        loaded (the first time, off the clock)."""
+        need, left = CONIC_SETUP_SECONDS_PER_NAME * len(self.shares), self.budget.left()
+        if left <= need:
+            return f"skipped for time: {left:.2f} s left, less than the {need:.2f} s the conic program takes to set up"
+        self.trail.load("cvxpy")
+        return ""
+
+    def ceiling_by_conic(self, relaxed: Candidate) -> Candidate:
+        skip = self.conic_skip()
+        if skip:
+            raise self.timeout("conic", skip)
+        from krg_liquidity.solve import conic
+        from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
+
+        request, p = self.request, self.request.portfolio
+        band = (0.0, request.risk_band[1]) if request.risk_band is not None else None
+        limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
+        limits += coupling_limits(band, request.max_total_mi_bps)
+        left = p.net_value_usd - request.cash
+        # near the whole book, scaled by the value left first (its weights and risk are O(1) then)
+        for scale in ((left, request.cash) if left < request.cash else (request.cash,)):
+            program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
+                                  scale_usd=scale)
+            status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
+            self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
+            if status in ("optimal", "optimal_inaccurate", "timeout"):
+                break  # an "infeasible" stands as a proof only from the cash-scaled program, the last one
+        if status == "infeasible":
+            raise self.impossible("conic", "no trade list meets the risk ceiling together with the other limits "
+                                           "(the solver's certificate of infeasibility)")
+        if status == "timeout":
+            raise self.timeout("conic", program.skipped)
+        if status not in ("optimal", "optimal_inaccurate"):
+            self.trail.record("conic", "failed", f"no solver attempt was accepted (last: {status})")
+            raise SolverFailure(f"the conic solve failed ({status}) on every solver", self.trail.solver_attempts)
+        u = np.asarray(program.u.value, dtype=float)
+        self.check_cap(u, "conic")
+        self.trail.record("conic", "candidate", f"{len(program.attempts)} solver attempt(s), {status}")
+        return Candidate(u, conic.cash_multiplier(program), None, "conic")
+
+    def check_cap(self, u: np.ndarray, stage: str) -> None:
+        """The optimum of a relaxation costs more than the cap: nothing within the limits costs less."""
+        cap = self.request.max_total_mi_bps
+        cash = self.request.cash
+        if cap is not None and self.cost(u) > cap / 1e4 * cash * (1 + 1e-9):
+            least = self.cost(u) / cash * 1e4  # the cap must rise at least to it (exactly, without a floor)
+            raise self.impossible(stage, f"the least impact within the risk ceiling and the other limits is "
+                                         f"{round_up(least, 3):.3f} bps, above max_total_mi_bps={cap}", self.cost(u),
+                                  known=({TotalImpactCap.key: least - cap}, {TotalImpactCap.key: TotalImpactCap.unit}))
+
+    def floor(self, relaxed: Candidate) -> Candidate:
+        """The risk floor: proof, feasible start, convex-concave steps, certificate."""
+        p, cash = self.request.portfolio, self.request.cash
+        solver = self.dual_solver
+        sigma0 = self.sigma_today
+        post = (p.net_value_usd - cash) / cash
+        level = self.request.risk_band[0] * sigma0 * post
+        risk_times = p.risk().covariance_times
+        highest = reach.risk_upper_bound(solver, self.budget)
+        if highest < level * (1 - 1e-9):
+            reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
+                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
+            if not np.isfinite(highest):
+                raise self.impossible("floor", reason, highest)
+            self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
+            raise floor_out_of_reach(self.request, reason, highest / (sigma0 * post), self.cost(relaxed.u))
+        if self.budget.expired():  # the bound may have been cut short (inf): nothing is proven either way
+            raise self.timeout("floor")
+        relaxed_cost = self.cost(relaxed.u)
+        best: Candidate | None = None
+        self.highest_found, self.floor_point = None, None
+        self.verified_start: Candidate | None = None  # a start meeting every limit (floor_by_dual)
+        if self.method == "auto":
+            best = self.floor_by_dual(solver, relaxed, level, risk_times)
+        if best is None and not self.budget.expired():
+            best = self.floor_by_conic(relaxed)  # what method="conic" would try, before giving up
+        if best is None and self.verified_start is not None:
+            self.trail.record("floor", "candidate", "neither the convex-concave steps nor the conic steps settled: "
+                                                    "the verified start is returned, with its gap")
+            best = self.verified_start
+        if best is None:
+            if self.budget.expired() or self.trail.ran_out():
+                raise self.timeout("floor")
+            seen = ""
+            if self.highest_found is not None and np.isfinite(self.highest_found):
+                found = self.highest_found / (sigma0 * post)
+                seen = f" The highest risk found within the other limits is {found:.4f}x today's"
+                seen += (f"; no trade list can leave more than {highest / (sigma0 * post):.4f}x (proven)."
+                         if np.isfinite(highest) else ".")
+            self.trail.record("floor", "failed", "no point meeting the floor was found")
+            raise NoFeasiblePointFound(
+                "no trade list meeting the risk floor was found. The floor is not convex and this search is "
+                "local, so this is not a proof that none exists; widen the risk band or lower the cash target."
+                + seen)
+        cost = self.cost(best.u)
+        bound = relaxed_cost
+        certified = None
+        if best.path == "dual+convex-concave" and self.floor_point is not None and not self.budget.expired():
+            certified = floor_lower_bound(solver, self.floor_point, level, self.trail, self.budget)
+        if certified is not None:
+            bound = max(bound, certified)
+        cap = self.request.max_total_mi_bps
+        if cap is not None and cost > cap / 1e4 * cash * (1 + 1e-9):
+            if bound > cap / 1e4 * cash * (1 + 1e-9):
+                raise self.impossible("certificate", f"no trade list meeting the risk floor costs less than "
+                                                     f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
+                                      bound)
+            raise NoFeasiblePointFound(
+                f"the trade list found for the risk floor costs {cost / cash * 1e4:.2f} bps, above "
+                f"max_total_mi_bps={cap}, and a cheaper one could not be ruled out (the search is local)")
+        self.trail.promote()
+        return Candidate(best.u, best.marginal, min(bound, cost), best.path)
+
+    def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float, risk_times) -> Candidate | None:
+        v0 = relaxed.u / solver.per_value
+        start, highest = floor_search.reach_floor(solver, v0, level, risk_times, self.budget)
+        if start is None:
+            self.highest_found = highest
+            self.trail.record("floor-start", "failed", "the local ascents of the risk stalled below the floor")
+            return None
+        start_u = start * solver.per_value
+        start_ok = self.worst(start_u, cap=False)[0] <= ACCEPT_VIOLATION  # a verified answer if the steps fail
+        if start_ok:
+            self.verified_start = Candidate(start_u, float("nan"), None, "dual+convex-concave")
+        self.trail.record("floor-start", "done", "a point meeting the floor was found"
+                          + (" and every other limit" if start_ok else ""))
+
+        def accept(point: DualPoint) -> bool:
+            return self.worst(point.u, cap=False)[0] <= ACCEPT_VIOLATION
+
+        try:
+            steps = floor_search.convex_concave(solver, start, level, risk_times, relaxed.marginal, self.budget,
+                                                accept)
+        except OutOfTime:
+            steps = floor_search.FloorSteps(None, 0, "the time budget ran out")
+        if steps.point is None and start_ok and self.budget.expired():
+            self.trail.record("convex-concave", "candidate", "the time budget ran out: the verified start is "
+                                                             "returned, with its gap", steps.steps)
+            return self.verified_start
+        if steps.point is None:
+            self.trail.record("convex-concave", "failed", steps.reason, steps.steps)
+            return None
+        self.trail.record("convex-concave", "candidate", steps.reason or f"settled after {steps.steps} steps",
+                          steps.steps)
+        self.floor_point = steps.point
+        found = Candidate(steps.point.u, self.dual_marginal(steps.point, level), None, "dual+convex-concave")
+        if steps.reason and not self.budget.expired():  # stopped before settling: the conic steps go on from here
+            further = self.floor_by_conic(found)
+            if further is not None and self.cost(further.u) < self.cost(found.u):
+                return further
+        return found
+
+    def floor_by_conic(self, relaxed: Candidate) -> Candidate | None:
+        skip = self.conic_skip()
+        if skip:
+            self.trail.record("conic-convex-concave", "timeout", skip)
+            return None
+        from krg_liquidity.solve import conic
+        from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
+
+        request, p = self.request, self.request.portfolio
+        limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
+        limits += coupling_limits(request.risk_band, None)
+        program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
+                              scale_usd=min(request.cash, p.net_value_usd - request.cash))
+        u, steps, reason = conic.convex_concave(
+            program, lambda x: (self.shares - x * self.adv) * self.price, p.risk(),
+            lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)
+        self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
+        if u is None:
+            self.trail.record("conic-convex-concave", "timeout" if program.skipped or self.budget.expired() else
+                              "failed", reason or "no feasible point", steps)
+            return None
+        self.trail.record("conic-convex-concave", "candidate", reason or f"settled after {steps} steps", steps)
+        return Candidate(np.asarray(u, dtype=float), conic.cash_multiplier(program), None, "conic+convex-concave")
+
+    def dual_marginal(self, point: DualPoint, floor_level: float | None) -> float:
+        """d(cost)/d(cash) in bps: the cash multiplier plus the moves of the band and weight bounds with L."""
+        p, cash = self.request.portfolio, self.request.cash
+        band = self.request.risk_band
+        sigma0 = self.sigma_today
+        post = (p.net_value_usd - cash) / cash
+        marginal = point.cash_multiplier + 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0
+        if floor_level is not None and point.cut_multipliers.size:
+            marginal -= float(point.cut_multipliers.sum()) * band[0] * sigma0
+        at_high = (self.bounds.hi_group == "weight") & (point.slack_high > 0)
+        at_low = (self.bounds.lo_group == "weight") & (point.slack_low > 0)
+        if at_high.any():
+            marginal -= float(np.sum(point.slack_high[at_high] * p.array("lb_wt")[at_high]))
+        if at_low.any():
+            marginal += float(np.sum(point.slack_low[at_low] * p.array("ub_wt")[at_low]))
+        return float(marginal)
+
+
+def _out_of_reach(portfolio: Portfolio, bounds: TradeBounds, reach: tuple[float, float], cash: float) -> str:
+    if bounds.conflicting.any():
+        where = np.flatnonzero(bounds.conflicting)
+        pairs = [f"{portfolio.symbols[i]} ({bounds.lo_group[i].replace('_', ' ')} vs "
+                 f"{bounds.hi_group[i].replace('_', ' ')})" for i in where[:8]]
+        more = f" and {len(where) - 8} more" if len(where) > 8 else ""
+        return (f"at this target the limits of {', '.join(pairs)}{more} cannot all hold (the weight bounds move "
+                "with the cash raised)")
+    moving = " (more at a larger one: the weight bounds move with the cash raised)" if "weight" in bounds.groups else ""
+    if reach[0] > cash:
+        return f"at a ${cash:,.0f} target the per-name limits force trades raising at least ${reach[0]:,.0f}" + moving
+    moving = " (less at a smaller one: the weight bounds move with the cash raised)" if moving else ""
+    return f"at a ${cash:,.0f} target the per-name limits let the names raise at most ${reach[1]:,.0f}" + moving
+
+
+def _conflict_gaps(bounds: TradeBounds, dollar_adv: np.ndarray) -> dict[str, float]:
+    """Per limit group in a conflict, the largest gap (USD, on one name) between its side of the interval and
+    the other side: how far it alone would have to give to settle its conflicts."""
+    where = np.flatnonzero(bounds.conflicting)
+    gaps: dict[str, float] = {}
+    for i in where:
+        gap = float((bounds.lo[i] - bounds.hi[i]) * dollar_adv[i])
+        for group in (bounds.lo_group[i], bounds.hi_group[i]):
+            gaps[str(group)] = max(gaps.get(str(group), 0.0), gap)
+    return gaps
+
+
+def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds: TradeBounds, u: np.ndarray,
+                        multiplier: float) -> float:
+    """d(least cost)/d(cash) in bps: the multiplier, corrected for weight bounds that move with the cash.
+
+    A name held at a weight bound w must sell w more dollars for each extra dollar raised
+    (its bound is w (V - L)); the free names supply the rest at the multiplier.
+    """
+    from krg_liquidity.solve.result import binding_labels
+
+    labels = binding_labels(u, bounds.lo, bounds.hi, bounds.lo_group, bounds.hi_group)
+    at_hi, at_lo = (labels == "weight") & (u == bounds.hi), (labels == "weight") & (u == bounds.lo)
+    if not (at_hi.any() or at_lo.any()):
+        return multiplier
+    moves = np.zeros(len(u))
+    if at_hi.any():
+        moves[at_hi] = portfolio.array("lb_wt")[at_hi]
+    if at_lo.any():
+        moves[at_lo] = portfolio.array("ub_wt")[at_lo]
+    own = np.sign(u) * costs.marginal_bps(u)
+    return float(multiplier + np.sum(moves * (own - multiplier)))

@@ -1,0 +1,380 @@
+"""The answer of a liquidation: totals, the per-name trade table, and how it was found."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from krg_liquidity.core.errors import LiquidationError, SolverFailure
+from krg_liquidity.core.numbers import dollars
+from krg_liquidity.solve.verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_table
+
+TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
+                 "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
+                 "adv", "volatility")
+JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
+                      "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
+                      "adv", "volatility")
+
+
+GAP_OPTIMAL = 1e-6
+"""Largest certified gap (fraction of the cost) of an answer reported "optimal" (README, Statuses)."""
+
+
+def proven_gap(cost_usd: float, lower_bound_usd: float) -> float:
+    """The certified gap of a trade list: (cost - proven lower bound) / cost, never negative; NaN when
+    nothing is proven (a rule's list). Both in USD; the ratio is a fraction of the cost."""
+    if not np.isfinite(lower_bound_usd):
+        return float("nan")
+    return max(0.0, cost_usd - lower_bound_usd) / cost_usd if cost_usd > 0 else 0.0
+
+
+def proven_status(gap: float) -> str:
+    """"optimal" when the certified ``gap`` (fraction of the cost) meets ``GAP_OPTIMAL``, else "feasible"."""
+    return "optimal" if gap <= GAP_OPTIMAL else "feasible"
+
+
+@dataclass
+class LiquidationResult:
+    """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
+
+    ``status``: one of ``status.STATUSES``; ``success`` is True for "optimal" and "feasible" only.
+    A failed result carries the ``message``, NaN money fields and an all-zero trade table.
+    Money in USD, costs in bps of cash raised,
+    risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
+    ``value_traded_usd`` are signed (negative = sell). ``limit_reached`` names, in words, the limit at
+    which a name's trade stops ("fully sold", "participation cap", "min weight", ...).
+    ``max_violation`` is recomputed from the trades (see ``violations``); ``gap_usd``/``gap_bps``
+    and ``violation_text()`` say the same in dollars, bps and words.
+    ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
+    The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
+    ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
+    or "conic+convex-concave" (see ``optimize``). ``stages``: every stage tried, in order, with
+    its time and outcome; ``attempts``: every conic solver call.
+    ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
+    the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
+    ``request``: what was asked (``Request.record``: cash target, risk band, total-impact cap,
+    buys, time limit), written with the answer. ``problem``: the validated request itself (book,
+    target, limits, cost model), so that rounding keeps the same limits; not written to JSON.
+    ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
+    rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
+    trades raise).
+    """
+
+    status: str
+    cash_target: float
+    cash_raised: float
+    cost_usd: float
+    cost_bps: float
+    lower_bound_usd: float
+    gap: float
+    risk_before: float | None
+    risk_after: float | None
+    marginal_cost_bps: float
+    max_violation: float
+    violations: dict[str, float]
+    trades: pd.DataFrame
+    method: str
+    iterations: int = 0
+    attempts: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    stages: list[dict] = field(default_factory=list)
+    message: str = ""
+    assumptions: dict = field(default_factory=dict)
+    rounding: dict = field(default_factory=dict)
+    request: dict = field(default_factory=dict)
+    problem: object = field(default=None, repr=False, compare=False)  # the validated Request (book, limits)
+
+    @property
+    def success(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    @property
+    def gap_usd(self) -> float:
+        """Dollars by which this trade list's cost (after rounding, when rounded) may exceed the least
+        possible: ``cost_usd`` minus the proven ``lower_bound_usd``, never negative; NaN when nothing
+        is proven (a failure or a rule's list)."""
+        if not (np.isfinite(self.lower_bound_usd) and np.isfinite(self.cost_usd)):
+            return float("nan")
+        return max(0.0, self.cost_usd - self.lower_bound_usd)
+
+    @property
+    def gap_bps(self) -> float:
+        """``gap_usd`` in bps of the cash raised."""
+        return self.gap_usd / self.cash_raised * 1e4 if self.cash_raised > 0 else float("nan")
+
+    def gap_text(self) -> str:
+        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
+        if not np.isfinite(self.gap_usd):
+            return "no proven gap (nothing bounds the optimum)"
+        bps = self.gap_bps
+        if bps >= 0.01 or self.gap_usd < 0.5:
+            text = f"{bps:.2f}"
+        else:  # a gap of dollars on billions is not "0.00 bps": one significant digit, no exponent
+            text = f"{bps:.{-math.floor(math.log10(bps))}f}"
+        return f"gap ${self.gap_usd:,.0f} ({text} bps)"
+
+    def violation_text(self) -> str:
+        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
+        unit (``max_violation`` and ``violations`` keep the raw numbers)."""
+        from krg_liquidity.solve.limits import LABELS, MEASURED, MISSED_BY
+
+        broken = {key: value for key, value in self.violations.items() if not value <= ACCEPT_VIOLATION}
+        if not self.violations:
+            return "not checked (no trade list)"
+        if not broken:
+            key = max(self.violations, key=self.violations.get)
+            worst = self.violations[key]
+            if worst <= FLOAT_NOISE:
+                return "0 (every limit met, recomputed from the trades)"
+            missed = MISSED_BY.get(key, "exceeded by")
+            return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
+                    f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g} ({MEASURED.get(key, '')})")
+        key = max(broken, key=broken.get)
+        more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
+        by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
+        missed = f"missed, {MISSED_BY[key]}" if key in MISSED_BY else "broken by"
+        return f"{LABELS.get(key, key)} {missed} {by} ({MEASURED.get(key, '')}){more}"
+
+    def to_dict(self) -> dict:
+        """Plain types only, ready for JSON."""
+        trades = self.trades.loc[:, list(JSON_TRADE_COLUMNS)]
+        return {key: _plain(value) for key, value in {
+            "status": self.status,
+            "cash_target": self.cash_target,
+            "cash_raised": self.cash_raised,
+            "cost_usd": self.cost_usd,
+            "cost_bps": self.cost_bps,
+            "lower_bound_usd": self.lower_bound_usd,
+            "gap": self.gap,
+            "gap_usd": self.gap_usd,
+            "gap_bps": self.gap_bps,
+            "risk_before": self.risk_before,
+            "risk_after": self.risk_after,
+            "marginal_cost_bps": self.marginal_cost_bps,
+            "max_violation": self.max_violation,
+            "violations": {key: _plain(float(value)) for key, value in self.violations.items()},
+            "method": self.method,
+            "iterations": self.iterations,
+            "seconds": self.seconds,
+            "attempts": self.attempts,
+            "stages": self.stages,
+            "message": self.message,
+            "request": self.request,
+            "assumptions": self.assumptions,
+            "rounding": self.rounding,
+            "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
+        }.items()}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def _lines(self) -> list[tuple[str, str]]:
+        asked = [("limits", limits_text(self.request))] if self.request else []
+        if not self.success and not np.isfinite(self.cash_raised):  # a failure: no trade list
+            return [("status", self.status), ("cash target", dollars(self.cash_target)), *asked,
+                    ("message", self.message), ("stages", " -> ".join(f"{s['stage']} ({s['outcome']})"
+                                                                    for s in self.stages))]
+        sold = int((self.trades["shares_traded"] != 0).sum())
+        rows = [
+            ("status", self.status),
+            ("cash target", dollars(self.cash_target)),
+            *asked,
+            ("cash raised", f"${self.cash_raised:,.0f}"),
+            ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
+            ("lower bound", f"${self.lower_bound_usd:,.0f}, {self.gap_text()}" if np.isfinite(self.lower_bound_usd)
+             else "none (a rule's trade list proves nothing about the least cost)"),
+            ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
+             else "not available (the answer is not a proven optimum)"),
+        ]
+        if self.risk_before is not None:
+            rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
+                                 f"({self.risk_after / self.risk_before:.3f}x)"))
+        if self.message:  # limits_broken: which limits the list breaks, and the fix
+            rows.append(("message", self.message))
+        rows += [
+            ("names traded", f"{sold} of {len(self.trades)}"),
+            ("max violation", self.violation_text()),
+            ("method", f"{self.method}, {self.seconds * 1e3:.1f} ms"),
+        ]
+        if self.rounding:
+            exact_cash, exact_cost = self.rounding["cash_raised_exact"], self.rounding["cost_usd_exact"]
+            lot = self.rounding["lot_size"]
+            unit = "whole shares" if lot == 1 else f"whole lots of {lot:,.0f} shares"
+            rows.append(("rounding", f"{unit}; exact answer raised "
+                                     f"${exact_cash:,.0f} at ${exact_cost:,.0f}"))
+        from krg_liquidity.model.assumptions import summary_lines
+
+        return rows + summary_lines(self.assumptions)
+
+    def summary(self) -> str:
+        """A few lines a PM can read."""
+        width = max(len(k) for k, _ in self._lines())
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self._lines())
+
+    def __repr__(self) -> str:
+        if not self.success:
+            return f"LiquidationResult(status={self.status!r}, message={self.message[:80]!r})"
+        return (f"LiquidationResult(status={self.status!r}, cash_raised={self.cash_raised:,.0f}, "
+                f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap_usd={self.gap_usd:,.0f})")
+
+    def to_html(self, portfolio=None, **limits) -> str:
+        """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,
+        trades, schedule, pre-trade and, given the ``portfolio`` and the ``limits`` it was solved with
+        (``risk_band``, ``max_total_mi_bps``, ``allow_buys``, ``time_limit``), the frontier."""
+        from krg_liquidity.report import build_report, render_html
+
+        return render_html(build_report(self, portfolio, **limits))
+
+    def to_excel(self, path, portfolio=None, **limits):
+        """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
+        from krg_liquidity.report.write import check_output
+        from krg_liquidity.report import build_report, write_excel
+
+        path = check_output(path, "report", (".xlsx",))  # before the report's solves
+        return write_excel(build_report(self, portfolio, **limits), path)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                       for k, v in self._lines())
+        traded = self.trades[self.trades["shares_traded"] != 0]
+        return f"<table>{rows}</table>" + traded.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+
+
+def limits_text(request: dict) -> str:
+    """The limits of a request record (``Request.record``) in words, e.g. "risk band 0.9-1.1x today's risk;
+    total impact at most 50 bps; sales only; time limit 30 s"."""
+    band, cap, seconds = request.get("risk_band"), request.get("max_total_mi_bps"), request.get("time_limit_s")
+    parts = [f"risk band {band[0]:g}-{band[1]:g}x today's risk" if band else "no risk band",
+             f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
+             "buys allowed" if request.get("allow_buys") else "sales only"]
+    if "time_limit_s" in request:
+        parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
+    return "; ".join(parts)
+
+
+def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
+                cash_raised: float, reached, adv, volatility, traded=None) -> pd.DataFrame:
+    """One row per name; price, adv and volatility ride along so that schedules can use the table as is.
+
+    ``reached``: the ``limit_reached`` words per name (see :func:`limit_reached`)."""
+    traded = shares_after - shares_before if traded is None else traded
+    return pd.DataFrame({
+        "symbol": symbols,
+        "shares_before": shares_before,
+        "shares_traded": traded,
+        "shares_after": shares_after,
+        "value_traded_usd": traded * price,
+        "pov": impacts["pov"].to_numpy(),
+        "trade_time_days": impacts["trade_time_days"].to_numpy(),
+        "mi_bps": impacts["mi_bps"].to_numpy(),
+        "cost_usd": impacts["cost_usd"].to_numpy(),
+        "weight_before": shares_before * price / net_value,
+        "weight_after": shares_after * price / (net_value - cash_raised),
+        "limit_reached": reached,
+        "price": price,
+        "adv": adv,
+        "volatility": volatility,
+    })
+
+
+def _at_bounds(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """(at the low end, at the high end) of each name's interval, within ``tol`` relative to max(1, |u|)."""
+    span = np.maximum(1.0, np.abs(u))
+    at_hi = np.isfinite(hi) & (np.abs(u - hi) <= tol * span)
+    at_lo = np.isfinite(lo) & (np.abs(u - lo) <= tol * span) & ~at_hi
+    return at_lo, at_hi
+
+
+def binding_labels(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_group, hi_group, tol: float = 1e-9) -> np.ndarray:
+    """Which limit (its key in ``limits.py``) stops each name's trade ('' for none)."""
+    at_lo, at_hi = _at_bounds(u, lo, hi, tol)
+    return np.where(at_hi, hi_group, np.where(at_lo, lo_group, ""))
+
+
+def limit_reached(u: np.ndarray, bounds, shares: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """The trade table's ``limit_reached``: in a PM's words, the limit that stops each name's trade
+    ("fully sold", "participation cap", "min weight", ...; '' where none does).
+
+    ``u``: trades in fractions of ADV (+ = sell); ``bounds``: the request's ``TradeBounds``;
+    ``shares``: today's positions (a short's full cover reads "fully covered").
+    """
+    from krg_liquidity.solve.limits import NAME_LIMITS
+
+    at_lo, at_hi = _at_bounds(u, bounds.lo, bounds.hi, tol)
+    group = np.where(at_hi, bounds.hi_group, np.where(at_lo, bounds.lo_group, ""))
+    words = np.full(len(u), "", dtype=object)
+    for limit in NAME_LIMITS:
+        mine = group == limit.key
+        if mine.any():
+            words[mine] = limit.reached_words(at_hi[mine], shares[mine])
+    return words
+
+
+def _plain(value):
+    """JSON-safe: NaN and inf become None."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float | None, method: str,
+                    trail, bounds=None) -> LiquidationResult:
+    """The result of a verified answer: every limit recomputed from the final shares (refused if broken)."""
+    portfolio = request.portfolio
+    shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
+    traded = -u * adv  # exact; shares_after - shares would lose a tiny trade to rounding
+    shares_after = shares + traded
+    impacts = impact_table(portfolio, traded, request.cost_model)
+    raised = float(-(traded * price).sum())
+    cost = float(impacts["cost_usd"].sum())
+    found = request.check(shares_after, traded=traded, impacts=impacts)
+    worst = max(found.values())
+    if not worst <= ACCEPT_VIOLATION:
+        raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
+                            "refusing to return it", trail.solver_attempts)
+    lower_bound = cost if lower_bound is None else min(lower_bound, cost)
+    gap = proven_gap(cost, lower_bound)
+    risk_before = risk_after = None
+    if portfolio.has_risk_model:
+        risk = portfolio.risk()
+        net = portfolio.net_value_usd
+        risk_before = risk.sigma(shares * price / net)
+        risk_after = risk.sigma(shares_after * price / (net - raised))
+    if bounds is None:
+        from krg_liquidity.solve.bounds import trade_bounds
+
+        bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
+    reached = limit_reached(u, bounds, shares, tol=1e-9 if method == "separable" else 1e-6)
+    return LiquidationResult(
+        status=proven_status(gap),
+        cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
+        lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
+        marginal_cost_bps=marginal, max_violation=worst, violations=found,
+        trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
+                           raised, reached, adv, portfolio.array("volatility"), traded=traded),
+        method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
+        seconds=trail.budget.elapsed, stages=trail.to_list(), request=request.record(trail.budget.limit), problem=request,
+    )
+
+
+def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
+    """A failure as a result (``raise_on_failure=False``): the status and message, no trades."""
+    portfolio = request.portfolio
+    shares, price = portfolio.array("shares"), portfolio.array("price")
+    impacts = impact_table(portfolio, np.zeros(len(shares)), request.cost_model)
+    nan = float("nan")
+    return LiquidationResult(
+        status=error.status, cash_target=request.cash, cash_raised=nan, cost_usd=nan, cost_bps=nan,
+        lower_bound_usd=nan, gap=nan, risk_before=None, risk_after=None, marginal_cost_bps=nan,
+        max_violation=nan, violations={},
+        trades=trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
+                           np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
+        method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
+        message=str(error), request=request.record(trail.budget.limit), problem=request,
+    )

@@ -1,0 +1,1 @@
+"""What if: comparison rules, scenarios, stress tests, sensitivity, liquidity profile and frontier."""

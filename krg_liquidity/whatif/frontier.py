@@ -1,0 +1,49 @@
+"""Cost and marginal cost against cash raised: one liquidation per grid point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from krg_liquidity.core.cash import cash_usd
+from krg_liquidity.core.errors import InputError, InvalidValueError
+from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.book.portfolio import Portfolio, require_portfolio
+
+FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps", "lower_bound_usd", "gap",
+                    "risk_after", "method", "seconds", "message")
+
+
+def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
+    """Liquidate at every cash amount of ``cash_grid`` with the same ``limits``.
+
+    ``cash_grid``: amounts as :func:`liquidate` takes them (USD, or text such as "5%" or "250m");
+    the ``cash`` column is in USD. ``limits`` are the keyword arguments of :func:`liquidate`
+    (``time_limit`` applies per point). Each point starts its multiplier search from its
+    neighbour's answer. A point that fails keeps its row, with its status ("infeasible",
+    "timeout", "bad_input", ...), NaN costs and the message; nothing is dropped and one failure
+    does not stop the others.
+
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> table = frontier(Portfolio(holdings, covariance), [5e8, "10%"])
+    >>> bool(table["cost_bps"].is_monotonic_increasing), round(float(table["cash"].iloc[1]) / 1e9, 3)
+    (True, 1.0)
+    """
+    require_portfolio(portfolio)
+    if cash_grid is None:
+        raise InvalidValueError("cash_grid", ["(all)"], "is None", "give the cash amounts to liquidate at, e.g. "
+                                                                    "[5e8, 1e9] or ['5%', '10%']")
+    rows, previous = [], None
+    for point in np.atleast_1d(np.asarray(cash_grid, dtype=object)).tolist():
+        cash = np.nan
+        try:
+            cash = cash_usd(point, portfolio.net_value_usd, allow_small_cash=limits.get("allow_small_cash", False))
+            r = liquidate(portfolio, cash, raise_on_failure=False, warm_start=previous, **limits)
+        except InputError as exc:  # a bad grid point (e.g. cash 0) gets its row; the others run
+            rows.append((cash, "bad_input", *([np.nan] * 6), "", 0.0, f"grid point {point}: {exc}"))
+            continue
+        rows.append((cash, r.status, r.cost_usd, r.cost_bps, r.marginal_cost_bps, r.lower_bound_usd, r.gap,
+                     r.risk_after if r.risk_after is not None else np.nan, r.method, r.seconds, r.message))
+        previous = r if r.success else previous
+    return pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))
