@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from versions import header  # noqa: E402
+
 from krg_liquidity import Portfolio, liquidate, run_batch, synthetic_universe  # noqa: E402
 
 

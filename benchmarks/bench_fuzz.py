@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from checks import assert_feasible  # noqa: E402
 from fuzz_books import draw  # noqa: E402
-
 from versions import header  # noqa: E402
+
 from krg_liquidity import liquidate  # noqa: E402
 
 

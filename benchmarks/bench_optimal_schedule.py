@@ -32,8 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from versions import header  # noqa: E402
-from krg_liquidity import (CostModel, IStarParams, SolverFailure, SolverTimeout,  # noqa: E402
-                           optimize_basket_schedule, synthetic_universe)
+
+from krg_liquidity import (  # noqa: E402
+    CostModel,
+    IStarParams,
+    SolverFailure,
+    SolverTimeout,
+    optimize_basket_schedule,
+    synthetic_universe,
+)
 from krg_liquidity.schedule.optimal import _setup, _solve  # noqa: E402
 
 PERIODS, LAMBDA = 26, 1.0

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from versions import header  # noqa: E402
+
 from krg_liquidity import pov_schedule, vwap_schedule  # noqa: E402
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from versions import header  # noqa: E402
+
 from krg_liquidity import FactorModel, Portfolio, Scenario, liquidate, stress_test, synthetic_universe  # noqa: E402
 
 ADV = (1.0, 0.8, 0.6, 0.5, 0.4)

@@ -4,12 +4,21 @@ Pipeline: holdings + market data + risk model -> I-Star cost model -> liquidatio
 problem -> result -> trading schedule.
 """
 
+from krg_liquidity.batch.run import BatchInterrupted, BatchResult, read_requests, run_batch, solve_book
+from krg_liquidity.book.columns import column_table
 from krg_liquidity.book.datasets import load_example, synthetic_universe
+from krg_liquidity.book.holdings import fill_strategy
+from krg_liquidity.book.matrices import read_covariance
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.book.read import read_table
+from krg_liquidity.book.risk import FactorModel
 from krg_liquidity.core.errors import (
+    BookError,
     InconsistentInputError,
     InfeasibleLiquidation,
     InfeasibleSchedule,
     InputError,
+    InputFileError,
     InvalidValueError,
     LiquidationError,
     MissingColumnError,
@@ -17,37 +26,39 @@ from krg_liquidity.core.errors import (
     ParameterLookupError,
     SolverFailure,
     SolverTimeout,
-    BookError,
-    InputFileError,
     UnitsWarning,
 )
+from krg_liquidity.core.status import STATUSES
 from krg_liquidity.model.impact import CostModel
-from krg_liquidity.model.params import KISSELL_2013_ALL_DATA, IStarParams, load_parameters, read_parameter_table, select_parameters
-from krg_liquidity.book.risk import FactorModel
-from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.capacity import max_cash
-from krg_liquidity.solve.result import LiquidationResult
-from krg_liquidity.whatif.frontier import frontier
+from krg_liquidity.model.params import (
+    KISSELL_2013_ALL_DATA,
+    IStarParams,
+    load_parameters,
+    read_parameter_table,
+    select_parameters,
+)
 from krg_liquidity.model.profiles import load_volume_profile
-from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
-from krg_liquidity.schedule.basket import BasketView, basket_view
-from krg_liquidity.batch.run import BatchInterrupted, BatchResult, read_requests, run_batch, solve_book
-from krg_liquidity.book.holdings import fill_strategy
-from krg_liquidity.book.columns import column_table
-from krg_liquidity.book.matrices import read_covariance
-from krg_liquidity.book.read import read_table
 from krg_liquidity.report.write import write_result, write_table
+from krg_liquidity.schedule.basket import BasketView, basket_view
+from krg_liquidity.schedule.optimal import (
+    ScheduleSolution,
+    optimize_basket_schedule,
+    optimize_schedule,
+    schedule_frontier,
+)
+from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
+from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
+from krg_liquidity.solve.capacity import max_cash
+from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import tradable_cash
-from krg_liquidity.core.status import STATUSES
-from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
-from krg_liquidity.schedule.optimal import ScheduleSolution, optimize_basket_schedule, optimize_schedule, schedule_frontier
+from krg_liquidity.whatif.frontier import frontier
+from krg_liquidity.whatif.liquidity import liquidity_profile
 from krg_liquidity.whatif.rules import compare, pro_rata, waterfall
 from krg_liquidity.whatif.scenarios import Scenario, by_column
-from krg_liquidity.whatif.stress import date_range_stress, stress_test
 from krg_liquidity.whatif.sensitivity import sensitivity
-from krg_liquidity.whatif.liquidity import liquidity_profile
+from krg_liquidity.whatif.stress import date_range_stress, stress_test
 
 __version__ = "0.1.0"
 

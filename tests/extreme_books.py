@@ -8,8 +8,8 @@ must answer such books as accurately as ordinary ones. The first names pin the e
 import warnings
 
 import numpy as np
-
 from books import covariance_of
+
 from krg_liquidity import Portfolio, UnitsWarning, synthetic_universe
 
 CORNERS = ((0.01, 1e2), (0.01, 1e9), (1e5, 1e2), (1e5, 1e9))

@@ -7,8 +7,8 @@ shorts, buys, a full covariance or a factor model.
 """
 
 import numpy as np
-
 from books import small_book
+
 from krg_liquidity import Portfolio, liquidate
 
 REGIMES = ("slack", "ceiling", "floor", "narrow", "cap", "unreachable_floor", "tight_cap")

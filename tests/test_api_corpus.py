@@ -16,13 +16,34 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from krg_liquidity import (BookError, InconsistentInputError, InfeasibleSchedule, InputError, InputFileError,
-                           InvalidValueError, LiquidationError, MissingColumnError, Portfolio, Scenario, compare,
-                           frontier, liquidate, liquidity_profile, load_example, max_cash, optimize_basket_schedule,
-                           optimize_schedule, pov_schedule, schedule_frontier, stress_test, synthetic_universe,
-                           vwap_schedule)
+from krg_liquidity import (
+    BookError,
+    InconsistentInputError,
+    InfeasibleSchedule,
+    InputError,
+    InputFileError,
+    InvalidValueError,
+    LiquidationError,
+    MissingColumnError,
+    Portfolio,
+    Scenario,
+    compare,
+    frontier,
+    liquidate,
+    liquidity_profile,
+    load_example,
+    max_cash,
+    optimize_basket_schedule,
+    optimize_schedule,
+    pov_schedule,
+    schedule_frontier,
+    stress_test,
+    synthetic_universe,
+    vwap_schedule,
+)
 from krg_liquidity.desk.inputs import Upload, load_book
-from krg_liquidity.desk.solve import Request, run as desk_run
+from krg_liquidity.desk.solve import Request
+from krg_liquidity.desk.solve import run as desk_run
 from krg_liquidity.report import build_report, write_report
 
 ORDER = {"shares": 100_000, "adv": 1e6, "volatility": 0.25}

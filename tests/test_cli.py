@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from krg_liquidity import Portfolio
-from krg_liquidity.cli import app
 from krg_liquidity.book.datasets import data_path, load_example
+from krg_liquidity.cli import app
 
 runner = CliRunner()
 HOLDINGS = str(data_path("example_portfolio.csv"))

@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from krg_liquidity import InputError, Portfolio, load_example, stress_test
-from krg_liquidity.cli import app
 from krg_liquidity.book.datasets import data_path
+from krg_liquidity.cli import app
 from krg_liquidity.whatif.liquidity import liquidity_profile
 from krg_liquidity.whatif.scenarios import Scenario
 

@@ -10,12 +10,12 @@ pytest.importorskip("streamlit", reason="the desk needs the [app] extra (Streaml
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import krg_liquidity as krg  # noqa: E402
-from krg_liquidity.cli import app  # noqa: E402
 from krg_liquidity.book.datasets import data_path  # noqa: E402
+from krg_liquidity.cli import app  # noqa: E402
+from krg_liquidity.core.errors import SolverTimeout  # noqa: E402
 from krg_liquidity.desk import PAGE  # noqa: E402
 from krg_liquidity.desk import solve as desk_solve  # noqa: E402
 from krg_liquidity.desk.inputs import DeskLimits, Upload, load_book  # noqa: E402
-from krg_liquidity.core.errors import SolverTimeout  # noqa: E402
 
 LIMITS = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50.0}
 BAD_BOOK = b"Ticker,Quantity,Last Price,Vol,TradeTime\nAAA,1000,10,24.1,1\nBBB,2000,20,18,1\n"
@@ -211,8 +211,8 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(monkeypatch):
 
 def test_tables_are_formatted_for_reading():
     from krg_liquidity.desk.views import formats
-    from krg_liquidity.whatif.rules import COMPARE_COLUMNS
     from krg_liquidity.schedule.pov_vwap import SCHEDULE_COLUMNS
+    from krg_liquidity.whatif.rules import COMPARE_COLUMNS
 
     frame = pd.DataFrame(columns=list(COMPARE_COLUMNS) + list(SCHEDULE_COLUMNS) + ["market_impact_usd", "trade_time_days"])
     found = formats(frame)

@@ -4,27 +4,34 @@ the dual solver, the floor's proof and certificate, the acceptance check, status
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from books import small_book
 from budget_records import TickClock, counted_seconds
 from checks import assert_feasible
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from krg_liquidity import (
-    InfeasibleLiquidation, NoFeasiblePointFound, Portfolio, SolverFailure, SolverTimeout, frontier, liquidate,
-    load_example, synthetic_universe,
+    InfeasibleLiquidation,
+    NoFeasiblePointFound,
+    Portfolio,
+    SolverFailure,
+    SolverTimeout,
+    frontier,
+    liquidate,
+    load_example,
+    synthetic_universe,
 )
+from krg_liquidity.core.plan import Budget, Trail
+from krg_liquidity.model.params import KISSELL_2013_ALL_DATA
+from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import optimize as optimize_module
-from krg_liquidity.whatif.baseline import slsqp_liquidate
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.reach import knapsack_min
-from krg_liquidity.model.params import KISSELL_2013_ALL_DATA
-from krg_liquidity.core.plan import Budget, Trail
 from krg_liquidity.solve.request import make_request
 from krg_liquidity.solve.result import finished_result
 from krg_liquidity.solve.separable import solve_separable
-from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve.verify import violations
+from krg_liquidity.whatif.baseline import slsqp_liquidate
 
 
 @pytest.fixture(scope="module")
@@ -381,6 +388,7 @@ def test_a_proof_resting_on_a_non_finite_figure_is_not_returned(monkeypatch):
 def full_from_factors(n: int, k: int, seed: int):
     """A book whose full covariance is a k-factor model's, handed over as an n x n matrix."""
     from books import covariance_of
+
     from krg_liquidity import synthetic_universe
 
     holdings, model = synthetic_universe(n, n_factors=k, seed=seed)

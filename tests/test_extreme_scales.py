@@ -9,14 +9,14 @@ import warnings
 
 import numpy as np
 import pytest
+from checks import assert_feasible
+from extreme_books import extreme_book
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks import assert_feasible
-from extreme_books import extreme_book
 from krg_liquidity import liquidate, max_cash
-from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.trade_costs import TradeCosts
 
 EXAMPLES = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 

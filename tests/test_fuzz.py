@@ -3,13 +3,13 @@ trades, no "infeasible" without a proof. (benchmarks/bench_fuzz.py runs the larg
 
 import numpy as np
 import pytest
-
 from budget_records import counted_seconds
 from checks import assert_feasible
 from fuzz_books import draw
+
 from krg_liquidity import CostModel, liquidate
-from krg_liquidity.whatif.baseline import slsqp_liquidate
 from krg_liquidity.solve.verify import violations
+from krg_liquidity.whatif.baseline import slsqp_liquidate
 
 BUDGET = 5.0
 

@@ -9,17 +9,27 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from krg_liquidity import (FactorModel, Portfolio, liquidate, load_example, optimize_strategy, plot_basket,
-                           pov_schedule, round_trades, synthetic_universe, write_result)
-from krg_liquidity.model.assumptions import attach
-from krg_liquidity.schedule.basket import basket_view
+from krg_liquidity import (
+    FactorModel,
+    Portfolio,
+    liquidate,
+    load_example,
+    optimize_strategy,
+    plot_basket,
+    pov_schedule,
+    round_trades,
+    synthetic_universe,
+    write_result,
+)
+from krg_liquidity.book.datasets import data_path
+from krg_liquidity.book.read import read_table
 from krg_liquidity.cli import app
 from krg_liquidity.cli.liquidate import pretrade_table
-from krg_liquidity.book.datasets import data_path
 from krg_liquidity.core.errors import InputFileError, UnitsWarning
-from krg_liquidity.model.impact import CostModel
-from krg_liquidity.book.read import read_table
 from krg_liquidity.core.numbers import parse_number
+from krg_liquidity.model.assumptions import attach
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.schedule.basket import basket_view
 
 HOLDINGS = str(data_path("example_portfolio.csv"))
 COVARIANCE = str(data_path("example_covariance.csv"))

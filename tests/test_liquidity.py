@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from books import small_book
+
 from krg_liquidity import CostModel, InputError, Portfolio, load_example, max_cash
 from krg_liquidity.whatif.liquidity import bucket_labels, horizon_book, liquidity_profile
 

@@ -10,16 +10,32 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from krg_liquidity import (
-    KISSELL_2013_ALL_DATA, CostModel, InfeasibleSchedule, IStarParams, SolverFailure, SolverTimeout, InputError, Portfolio, almgren_chriss, basket_view, liquidate, load_example,
-    load_volume_profile, optimize_basket_schedule, optimize_schedule, plot_completion, plot_schedule_frontier,
-    schedule_frontier, synthetic_universe, vwap_schedule,
+    KISSELL_2013_ALL_DATA,
+    CostModel,
+    InfeasibleSchedule,
+    InputError,
+    IStarParams,
+    Portfolio,
+    SolverTimeout,
+    almgren_chriss,
+    basket_view,
+    liquidate,
+    load_example,
+    load_volume_profile,
+    optimize_basket_schedule,
+    optimize_schedule,
+    plot_completion,
+    plot_schedule_frontier,
+    schedule_frontier,
+    synthetic_universe,
+    vwap_schedule,
 )
+from krg_liquidity.book.risk import RiskOperator
 from krg_liquidity.cli import app
 from krg_liquidity.model.profiles import profile_buckets
-from krg_liquidity.book.risk import RiskOperator
+from krg_liquidity.schedule.barrier import BarrierSchedule
 from krg_liquidity.schedule.check import basket_timing_risk_usd, check_schedule
 from krg_liquidity.schedule.data import ProgramData
-from krg_liquidity.schedule.barrier import BarrierSchedule
 from krg_liquidity.schedule.program import ScheduleProgram
 
 MATLAB_ORDER = {"shares": 100_000, "adv": 1_000_000, "volatility": 0.25, "price": 35.0}  # MATLAB's single-stock data

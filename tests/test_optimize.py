@@ -5,18 +5,25 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from books import covariance_of, small_book
+from checks import assert_feasible
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from books import covariance_of, small_book
-from checks import assert_feasible
 from krg_liquidity import (
-    InfeasibleLiquidation, InputError, Portfolio, frontier, liquidate, load_example, max_cash, plot_frontier,
+    InfeasibleLiquidation,
+    InputError,
+    Portfolio,
+    frontier,
+    liquidate,
+    load_example,
+    max_cash,
+    plot_frontier,
     synthetic_universe,
 )
-from krg_liquidity.whatif.baseline import slsqp_liquidate
 from krg_liquidity.core.plan import Budget
 from krg_liquidity.solve.request import make_request
+from krg_liquidity.whatif.baseline import slsqp_liquidate
 
 
 @pytest.fixture(scope="module")
@@ -485,8 +492,8 @@ class Spent(Budget):
 def test_explanations_keep_to_their_budget_and_say_so_once(example):
     """The most-cash bisection checks the budget (it no longer runs its 40-odd searches past it), and an
     explanation short of time says what it could not compute in one sentence."""
-    from krg_liquidity.solve.capacity import most_cash
     from krg_liquidity.core.errors import SolverTimeout
+    from krg_liquidity.solve.capacity import most_cash
     from krg_liquidity.solve.explain import infeasible
 
     request = make_request(example[2], 1e9, None, 5.0, False, None)

@@ -2,7 +2,12 @@ import pandas as pd
 import pytest
 
 from krg_liquidity import (
-    KISSELL_2013_ALL_DATA, CostModel, InputError, IStarParams, ParameterLookupError, load_parameters,
+    KISSELL_2013_ALL_DATA,
+    CostModel,
+    InputError,
+    IStarParams,
+    ParameterLookupError,
+    load_parameters,
     select_parameters,
 )
 

@@ -4,11 +4,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from typer.testing import CliRunner
 
-from krg_liquidity.cli import app
 from krg_liquidity.book.columns import column_table
+from krg_liquidity.cli import app
 from krg_liquidity.core.status import STATUSES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import krg_liquidity as krg
-from krg_liquidity.cli import app
 from krg_liquidity.book.datasets import data_path
+from krg_liquidity.cli import app
 from krg_liquidity.report import build_report, render_html
 
 LIMITS = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50.0}

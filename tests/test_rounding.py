@@ -1,12 +1,12 @@
 """Whole-share rounding keeps every limit the exact answer met, or says which it cannot."""
 
 import json
-
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from books import small_book
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 import krg_liquidity as krg
 from krg_liquidity import synthetic_universe
 from krg_liquidity.cli import app
-from books import small_book
 
 
 def half_kept_book(n: int = 40, seed: int = 7) -> krg.Portfolio:

@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from books import small_book
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from books import small_book
 from krg_liquidity import CostModel, Portfolio, liquidate, load_example
 from krg_liquidity.whatif.rules import compare, liquidity_order, pro_rata, waterfall
 

@@ -10,9 +10,22 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from krg_liquidity import (
-    CostModel, InputError, Portfolio, almgren_chriss, almgren_chriss_frontier, basket_view, liquidate, load_example,
-    load_volume_profile, optimize_strategy, plot_almgren_chriss_frontier, plot_basket, plot_completion, pov_schedule,
-    schedule_impact, vwap_schedule,
+    CostModel,
+    InputError,
+    Portfolio,
+    almgren_chriss,
+    almgren_chriss_frontier,
+    basket_view,
+    liquidate,
+    load_example,
+    load_volume_profile,
+    optimize_strategy,
+    plot_almgren_chriss_frontier,
+    plot_basket,
+    plot_completion,
+    pov_schedule,
+    schedule_impact,
+    vwap_schedule,
 )
 from krg_liquidity.cli import app
 from krg_liquidity.schedule.strategy import discrete_cost_and_variance

@@ -3,15 +3,23 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from books import small_book
-from krg_liquidity import (CostModel, InputError, IStarParams, Portfolio, liquidate, load_example, max_cash,
-                           tradable_cash)
+
+from krg_liquidity import (
+    CostModel,
+    InputError,
+    IStarParams,
+    Portfolio,
+    liquidate,
+    load_example,
+    max_cash,
+    tradable_cash,
+)
+from krg_liquidity.solve.verify import impact_table
 from krg_liquidity.whatif.rules import pro_rata
-from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario, by_column, built_in, scenarios_from_table
+from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario, built_in, by_column, scenarios_from_table
 from krg_liquidity.whatif.sensitivity import sensitivity
 from krg_liquidity.whatif.stress import STRESS_COLUMNS, date_range_stress, stress_test
-from krg_liquidity.solve.verify import impact_table
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,12 @@ per-book function, ``solve_book``; the driver writes each finished book atomical
 finished books and ends with exactly one row per book. A bad book gets its row with status and
 error; the others carry on. Statuses: :mod:`krg_liquidity.core.status`.
 
-Local workers ignore Ctrl-C (the driver stops them) and exit on their own when the driver
-dies (they watch their parent process), so no worker outlives the batch.
+Local workers come from :mod:`krg_liquidity.core.pool`: no worker outlives the batch.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -26,20 +23,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from krg_liquidity.core import arguments
-from krg_liquidity.model.assumptions import attach, parameter_text, risk_text
 from krg_liquidity.batch.requests import OPTIONAL, REQUIRED, BatchRequestError, BookRequest, read_requests
-from krg_liquidity.batch.store import SUMMARY_COLUMNS, BookOutcome, PartStore, concat_trades, summary_frame, write_outputs
-from krg_liquidity.book.holdings import fill_strategy, name_default_control
-from krg_liquidity.core.cash import cash_usd, parse_cash
+from krg_liquidity.batch.store import (
+    SUMMARY_COLUMNS,
+    BookOutcome,
+    PartStore,
+    concat_trades,
+    summary_frame,
+    write_outputs,
+)
 from krg_liquidity.book.datasets import load_covariance
-from krg_liquidity.core.errors import BookError, UnitsWarning
-from krg_liquidity.report.write import check_output_folder
-from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.book.holdings import fill_strategy, name_default_control
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.book.risk import FactorModel
-from krg_liquidity.solve.rounding import round_trades
+from krg_liquidity.core import arguments
+from krg_liquidity.core.cash import cash_usd, parse_cash
+from krg_liquidity.core.errors import BookError, UnitsWarning
+from krg_liquidity.core.pool import local_pool
 from krg_liquidity.core.status import SOLVED, status_of
+from krg_liquidity.model.assumptions import attach, parameter_text, risk_text
+from krg_liquidity.report.write import check_output_folder
+from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.rounding import round_trades
 
 SETTLED = SOLVED + ("infeasible",)
 """Statuses a re-run cannot change: ``resume`` skips these books."""
@@ -169,60 +174,16 @@ def solve_book(request: BookRequest) -> BookOutcome:
 
 # ----- engines -----
 
-def _watch_parent() -> None:
-    """Worker start-up: ignore Ctrl-C (the driver stops the pool), end quietly on SIGTERM (not the
-    driver's handler, inherited by a forked worker), and exit as soon as the process that started
-    this worker is gone (checked every 0.2 s), so a killed driver leaves no worker behind."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="krg-parent-watch").start()
-
-
-def close_pool(pool, finished: bool) -> None:
-    """After every task is done: let the workers exit on their own (nothing to cancel, nothing
-    printed); otherwise (interrupted, failed) stop them now."""
-    if finished:
-        pool.shutdown(wait=True)
-    else:
-        _stop(pool)
-
-
-def _stop(pool) -> None:
-    """Cancel what has not started and end every worker process now."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5)
-
-
 def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
     if workers <= 1:
         yield from map(solve_book, requests)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent)
-    finished = False
-    try:
+    with local_pool(workers) as pool:
         futures = [pool.submit(solve_book, r) for r in requests]
         for future in as_completed(futures):
             yield future.result()
-        finished = True
-    finally:
-        close_pool(pool, finished)
 
 
 def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:

@@ -105,7 +105,7 @@ def has_symbol_column(table: pd.DataFrame) -> bool:
 def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with known columns renamed to snake_case (unknown columns kept).
 
-    ``table``: a DataFrame, or a LiquidationResult or a table file (read by ``orders.as_table``).
+    ``table``: a DataFrame (a LiquidationResult or a table file: read it first with ``orders.as_table``).
 
     A table without a symbol column gets symbols "0", "1", ... (cost analytics only:
     a book to liquidate must name its symbols, see ``portfolio``).
@@ -115,10 +115,9 @@ def normalize_columns(table: pd.DataFrame) -> pd.DataFrame:
     >>> list(normalize_columns(pd.DataFrame(columns=["Ticker", "Qty", "Last Price", "Avg Daily Volume"])).columns)
     ['symbol', 'shares', 'price', 'adv']
     """
-    if not isinstance(table, pd.DataFrame):  # a LiquidationResult or a file of one
-        from krg_liquidity.book.orders import as_table
-
-        table = as_table(table)
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidValueError("table", ["(all)"], f"is a {type(table).__name__}, not a DataFrame",
+                                "read it first with krg_liquidity.book.orders.as_table")
     renames: dict[object, str] = {}
     for column in table.columns:
         target = canonical_name(column)

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from krg_liquidity.book.columns import header_key
+from krg_liquidity.book.read import read_table, sheet_names
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_numbers
-from krg_liquidity.book.read import read_table, sheet_names
 
 _VARIANCE_HEADERS = ("specificvariance", "specificvar", "residualvariance", "idiosyncraticvariance", "variance")
 _VOLATILITY_HEADERS = ("specificvolatility", "specificvol", "specificrisk", "residualvolatility", "residualvol",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from krg_liquidity.book import columns as col
+from krg_liquidity.book.read import read_table, sheet_names
 from krg_liquidity.core.errors import InvalidValueError
 
 
@@ -26,8 +27,6 @@ def as_table(source, what: str = "trades") -> pd.DataFrame:
     if isinstance(trades, pd.DataFrame):
         return trades
     if isinstance(source, (str, Path)):
-        from krg_liquidity.book.read import read_table, sheet_names
-
         path = Path(source)
         sheet = None
         if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():

@@ -13,11 +13,11 @@ import pandas as pd
 
 from krg_liquidity.book import columns as col
 from krg_liquidity.book import units
-from krg_liquidity.book.holdings import BOUND_COLUMNS, check_holdings, fill_strategy
 from krg_liquidity.book.datasets import load_covariance
+from krg_liquidity.book.holdings import BOUND_COLUMNS, check_holdings, fill_strategy
+from krg_liquidity.book.risk import FactorModel, RiskOperator, risk_operator
 from krg_liquidity.core.errors import BookError, InputError, InvalidValueError, Problem, UnitsWarning
 from krg_liquidity.core.numbers import parse_numbers
-from krg_liquidity.book.risk import FactorModel, RiskOperator, risk_operator
 
 __all__ = ["BOUND_COLUMNS", "Portfolio"]
 

@@ -5,12 +5,7 @@ message naming the column, the symbols and the fix (or one JSON object with ``--
 never a traceback. Statuses and exit codes: see :mod:`krg_liquidity.core.status`.
 """
 
-from krg_liquidity.cli import app_command
-from krg_liquidity.cli import batch
-from krg_liquidity.cli import liquidate
-from krg_liquidity.cli import report
-from krg_liquidity.cli import schedule
-from krg_liquidity.cli import stress  # noqa: F401  (registers the commands)
+from krg_liquidity.cli import app_command, batch, liquidate, report, schedule, stress  # noqa: F401  (registers the commands)
 from krg_liquidity.cli.app import app
 
 __all__ = ["app"]

@@ -10,16 +10,24 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from krg_liquidity.batch.run import BatchInterrupted, BatchResult, read_requests, run_batch
 from krg_liquidity.batch.store import EXTRA_FORMATS
-from krg_liquidity.core.errors import InputError
-from krg_liquidity.core.status import SOLVED
 from krg_liquidity.cli.app import app
 from krg_liquidity.cli.common import console, fail, print_frame
+from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.status import SOLVED
 
 REQUESTS_HELP = ("Requests (CSV/.xlsx/Parquet): book_id, holdings, cash; optional covariance or factor_model "
                  "(+ factor_covariance, specific_variance), sheet, risk_band_lo, risk_band_hi, max_total_mi_bps, "

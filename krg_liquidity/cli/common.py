@@ -15,14 +15,14 @@ from rich import box
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
-from krg_liquidity.book.holdings import name_default_control
 from krg_liquidity.book.columns import column_table
 from krg_liquidity.book.datasets import load_covariance
+from krg_liquidity.book.holdings import name_default_control
+from krg_liquidity.book.risk import FactorModel
 from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputError
+from krg_liquidity.core.status import status_of
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import KISSELL_2013_ALL_DATA, load_parameters
-from krg_liquidity.book.risk import FactorModel
-from krg_liquidity.core.status import status_of
 
 WIDTH_WITHOUT_TERMINAL = 140
 """Columns for tables written to a file or a pipe when no terminal and no COLUMNS give a width."""
@@ -175,3 +175,31 @@ def _parts(columns: list[str], widths: dict[str, int], keys: int, gap: int, room
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def trades_sheet(path: Path):
+    """The "trades" sheet of a result workbook, else the first sheet."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return None
+    from krg_liquidity.book.read import sheet_names
+
+    return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
+
+
+def with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
+    """Name the sheet that was read when a workbook has several and none was chosen."""
+    if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
+        return exc
+    from krg_liquidity.book.read import sheet_names
+
+    names = sheet_names(holdings)
+    if len(names) < 2:
+        return exc
+    return BookError(exc.problems, what=f"the holdings (sheet '{names[0]}' of {', '.join(names)}; choose another "
+                                        "with --sheet NAME)", table=column_table(required_only=True))
+
+
+def reraise_exit(exc: BaseException) -> None:
+    """Let typer's own exits through a handler that reports every other error."""
+    if isinstance(exc, (typer.Exit, typer.Abort)):
+        raise exc

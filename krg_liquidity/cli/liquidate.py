@@ -10,29 +10,39 @@ import numpy as np
 import pandas as pd
 import typer
 
-from krg_liquidity.model.assumptions import attach
-from krg_liquidity.book.holdings import fill_strategy, without_strategy
-from krg_liquidity.book.datasets import load_example
 from krg_liquidity.book import columns as col
 from krg_liquidity.book import units
 from krg_liquidity.book.columns import column_table
-from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputError, UnitsWarning
-from krg_liquidity.model.impact import CostModel, extrapolation_warning
-from krg_liquidity.book.read import read_table
-from krg_liquidity.report.write import check_output, write_result, write_schedule
-from krg_liquidity.solve.optimize import liquidate as run_liquidation
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.book.datasets import load_example
+from krg_liquidity.book.holdings import fill_strategy, without_strategy
 from krg_liquidity.book.orders import as_orders
 from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.solve.result import LiquidationResult
-from krg_liquidity.solve.rounding import round_trades
-from krg_liquidity.schedule.pov_vwap import pov_schedule
-from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
+from krg_liquidity.book.read import read_table
 from krg_liquidity.cli import options
 from krg_liquidity.cli.app import app
-from krg_liquidity.cli.common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, print_frame, print_json, report_failure,
-                     risk_model_from)
-
+from krg_liquidity.cli.common import (
+    BOOK_HELP,
+    EXIT_CODES,
+    console,
+    cost_model_from,
+    print_frame,
+    print_json,
+    report_failure,
+    reraise_exit,
+    risk_model_from,
+    trades_sheet,
+    with_sheet_hint,
+)
+from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputError, UnitsWarning
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.model.assumptions import attach
+from krg_liquidity.model.impact import CostModel, extrapolation_warning
+from krg_liquidity.report.write import check_output, write_result, write_schedule
+from krg_liquidity.schedule.pov_vwap import pov_schedule
+from krg_liquidity.solve.optimize import liquidate as run_liquidation
+from krg_liquidity.solve.result import LiquidationResult
+from krg_liquidity.solve.rounding import round_trades
+from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
 
 
 def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
@@ -74,10 +84,10 @@ def pretrade(
     """Pre-trade cost table: each whole position (or each trade of a trade list) at its trade time."""
     try:
         book = load_example()[0] if holdings is None else read_table(holdings, what="holdings",
-                                                                     sheet=_trades_sheet(holdings))
+                                                                     sheet=trades_sheet(holdings))
         table = pretrade_table(fill_strategy(book, trade_time, pov), cost_model_from(parameters, mi_code, mi_date))
     except Exception as exc:  # every failure is one clear message
-        _reraise_exit(exc)
+        reraise_exit(exc)
         report_failure(exc, json_output=False)
     print_frame(table, "Pre-trade costs", {
         "trade_time_days": ".2f", "pov": ".2%", "istar_bps": ".2f", "market_impact_bps": ".2f",
@@ -87,33 +97,6 @@ def pretrade(
                                  table["market_impact_bps"].to_numpy())
     if note is not None:
         console.print(f"warning: {note}", markup=False)
-
-
-def _trades_sheet(path: Path):
-    """The "trades" sheet of a result workbook, else the first sheet."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
-        return None
-    from krg_liquidity.book.read import sheet_names
-
-    return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
-
-
-def _with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
-    """Name the sheet that was read when a workbook has several and none was chosen."""
-    if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
-        return exc
-    from krg_liquidity.book.read import sheet_names
-
-    names = sheet_names(holdings)
-    if len(names) < 2:
-        return exc
-    return BookError(exc.problems, what=f"the holdings (sheet '{names[0]}' of {', '.join(names)}; choose another "
-                                        "with --sheet NAME)", table=column_table(required_only=True))
-
-
-def _reraise_exit(exc: BaseException) -> None:
-    if isinstance(exc, (typer.Exit, typer.Abort)):
-        raise exc
 
 
 TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after": ",.0f",
@@ -198,7 +181,7 @@ def liquidate(
             try:
                 portfolio = Portfolio(book, cov, factors)
             except BookError as exc:
-                raise _with_sheet_hint(exc, holdings, sheet) from None
+                raise with_sheet_hint(exc, holdings, sheet) from None
         target = options.cash_target(cash, portfolio, allow_small_cash)
         limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                   "cost_model": model, "time_limit": time_limit}
@@ -218,7 +201,7 @@ def liquidate(
         if schedule is not None:
             write_schedule(plan, schedule)
     except Exception as exc:  # every failure is one message or one JSON object, never a traceback
-        _reraise_exit(exc)
+        reraise_exit(exc)
         report_failure(exc, json_output)
     if json_output:
         print_json(result.to_dict())

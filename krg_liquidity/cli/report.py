@@ -10,17 +10,17 @@ from typing import Optional
 import typer
 
 from krg_liquidity.book.holdings import fill_strategy
-from krg_liquidity.core.errors import UnitsWarning
-from krg_liquidity.book.read import read_table
-from krg_liquidity.solve.optimize import liquidate as run_liquidation
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.report import build_report, check_report_path, write_report
-from krg_liquidity.solve.rounding import round_trades
-from krg_liquidity.solve.tradable import restate
+from krg_liquidity.book.read import read_table
 from krg_liquidity.cli import options
 from krg_liquidity.cli.app import app
 from krg_liquidity.cli.common import BOOK_HELP, EXIT_CODES, console, cost_model_from, report_failure, risk_model_from
+from krg_liquidity.core.errors import UnitsWarning
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.report import build_report, check_report_path, write_report
+from krg_liquidity.solve.optimize import liquidate as run_liquidation
+from krg_liquidity.solve.rounding import round_trades
+from krg_liquidity.solve.tradable import restate
 
 
 @app.command(epilog=BOOK_HELP)

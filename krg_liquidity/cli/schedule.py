@@ -10,16 +10,15 @@ import pandas as pd
 import typer
 
 from krg_liquidity.book import columns as col
-from krg_liquidity.core.errors import InputError
 from krg_liquidity.book.read import read_table
-from krg_liquidity.report.write import check_output, write_schedule, write_table
-from krg_liquidity.schedule.optimal import optimize_basket_schedule
-from krg_liquidity.model.profiles import load_volume_profile, profile_buckets
-from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, start_date
 from krg_liquidity.cli import options
 from krg_liquidity.cli.app import app
-from krg_liquidity.cli.common import console, report_failure, risk_model_from
-from krg_liquidity.cli.liquidate import _reraise_exit, _trades_sheet
+from krg_liquidity.cli.common import console, report_failure, reraise_exit, risk_model_from, trades_sheet
+from krg_liquidity.core.errors import InputError
+from krg_liquidity.model.profiles import load_volume_profile, profile_buckets
+from krg_liquidity.report.write import check_output, write_schedule, write_table
+from krg_liquidity.schedule.optimal import optimize_basket_schedule
+from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, start_date
 
 
 @app.command("schedule")
@@ -61,7 +60,7 @@ def schedule_command(
         check_output(output)
         if grid is not None:
             check_output(grid, "grid")
-        table = read_table(trades, sheet=_trades_sheet(trades), what="trades")
+        table = read_table(trades, sheet=trades_sheet(trades), what="trades")
         shape = load_volume_profile(profile) if profile is not None else None
         session_note = ""
         if start is None:
@@ -90,7 +89,7 @@ def schedule_command(
         if grid is not None:
             write_table(schedule_grid(plan), grid, sheet="grid")
     except Exception as exc:
-        _reraise_exit(exc)
+        reraise_exit(exc)
         report_failure(exc, json_output=False)
     if solution is not None:
         console.print(solution.summary(), highlight=False, markup=False, soft_wrap=True)

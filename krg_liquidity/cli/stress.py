@@ -10,23 +10,33 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from krg_liquidity.core import arguments
 from krg_liquidity.book.holdings import fill_strategy
-from krg_liquidity.core.errors import BookError, InputError, UnitsWarning
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.book.read import read_table
+from krg_liquidity.cli import options
+from krg_liquidity.cli.app import app
+from krg_liquidity.cli.common import (
+    BOOK_HELP,
+    EXIT_CODES,
+    console,
+    cost_model_from,
+    fail,
+    print_frame,
+    print_json,
+    report_failure,
+    reraise_exit,
+    risk_model_from,
+    with_sheet_hint,
+)
+from krg_liquidity.core import arguments
+from krg_liquidity.core.errors import BookError, InputError, UnitsWarning
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.model.params import read_parameter_table
 from krg_liquidity.report.write import SUMMARY_COLUMNS, check_output, request_table, write_table, write_workbook
 from krg_liquidity.solve.limits import LABELS, SHORT_LABELS
 from krg_liquidity.whatif.liquidity import liquidity_profile
-from krg_liquidity.model.params import read_parameter_table
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
-from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.whatif.scenarios import BUILT_IN, SCENARIO_COLUMNS, scenarios_from_table
 from krg_liquidity.whatif.stress import date_range_stress, stress_test
-from krg_liquidity.cli import options
-from krg_liquidity.cli.app import app
-from krg_liquidity.cli.common import (BOOK_HELP, EXIT_CODES, console, cost_model_from, fail, print_frame, print_json, report_failure,
-                     risk_model_from)
-from krg_liquidity.cli.liquidate import _reraise_exit, _with_sheet_hint
 
 SCENARIO_HELP = ("Scenario table (CSV/.xlsx/Parquet), one row per scenario: name and any of "
                  f"{', '.join(SCENARIO_COLUMNS[1:])} "
@@ -48,7 +58,7 @@ def _book(holdings: Path, sheet, covariance, factor_model, factor_covariance, sp
         try:
             return Portfolio(table, cov, factors)
         except BookError as exc:
-            raise _with_sheet_hint(exc, holdings, sheet) from None
+            raise with_sheet_hint(exc, holdings, sheet) from None
 
 
 def _write(path: Path, sheets: dict[str, pd.DataFrame], flat: pd.DataFrame) -> None:
@@ -143,7 +153,7 @@ def stress(
                                     "parameters")])
             _write(output, {"stress": table, "request": asked}, table)
     except Exception as exc:  # every failure is one message or one JSON object
-        _reraise_exit(exc)
+        reraise_exit(exc)
         report_failure(exc, json_output)
     every_row_bad = bool(len(table)) and bool((table["status"] == "bad_input").all())
     if json_output:
@@ -242,7 +252,7 @@ def profile(
             _write(output, {"book": found.book, "buckets": found.buckets, "by_horizon": found.by_horizon,
                             "days": found.days, "request": asked}, per_name)
     except Exception as exc:
-        _reraise_exit(exc)
+        reraise_exit(exc)
         report_failure(exc, json_output)
     if json_output:
         print_json({"status": "done", "book": json.loads(found.book.to_json(orient="records", double_precision=15))})

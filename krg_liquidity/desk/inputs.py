@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from krg_liquidity.book.holdings import fill_strategy, name_default_control
 from krg_liquidity.book.datasets import load_example
-from krg_liquidity.core.errors import BookError, InputError, InputFileError, UnitsWarning
+from krg_liquidity.book.holdings import fill_strategy, name_default_control
 from krg_liquidity.book.matrices import read_covariance
-from krg_liquidity.book.read import SUFFIXES, read_table
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.book.read import SUFFIXES, read_table
 from krg_liquidity.book.risk import FactorModel
+from krg_liquidity.core.errors import BookError, InputError, InputFileError, UnitsWarning
 
 UPLOAD_TYPES = tuple(s.lstrip(".") for s in SUFFIXES)
 EXAMPLE = "bundled example"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from krg_liquidity.core.errors import InputError
 from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, DeskLimits, Upload, load_book
 from krg_liquidity.desk.solve import SMALL_CASH_BOX, Request, cash_of, most_cash, run
-from krg_liquidity.core.errors import InputError
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "

@@ -10,15 +10,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, LiquidationError
+from krg_liquidity.core.status import status_of
+from krg_liquidity.report import Report, build_report, render_html, write_excel
 from krg_liquidity.solve.explain import blocking_rows
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.report import Report, build_report, render_html, write_excel
 from krg_liquidity.solve.rounding import round_trades
-from krg_liquidity.core.status import status_of
-
+from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
 
 SMALL_CASH_BOX = "Allow a small cash target"
 

@@ -12,9 +12,9 @@ import math
 import pandas as pd
 import streamlit as st
 
+from krg_liquidity.desk.solve import Outcome, downloads
 from krg_liquidity.report.content import comparison_view
 from krg_liquidity.report.figures import basket_figure, completion_figure, frontier_figure
-from krg_liquidity.desk.solve import Outcome, downloads
 
 TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps",
                  "cost_usd", "weight_before", "weight_after", "shares_before", "shares_after", "price"]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from krg_liquidity.book import columns as col
+from krg_liquidity.book.orders import as_table
 from krg_liquidity.core.errors import InconsistentInputError, InvalidValueError, MissingColumnError
 from krg_liquidity.model.params import KISSELL_2013_ALL_DATA, IStarParams
 
@@ -142,7 +143,7 @@ class CostModel:
     def _orders(self, trades: pd.DataFrame, *, need_price: bool) -> _Orders:
         if not isinstance(trades, pd.DataFrame):
             raise TypeError("trades must be a pandas DataFrame")
-        frame = col.normalize_columns(trades)
+        frame = col.normalize_columns(as_table(trades))
         shares = None
         if "shares" in frame and "adv" in frame:
             shares = col.numeric(frame, "shares", positive=True,
@@ -293,7 +294,7 @@ class CostModel:
 
     def liquidity_factor(self, trades: pd.DataFrame) -> pd.Series:
         """I* (bps) of a $1 order: a1 (1/ADV)^a2 vol^a3 (1/Price)^a2 Price^a5. Needs adv, price."""
-        frame = col.normalize_columns(trades)
+        frame = col.normalize_columns(as_table(trades))
         col.require(frame, "adv", "price", "volatility", context="liquidity_factor")
         adv = col.numeric(frame, "adv", positive=True)
         price = col.numeric(frame, "price", positive=True)
@@ -304,7 +305,7 @@ class CostModel:
 
     def market_impact_usd(self, trades: pd.DataFrame) -> pd.Series:
         """Market impact in dollars: MI/1e4 * shares * price. Needs shares and price."""
-        frame = col.normalize_columns(trades)
+        frame = col.normalize_columns(as_table(trades))
         col.require(frame, "shares", "price", context="a dollar cost")
         price = col.numeric(frame, "price", positive=True)
         mi = self.market_impact(trades).to_numpy()
@@ -318,7 +319,7 @@ class CostModel:
         0.05..0.50) or, if given instead, ``trade_time`` values in days. Columns: symbol, size,
         shares (when ADV is known), pov, trade_time_days, istar_bps, market_impact_bps.
         """
-        frame = col.normalize_columns(trades)
+        frame = col.normalize_columns(as_table(trades))
         col.require(frame, "volatility")
         vol = col.numeric(frame, "volatility", positive=True)
         price = (col.numeric(frame, "price", positive=True) if self.params.a5 != 0

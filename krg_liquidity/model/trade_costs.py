@@ -16,12 +16,12 @@ import numpy as np
 
 from krg_liquidity.model.params import IStarParams
 
-_LOG_W = np.linspace(-46.0, 23.0, 4000)
+LOG_W = np.linspace(-46.0, 23.0, 4000)
 
 
 @lru_cache(maxsize=16)
 def _tables(params: IStarParams):
-    w = np.exp(_LOG_W)
+    w = np.exp(LOG_W)
     return np.log(_g(params, w)), np.log(_dh(params, w))
 
 
@@ -43,7 +43,7 @@ def _dh(p: IStarParams, w):
     return np.power(w, p.a2) * ((1.0 + p.a2) * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0))
 
 
-def _d2h(p: IStarParams, w):
+def d2h(p: IStarParams, w):
     q = w / (w + 1.0)
     qb = np.power(q, p.a4)
     inner = p.a2 * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0)
@@ -78,13 +78,13 @@ def _invert(log_target, table, f, df, params) -> np.ndarray:
     (|log w| < 300), and a target further out keeps the guess (w underflows to 0 or is huge).
     """
     log_target = np.asarray(log_target, dtype=float)
-    log_w = np.interp(log_target, table, _LOG_W)
+    log_w = np.interp(log_target, table, LOG_W)
     below, above = log_target < table[0], log_target > table[-1]
     if below.any() or above.any():
-        low_slope = (table[1] - table[0]) / (_LOG_W[1] - _LOG_W[0])
-        high_slope = (table[-1] - table[-2]) / (_LOG_W[-1] - _LOG_W[-2])
-        log_w = np.where(below, _LOG_W[0] + (log_target - table[0]) / low_slope, log_w)
-        log_w = np.where(above, _LOG_W[-1] + (log_target - table[-1]) / high_slope, log_w)
+        low_slope = (table[1] - table[0]) / (LOG_W[1] - LOG_W[0])
+        high_slope = (table[-1] - table[-2]) / (LOG_W[-1] - LOG_W[-2])
+        log_w = np.where(below, LOG_W[0] + (log_target - table[0]) / low_slope, log_w)
+        log_w = np.where(above, LOG_W[-1] + (log_target - table[-1]) / high_slope, log_w)
     refine = np.abs(log_w) < 300.0
     if not refine.all():
         out = np.exp(np.clip(log_w, -745.0, 709.0))
@@ -149,7 +149,7 @@ class TradeCosts:
         z = np.abs(z)
         p = self.params
         with np.errstate(divide="ignore", invalid="ignore"):  # infinite at z = 0; callers guard
-            at_time = self.time_scale * _d2h(p, z / self.trade_time) / self.trade_time
+            at_time = self.time_scale * d2h(p, z / self.trade_time) / self.trade_time
             at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * p.a2 * np.power(z, p.a2 - 1.0)
         return np.where(self.fixed, at_pov, at_time)
 
@@ -185,7 +185,7 @@ class TradeCosts:
         t = ~self.fixed & positive
         if t.any():
             log_target = np.log(target[t] / self.time_scale[t])
-            out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[1], _dh, _d2h, p)
+            out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[1], _dh, d2h, p)
         return out
 
     def z_at_mi(self, mi_bps) -> np.ndarray:

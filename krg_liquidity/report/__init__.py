@@ -2,7 +2,7 @@
 
 ``build_report`` derives every table once (schedule, basket, frontier, pre-trade);
 ``render_html`` and ``write_excel`` lay it out; ``write_report`` picks by extension.
-``LiquidationResult.to_html`` / ``to_excel`` call these.
+``LiquidationResult.to_html`` / ``to_excel`` call these (registered here in ``REPORT_WRITERS``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from krg_liquidity.core.errors import InvalidValueError
-from krg_liquidity.report.write import check_output
 from krg_liquidity.report.content import Report, build_report, cost_model_of, pretrade
 from krg_liquidity.report.excel import write_excel
 from krg_liquidity.report.html import render_html
+from krg_liquidity.report.write import check_output
+from krg_liquidity.solve.result import REPORT_WRITERS, LiquidationResult
 
 REPORT_SUFFIXES = (".html", ".htm", ".xlsx")
 
@@ -37,3 +38,15 @@ def write_report(report: Report, path: str | Path) -> Path:
         return write_excel(report, path)
     path.write_text(render_html(report), encoding="utf-8")
     return path
+
+
+def _result_html(result: LiquidationResult, portfolio, limits: dict) -> str:
+    return render_html(build_report(result, portfolio, **limits))
+
+
+def _result_excel(result: LiquidationResult, portfolio, limits: dict, path: str | Path) -> Path:
+    path = check_output(path, "report", (".xlsx",))  # before the report's solves
+    return write_excel(build_report(result, portfolio, **limits), path)
+
+
+REPORT_WRITERS.update(html=_result_html, excel=_result_excel)

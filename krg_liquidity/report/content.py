@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import require_portfolio
 from krg_liquidity.core import arguments
-from krg_liquidity.solve.tradable import tradable_cash
 from krg_liquidity.core.errors import InvalidValueError
-from krg_liquidity.whatif.frontier import frontier
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import IStarParams
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
-from krg_liquidity.book.portfolio import require_portfolio
-from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.schedule.pov_vwap import pov_schedule
+from krg_liquidity.solve.result import LiquidationResult
+from krg_liquidity.solve.tradable import tradable_cash
+from krg_liquidity.whatif.frontier import frontier
 
 MAX_CASH_SHARE = 0.5
 """Share of the report's time limit for ``max_cash``: it sets the frontier's range and is the

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from krg_liquidity.report.write import (GRID_NUMBERS, SUMMARY_COLUMNS, assumptions_table, request_table, schedule_sheets,
-                        summary_table, write_workbook)
+from krg_liquidity.report.write import (
+    GRID_NUMBERS,
+    SUMMARY_COLUMNS,
+    assumptions_table,
+    request_table,
+    schedule_sheets,
+    summary_table,
+    write_workbook,
+)
 
 
 def report_request_table(report) -> pd.DataFrame:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from krg_liquidity.core.errors import InconsistentInputError
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.core.errors import InconsistentInputError
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,27 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from krg_liquidity.core import arguments
 from krg_liquidity.book import columns as col
 from krg_liquidity.book import units
-from krg_liquidity.core.errors import (BookError, InconsistentInputError, InfeasibleSchedule, InvalidValueError, MissingColumnError,
-                     SolverFailure, SolverTimeout, symbols_text)
-from krg_liquidity.model.impact import CostModel
-from krg_liquidity.core.numbers import parse_number
+from krg_liquidity.book.orders import as_table
 from krg_liquidity.book.portfolio import covariance_frame
 from krg_liquidity.book.risk import FactorModel, RiskOperator, risk_operator
-from krg_liquidity.schedule.pov_vwap import SCHEDULE_COLUMNS, _frame, _grid
+from krg_liquidity.core import arguments
+from krg_liquidity.core.errors import (
+    BookError,
+    InconsistentInputError,
+    InfeasibleSchedule,
+    InvalidValueError,
+    MissingColumnError,
+    SolverFailure,
+    SolverTimeout,
+    symbols_text,
+)
+from krg_liquidity.core.numbers import parse_number
+from krg_liquidity.model.impact import CostModel
 from krg_liquidity.schedule.check import basket_timing_risk_usd, check_schedule, round_schedule
 from krg_liquidity.schedule.data import MEASURES, ProgramData
+from krg_liquidity.schedule.pov_vwap import SCHEDULE_COLUMNS, bucket_grid, schedule_frame
 from krg_liquidity.schedule.solver import ENGINES, ScheduleSolver
 
 ACCEPT_VIOLATION = 1e-9
@@ -170,7 +179,7 @@ def _per_name(value, symbols, name: str, default: float, partial: bool = False) 
     values = np.array([parse_number(v) for v in np.ravel(np.asarray(value, dtype=object))])
     if values.size != len(symbols):
         raise InvalidValueError(name, ["(all)"], f"has {values.size} values for {len(symbols)} traded names",
-                                f"give one value per name in the trades' order, a dict by symbol or one number")
+                                "give one value per name in the trades' order, a dict by symbol or one number")
     return values
 
 
@@ -179,7 +188,7 @@ def _orders(trades: pd.DataFrame, covariance, factor_model) -> tuple[pd.DataFram
         raise InvalidValueError("trades", ["(all)"], f"is a {type(trades).__name__}",
                                 "give a DataFrame of orders (symbol, shares, adv, price, volatility) or a "
                                 "LiquidationResult")
-    frame = col.normalize_columns(trades)
+    frame = col.normalize_columns(as_table(trades))
     frame = col.use_traded_shares(frame)
     col.require(frame, "shares", "adv", "price", context="an optimal schedule")
     shares = col.numeric(frame, "shares")
@@ -334,7 +343,7 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
     model = cost_model or CostModel()
     orders, risk = _orders(trades, covariance, factor_model)
     _check_memory(periods, len(orders))
-    starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])
+    starts, fractions = bucket_grid(profile, bucket_minutes, orders["symbol"])
     per_day = fractions.shape[1]
     bucket = np.arange(periods) % per_day
     quantity, adv, price = (orders[c].to_numpy(float) for c in ("quantity", "adv", "price"))
@@ -446,7 +455,7 @@ def _solution(setup, shares, risk_aversion, status, solver, attempts, seconds) -
                           "cost_usd": (mi_bps + pa_bps) * value / 1e4,
                           "done_day1": shares[:, :setup.per_day].sum(axis=1) / quantity})
     name, k = np.nonzero(shares)
-    table = _frame(orders, name, k // setup.per_day, setup.starts[k % setup.per_day], shares[name, k],
+    table = schedule_frame(orders, name, k // setup.per_day, setup.starts[k % setup.per_day], shares[name, k],
                    setup.volume[name, k], setup.start) if name.size else pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
     return ScheduleSolution(
         schedule=table, names=names, status="optimal" if status == "optimal" else "feasible",  # verified above

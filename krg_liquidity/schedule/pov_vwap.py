@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from krg_liquidity.core import arguments
 from krg_liquidity.book import columns as col
+from krg_liquidity.book.orders import as_table
+from krg_liquidity.core import arguments
 from krg_liquidity.core.errors import InvalidValueError, MissingColumnError
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.profiles import load_volume_profile, profile_buckets
@@ -26,7 +27,7 @@ SCHEDULE_COLUMNS = ("symbol", "day", "bucket_start", "shares", "cum_shares", "fr
 
 def _orders(trades: pd.DataFrame, need_strategy: bool, whole_shares: bool = True) -> pd.DataFrame:
     """Normalized orders with |shares| > 0 (rounded to whole shares if asked): symbol, quantity, side, adv, pov."""
-    frame = col.normalize_columns(trades)
+    frame = col.normalize_columns(as_table(trades))
     frame = col.use_traded_shares(frame)
     col.require(frame, "shares", "adv", context="a schedule")
     shares = col.numeric(frame, "shares")
@@ -58,7 +59,7 @@ def _orders(trades: pd.DataFrame, need_strategy: bool, whole_shares: bool = True
     return out
 
 
-def _grid(profile, bucket_minutes: int, symbols) -> tuple[np.ndarray, np.ndarray]:
+def bucket_grid(profile, bucket_minutes: int, symbols) -> tuple[np.ndarray, np.ndarray]:
     """Bucket starts (minutes) and fractions per name (names x buckets)."""
     profile = load_volume_profile() if profile is None else profile
     starts, fractions = profile_buckets(profile, bucket_minutes)
@@ -90,7 +91,7 @@ def _timestamps(start, day: np.ndarray, minute: np.ndarray) -> np.ndarray:
     return days[day].astype("datetime64[m]") + minute.astype("timedelta64[m]")
 
 
-def _frame(orders, name, day, minute, shares, volume, start) -> pd.DataFrame:
+def schedule_frame(orders, name, day, minute, shares, volume, start) -> pd.DataFrame:
     side = orders["side"].to_numpy()[name]
     signed = shares * side
     cum = np.cumsum(signed)
@@ -136,7 +137,7 @@ def pov_schedule(trades: pd.DataFrame, profile=None, bucket_minutes: int = 30, s
     orders = _orders(trades, need_strategy=True, whole_shares=whole_shares)
     if orders.empty:
         return pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
-    starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])
+    starts, fractions = bucket_grid(profile, bucket_minutes, orders["symbol"])
     n, per_day = fractions.shape
     quantity, adv, pov = (orders[c].to_numpy(float) for c in ("quantity", "adv", "pov"))
     with np.errstate(divide="ignore"):
@@ -161,7 +162,7 @@ def pov_schedule(trades: pd.DataFrame, profile=None, bucket_minutes: int = 30, s
     last = first_row + counts - 1
     shares[last] = 0.0
     shares[last] = quantity - np.add.reduceat(shares, first_row)
-    return _frame(orders, name, day, starts[bucket], shares, volume, start)
+    return schedule_frame(orders, name, day, starts[bucket], shares, volume, start)
 
 
 def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucket_minutes: int = 30, start=None,
@@ -178,7 +179,7 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
     horizon_days = arguments.number(horizon_days, "horizon_days", "give the VWAP horizon in days, e.g. 1.0")
     if not np.isfinite(horizon_days) or horizon_days <= 0:
         raise InvalidValueError("horizon_days", ["(all)"], "must be > 0", "give the VWAP horizon in days, e.g. 1.0")
-    starts, fractions = _grid(profile, bucket_minutes, orders["symbol"])
+    starts, fractions = bucket_grid(profile, bucket_minutes, orders["symbol"])
     n, per_day = fractions.shape
     buckets = max(1, int(round(horizon_days * per_day)))
     k = np.arange(buckets)
@@ -194,7 +195,7 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
     name, kk = name[keep], kk[keep]
     adv = orders["adv"].to_numpy(float)
     volume = adv[name] * fractions[name, kk % per_day]
-    return _frame(orders, name, kk // per_day, starts[kk % per_day], shares.ravel()[keep], volume, start)
+    return schedule_frame(orders, name, kk // per_day, starts[kk % per_day], shares.ravel()[keep], volume, start)
 
 
 def schedule_grid(schedule) -> pd.DataFrame:
@@ -236,7 +237,7 @@ def schedule_impact(schedule: pd.DataFrame, trades: pd.DataFrame, cost_model: Co
     market volume_j), weighted by shares: for a constant-POV schedule this equals the POV formula.
     """
     model = cost_model or CostModel()
-    info = col.normalize_columns(trades).set_index("symbol")
+    info = col.normalize_columns(as_table(trades)).set_index("symbol")
     col.require(info.reset_index(), "adv", "volatility", context="schedule impact")
     grouped = schedule.assign(quantity=schedule["shares"].abs()).groupby("symbol", observed=True, sort=False)
     symbols = list(grouped.groups)

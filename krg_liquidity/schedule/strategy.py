@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from krg_liquidity.book import columns as col
-from krg_liquidity.model.impact import CostModel
 from krg_liquidity.book.orders import as_orders
+from krg_liquidity.model.impact import CostModel
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 

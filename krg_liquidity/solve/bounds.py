@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from krg_liquidity.solve.limits import NAME_LIMITS
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.model.trade_costs import TradeCosts
+from krg_liquidity.solve.limits import NAME_LIMITS
 
 
 @dataclass(frozen=True)

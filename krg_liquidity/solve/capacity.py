@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
-from krg_liquidity.model.impact import CostModel
-from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.bounds import trade_bounds
+from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
 from krg_liquidity.solve.request import Request, make_request
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import violations

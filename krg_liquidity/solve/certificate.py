@@ -29,17 +29,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from krg_liquidity.solve.dual import DualPoint, DualSolver
-from krg_liquidity.model.params import IStarParams
 from krg_liquidity.core.plan import Budget, Trail
-from krg_liquidity.model.trade_costs import _LOG_W, _d2h
+from krg_liquidity.model.params import IStarParams
+from krg_liquidity.model.trade_costs import LOG_W, d2h
+from krg_liquidity.solve.dual import DualPoint, DualSolver
 
 
 @lru_cache(maxsize=16)
 def curvature_falls(params: IStarParams) -> bool:
     """Whether H''(w) (the trade-time cost curvature) is non-increasing on the whole table range,
     and a2 <= 1 (the fixed-POV curvature ~ z^(a2 - 1) then falls too)."""
-    values = _d2h(params, np.exp(_LOG_W))
+    values = d2h(params, np.exp(LOG_W))
     return bool(params.a2 <= 1.0 and np.all(np.diff(values) <= 1e-12 * np.abs(values[1:])))
 
 

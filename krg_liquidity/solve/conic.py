@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from krg_liquidity.solve.limits import NameLimit, RiskFloor, Weight
-from krg_liquidity.core.plan import CONIC_SETUP_SECONDS_PER_NAME, Budget
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.core.plan import CONIC_SETUP_SECONDS_PER_NAME, Budget
 from krg_liquidity.model.trade_costs import TradeCosts
+from krg_liquidity.solve.limits import NameLimit, RiskFloor, Weight
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION
 
 # A shorter step than Clarabel's default (0.99) kept its power-cone iterations from stalling

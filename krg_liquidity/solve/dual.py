@@ -30,10 +30,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from krg_liquidity.solve.bounds import TradeBounds
-from krg_liquidity.core.plan import Budget
+
 from krg_liquidity.book.risk import RiskOperator
+from krg_liquidity.core.plan import Budget
 from krg_liquidity.model.trade_costs import TradeCosts
+from krg_liquidity.solve.bounds import TradeBounds
 
 NEWTON_STEPS = 60
 ROOT_STEPS = 80

@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 from krg_liquidity.core.errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
-from krg_liquidity.solve.limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
 from krg_liquidity.core.plan import Budget
+from krg_liquidity.solve.limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
 from krg_liquidity.solve.request import Request
 
 SLACK_REPORTED = 1e-7

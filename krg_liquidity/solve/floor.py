@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from krg_liquidity.solve.dual import DualPoint, DualSolver
 from krg_liquidity.core.plan import Budget
+from krg_liquidity.solve.dual import DualPoint, DualSolver
 from krg_liquidity.solve.reach import knapsack_min
 
 MAX_STEPS = 60

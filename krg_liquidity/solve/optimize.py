@@ -29,23 +29,30 @@ from functools import cached_property
 
 import numpy as np
 
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.book.risk import factoring_speed
+from krg_liquidity.core.errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
+from krg_liquidity.core.plan import (
+    CONIC_SETUP_SECONDS_PER_NAME,
+    DEFAULT_TIME_LIMIT,
+    Budget,
+    Trail,
+    one_blas_thread,
+    prepare,
+)
+from krg_liquidity.model.assumptions import attach
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import floor as floor_search
 from krg_liquidity.solve import reach
-from krg_liquidity.model.assumptions import attach
 from krg_liquidity.solve.bounds import TradeBounds, trade_bounds
 from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
-from krg_liquidity.core.errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
-from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.limits import RiskCeiling, TotalImpactCap
-from krg_liquidity.core.plan import CONIC_SETUP_SECONDS_PER_NAME, DEFAULT_TIME_LIMIT, Budget, Trail, one_blas_thread, prepare
-from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.solve.request import Request, make_request
-from krg_liquidity.book.risk import factoring_speed
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
 from krg_liquidity.solve.separable import reachable, solve_separable
-from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION
 
 BAND_TOLERANCE = 1e-9

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from krg_liquidity.solve.dual import DualSolver
 from krg_liquidity.core.plan import Budget
+from krg_liquidity.solve.dual import DualSolver
 
 LOWER_BOUND_STEPS = 400
 

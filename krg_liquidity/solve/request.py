@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from krg_liquidity.book.portfolio import Portfolio, require_portfolio
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InputError
-from krg_liquidity.model.impact import CostModel
 from krg_liquidity.core.numbers import dollars
-from krg_liquidity.book.portfolio import Portfolio, require_portfolio
+from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve.verify import violations
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,12 +17,21 @@ from krg_liquidity.core.errors import LiquidationError, SolverFailure
 from krg_liquidity.core.numbers import dollars
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_table
 
+if TYPE_CHECKING:
+    from krg_liquidity.book.portfolio import Portfolio
+
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                  "adv", "volatility")
 JSON_TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                       "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
                       "adv", "volatility")
+
+
+REPORT_WRITERS: dict[str, Callable[..., Any]] = {}
+"""How a result becomes a report: ``"html"`` and ``"excel"`` writers, set by :mod:`krg_liquidity.report`
+(the layer above, which renders a result) when the package is imported. The result only hands
+itself over, so the solver knows nothing of reports."""
 
 
 GAP_OPTIMAL = 1e-6
@@ -223,21 +235,20 @@ class LiquidationResult:
         return (f"LiquidationResult(status={self.status!r}, cash_raised={self.cash_raised:,.0f}, "
                 f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap_usd={self.gap_usd:,.0f})")
 
-    def to_html(self, portfolio=None, **limits) -> str:
+    def to_html(self, portfolio: Portfolio | None = None, **limits: Any) -> str:
         """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,
-        trades, schedule, pre-trade and, given the ``portfolio`` and the ``limits`` it was solved with
-        (``risk_band``, ``max_total_mi_bps``, ``allow_buys``, ``time_limit``), the frontier."""
-        from krg_liquidity.report import build_report, render_html
+        trades, schedule, pre-trade and the frontier over the book it was solved on (``portfolio``:
+        another book; ``limits``: other limits than the result's own request)."""
+        return REPORT_WRITERS["html"](self, self.portfolio if portfolio is None else portfolio, limits)
 
-        return render_html(build_report(self, portfolio, **limits))
-
-    def to_excel(self, path, portfolio=None, **limits):
+    def to_excel(self, path: str | Path, portfolio: Portfolio | None = None, **limits: Any) -> Path:
         """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
-        from krg_liquidity.report.write import check_output
-        from krg_liquidity.report import build_report, write_excel
+        return REPORT_WRITERS["excel"](self, self.portfolio if portfolio is None else portfolio, limits, path)
 
-        path = check_output(path, "report", (".xlsx",))  # before the report's solves
-        return write_excel(build_report(self, portfolio, **limits), path)
+    @property
+    def portfolio(self) -> Portfolio | None:
+        """The book this answer was solved on (None for a result rebuilt from a file)."""
+        return getattr(self.problem, "portfolio", None)
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"

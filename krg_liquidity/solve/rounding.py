@@ -28,9 +28,9 @@ import dataclasses
 
 import numpy as np
 
-from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.core.errors import InputError, symbols_text
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED, SHORT_LABELS
 from krg_liquidity.solve.result import proven_gap, proven_status
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table, violations

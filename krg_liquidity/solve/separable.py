@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from krg_liquidity.solve.bounds import TradeBounds
 from krg_liquidity.model.trade_costs import TradeCosts
+from krg_liquidity.solve.bounds import TradeBounds
 
 MAX_STEPS = 200
 MAX_LOG_STEP = 8.0

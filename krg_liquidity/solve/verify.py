@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.limits import NAME_LIMITS, Outcome, coupling_limits
-from krg_liquidity.book.portfolio import Portfolio
 
 ACCEPT_VIOLATION = 1e-6
 """Largest violation (dimensionless, see above) of an answer that is returned to the user."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.model.impact import CostModel
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.request import make_request
 
 

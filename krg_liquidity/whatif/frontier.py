@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import Portfolio, require_portfolio
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InputError, InvalidValueError
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.book.portfolio import Portfolio, require_portfolio
 
 FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps", "lower_bound_usd", "gap",
                     "risk_after", "method", "seconds", "message")

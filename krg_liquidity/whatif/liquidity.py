@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from krg_liquidity.core import arguments
-from krg_liquidity.solve.capacity import max_cash
-from krg_liquidity.core.errors import InvalidValueError, LiquidationError
-from krg_liquidity.model.impact import CostModel
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.book.portfolio import BOUND_COLUMNS, Portfolio, require_portfolio
+from krg_liquidity.core import arguments
+from krg_liquidity.core.errors import InvalidValueError, LiquidationError
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.whatif.scenarios import derived
 
 HORIZON_COLUMNS = ("horizon_days", "symbol", "shares_sellable", "value_sellable_usd", "fraction_of_position", "mi_bps",

@@ -22,13 +22,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core import arguments
-from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.core.errors import InvalidValueError
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.solve.request import make_request
 from krg_liquidity.solve.result import LiquidationResult, limit_reached, trade_table
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table
@@ -248,8 +248,8 @@ def comparison_table(results: dict[str, LiquidationResult]) -> pd.DataFrame:
 def _beyond_the_book(request, method: str) -> LiquidationResult:
     """A rule asked for at least the book's net value: no trade list, status infeasible (proven: selling
     everything raises the net value)."""
-    from krg_liquidity.solve.explain import beyond_the_book
     from krg_liquidity.core.plan import Budget, Trail
+    from krg_liquidity.solve.explain import beyond_the_book
     from krg_liquidity.solve.result import failed_result
 
     error = beyond_the_book(request.cash, request.portfolio.net_value_usd)

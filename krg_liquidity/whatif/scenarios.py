@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.book.risk import FactorModel, RiskOperator
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_number
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import IStarParams, select_parameters
-from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.book.risk import FactorModel, RiskOperator
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.solve.result import LiquidationResult
-from krg_liquidity.whatif.scenarios import Scenario
 from krg_liquidity.solve.verify import impact_table
+from krg_liquidity.whatif.scenarios import Scenario
 
 FACTORS = ("adv", "volatility", "a1", "a2", "a3", "a4", "b1")
 NAME_COLUMNS = ("factor", "symbol", "base_value", "adjusted_value", "base_cost_usd", "adjusted_cost_usd",

@@ -18,20 +18,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.portfolio import Portfolio, require_portfolio
 from krg_liquidity.core import arguments
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InputError
-from krg_liquidity.model.impact import CostModel
-from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.model.params import validate_parameter_table
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
-from krg_liquidity.book.portfolio import Portfolio, require_portfolio
-from krg_liquidity.solve.result import LiquidationResult
-from krg_liquidity.whatif.rules import broken_limits, positive_pct_adv, pro_rata, waterfall
-from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario
+from krg_liquidity.core.pool import local_pool
 from krg_liquidity.core.status import status_of
+from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.params import validate_parameter_table
+from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.tradable import restate, tradable_cash
 from krg_liquidity.solve.verify import impact_table
+from krg_liquidity.whatif.rules import broken_limits, positive_pct_adv, pro_rata, waterfall
+from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario
 
 METHODS = ("optimized", "pro_rata", "waterfall")
 STRESS_COLUMNS = ("scenario", "method", "status", "cash_target_usd", "cash_raised_usd", "cost_usd", "cost_bps",
@@ -121,19 +122,9 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
 
 
 def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
-    from concurrent.futures import ProcessPoolExecutor
-
-    from krg_liquidity.batch.run import _watch_parent, close_pool
-
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_watch_parent)
-    rows, finished = [], False
-    try:
+    with local_pool(min(workers, len(jobs))) as pool:
         chunks = pool.map(_rows_only, jobs, [warm] * len(jobs), chunksize=max(1, len(jobs) // (4 * workers)))
-        rows = [row for chunk in chunks for row in chunk]
-        finished = True
-    finally:
-        close_pool(pool, finished)
-    return rows
+        return [row for chunk in chunks for row in chunk]
 
 
 def _on_cluster(jobs: list[_Job], warm, scheduler: str) -> list[tuple]:
