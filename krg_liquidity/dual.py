@@ -254,7 +254,7 @@ class DualSolver:
         return None
 
     # ---- the Newton step when A has many rows (a full covariance's root) -------------------------
-    def _c_times(self, x: np.ndarray) -> np.ndarray:
+    def c_times(self, x: np.ndarray) -> np.ndarray:
         """A'A x (x: a vector or a few columns), in one pass over C when it is kept."""
         if self.C is not None:
             return self.C @ x
@@ -271,8 +271,8 @@ class DualSolver:
             for _ in range(SUBSPACE_PASSES):
                 if budget.expired():
                     raise OutOfTime
-                basis = np.linalg.qr(self._c_times(basis))[0]
-            values, vectors = np.linalg.eigh(basis.T @ self._c_times(basis))
+                basis = np.linalg.qr(self.c_times(basis))[0]
+            values, vectors = np.linalg.eigh(basis.T @ self.c_times(basis))
             top = np.argsort(values)[::-1][:k]
             self._dominant = (basis @ vectors[:, top], np.maximum(values[top], 0.0))
         return self._dominant
@@ -326,7 +326,7 @@ class DualSolver:
 
         def times(x):
             full[live] = x
-            return diagonal[:, None] * x + self._c_times(full)[live]
+            return diagonal[:, None] * x + self.c_times(full)[live]
 
         x = np.zeros_like(right)
         r = right.copy()

@@ -69,6 +69,8 @@ def reach_floor(solver: DualSolver, v: np.ndarray, floor: float, risk_times, bud
         return None, best
     low, high = 0.0, 1.0  # back along the segment v -> point: the nearest point at the floor
     for _ in range(60):
+        if budget.expired():  # high is at the floor all along: stop with it
+            break
         middle = 0.5 * (low + high)
         if np.sqrt(solver.risk2(v + middle * (point - v))) >= floor:
             high = middle
