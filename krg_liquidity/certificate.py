@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .dual import WIDE, DualPoint, DualSolver, OutOfTime
+from .dual import DualPoint, DualSolver, OutOfTime
 from .params import IStarParams
 from .plan import Budget, Trail
 from .risk import factoring_seconds
@@ -54,7 +54,7 @@ def _tau_bound(solver: DualSolver, h: np.ndarray, budget: Budget) -> float | Non
     """
     scaled = solver.A / np.sqrt(h)
     rest = float(np.max(solver.d / h, initial=0.0))
-    if scaled.shape[0] <= WIDE:
+    if not solver.wide:
         top = float(np.linalg.eigvalsh(scaled @ scaled.T)[-1]) if scaled.shape[0] else 0.0
         return top + rest
     from scipy.sparse.linalg import LinearOperator, eigsh
@@ -117,7 +117,7 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
     sigma = np.sqrt(q)
     c_held = solver.A.T @ (solver.A @ held) + solver.d * held
     rho_steps = float(point.cut_multipliers.sum()) / (2.0 * sigma)
-    if solver.A.shape[0] > WIDE:
+    if solver.wide:
         trail.load("scipy.sparse.linalg")
     tau = _tau_bound(solver, h, budget)
     if tau is None:

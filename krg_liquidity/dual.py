@@ -83,7 +83,8 @@ class DualSolver:
         self.R2 = None if ceiling_usd is None else (ceiling_usd / cash) ** 2
         self.Ap0 = self.A @ self.p0
         self.C = risk.matrix if risk is not None and risk.matrix is not None and not self.has_diag else None
-        if self.A.shape[0] > WIDE:
+        self.wide = self.A.shape[0] > WIDE  # Newton steps through the names (``_wide_step``)
+        if self.wide:
             self.column_squares = np.einsum("ij,ij->j", self.A, self.A)  # diag(A'A)
             self.c_diagonal = np.diag(self.C).copy() if self.C is not None else self.column_squares
         self._dominant: tuple[np.ndarray, np.ndarray] | None = None
@@ -206,7 +207,7 @@ class DualSolver:
                     pinned = np.minimum(pinned, PINNED_WEIGHT * float(np.max(g[free])))
                 g = np.where(free, g, pinned)
             g = np.where(np.isfinite(g), g, 0.0)
-            if with_risk and m > WIDE:
+            if with_risk and self.wide:
                 step = self._wide_step(small, g, 1.0 / (2.0 * mu), grad, budget)
             else:
                 M = np.vstack([small[:1], self.A[:m], small[1:]])
