@@ -57,7 +57,7 @@ def test_a_binding_ceiling_agrees_with_the_dense_steps_and_the_conic_program(mon
     counting = Counting(monkeypatch)
     monkeypatch.setattr(dual_module, "WIDE", 8)  # a 30-60 name book takes the path of a 2,500-name one
     wide = liquidate(book, cash, risk_band=band)
-    assert counting.calls > 0
+    assert counting.calls > 0 and "conjugate-gradient steps" in wide.stages[-1]["detail"]
     assert wide.method == dense.method == "dual" and wide.status == "optimal"
     assert wide.cost_usd == pytest.approx(dense.cost_usd, rel=1e-9)
     assert wide.cost_usd == pytest.approx(conic.cost_usd, rel=1e-6)
