@@ -295,7 +295,8 @@ class _Plan:
                               solver.steps)
             return None
         self.check_cap(point.u, "dual")
-        self.trail.record("dual", "candidate", f"{solver.steps} Newton steps", solver.steps)
+        through = f" ({solver.cg_steps} conjugate-gradient steps through the names)" if solver.cg_steps else ""
+        self.trail.record("dual", "candidate", f"{solver.steps} Newton steps{through}", solver.steps)
         return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
 
     def conic_skip(self) -> str:
