@@ -54,9 +54,15 @@ class ParameterLookupError(InputError):
 
 
 class LiquidationError(RuntimeError):
-    """The optimizer could not return a usable liquidation."""
+    """The optimizer could not return a usable liquidation.
+
+    ``seconds``: how long the call ran before it failed (wall clock) and ``time_limit`` its budget (seconds;
+    None: no limit), both set by ``liquidate`` (None until then).
+    """
 
     status = "error"
+    seconds: float | None = None
+    time_limit: float | None = None
 
 
 class InfeasibleLiquidation(LiquidationError):

@@ -134,9 +134,23 @@ def with_tradable_cash(exc: InfeasibleLiquidation, portfolio: Portfolio, lot_siz
     found = known if known is not None else tradable_cash(portfolio, lot_size, **limits)
     if found is None:
         return exc
-    return InfeasibleLiquidation(restate(str(exc), found, lot_size), cash_target=exc.cash_target,
-                                 max_cash=found, blocking=exc.blocking, blocking_units=exc.blocking_units,
-                                 headline=restate(exc.headline, found, lot_size))
+    restated = InfeasibleLiquidation(restate(str(exc), found, lot_size), cash_target=exc.cash_target,
+                                     max_cash=found, blocking=exc.blocking, blocking_units=exc.blocking_units,
+                                     headline=restate(exc.headline, found, lot_size),
+                                     blocking_exact=exc.blocking_exact)
+    restated.stages, restated.seconds, restated.time_limit = getattr(exc, "stages", []), exc.seconds, exc.time_limit
+    return restated
+
+
+def as_traded(message: str, portfolio: Portfolio, lot_size: int | None = 1, **limits) -> str:
+    """An infeasible ``message`` (as a failed result carries it) whose most-cash clause gives
+    :func:`tradable_cash` in ``lot_size`` lots (None: exact shares), the way the caller trades;
+    ``message`` itself when it states no such figure or none is found. ``limits``: as ``tradable_cash``
+    takes them."""
+    if not HEADLINE.search(message):
+        return message
+    found = tradable_cash(portfolio, lot_size, **limits)
+    return message if found is None else restate(message, found, lot_size)
 
 
 def restate(message: str, found: float, lot_size: int | None = 1) -> str:
