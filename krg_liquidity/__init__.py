@@ -38,7 +38,7 @@ from .columns import column_table
 from .io import read_covariance, read_table
 from .io.write import write_result, write_table
 from .rounding import round_trades
-from .tradable import tradable_cash
+from .tradable import most_tradable, tradable_cash
 from .status import STATUSES
 from .strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from .optimal_schedule import ScheduleSolution, optimize_basket_schedule, optimize_schedule, schedule_frontier
@@ -86,6 +86,7 @@ __all__ = [
     "read_covariance",
     "read_table",
     "round_trades",
+    "most_tradable",
     "tradable_cash",
     "write_result",
     "write_table",

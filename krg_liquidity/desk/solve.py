@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..tradable import tradable_cash, with_tradable_cash
+from ..tradable import most_tradable, with_tradable_cash
 from ..cash import cash_usd
 from ..errors import InfeasibleLiquidation, InputError, LiquidationError
 from ..explain import blocking_rows
@@ -58,12 +58,12 @@ class Outcome:
 
 def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
     """The most cash (USD) the request's limits allow in whole shares (typed back as the cash, the
-    desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words."""
+    desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words (what the
+    solve at the most cash said, e.g. a risk floor out of reach there; the time budget only when it ran out)."""
     try:
-        most = tradable_cash(portfolio, 1, time_limit=request.time_limit, **request.limits())
+        return most_tradable(portfolio, 1, time_limit=request.time_limit, **request.limits())
     except (LiquidationError, InputError) as exc:
         return None, f"{status_of(exc)}: {exc}"
-    return most, "" if most is not None else "no target near the most the limits allow was raised in time"
 
 
 def cash_of(portfolio, request: Request) -> float:
@@ -78,7 +78,8 @@ def run(portfolio, request: Request, known_max_cash: float | None = None) -> Out
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
                            allow_small_cash=request.allow_small_cash, **request.limits())
     except InfeasibleLiquidation as exc:
-        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact))
+        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact,
+                                      exc.blocking_totals))
         exc = with_tradable_cash(exc, portfolio, 1, known_max_cash, time_limit=request.time_limit,
                                  **request.limits())
         most = exc.max_cash  # one figure on the page, in whole shares as the desk trades
