@@ -25,7 +25,7 @@ from .rounding import round_trades
 TRIES = 4
 """Candidates solved before giving up (each is one ``liquidate`` and one rounding)."""
 
-PROBES = 8
+PROBES = 12
 """Targets above a raised candidate solved at most, to find the next whole dollar that is not raised."""
 
 
@@ -100,13 +100,14 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *,
             why = str(exc)
             proven = proven or (why if isinstance(exc, InfeasibleLiquidation) else "")
             continue
-        upper = top if upper is None else min(upper, top)
+        if band is None or band[0] == 0:  # an upper bound (with a floor, max_cash is a local search)
+            upper = top if upper is None else min(upper, top)
         if top in tried:
             continue
         tried.add(top)
         found, why = _typed_back(portfolio, top, lot_size, limits, budget)
         if found is not None:
-            return _pushed_up(portfolio, found, upper, lot_size, limits, budget), ""
+            return _pushed_up(portfolio, found, found if upper is None else upper, lot_size, limits, budget), ""
         proven = proven or (why if why.startswith("cannot raise") else "")  # a proof at that amount
     return None, proven or why  # a proof says more than a local search that found nothing
 
@@ -124,8 +125,9 @@ def _seconds(budget: Budget) -> float | None:
 
 
 def _attempt(portfolio: Portfolio, target: float, lot_size: int | None, limits: dict,
-             budget: Budget) -> tuple[bool, float, str]:
-    """Solve ``target`` (and round it to ``lot_size``): (raised?, the next target to try below it, why not)."""
+             budget: Budget, step: float = 1e-9) -> tuple[bool, float, str]:
+    """Solve ``target`` (and round it to ``lot_size``): (raised?, the next target to try below it, why not);
+    ``step``: how far below (a fraction of ``target``, at least a dollar) after a refusal at the edge."""
     try:
         exact = liquidate(portfolio, target, raise_on_failure=False, allow_small_cash=True,
                           time_limit=_seconds(budget), **limits)
@@ -135,14 +137,14 @@ def _attempt(portfolio: Portfolio, target: float, lot_size: int | None, limits: 
         why = exact.message.split("\nBlocking limits")[0]
         if exact.status == "infeasible" and ("with this risk floor" in why or "no cash target" in why):
             return False, 0.0, why  # proven out of reach whatever the amount's last dollars: less would not help
-        return False, float(math.floor(target * (1 - 1e-9) - 1)), why
+        return False, float(math.floor(target * (1 - step) - 1)), why
     if lot_size is None:
         return True, target, ""
     rounded = round_trades(exact, lot_size, limits["cost_model"])
-    if rounded.success:
+    short = rounded.cash_raised < target  # the rounding's tolerance may leave cents short: not raised
+    if rounded.success and not short:
         return True, target, ""
-    short = rounded.cash_raised < target
-    return False, float(math.floor(rounded.cash_raised if short else target * (1 - 1e-9) - 1)), rounded.message
+    return False, float(math.floor(rounded.cash_raised if short else target * (1 - step) - 1)), rounded.message
 
 
 def _typed_back(portfolio: Portfolio, most: float, lot_size: int | None, limits: dict,
@@ -150,12 +152,12 @@ def _typed_back(portfolio: Portfolio, most: float, lot_size: int | None, limits:
     """The largest whole-dollar target at or below ``most`` found to be raised (see ``tradable_cash``), or
     None and why the last one tried was not."""
     target, why = float(math.floor(min(most, portfolio.net_value_usd * (1 - 1e-12)))), ""
-    for _ in range(TRIES):
+    for tries in range(TRIES):  # steps down growing 4x: a conic estimate may be off by 1e-8 of it
         if not target > 0:
             return None, why or "no cash can be raised within these limits"
         if _seconds(budget) == 0:
             return None, _out_of_time(budget)
-        raised, below, why = _attempt(portfolio, target, lot_size, limits, budget)
+        raised, below, why = _attempt(portfolio, target, lot_size, limits, budget, 1e-9 * 4**tries)
         if raised:
             return target, ""
         target = below
@@ -165,18 +167,18 @@ def _typed_back(portfolio: Portfolio, most: float, lot_size: int | None, limits:
 def _pushed_up(portfolio: Portfolio, found: float, upper: float, lot_size: int | None, limits: dict,
                budget: Budget) -> float:
     """The largest whole dollar from ``found`` (raised) whose next one is not raised, searched by bisection
-    up to just above ``upper`` (the exact most cash without the band; the solve's acceptance tolerance may
-    raise a dollar or two more), within ``PROBES`` solves and the budget."""
+    up to just above ``upper`` (the least upper bound met: ``max_cash`` without the band or without the
+    floor; the solve's acceptance tolerance may raise a dollar or two more), within ``PROBES`` solves and
+    the budget."""
     high = float(math.floor(min(upper * (1 + 1e-9) + 2, portfolio.net_value_usd * (1 - 1e-12))))
-    for _ in range(PROBES):
+    for probe in range(PROBES):  # the next dollar first (most often not raised: one solve), then bisection
         if found >= high or _seconds(budget) == 0:
             break
-        probe = found + 1 if found + 1 >= high else float(math.floor((found + high) / 2))
-        probe = max(probe, found + 1)
-        if _attempt(portfolio, probe, lot_size, limits, budget)[0]:
-            found = probe
+        target = found + 1 if probe == 0 else max(found + 1, float(math.floor((found + high + 1) / 2)))
+        if _attempt(portfolio, target, lot_size, limits, budget)[0]:
+            found = target
         else:
-            high = probe - 1
+            high = target - 1
     return found
 
 
