@@ -52,7 +52,7 @@ from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
-from krg_liquidity.solve.tradable import tradable_cash
+from krg_liquidity.solve.tradable import most_tradable, tradable_cash
 from krg_liquidity.whatif.frontier import frontier
 from krg_liquidity.whatif.liquidity import liquidity_profile
 from krg_liquidity.whatif.rules import compare, pro_rata, waterfall
@@ -98,6 +98,7 @@ __all__ = [
     "read_covariance",
     "read_table",
     "round_trades",
+    "most_tradable",
     "tradable_cash",
     "write_result",
     "write_table",

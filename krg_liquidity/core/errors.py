@@ -54,9 +54,15 @@ class ParameterLookupError(InputError):
 
 
 class LiquidationError(RuntimeError):
-    """The optimizer could not return a usable liquidation."""
+    """The optimizer could not return a usable liquidation.
+
+    ``seconds``: how long the call ran before it failed (wall clock) and ``time_limit`` its budget (seconds;
+    None: no limit), both set by ``liquidate`` (None until then).
+    """
 
     status = "error"
+    seconds: float | None = None
+    time_limit: float | None = None
 
 
 class InfeasibleLiquidation(LiquidationError):
@@ -66,7 +72,9 @@ class InfeasibleLiquidation(LiquidationError):
     the limits admit no trade at all), ``blocking``: mapping of constraint group to
     how far it would have to give (its units are in ``blocking_units``; in words:
     ``explain.blocking_rows``). ``blocking_exact``: False when the amounts are estimates (the elastic
-    re-solve of a request with a risk floor, which it linearizes), True otherwise. The
+    re-solve of a request with a risk floor, which it linearizes), True otherwise. ``blocking_totals``:
+    per per-name limit of ``blocking`` (whose amount is the largest on one name), the total it would
+    have to give over all names (USD) and how many names give. The
     message is a headline (what can be raised), the reason, then the blocking limits as a table;
     ``headline`` is the message without that table.
     """
@@ -76,8 +84,9 @@ class InfeasibleLiquidation(LiquidationError):
     def __init__(self, message: str, cash_target: float, max_cash: float | None,
                  blocking: dict[str, float] | None = None,
                  blocking_units: dict[str, str] | None = None, headline: str | None = None,
-                 blocking_exact: bool = True):
+                 blocking_exact: bool = True, blocking_totals: dict[str, tuple[float, int]] | None = None):
         self.cash_target = cash_target
+        self.blocking_totals = dict(blocking_totals or {})
         self.blocking_exact = blocking_exact
         self.max_cash = max_cash
         self.blocking = dict(blocking or {})

@@ -104,6 +104,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
             result = _run(request, trail, method, warm_start)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
+        exc.seconds, exc.time_limit = trail.budget.elapsed, trail.budget.limit  # how long it ran, of what budget
         if raise_on_failure:
             raise
         result = failed_result(request, exc, trail)
