@@ -47,6 +47,7 @@ from .scenarios import Scenario, by_column
 from .stress import date_range_stress, stress_test
 from .sensitivity import sensitivity
 from .liquidity import liquidity_profile
+from .posttrade import Fills, PostTradeResult, post_trade, read_fills, synthetic_fills
 
 __version__ = "0.1.0"
 
@@ -65,6 +66,11 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "Fills",
+    "PostTradeResult",
+    "post_trade",
+    "read_fills",
+    "synthetic_fills",
     "Scenario",
     "by_column",
     "compare",
