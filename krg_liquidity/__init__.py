@@ -47,11 +47,13 @@ from .scenarios import Scenario, by_column
 from .stress import date_range_stress, stress_test
 from .sensitivity import sensitivity
 from .liquidity import liquidity_profile
-from .posttrade import Fills, PostTradeResult, post_trade, read_fills, synthetic_fills
+from .posttrade import (Calibration, CalibrationWarning, Fills, PostTradeResult, calibrate, post_trade, read_fills,
+                        synthetic_fills, write_post_trade)
 
 __version__ = "0.1.0"
 
-_LAZY = {"plot_almgren_chriss_frontier": "plots", "plot_basket": "plots", "plot_completion": "plots",
+_LAZY = {"plot_cost_vs_size": "posttrade.plots", "plot_z_histogram": "posttrade.plots",
+         "plot_estimate_vs_actual": "posttrade.plots", "plot_almgren_chriss_frontier": "plots", "plot_basket": "plots", "plot_completion": "plots",
          "plot_frontier": "plots", "plot_schedule_frontier": "plots", "plot_stress": "stress_plots",
          "plot_liquidity_buckets": "stress_plots"}
 
@@ -66,6 +68,13 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "plot_cost_vs_size",
+    "plot_z_histogram",
+    "plot_estimate_vs_actual",
+    "Calibration",
+    "CalibrationWarning",
+    "calibrate",
+    "write_post_trade",
     "Fills",
     "PostTradeResult",
     "post_trade",

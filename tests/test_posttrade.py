@@ -126,3 +126,100 @@ def test_tables_by_broker_and_bucket():
     row = tables["by_broker"].set_index("broker").loc["Broker A"]
     assert row["mean_z"] == pytest.approx(broker_a["z_score"].mean())
     assert row["mean_estimate_bps"] == pytest.approx(broker_a["estimate_bps"].mean())
+
+
+# ----- calibration -----
+import warnings  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from krg_liquidity.cli import app  # noqa: E402
+from krg_liquidity.errors import InputError  # noqa: E402
+from krg_liquidity.posttrade.calibration import CalibrationWarning  # noqa: E402
+
+TRUTH = krg.IStarParams(450.0, 0.62, 0.85, 0.40, 0.90)
+NAMES = ("a1", "a2", "a3", "a4", "b1")
+
+
+def test_noise_free_fills_give_back_the_truth():
+    fit = krg.calibrate(krg.synthetic_fills(TRUTH, n=400, seed=11, noise=0.0), bootstrap=0)
+    for name in NAMES:
+        assert getattr(fit.parameters, name) == pytest.approx(getattr(TRUTH, name), abs=1e-6), name
+    assert fit.statistics["z_sd"] < 1e-6
+
+
+def test_truth_is_inside_the_95_percent_intervals_on_2000_orders():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fit = krg.calibrate(krg.synthetic_fills(TRUTH, n=2000, seed=4), bootstrap=100, seed=4)
+    table = fit.table.set_index("parameter")
+    for name in NAMES:
+        assert table.loc[name, "ci_low"] <= getattr(TRUTH, name) <= table.loc[name, "ci_high"], name
+        assert table.loc[name, "ci_low"] <= table.loc[name, "estimate"] <= table.loc[name, "ci_high"], name
+    assert abs(fit.statistics["z_mean"]) < 0.1 and abs(fit.statistics["z_sd"] - 1) < 0.1
+    assert abs(fit.statistics["heldout_z_mean"]) < 0.15 and abs(fit.statistics["heldout_z_sd"] - 1) < 0.15
+    assert "Calibrated to 2,000 executed orders" in fit.parameters.source
+
+
+def test_one_pov_leaves_a4_and_b1_at_their_prior():
+    fills = krg.synthetic_fills(TRUTH, n=300, seed=2, noise=0.0).assign(pov=0.12)
+    with pytest.warns(CalibrationWarning, match="nearly the same POV"):
+        fit = krg.calibrate(fills, bootstrap=0)
+    assert (fit.parameters.a4, fit.parameters.b1) == (krg.KISSELL_2013_ALL_DATA.a4, krg.KISSELL_2013_ALL_DATA.b1)
+    assert fit.table.set_index("parameter")["held_at_prior"].to_dict() == {
+        "a1": False, "a2": False, "a3": False, "a4": True, "b1": True}
+
+
+def test_fewer_orders_than_parameters_is_refused():
+    with pytest.raises(InputError, match="more executed orders than parameters"):
+        krg.calibrate(krg.synthetic_fills(n=4, seed=1), bootstrap=0)
+
+
+def test_large_fills_use_the_one_step_bootstrap(monkeypatch):
+    from krg_liquidity.posttrade import calibration
+
+    monkeypatch.setattr(calibration, "REFIT_LIMIT", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fit = krg.calibrate(krg.synthetic_fills(TRUTH, n=3000, seed=8), bootstrap=100, seed=8)
+    assert fit.statistics["bootstrap_method"] == "one-step"
+    table = fit.table.set_index("parameter")
+    for name in ("a2", "a3"):
+        assert table.loc[name, "ci_low"] <= getattr(TRUTH, name) <= table.loc[name, "ci_high"], name
+
+
+def test_calibrated_table_is_read_back_by_parameters(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fit = krg.calibrate(krg.synthetic_fills(TRUTH, n=300, seed=5, noise=0.0), bootstrap=0, code=7)
+    path = tmp_path / "params.csv"
+    fit.write(path)
+    fit.write(path)  # the same code and date again: replaced, not duplicated
+    loaded = krg.load_parameters(path, code=7)
+    assert loaded == fit.parameters and loaded.source.startswith("Calibrated to 300")
+    assert len(krg.read_parameter_table(path)) == 1
+
+
+def test_cli_posttrade_and_calibrate(tmp_path):
+    fills = tmp_path / "fills.csv"
+    krg.synthetic_fills(TRUTH, n=200, seed=6, noise=0.0).to_csv(fills, index=False)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["posttrade", str(fills), "--output", str(tmp_path / "pt.xlsx")])
+    assert shown.exit_code == 0, shown.output
+    assert "by broker" in shown.output and (tmp_path / "pt.xlsx").is_file()
+    params = tmp_path / "params.csv"
+    fitted = runner.invoke(app, ["calibrate", str(fills), "--output", str(params), "--bootstrap", "0", "--code", "3"])
+    assert fitted.exit_code == 0, fitted.output
+    assert "--mi-code 3" in fitted.output
+    assert krg.load_parameters(params, code=3).a1 == pytest.approx(TRUTH.a1, rel=1e-6)
+    bad = tmp_path / "bad.csv"
+    krg.synthetic_fills(n=5, seed=1).assign(side="hold").to_csv(bad, index=False)
+    refused = runner.invoke(app, ["posttrade", str(bad)])
+    assert refused.exit_code == 2 and "is not buy or sell" in refused.output and "Traceback" not in refused.output
+
+
+def test_html_report_has_tables_and_figures(tmp_path):
+    result = krg.post_trade(krg.synthetic_fills(n=150, seed=3))
+    path = krg.write_post_trade(result, tmp_path / "pt.html")
+    text = path.read_text()
+    assert "id='by_broker'" in text and text.count("data:image/png;base64") == 3
