@@ -223,3 +223,11 @@ def test_html_report_has_tables_and_figures(tmp_path):
     path = krg.write_post_trade(result, tmp_path / "pt.html")
     text = path.read_text()
     assert "id='by_broker'" in text and text.count("data:image/png;base64") == 3
+
+
+def test_bundled_sample_fills_are_read_and_analysed():
+    from krg_liquidity.datasets import data_path
+
+    result = krg.post_trade(data_path("sample_fills.csv"))
+    assert len(result.orders) == 1000 and result.skipped.empty
+    assert set(result.orders["broker"]) == {"Broker A", "Broker B", "Broker C"}
