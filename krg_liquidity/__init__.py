@@ -47,6 +47,7 @@ from .scenarios import Scenario, by_column
 from .stress import date_range_stress, stress_test
 from .sensitivity import sensitivity
 from .liquidity import liquidity_profile
+from .portfolio_curves import portfolio_cost_curves
 from .posttrade import (Calibration, CalibrationWarning, Fills, PostTradeResult, calibrate, post_trade, read_fills,
                         synthetic_fills, write_post_trade)
 
@@ -68,6 +69,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "portfolio_cost_curves",
     "plot_cost_vs_size",
     "plot_z_histogram",
     "plot_estimate_vs_actual",
