@@ -137,14 +137,26 @@ def read_fills(source: str | Path | pd.DataFrame | Fills, *, sheet: str | int | 
     if isinstance(source, Fills):
         return source
     if isinstance(source, pd.DataFrame):
-        from ..io.read import tidy
-
-        table = tidy(source, text_columns=TEXT)
+        table = _tidy_frame(source)
     else:
         from ..io.read import read_table
 
         table = read_table(source, sheet=sheet, what="fills", text_columns=TEXT)
     return check_fills(canonical_fills(table), skip_bad=skip_bad)
+
+
+def _tidy_frame(source: pd.DataFrame) -> pd.DataFrame:
+    """A DataFrame read like a file (:func:`krg_liquidity.io.read.tidy`: headers stripped, numbers written as
+    text parsed), its text columns stripped in one vectorized pass (a million orders in well under a second)."""
+    from ..io.read import tidy
+
+    text = [c for c in source.columns if _ALIASES.get(col.header_key(c)) in TEXT]
+    table = tidy(source.drop(columns=text))
+    for column in text:
+        values = source[column]
+        stripped = values.astype("string").str.strip().astype(object)
+        table[str(column).strip()] = stripped.where(values.notna().to_numpy(), None).to_numpy()
+    return table
 
 
 def _missing_columns(frame: pd.DataFrame) -> list[Problem]:
@@ -166,13 +178,14 @@ def check_fills(frame: pd.DataFrame, *, skip_bad: bool = False) -> Fills:
         raise BookError([Problem(None, "the fills have no rows", "give one row per parent order")], what="the fills")
     frame = frame.reset_index(drop=True)
     n = len(frame)
-    labels = np.array([f"row {i + 1} ({s})" for i, s in enumerate(frame["symbol"].astype(str))], dtype=object)
+    symbols = frame["symbol"].astype(str).to_numpy()
     checks: list[tuple[np.ndarray, Problem]] = []
     notes: list[str] = []
 
     def flag(mask: np.ndarray, column: str, problem: str, fix: str) -> None:
         if mask.any():
-            checks.append((mask, Problem(column, problem, fix, labels[mask])))
+            labels = [f"row {i + 1} ({symbols[i]})" for i in np.flatnonzero(mask)]
+            checks.append((mask, Problem(column, problem, fix, labels)))
 
     def number(column: str) -> tuple[np.ndarray, np.ndarray]:
         """(values, missing-or-unreadable mask)."""
