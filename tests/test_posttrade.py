@@ -231,3 +231,12 @@ def test_bundled_sample_fills_are_read_and_analysed():
     result = krg.post_trade(data_path("sample_fills.csv"))
     assert len(result.orders) == 1000 and result.skipped.empty
     assert set(result.orders["broker"]) == {"Broker A", "Broker B", "Broker C"}
+
+
+def test_readme_lists_the_fill_columns():
+    from pathlib import Path
+
+    from krg_liquidity.posttrade.fills import fill_column_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert fill_column_table(markdown=True) in readme

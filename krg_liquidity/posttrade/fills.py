@@ -73,12 +73,16 @@ class Fills:
         return len(self.orders)
 
 
-def fill_column_table() -> str:
-    """The fill columns as plain text: name, unit, when required, aliases.
+def fill_column_table(markdown: bool = False) -> str:
+    """The fill columns as plain text or Markdown: name, aliases, unit, when required.
 
     >>> "executed_shares" in fill_column_table()
     True
     """
+    if markdown:
+        lines = ["| column | also read as | unit | required |", "|---|---|---|---|"]
+        return "\n".join(lines + [f"| `{s.name}` | {', '.join(s.aliases)} | {s.unit} | {s.required} |"
+                                   for s in FILL_COLUMNS])
     return "\n".join(f"  {s.name:<16} {s.unit}; required: {s.required}; aliases: {', '.join(s.aliases)}"
                      for s in FILL_COLUMNS)
 
