@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from ..errors import InputError
 from ..io.write import check_output
 from ..params import PARAMETER_COLUMNS
 from ..posttrade.calibration import CalibrationWarning, calibrate as run_calibration
@@ -84,6 +85,8 @@ def calibrate(
     weighted by timing risk) and write them as a parameter table every command reads with --parameters."""
     try:
         check_output(output, "parameter table", (".csv", ".xlsx", ".parquet"))
+        if prior_code is not None and parameters is None:
+            raise InputError("--prior-code picks the prior from a parameter table: give --parameters FILE")
         prior = cost_model_from(parameters, prior_code, None).params
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CalibrationWarning)
