@@ -240,3 +240,16 @@ def test_readme_lists_the_fill_columns():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert fill_column_table(markdown=True) in readme
+
+
+def test_post_trade_is_written_by_extension(tmp_path):
+    from krg_liquidity.errors import InputFileError
+
+    result = krg.post_trade(krg.synthetic_fills(n=60, seed=9, partial_fraction=0.5))
+    sheets = pd.read_excel(krg.write_post_trade(result, tmp_path / "pt.xlsx"), sheet_name=None)
+    assert {"summary", "orders", "by_broker", "by_algorithm", "by_size", "by_pov", "by_volatility"} <= set(sheets)
+    assert len(sheets["orders"]) == 60
+    back = pd.read_csv(krg.write_post_trade(result, tmp_path / "orders.csv"))
+    assert back["total_usd"].tolist() == pytest.approx(result.orders["total_usd"].tolist())
+    with pytest.raises(InputFileError, match="unknown extension"):
+        krg.write_post_trade(result, tmp_path / "pt.txt")

@@ -34,7 +34,7 @@ from ..errors import InputError
 from ..impact import CostModel
 from ..params import KISSELL_2013_ALL_DATA, PARAMETER_COLUMNS, IStarParams
 from .fills import Fills
-from .shortfall import parameter_text, post_trade
+from .shortfall import post_trade
 
 NAMES = ("a1", "a2", "a3", "a4", "b1")
 BOUNDS = {"a1": (1.0, 1e4), "a2": (0.05, 1.5), "a3": (0.05, 1.5), "a4": (0.05, 1.5), "b1": (0.05, 1.0)}
@@ -343,9 +343,3 @@ def _source(n: int, loss: str, stats: dict, table: pd.DataFrame) -> str:
             f"(95% bootstrap, {stats['bootstrap_draws']} draws); z mean {stats['z_mean']:.3f} sd "
             f"{stats['z_sd']:.3f}{held}")
 
-
-def describe(calibration: Calibration) -> str:
-    """The calibration in a few plain lines (parameters, intervals, z-scores, warnings)."""
-    lines = [parameter_text(calibration.parameters), calibration.parameters.source]
-    lines += [f"warning: {w}" for w in calibration.warnings]
-    return "\n".join(lines)
