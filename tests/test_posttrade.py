@@ -43,6 +43,12 @@ def test_every_bad_input_is_named_at_once_with_its_rows():
     assert "percent" in text and "skip_bad=True" in text
 
 
+def test_negative_order_size_is_named_once_not_as_an_overfill():
+    with pytest.raises(BookError) as caught:
+        read_fills(_fills(**{"Shares": [10_000, -20_000, 5_000], "Filled Shares": [10_000, 0, 0]}))
+    assert [(p.column, p.symbols) for p in caught.value.problems] == [("shares", ["row 2 (BBB)"])]
+
+
 def test_skip_bad_sets_orders_aside_and_says_why():
     fills = read_fills(_fills(**{"Avg Price": [None, 19.8, None]}), skip_bad=True)
     assert fills.orders["symbol"].tolist() == ["BBB", "CCC"]

@@ -209,7 +209,7 @@ def check_fills(frame: pd.DataFrame, *, skip_bad: bool = False) -> Fills:
     executed, bad = number("executed_shares")
     flag(bad | (executed < 0), "executed_shares", "is missing or negative",
          "give the shares filled (0 for an order that never traded)")
-    over = np.nan_to_num(executed) > np.nan_to_num(shares, nan=np.inf) * (1 + 1e-9)
+    over = (shares > 0) & (np.nan_to_num(executed) > shares * (1 + 1e-9))
     flag(over, "executed_shares", "is more than the shares ordered",
          "correct the fill or the order size (executed_shares <= shares)")
     arrival, bad = number("arrival_price")
@@ -262,12 +262,9 @@ def check_fills(frame: pd.DataFrame, *, skip_bad: bool = False) -> Fills:
     for mask, _ in checks:
         bad_rows |= mask
     if bad_rows.any() and (not skip_bad or bad_rows.all()):
-        fix = "" if skip_bad else " (or read with skip_bad=True to set those orders aside)"
-        problems = [p for _, p in checks]
-        if fix:
-            problems[-1].fix += fix
-        raise BookError(problems, what="the fills" + (": every order is unusable" if skip_bad else ""),
-                        table=fill_column_table())
+        what = ("the fills, every order unusable" if skip_bad
+                else "the fills (or read them with skip_bad=True to set the orders named aside)")
+        raise BookError([p for _, p in checks], what=what, table=fill_column_table())
     out = frame.assign(side=np.where(sign > 0, "buy", "sell"), sign=sign, shares=shares, executed_shares=executed,
                        decision_price=decision, arrival_price=arrival, avg_price=avg, end_price=end, adv=adv,
                        volatility=vol, pov=np.where(filled, pov, np.nan), fees_usd=fees, row=np.arange(1, n + 1))
