@@ -259,3 +259,12 @@ def test_post_trade_is_written_by_extension(tmp_path):
     assert back["total_usd"].tolist() == pytest.approx(result.orders["total_usd"].tolist())
     with pytest.raises(InputFileError, match="unknown extension"):
         krg.write_post_trade(result, tmp_path / "pt.txt")
+
+
+def test_b1_at_one_is_not_called_the_edge_of_a_search_range():
+    truth = krg.IStarParams(450.0, 0.62, 0.85, 0.40, 1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CalibrationWarning)
+        fit = krg.calibrate(krg.synthetic_fills(truth, n=300, seed=12, noise=0.0), bootstrap=0)
+    assert fit.parameters.b1 == pytest.approx(1.0, abs=1e-6)
+    assert not any("edge" in str(w.message) for w in caught)

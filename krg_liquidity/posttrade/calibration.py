@@ -308,7 +308,8 @@ def calibrate(fills: str | Path | pd.DataFrame | Fills, prior: IStarParams = KIS
                           "held_at_prior": [k not in free for k in NAMES]})
     for row in table.itertuples():
         bound = BOUNDS[row.parameter]
-        if not row.held_at_prior and (np.isclose(row.estimate, bound[0]) or np.isclose(row.estimate, bound[1])):
+        edges = [b for b in bound if not (row.parameter == "b1" and b == 1.0)]  # b1 = 1 is the model's own limit
+        if not row.held_at_prior and any(np.isclose(row.estimate, b) for b in edges):
             notes.append(f"{row.parameter}={row.estimate:.4g} is at the edge of its search range {bound}: "
                          "the fills push it there; read it with care")
         if not row.held_at_prior and bootstrap > 1 and row.std_error > 0.5 * abs(row.estimate):
