@@ -37,7 +37,19 @@ from krg_liquidity.model.params import (
     read_parameter_table,
     select_parameters,
 )
+from krg_liquidity.model.portfolio_curves import portfolio_cost_curves
 from krg_liquidity.model.profiles import load_volume_profile
+from krg_liquidity.posttrade import (
+    Calibration,
+    CalibrationWarning,
+    Fills,
+    PostTradeResult,
+    calibrate,
+    post_trade,
+    read_fills,
+    synthetic_fills,
+    write_post_trade,
+)
 from krg_liquidity.report.write import write_result, write_table
 from krg_liquidity.schedule.basket import BasketView, basket_view
 from krg_liquidity.schedule.optimal import (
@@ -62,7 +74,8 @@ from krg_liquidity.whatif.stress import date_range_stress, stress_test
 
 __version__ = "0.1.0"
 
-_LAZY = {"plot_almgren_chriss_frontier": "report.plots", "plot_basket": "report.plots",
+_LAZY = {"plot_cost_vs_size": "posttrade.plots", "plot_z_histogram": "posttrade.plots",
+         "plot_estimate_vs_actual": "posttrade.plots", "plot_almgren_chriss_frontier": "report.plots", "plot_basket": "report.plots",
          "plot_completion": "report.plots", "plot_frontier": "report.plots", "plot_schedule_frontier": "report.plots",
          "plot_stress": "report.stress_plots", "plot_liquidity_buckets": "report.stress_plots"}
 
@@ -77,6 +90,19 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "portfolio_cost_curves",
+    "plot_cost_vs_size",
+    "plot_z_histogram",
+    "plot_estimate_vs_actual",
+    "Calibration",
+    "CalibrationWarning",
+    "calibrate",
+    "write_post_trade",
+    "Fills",
+    "PostTradeResult",
+    "post_trade",
+    "read_fills",
+    "synthetic_fills",
     "Scenario",
     "by_column",
     "compare",
