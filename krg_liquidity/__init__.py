@@ -62,6 +62,7 @@ from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedul
 from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import most_tradable, tradable_cash
@@ -161,6 +162,7 @@ __all__ = [
     "KISSELL_2013_ALL_DATA",
     "LiquidationError",
     "LiquidationResult",
+    "Limits",
     "MissingColumnError",
     "ParameterLookupError",
     "Portfolio",
