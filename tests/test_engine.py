@@ -14,7 +14,6 @@ from krg_liquidity import (
     InfeasibleLiquidation,
     NoFeasiblePointFound,
     Portfolio,
-    SolverFailure,
     SolverTimeout,
     frontier,
     liquidate,
