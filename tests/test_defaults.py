@@ -227,7 +227,8 @@ SHARED = {
         **{f"{f.__name__}(bucket_minutes)": python_default(f, "bucket_minutes")
            for f in (krg.pov_schedule, krg.vwap_schedule, krg.optimize_schedule, krg.optimize_basket_schedule,
                      krg.schedule_frontier, build_report)},
-        **{f"krg-liquidity {c} --bucket-minutes": CLI[c]["bucket_minutes"] for c in ("liquidate", "report", "schedule")},
+        **{f"krg-liquidity {c} --bucket-minutes": CLI[c]["bucket_minutes"]
+           for c in ("liquidate", "report", "schedule")},
     },
     "lot size (shares)": {
         "round_trades(lot_size)": python_default(krg.round_trades, "lot_size"),
