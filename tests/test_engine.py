@@ -141,6 +141,7 @@ def test_knapsack_is_the_lp_optimum():
         assert ours.sum() == pytest.approx(total) and np.all(ours >= lo - 1e-12) and np.all(ours <= hi + 1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("band", [(1.6, 10.0), (1.02, 1.05)])
 def test_unreachable_floor_is_proven_and_no_local_search_beats_the_proof(example, band):
     holdings, covariance, book = example
