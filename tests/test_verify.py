@@ -123,3 +123,14 @@ def test_the_gate_refuses_naming_the_limit(book, shares_sold, key):
     with pytest.raises(SolverFailure, match=rf"\({key}\); refusing"):
         finished_result(request, shares_sold / book.array("adv"), 0.0, None, "test", Trail(Budget(None)))
 
+
+
+@pytest.mark.parametrize(("switch", "key"), [("floor", "risk_floor"), ("cap", "total_impact_cap")])
+def test_a_relaxation_leaves_out_its_limit_and_no_other(book, switch, key):
+    """``Request.check(floor=False)`` / ``(cap=False)`` (the relaxations that drop the risk floor or the
+    total-impact cap) drop exactly that limit: its case then meets every limit checked."""
+    request = make_request(book, CASH, RISK_BAND, MAX_TOTAL_MI_BPS, False, None)
+    shares_sold = next(case[1] for case in CASES if case[2] == key)
+    found = request.check(SHARES - shares_sold, traded=-shares_sold, **{switch: False})
+    assert set(found) == set(LABELS) - {key}
+    assert found == {other: 0.0 for other in found}
