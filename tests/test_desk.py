@@ -1,5 +1,6 @@
 """The desk through Streamlit's own test harness (AppTest): example, upload, solve, errors, downloads."""
 
+import inspect
 import io
 
 import pandas as pd
@@ -299,3 +300,11 @@ def test_missing_trade_time_names_the_desks_own_box():
     assert "the 'Default trade time (days)' box in the sidebar" in book.problems[0]
     assert "--trade-time" not in book.problems[0] and "fill_strategy" not in book.problems[0]
     assert load_book(Upload("book.csv", data), trade_time_days=1.0).ok
+
+
+def test_the_time_limit_starts_at_the_librarys_default():
+    """The sidebar's time limit starts where liquidate's does (capped by the service's most seconds)."""
+    default = inspect.signature(krg.liquidate).parameters["time_limit"].default
+    at = page().run()
+    assert at.slider(key="time_limit").value == min(default, DeskLimits().max_seconds)
+    assert desk_solve.Request("1e9").time_limit == default
