@@ -28,7 +28,8 @@ from krg_liquidity.core.errors import (
     SolverTimeout,
     UnitsWarning,
 )
-from krg_liquidity.core.status import STATUSES
+from krg_liquidity.core.plan import SolverOptions
+from krg_liquidity.core.status import STATUSES, Status
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import (
     KISSELL_2013_ALL_DATA,
@@ -119,6 +120,7 @@ __all__ = [
     "BookError",
     "InputFileError",
     "STATUSES",
+    "Status",
     "UnitsWarning",
     "column_table",
     "fill_strategy",
@@ -163,6 +165,7 @@ __all__ = [
     "LiquidationError",
     "LiquidationResult",
     "Limits",
+    "SolverOptions",
     "MissingColumnError",
     "ParameterLookupError",
     "Portfolio",

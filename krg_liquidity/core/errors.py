@@ -8,7 +8,7 @@ status of the result vocabulary (``LiquidationError.status``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 def symbols_text(symbols: Iterable[object], limit: int = 8) -> str:
@@ -56,11 +56,13 @@ class ParameterLookupError(InputError):
 class LiquidationError(RuntimeError):
     """The optimizer could not return a usable liquidation.
 
-    ``seconds``: how long the call ran before it failed (wall clock) and ``time_limit`` its budget (seconds;
-    None: no limit), both set by ``liquidate`` (None until then).
+    ``status``: its word (:class:`~krg_liquidity.core.status.Status`); ``stages``: the record of each stage
+    tried (``Stage.to_dict``), ``seconds``: how long the call ran before it failed (wall clock) and
+    ``time_limit`` its budget (seconds; None: no limit), all set by ``liquidate`` (empty / None until then).
     """
 
-    status = "error"
+    status: str = "error"
+    stages: Sequence[dict] = ()
     seconds: float | None = None
     time_limit: float | None = None
 

@@ -1,4 +1,4 @@
-"""How a solve is run: a time budget shared by every stage, and a record of each stage tried.
+"""How a solve is run: its options, a time budget shared by every stage, and a record of each stage tried.
 
 A liquidation runs as a plan of stages (separable search, dual solver, conic program,
 convex-concave iterations, certificate, ...). Each stage either returns a candidate or
@@ -11,13 +11,93 @@ from __future__ import annotations
 import importlib
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from krg_liquidity.core.errors import InputError
 
 DEFAULT_TIME_LIMIT = 30.0
-"""Seconds a ``liquidate`` call may take by default."""
+"""Seconds a solving call (``liquidate``, ``max_cash``, the schedules) may take by default."""
+
+ENGINES = ("auto", "conic")
+"""The engine choices of a liquidation: "auto" (the plan of stages: separable search, dual solver, floor
+search, certificate, the conic program only where they decline) or "conic" (the conic program for every
+coupled stage: an independent cross-check)."""
+
+
+def check_time_limit(seconds: object) -> None:
+    """Refuse a time limit that is not a positive number of seconds (None: no limit)."""
+    if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+        raise InputError(f"time_limit={seconds!r} must be a positive number of seconds (or None for no limit)")
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How a solve is run, as one value.
+
+    Parameters
+    ----------
+    engine : {"auto", "conic"}, default "auto"
+        The liquidation's engine (see ``ENGINES``).
+    time_limit : float or None, default ``DEFAULT_TIME_LIMIT`` (30 s)
+        Seconds for the whole call (None: no limit).
+    ladder : tuple of str, optional
+        The conic solvers to try in turn, by cvxpy's names (e.g. ``("CLARABEL", "SCS")``); any solver
+        cvxpy has installed may be named. None: the project's ladder (Clarabel twice with tuned steps,
+        then SCS), which every published figure was measured with.
+    solver_parameters : mapping, optional
+        Extra parameters per solver name, passed to it on every attempt (tolerances, iterations), e.g.
+        ``{"CLARABEL": {"tol_gap_rel": 1e-9}}``; they override the ladder's own.
+    verbose : bool, default False
+        Print the conic solvers' logs.
+
+    Examples
+    --------
+    >>> SolverOptions(engine="conic", ladder=("CLARABEL",)).ladder
+    ('CLARABEL',)
+    """
+
+    engine: str = "auto"
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    ladder: tuple[str, ...] | None = None
+    solver_parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise InputError(f"engine={self.engine!r}: choose {' or '.join(repr(e) for e in ENGINES)}")
+        check_time_limit(self.time_limit)
+        if self.ladder is not None:
+            ladder = (self.ladder,) if isinstance(self.ladder, str) else tuple(self.ladder)
+            if not ladder or not all(isinstance(name, str) and name for name in ladder):
+                raise InputError(f"ladder={self.ladder!r}: give solver names as cvxpy spells them, e.g. "
+                                 "('CLARABEL', 'SCS')")
+            object.__setattr__(self, "ladder", tuple(name.upper() for name in ladder))
+        if not isinstance(self.solver_parameters, Mapping) or not all(
+                isinstance(v, Mapping) for v in self.solver_parameters.values()):
+            raise InputError("solver_parameters: give a dict of solver name -> dict of parameters, e.g. "
+                             "{'CLARABEL': {'tol_gap_rel': 1e-9}}")
+        object.__setattr__(self, "solver_parameters",
+                           {str(k).upper(): dict(v) for k, v in self.solver_parameters.items()})
+
+    @classmethod
+    def of(cls, options: SolverOptions | None = None, *, engine: str = "auto",
+           time_limit: float | None = DEFAULT_TIME_LIMIT) -> SolverOptions:
+        """``options``, or the options the two keywords give; both at once is refused (say them once)."""
+        if options is None:
+            if engine not in ENGINES:  # in the caller's word for it
+                raise InputError(f"method={engine!r}: choose {' or '.join(repr(e) for e in ENGINES)}")
+            return cls(engine=engine, time_limit=time_limit)
+        if not isinstance(options, SolverOptions):
+            raise InputError(f"options is a {type(options).__name__}: give a krg_liquidity.SolverOptions")
+        given = [name for name, changed in (("method", engine != "auto"),
+                                            ("time_limit", time_limit != DEFAULT_TIME_LIMIT)) if changed]
+        if given:
+            raise InputError(f"options= and {', '.join(given)}= were both given: say them once, in "
+                             "SolverOptions(...) or as keywords")
+        return options
 
 
 @lru_cache(maxsize=1)
@@ -50,14 +130,16 @@ and 0.1 s at 1,000 on a busy 2-core machine). A conic stage starts only when the
 
 
 class Budget:
-    """Wall-clock budget (seconds) for one call; ``None`` means no limit."""
+    """Wall-clock budget (seconds) for one call; ``None`` means no limit. It carries the call's
+    :class:`SolverOptions` to every stage that runs a solver."""
 
     clock = staticmethod(time.perf_counter)
     """The clock every stage of a call is timed by (seconds); tests replace it with a fake one."""
 
-    def __init__(self, seconds: float | None):
-        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
-            raise InputError(f"time_limit={seconds!r} must be a positive number of seconds (or None for no limit)")
+    def __init__(self, seconds: float | None, options: SolverOptions | None = None):
+        self.options = options if options is not None else SolverOptions(time_limit=seconds)
+        """The solver options of the call (its ladder, parameters and log setting)."""
+        check_time_limit(seconds)
         self.limit = None if seconds is None else float(seconds)
         self.start = self.clock()
         self.not_counted = 0.0  # seconds spent loading solver libraries (``Trail.load``)

@@ -19,12 +19,29 @@ limits_broken              a rule-based trade list (pro-rata, waterfall; ``rules
 
 from __future__ import annotations
 
-STATUSES = ("optimal", "feasible", "infeasible", "no_feasible_point_found", "timeout", "solver_failed", "bad_input",
-            "error", "limits_broken")
-SOLVED = ("optimal", "feasible")
+from enum import StrEnum
 
 
-def status_of(exc: BaseException) -> str:
+class Status(StrEnum):
+    """The status of an answer (the table above), str-valued: ``Status.OPTIMAL == "optimal"``, and JSON,
+    CSV and the screen write the word itself."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    NO_FEASIBLE_POINT_FOUND = "no_feasible_point_found"
+    TIMEOUT = "timeout"
+    SOLVER_FAILED = "solver_failed"
+    BAD_INPUT = "bad_input"
+    ERROR = "error"
+    LIMITS_BROKEN = "limits_broken"
+
+
+STATUSES = tuple(status.value for status in Status)
+SOLVED = (Status.OPTIMAL.value, Status.FEASIBLE.value)
+
+
+def status_of(exc: BaseException) -> Status:
     """The status word for an exception raised while reading or solving a book.
 
     An exception may carry its own ``status`` (one of STATUSES); else by class: input
@@ -32,20 +49,20 @@ def status_of(exc: BaseException) -> str:
     "solver_failed", a timeout "timeout", anything else "error".
 
     >>> from krg_liquidity.core.errors import InputError
-    >>> status_of(InputError("x")), status_of(KeyError("x"))
-    ('bad_input', 'error')
+    >>> [str(status_of(exc)) for exc in (InputError("x"), KeyError("x"))]
+    ['bad_input', 'error']
     """
     from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, SolverFailure
 
     own = getattr(exc, "status", None)
     if isinstance(own, str) and own in STATUSES:
-        return own
+        return Status(own)
     if isinstance(exc, InputError):
-        return "bad_input"
+        return Status.BAD_INPUT
     if isinstance(exc, InfeasibleLiquidation):
-        return "infeasible"
+        return Status.INFEASIBLE
     if isinstance(exc, SolverFailure):
-        return "solver_failed"
+        return Status.SOLVER_FAILED
     if isinstance(exc, TimeoutError):
-        return "timeout"
-    return "error"
+        return Status.TIMEOUT
+    return Status.ERROR

@@ -6,7 +6,7 @@ import numpy as np
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget, SolverOptions
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import applying
@@ -17,7 +17,8 @@ from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
 
 def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: tuple[float, float] | None = None,
              max_total_mi_bps: float | None = None, allow_buys: bool = False,
-             cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT) -> float:
+             cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
+             options: SolverOptions | None = None) -> float:
     """The most cash (USD) that can be raised inside the limits, in one solve.
 
     The weight bounds move with the cash raised, so the cash is a variable of the program;
@@ -41,7 +42,8 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     request = capacity_request(portfolio, limits=asked, cost_model=cost_model)
-    return most_cash(request, Budget(time_limit))
+    chosen = SolverOptions.of(options, time_limit=time_limit)
+    return most_cash(request, Budget(chosen.time_limit, chosen))
 
 
 def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = False) -> float:

@@ -28,12 +28,15 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.plan import CONIC_SETUP_SECONDS_PER_NAME, Budget
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve.limits import NameLimit, RiskFloor, Weight
@@ -225,6 +228,23 @@ def name_units(position_usd: np.ndarray, dollar_adv: np.ndarray, scale: float) -
     return np.clip(own, 1e-12 * scale, scale)
 
 
+def ladder(names: tuple[str, ...] | None, parameters: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, dict]]:
+    """The solver attempts to run in turn: ``SOLVER_LADDER``, or the named solvers (any cvxpy has
+    installed), each with ``parameters`` for its name on top of its own. A name cvxpy has not
+    installed is refused, listing the ones it has.
+
+    >>> ladder(("SCS",), {"SCS": {"max_iters": 500}})
+    [('SCS', {'max_iters': 500})]
+    """
+    rungs = SOLVER_LADDER if names is None else tuple((name, {}) for name in names)
+    if names is not None:
+        missing = sorted(set(names) - set(cp.installed_solvers()))
+        if missing:
+            raise InputError(f"solver(s) {', '.join(missing)} not installed with cvxpy: choose from "
+                             f"{', '.join(cp.installed_solvers())} (SolverOptions.ladder)")
+    return [(solver, {**own, **parameters.get(solver, {})}) for solver, own in rungs]
+
+
 def solve(program: Program, check, budget: Budget) -> str:
     """Run the solver ladder until an answer passes ``check(u) -> max violation``.
 
@@ -244,7 +264,8 @@ def solve(program: Program, check, budget: Budget) -> str:
     last = "not_run"
     program.skipped = ""
     names = len(program.portfolio.holdings)
-    for solver, options in SOLVER_LADDER:
+    chosen = budget.options
+    for solver, options in ladder(chosen.ladder, chosen.solver_parameters):
         left = budget.left()
         setup = max(CONIC_SETUP_SECONDS_PER_NAME * names, program.setup_seen)
         if left <= setup:
@@ -252,15 +273,15 @@ def solve(program: Program, check, budget: Budget) -> str:
                 program.skipped = (f"a solver attempt was not started: {left:.2f} s left, less than the "
                                    f"{setup:.2f} s an attempt on {names:,} names takes before its solver can stop")
             return "timeout"
-        options = dict(options)
-        if np.isfinite(left):
+        if np.isfinite(left) and solver in TIME_OPTION:
             compiling = program.compile_seen or 0.5 * CONIC_SETUP_SECONDS_PER_NAME * names
             options[TIME_OPTION[solver]] = max(left - compiling, 1e-3)
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():  # an inaccurate answer is judged by its violation below
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                program.problem.solve(solver=solver, ignore_dpp=names > PARAMETRIZED_MAX_NAMES, **options)
+                program.problem.solve(solver=solver, ignore_dpp=names > PARAMETRIZED_MAX_NAMES,
+                                      verbose=chosen.verbose, **options)
             status = program.problem.status
         except cp.error.SolverError as exc:
             status = f"solver_error: {exc}".splitlines()[0][:200]

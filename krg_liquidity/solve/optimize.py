@@ -36,6 +36,7 @@ from krg_liquidity.core.plan import (
     CONIC_SETUP_SECONDS_PER_NAME,
     DEFAULT_TIME_LIMIT,
     Budget,
+    SolverOptions,
     Trail,
     one_blas_thread,
     prepare,
@@ -63,7 +64,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
               cost_model: CostModel | None = None, method: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
-              warm_start: LiquidationResult | None = None, allow_small_cash: bool = False) -> LiquidationResult:
+              warm_start: LiquidationResult | None = None, allow_small_cash: bool = False,
+              options: SolverOptions | None = None) -> LiquidationResult:
     """Raise ``cash`` from ``portfolio`` at least total market impact.
 
     ``cash``: dollars (a number), or text as :func:`krg_liquidity.core.cash.cash_usd` reads it: "10%"
@@ -83,7 +85,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     under the risk floor found nothing: not a proof), ``SolverTimeout`` or ``SolverFailure``;
     with ``raise_on_failure=False`` they come back as a result whose ``status`` says which.
     ``warm_start``: the result of a nearby request (a frontier grid): its marginal cost starts
-    the multiplier search. Bad data always raises an ``InputError`` before any solve.
+    the multiplier search. ``options``: a :class:`~krg_liquidity.SolverOptions` (engine, time limit,
+    the conic solvers' ladder and parameters, their log), in place of ``method`` and ``time_limit``.
+    Bad data always raises an ``InputError`` before any solve.
 
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
@@ -93,19 +97,18 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
-    if method not in ("auto", "conic"):
-        raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
+    chosen = SolverOptions.of(options, engine=method, time_limit=time_limit)
     prepare()
     factoring = request.risk_band is not None and request.cash < portfolio.net_value_usd  # beyond the book: said at once
     if factoring and portfolio.covariance is not None and not portfolio.risk_factored:
         with one_blas_thread():
             factoring_speed()  # this machine's speed, measured once per process before the clock starts
-    trail = Trail(Budget(time_limit))
+    trail = Trail(Budget(chosen.time_limit, chosen))
     try:
         with one_blas_thread():
             if factoring:
                 _factor_risk(portfolio, trail)
-            result = _run(request, trail, method, warm_start)
+            result = _run(request, trail, chosen.engine, warm_start)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
         exc.seconds, exc.time_limit = trail.budget.elapsed, trail.budget.limit  # how long it ran, of what budget
