@@ -55,27 +55,71 @@ def proven_status(gap: float) -> str:
 class LiquidationResult:
     """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
 
-    ``status``: one of ``status.STATUSES``; ``success`` is True for "optimal" and "feasible" only.
     A failed result carries the ``message``, NaN money fields and an all-zero trade table.
-    Money in USD, costs in bps of cash raised,
-    risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
-    ``value_traded_usd`` are signed (negative = sell). ``limit_reached`` names, in words, the limit at
-    which a name's trade stops ("fully sold", "participation cap", "min weight", ...).
-    ``max_violation`` is recomputed from the trades (see ``violations``); ``gap_usd``/``gap_bps``
-    and ``violation_text()`` say the same in dollars, bps and words.
-    ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
-    The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
-    ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
-    or "conic+convex-concave" (see ``optimize``). ``stages``: every stage tried, in order, with
-    its time and outcome; ``attempts``: every conic solver call.
-    ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
-    the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
-    ``request``: what was asked (``Request.record``: cash target, risk band, total-impact cap,
-    buys, time limit), written with the answer. ``problem``: the validated request itself (book,
-    target, limits, cost model), so that rounding keeps the same limits; not written to JSON.
-    ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
-    rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
-    trades raise).
+    Money in USD, costs in bps of cash raised, risks annualized (decimal). ``gap_usd``/``gap_bps``
+    and ``violation_text()`` say the gap and the violations in dollars, bps and words.
+
+    Attributes
+    ----------
+    status : str
+        One of ``status.STATUSES``; ``success`` is True for "optimal" and "feasible" only.
+    cash_target : float
+        The cash asked for (USD).
+    cash_raised : float
+        The cash the trades raise (USD; after ``round_trades``, what the whole-share trades raise).
+    cost_usd : float
+        Total market impact of the trades (USD).
+    cost_bps : float
+        ``cost_usd`` in bps of the cash raised.
+    lower_bound_usd : float
+        A proven lower bound on the least possible cost (USD; NaN when nothing is proven).
+    gap : float
+        The proven relative gap between ``cost_usd`` and ``lower_bound_usd`` (a ratio).
+    risk_before, risk_after : float or None
+        Portfolio risk before and after the trades (annualized, decimal; None without a risk model).
+    marginal_cost_bps : float
+        Cost of the next dollar raised (the cash constraint's multiplier, bps).
+    max_violation : float
+        The worst of ``violations``, recomputed from the trades.
+    violations : dict of str to float
+        How far each limit is broken, by limit key, each in its own unit (0: met).
+    trades : pandas.DataFrame
+        One row per symbol; ``shares_traded`` and ``value_traded_usd`` are signed (negative =
+        sell). ``limit_reached`` names, in words, the limit at which a name's trade stops ("fully
+        sold", "participation cap", "min weight", ...). It also carries price, adv and volatility,
+        so it feeds ``pov_schedule`` as is.
+    method : str
+        The path that answered: "separable", "dual", "conic", "dual+convex-concave" or
+        "conic+convex-concave" (see ``optimize``).
+    iterations : int
+        Iterations summed over every stage tried.
+    attempts : list of dict
+        Every conic solver call.
+    seconds : float
+        Seconds the call took (wall clock).
+    stages : list of dict
+        Every stage tried, in order, with its time and outcome.
+    message : str
+        Why a failure failed, or which limits a rule's trade list breaks, with the fix.
+    assumptions : dict
+        The I-Star parameter set (code, date, source, values), the risk model and the units the
+        numbers are in, plus any units warnings (see ``assumptions.describe``).
+    rounding : dict
+        Empty for the exact answer; after ``rounding.round_trades`` the lot size, the rule and the
+        exact cash and cost before rounding.
+    request : dict
+        What was asked (``Request.record``: cash target, risk band, total-impact cap, buys, time
+        limit), written with the answer.
+    problem : object
+        The validated request itself (book, target, limits, cost model), so that rounding keeps the
+        same limits; not written to JSON.
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, liquidate, load_example
+    >>> result = liquidate(Portfolio(*load_example()), 1e9)
+    >>> result.success, bool(result.cost_bps > 0), int((result.trades["shares_traded"] > 0).sum())
+    (True, True, 0)
     """
 
     status: str

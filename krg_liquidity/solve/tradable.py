@@ -57,6 +57,13 @@ def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, risk_band: 
         A whole-dollar target whose answer (rounded to ``lot_size``) keeps every limit; None when
         no candidate does within ``TRIES`` solves each (or no cash can be raised).
 
+    Raises
+    ------
+    InputError
+        Bad data or limits (solver outcomes are not raised: they make the answer None).
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example, max_cash
     >>> book = Portfolio(*load_example())
     >>> exact, whole = max_cash(book), tradable_cash(book)
