@@ -26,18 +26,39 @@ __all__ = ["BOUND_COLUMNS", "Portfolio"]
 class Portfolio:
     """Holdings (one row per symbol) with an optional risk model.
 
-    Holdings columns (MATLAB TradeDataPortOpt names, snake_case or the aliases of
-    :func:`krg_liquidity.book.columns.column_table`): symbol, shares (signed: negative = short),
-    price (USD), adv (shares/day), volatility (annualized decimal; taken from the risk model
-    when absent), and per name a trade time in days (``trade_time``) or a fixed ``pov``.
-    Optional bounds (NaN = none): lb_wt/ub_wt (final weight), lb_min_shares/ub_max_shares
-    (final shares), lb_min_value/ub_max_value (final value, USD), ub_max_pct_adv (traded
-    shares / ADV), ub_max_mi_bps (impact cap, bps; MATLAB's ``UB_MaxMI`` in decimal is
-    converted). The risk model may cover more symbols than are held; it must cover every
-    held one. Every problem is reported at once (:class:`~krg_liquidity.core.errors.BookError`);
-    the units rules are in :mod:`krg_liquidity.book.units`, and the units warnings are kept in
-    ``warnings``.
+    The risk model may cover more symbols than are held; it must cover every held one. Every
+    problem is reported at once; the units rules are in :mod:`krg_liquidity.book.units`.
 
+    Parameters
+    ----------
+    holdings : pandas.DataFrame
+        One row per symbol. Columns (MATLAB TradeDataPortOpt names, snake_case or the aliases of
+        :func:`krg_liquidity.book.columns.column_table`): symbol, shares (signed: negative = short),
+        price (USD), adv (shares/day), volatility (annualized decimal; taken from the risk model
+        when absent), and per name a trade time in days (``trade_time``) or a fixed ``pov``
+        (fraction of market volume). Optional bounds (NaN = none): lb_wt/ub_wt (final weight),
+        lb_min_shares/ub_max_shares (final shares), lb_min_value/ub_max_value (final value, USD),
+        ub_max_pct_adv (traded shares as a fraction of ADV), ub_max_mi_bps (impact cap, bps;
+        MATLAB's ``UB_MaxMI`` in decimal is converted).
+    covariance : pandas.DataFrame, optional
+        Annualized covariance of returns (decimal), indexed and labelled by symbol.
+    factor_model : FactorModel, optional
+        A factor risk model instead of ``covariance`` (not both).
+
+    Attributes
+    ----------
+    warnings : tuple of str
+        The units warnings found in the holdings (each also issued as a ``UnitsWarning``).
+
+    Raises
+    ------
+    BookError
+        Every problem of the holdings or the risk model, listed together (column, symbols, fix).
+    InputError
+        Both ``covariance`` and ``factor_model`` are given.
+
+    Examples
+    --------
     >>> from krg_liquidity import load_example
     >>> holdings, covariance = load_example()
     >>> round(Portfolio(holdings, covariance).net_value_usd / 1e9, 3)

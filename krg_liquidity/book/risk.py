@@ -21,8 +21,32 @@ from krg_liquidity.core.errors import InconsistentInputError, InputError, Solver
 class FactorModel:
     """Exposures B (n x k, rows by symbol), factor covariance F (k x k), specific variance D (n).
 
-    All annualized (decimal returns). ``exposures`` is a DataFrame indexed by symbol;
-    ``specific_variance`` a Series indexed by the same symbols.
+    All annualized (decimal returns). The covariance of the names is B F B' + diag(D).
+
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        B: one row per symbol (the index), one column per factor.
+    factor_covariance : pandas.DataFrame
+        F: annualized covariance of the factors (k x k, symmetric).
+    specific_variance : pandas.Series
+        D: annualized specific variance (decimal, >= 0), indexed by the same symbols as ``exposures``.
+
+    Raises
+    ------
+    InputError
+        A table is not numeric, F is not symmetric, or D is negative or not finite.
+    InconsistentInputError
+        The shapes or the symbols of the three parts disagree.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> model = FactorModel(pd.DataFrame({"market": [1.0, 0.8]}, index=["AAA", "BBB"]),
+    ...                     pd.DataFrame({"market": [0.04]}, index=["market"]),
+    ...                     pd.Series({"AAA": 0.01, "BBB": 0.02}))
+    >>> model.symbols
+    ['AAA', 'BBB']
     """
 
     exposures: pd.DataFrame
