@@ -73,6 +73,27 @@ class _Orders:
 class CostModel:
     """Kissell's I-Star model, vectorized over names.
 
+    Covers MATLAB's ``krg`` functions: :meth:`istar`, :meth:`market_impact` (with temporary and
+    permanent parts), :meth:`timing_risk`, :meth:`price_appreciation`, :meth:`liquidity_factor`,
+    :meth:`cost_curves`, the POV / trade-time conversions and dollar costs. Impact is in bps of the
+    traded value; size is the order as a fraction of ADV; volatility annualized (decimal).
+
+    Parameters
+    ----------
+    params : IStarParams
+        The I-Star parameter set (default: ``KISSELL_2013_ALL_DATA``).
+    trading_days : int
+        Trading days per year, scaling annualized volatility to days in the timing risk (> 0).
+
+    Raises
+    ------
+    TypeError
+        ``params`` is not an ``IStarParams``.
+    ValueError
+        ``trading_days`` is not positive.
+
+    Examples
+    --------
     >>> model = CostModel()
     >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30], "POV": [0.20], "Price": [50.0]})
     >>> round(float(model.market_impact(trades).iloc[0]), 2)
