@@ -39,7 +39,27 @@ class ByColumn:
 
 
 def by_column(column: str, values: Mapping, default: float = 1.0) -> ByColumn:
-    """Multipliers by the value of a holdings column, e.g. ``by_column("sector", {"Energy": 0.5})``."""
+    """Multipliers by the value of a holdings column, e.g. ``by_column("sector", {"Energy": 0.5})``.
+
+    Parameters
+    ----------
+    column : str
+        A column of the holdings (e.g. "sector").
+    values : Mapping
+        Multiplier (> 0) by value of the column.
+    default : float
+        Multiplier of names whose value is not listed.
+
+    Returns
+    -------
+    ByColumn
+        A multiplier for :class:`Scenario`'s ``adv``, ``volatility`` or ``price``.
+
+    Examples
+    --------
+    >>> Scenario("energy dries up", adv=by_column("sector", {"Energy": 0.5})).adv.values
+    {'Energy': 0.5}
+    """
     return ByColumn(column, dict(values), float(default))
 
 
@@ -50,11 +70,32 @@ Multiplier = float | Mapping | ByColumn
 class Scenario:
     """Market conditions to liquidate under.
 
-    ``adv``, ``volatility``, ``price``: multipliers (> 0): a number (global), a dict by symbol
-    (names not listed keep 1), or :func:`by_column`. ``params``: another I-Star set (None: the
-    base model's). ``trade_time`` (days) or ``pov`` (decimal): one strategy for every name
-    (None: each name keeps its own). Money targets (cash, value bounds) stay in USD.
+    Money targets (cash, value bounds) stay in USD.
 
+    Parameters
+    ----------
+    name : str
+        The scenario's name (a row label of :func:`~krg_liquidity.stress_test`).
+    adv, volatility, price : float, dict or ByColumn
+        Multipliers (> 0): a number (global), a dict by symbol (names not listed keep 1), or
+        :func:`by_column`.
+    params : IStarParams, optional
+        Another I-Star set (None: the base model's).
+    trade_time : float, optional
+        One trade time (days) for every name (None: each name keeps its own).
+    pov : float, optional
+        One participation rate (fraction of market volume) for every name; not with ``trade_time``.
+    description : str
+        Words for reports.
+
+    Raises
+    ------
+    InputError
+        Both ``trade_time`` and ``pov``, a value out of range, a multiplier that is not positive, or
+        ``params`` not an ``IStarParams``.
+
+    Examples
+    --------
     >>> Scenario("volume halved", adv=0.5).name
     'volume halved'
     """
