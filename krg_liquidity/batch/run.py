@@ -88,6 +88,15 @@ class BatchResult:
         Where the books ran ("local xN" or "dask ADDRESS").
     notes : list of str
         What the output step could not do, in words (e.g. a workbook skipped for Excel's row limit).
+
+    Examples
+    --------
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> batch = run_batch(pd.DataFrame({"book_id": ["a", "b"], "holdings": [holdings, holdings],
+    ...                                 "covariance": [covariance, covariance], "cash": [1e8, 2e10]}), workers=1)
+    >>> batch.summary["status"].tolist(), len(batch.failed), batch.exit_code
+    (['optimal', 'infeasible'], 1, 3)
     """
 
     summary: pd.DataFrame

@@ -142,6 +142,18 @@ class LiquidationError(RuntimeError):
     ----------
     status : str
         "error" here; each subclass sets its own.
+
+    Examples
+    --------
+    >>> import krg_liquidity as krg
+    >>> book = krg.Portfolio(*krg.load_example())
+    >>> try:
+    ...     krg.liquidate(book, 2e10)
+    ... except LiquidationError as exc:
+    ...     print(type(exc).__name__, exc.status)
+    InfeasibleLiquidation infeasible
+    >>> krg.liquidate(book, 2e10, raise_on_failure=False).status
+    'infeasible'
     """
 
     status = "error"

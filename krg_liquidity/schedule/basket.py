@@ -32,6 +32,14 @@ class BasketView:
         Timing risk over the execution (USD).
     timing_risk_uncorrelated_usd : float
         The same with correlations ignored (USD).
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, liquidate, load_example, pov_schedule
+    >>> book = Portfolio(*load_example())
+    >>> view = basket_view(pov_schedule(liquidate(book, 1e9).trades, start="2026-01-05"), book, 30)
+    >>> list(view.buckets.columns)
+    ['bucket_start', 'cash_raised_usd', 'cum_cash_usd', 'residual_value_usd', 'residual_risk_usd']
     """
 
     buckets: pd.DataFrame
