@@ -23,3 +23,26 @@ def test_every_public_name_is_on_its_layers_page() -> None:
             continue
         layer = module.split(".")[1]
         assert page == f"{layer}.md", f"{name} is defined in {module} but listed on {page}"
+
+
+def _sections(doc: str) -> set[str]:
+    return set(re.findall(r"^(\w+)\n-+$", doc, flags=re.M))
+
+
+def test_public_functions_carry_numpydoc_sections() -> None:
+    import inspect
+
+    missing = {}
+    for name in krg.__all__:
+        obj = getattr(krg, name)
+        doc = inspect.getdoc(obj) or ""
+        if inspect.isfunction(obj):
+            need = {"Returns", "Examples"} | ({"Parameters"} if inspect.signature(obj).parameters else set())
+        elif inspect.isclass(obj):
+            own_arguments = "__init__" in vars(obj)  # an exception taking just its message has none to list
+            need = {"Parameters"} if own_arguments and not ({"Parameters", "Attributes"} & _sections(doc)) else set()
+        else:
+            continue
+        if need - _sections(doc):
+            missing[name] = sorted(need - _sections(doc))
+    assert not missing, f"public names without their numpydoc sections: {missing}"
