@@ -106,7 +106,45 @@ class Portfolio:
                    trade_time_days: float | None = None, pov: float | None = None) -> Portfolio:
         """Read holdings (CSV, .xlsx sheet ``sheet``, or Parquet) and an optional covariance file.
 
-        ``trade_time_days`` / ``pov``: a default strategy for names that carry neither.
+        Parameters
+        ----------
+        holdings : str or Path
+            The holdings file (columns as for :class:`Portfolio`).
+        covariance : str or Path, optional
+            A covariance file (annualized, decimal; first column the symbol, header the symbols).
+        factor_model : FactorModel, optional
+            A factor risk model instead (by keyword; see ``FactorModel.from_files``).
+        sheet : str or int, optional
+            The holdings' Excel sheet by name or position (default: the first).
+        trade_time_days : float, optional
+            A default trade time (days) for names that carry neither a trade time nor a POV.
+        pov : float, optional
+            A default POV (fraction of market volume) for those names instead.
+
+        Returns
+        -------
+        Portfolio
+            The validated book.
+
+        Raises
+        ------
+        InputFileError
+            A file cannot be read.
+        InputError
+            A FactorModel passed as ``covariance``, both defaults given, or any problem of the book
+            (``BookError``, listing them all).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from krg_liquidity import load_example
+        >>> holdings, covariance = load_example()
+        >>> folder = tempfile.mkdtemp()
+        >>> holdings.to_csv(os.path.join(folder, "book.csv"), index=False)
+        >>> covariance.to_csv(os.path.join(folder, "cov.csv"))
+        >>> book = Portfolio.from_files(os.path.join(folder, "book.csv"), os.path.join(folder, "cov.csv"))
+        >>> len(book.symbols), book.has_risk_model
+        (28, True)
         """
         from krg_liquidity.book.read import read_table
 
@@ -119,15 +157,37 @@ class Portfolio:
 
     @classmethod
     def from_csv(cls, holdings: str | Path, covariance: str | Path | None = None) -> Portfolio:
-        """Read holdings and a covariance file (see :meth:`from_files`, which also reads .xlsx)."""
+        """Read holdings and a covariance file (see :meth:`from_files`, which also reads .xlsx).
+
+        Parameters
+        ----------
+        holdings : str or Path
+            The holdings file.
+        covariance : str or Path, optional
+            A covariance file (annualized, decimal).
+
+        Returns
+        -------
+        Portfolio
+            The validated book.
+
+        Raises
+        ------
+        InputFileError
+            A file cannot be read.
+        InputError
+            Any problem of the book (as for :meth:`from_files`).
+        """
         return cls.from_files(holdings, covariance)
 
     @property
     def symbols(self) -> list[str]:
+        """The held symbols, in the holdings' order."""
         return self.holdings["symbol"].tolist()
 
     @property
     def has_risk_model(self) -> bool:
+        """Whether a covariance or a factor model was given."""
         return self.covariance is not None or self.factor_model is not None
 
     def array(self, column: str) -> np.ndarray:
@@ -148,10 +208,12 @@ class Portfolio:
 
     @cached_property
     def net_value_usd(self) -> float:
+        """Net value of the book (USD; shorts count negative)."""
         return float(self.position_usd.sum())
 
     @property
     def gross_value_usd(self) -> float:
+        """Gross value of the book (USD; the sum of the absolute position values)."""
         return float(np.abs(self.position_usd).sum())
 
     def risk(self, seconds_left: Callable[[], float] | None = None) -> RiskOperator:
