@@ -148,6 +148,7 @@ class LiquidationResult:
 
     @property
     def success(self) -> bool:
+        """True for "optimal" and "feasible" (a trade list that keeps every limit)."""
         return self.status in ("optimal", "feasible")
 
     @property
@@ -198,7 +199,20 @@ class LiquidationResult:
         return f"{LABELS.get(key, key)} {missed} {by} ({MEASURED.get(key, '')}){more}"
 
     def to_dict(self) -> dict:
-        """Plain types only, ready for JSON."""
+        """Plain types only, ready for JSON.
+
+        Returns
+        -------
+        dict
+            Every field, ``gap_usd`` and ``gap_bps``, and the trades as records; not ``problem``.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> record = liquidate(Portfolio(*load_example()), 1e9).to_dict()
+        >>> record["status"], len(record["trades"])
+        ('optimal', 28)
+        """
         trades = self.trades.loc[:, list(JSON_TRADE_COLUMNS)]
         return {key: _plain(value) for key, value in {
             "status": self.status,
@@ -228,6 +242,18 @@ class LiquidationResult:
         }.items()}
 
     def to_json(self, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text.
+
+        Parameters
+        ----------
+        indent : int, optional
+            Indentation of the JSON (None: one line).
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=indent)
 
     def _lines(self) -> list[tuple[str, str]]:
@@ -269,7 +295,19 @@ class LiquidationResult:
         return rows + summary_lines(self.assumptions)
 
     def summary(self) -> str:
-        """A few lines a PM can read."""
+        """A few lines a PM can read: status, cash, cost (USD and bps), bound and gap, risk, limits.
+
+        Returns
+        -------
+        str
+            One "label  value" line per figure.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> print(liquidate(Portfolio(*load_example()), 1e9).summary().splitlines()[0])
+        status         optimal
+        """
         width = max(len(k) for k, _ in self._lines())
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self._lines())
 
@@ -280,13 +318,50 @@ class LiquidationResult:
                 f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap_usd={self.gap_usd:,.0f})")
 
     def to_html(self, portfolio: Portfolio | None = None, **limits: Any) -> str:
-        """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,
-        trades, schedule, pre-trade and the frontier over the book it was solved on (``portfolio``:
-        another book; ``limits``: other limits than the result's own request)."""
+        """The one-file HTML report (see :mod:`krg_liquidity.report`).
+
+        Request, assumptions, summary, trades, schedule, pre-trade and the frontier over the book it
+        was solved on.
+
+        Parameters
+        ----------
+        portfolio : Portfolio, optional
+            Another book to report on (default: the one the answer was solved on).
+        **limits
+            Other limits than the result's own request (the keyword arguments of
+            :func:`~krg_liquidity.liquidate`).
+
+        Returns
+        -------
+        str
+            The HTML page.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> page = liquidate(Portfolio(*load_example()), 1e9).to_html()
+        >>> page.lstrip().lower().startswith("<!doctype html")
+        True
+        """
         return REPORT_WRITERS["html"](self, self.portfolio if portfolio is None else portfolio, limits)
 
     def to_excel(self, path: str | Path, portfolio: Portfolio | None = None, **limits: Any) -> Path:
-        """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
+        """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`).
+
+        Parameters
+        ----------
+        path : str or Path
+            The .xlsx file to write.
+        portfolio : Portfolio, optional
+            Another book to report on (default: the one the answer was solved on).
+        **limits
+            Other limits than the result's own request.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         return REPORT_WRITERS["excel"](self, self.portfolio if portfolio is None else portfolio, limits, path)
 
     @property
