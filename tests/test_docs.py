@@ -1,4 +1,5 @@
-"""The API reference (docs/api/*.md) lists every public name, each on its layer's page."""
+"""The API reference (docs/api/*.md) lists every public name, each on its layer's page, and every public
+name carries the numpydoc sections the reference is built from (`mkdocs build --strict` checks the rest)."""
 
 import re
 from pathlib import Path

@@ -80,10 +80,40 @@ class FactorModel:
         """Read a factor model from three files (CSV, .xlsx or Parquet) or from one .xlsx workbook
         with sheets ``exposures``, ``factor_covariance`` and ``specific_variance``.
 
-        Exposures: first column the symbol, one column per factor. Factor covariance: first
-        column the factor, header the factors (annualized). Specific: symbol and
-        ``specific_variance`` (annualized variance) or ``specific_volatility`` (annualized,
-        decimal; squared). See :mod:`krg_liquidity.book.matrices`.
+        See :mod:`krg_liquidity.book.matrices`.
+
+        Parameters
+        ----------
+        exposures : str or Path
+            First column the symbol, one column per factor; or the one .xlsx workbook.
+        factor_covariance : str or Path, optional
+            First column the factor, header the factors (annualized); None with a workbook.
+        specific_variance : str or Path, optional
+            Symbol and ``specific_variance`` (annualized variance) or ``specific_volatility``
+            (annualized, decimal; squared); None with a workbook.
+
+        Returns
+        -------
+        FactorModel
+            The validated model.
+
+        Raises
+        ------
+        InputFileError
+            A file cannot be read.
+        InputError
+            A missing file or sheet of the three, a bad table, or parts that disagree.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = open(os.path.join(folder, "b.csv"), "w").write("symbol,market\\nAAA,1.0\\nBBB,0.8\\n")
+        >>> _ = open(os.path.join(folder, "f.csv"), "w").write("factor,market\\nmarket,0.04\\n")
+        >>> _ = open(os.path.join(folder, "d.csv"), "w").write("symbol,specific_variance\\nAAA,0.01\\nBBB,0.02\\n")
+        >>> model = FactorModel.from_files(*(os.path.join(folder, n) for n in ("b.csv", "f.csv", "d.csv")))
+        >>> model.symbols
+        ['AAA', 'BBB']
         """
         from krg_liquidity.book.matrices import read_factor_parts
 
@@ -91,6 +121,7 @@ class FactorModel:
 
     @property
     def symbols(self) -> list[str]:
+        """The symbols the model covers, in the exposures' order."""
         return self.exposures.index.tolist()  # one conversion, not one Python object per name by iteration
 
     def volatility(self) -> pd.Series:

@@ -130,7 +130,8 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     -------
     LiquidationResult
         ``method`` "waterfall"; status "feasible" when every limit holds, else ``limits_broken``
-        (the limits named in ``message``) when the trades break a limit or fall short of ``cash``. No proven lower bound (NaN).
+        (the limits named in ``message``) when the trades break a limit or fall short of ``cash``.
+        No proven lower bound (NaN).
 
     Raises
     ------
