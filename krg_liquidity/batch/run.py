@@ -108,10 +108,12 @@ class BatchResult:
 
     @property
     def failed(self) -> pd.DataFrame:
+        """The summary rows of the books not solved (status other than "optimal" or "feasible")."""
         return self.summary[~self.summary["status"].isin(SOLVED)]
 
     @property
     def exit_code(self) -> int:
+        """The command line's exit code: 0 when every book was solved, else 3."""
         return 0 if self.failed.empty else 3
 
 

@@ -131,6 +131,7 @@ class FactorModel:
         return pd.Series(np.sqrt(systematic + self.specific_variance.to_numpy()), index=self.exposures.index)
 
     def subset(self, symbols) -> FactorModel:
+        """The model restricted to ``symbols`` (their exposures and specific variances; the same factors)."""
         symbols = [str(s) for s in symbols]
         return FactorModel(self.exposures.loc[symbols], self.factor_covariance, self.specific_variance.loc[symbols])
 

@@ -128,6 +128,7 @@ class ScheduleSolution:
 
     @property
     def value_usd(self) -> float:
+        """Total value traded (USD), the sum of ``names["value_usd"]``."""
         return float(self.names["value_usd"].sum())
 
     @property
@@ -136,6 +137,8 @@ class ScheduleSolution:
         return self.objective_usd / self.value_usd * 1e4
 
     def summary(self) -> str:
+        """A few lines a PM can read: status and engine, traded value, impact, alpha and timing risk (USD and
+        bps), the objective and its proven gap, the worst violation, the seconds and the notes."""
         value = self.value_usd
         engine = next((a.get("engine", "") for a in self.attempts if a.get("accepted")), "")
         solver = f"${self.solver_objective_usd:,.0f}" if np.isfinite(self.solver_objective_usd) else "n/a: one period"
