@@ -55,7 +55,8 @@ class Portfolio:
     BookError
         Every problem of the holdings or the risk model, listed together (column, symbols, fix).
     InputError
-        Both ``covariance`` and ``factor_model`` are given.
+        An argument of the wrong kind (e.g. a path instead of the holdings table), or both
+        ``covariance`` and ``factor_model``.
 
     Examples
     --------

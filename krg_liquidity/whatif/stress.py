@@ -280,7 +280,8 @@ def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.Da
     ------
     InputError
         The table is not a valid parameter table, or has no rows for ``code`` between ``start``
-        and ``end``.
+        and ``end``; or bad data, cash or limits (a date whose liquidation fails is a row with its
+        status and message).
 
     Examples
     --------
