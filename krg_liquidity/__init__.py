@@ -37,7 +37,19 @@ from krg_liquidity.model.params import (
     read_parameter_table,
     select_parameters,
 )
+from krg_liquidity.model.portfolio_curves import portfolio_cost_curves
 from krg_liquidity.model.profiles import load_volume_profile
+from krg_liquidity.posttrade import (
+    Calibration,
+    CalibrationWarning,
+    Fills,
+    PostTradeResult,
+    calibrate,
+    post_trade,
+    read_fills,
+    synthetic_fills,
+    write_post_trade,
+)
 from krg_liquidity.report.write import write_result, write_table
 from krg_liquidity.schedule.basket import BasketView, basket_view
 from krg_liquidity.schedule.optimal import (
@@ -52,7 +64,7 @@ from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
-from krg_liquidity.solve.tradable import tradable_cash
+from krg_liquidity.solve.tradable import most_tradable, tradable_cash
 from krg_liquidity.whatif.frontier import frontier
 from krg_liquidity.whatif.liquidity import liquidity_profile
 from krg_liquidity.whatif.rules import compare, pro_rata, waterfall
@@ -62,7 +74,8 @@ from krg_liquidity.whatif.stress import date_range_stress, stress_test
 
 __version__ = "0.1.0"
 
-_LAZY = {"plot_almgren_chriss_frontier": "report.plots", "plot_basket": "report.plots",
+_LAZY = {"plot_cost_vs_size": "posttrade.plots", "plot_z_histogram": "posttrade.plots",
+         "plot_estimate_vs_actual": "posttrade.plots", "plot_almgren_chriss_frontier": "report.plots", "plot_basket": "report.plots",
          "plot_completion": "report.plots", "plot_frontier": "report.plots", "plot_schedule_frontier": "report.plots",
          "plot_stress": "report.stress_plots", "plot_liquidity_buckets": "report.stress_plots"}
 
@@ -87,19 +100,21 @@ __all__ = [
     "load_example",
     "synthetic_universe",
 
-    # model: I-Star parameters, market impact, volume profiles
+    # model: I-Star parameters, market impact, cost curves, volume profiles
     "CostModel",
     "IStarParams",
     "KISSELL_2013_ALL_DATA",
     "load_parameters",
     "read_parameter_table",
     "select_parameters",
+    "portfolio_cost_curves",
     "load_volume_profile",
 
     # solve: liquidation, capacity, rounding, the result
     "liquidate",
     "max_cash",
     "tradable_cash",
+    "most_tradable",
     "round_trades",
     "LiquidationResult",
 
@@ -140,6 +155,20 @@ __all__ = [
     "plot_almgren_chriss_frontier",
     "plot_stress",
     "plot_liquidity_buckets",
+
+    # posttrade: fills, implementation shortfall, I-Star calibration (figures load lazily)
+    "Fills",
+    "read_fills",
+    "synthetic_fills",
+    "post_trade",
+    "PostTradeResult",
+    "write_post_trade",
+    "calibrate",
+    "Calibration",
+    "CalibrationWarning",
+    "plot_cost_vs_size",
+    "plot_z_histogram",
+    "plot_estimate_vs_actual",
 
     # batch: many books in one run
     "run_batch",

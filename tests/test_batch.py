@@ -273,3 +273,23 @@ def test_caps_and_bands_are_read_as_the_cli_reads_them(workspace):
     requests = {r.book_id: r for r in read_requests(write_requests(workspace, [typed, plain], "typed.csv"))}
     assert requests["typed"].max_total_mi_bps == requests["plain"].max_total_mi_bps == 50
     assert requests["typed"].risk_band == requests["plain"].risk_band == (0.9, 1.1)
+
+
+def test_an_infeasible_row_states_the_most_cash_as_that_row_trades():
+    """Issue 16 trial: a row trading whole shares gave the most cash in exact shares ("at most $X can be raised"),
+    a figure that, typed back in whole shares, was not checked to be raised."""
+    import re
+
+    import krg_liquidity as krg
+
+    holdings, covariance = load_example()
+    requests = pd.DataFrame({"book_id": ["whole", "exact"], "holdings": [holdings, holdings],
+                             "covariance": [covariance, covariance], "cash": [6e9, 6e9],
+                             "max_total_mi_bps": [50, 50], "lot_size": [1, None]})
+    summary = run_batch(requests, workers=1).summary.set_index("book_id")
+    book = Portfolio(holdings, covariance)
+    for row, lot, words in (("whole", 1, " in whole shares"), ("exact", None, "")):
+        error = summary.loc[row, "error"]
+        found = re.search(rf"the most that can be raised within the limits{words} is \$([\d,]+)", error)
+        assert found is not None, error
+        assert float(found.group(1).replace(",", "")) == krg.tradable_cash(book, lot, max_total_mi_bps=50)

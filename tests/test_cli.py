@@ -8,9 +8,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import krg_liquidity as krg
 from krg_liquidity import Portfolio
 from krg_liquidity.book.datasets import data_path, load_example
 from krg_liquidity.cli import app
+
+EXAMPLE = ["data/example_portfolio.csv", "--covariance", "data/example_covariance.csv"]
 
 runner = CliRunner()
 HOLDINGS = str(data_path("example_portfolio.csv"))
@@ -130,7 +133,9 @@ def test_infeasible_message_is_a_headline_and_a_table():
     rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
     assert rows["fully sold (no flips, no buys)"].startswith("up to about $") and rows[
         "fully sold (no flips, no buys)"].endswith(" on one name")  # the band's floor enters linearized: estimates
-    assert rows["total impact cap (max_total_mi_bps)"] == "about 10.322 bps (cap 50 -> 60.322 bps)"
+    assert rows["total impact cap (max_total_mi_bps)"] == "about 9.835 bps (cap 50 -> 59.835 bps)"
+    assert re.fullmatch(r"about \$[\d,]+ in all over \d+ names \(up to \$[\d,]+ on one name\)",
+                        rows["participation cap (ub_max_pct_adv)"])  # a per-name limit's total, then its largest
     assert "direction" not in result.output
 
 
@@ -297,3 +302,30 @@ def test_request_options_are_refused_in_the_command_lines_words(args, words):
     """'risk_band=(1.1, 0.9) needs ...' and 'time_limit=0.0 ... (or None for no limit)' named Python arguments."""
     result = run("liquidate", HOLDINGS, "--cash", "1e9", *args)
     assert result.exit_code == 2 and words in result.output and "None" not in result.output
+
+
+@pytest.mark.parametrize("cap", ["0.005", "0.05bps"])
+def test_a_total_impact_cap_below_a_tenth_of_a_bps_is_refused_with_the_cap_it_likely_meant(cap):
+    """Issue 16 trial: --max-total-mi-bps 0.005 (0.5% typed as a fraction) was taken as 0.005 bps, no hint."""
+    done = CliRunner().invoke(app, ["liquidate", *EXAMPLE, "--cash", "1e9", "--max-total-mi-bps", cap, "--json"])
+    assert done.exit_code == 2
+    payload = json.loads(done.stdout)
+    assert payload["status"] == "bad_input" and payload["message"].startswith("--max-total-mi-bps")
+    assert "did you mean" in payload["message"] and "0.1 bps" in payload["message"]
+    with pytest.raises(krg.InputError, match="did you mean 50 bps"):
+        krg.liquidate(krg.Portfolio(*krg.load_example()), 1e9, max_total_mi_bps=0.005)
+
+
+def test_a_timeout_in_json_says_how_long_it_ran_and_its_budget(monkeypatch):
+    """Issue 16 trial: the timeout --json object had no seconds."""
+    from krg_liquidity.solve import optimize
+
+    def out_of_time(*args):
+        raise krg.SolverTimeout("the time budget (7 s) ran out in the dual stage", "dual")
+
+    monkeypatch.setattr(optimize, "_run", out_of_time)
+    done = CliRunner().invoke(app, ["liquidate", *EXAMPLE, "--cash", "1.5e9", "--risk-band", "1.0", "1.01",
+                                    "--time-limit", "7", "--json"])
+    payload = json.loads(done.stdout)
+    assert payload["status"] == "timeout" and done.exit_code == 3
+    assert payload["time_limit_s"] == 7 and payload["seconds"] >= 0

@@ -8,6 +8,7 @@ import pytest
 
 import krg_liquidity as krg
 from krg_liquidity import InfeasibleLiquidation
+from krg_liquidity.solve.explain import blocking_rows
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,11 @@ def test_an_estimated_floor_give_says_about(book):
     assert "risk_floor" in error.blocking and not error.blocking_exact
     assert re.search(r"risk floor \(risk_band lo\)\s+about [\d.]+% of today's risk \(band bottom 1.01 -> [\d.]+x\)",
                      str(error))
-    assert re.search(r"participation cap \(ub_max_pct_adv\)\s+up to about \$[\d,]+ on one name", str(error))
+    assert all(" about " in f" {give}" for _, give in blocking_rows(
+        error.blocking, error.blocking_units, exact=False, totals=error.blocking_totals))
+    if set(error.blocking) == {"risk_floor"}:  # the floor alone gives: moved as far as the table says is enough
+        target = figure(r"band bottom 1.01 -> ([\d.]+)x", str(error))
+        assert krg.liquidate(book, 1e9, risk_band=(target, 10.0), max_total_mi_bps=10.5).success
     plain = refusal(book, 1.7e9)
     assert plain.blocking_exact and "about" not in str(plain)
 
@@ -91,8 +96,8 @@ def test_one_most_cash_per_message(book):
 
 def test_a_conflict_named_in_the_why_is_in_the_table(book):
     """A final-value floor at half the position on 10 names, raising $5B: the Why names weight-vs-participation
-    conflicts; the re-solve settles them through participation alone, yet the weight bounds are in the table too
-    (with the gap they alone would have to give)."""
+    conflicts; both limits of the conflict are in the table (from the re-solve, or with the gap one alone would
+    have to give when the re-solve settles them through the other)."""
     holdings, covariance = krg.load_example()
     floors = holdings.copy()
     floors.loc[floors.index[:10], "LB_MinValue"] = 0.5 * (floors["Shares"] * floors["Price"])[:10]
@@ -101,7 +106,8 @@ def test_a_conflict_named_in_the_why_is_in_the_table(book):
     named = {group for pair in re.findall(r"\((\w+) vs (\w+)\)", why) for group in pair}
     assert named == {"weight", "participation"}
     assert named <= set(error.blocking)
-    assert "(or the other limit of its conflict gives instead)" in str(error)
+    table = str(error).split("would have to give:")[1]
+    assert "final-weight bounds" in table and "participation cap" in table
 
 
 @pytest.mark.parametrize("band", [(0.5, 0.6), (1.6, 10.0)])
@@ -111,3 +117,55 @@ def test_a_risk_bound_row_says_at_least(book, band):
     message = str(refusal(book, 1e9, risk_band=band))
     row = message.splitlines()[-1]
     assert "at least" in row and ("band top" in row) == (band[1] < 1)
+
+
+def test_a_cash_and_a_floor_both_out_of_reach_are_both_said_with_the_floors_proof(book):
+    """Issue 16 trial: $3B with a 1.6x floor and a 50 bps cap was explained as a cash problem only (the floor's
+    row an estimate, "1.6 -> 1.0717x", at the target), although the floor is proven out of reach at the most
+    cash the other limits allow. The headline, the Why and the floor's row give that proof and its amount."""
+    error = refusal(book, 3e9, risk_band=(1.6, 10.0), max_total_mi_bps=50)
+    headline, why = str(error).splitlines()[:2]
+    most = figure(r"at most \$([\d,]+) can be raised within the other limits", headline)
+    assert "the risk floor is out of reach too" in headline and error.max_cash is None
+    assert figure(r"and at \$([\d,]+) no trade list", why) == most
+    highest = figure(r"leaves more than ([\d.]+)x today's risk \(floor 1\.6x\)", why)
+    row = re.search(r"risk floor \(risk_band lo\)\s+(.*)", str(error)).group(1)
+    assert row.startswith("at least ") and f"1.6 -> {highest:.4f}x) at ${most:,.0f}" in row
+    again = refusal(book, most, risk_band=(1.6, 10.0), max_total_mi_bps=50)  # the floor's own proof there
+    assert figure(r"leaves more than ([\d.]+)x", str(again)) == highest
+
+
+def test_the_desk_says_why_there_is_no_most_cash_without_blaming_time(book):
+    """Issue 16 trial: the desk's most cash for the same request said "no target ... was raised in time"."""
+    from krg_liquidity.desk.solve import Request, most_cash
+
+    most, why = most_cash(book, Request(3e9, risk_band=(1.6, 10.0), max_total_mi_bps=50, time_limit=30))
+    assert most is None and "time" not in why and "the risk floor cannot be met" in why
+
+
+@pytest.mark.parametrize("cash, band", [(6e9, (0.5, 0.6)), (1e9, (0.0, 0.975))])
+def test_no_cash_target_names_the_ceiling_that_blocks_every_target(book, cash, band):
+    """Issue 16 trial: "no cash target can be met" with a Why about weight vs participation at $6B: the headline
+    and the Why did not fit. The ceiling blocks every target (the solver's certificate); the Why says so first,
+    and the claim holds: a small target is refused too, and max_cash finds nothing."""
+    error = refusal(book, cash, risk_band=band)
+    headline, why = str(error).splitlines()[:2]
+    assert "no cash target can be met" in headline
+    assert why.startswith(f"Why: the risk ceiling ({band[1]:g}x today's risk) cannot be met at any cash target")
+    assert f"Blocking limits at ${cash:,.0f}" in str(error)
+    refusal(book, 1e8, risk_band=band)
+    with pytest.raises(InfeasibleLiquidation):
+        krg.max_cash(book, risk_band=(0.0, band[1]))
+
+
+def test_a_per_name_row_gives_its_total_over_the_names(book):
+    """Issue 16 trial: "up to about $3,180,046 on one name" hid a ~$78M total shortfall at $1.7B (band
+    0.9-1.1, 50 bps cap). Each per-name row says the total and how many names, then the largest."""
+    error = refusal(book, 1.7e9, risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    reach = figure(r"let the names raise at most \$([\d,]+)", str(error))
+    row = re.search(r"participation cap \(ub_max_pct_adv\)\s+(.*)", str(error)).group(1)
+    assert re.fullmatch(r"about \$[\d,]+ in all over \d+ names \(up to \$[\d,]+ on one name\)", row), row
+    total = sum(usd for usd, _ in error.blocking_totals.values())
+    single = sum(v for k, v in error.blocking.items() if error.blocking_units[k] == "USD per name"
+                 and k not in error.blocking_totals)
+    assert total + single >= (1.7e9 - reach) * (1 - 1e-6)  # the names give at least what the target is short

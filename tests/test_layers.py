@@ -7,7 +7,7 @@ import krg_liquidity
 
 PACKAGE = Path(krg_liquidity.__file__).parent
 # Bottom to top; a module may import its own layer and the layers before it.
-LAYERS = ("core", "book", "model", "solve", "schedule", "whatif", "report", "batch", "desk", "cli")
+LAYERS = ("core", "book", "model", "solve", "schedule", "whatif", "report", "posttrade", "batch", "desk", "cli")
 
 
 def layer_of(module: str) -> str | None:

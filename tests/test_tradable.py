@@ -66,3 +66,20 @@ def test_the_report_of_an_impossible_request_gives_the_same_figure(tmp_path):
     assert shown is not None, done.output
     page = path.read_text()
     assert f"data-value='{float(shown.group(1).replace(',', ''))!r}'" in page and shown.group(0) in page
+
+
+@pytest.mark.parametrize("lot", [1, None])
+def test_the_most_tradable_cash_is_the_most_the_next_dollar_is_not_raised(book, lot):
+    """Issue 16 trial: with a 17 bps cap and the 0.9-1.1 band the figure was $1,570,658,115 while $116 (and up to
+    $155) was raised too: the figure offered is raised when typed back, and a dollar more is not."""
+    limits = {"risk_band": BAND, "max_total_mi_bps": 17}
+    most = krg.tradable_cash(book, lot, **limits)
+
+    def raised(cash):
+        answer = krg.liquidate(book, cash, raise_on_failure=False, **limits)
+        if not answer.success or lot is None:
+            return answer.success
+        rounded = krg.round_trades(answer, lot)
+        return rounded.success and rounded.cash_raised >= cash
+
+    assert raised(most) and not raised(most + 1)

@@ -45,6 +45,7 @@ from krg_liquidity.model.assumptions import attach, parameter_text, risk_text
 from krg_liquidity.report.write import check_output_folder
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.rounding import round_trades
+from krg_liquidity.solve.tradable import as_traded
 
 SETTLED = SOLVED + ("infeasible",)
 """Statuses a re-run cannot change: ``resume`` skips these books."""
@@ -203,12 +204,15 @@ def solve_book(request: BookRequest) -> BookOutcome:
             summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
                                               allow_small_cash=request.allow_small_cash,
                                               allow="set the allow_small_cash column to true for this row")
-            result = liquidate(portfolio, summary["cash_target"], risk_band=request.risk_band,
-                               max_total_mi_bps=request.max_total_mi_bps, allow_buys=request.allow_buys,
-                               time_limit=request.time_limit, raise_on_failure=False,
-                               allow_small_cash=request.allow_small_cash)
+            limits = {"risk_band": request.risk_band, "max_total_mi_bps": request.max_total_mi_bps,
+                      "allow_buys": request.allow_buys, "time_limit": request.time_limit}
+            result = liquidate(portfolio, summary["cash_target"], raise_on_failure=False,
+                               allow_small_cash=request.allow_small_cash, **limits)
             assumed = attach(result, portfolio).assumptions
-            summary.update(status=result.status, method=result.method, error=result.message,
+            message = result.message
+            if result.status == "infeasible":  # the most cash as this row trades (whole lots or exact shares)
+                message = as_traded(message, portfolio, request.lot_size, **limits)
+            summary.update(status=result.status, method=result.method, error=message,
                            parameters=parameter_text(assumed["parameters"]),
                            risk_model=risk_text(assumed["risk_model"]), warnings="; ".join(assumed["warnings"]))
             if result.success:

@@ -79,6 +79,8 @@ def failure_payload(exc: BaseException) -> dict:
     if isinstance(exc, InfeasibleLiquidation):
         payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking,
                        blocking_units=exc.blocking_units)
+    if getattr(exc, "seconds", None) is not None:  # a failed solve: how long it ran, and its time budget
+        payload.update(seconds=exc.seconds, time_limit_s=exc.time_limit)
     if getattr(exc, "stages", None):
         payload["stages"] = exc.stages
     return payload

@@ -165,7 +165,7 @@ def liquidate(
     limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
-        options.check_limits(risk_band, time_limit)
+        options.check_limits(risk_band, time_limit, max_total_mi_bps)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)

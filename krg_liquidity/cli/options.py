@@ -13,6 +13,7 @@ import typer
 
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
+from krg_liquidity.solve.request import SMALLEST_TOTAL_IMPACT_BPS, small_cap_message
 
 
 def _checked(value: float, written: object, example: str, what: str) -> float:
@@ -48,10 +49,14 @@ def bps(text: object) -> float:
     """
     return _checked(parse_bps(text), text, "50, 50bps or 0.5%", "a number of basis points")
 
-def check_limits(risk_band, time_limit: float) -> None:
+def check_limits(risk_band, time_limit: float, max_total_mi_bps: float | None = None) -> None:
     """The request's options in the command line's own words (the library's messages name Python
-    arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds.
-    Raises ``InputError``, so that ``--json`` still answers with a bad_input object."""
+    arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds,
+    ``--max-total-mi-bps`` at least ``SMALLEST_TOTAL_IMPACT_BPS`` (a smaller one is a percent or a fraction
+    typed as bps: "did you mean 50 bps?"). Raises ``InputError``, so that ``--json`` still answers with a
+    bad_input object."""
+    if max_total_mi_bps is not None and 0 < max_total_mi_bps < SMALLEST_TOTAL_IMPACT_BPS:
+        raise InputError("--max-total-mi-bps " + small_cap_message(max_total_mi_bps).split("=", 1)[1])
     if risk_band is not None and not (0 <= risk_band[0] <= risk_band[1]):
         raise InputError(f"--risk-band {risk_band[0]:g} {risk_band[1]:g}: LO and HI need 0 <= LO <= HI, e.g. "
                          "--risk-band 0.9 1.1")

@@ -56,7 +56,7 @@ def report(
     reason; the exit code is then that of ``liquidate`` (2 or 3).
     """
     try:
-        options.check_limits(risk_band, time_limit)
+        options.check_limits(risk_band, time_limit, max_total_mi_bps)
         check_report_path(output)
         model = cost_model_from(parameters, mi_code, mi_date)
         cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)

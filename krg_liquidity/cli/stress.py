@@ -117,7 +117,7 @@ def stress(
     every row is bad_input: the table is printed, then the first row's message).
     """
     try:
-        options.check_limits(risk_band, time_limit)
+        options.check_limits(risk_band, time_limit, max_total_mi_bps)
         if output is not None:
             check_output(output)
         if date_range and parameters is None:

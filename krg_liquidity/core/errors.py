@@ -142,6 +142,10 @@ class LiquidationError(RuntimeError):
     ----------
     status : str
         "error" here; each subclass sets its own.
+    seconds : float or None
+        How long the call ran before it failed (wall clock), set by ``liquidate`` (None until then).
+    time_limit : float or None
+        The call's time budget (seconds; None: no limit), set by ``liquidate`` (None until then).
 
     Examples
     --------
@@ -157,6 +161,8 @@ class LiquidationError(RuntimeError):
     """
 
     status = "error"
+    seconds: float | None = None
+    time_limit: float | None = None
 
 
 class InfeasibleLiquidation(LiquidationError):
@@ -183,10 +189,13 @@ class InfeasibleLiquidation(LiquidationError):
     blocking_exact : bool
         False when the amounts are estimates (the elastic re-solve of a request with a risk
         floor, which it linearizes).
+    blocking_totals : dict of str to tuple of (float, int), optional
+        Per per-name limit of ``blocking`` (whose amount is the largest on one name), the total it
+        would have to give over all names (USD) and how many names give.
 
     Attributes
     ----------
-    cash_target, max_cash, blocking, blocking_units, headline, blocking_exact
+    cash_target, max_cash, blocking, blocking_units, headline, blocking_exact, blocking_totals
         As given.
     status : str
         "infeasible".
@@ -207,8 +216,9 @@ class InfeasibleLiquidation(LiquidationError):
     def __init__(self, message: str, cash_target: float, max_cash: float | None,
                  blocking: dict[str, float] | None = None,
                  blocking_units: dict[str, str] | None = None, headline: str | None = None,
-                 blocking_exact: bool = True):
+                 blocking_exact: bool = True, blocking_totals: dict[str, tuple[float, int]] | None = None):
         self.cash_target = cash_target
+        self.blocking_totals = dict(blocking_totals or {})
         self.blocking_exact = blocking_exact
         self.max_cash = max_cash
         self.blocking = dict(blocking or {})

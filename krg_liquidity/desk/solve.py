@@ -17,7 +17,7 @@ from krg_liquidity.report import Report, build_report, render_html, write_excel
 from krg_liquidity.solve.explain import blocking_rows
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.rounding import round_trades
-from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
+from krg_liquidity.solve.tradable import most_tradable, with_tradable_cash
 
 SMALL_CASH_BOX = "Allow a small cash target"
 
@@ -57,12 +57,12 @@ class Outcome:
 
 def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
     """The most cash (USD) the request's limits allow in whole shares (typed back as the cash, the
-    desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words."""
+    desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words (what the
+    solve at the most cash said, e.g. a risk floor out of reach there; the time budget only when it ran out)."""
     try:
-        most = tradable_cash(portfolio, 1, time_limit=request.time_limit, **request.limits())
+        return most_tradable(portfolio, 1, time_limit=request.time_limit, **request.limits())
     except (LiquidationError, InputError) as exc:
         return None, f"{status_of(exc)}: {exc}"
-    return most, "" if most is not None else "no target near the most the limits allow was raised in time"
 
 
 def cash_of(portfolio, request: Request) -> float:
@@ -77,7 +77,8 @@ def run(portfolio, request: Request, known_max_cash: float | None = None) -> Out
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
                            allow_small_cash=request.allow_small_cash, **request.limits())
     except InfeasibleLiquidation as exc:
-        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact))
+        blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact,
+                                      exc.blocking_totals))
         exc = with_tradable_cash(exc, portfolio, 1, known_max_cash, time_limit=request.time_limit,
                                  **request.limits())
         most = exc.max_cash  # one figure on the page, in whole shares as the desk trades

@@ -27,7 +27,7 @@ FORMATS = {
     ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after"),
 }
 _FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
-_STYLE = """
+PAGE_STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
@@ -151,4 +151,4 @@ def render_html(report) -> str:
                   table_html(report.pretrade, "pretrade", total=("market_impact_usd",))]
     body = "\n".join(parts)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Liquidation report</title>"
-            f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
+            f"<style>{PAGE_STYLE}</style></head><body>\n{body}\n</body></html>\n")

@@ -12,7 +12,7 @@ from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
 from krg_liquidity.solve.request import Request, make_request
 from krg_liquidity.solve.separable import solve_separable
-from krg_liquidity.solve.verify import violations
+from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
 
 
 def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
@@ -90,8 +90,8 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     if band is not None and without_floor:
         band = (0.0, band[1])
     exact = _bisect(request, costs, box, budget)  # every limit but the risk band, to 1e-12
-    if band is None and exact is not None:
-        return exact
+    if exact is not None and (band is None or _within_band(request, costs, exact, band)):
+        return exact  # a band only takes trades away: when the least-cost answer there meets it, it is the most
     floor = band is not None and band[0] > 0
     limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
     limits += coupling_limits(band, request.max_total_mi_bps)
@@ -129,6 +129,11 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
                 if again in ("optimal", "optimal_inaccurate"):  # the first solve saw a point: no proof here
                     program, status = second, again
     if status == "infeasible":
+        if band is not None and exact is not None:  # feasible without the band: its ceiling blocks at every target
+            raise InfeasibleLiquidation(
+                f"the risk ceiling ({band[1]:g}x today's risk) cannot be met at any cash target within the other "
+                f"limits (the solver's certificate of infeasibility; without the risk band up to ${exact:,.0f} "
+                "could be raised)", cash_target=float("nan"), max_cash=None)
         raise InfeasibleLiquidation("no trade list meets every limit, whatever the cash target",
                                     cash_target=float("nan"), max_cash=None)
     net = portfolio.net_value_usd
@@ -144,6 +149,18 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     if exact is not None:  # a band only takes trades away: never above the exact maximum without it
         most = min(most, exact)
     return most
+
+
+def _within_band(request: Request, costs, cash: float, band: tuple[float, float]) -> bool:
+    """Does the least-cost trade list raising ``cash`` (every limit but the band) keep the risk ``band``?"""
+    portfolio = request.portfolio
+    plan = solve_separable(costs, trade_bounds(portfolio, cash, costs, request.allow_buys), cash)
+    if plan is None:
+        return False
+    traded = -plan.u * portfolio.array("adv")
+    found = violations(portfolio, portfolio.array("shares") + traded, cash, allow_buys=request.allow_buys,
+                       risk_band=band, max_total_mi_bps=None, cost_model=request.cost_model, traded=traded)
+    return max(found.get("risk_floor", 0.0), found.get("risk_ceiling", 0.0)) <= ACCEPT_VIOLATION
 
 
 def _feasible(request: Request, costs, cash: float) -> bool:

@@ -29,10 +29,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from krg_liquidity.book.risk import factoring_seconds
 from krg_liquidity.core.plan import Budget, Trail
 from krg_liquidity.model.params import IStarParams
 from krg_liquidity.model.trade_costs import LOG_W, d2h
-from krg_liquidity.solve.dual import DualPoint, DualSolver
+from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 
 
 @lru_cache(maxsize=16)
@@ -43,11 +44,51 @@ def curvature_falls(params: IStarParams) -> bool:
     return bool(params.a2 <= 1.0 and np.all(np.diff(values) <= 1e-12 * np.abs(values[1:])))
 
 
-def _tau_bound(solver: DualSolver, h: np.ndarray) -> float:
-    """An upper bound on lambda_max(H^-1/2 C H^-1/2), C = A'A + diag(d), H = diag(h) > 0."""
+def _tau_bound(solver: DualSolver, h: np.ndarray, budget: Budget) -> float | None:
+    """An upper bound on lambda_max(H^-1/2 C H^-1/2), C = A'A + diag(d), H = diag(h) > 0; None when the
+    budget cannot cover it.
+
+    A few rows of A: the eigenvalues of A H^-1 A'. Many (a full covariance's root): an estimate t of the
+    largest eigenvalue of B = H^-1/2 A'A H^-1/2 by Lanczos steps on products B x, proven an upper bound by
+    a Cholesky factor of (t I - B) (it exists only when t is above every eigenvalue); t is raised until it is.
+    """
     scaled = solver.A / np.sqrt(h)
-    top = float(np.linalg.eigvalsh(scaled @ scaled.T)[-1]) if scaled.shape[0] else 0.0
-    return top + float(np.max(solver.d / h, initial=0.0))
+    rest = float(np.max(solver.d / h, initial=0.0))
+    if not solver.wide:
+        top = float(np.linalg.eigvalsh(scaled @ scaled.T)[-1]) if scaled.shape[0] else 0.0
+        return top + rest
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    n = len(h)
+    root = 1.0 / np.sqrt(h)
+    if budget.left() <= 2.0 * factoring_seconds(n)[1]:
+        return None
+
+    def times(x: np.ndarray) -> np.ndarray:
+        if budget.expired():
+            raise OutOfTime
+        return root * solver.c_times(root * np.ravel(x))
+
+    try:
+        estimate = float(eigsh(LinearOperator((n, n), matvec=times, dtype=float), k=1, which="LA", tol=1e-8,
+                               return_eigenvectors=False)[0])
+    except OutOfTime:
+        return None
+    minus_b = (solver.C if solver.C is not None else scaled.T @ scaled) * -root[:, None]
+    minus_b *= root[None, :]
+    diagonal = np.einsum("ii->i", minus_b)  # a view: t I - B is formed in place
+    t = estimate * (1.0 + 1e-6) + 1e-12 * float(np.max(-diagonal))
+    for _ in range(8):
+        if budget.left() <= factoring_seconds(n)[1]:
+            return None
+        diagonal += t
+        try:
+            np.linalg.cholesky(minus_b)
+            return t + rest
+        except np.linalg.LinAlgError:
+            diagonal -= t
+            t *= 1.01
+    return None
 
 
 def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail: Trail,
@@ -76,7 +117,14 @@ def floor_lower_bound(solver: DualSolver, point: DualPoint, floor: float, trail:
     sigma = np.sqrt(q)
     c_held = solver.A.T @ (solver.A @ held) + solver.d * held
     rho_steps = float(point.cut_multipliers.sum()) / (2.0 * sigma)
-    kappa_max = 1.0 / (2.0 * _tau_bound(solver, h))
+    if solver.wide:
+        trail.load("scipy.sparse.linalg")
+    tau = _tau_bound(solver, h, budget)
+    if tau is None:
+        trail.record("certificate", "timeout", "skipped for time: the time left cannot cover the bound on the risk "
+                                               "model's curvature")
+        return None
+    kappa_max = 1.0 / (2.0 * tau)
     usd_per_unit = solver.cash / 1e4  # the objective is in bps of S
     cost = float(np.sum(solver.costs.cost_usd(point.u))) / usd_per_unit
     best, note = None, ""

@@ -181,8 +181,8 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     for limit in limits:
         if goal != "elastic" and isinstance(limit, NameLimit) and not isinstance(limit, Weight):
             continue
-        if goal == "elastic" and limit.key != "cash":
-            slack = program.slacks[limit.key] = cp.Variable(nonneg=True)
+        if goal == "elastic" and limit.key != "cash":  # a per-name limit gives per name: its total is minimized
+            slack = program.slacks[limit.key] = cp.Variable(n if isinstance(limit, NameLimit) else (), nonneg=True)
             constraints += limit.conic(program, slack)
         elif isinstance(limit, RiskFloor):
             program.floor_gradient = cp.Parameter(n)
@@ -196,7 +196,7 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
         program.cost_unit = max(1.0, cost_hint_usd * 1e4 / scale / 100.0)
     objective = {"cost": lambda: cp.Minimize((cost + penalty_term) / program.cost_unit),
                  "cash": lambda: cp.Maximize(cash_scaled - penalty_term),
-                 "elastic": lambda: cp.Minimize(cp.sum(list(program.slacks.values())))}[goal]()
+                 "elastic": lambda: cp.Minimize(sum(cp.sum(slack) for slack in program.slacks.values()))}[goal]()
     program.problem = cp.Problem(objective, constraints)
     return program
 

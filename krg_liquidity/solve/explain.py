@@ -68,7 +68,7 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
     budget = _share(budget or Budget(None))
     cash = request.cash
     floor = request.risk_band is not None and request.risk_band[0] > 0
-    most, note, proven_none, late = None, "", False, []
+    most, note, proven_none, everywhere, late = None, "", False, "", []
     if budget.expired():
         late.append("the most cash")
     else:
@@ -76,35 +76,52 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
             most = most_cash(request, budget, without_floor=floor)
             if not np.isfinite(most):
                 most, note = None, "The most cash that can be raised could not be computed (a non-finite result)."
-        except InfeasibleLiquidation:
-            proven_none = True
+        except InfeasibleLiquidation as none:
+            proven_none, everywhere = True, str(none)  # what blocks whatever the cash target
         except SolverTimeout:
             late.append("the most cash")
         except LiquidationError:
             note = "The most cash that can be raised could not be computed (the solver did not converge)."
     blocking, units = known if known is not None else ({}, {})
+    totals: dict[str, tuple[float, int]] = {}
     if known is None and cash < request.portfolio.net_value_usd:
         if budget.expired():
             late.append("the blocking limits")
         else:
             try:
-                blocking, units = elastic(request, budget)
+                blocking, units, totals = elastic(request, budget)
             except SolverTimeout:
                 late.append("the blocking limits")
             except LiquidationError:
                 pass
     exact = known is not None or not floor  # the re-solve linearizes a floor: its slacks are then estimates
+    floor_there = None  # the floor's proven reach at the most cash raisable without it, when short of the floor
+    if floor and most is not None and known is None and not budget.expired():
+        highest = floor_reach(request, most, budget)
+        if highest < request.risk_band[0] * (1 - 1e-9):
+            floor_there = highest
+            blocking = {key: value for key, value in blocking.items() if key != RiskFloor.key}
+            blocking[RiskFloor.key] = request.risk_band[0] - highest
+            units = dict(units) | {RiskFloor.key: RiskFloor.unit}
     instead = [key for key in (conflicts or {}) if key not in blocking]
     if instead:
         blocking = dict(blocking) | {key: conflicts[key] for key in instead}
         units = dict(units) | {key: "USD per name" for key in instead}
     without = " (without the risk floor)" if floor else ""
-    if most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
+    if floor_there is not None:  # neither the target nor the floor: both are said, with their proofs
+        most_text = (f"at most ${most:,.0f} can be raised within the other limits, and at that amount the risk "
+                     f"floor is out of reach too")
+        reason += (f"; and at ${most:,.0f} no trade list within the per-name limits leaves more than "
+                   f"{floor_there:.4f}x today's risk (floor {request.risk_band[0]:g}x)")
+        floor_cash, most = most, None  # no cash is proven raisable with the floor
+    elif most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
         most_text = f"any target below the book's net value can be raised within the limits{without}"
     elif most is not None:
         most_text = f"at most ${most:,.0f} can be raised within the limits{without}"
     elif proven_none:
         most_text = "no cash target can be met within these limits"
+        if everywhere:  # what blocks at every target first, then what the proof at this one found
+            reason = f"{everywhere}; and {reason if reason.startswith('at ') else 'at this target, ' + reason}"
     elif note:
         most_text = note[0].lower() + note[1:].rstrip(".")
     else:
@@ -112,9 +129,13 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
     lines = [f"cannot raise ${cash:,.0f}: {most_text}.", f"Why: {reason}."]
     headline = "\n".join(lines)
     if blocking:
-        rows = blocking_rows(blocking, units, request, exact=exact)
+        rows = blocking_rows(blocking, units, request, exact=exact, totals=totals)
+        if floor_there is not None:  # the floor's row from its own proof, at the amount it was proven at
+            label, give = blocking_rows({RiskFloor.key: blocking[RiskFloor.key]}, units, request)[0]
+            rows[list(blocking).index(RiskFloor.key)] = (label, f"{give} at ${floor_cash:,.0f}")
         width = max(len(label) for label, _ in rows)
-        lines.append("Blocking limits, and how far each would have to give:")
+        at = f" at ${cash:,.0f}" if proven_none or floor_there is not None else ""
+        lines.append(f"Blocking limits{at}, and how far each would have to give:")
         lines += [f"  {label:<{width}}  {give}" + (" (or the other limit of its conflict gives instead)"
                                                     if key in instead else "")
                   for key, (label, give) in zip(blocking, rows)]
@@ -122,22 +143,46 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
         lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
                      f"(a larger time_limit shows {'them' if len(late) > 1 else 'it'}).")
     return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most, blocking=blocking,
-                                 blocking_units=units, headline=headline, blocking_exact=exact)
+                                 blocking_units=units, headline=headline, blocking_exact=exact,
+                                 blocking_totals=totals)
+
+
+def floor_reach(request: Request, cash: float, budget: Budget) -> float:
+    """A proven bound on the most post-trade risk (a multiple of today's) that trade lists raising ``cash``
+    within the per-name limits can leave (``reach.risk_upper_bound``; inf when it cannot be computed)."""
+    from krg_liquidity.solve.bounds import trade_bounds
+    from krg_liquidity.solve.dual import DualSolver
+    from krg_liquidity.solve.reach import risk_upper_bound
+
+    p = request.portfolio
+    costs = request.costs()
+    bounds = trade_bounds(p, cash, costs, request.allow_buys)
+    if bounds.conflicting.any() or not 0 < cash < p.net_value_usd:
+        return np.inf
+    risk = p.risk()
+    sigma_today = risk.sigma(p.position_usd / p.net_value_usd)
+    highest = risk_upper_bound(DualSolver(costs, bounds, cash, risk, p.position_usd), budget)
+    return highest / (sigma_today * (p.net_value_usd - cash) / cash)
 
 
 def blocking_rows(blocking: dict[str, float], units: dict[str, str], request=None,
-                  exact: bool = True) -> list[tuple[str, str]]:
+                  exact: bool = True, totals: dict[str, tuple[float, int]] | None = None) -> list[tuple[str, str]]:
     """(limit in words, how far it would have to give in its unit) per blocking limit.
 
-    ``blocking``/``units``/``exact``: as on :class:`~krg_liquidity.core.errors.InfeasibleLiquidation`
-    (``blocking_exact``); ``request``: anything with the request's ``risk_band`` and
+    ``blocking``/``units``/``exact``/``totals``: as on :class:`~krg_liquidity.core.errors.InfeasibleLiquidation`
+    (``blocking_exact``, ``blocking_totals``: a per-name limit's row then gives its total over the names
+    first, then the largest on one name); ``request``: anything with the request's ``risk_band`` and
     ``max_total_mi_bps`` (a cap or band then also shows the value it would have to move to,
     rounded so that moving it there is enough).
 
     >>> blocking_rows({"total_impact_cap": 10.3}, {"total_impact_cap": "bps"})
     [('total impact cap (max_total_mi_bps)', '10.300 bps')]
+    >>> blocking_rows({"participation": 3.18e6}, {"participation": "USD per name"}, totals={"participation": (7.85e7, 26)})
+    [('participation cap (ub_max_pct_adv)', '$78,500,000 in all over 26 names (up to $3,180,000 on one name)')]
     """
-    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request, exact))
+    totals = totals or {}
+    return [(LABELS.get(key, key.replace("_", " ")), _amount(key, value, units.get(key, ""), request, exact,
+                                                            totals.get(key)))
             for key, value in blocking.items()]
 
 
@@ -167,14 +212,18 @@ def _down(value: float, digits: int) -> float:
     return math.floor(value * step + 1e-6) / step
 
 
-def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> str:
+def _amount(key: str, value: float, unit: str, request, exact: bool = True,
+            total: tuple[float, int] | None = None) -> str:
     """How far one limit must give, in words. A cap or ceiling is moved up to a figure rounded up and a floor
     down to a figure rounded down; the give shown is the distance to that figure. For the total-impact cap the
     figure is the least impact itself, so moving the cap there is enough; for the risk band it is a proven
     bound on the least (or most) risk reachable, so the band must move at least that far ("at least"). ``exact`` False: the amount is an estimate of the elastic re-solve (the risk
     floor enters it linearized, a restriction, so every slack of that solve may be overstated), said with
-    "about"."""
+    "about". ``total``: (USD, names) a per-name limit gives over all names, said first."""
     about = "" if exact else "about "
+    if unit == "USD per name" and total is not None and total[1] > 1:
+        return (f"{about}${math.ceil(total[0] - 1e-6):,.0f} in all over {total[1]:,} names (up to "
+                f"${math.ceil(value - 1e-6):,.0f} on one name)")
     if unit == "USD per name":
         return f"up to {about}${math.ceil(value - 1e-6):,.0f} on one name"
     if unit == "bps":
@@ -195,8 +244,11 @@ def _amount(key: str, value: float, unit: str, request, exact: bool = True) -> s
     return f"{about}{round_up(value, 4):.2%} of today's risk"
 
 
-def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:
-    """One slack per limit at the requested cash; returns the positive ones and their units."""
+def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str],
+                                                      dict[str, tuple[float, int]]]:
+    """One slack per limit at the requested cash (per name for a per-name limit; their total is what the
+    solve keeps small); returns the positive ones (a per-name limit: the largest on one name) and their
+    units, and per per-name limit its total (USD) over the names that give and how many they are."""
     from krg_liquidity.solve import conic  # cvxpy is imported only when a path needs it
     portfolio, cash = request.portfolio, request.cash
     costs = request.costs()
@@ -211,6 +263,14 @@ def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[st
     units = {limit.key: limit.unit for limit in limits if limit.key in program.slacks}
     to_units = {"USD per name": portfolio.net_value_usd, "bps": request.max_total_mi_bps or 1.0,
                 "fraction of today's risk": 1.0}
-    found = {key: float(slack.value) * to_units[units[key]] for key, slack in program.slacks.items()
-             if slack.value is not None and np.isfinite(slack.value) and slack.value > SLACK_REPORTED}
-    return found, {key: units[key] for key in found}
+    found, totals = {}, {}
+    for key, slack in program.slacks.items():
+        if slack.value is None:
+            continue
+        values = np.atleast_1d(np.asarray(slack.value, dtype=float))
+        giving = np.isfinite(values) & (values > SLACK_REPORTED)
+        if giving.any():
+            found[key] = float(values[giving].max()) * to_units[units[key]]
+            if values.size > 1:
+                totals[key] = (float(values[giving].sum()) * to_units[units[key]], int(giving.sum()))
+    return found, {key: units[key] for key in found}, totals

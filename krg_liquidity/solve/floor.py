@@ -68,9 +68,12 @@ def reach_floor(solver: DualSolver, v: np.ndarray, floor: float, risk_times, bud
     else:
         return None, best
     low, high = 0.0, 1.0  # back along the segment v -> point: the nearest point at the floor
+    held, move = solver.p0 - v, point - v  # q(v + t move) = |A (held - t move)|^2 + sum d (held - t move)^2
+    a_held, a_move = solver.A @ held, solver.A @ move
     for _ in range(60):
         middle = 0.5 * (low + high)
-        if np.sqrt(solver.risk2(v + middle * (point - v))) >= floor:
+        q = float(np.sum((a_held - middle * a_move) ** 2) + np.sum(solver.d * (held - middle * move) ** 2))
+        if np.sqrt(q) >= floor:
             high = middle
         else:
             low = middle

@@ -93,14 +93,14 @@ class NameLimit:
         return np.where(at_hi, self.reached[1], self.reached[0])
 
     def conic(self, program, slack=None) -> list:
-        """lo <= u <= hi on the value sold (scaled); ``slack`` in units of the book's net value per name."""
+        """lo <= u <= hi on the value sold (scaled); ``slack``: one per name, in units of the book's net value."""
         lo, hi = self.interval(program.portfolio, program.cash_for_intervals, program.costs)
         dv, scale = program.costs.dollar_adv, program.scale
-        give = 0 if slack is None else program.portfolio.net_value_usd / scale * slack
         rows = []
         for bound, side in ((lo, 1), (hi, -1)):
             finite = np.isfinite(bound)
             if finite.any():
+                give = 0 if slack is None else program.portfolio.net_value_usd / scale * slack[finite]
                 rows.append(side * (program.traded[finite] - bound[finite] * dv[finite] / scale) + give >= 0)
         return rows
 
@@ -151,12 +151,12 @@ class Weight(NameLimit):
 
     def conic(self, program, slack=None):
         """Rows on final positions and the post-trade value, valid when the cash is a variable too."""
-        give = 0 if slack is None else program.portfolio.net_value_usd / program.scale * slack
         rows = []
         for name, side in (("lb_wt", 1), ("ub_wt", -1)):
             w = _column(program.portfolio, name)
             has = ~np.isnan(w)
             if has.any():
+                give = 0 if slack is None else program.portfolio.net_value_usd / program.scale * slack[has]
                 rows.append(side * (program.position[has] - w[has] * program.post_scaled) + give >= 0)
         return rows
 

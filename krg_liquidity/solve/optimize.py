@@ -140,6 +140,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
             result = _run(request, trail, method, warm_start)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
+        exc.seconds, exc.time_limit = trail.budget.elapsed, trail.budget.limit  # how long it ran, of what budget
         if raise_on_failure:
             raise
         result = failed_result(request, exc, trail)
@@ -331,7 +332,8 @@ class _Plan:
                               solver.steps)
             return None
         self.check_cap(point.u, "dual")
-        self.trail.record("dual", "candidate", f"{solver.steps} Newton steps", solver.steps)
+        through = f" ({solver.cg_steps} conjugate-gradient steps through the names)" if solver.cg_steps else ""
+        self.trail.record("dual", "candidate", f"{solver.steps} Newton steps{through}", solver.steps)
         return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
 
     def conic_skip(self) -> str:

@@ -41,6 +41,21 @@ def knapsack_min(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, total: float = 1
     return v[0] if c.ndim == 1 else v
 
 
+def _knapsack_range(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) of c'v over {sum v = 1, lo <= v <= hi} (finite ends) for each row of ``c``: the values of
+    ``knapsack_min`` for c and for -c, from one sort of each row (the max fills the dearest first)."""
+    order = np.argsort(c, axis=1, kind="stable")
+    ranked = np.take_along_axis(c, order, axis=1)
+    width = (hi - lo)[order]
+    room = 1.0 - lo.sum()
+    base = c @ lo
+    ends = []
+    for values, widths in ((ranked, width), (ranked[:, ::-1], width[:, ::-1])):
+        before = np.cumsum(widths, axis=1) - widths
+        ends.append(base + np.einsum("ij,ij->i", values, np.clip(room - before, 0.0, widths)))
+    return ends[0], ends[1]
+
+
 ROWS_AT_ONCE = 64
 """Rows of A whose exposure ranges are found together (a full covariance's Cholesky factor has n)."""
 
@@ -59,8 +74,9 @@ def risk_upper_bound(solver: DualSolver, budget: Budget | None = None) -> float:
             return np.inf
         rows = slice(start, start + ROWS_AT_ONCE)
         block = A[rows]
-        exposure_low[rows] -= np.einsum("ij,ij->i", block, knapsack_min(-block, lo, hi))
-        exposure_high[rows] -= np.einsum("ij,ij->i", block, knapsack_min(block, lo, hi))
+        least, most = _knapsack_range(block, lo, hi)
+        exposure_low[rows] -= most
+        exposure_high[rows] -= least
     held_low, held_high = p0 - hi, p0 - lo
     # e^2 <= (l + u) e - l u on [l, u]; so q <= c0 - beta'v with:
     c0 = float(np.sum((exposure_low + exposure_high) * exposure - exposure_low * exposure_high)

@@ -61,6 +61,23 @@ class Request:
                 "max_total_mi_bps": self.max_total_mi_bps, "allow_buys": self.allow_buys, "time_limit_s": time_limit}
 
 
+SMALLEST_TOTAL_IMPACT_BPS = 0.1
+"""The smallest total-impact cap accepted (bps of the cash). A cap below it is refused, with no way around:
+it is a fraction or a percent typed as bps (0.005 for 0.5%, i.e. 50 bps), since no trade list of a size
+worth capping costs so little (0.1 bps is $10 per $1M raised)."""
+
+
+def small_cap_message(cap_bps: float) -> str:
+    """Why a total-impact cap below ``SMALLEST_TOTAL_IMPACT_BPS`` is refused, with the cap it likely meant.
+
+    >>> small_cap_message(0.005)[:96]
+    'max_total_mi_bps=0.005 bps is below the smallest cap of 0.1 bps: did you mean 50 bps (0.005 = 0.'
+    """
+    return (f"max_total_mi_bps={cap_bps:g} bps is below the smallest cap of {SMALLEST_TOTAL_IMPACT_BPS:g} bps: "
+            f"did you mean {cap_bps * 1e4:g} bps ({cap_bps:g} = {cap_bps * 100:g}%) or {cap_bps * 100:g} bps "
+            f"({cap_bps:g}%)? Give the cap in bps of the cash raised (50, 50bps or 0.5%)")
+
+
 def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model,
                  allow_small_cash: bool = False, *, searched: bool = False) -> Request:
     """Check a request once; ``cash`` as :func:`cash.cash_usd` reads it (dollars, "10%", "250m").
@@ -90,5 +107,7 @@ def make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_
         max_total_mi_bps = float(max_total_mi_bps)
         if not np.isfinite(max_total_mi_bps) or max_total_mi_bps <= 0:
             raise InputError(f"max_total_mi_bps={max_total_mi_bps} must be a positive number of bps")
+        if max_total_mi_bps < SMALLEST_TOTAL_IMPACT_BPS:
+            raise InputError(small_cap_message(max_total_mi_bps))
     cost_model = cost_model if cost_model is not None else CostModel()
     return Request(portfolio, cash, risk_band, max_total_mi_bps, bool(allow_buys), cost_model)
