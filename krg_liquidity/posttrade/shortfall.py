@@ -186,6 +186,12 @@ def post_trade(fills: str | Path | pd.DataFrame | Fills, cost_model: CostModel |
     -------
     PostTradeResult
 
+    Raises
+    ------
+    InputError
+        The fills cannot be used (see :func:`~krg_liquidity.posttrade.fills.read_fills`; with
+        ``skip_bad`` the bad orders are set aside instead).
+
     Examples
     --------
     >>> from krg_liquidity.posttrade.synthetic import synthetic_fills
