@@ -63,6 +63,11 @@ class BatchInterrupted(Exception):
         Books finished (saved under OUTDIR/parts when there is an output folder).
     total : int
         Books asked for.
+
+    Examples
+    --------
+    >>> str(BatchInterrupted(3, 10))
+    'interrupted: 3 of 10 books done'
     """
 
     def __init__(self, done: int, total: int):

@@ -245,6 +245,11 @@ class NoFeasiblePointFound(LiquidationError):
         As given.
     status : str
         "no_feasible_point_found".
+
+    Examples
+    --------
+    >>> NoFeasiblePointFound("no trade list keeps the risk floor", stages=[{"stage": "floor"}]).status
+    'no_feasible_point_found'
     """
 
     status = "no_feasible_point_found"
@@ -274,6 +279,12 @@ class SolverTimeout(LiquidationError):
         As given.
     status : str
         "timeout".
+
+    Examples
+    --------
+    >>> exc = SolverTimeout("no verified trade list within 1 s; raise time_limit", stage="dual")
+    >>> exc.status, exc.stage
+    ('timeout', 'dual')
     """
 
     status = "timeout"
@@ -300,6 +311,11 @@ class SolverFailure(LiquidationError):
         As given.
     status : str
         "solver_failed".
+
+    Examples
+    --------
+    >>> SolverFailure("every solver failed", attempts=[{"solver": "CLARABEL"}]).status
+    'solver_failed'
     """
 
     status = "solver_failed"
