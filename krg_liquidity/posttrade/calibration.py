@@ -50,7 +50,11 @@ LOSSES = {"huber": 1.345, "soft_l1": 1.0, "linear": 1.0}
 
 
 class CalibrationWarning(UserWarning):
-    """A parameter the fills cannot identify (held at its prior) or determine well."""
+    """A parameter the fills cannot identify (held at its prior) or determine well.
+
+    Issued with :func:`warnings.warn` by :func:`calibrate`; the same words are kept in
+    ``Calibration.warnings``.
+    """
 
 
 @dataclass
@@ -70,6 +74,14 @@ class Calibration:
         error in bps (and the prior's on the same orders).
     warnings : list of str
         Identification, in words.
+
+    Examples
+    --------
+    >>> from krg_liquidity import calibrate, synthetic_fills
+    >>> truth = IStarParams(500.0, 0.6, 0.8, 0.4, 0.9)
+    >>> fit = calibrate(synthetic_fills(truth, n=300, seed=1, noise=0.0), bootstrap=0)
+    >>> fit.table["parameter"].tolist(), round(fit.parameters.a1, 6)
+    (['a1', 'a2', 'a3', 'a4', 'b1'], 500.0)
     """
 
     parameters: IStarParams
