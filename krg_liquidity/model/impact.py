@@ -113,17 +113,81 @@ class CostModel:
 
     # ----- array formulas (used by the optimizer and schedules) -----
     def istar_bps(self, size, volatility, price=1.0) -> np.ndarray:
-        """Instantaneous impact I* (bps) for size (fraction of ADV), annualized volatility."""
+        """Instantaneous impact I* (bps), vectorized: a1 size^a2 volatility^a3 price^a5.
+
+        Parameters
+        ----------
+        size : float or array
+            Order size as a fraction of ADV.
+        volatility : float or array
+            Annualized volatility (decimal).
+        price : float or array
+            Price (USD; used only through a5).
+
+        Returns
+        -------
+        numpy.ndarray
+            I* in bps.
+
+        Examples
+        --------
+        >>> round(float(CostModel().istar_bps(0.10, 0.30)), 2)
+        84.88
+        """
         p = self.params
         return p.a1 * np.power(size, p.a2) * np.power(volatility, p.a3) * np.power(price, p.a5)
 
     def impact_bps_at_pov(self, size, volatility, pov, price=1.0) -> np.ndarray:
-        """Market impact (bps) at a constant POV: I* (b1 POV^a4 + 1 - b1)."""
+        """Market impact (bps) at a constant POV: I* (b1 POV^a4 + 1 - b1).
+
+        Parameters
+        ----------
+        size : float or array
+            Order size as a fraction of ADV.
+        volatility : float or array
+            Annualized volatility (decimal).
+        pov : float or array
+            Participation rate (fraction of market volume).
+        price : float or array
+            Price (USD; used only through a5).
+
+        Returns
+        -------
+        numpy.ndarray
+            Market impact in bps.
+
+        Examples
+        --------
+        >>> round(float(CostModel().impact_bps_at_pov(0.10, 0.30, 0.20)), 2)
+        38.9
+        """
         p = self.params
         return self.istar_bps(size, volatility, price) * (p.b1 * np.power(pov, p.a4) + 1.0 - p.b1)
 
     def impact_bps_at_trade_time(self, size, volatility, trade_time_days, price=1.0) -> np.ndarray:
-        """Market impact (bps) when trading over ``trade_time_days``: POV = size/(size + T)."""
+        """Market impact (bps) when trading over ``trade_time_days``: POV = size/(size + T).
+
+        Parameters
+        ----------
+        size : float or array
+            Order size as a fraction of ADV.
+        volatility : float or array
+            Annualized volatility (decimal).
+        trade_time_days : float or array
+            Trade time T (days).
+        price : float or array
+            Price (USD; used only through a5).
+
+        Returns
+        -------
+        numpy.ndarray
+            Market impact in bps.
+
+        Examples
+        --------
+        >>> round(float(CostModel().impact_bps_at_trade_time(0.10, 0.30, 0.4)), 2)
+        38.9
+        """
         size = np.asarray(size, dtype=float)
         pov = np.divide(size, size + trade_time_days, out=np.zeros_like(size * 1.0), where=size > 0)
         return self.impact_bps_at_pov(size, volatility, pov, price)
@@ -132,6 +196,25 @@ class CostModel:
     def pov_to_trade_time(pov, size):
         """Trade time (days) of an order of ``size`` (fraction of ADV) at ``pov``: size(1-POV)/POV.
 
+        Parameters
+        ----------
+        pov : float or array
+            Participation rate (fraction of market volume, in (0, 1]).
+        size : float or array
+            Order size as a fraction of ADV.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Trade time in days.
+
+        Raises
+        ------
+        ValueError
+            A POV outside (0, 1].
+
+        Examples
+        --------
         >>> round(CostModel.pov_to_trade_time(0.20, 0.10), 10)
         0.4
         """
@@ -145,6 +228,25 @@ class CostModel:
     def trade_time_to_pov(trade_time, size):
         """POV of an order of ``size`` traded over ``trade_time`` days: size/(size + T).
 
+        Parameters
+        ----------
+        trade_time : float or array
+            Trade time T (days, >= 0).
+        size : float or array
+            Order size as a fraction of ADV (> 0).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Participation rate (fraction of market volume).
+
+        Raises
+        ------
+        ValueError
+            A negative trade time or a size not > 0.
+
+        Examples
+        --------
         >>> round(CostModel.trade_time_to_pov(0.4, 0.10), 10)
         0.2
         """
@@ -157,7 +259,27 @@ class CostModel:
 
     @staticmethod
     def bps_to_usd(bps, shares, price):
-        """Dollar cost of ``bps`` on ``|shares| * price``."""
+        """Dollar cost of ``bps`` on ``|shares| * price``.
+
+        Parameters
+        ----------
+        bps : float or array
+            Cost in bps of the traded value.
+        shares : float or array
+            Shares traded (signed; the size counts).
+        price : float or array
+            Price (USD).
+
+        Returns
+        -------
+        numpy.ndarray
+            Cost in USD.
+
+        Examples
+        --------
+        >>> float(CostModel.bps_to_usd(38.9, -100_000, 50.0))
+        19450.0
+        """
         return np.asarray(bps) / 1e4 * np.abs(shares) * np.asarray(price)
 
     # ----- input handling -----
