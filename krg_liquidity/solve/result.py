@@ -166,7 +166,19 @@ class LiquidationResult:
         return self.gap_usd / self.cash_raised * 1e4 if self.cash_raised > 0 else float("nan")
 
     def gap_text(self) -> str:
-        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
+        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio).
+
+        Returns
+        -------
+        str
+            The gap in words; "no proven gap (nothing bounds the optimum)" when nothing is proven.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> liquidate(Portfolio(*load_example()), 1e9).gap_text()
+        'gap $0 (0.00 bps)'
+        """
         if not np.isfinite(self.gap_usd):
             return "no proven gap (nothing bounds the optimum)"
         bps = self.gap_bps
@@ -177,8 +189,21 @@ class LiquidationResult:
         return f"gap ${self.gap_usd:,.0f} ({text} bps)"
 
     def violation_text(self) -> str:
-        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
-        unit (``max_violation`` and ``violations`` keep the raw numbers)."""
+        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own unit.
+
+        ``max_violation`` and ``violations`` keep the raw numbers.
+
+        Returns
+        -------
+        str
+            The verdict in words.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> liquidate(Portfolio(*load_example()), 1e9).violation_text()
+        '0 (every limit met, recomputed from the trades)'
+        """
         from krg_liquidity.solve.limits import LABELS, MEASURED, MISSED_BY
 
         broken = {key: value for key, value in self.violations.items() if not value <= ACCEPT_VIOLATION}
