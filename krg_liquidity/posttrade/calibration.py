@@ -96,8 +96,28 @@ class Calibration:
                               "a5": p.a5, "b1": p.b1, "source": p.source}], columns=list(PARAMETER_COLUMNS))
 
     def write(self, path: str | Path) -> Path:
-        """Write the parameter table to ``path`` (.csv, .xlsx or .parquet). An existing parameter table there
-        keeps its other rows (a row with the same code and date is replaced)."""
+        """Write the parameter table to ``path`` (.csv, .xlsx or .parquet).
+
+        An existing parameter table there keeps its other rows (a row with the same code and date is
+        replaced).
+
+        Parameters
+        ----------
+        path : str or Path
+            The parameter table file (the format ``--parameters`` and ``load_parameters`` read).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        InputFileError
+            ``path`` cannot be written, or an existing file there cannot be read.
+        InputError
+            An existing file there is not a valid parameter table.
+        """
         from krg_liquidity.model.params import read_parameter_table
         from krg_liquidity.report.write import write_table
 

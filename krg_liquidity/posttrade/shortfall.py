@@ -76,8 +76,26 @@ class PostTradeResult:
     notes: list[str] = field(default_factory=list)
 
     def table(self, by: str) -> pd.DataFrame:
-        """Mean cost, mean estimate, mean and s.d. of z, and counts by ``by``: a column of the orders
-        (``"broker"``, ``"algorithm"``, ``"symbol"``, ...) or a bucket (``"size"``, ``"pov"``, ``"volatility"``)."""
+        """Mean cost, mean estimate, mean and s.d. of z, and counts by ``by``.
+
+        Parameters
+        ----------
+        by : str
+            A column of the orders (``"broker"``, ``"algorithm"``, ``"symbol"``, ...) or a bucket
+            (``"size"``, ``"pov"``, ``"volatility"``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group: orders, value_usd, total_usd, mean_total_bps, mean_cost_bps,
+            mean_estimate_bps, mean_z, sd_z.
+
+        Examples
+        --------
+        >>> from krg_liquidity import post_trade, synthetic_fills
+        >>> list(post_trade(synthetic_fills(n=50, seed=1)).table("size").columns)[:3]
+        ['size', 'orders', 'value_usd']
+        """
         return group_table(self.orders, by)
 
     @property

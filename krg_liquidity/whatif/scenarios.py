@@ -123,17 +123,99 @@ class Scenario:
 
     @classmethod
     def from_parameters(cls, table: pd.DataFrame, code: int, date, name: str | None = None) -> Scenario:
-        """The scenario of one row of an I-Star parameter table (code, date): MATLAB's per-date set."""
+        """The scenario of one row of an I-Star parameter table (code, date): MATLAB's per-date set.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            A parameter table (see :func:`~krg_liquidity.read_parameter_table`).
+        code : int
+            The market-impact code.
+        date : str or pandas.Timestamp
+            The set with the latest date on or before this one.
+        name : str, optional
+            The scenario's name (default: "code C, DATE").
+
+        Returns
+        -------
+        Scenario
+            A scenario that changes only the I-Star parameters.
+
+        Raises
+        ------
+        ParameterLookupError
+            No set has this code (dated on or before ``date``).
+
+        Examples
+        --------
+        >>> from krg_liquidity import read_parameter_table
+        >>> from krg_liquidity.book.datasets import data_path
+        >>> Scenario.from_parameters(read_parameter_table(data_path("mi_parameters.csv")), 1, "2020-01-01").name
+        'code 1, 2013-01-01'
+        """
         params = select_parameters(table, code, date)
         return cls(name or f"code {params.code}, {params.date}", params=params)
 
     def multipliers(self, portfolio: Portfolio, what: str) -> np.ndarray:
-        """The scenario's multiplier of ``what`` ("adv", "volatility" or "price") for each name."""
+        """The scenario's multiplier of ``what`` ("adv", "volatility" or "price") for each name.
+
+        Parameters
+        ----------
+        portfolio : Portfolio
+            The book whose names are multiplied.
+        what : str
+            "adv", "volatility" or "price".
+
+        Returns
+        -------
+        numpy.ndarray
+            One multiplier per held name, in the holdings' order.
+
+        Raises
+        ------
+        InputError
+            A multiplier names symbols or a column the book does not have, or is not positive.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, load_example
+        >>> book = Portfolio(*load_example())
+        >>> Scenario("one name", price={book.symbols[0]: 0.9}).multipliers(book, "price")[:2].tolist()
+        [0.9, 1.0]
+        """
         return _per_name(getattr(self, what), portfolio, f"scenario {self.name!r}, {what}")
 
     def apply(self, portfolio: Portfolio, cost_model: CostModel | None = None) -> tuple[Portfolio, CostModel]:
-        """(the scenario's book, its cost model). The book is derived without re-reading: positive
-        multipliers of validated columns keep every check but the units thresholds."""
+        """The scenario's book and cost model.
+
+        The book is derived without re-reading: positive multipliers of validated columns keep every
+        check but the units thresholds.
+
+        Parameters
+        ----------
+        portfolio : Portfolio
+            Today's book.
+        cost_model : CostModel, optional
+            The base I-Star model (None: Kissell 2013 parameters), replaced by ``params`` when given.
+
+        Returns
+        -------
+        tuple of (Portfolio, CostModel)
+            The book under the scenario and its cost model.
+
+        Raises
+        ------
+        InputError
+            A multiplier names symbols or a column the book does not have, or is not positive.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, load_example
+        >>> book = Portfolio(*load_example())
+        >>> stressed, model = Scenario("volume halved", adv=0.5).apply(book)
+        >>> float(stressed.array("adv")[0] / book.array("adv")[0])
+        0.5
+        """
         model = cost_model or CostModel()
         if self.params is not None:
             model = CostModel(self.params, model.trading_days)
