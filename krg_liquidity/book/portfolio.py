@@ -192,7 +192,25 @@ class Portfolio:
         return self.covariance is not None or self.factor_model is not None
 
     def array(self, column: str) -> np.ndarray:
-        """A holdings column as floats (a copy; read once per Portfolio: treat holdings as immutable)."""
+        """A holdings column as floats (a copy; read once per Portfolio: treat holdings as immutable).
+
+        Parameters
+        ----------
+        column : str
+            A column of ``holdings`` in its snake_case name ("shares", "price", "adv", ...).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per held name, in the holdings' order.
+
+        Examples
+        --------
+        >>> from krg_liquidity import load_example
+        >>> book = Portfolio(*load_example())
+        >>> book.array("shares").shape
+        (28,)
+        """
         cached = self._arrays.get(column)
         if cached is None:
             cached = self._arrays[column] = self.holdings[column].to_numpy(dtype=float)
@@ -220,8 +238,31 @@ class Portfolio:
     def risk(self, seconds_left: Callable[[], float] | None = None) -> RiskOperator:
         """The risk operator over the held names (built once per Portfolio and kept).
 
-        ``seconds_left``: the caller's time left (seconds); building the operator from a full covariance
-        raises ``SolverTimeout`` when what is left cannot cover it (see :func:`risk.risk_operator`).
+        Parameters
+        ----------
+        seconds_left : callable, optional
+            The caller's time left (seconds); building the operator from a full covariance raises
+            ``SolverTimeout`` when what is left cannot cover it (see :func:`risk.risk_operator`).
+
+        Returns
+        -------
+        RiskOperator
+            ``top`` (rows x names) and ``diag`` (per name, or None): the names' annualized covariance is
+        top' top + diag(diag^2).
+
+        Raises
+        ------
+        InputError
+            The portfolio has no risk model.
+        SolverTimeout
+            ``seconds_left`` cannot cover factoring the covariance.
+
+        Examples
+        --------
+        >>> from krg_liquidity import load_example
+        >>> book = Portfolio(*load_example())
+        >>> type(book.risk()).__name__, book.risk_factored
+        ('RiskOperator', True)
         """
         if not self.has_risk_model:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")

@@ -125,13 +125,47 @@ class FactorModel:
         return self.exposures.index.tolist()  # one conversion, not one Python object per name by iteration
 
     def volatility(self) -> pd.Series:
-        """Each name's annualized volatility implied by the model."""
+        """Each name's annualized volatility implied by the model.
+
+        Returns
+        -------
+        pandas.Series
+            sqrt(diag(B F B') + D) per symbol (annualized, decimal).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = FactorModel(pd.DataFrame({"market": [1.0]}, index=["AAA"]),
+        ...                     pd.DataFrame({"market": [0.03]}, index=["market"]), pd.Series({"AAA": 0.01}))
+        >>> round(float(model.volatility()["AAA"]), 6)
+        0.2
+        """
         b = self.exposures.to_numpy()
         systematic = np.einsum("ij,jk,ik->i", b, self.factor_covariance.to_numpy(), b)
         return pd.Series(np.sqrt(systematic + self.specific_variance.to_numpy()), index=self.exposures.index)
 
     def subset(self, symbols) -> FactorModel:
-        """The model restricted to ``symbols`` (their exposures and specific variances; the same factors)."""
+        """The model restricted to ``symbols`` (their exposures and specific variances; the same factors).
+
+        Parameters
+        ----------
+        symbols : iterable of str
+            Symbols the model covers.
+
+        Returns
+        -------
+        FactorModel
+            The smaller model, in the order of ``symbols``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = FactorModel(pd.DataFrame({"market": [1.0, 0.8]}, index=["AAA", "BBB"]),
+        ...                     pd.DataFrame({"market": [0.04]}, index=["market"]),
+        ...                     pd.Series({"AAA": 0.01, "BBB": 0.02}))
+        >>> model.subset(["BBB"]).symbols
+        ['BBB']
+        """
         symbols = [str(s) for s in symbols]
         return FactorModel(self.exposures.loc[symbols], self.factor_covariance, self.specific_variance.loc[symbols])
 

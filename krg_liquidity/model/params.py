@@ -60,7 +60,18 @@ class IStarParams:
     source: str = field(default="", compare=False)
 
     def describe(self) -> dict:
-        """The set as plain values: code, date, source and a1..a5, b1 (for results and JSON)."""
+        """The set as plain values: code, date, source and a1..a5, b1 (for results and JSON).
+
+        Returns
+        -------
+        dict
+            Keys code, date, source, a1, a2, a3, a4, a5, b1.
+
+        Examples
+        --------
+        >>> IStarParams(708, 0.55, 0.71, 0.50, 0.98).describe()["b1"]
+        0.98
+        """
         return {"code": self.code, "date": self.date, "source": self.source, "a1": self.a1, "a2": self.a2,
                 "a3": self.a3, "a4": self.a4, "a5": self.a5, "b1": self.b1}
 
