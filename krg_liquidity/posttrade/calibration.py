@@ -90,7 +90,21 @@ class Calibration:
     warnings: list[str] = field(default_factory=list)
 
     def parameter_table(self) -> pd.DataFrame:
-        """The fitted set as a parameter table (``code, date, a1..a5, b1, source``) that ``--parameters`` reads."""
+        """The fitted set as a parameter table that ``--parameters`` reads.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: code, date, a1..a5, b1, source.
+
+        Examples
+        --------
+        >>> from krg_liquidity import calibrate, synthetic_fills
+        >>> fit = calibrate(synthetic_fills(IStarParams(500.0, 0.6, 0.8, 0.4, 0.9), n=300, seed=1, noise=0.0),
+        ...                 bootstrap=0)
+        >>> list(fit.parameter_table().columns)
+        ['code', 'date', 'a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'source']
+        """
         p = self.parameters
         return pd.DataFrame([{"code": p.code, "date": p.date, "a1": p.a1, "a2": p.a2, "a3": p.a3, "a4": p.a4,
                               "a5": p.a5, "b1": p.b1, "source": p.source}], columns=list(PARAMETER_COLUMNS))

@@ -105,7 +105,20 @@ class PostTradeResult:
         return {f"by_{key}": self.table(key) for key in keys}
 
     def summary(self) -> pd.DataFrame:
-        """The whole set of orders in one item/value/unit table."""
+        """The whole set of orders in one item/value/unit table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns item, value, unit: orders, value at decision (USD), each part of the shortfall in
+            USD and bps of the value, mean cost and estimate (bps), the z-scores and the I-Star set.
+
+        Examples
+        --------
+        >>> from krg_liquidity import post_trade, synthetic_fills
+        >>> post_trade(synthetic_fills(n=50, seed=1)).summary().iloc[0].tolist()
+        ['orders analysed', 50, 'orders']
+        """
         o = self.orders
         value = float(o["value_usd"].sum())
         z = o["z_score"].dropna()

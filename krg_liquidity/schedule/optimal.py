@@ -158,7 +158,19 @@ class ScheduleSolution:
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
 
     def summary_frame(self) -> pd.DataFrame:
-        """The summary as numbers: item, value, unit (one row each; the .xlsx "summary" sheet)."""
+        """The summary as numbers: item, value, unit (one row each; the .xlsx "summary" sheet).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns item, value, unit.
+
+        Examples
+        --------
+        >>> plan = optimize_schedule({"shares": 100_000, "adv": 1e6, "volatility": 0.25}, start="2026-03-02")
+        >>> plan.summary_frame().iloc[0].tolist()
+        ['status', 'optimal', '']
+        """
         value = self.value_usd
         engine = next((a.get("engine", "") for a in self.attempts if a.get("accepted")), "")
         rows = [("status", self.status, ""), ("engine", engine, ""),
