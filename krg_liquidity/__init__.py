@@ -62,6 +62,7 @@ from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedul
 from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import most_tradable, tradable_cash
@@ -110,7 +111,8 @@ __all__ = [
     "portfolio_cost_curves",
     "load_volume_profile",
 
-    # solve: liquidation, capacity, rounding, the result
+    # solve: the limits, liquidation, capacity, rounding, the result
+    "Limits",
     "liquidate",
     "max_cash",
     "tradable_cash",

@@ -27,7 +27,7 @@ from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import optimize as optimize_module
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.reach import knapsack_min
-from krg_liquidity.solve.request import make_request
+from krg_liquidity.solve.request import Limits, capacity_request, liquidation_request
 from krg_liquidity.solve.result import finished_result
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import violations
@@ -84,7 +84,7 @@ def test_marginal_is_the_derivative_of_cost():
 def test_separable_answer_meets_its_optimality_conditions(seed, fraction):
     holdings, _, _ = small_book(seed, n=20)
     book = Portfolio(holdings)
-    request = make_request(book, None, None, None, False, None, searched=True)  # the costs only
+    request = capacity_request(book, limits=Limits())  # the costs only
     costs = request.costs()
     most = float(np.sum(costs.dollar_adv * trade_bounds(book, 0.0, costs, False).hi))
     cash = fraction * min(most, 0.5 * book.net_value_usd)
@@ -202,7 +202,7 @@ def ours_model():
 def test_acceptance_refuses_a_point_that_breaks_a_limit(example, limit):
     holdings, covariance, book = example
     band = (0.5, 1.2)
-    request = make_request(book, 1e9, band, None, False, None)
+    request = liquidation_request(book, 1e9, limits=Limits(risk_band=band))
     good = liquidate(book, 1e9, risk_band=band)
     adv = book.array("adv")
     u = -good.trades["shares_traded"].to_numpy() / adv
@@ -348,7 +348,7 @@ def test_each_limit_interval_agrees_with_its_violation(seed):
     if book.net_value_usd <= 0:
         pytest.skip("net-short draw")
     cash = 0.1 * book.net_value_usd
-    costs = make_request(book, cash, None, None, False, None).costs()
+    costs = liquidation_request(book, cash, limits=Limits()).costs()
     shares, adv = book.array("shares"), book.array("adv")
     model = ours_model()
     checked = 0
@@ -449,7 +449,7 @@ def test_the_certificate_stage_checks_the_budget(example, monkeypatch):
     holdings, covariance, book = example
     cash = 1e9
     band = (1.01, 1.05)
-    request = make_request(book, cash, band, None, False, None)
+    request = liquidation_request(book, cash, limits=Limits(risk_band=band))
     plan = optimize_module._Plan(request, Trail(Budget(None)), "auto")
     found = plan.run()
     level = band[0] * plan.sigma_today * (book.net_value_usd - cash) / cash
@@ -503,7 +503,7 @@ def test_the_floors_proof_is_cut_short_by_the_budget(example, monkeypatch):
             return 0.0
 
     book = example[2]
-    request = make_request(book, 1e9, (1.01, 1.05), None, False, None)
+    request = liquidation_request(book, 1e9, limits=Limits(risk_band=(1.01, 1.05)))
     solver = optimize_module._Plan(request, Trail(Budget(None)), "auto").dual_solver
     whole = reach.risk_upper_bound(solver)
     monkeypatch.setattr(reach, "ROWS_AT_ONCE", 3)
@@ -527,7 +527,7 @@ def floor_program(book, cash, band):
     from krg_liquidity.solve import conic
     from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
 
-    request = make_request(book, cash, band, None, False, None)
+    request = liquidation_request(book, cash, limits=Limits(risk_band=band))
     limits = [limit for limit in NAME_LIMITS if limit.applies(book, False)] + coupling_limits(band, None)
     return request, conic.build(book, request.costs(), limits, cash=cash)
 
@@ -580,7 +580,7 @@ def test_a_conic_stage_is_skipped_for_time_and_the_call_ends_timeout(example, mo
 
     holdings, covariance, book = example
     monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))
-    request = make_request(book, 1e9, (1.01, 1.05), None, False, None)
+    request = liquidation_request(book, 1e9, limits=Limits(risk_band=(1.01, 1.05)))
     trail = Trail(Ticking(1e-4))
     with pytest.raises(SolverTimeout, match="conic-convex-concave stage was skipped for time") as info:
         optimize_module._Plan(request, trail, "auto").run()
@@ -589,7 +589,7 @@ def test_a_conic_stage_is_skipped_for_time_and_the_call_ends_timeout(example, mo
     assert skipped and skipped[0].outcome == "timeout" and skipped[0].detail.startswith("skipped for time")
 
     trail = Trail(Ticking(1e-4))
-    request = make_request(book, 1e9, (0.0, 1.05), None, False, None)
+    request = liquidation_request(book, 1e9, limits=Limits(risk_band=(0.0, 1.05)))
     with pytest.raises(SolverTimeout, match="raise time_limit"):
         optimize_module._Plan(request, trail, "conic").run()
     assert trail.stages[-1].name == "conic" and trail.stages[-1].detail.startswith("skipped for time")

@@ -22,7 +22,7 @@ from krg_liquidity import (
     synthetic_universe,
 )
 from krg_liquidity.core.plan import Budget
-from krg_liquidity.solve.request import make_request
+from krg_liquidity.solve.request import Limits, liquidation_request
 from krg_liquidity.whatif.baseline import slsqp_liquidate
 
 
@@ -496,7 +496,7 @@ def test_explanations_keep_to_their_budget_and_say_so_once(example):
     from krg_liquidity.solve.capacity import most_cash
     from krg_liquidity.solve.explain import infeasible
 
-    request = make_request(example[2], 1e9, None, 5.0, False, None)
+    request = liquidation_request(example[2], 1e9, limits=Limits(max_total_mi_bps=5.0))
     with pytest.raises(SolverTimeout, match="bisection"):
         most_cash(request, Spent(1.0))
     message = str(infeasible(request, "a reason", Spent(1.0)))

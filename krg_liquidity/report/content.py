@@ -22,6 +22,7 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import IStarParams
 from krg_liquidity.schedule.pov_vwap import pov_schedule
+from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.tradable import tradable_cash
 from krg_liquidity.whatif.frontier import frontier
@@ -62,15 +63,16 @@ class Report:
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # optimized vs pro-rata vs waterfall
 
 
-def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=None, allow_buys: bool = False,
+def build_report(result, portfolio=None, *, limits: Limits | None = None, risk_band=None, max_total_mi_bps=None,
+                 allow_buys: bool = False,
                  time_limit: float | None = DEFAULT_TIME_LIMIT, cost_model: CostModel | None = None,
                  frontier_points: int = 8, bucket_minutes: int = 30, start=None,
                  lot_size: int | None = None) -> Report:
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
 
-    ``risk_band``, ``max_total_mi_bps``, ``allow_buys``: default to the ones the result was solved with
-    (``result.request``). ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash``
+    ``limits`` (a :class:`~krg_liquidity.Limits`) or ``risk_band``, ``max_total_mi_bps``, ``allow_buys``:
+    default to the ones the result was solved with (``result.request``). ``time_limit``: seconds for ``max_cash`` plus the whole frontier: ``max_cash``
     may take ``MAX_CASH_SHARE`` of it, the frontier's points share the rest. ``lot_size``: the lots
     the face trades, for the most cash (default: the answer's own rounding, else exact shares; a
     failed answer has none, so a face that trades whole shares passes 1).
@@ -91,11 +93,15 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
     if time_limit is not None:
         time_limit = arguments.time_limit(time_limit)
     asked = result.request or {}
-    if risk_band is None and asked.get("risk_band") is not None:
-        risk_band = tuple(asked["risk_band"])
-    if max_total_mi_bps is None:
-        max_total_mi_bps = asked.get("max_total_mi_bps")
-    allow_buys = bool(allow_buys or asked.get("allow_buys", False))
+    if limits is not None:  # given as one value: these limits, not the result's
+        given = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+        risk_band, max_total_mi_bps, allow_buys = given.risk_band, given.max_total_mi_bps, given.allow_buys
+    else:
+        if risk_band is None and asked.get("risk_band") is not None:
+            risk_band = tuple(asked["risk_band"])
+        if max_total_mi_bps is None:
+            max_total_mi_bps = asked.get("max_total_mi_bps")
+        allow_buys = bool(allow_buys or asked.get("allow_buys", False))
     request = {"cash_target_usd": result.cash_target, "risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
                "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
                "lot_size": (result.rounding or {}).get("lot_size")}
@@ -111,11 +117,11 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
             basket = basket_view(schedule, portfolio, bucket_minutes).buckets
     most, table = None, pd.DataFrame()
     if portfolio is not None:
-        limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+        keywords = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                   "cost_model": model}
         begin = time.perf_counter()
         lot = lot_size or (result.rounding or {}).get("lot_size")  # the most cash as the answer trades
-        most = tradable_cash(portfolio, None if lot is None else int(lot), **limits,
+        most = tradable_cash(portfolio, None if lot is None else int(lot), **keywords,
                              time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit)
         if most is None:
             notes.append("most cash not found: no target near the most the limits allow was raised within the "
@@ -126,7 +132,7 @@ def build_report(result, portfolio=None, *, risk_band=None, max_total_mi_bps=Non
             share = left / frontier_points
         top = 0.95 * most if most else 1.5 * result.cash_target
         grid = np.linspace(top / frontier_points, top, frontier_points)
-        table = frontier(portfolio, grid, time_limit=share, allow_small_cash=True, **limits)  # the grid is ours
+        table = frontier(portfolio, grid, time_limit=share, allow_small_cash=True, **keywords)  # the grid is ours
     comparison = pd.DataFrame()
     if portfolio is not None:
         from krg_liquidity.whatif.rules import comparison_table, pro_rata, waterfall

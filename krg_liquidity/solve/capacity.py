@@ -10,12 +10,12 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
-from krg_liquidity.solve.request import Request, make_request
+from krg_liquidity.solve.request import CapacityRequest, Limits, capacity_request
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
 
 
-def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = None,
+def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: tuple[float, float] | None = None,
              max_total_mi_bps: float | None = None, allow_buys: bool = False,
              cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT) -> float:
     """The most cash (USD) that can be raised inside the limits, in one solve.
@@ -35,6 +35,9 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     ----------
     portfolio : Portfolio
         The book.
+    limits : Limits, optional
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
     risk_band : tuple of float, optional
         ``(lo, hi)``: post-trade risk between lo and hi times today's (None: no band).
     max_total_mi_bps : float, optional
@@ -71,11 +74,12 @@ def max_cash(portfolio: Portfolio, *, risk_band: tuple[float, float] | None = No
     >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6
     True
     """
-    request = make_request(portfolio, None, risk_band, max_total_mi_bps, allow_buys, cost_model, searched=True)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    request = capacity_request(portfolio, limits=asked, cost_model=cost_model)
     return most_cash(request, Budget(time_limit))
 
 
-def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> float:
+def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = False) -> float:
     """``max_cash`` for a validated request; ``without_floor`` drops the risk floor (a convex bound)."""
     from krg_liquidity.solve import conic  # cvxpy is imported only when a path needs it
     portfolio = request.portfolio
@@ -151,7 +155,7 @@ def most_cash(request: Request, budget: Budget, without_floor: bool = False) -> 
     return most
 
 
-def _within_band(request: Request, costs, cash: float, band: tuple[float, float]) -> bool:
+def _within_band(request: CapacityRequest, costs, cash: float, band: tuple[float, float]) -> bool:
     """Does the least-cost trade list raising ``cash`` (every limit but the band) keep the risk ``band``?"""
     portfolio = request.portfolio
     plan = solve_separable(costs, trade_bounds(portfolio, cash, costs, request.allow_buys), cash)
@@ -163,7 +167,7 @@ def _within_band(request: Request, costs, cash: float, band: tuple[float, float]
     return max(found.get("risk_floor", 0.0), found.get("risk_ceiling", 0.0)) <= ACCEPT_VIOLATION
 
 
-def _feasible(request: Request, costs, cash: float) -> bool:
+def _feasible(request: CapacityRequest, costs, cash: float) -> bool:
     """Without a risk band: can ``cash`` be raised? (per-name reach, then the least cost vs the cap)."""
     if cash >= request.portfolio.net_value_usd:
         return False
@@ -176,7 +180,7 @@ def _feasible(request: Request, costs, cash: float) -> bool:
     return float(costs.cost_usd(plan.u).sum()) <= request.max_total_mi_bps / 1e4 * cash
 
 
-def _bisect(request: Request, costs, box, budget: Budget) -> float | None:
+def _bisect(request: CapacityRequest, costs, box, budget: Budget) -> float | None:
     """Without a risk band: the most cash by bisection on exact feasibility checks (the separable
     search), from a feasible amount up to what the intervals can reach. None when no small amount
     is feasible (then the conic program decides)."""
@@ -196,7 +200,7 @@ def _bisect(request: Request, costs, box, budget: Budget) -> float | None:
     return _upper_end(request, costs, low, upper, budget)
 
 
-def _upper_end(request: Request, costs, low: float, high: float, budget: Budget) -> float:
+def _upper_end(request: CapacityRequest, costs, low: float, high: float, budget: Budget) -> float:
     """The largest feasible cash in [low, high], ``low`` feasible: feasible amounts form an interval
     (the problem is convex in trades and cash), so bisection converges to its upper end (to 1e-12).
     Raises ``SolverTimeout`` when ``budget`` runs out first (``low`` alone would understate it)."""
@@ -212,7 +216,7 @@ def _upper_end(request: Request, costs, low: float, high: float, budget: Budget)
     return low
 
 
-def _polish(request: Request, costs, estimate: float, budget: Budget) -> float:
+def _polish(request: CapacityRequest, costs, estimate: float, budget: Budget) -> float:
     """Sharpen the conic estimate (solver tolerance ~1e-7) by bisection on exact feasibility checks."""
     width = 1e-6
     low = estimate * (1 - width)

@@ -19,7 +19,7 @@ import numpy as np
 from krg_liquidity.core.errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
 from krg_liquidity.core.plan import Budget
 from krg_liquidity.solve.limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
-from krg_liquidity.solve.request import Request
+from krg_liquidity.solve.request import LiquidationRequest
 
 SLACK_REPORTED = 1e-7
 
@@ -32,7 +32,7 @@ def beyond_the_book(cash: float, net_value: float) -> InfeasibleLiquidation:
                                  "net value.", cash_target=cash, max_cash=None)
 
 
-def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
+def floor_out_of_reach(request: LiquidationRequest, reason: str, highest_ratio: float,
                        relaxed_cost_usd: float) -> InfeasibleLiquidation:
     """The exception for a risk floor proven out of reach, explained from the proof itself (no re-solve).
 
@@ -51,7 +51,7 @@ def floor_out_of_reach(request: Request, reason: str, highest_ratio: float,
                                  headline=headline)
 
 
-def infeasible(request: Request, reason: str, budget: Budget | None = None,
+def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None = None,
                known: tuple[dict[str, float], dict[str, str]] | None = None,
                conflicts: dict[str, float] | None = None) -> InfeasibleLiquidation:
     """Build the exception for a request proven impossible (the caller raises it).
@@ -147,7 +147,7 @@ def infeasible(request: Request, reason: str, budget: Budget | None = None,
                                  blocking_totals=totals)
 
 
-def floor_reach(request: Request, cash: float, budget: Budget) -> float:
+def floor_reach(request: LiquidationRequest, cash: float, budget: Budget) -> float:
     """A proven bound on the most post-trade risk (a multiple of today's) that trade lists raising ``cash``
     within the per-name limits can leave (``reach.risk_upper_bound``; inf when it cannot be computed)."""
     from krg_liquidity.solve.bounds import trade_bounds
@@ -244,7 +244,7 @@ def _amount(key: str, value: float, unit: str, request, exact: bool = True,
     return f"{about}{round_up(value, 4):.2%} of today's risk"
 
 
-def elastic(request: Request, budget: Budget) -> tuple[dict[str, float], dict[str, str],
+def elastic(request: LiquidationRequest, budget: Budget) -> tuple[dict[str, float], dict[str, str],
                                                       dict[str, tuple[float, int]]]:
     """One slack per limit at the requested cash (per name for a per-name limit; their total is what the
     solve keeps small); returns the positive ones (a per-name limit: the largest on one name) and their

@@ -50,7 +50,7 @@ from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
 from krg_liquidity.solve.limits import RiskCeiling, TotalImpactCap
-from krg_liquidity.solve.request import Request, make_request
+from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
 from krg_liquidity.solve.separable import reachable, solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION
@@ -58,7 +58,8 @@ from krg_liquidity.solve.verify import ACCEPT_VIOLATION
 BAND_TOLERANCE = 1e-9
 
 
-def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float, float] | None = None,
+def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None = None,
+              risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
               cost_model: CostModel | None = None, method: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
@@ -74,6 +75,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
         "10%" of the book's net value, "250m", "1.5bn", "$1,000,000,000". A target below $1,000 on a
         book worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean
         N%?") unless ``allow_small_cash=True``.
+    limits : Limits, optional
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the three
+        keywords below (not both).
     risk_band : tuple of float, optional
         ``(lo, hi)``: post-trade risk between lo and hi times today's (ratios; None: no band).
     max_total_mi_bps : float, optional
@@ -124,7 +128,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float
     >>> result.status, round(result.cash_raised / 1e6, 3)
     ('optimal', 1000.0)
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
     if method not in ("auto", "conic"):
         raise ValueError(f"method={method!r}: use 'auto' or 'conic'")
     prepare()
@@ -164,7 +169,7 @@ def _factor_risk(portfolio: Portfolio, trail: Trail) -> None:
                                                               if cached else ""))
 
 
-def _run(request: Request, trail: Trail, method: str, warm_start) -> LiquidationResult:
+def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start) -> LiquidationResult:
     start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
     plan = _Plan(request, trail, method, start)
     found = plan.run()
@@ -182,7 +187,7 @@ class Candidate:
 
 
 class _Plan:
-    def __init__(self, request: Request, trail: Trail, method: str, start: float | None = None):
+    def __init__(self, request: LiquidationRequest, trail: Trail, method: str, start: float | None = None):
         self.request, self.trail, self.method = request, trail, method
         self.start = start if start is not None and np.isfinite(start) and start != 0 else None
         self.budget = trail.budget

@@ -19,6 +19,7 @@ from krg_liquidity.solve.verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_tab
 
 if TYPE_CHECKING:
     from krg_liquidity.book.portfolio import Portfolio
+    from krg_liquidity.solve.request import Limits
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                  "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached", "price",
@@ -388,6 +389,12 @@ class LiquidationResult:
             The file written.
         """
         return REPORT_WRITERS["excel"](self, self.portfolio if portfolio is None else portfolio, limits, path)
+
+    @property
+    def limits(self) -> Limits | None:
+        """The request-level limits this answer was solved with (None for a result read back from a file:
+        its ``request`` record keeps them as plain values)."""
+        return getattr(self.problem, "limits", None)
 
     @property
     def portfolio(self) -> Portfolio | None:

@@ -20,6 +20,7 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.rounding import round_trades
 
 TRIES = 4
@@ -29,7 +30,8 @@ PROBES = 12
 """Targets above a raised candidate solved at most, to find the next whole dollar that is not raised."""
 
 
-def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, risk_band: tuple[float, float] | None = None,
+def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Limits | None = None,
+                  risk_band: tuple[float, float] | None = None,
                   max_total_mi_bps: float | None = None, allow_buys: bool = False,
                   cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
                   most: float | None = None) -> float | None:
@@ -49,6 +51,8 @@ def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, risk_band: 
         The book.
     lot_size : int or None
         Shares per lot the answer is rounded to (1: whole shares); None: exact (fractional) shares.
+    limits : Limits, optional
+        The request-level limits in one value (or the keywords below, not both).
     risk_band, max_total_mi_bps, allow_buys, cost_model
         The request's limits, as :func:`~krg_liquidity.liquidate` takes them.
     time_limit : float or None
@@ -77,11 +81,11 @@ def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, risk_band: 
     >>> abs(exact - whole) < 1e-5 * exact
     True
     """
-    return most_tradable(portfolio, lot_size, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
+    return most_tradable(portfolio, lot_size, limits=limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps,
                          allow_buys=allow_buys, cost_model=cost_model, time_limit=time_limit, most=most)[0]
 
 
-def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *,
+def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Limits | None = None,
                   risk_band: tuple[float, float] | None = None, max_total_mi_bps: float | None = None,
                   allow_buys: bool = False, cost_model: CostModel | None = None,
                   time_limit: float | None = DEFAULT_TIME_LIMIT, most: float | None = None) -> tuple[float | None, str]:
@@ -89,7 +93,7 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *,
 
     Parameters
     ----------
-    portfolio, lot_size, risk_band, max_total_mi_bps, allow_buys, cost_model, time_limit, most
+    portfolio, lot_size, limits, risk_band, max_total_mi_bps, allow_buys, cost_model, time_limit, most
         As for :func:`tradable_cash` (USD, shares per lot, seconds).
 
     Returns
@@ -113,7 +117,9 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *,
     >>> cash > 0, why
     (True, '')
     """
-    limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    risk_band, max_total_mi_bps, allow_buys = asked.risk_band, asked.max_total_mi_bps, asked.allow_buys
+    keywords = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
               "cost_model": cost_model}
     budget = Budget(time_limit)
     bands = [risk_band]
@@ -127,7 +133,7 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *,
             return None, _out_of_time(budget)
         try:
             top = most if most is not None and band == risk_band else max_cash(
-                portfolio, time_limit=_seconds(budget), **{**limits, "risk_band": band})
+                portfolio, time_limit=_seconds(budget), **{**keywords, "risk_band": band})
         except LiquidationError as exc:
             why = str(exc)
             proven = proven or (why if isinstance(exc, InfeasibleLiquidation) else "")
@@ -137,9 +143,9 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *,
         if top in tried:
             continue
         tried.add(top)
-        found, why = _typed_back(portfolio, top, lot_size, limits, budget)
+        found, why = _typed_back(portfolio, top, lot_size, keywords, budget)
         if found is not None:
-            return _pushed_up(portfolio, found, found if upper is None else upper, lot_size, limits, budget), ""
+            return _pushed_up(portfolio, found, found if upper is None else upper, lot_size, keywords, budget), ""
         proven = proven or (why if why.startswith("cannot raise") else "")  # a proof at that amount
     return None, proven or why  # a proof says more than a local search that found nothing
 

@@ -15,7 +15,7 @@ from scipy.optimize import minimize
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.solve.request import make_request
+from krg_liquidity.solve.request import Limits, liquidation_request
 
 
 def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_bps=None,
@@ -50,7 +50,7 @@ def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_to
         return cost_usd(x) / cash * 1e4
 
     # Every per-name limit (limits.py) is an interval on the trade, hence a box on the final weights.
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, True, model)
+    request = liquidation_request(portfolio, cash, limits=Limits(risk_band, max_total_mi_bps, allow_buys=True), cost_model=model)
     box = trade_bounds(portfolio, cash, request.costs(), allow_buys=allow_buys)
     low, high = (shares - box.hi * adv) * price / post, (shares - box.lo * adv) * price / post
     bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None) for lo, hi in zip(low, high)]

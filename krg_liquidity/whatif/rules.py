@@ -29,7 +29,7 @@ from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.request import make_request
+from krg_liquidity.solve.request import Limits, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, limit_reached, trade_table
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table
 
@@ -37,7 +37,7 @@ COMPARE_COLUMNS = ("method", "status", "cash_raised_usd", "cost_usd", "cost_bps"
                    "risk_before", "risk_after", "marginal_cost_bps", "limits_broken", "max_violation", "message")
 
 
-def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_total_mi_bps=None,
+def pro_rata(portfolio: Portfolio, cash: float | str, *, limits: Limits | None = None, risk_band=None, max_total_mi_bps=None,
              allow_buys: bool = False, cost_model: CostModel | None = None,
              allow_small_cash: bool = False) -> LiquidationResult:
     """Sell (or cover) every position by the same fraction f = cash / net value.
@@ -52,6 +52,9 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_tot
         The book.
     cash : float or str
         As for :func:`~krg_liquidity.liquidate` (dollars, "10%", "250m").
+    limits : Limits, optional
+        The limits to check the trades against, as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
     risk_band, max_total_mi_bps, allow_buys
         The limits to check the trades against, as :func:`~krg_liquidity.liquidate` takes them.
     cost_model : CostModel, optional
@@ -77,7 +80,8 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_tot
     >>> result.method, round(result.cash_raised / 1e6, 6)
     ('pro_rata', 1000.0)
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "pro_rata")
     shares = portfolio.array("shares")
@@ -99,7 +103,8 @@ def positive_pct_adv(value: object) -> float:
     return cap
 
 
-def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, risk_band=None,
+def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None,
+              limits: Limits | None = None, risk_band=None,
               max_total_mi_bps=None, allow_buys: bool = False, cost_model: CostModel | None = None,
               allow_small_cash: bool = False) -> LiquidationResult:
     """Sell long positions most liquid first, each up to its participation cap, until ``cash`` is raised.
@@ -119,6 +124,9 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     max_pct_adv : float, optional
         A name's cap (traded shares as a fraction of ADV) when it has no ``ub_max_pct_adv`` of its
         own (None: the whole position).
+    limits : Limits, optional
+        The limits to check the trades against, as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
     risk_band, max_total_mi_bps, allow_buys
         The limits to check the trades against, as :func:`~krg_liquidity.liquidate` takes them.
     cost_model : CostModel, optional
@@ -147,7 +155,8 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     >>> sorted(key for key, value in result.violations.items() if value > 1e-6)
     ['final_value', 'impact_cap', 'weight']
     """
-    request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "waterfall")
     if max_pct_adv is not None:
@@ -296,7 +305,8 @@ def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | Non
     >>> table["method"].tolist()
     ['optimized', 'pro_rata', 'waterfall']
     """
-    checked = {k: limits[k] for k in ("risk_band", "max_total_mi_bps", "allow_buys", "cost_model", "allow_small_cash")
+    checked = {k: limits[k] for k in ("limits", "risk_band", "max_total_mi_bps", "allow_buys", "cost_model",
+                                      "allow_small_cash")
                if k in limits}
     results = {"optimized": liquidate(portfolio, cash, raise_on_failure=False, **limits),
                "pro_rata": pro_rata(portfolio, cash, **checked),

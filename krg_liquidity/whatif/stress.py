@@ -28,6 +28,7 @@ from krg_liquidity.core.status import status_of
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import validate_parameter_table
 from krg_liquidity.solve.optimize import liquidate
+from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.tradable import restate, tradable_cash
 from krg_liquidity.solve.verify import impact_table
@@ -56,7 +57,7 @@ class _Job:
 
 def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, methods=METHODS,
                 max_pct_adv: float | None = None, with_max_cash: bool = True, workers: int | None = None,
-                scheduler: str | None = None, risk_band=None, max_total_mi_bps=None,
+                scheduler: str | None = None, limits: Limits | None = None, risk_band=None, max_total_mi_bps=None,
                 allow_buys: bool = False, cost_model: CostModel | None = None,
                 time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False) -> pd.DataFrame:
     """Liquidate ``cash`` under each scenario with each method; one row per (scenario, method).
@@ -87,6 +88,9 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
     scheduler : str, optional
         A Dask scheduler address ("tcp://host:port"): the scenarios after the first run on that
         cluster, as batch books do.
+    limits : Limits, optional
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
     risk_band, max_total_mi_bps, allow_buys, cost_model
         The limits, as :func:`~krg_liquidity.liquidate` takes them.
     time_limit : float or None
@@ -135,9 +139,9 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
     if not isinstance(portfolio, Portfolio):
         raise InputError("stress_test needs a krg_liquidity.Portfolio (Portfolio(holdings, covariance))")
     cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
-    limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-              "time_limit": time_limit, "allow_small_cash": True}  # checked above, on today's book
-    jobs = [_Job(portfolio, cash, s, tuple(methods), limits, max_pct_adv, with_max_cash, cost_model)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    keywords = {"limits": asked, "time_limit": time_limit, "allow_small_cash": True}  # checked above, on today's book
+    jobs = [_Job(portfolio, cash, s, tuple(methods), keywords, max_pct_adv, with_max_cash, cost_model)
             for s in scenarios]
     workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else workers
     first_rows, found = _scenario_rows(jobs[0], None)
@@ -197,7 +201,7 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
         book, model = job.scenario.apply(job.portfolio, job.cost_model)
     except InputError as exc:
         return [_failed_row(job, m, exc, time.perf_counter() - started) for m in job.methods], None
-    checked = {k: job.limits[k] for k in ("risk_band", "max_total_mi_bps", "allow_buys")}
+    checked = {"limits": job.limits["limits"]}
     most = np.nan
     if job.with_max_cash:
         found = tradable_cash(book, None, cost_model=model, time_limit=job.limits["time_limit"], **checked)
