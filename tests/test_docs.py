@@ -47,3 +47,27 @@ def test_public_functions_carry_numpydoc_sections() -> None:
         if need - _sections(doc):
             missing[name] = sorted(need - _sections(doc))
     assert not missing, f"public names without their numpydoc sections: {missing}"
+
+
+def _documented_parameters(doc: str) -> set[str]:
+    section = re.search(r"^Parameters\n-+\n(.*?)(?:\n\n\w[\w ]*\n-+\n|\Z)", doc, flags=re.S | re.M)
+    names: set[str] = set()
+    for line in section.group(1).splitlines() if section else ():
+        if line and not line.startswith(" "):  # "a, b : type" names one or more parameters
+            names |= {part.strip().lstrip("*") for part in line.split(" : ")[0].split(",")}
+    return names
+
+
+def test_every_parameter_of_a_public_function_is_documented() -> None:
+    import inspect
+
+    gaps = {}
+    for name in krg.__all__:
+        obj = getattr(krg, name)
+        if not inspect.isfunction(obj):
+            continue
+        wanted = set(inspect.signature(obj).parameters)
+        documented = _documented_parameters(inspect.getdoc(obj) or "")
+        if wanted != documented:
+            gaps[name] = {"undocumented": sorted(wanted - documented), "not a parameter": sorted(documented - wanted)}
+    assert not gaps, f"Parameters sections out of step with the signatures: {gaps}"
