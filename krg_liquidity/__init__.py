@@ -61,8 +61,8 @@ from krg_liquidity.schedule.optimal import (
 from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
 from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from krg_liquidity.solve.capacity import max_cash
+from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import most_tradable, tradable_cash

@@ -146,6 +146,7 @@ def test_output_naming_a_folder_is_refused_before_any_solve(tmp_path, command, m
     assert f"{folder} is a folder; give a file name inside it" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [120, 80])
 def test_stress_table_never_splits_a_number_or_status(width):
     """Issue 16 trial item 13: at the default width numbers wrapped mid-digit ("1,621,476,\\n288") and

@@ -1,5 +1,6 @@
 """The desk through Streamlit's own test harness (AppTest): example, upload, solve, errors, downloads."""
 
+import inspect
 import io
 
 import pandas as pd
@@ -38,6 +39,7 @@ def upload_mode(at: AppTest) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_example_solve_matches_the_api_and_offers_downloads():
     at = page().run()
     assert not at.exception
@@ -89,6 +91,7 @@ def test_bad_upload_lists_every_problem_and_tabs_do_not_mix():
     assert not other.error and any("Book OK" in t for t in texts(other, "success"))
 
 
+@pytest.mark.slow
 def test_uploaded_book_and_covariance_solve_by_percent_of_nav():
     at = upload_mode(page().run())
     at.file_uploader(key="holdings").upload("book.csv", data_path("example_portfolio.csv").read_bytes(), "text/csv")
@@ -178,6 +181,7 @@ def test_app_command_binds_localhost_by_default(monkeypatch):
     assert seen["env"]["KRG_DESK_MAX_UPLOAD_MB"] == "5"
 
 
+@pytest.mark.slow
 def test_factor_model_workbook_upload(tmp_path):
     holdings, model = krg.synthetic_universe(40, n_factors=3, seed=2)
     path = tmp_path / "model.xlsx"
@@ -234,6 +238,7 @@ def test_percent_of_nav_at_or_above_100_gets_the_solvers_message():
     assert errors.startswith("infeasible: cannot raise $14,999,999,9") or "net value" in errors, errors
 
 
+@pytest.mark.slow
 def test_most_cash_shown_typed_back_is_raised_in_whole_shares():
     """At the exact most cash, 25 participation caps bind at fractions of a share, so whole shares fell
     $1,562 short of the figure the desk showed (issue 16 trial A3): the figure shown is now the whole-share
@@ -267,6 +272,7 @@ def test_switching_the_cash_unit_keeps_the_amount():
     assert at.text_input(key="cash_usd").value == "600,000,000"
 
 
+@pytest.mark.slow
 def test_cash_typed_as_a_decimal_percent_is_refused_until_allowed():
     """Issue 16 item 2 on the desk: 0.142 in the USD box would sell one share of each name."""
     at = page().run()
@@ -294,3 +300,11 @@ def test_missing_trade_time_names_the_desks_own_box():
     assert "the 'Default trade time (days)' box in the sidebar" in book.problems[0]
     assert "--trade-time" not in book.problems[0] and "fill_strategy" not in book.problems[0]
     assert load_book(Upload("book.csv", data), trade_time_days=1.0).ok
+
+
+def test_the_time_limit_starts_at_the_librarys_default():
+    """The sidebar's time limit starts where liquidate's does (capped by the service's most seconds)."""
+    default = inspect.signature(krg.liquidate).parameters["time_limit"].default
+    at = page().run()
+    assert at.slider(key="time_limit").value == min(default, DeskLimits().max_seconds)
+    assert desk_solve.Request("1e9").time_limit == default

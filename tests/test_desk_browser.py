@@ -23,7 +23,8 @@ import krg_liquidity as krg
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright (Python package) is not installed")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"),
+              pytest.mark.slow]  # a browser and a server: seconds each
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "desk.png"
 """The README's picture: rewritten only when KRG_UPDATE_SCREENSHOT=1 (a test run leaves the checkout as it was)."""

@@ -88,7 +88,8 @@ def test_max_cash_under_a_ceiling_near_the_whole_book():
 @pytest.mark.parametrize("seed, limits", [
     (0, {"risk_band": (0.0, 0.95)}),  # 0.1% of the book left: the ceiling's multiplier guess overshot
     (2, {"risk_band": (0.9, 1.1)}),
-    (1, {"risk_band": (0.9, 1.1), "max_total_mi_bps": 200.0}),  # full covariance: the Newton steps cycled
+    pytest.param(1, {"risk_band": (0.9, 1.1), "max_total_mi_bps": 200.0},  # full covariance: the Newton steps cycled
+                 marks=pytest.mark.slow),
 ])
 def test_dual_answers_the_ceiling_at_0999_max_cash(seed, limits):
     """The dual solver answers the risk ceiling at 0.999 x max_cash on these books (once each ended
@@ -120,6 +121,7 @@ def test_check_measures_the_ceiling_as_verify_does():
     assert_feasible(holdings, result, 0.999 * most, covariance=covariance, risk_band=band)
 
 
+@pytest.mark.slow
 def test_floor_returns_its_verified_start_when_no_step_settles():
     """0.999 x max_cash under a 0.9-1.1 band, 0.5% of the book left: the dual steps from the floor's
     start do not converge and the conic steps do not finish in the budget. The start meets every

@@ -12,9 +12,11 @@ from krg_liquidity.solve.verify import violations
 from krg_liquidity.whatif.baseline import slsqp_liquidate
 
 BUDGET = 5.0
+SLOW_SEEDS = {6, 25}  # the draws that take more than ~3 s each on a busy 2-core machine (13-name books)
 
 
-@pytest.mark.parametrize("seed", range(42))
+@pytest.mark.parametrize("seed", [pytest.param(seed, marks=pytest.mark.slow) if seed in SLOW_SEEDS else seed
+                                  for seed in range(42)])
 def test_random_request_is_answered_honestly_within_budget(seed):
     drawn = draw(seed)
     if drawn is None:

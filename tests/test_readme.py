@@ -17,6 +17,16 @@ def test_column_table_is_the_code_table():
     assert column_table(markdown=True) in README
 
 
+def test_ci_runs_the_readme_test_commands():
+    """The README's default test command and its command for the slow tests are the ones .ci/run runs, and
+    .ci/run runs no other test command: what the README calls CI is CI."""
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    default = re.search(r'&& (python -m pytest -m "not slow" [^\n]+)', README).group(1)
+    slow = re.search(r"\n    (python -m pytest -m slow [^\n]+)", README).group(1)
+    run = [line[line.index("python -m pytest"):] for line in ci.splitlines() if "python -m pytest" in line]
+    assert run == [default, slow]
+
+
 def test_every_status_is_documented():
     table = README[README.index("## Statuses"):]
     assert all(f"| `{status}` |" in table for status in STATUSES)

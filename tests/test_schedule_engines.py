@@ -75,6 +75,7 @@ def assert_agree(ours, conic, margins=True):
 
 # derandomize: CI runs the same 100 draws every time (thousands of random draws were run while building the
 # engine; a new random draw must not turn CI red without a change)
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(shares=st.lists(st.integers(-2_000_000, 2_000_000).filter(lambda s: abs(s) >= 100), min_size=1, max_size=5),
        periods=st.integers(2, 9), lam=st.floats(0.0, 4.0), seed=st.integers(0, 10_000),

@@ -13,7 +13,7 @@ import typer
 
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
-from krg_liquidity.solve.request import SMALLEST_TOTAL_IMPACT_BPS, small_cap_message
+from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, small_cap_message
 
 
 def _checked(value: float, written: object, example: str, what: str) -> float:

@@ -101,7 +101,7 @@ def request_form(book, limits: DeskLimits) -> Request:
     if side.checkbox("Cap total impact", value=True, key="use_cap"):
         cap = side.number_input("Total impact at most (bps of cash)", min_value=0.1, value=50.0, step=5.0, key="cap")
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
-    seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(30.0, limits.max_seconds),
+    seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(Request.time_limit, limits.max_seconds),
                            step=1.0, key="time_limit")
     return Request(cash, tuple(band) if band else None, cap, bool(buys), float(seconds), small)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, LiquidationError
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.core.status import status_of
 from krg_liquidity.report import Report, build_report, render_html, write_excel
 from krg_liquidity.solve.explain import blocking_rows
@@ -32,7 +33,7 @@ class Request:
     risk_band: tuple[float, float] | None = None
     max_total_mi_bps: float | None = None
     allow_buys: bool = False
-    time_limit: float = 30.0
+    time_limit: float = DEFAULT_TIME_LIMIT
     allow_small_cash: bool = False
 
     def limits(self) -> dict:

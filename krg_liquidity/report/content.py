@@ -22,7 +22,7 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import IStarParams
 from krg_liquidity.schedule.pov_vwap import pov_schedule
-from krg_liquidity.solve.request import Limits
+from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.tradable import tradable_cash
 from krg_liquidity.whatif.frontier import frontier

@@ -9,7 +9,7 @@ from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFoun
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
+from krg_liquidity.solve.limits import applying
 from krg_liquidity.solve.request import CapacityRequest, Limits, capacity_request
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
@@ -90,15 +90,13 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
         raise InfeasibleLiquidation(
             f"the limits of {', '.join(names[:8])} contradict each other (no trade meets them all)",
             cash_target=float("nan"), max_cash=None)
-    band = request.risk_band
-    if band is not None and without_floor:
-        band = (0.0, band[1])
+    asked = request.limits.without_floor() if without_floor else request.limits
+    band = asked.risk_band
     exact = _bisect(request, costs, box, budget)  # every limit but the risk band, to 1e-12
     if exact is not None and (band is None or _within_band(request, costs, exact, band)):
         return exact  # a band only takes trades away: when the least-cost answer there meets it, it is the most
     floor = band is not None and band[0] > 0
-    limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
-    limits += coupling_limits(band, request.max_total_mi_bps)
+    limits = applying(portfolio, asked)
     program = conic.build(portfolio, costs, limits, cash=None, goal="cash")
     shares, adv, price = (portfolio.array(c) for c in ("shares", "adv", "price"))
 

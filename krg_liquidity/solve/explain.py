@@ -18,7 +18,7 @@ import numpy as np
 
 from krg_liquidity.core.errors import InfeasibleLiquidation, LiquidationError, SolverTimeout
 from krg_liquidity.core.plan import Budget
-from krg_liquidity.solve.limits import LABELS, NAME_LIMITS, RiskFloor, coupling_limits
+from krg_liquidity.solve.limits import LABELS, RiskFloor, applying
 from krg_liquidity.solve.request import LiquidationRequest
 
 SLACK_REPORTED = 1e-7
@@ -252,8 +252,7 @@ def elastic(request: LiquidationRequest, budget: Budget) -> tuple[dict[str, floa
     from krg_liquidity.solve import conic  # cvxpy is imported only when a path needs it
     portfolio, cash = request.portfolio, request.cash
     costs = request.costs()
-    limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, request.allow_buys)]
-    limits += coupling_limits(request.risk_band, request.max_total_mi_bps)
+    limits = applying(portfolio, request.limits)
     program = conic.build(portfolio, costs, limits, cash=cash, goal="elastic")
     status = conic.solve(program, lambda _u: 0.0, budget)
     if status == "timeout":

@@ -12,17 +12,135 @@ A limit is one object that knows
 The separable search and the dual solver read the intervals, the conic program and the
 explanation read the conic forms, ``verify`` reads the violations. Adding a per-name bound
 means adding one class here (and its tests).
+
+:class:`Limits` is the public value of the request-level limits (risk band, total-impact cap, buys),
+checked when built; :func:`applying` gives every limit object that applies to a request on a book
+(with switches that leave out the risk floor or the cap for the relaxations), the one list the
+conic program, ``verify``, ``explain`` and ``max_cash`` take.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from krg_liquidity.book.portfolio import Portfolio
+from krg_liquidity.core.errors import InputError
 from krg_liquidity.model.trade_costs import TradeCosts
+
+SMALLEST_TOTAL_IMPACT_BPS = 0.1
+"""The smallest total-impact cap accepted (bps of the cash). A cap below it is refused, with no way around:
+it is a fraction or a percent typed as bps (0.005 for 0.5%, i.e. 50 bps), since no trade list of a size
+worth capping costs so little (0.1 bps is $10 per $1M raised)."""
+
+
+def small_cap_message(cap_bps: float) -> str:
+    """Why a total-impact cap below ``SMALLEST_TOTAL_IMPACT_BPS`` is refused, with the cap it likely meant.
+
+    >>> small_cap_message(0.005)[:96]
+    'max_total_mi_bps=0.005 bps is below the smallest cap of 0.1 bps: did you mean 50 bps (0.005 = 0.'
+    """
+    return (f"max_total_mi_bps={cap_bps:g} bps is below the smallest cap of {SMALLEST_TOTAL_IMPACT_BPS:g} bps: "
+            f"did you mean {cap_bps * 1e4:g} bps ({cap_bps:g} = {cap_bps * 100:g}%) or {cap_bps * 100:g} bps "
+            f"({cap_bps:g}%)? Give the cap in bps of the cash raised (50, 50bps or 0.5%)")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The request-level limits of a liquidation, checked when built.
+
+    Parameters
+    ----------
+    risk_band : tuple of float, optional
+        ``(lo, hi)``: post-trade risk (annualized volatility of the final weights) between ``lo`` and
+        ``hi`` times today's. ``lo = 0`` is a ceiling alone. None: no band.
+    max_total_mi_bps : float, optional
+        Total market-impact cost at most this many bps of the cash raised (impact only). None: no cap.
+    allow_buys : bool, default False
+        Let trades add to positions or flip them (each trade still costs impact).
+
+    Raises
+    ------
+    InputError
+        A band out of order, negative or written in percent, or a cap that is not a positive number of
+        bps (or below ``SMALLEST_TOTAL_IMPACT_BPS``, a fraction typed as bps).
+
+    Examples
+    --------
+    >>> from krg_liquidity import Limits
+    >>> Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50)
+    Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50.0, allow_buys=False)
+    >>> Limits(risk_band=(0.9, 1.1)).without_floor().risk_band
+    (0.0, 1.1)
+    """
+
+    risk_band: tuple[float, float] | None = None
+    max_total_mi_bps: float | None = None
+    allow_buys: bool = False
+
+    def __post_init__(self) -> None:
+        band = self.risk_band
+        if band is not None:
+            try:
+                low, high = (float(v) for v in band)
+            except (TypeError, ValueError):
+                raise InputError("risk_band must be a pair (lo, hi), e.g. (0.9, 1.1)") from None
+            if not (0 <= low <= high) or not np.isfinite(high):
+                raise InputError(f"risk_band=({low}, {high}) needs 0 <= lo <= hi, e.g. (0.9, 1.1)")
+            if low > 5:
+                raise InputError(f"risk_band=({low:g}, {high:g}) asks for at least {low:g}x today's risk: this looks "
+                                 f"like percent; give ratios of today's risk, e.g. ({low / 100:g}, {high / 100:g})")
+            object.__setattr__(self, "risk_band", (low, high))
+        cap = self.max_total_mi_bps
+        if cap is not None:
+            try:
+                cap = float(cap)
+            except (TypeError, ValueError):
+                raise InputError(f"max_total_mi_bps={cap!r} must be a positive number of bps") from None
+            if not np.isfinite(cap) or cap <= 0:
+                raise InputError(f"max_total_mi_bps={cap} must be a positive number of bps")
+            if cap < SMALLEST_TOTAL_IMPACT_BPS:
+                raise InputError(small_cap_message(cap))
+            object.__setattr__(self, "max_total_mi_bps", cap)
+        object.__setattr__(self, "allow_buys", bool(self.allow_buys))
+
+    @property
+    def has_floor(self) -> bool:
+        """True when the band's bottom asks for some risk to be kept (``lo > 0``)."""
+        return self.risk_band is not None and self.risk_band[0] > 0
+
+    def without_floor(self) -> Limits:
+        """The same limits with the band's bottom dropped (the convex relaxation of the risk floor)."""
+        return self if not self.has_floor else replace(self, risk_band=(0.0, self.risk_band[1]))  # type: ignore[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (the band as a list), as JSON and the result's ``request`` record write them."""
+        values = asdict(self)
+        values["risk_band"] = None if self.risk_band is None else list(self.risk_band)
+        return values
+
+    @classmethod
+    def of(cls, limits: Limits | None = None, *, risk_band: tuple[float, float] | None = None,
+           max_total_mi_bps: float | None = None, allow_buys: bool = False) -> Limits:
+        """``limits``, or the limits the keywords give; both at once is refused (say the limits once).
+
+        >>> Limits.of(risk_band=(0.9, 1.1)).risk_band
+        (0.9, 1.1)
+        """
+        if limits is None:
+            return cls(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+        if not isinstance(limits, Limits):
+            raise InputError(f"limits is a {type(limits).__name__}: give a krg_liquidity.Limits, e.g. "
+                             "Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50)")
+        given = [name for name, value in (("risk_band", risk_band), ("max_total_mi_bps", max_total_mi_bps),
+                                          ("allow_buys", allow_buys or None)) if value is not None]
+        if given:
+            raise InputError(f"limits= and {', '.join(given)}= were both given: say the limits once, either as "
+                             "limits=Limits(...) or as keywords")
+        return limits
 
 
 @dataclass(frozen=True)
@@ -325,6 +443,15 @@ class RiskFloor:
             gradient = p.risk().covariance_times(p.position_usd / p.net_value_usd) / program.sigma_today
         give = 0 if slack is None else slack * program.sigma_today * program.post_level
         return [gradient @ program.position + give >= self.ratio * program.sigma_today * program.post_scaled]
+
+
+def applying(portfolio: Portfolio, limits: Limits, *, floor: bool = True, cap: bool = True) -> list:
+    """Every limit that applies to a request on ``portfolio``: the per-name limits its columns set (and
+    the direction of trade, by ``limits.allow_buys``), then the coupling ones. ``floor=False`` leaves
+    out the risk floor (the convex relaxation), ``cap=False`` the total-impact cap."""
+    chosen = limits if floor else limits.without_floor()
+    found: list = [limit for limit in NAME_LIMITS if limit.applies(portfolio, chosen.allow_buys)]
+    return found + coupling_limits(chosen.risk_band, chosen.max_total_mi_bps if cap else None)
 
 
 def coupling_limits(risk_band, max_total_mi_bps) -> list:

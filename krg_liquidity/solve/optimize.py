@@ -356,12 +356,10 @@ class _Plan:
         if skip:
             raise self.timeout("conic", skip)
         from krg_liquidity.solve import conic
-        from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
+        from krg_liquidity.solve.limits import applying
 
         request, p = self.request, self.request.portfolio
-        band = (0.0, request.risk_band[1]) if request.risk_band is not None else None
-        limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
-        limits += coupling_limits(band, request.max_total_mi_bps)
+        limits = applying(p, request.limits, floor=False)
         left = p.net_value_usd - request.cash
         # near the whole book, scaled by the value left first (its weights and risk are O(1) then)
         for scale in ((left, request.cash) if left < request.cash else (request.cash,)):
@@ -502,11 +500,10 @@ class _Plan:
             self.trail.record("conic-convex-concave", "timeout", skip)
             return None
         from krg_liquidity.solve import conic
-        from krg_liquidity.solve.limits import NAME_LIMITS, coupling_limits
+        from krg_liquidity.solve.limits import applying
 
         request, p = self.request, self.request.portfolio
-        limits = [limit for limit in NAME_LIMITS if limit.applies(p, request.allow_buys)]
-        limits += coupling_limits(request.risk_band, None)
+        limits = applying(p, request.limits, cap=False)
         program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
                               scale_usd=min(request.cash, p.net_value_usd - request.cash))
         u, steps, reason = conic.convex_concave(

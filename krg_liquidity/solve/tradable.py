@@ -19,8 +19,8 @@ from krg_liquidity.core.errors import InfeasibleLiquidation, LiquidationError
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.capacity import max_cash
+from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.rounding import round_trades
 
 TRIES = 4

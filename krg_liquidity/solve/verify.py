@@ -17,7 +17,7 @@ import pandas as pd
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.model.impact import CostModel
-from krg_liquidity.solve.limits import NAME_LIMITS, Outcome, coupling_limits
+from krg_liquidity.solve.limits import Limits, Outcome, applying
 
 ACCEPT_VIOLATION = 1e-6
 """Largest violation (dimensionless, see above) of an answer that is returned to the user."""
@@ -65,7 +65,6 @@ def violations(portfolio: Portfolio, shares_after: np.ndarray, cash: float, *, a
     if impacts is None:
         impacts = impact_table(portfolio, traded, cost_model)
     outcome = Outcome(portfolio, shares_after, float(cash), impacts, np.asarray(traded, dtype=float))
-    limits = [limit for limit in NAME_LIMITS if limit.applies(portfolio, allow_buys)]
-    limits += coupling_limits(risk_band, max_total_mi_bps)
+    limits = applying(portfolio, Limits(risk_band, max_total_mi_bps, allow_buys))
     found = {limit.key: limit.violation(outcome) for limit in limits}
     return {key: (value if np.isfinite(value) else np.inf) for key, value in found.items()}

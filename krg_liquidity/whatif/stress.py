@@ -27,8 +27,8 @@ from krg_liquidity.core.pool import local_pool
 from krg_liquidity.core.status import status_of
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import validate_parameter_table
+from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.request import Limits
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.tradable import restate, tradable_cash
 from krg_liquidity.solve.verify import impact_table
