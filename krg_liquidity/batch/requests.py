@@ -73,10 +73,41 @@ class BookRequest:
 
 
 def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
-    """Validate a requests table (CSV/.xlsx/Parquet path or DataFrame) before any work starts.
+    """Validate a requests table before any work starts.
 
-    Paths of a requests file are resolved relative to it and confined to its folder; paths
-    in a DataFrame are taken as given.
+    Every problem of the table is reported at once. A book whose own files cannot be used gets
+    its own ``bad_input`` row when the batch runs; the others run.
+
+    Parameters
+    ----------
+    requests : pandas.DataFrame, str or Path
+        A CSV/.xlsx/Parquet path or a DataFrame. Columns: book_id, holdings, cash (dollars or a
+        percent of the book's net value) and optionally covariance, factor_model,
+        factor_covariance, specific_variance, sheet, risk_band_lo, risk_band_hi,
+        max_total_mi_bps, allow_buys, allow_small_cash, trade_time (days), pov (fraction of
+        market volume), lot_size (shares), time_limit (seconds). Paths of a requests file are
+        resolved relative to it and confined to its folder; paths in a DataFrame are taken as
+        given.
+
+    Returns
+    -------
+    list of BookRequest
+        One validated request per book, in the table's order.
+
+    Raises
+    ------
+    InputError
+        ``BatchRequestError``: the file cannot be read, a required column is missing, the table
+        has no rows, or some rows are bad (unknown columns, repeated book ids, bad cash, ...).
+
+    Examples
+    --------
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> books = read_requests(pd.DataFrame({"book_id": ["a", "b"], "holdings": [holdings, holdings],
+    ...                                     "cash": [1e8, "10%"]}))
+    >>> [book.book_id for book in books]
+    ['a', 'b']
     """
     base: Path | None = None
     if not isinstance(requests, pd.DataFrame):

@@ -57,7 +57,17 @@ __all__ = ["OPTIONAL", "REQUIRED", "SOLVED", "SUMMARY_COLUMNS", "BatchInterrupte
 class BatchInterrupted(Exception):
     """The batch was stopped (Ctrl-C, SIGTERM) before every book was done.
 
-    ``done``: books finished (saved under OUTDIR/parts when there is an output folder), ``total``.
+    Parameters
+    ----------
+    done : int
+        Books finished (saved under OUTDIR/parts when there is an output folder).
+    total : int
+        Books asked for.
+
+    Examples
+    --------
+    >>> str(BatchInterrupted(3, 10))
+    'interrupted: 3 of 10 books done'
     """
 
     def __init__(self, done: int, total: int):
@@ -67,7 +77,33 @@ class BatchInterrupted(Exception):
 
 @dataclass
 class BatchResult:
-    """``summary``: one row per book (SUMMARY_COLUMNS); ``trades``: book_id + the trade columns."""
+    """A batch's answer, from :func:`run_batch`.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per book (``SUMMARY_COLUMNS``): status, cash target and raised (USD), cost (USD
+        and bps), lower bound, gap, seconds, error, method, parameters, risk model, warnings.
+    trades : pandas.DataFrame
+        book_id and the trade columns of every book.
+    seconds : float
+        Seconds the batch took (wall clock).
+    skipped : int
+        Books already done in the output folder (``resume``).
+    engine : str
+        Where the books ran ("local xN" or "dask ADDRESS").
+    notes : list of str
+        What the output step could not do, in words (e.g. a workbook skipped for Excel's row limit).
+
+    Examples
+    --------
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> batch = run_batch(pd.DataFrame({"book_id": ["a", "b"], "holdings": [holdings, holdings],
+    ...                                 "covariance": [covariance, covariance], "cash": [1e8, 2e10]}), workers=1)
+    >>> batch.summary["status"].tolist(), len(batch.failed), batch.exit_code
+    (['optimal', 'infeasible'], 1, 3)
+    """
 
     summary: pd.DataFrame
     trades: pd.DataFrame
@@ -78,10 +114,12 @@ class BatchResult:
 
     @property
     def failed(self) -> pd.DataFrame:
+        """The summary rows of the books not solved (status other than "optimal" or "feasible")."""
         return self.summary[~self.summary["status"].isin(SOLVED)]
 
     @property
     def exit_code(self) -> int:
+        """The command line's exit code: 0 when every book was solved, else 3."""
         return 0 if self.failed.empty else 3
 
 
@@ -133,7 +171,27 @@ def _holdings(request: BookRequest) -> pd.DataFrame:
 
 
 def solve_book(request: BookRequest) -> BookOutcome:
-    """Liquidate one book; never raises: failures come back as a status and an error message."""
+    """Liquidate one book; never raises: failures come back as a status and an error message.
+
+    Parameters
+    ----------
+    request : BookRequest
+        One book of :func:`read_requests`.
+
+    Returns
+    -------
+    BookOutcome
+        ``summary`` (one row of ``SUMMARY_COLUMNS``: status, cash target and raised in USD, cost
+        in USD and bps, gap, seconds, error, ...) and ``trades``.
+
+    Examples
+    --------
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> book = read_requests(pd.DataFrame({"book_id": ["a"], "holdings": [holdings], "cash": [1e12]}))[0]
+    >>> solve_book(book).summary["status"]
+    'infeasible'
+    """
     started = time.perf_counter()
     summary = {c: np.nan for c in SUMMARY_COLUMNS}
     summary.update(book_id=request.book_id, error="", method="", parameters="", risk_model="", warnings="")
@@ -203,16 +261,54 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
               scheduler: str | None = None, resume: bool = False,
               progress: Callable[[BookOutcome], None] | None = None,
               formats: tuple[str, ...] = ()) -> BatchResult:
-    """Liquidate every book of ``requests`` (a path or a DataFrame; see ``read_requests``).
+    """Liquidate every book of ``requests``.
 
-    ``workers``: local processes (default: the number of cores; 1 runs in this process).
-    ``scheduler``: a Dask scheduler address ("tcp://host:port"): the same per-book function runs
-    on the cluster (files must be reachable from the workers). ``output_dir``: write parts as
-    books finish and ``summary.parquet`` / ``trades.parquet`` at the end (plus ``formats``:
-    "csv" and/or "xlsx"); with ``resume``, books already solved there (or proven infeasible) are
-    skipped and every other book (bad input, timeout, a failed solve) runs again.
-    ``progress`` is called once per finished book. Ctrl-C (KeyboardInterrupt) stops the
-    workers and raises :class:`BatchInterrupted` with the count of books done.
+    Books that fail (bad input, infeasible, timeout) get their row with a status and the error;
+    they do not stop the others.
+
+    Parameters
+    ----------
+    requests : str, Path or pandas.DataFrame
+        A requests file (CSV, .xlsx, Parquet) or table: one row per book (see
+        :func:`read_requests`).
+    output_dir : str or Path, optional
+        Write parts as books finish and ``summary.parquet`` / ``trades.parquet`` at the end
+        (None: nothing is written).
+    workers : int, optional
+        Local processes (default: the number of cores; 1 runs in this process).
+    scheduler : str, optional
+        A Dask scheduler address ("tcp://host:port"): the same per-book function runs on the
+        cluster (files must be reachable from the workers).
+    resume : bool
+        Skip the books already solved in ``output_dir`` (or proven infeasible); every other book
+        (bad input, timeout, a failed solve) runs again.
+    progress : callable, optional
+        Called once per finished book.
+    formats : tuple of str
+        Extra output formats: "csv" and/or "xlsx".
+
+    Returns
+    -------
+    BatchResult
+        One summary row per book (money in USD, cost in bps) and every book's trades.
+
+    Raises
+    ------
+    InputError
+        The requests table cannot be used (``BatchRequestError``: missing columns, no rows, repeated
+        book ids, bad cash, ...), or a bad ``workers`` or output folder; raised before any work.
+    BatchInterrupted
+        Ctrl-C (KeyboardInterrupt) stopped the workers; carries the count of books done.
+
+    Examples
+    --------
+    >>> from krg_liquidity import load_example
+    >>> holdings, covariance = load_example()
+    >>> requests = pd.DataFrame({"book_id": ["a"], "holdings": [holdings], "covariance": [covariance],
+    ...                          "cash": [1e8]})
+    >>> batch = run_batch(requests, workers=1)
+    >>> batch.summary["status"].tolist(), batch.exit_code
+    (['optimal'], 0)
     """
     started = time.perf_counter()
     if workers is not None:

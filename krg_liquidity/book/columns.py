@@ -77,9 +77,22 @@ SIZE_RTOL = 1e-3
 
 
 def column_table(markdown: bool = False, required_only: bool = False) -> str:
-    """The table of book columns (name, aliases, unit, required) as plain text or Markdown
-    (``required_only``: the columns a liquidation needs, and the strategy columns).
+    """The table of book columns (name, aliases, unit, required) as plain text or Markdown.
 
+    Parameters
+    ----------
+    markdown : bool
+        A Markdown table instead of plain text lines.
+    required_only : bool
+        Only the columns a liquidation needs, and the strategy columns.
+
+    Returns
+    -------
+    str
+        One line (or Markdown row) per column.
+
+    Examples
+    --------
     >>> "Avg Daily Volume" in column_table()
     True
     """

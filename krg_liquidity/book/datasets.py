@@ -33,8 +33,16 @@ def load_covariance(path: str | Path, sheet: str | int | None = None) -> pd.Data
 def load_example() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The example book over the 28 Dow stocks of 2014 and its annualized covariance.
 
-    Returns ``(holdings, covariance)``; holdings use MATLAB TradeDataPortOpt column names.
+    Returns
+    -------
+    holdings : pandas.DataFrame
+        One row per name, MATLAB TradeDataPortOpt column names (shares, price in USD, ADV in
+        shares/day, ...).
+    covariance : pandas.DataFrame
+        Annualized covariance of returns (decimal), by symbol.
 
+    Examples
+    --------
     >>> holdings, covariance = load_example()
     >>> len(holdings), covariance.shape
     (28, (28, 28))
@@ -54,10 +62,36 @@ def synthetic_universe(n: int, n_factors: int = 5, seed: int = 0, short_fraction
 
     Dollar ADV is log-uniform and volatility uniform over the Dow-28 (2014) ranges
     ($190M..$5.5B a day, 12%..22% a year); prices uniform in $20..$200; each position is
-    5%..50% of its name's ADV, a ``short_fraction`` of them short. Returns
-    ``(holdings, factor_model)`` with holdings columns symbol, shares, price, adv, volatility,
-    trade_time. Not market data: the numbers are drawn, not observed.
+    5%..50% of its name's ADV. Not market data: the numbers are drawn, not observed.
 
+    Parameters
+    ----------
+    n : int
+        Names in the book (>= 1).
+    n_factors : int
+        Factors of the risk model (>= 1).
+    seed : int
+        Seed of the random draws (the same seed gives the same book).
+    short_fraction : float
+        Fraction of the positions that are short (0 to 1).
+    trade_time_days : float
+        Every name's trade time (days).
+
+    Returns
+    -------
+    holdings : pandas.DataFrame
+        Columns symbol, shares, price (USD), adv (shares/day), volatility (annualized decimal),
+        trade_time (days).
+    factor_model : FactorModel
+        The annualized factor risk model of the names.
+
+    Raises
+    ------
+    ValueError
+        ``n`` or ``n_factors`` is below 1.
+
+    Examples
+    --------
     >>> holdings, model = synthetic_universe(10, seed=1)
     >>> holdings.shape[0], model.exposures.shape
     (10, (10, 5))

@@ -73,10 +73,31 @@ def without_strategy(holdings: pd.DataFrame) -> np.ndarray:
 
 def fill_strategy(holdings: pd.DataFrame, trade_time_days: float | None = None,
                   pov: float | None = None) -> pd.DataFrame:
-    """Give every name without a ``trade_time`` or ``pov`` the default one (days, or a decimal POV).
+    """Give every name without a ``trade_time`` or ``pov`` the default one.
 
     Names that carry their own keep it. At most one default may be given.
 
+    Parameters
+    ----------
+    holdings : pandas.DataFrame
+        The book (any accepted column names).
+    trade_time_days : float, optional
+        The default trade time (days, > 0).
+    pov : float, optional
+        The default participation rate (fraction of market volume, in (0, 1]).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The holdings, with snake_case column names and the default filled in.
+
+    Raises
+    ------
+    InconsistentInputError
+        Both defaults are given, or a default is out of range.
+
+    Examples
+    --------
     >>> book = pd.DataFrame({"Symbol": ["A", "B"], "TradeTime": [0.5, None]})
     >>> fill_strategy(book, trade_time_days=1.0)["trade_time"].tolist()
     [0.5, 1.0]

@@ -61,7 +61,35 @@ def read_matrix(path: str | Path, what: str = "covariance", sheet: str | int | N
 
 
 def read_covariance(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
-    """A square covariance matrix (annualized, decimal returns): first column the symbol, header the symbols."""
+    """A square covariance matrix (annualized, decimal returns): first column the symbol, header the symbols.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV, .xlsx or Parquet file.
+    sheet : str or int, optional
+        The Excel sheet by name or position (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matrix, indexed and labelled by symbol.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read (see :func:`read_table`).
+    InputError
+        A blank or repeated label, or a cell that is not a number.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "cov.csv")
+    >>> _ = open(path, "w").write("symbol,AAA,BBB\\nAAA,0.04,0.01\\nBBB,0.01,0.09\\n")
+    >>> read_covariance(path).loc["BBB", "BBB"]
+    np.float64(0.09)
+    """
     return read_matrix(path, "covariance", sheet)
 
 

@@ -26,18 +26,40 @@ __all__ = ["BOUND_COLUMNS", "Portfolio"]
 class Portfolio:
     """Holdings (one row per symbol) with an optional risk model.
 
-    Holdings columns (MATLAB TradeDataPortOpt names, snake_case or the aliases of
-    :func:`krg_liquidity.book.columns.column_table`): symbol, shares (signed: negative = short),
-    price (USD), adv (shares/day), volatility (annualized decimal; taken from the risk model
-    when absent), and per name a trade time in days (``trade_time``) or a fixed ``pov``.
-    Optional bounds (NaN = none): lb_wt/ub_wt (final weight), lb_min_shares/ub_max_shares
-    (final shares), lb_min_value/ub_max_value (final value, USD), ub_max_pct_adv (traded
-    shares / ADV), ub_max_mi_bps (impact cap, bps; MATLAB's ``UB_MaxMI`` in decimal is
-    converted). The risk model may cover more symbols than are held; it must cover every
-    held one. Every problem is reported at once (:class:`~krg_liquidity.core.errors.BookError`);
-    the units rules are in :mod:`krg_liquidity.book.units`, and the units warnings are kept in
-    ``warnings``.
+    The risk model may cover more symbols than are held; it must cover every held one. Every
+    problem is reported at once; the units rules are in :mod:`krg_liquidity.book.units`.
 
+    Parameters
+    ----------
+    holdings : pandas.DataFrame
+        One row per symbol. Columns (MATLAB TradeDataPortOpt names, snake_case or the aliases of
+        :func:`krg_liquidity.book.columns.column_table`): symbol, shares (signed: negative = short),
+        price (USD), adv (shares/day), volatility (annualized decimal; taken from the risk model
+        when absent), and per name a trade time in days (``trade_time``) or a fixed ``pov``
+        (fraction of market volume). Optional bounds (NaN = none): lb_wt/ub_wt (final weight),
+        lb_min_shares/ub_max_shares (final shares), lb_min_value/ub_max_value (final value, USD),
+        ub_max_pct_adv (traded shares as a fraction of ADV), ub_max_mi_bps (impact cap, bps;
+        MATLAB's ``UB_MaxMI`` in decimal is converted).
+    covariance : pandas.DataFrame, optional
+        Annualized covariance of returns (decimal), indexed and labelled by symbol.
+    factor_model : FactorModel, optional
+        A factor risk model instead of ``covariance`` (not both).
+
+    Attributes
+    ----------
+    warnings : tuple of str
+        The units warnings found in the holdings (each also issued as a ``UnitsWarning``).
+
+    Raises
+    ------
+    BookError
+        Every problem of the holdings or the risk model, listed together (column, symbols, fix).
+    InputError
+        An argument of the wrong kind (e.g. a path instead of the holdings table), or both
+        ``covariance`` and ``factor_model``.
+
+    Examples
+    --------
     >>> from krg_liquidity import load_example
     >>> holdings, covariance = load_example()
     >>> round(Portfolio(holdings, covariance).net_value_usd / 1e9, 3)
@@ -85,7 +107,45 @@ class Portfolio:
                    trade_time_days: float | None = None, pov: float | None = None) -> Portfolio:
         """Read holdings (CSV, .xlsx sheet ``sheet``, or Parquet) and an optional covariance file.
 
-        ``trade_time_days`` / ``pov``: a default strategy for names that carry neither.
+        Parameters
+        ----------
+        holdings : str or Path
+            The holdings file (columns as for :class:`Portfolio`).
+        covariance : str or Path, optional
+            A covariance file (annualized, decimal; first column the symbol, header the symbols).
+        factor_model : FactorModel, optional
+            A factor risk model instead (by keyword; see ``FactorModel.from_files``).
+        sheet : str or int, optional
+            The holdings' Excel sheet by name or position (default: the first).
+        trade_time_days : float, optional
+            A default trade time (days) for names that carry neither a trade time nor a POV.
+        pov : float, optional
+            A default POV (fraction of market volume) for those names instead.
+
+        Returns
+        -------
+        Portfolio
+            The validated book.
+
+        Raises
+        ------
+        InputFileError
+            A file cannot be read.
+        InputError
+            A FactorModel passed as ``covariance``, both defaults given, or any problem of the book
+            (``BookError``, listing them all).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from krg_liquidity import load_example
+        >>> holdings, covariance = load_example()
+        >>> folder = tempfile.mkdtemp()
+        >>> holdings.to_csv(os.path.join(folder, "book.csv"), index=False)
+        >>> covariance.to_csv(os.path.join(folder, "cov.csv"))
+        >>> book = Portfolio.from_files(os.path.join(folder, "book.csv"), os.path.join(folder, "cov.csv"))
+        >>> len(book.symbols), book.has_risk_model
+        (28, True)
         """
         from krg_liquidity.book.read import read_table
 
@@ -98,19 +158,59 @@ class Portfolio:
 
     @classmethod
     def from_csv(cls, holdings: str | Path, covariance: str | Path | None = None) -> Portfolio:
-        """Read holdings and a covariance file (see :meth:`from_files`, which also reads .xlsx)."""
+        """Read holdings and a covariance file (see :meth:`from_files`, which also reads .xlsx).
+
+        Parameters
+        ----------
+        holdings : str or Path
+            The holdings file.
+        covariance : str or Path, optional
+            A covariance file (annualized, decimal).
+
+        Returns
+        -------
+        Portfolio
+            The validated book.
+
+        Raises
+        ------
+        InputFileError
+            A file cannot be read.
+        InputError
+            Any problem of the book (as for :meth:`from_files`).
+        """
         return cls.from_files(holdings, covariance)
 
     @property
     def symbols(self) -> list[str]:
+        """The held symbols, in the holdings' order."""
         return self.holdings["symbol"].tolist()
 
     @property
     def has_risk_model(self) -> bool:
+        """Whether a covariance or a factor model was given."""
         return self.covariance is not None or self.factor_model is not None
 
     def array(self, column: str) -> np.ndarray:
-        """A holdings column as floats (a copy; read once per Portfolio: treat holdings as immutable)."""
+        """A holdings column as floats (a copy; read once per Portfolio: treat holdings as immutable).
+
+        Parameters
+        ----------
+        column : str
+            A column of ``holdings`` in its snake_case name ("shares", "price", "adv", ...).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per held name, in the holdings' order.
+
+        Examples
+        --------
+        >>> from krg_liquidity import load_example
+        >>> book = Portfolio(*load_example())
+        >>> book.array("shares").shape
+        (28,)
+        """
         cached = self._arrays.get(column)
         if cached is None:
             cached = self._arrays[column] = self.holdings[column].to_numpy(dtype=float)
@@ -127,17 +227,42 @@ class Portfolio:
 
     @cached_property
     def net_value_usd(self) -> float:
+        """Net value of the book (USD; shorts count negative)."""
         return float(self.position_usd.sum())
 
     @property
     def gross_value_usd(self) -> float:
+        """Gross value of the book (USD; the sum of the absolute position values)."""
         return float(np.abs(self.position_usd).sum())
 
     def risk(self, seconds_left: Callable[[], float] | None = None) -> RiskOperator:
         """The risk operator over the held names (built once per Portfolio and kept).
 
-        ``seconds_left``: the caller's time left (seconds); building the operator from a full covariance
-        raises ``SolverTimeout`` when what is left cannot cover it (see :func:`risk.risk_operator`).
+        Parameters
+        ----------
+        seconds_left : callable, optional
+            The caller's time left (seconds); building the operator from a full covariance raises
+            ``SolverTimeout`` when what is left cannot cover it (see :func:`risk.risk_operator`).
+
+        Returns
+        -------
+        RiskOperator
+            ``top`` (rows x names) and ``diag`` (per name, or None): the names' annualized covariance is
+        top' top + diag(diag^2).
+
+        Raises
+        ------
+        InputError
+            The portfolio has no risk model.
+        SolverTimeout
+            ``seconds_left`` cannot cover factoring the covariance.
+
+        Examples
+        --------
+        >>> from krg_liquidity import load_example
+        >>> book = Portfolio(*load_example())
+        >>> type(book.risk()).__name__, book.risk_factored
+        ('RiskOperator', True)
         """
         if not self.has_risk_model:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")

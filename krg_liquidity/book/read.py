@@ -57,15 +57,42 @@ def check_file(path: str | Path, what: str = "input") -> Path:
 def read_table(path: str | Path, sheet: str | int | None = None, what: str = "input",
                text_columns: tuple[str, ...] = (), first_column_text: bool = False,
                percent_text: bool = False) -> pd.DataFrame:
-    """A table from a CSV, .xlsx or Parquet file, headers stripped, numbers parsed.
+    """A table from a CSV, .xlsx, Parquet or JSON file, headers stripped, numbers parsed.
 
-    ``sheet``: the Excel sheet by name or position (default: the first); ignored for other formats.
-    Symbol columns, ``text_columns`` (headers, matched case-insensitively) and, with
-    ``first_column_text``, the first column (labels of a matrix) stay text. With ``percent_text``, an
-    Excel cell shown as a percent (0.1 stored with a ``0%`` number format) is read as the text "10%",
-    what the PM typed, so a text column (a cash target) keeps the percent; number columns read it
-    as 0.1 either way. Off by default: looking at each cell's format is slow on large matrices.
+    Symbol columns, ``text_columns`` and, with ``first_column_text``, the first column stay text;
+    other columns are read as numbers ("200,000" and "24.1%" included).
 
+    Parameters
+    ----------
+    path : str or Path
+        The file; its extension chooses the reader.
+    sheet : str or int, optional
+        The Excel sheet by name or position (default: the first); ignored for other formats.
+    what : str
+        What the file is ("holdings", "covariance", ...), named in error messages.
+    text_columns : tuple of str
+        Headers (matched case-insensitively) of columns that stay text.
+    first_column_text : bool
+        Keep the first column as text (the labels of a matrix).
+    percent_text : bool
+        Read an Excel cell shown as a percent (0.1 stored with a ``0%`` number format) as the text
+        "10%", what the PM typed, so a text column (a cash target) keeps the percent; number columns
+        read it as 0.1 either way. Off by default: looking at each cell's format is slow on large
+        matrices.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, one row per data row of the file.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, not a regular file, of an unknown or old (.xls) format, empty, binary,
+        malformed, or has no such sheet; the message names the file and the cause.
+
+    Examples
+    --------
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
     >>> path = os.path.join(folder, "book.csv")

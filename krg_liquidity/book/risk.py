@@ -21,8 +21,32 @@ from krg_liquidity.core.errors import InconsistentInputError, InputError, Solver
 class FactorModel:
     """Exposures B (n x k, rows by symbol), factor covariance F (k x k), specific variance D (n).
 
-    All annualized (decimal returns). ``exposures`` is a DataFrame indexed by symbol;
-    ``specific_variance`` a Series indexed by the same symbols.
+    All annualized (decimal returns). The covariance of the names is B F B' + diag(D).
+
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        B: one row per symbol (the index), one column per factor.
+    factor_covariance : pandas.DataFrame
+        F: annualized covariance of the factors (k x k, symmetric).
+    specific_variance : pandas.Series
+        D: annualized specific variance (decimal, >= 0), indexed by the same symbols as ``exposures``.
+
+    Raises
+    ------
+    InputError
+        A table is not numeric, F is not symmetric, or D is negative or not finite.
+    InconsistentInputError
+        The shapes or the symbols of the three parts disagree.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> model = FactorModel(pd.DataFrame({"market": [1.0, 0.8]}, index=["AAA", "BBB"]),
+    ...                     pd.DataFrame({"market": [0.04]}, index=["market"]),
+    ...                     pd.Series({"AAA": 0.01, "BBB": 0.02}))
+    >>> model.symbols
+    ['AAA', 'BBB']
     """
 
     exposures: pd.DataFrame
@@ -56,10 +80,40 @@ class FactorModel:
         """Read a factor model from three files (CSV, .xlsx or Parquet) or from one .xlsx workbook
         with sheets ``exposures``, ``factor_covariance`` and ``specific_variance``.
 
-        Exposures: first column the symbol, one column per factor. Factor covariance: first
-        column the factor, header the factors (annualized). Specific: symbol and
-        ``specific_variance`` (annualized variance) or ``specific_volatility`` (annualized,
-        decimal; squared). See :mod:`krg_liquidity.book.matrices`.
+        See :mod:`krg_liquidity.book.matrices`.
+
+        Parameters
+        ----------
+        exposures : str or Path
+            First column the symbol, one column per factor; or the one .xlsx workbook.
+        factor_covariance : str or Path, optional
+            First column the factor, header the factors (annualized); None with a workbook.
+        specific_variance : str or Path, optional
+            Symbol and ``specific_variance`` (annualized variance) or ``specific_volatility``
+            (annualized, decimal; squared); None with a workbook.
+
+        Returns
+        -------
+        FactorModel
+            The validated model.
+
+        Raises
+        ------
+        InputFileError
+            A file cannot be read.
+        InputError
+            A missing file or sheet of the three, a bad table, or parts that disagree.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = open(os.path.join(folder, "b.csv"), "w").write("symbol,market\\nAAA,1.0\\nBBB,0.8\\n")
+        >>> _ = open(os.path.join(folder, "f.csv"), "w").write("factor,market\\nmarket,0.04\\n")
+        >>> _ = open(os.path.join(folder, "d.csv"), "w").write("symbol,specific_variance\\nAAA,0.01\\nBBB,0.02\\n")
+        >>> model = FactorModel.from_files(*(os.path.join(folder, n) for n in ("b.csv", "f.csv", "d.csv")))
+        >>> model.symbols
+        ['AAA', 'BBB']
         """
         from krg_liquidity.book.matrices import read_factor_parts
 
@@ -67,15 +121,51 @@ class FactorModel:
 
     @property
     def symbols(self) -> list[str]:
+        """The symbols the model covers, in the exposures' order."""
         return self.exposures.index.tolist()  # one conversion, not one Python object per name by iteration
 
     def volatility(self) -> pd.Series:
-        """Each name's annualized volatility implied by the model."""
+        """Each name's annualized volatility implied by the model.
+
+        Returns
+        -------
+        pandas.Series
+            sqrt(diag(B F B') + D) per symbol (annualized, decimal).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = FactorModel(pd.DataFrame({"market": [1.0]}, index=["AAA"]),
+        ...                     pd.DataFrame({"market": [0.03]}, index=["market"]), pd.Series({"AAA": 0.01}))
+        >>> round(float(model.volatility()["AAA"]), 6)
+        0.2
+        """
         b = self.exposures.to_numpy()
         systematic = np.einsum("ij,jk,ik->i", b, self.factor_covariance.to_numpy(), b)
         return pd.Series(np.sqrt(systematic + self.specific_variance.to_numpy()), index=self.exposures.index)
 
     def subset(self, symbols) -> FactorModel:
+        """The model restricted to ``symbols`` (their exposures and specific variances; the same factors).
+
+        Parameters
+        ----------
+        symbols : iterable of str
+            Symbols the model covers.
+
+        Returns
+        -------
+        FactorModel
+            The smaller model, in the order of ``symbols``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = FactorModel(pd.DataFrame({"market": [1.0, 0.8]}, index=["AAA", "BBB"]),
+        ...                     pd.DataFrame({"market": [0.04]}, index=["market"]),
+        ...                     pd.Series({"AAA": 0.01, "BBB": 0.02}))
+        >>> model.subset(["BBB"]).symbols
+        ['BBB']
+        """
         symbols = [str(s) for s in symbols]
         return FactorModel(self.exposures.loc[symbols], self.factor_covariance, self.specific_variance.loc[symbols])
 

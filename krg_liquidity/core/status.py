@@ -38,6 +38,19 @@ class Status(StrEnum):
 
 
 STATUSES = tuple(status.value for status in Status)
+"""Every status word a result, a frontier / stress row or a batch summary can carry.
+
+"optimal" and "feasible" are answers (``LiquidationResult.success``); "infeasible",
+"no_feasible_point_found", "timeout" and "solver_failed" are solver outcomes (each the ``status``
+of its ``LiquidationError``); "bad_input" is input that cannot be used; "error" an unexpected
+error; "limits_broken" a rule's (or a rounded) trade list that breaks the limits named in its
+message. The meaning of each is in :mod:`krg_liquidity.core.status`.
+
+Examples
+--------
+>>> STATUSES[:2]
+('optimal', 'feasible')
+"""
 SOLVED = (Status.OPTIMAL.value, Status.FEASIBLE.value)
 
 

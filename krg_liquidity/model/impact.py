@@ -73,6 +73,27 @@ class _Orders:
 class CostModel:
     """Kissell's I-Star model, vectorized over names.
 
+    Covers MATLAB's ``krg`` functions: :meth:`istar`, :meth:`market_impact` (with temporary and
+    permanent parts), :meth:`timing_risk`, :meth:`price_appreciation`, :meth:`liquidity_factor`,
+    :meth:`cost_curves`, the POV / trade-time conversions and dollar costs. Impact is in bps of the
+    traded value; size is the order as a fraction of ADV; volatility annualized (decimal).
+
+    Parameters
+    ----------
+    params : IStarParams
+        The I-Star parameter set (default: ``KISSELL_2013_ALL_DATA``).
+    trading_days : int
+        Trading days per year, scaling annualized volatility to days in the timing risk (> 0).
+
+    Raises
+    ------
+    TypeError
+        ``params`` is not an ``IStarParams``.
+    ValueError
+        ``trading_days`` is not positive.
+
+    Examples
+    --------
     >>> model = CostModel()
     >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30], "POV": [0.20], "Price": [50.0]})
     >>> round(float(model.market_impact(trades).iloc[0]), 2)
@@ -92,17 +113,81 @@ class CostModel:
 
     # ----- array formulas (used by the optimizer and schedules) -----
     def istar_bps(self, size, volatility, price=1.0) -> np.ndarray:
-        """Instantaneous impact I* (bps) for size (fraction of ADV), annualized volatility."""
+        """Instantaneous impact I* (bps), vectorized: a1 size^a2 volatility^a3 price^a5.
+
+        Parameters
+        ----------
+        size : float or array
+            Order size as a fraction of ADV.
+        volatility : float or array
+            Annualized volatility (decimal).
+        price : float or array
+            Price (USD; used only through a5).
+
+        Returns
+        -------
+        numpy.ndarray
+            I* in bps.
+
+        Examples
+        --------
+        >>> round(float(CostModel().istar_bps(0.10, 0.30)), 2)
+        84.88
+        """
         p = self.params
         return p.a1 * np.power(size, p.a2) * np.power(volatility, p.a3) * np.power(price, p.a5)
 
     def impact_bps_at_pov(self, size, volatility, pov, price=1.0) -> np.ndarray:
-        """Market impact (bps) at a constant POV: I* (b1 POV^a4 + 1 - b1)."""
+        """Market impact (bps) at a constant POV: I* (b1 POV^a4 + 1 - b1).
+
+        Parameters
+        ----------
+        size : float or array
+            Order size as a fraction of ADV.
+        volatility : float or array
+            Annualized volatility (decimal).
+        pov : float or array
+            Participation rate (fraction of market volume).
+        price : float or array
+            Price (USD; used only through a5).
+
+        Returns
+        -------
+        numpy.ndarray
+            Market impact in bps.
+
+        Examples
+        --------
+        >>> round(float(CostModel().impact_bps_at_pov(0.10, 0.30, 0.20)), 2)
+        38.9
+        """
         p = self.params
         return self.istar_bps(size, volatility, price) * (p.b1 * np.power(pov, p.a4) + 1.0 - p.b1)
 
     def impact_bps_at_trade_time(self, size, volatility, trade_time_days, price=1.0) -> np.ndarray:
-        """Market impact (bps) when trading over ``trade_time_days``: POV = size/(size + T)."""
+        """Market impact (bps) when trading over ``trade_time_days``: POV = size/(size + T).
+
+        Parameters
+        ----------
+        size : float or array
+            Order size as a fraction of ADV.
+        volatility : float or array
+            Annualized volatility (decimal).
+        trade_time_days : float or array
+            Trade time T (days).
+        price : float or array
+            Price (USD; used only through a5).
+
+        Returns
+        -------
+        numpy.ndarray
+            Market impact in bps.
+
+        Examples
+        --------
+        >>> round(float(CostModel().impact_bps_at_trade_time(0.10, 0.30, 0.4)), 2)
+        38.9
+        """
         size = np.asarray(size, dtype=float)
         pov = np.divide(size, size + trade_time_days, out=np.zeros_like(size * 1.0), where=size > 0)
         return self.impact_bps_at_pov(size, volatility, pov, price)
@@ -111,6 +196,25 @@ class CostModel:
     def pov_to_trade_time(pov, size):
         """Trade time (days) of an order of ``size`` (fraction of ADV) at ``pov``: size(1-POV)/POV.
 
+        Parameters
+        ----------
+        pov : float or array
+            Participation rate (fraction of market volume, in (0, 1]).
+        size : float or array
+            Order size as a fraction of ADV.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Trade time in days.
+
+        Raises
+        ------
+        ValueError
+            A POV outside (0, 1].
+
+        Examples
+        --------
         >>> round(CostModel.pov_to_trade_time(0.20, 0.10), 10)
         0.4
         """
@@ -124,6 +228,25 @@ class CostModel:
     def trade_time_to_pov(trade_time, size):
         """POV of an order of ``size`` traded over ``trade_time`` days: size/(size + T).
 
+        Parameters
+        ----------
+        trade_time : float or array
+            Trade time T (days, >= 0).
+        size : float or array
+            Order size as a fraction of ADV (> 0).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Participation rate (fraction of market volume).
+
+        Raises
+        ------
+        ValueError
+            A negative trade time or a size not > 0.
+
+        Examples
+        --------
         >>> round(CostModel.trade_time_to_pov(0.4, 0.10), 10)
         0.2
         """
@@ -136,7 +259,27 @@ class CostModel:
 
     @staticmethod
     def bps_to_usd(bps, shares, price):
-        """Dollar cost of ``bps`` on ``|shares| * price``."""
+        """Dollar cost of ``bps`` on ``|shares| * price``.
+
+        Parameters
+        ----------
+        bps : float or array
+            Cost in bps of the traded value.
+        shares : float or array
+            Shares traded (signed; the size counts).
+        price : float or array
+            Price (USD).
+
+        Returns
+        -------
+        numpy.ndarray
+            Cost in USD.
+
+        Examples
+        --------
+        >>> float(CostModel.bps_to_usd(38.9, -100_000, 50.0))
+        19450.0
+        """
         return np.asarray(bps) / 1e4 * np.abs(shares) * np.asarray(price)
 
     # ----- input handling -----
@@ -199,7 +342,30 @@ class CostModel:
 
     # ----- MATLAB krg functions -----
     def istar(self, trades: pd.DataFrame) -> pd.Series:
-        """Instantaneous impact I* (bps) per row. Needs size (or shares+adv) and volatility."""
+        """Instantaneous impact I* (bps) per row.
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            One row per order: size (fraction of ADV; or shares and adv), volatility (annualized
+            decimal); price (USD) when the set has a price term (a5 != 0).
+
+        Returns
+        -------
+        pandas.Series
+            ``istar_bps``, on the rows of ``trades``.
+
+        Raises
+        ------
+        InputError
+            A missing or non-positive size, shares, adv, volatility or price.
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30]})
+        >>> CostModel().istar(trades).round(2).tolist()
+        [84.88]
+        """
         orders = self._orders(trades, need_price=False)
         vol = orders.frame["volatility"].astype(float).to_numpy()
         return pd.Series(self.istar_bps(orders.size, vol, self._price(orders)), index=trades.index, name="istar_bps")
@@ -207,8 +373,35 @@ class CostModel:
     def market_impact(self, trades: pd.DataFrame, components: bool = False):
         """Market impact (bps) per row for its strategy (POV, trade time or schedule).
 
-        With ``components=True`` returns a DataFrame with ``market_impact_bps``,
-        ``temporary_bps`` (b1 I* POV^a4 part) and ``permanent_bps`` ((1-b1) I*).
+        POV takes precedence over a trade time, a trade time over a schedule (MATLAB's precedence).
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            One row per order: size (fraction of ADV; or shares and adv), volatility (annualized
+            decimal) and a strategy: ``pov`` (fraction of market volume), ``trade_time`` (days), or
+            ``trade_schedule`` (shares per period) with ``volume_profile`` (market shares per period).
+        components : bool
+            Also the temporary and permanent parts.
+
+        Returns
+        -------
+        pandas.Series or pandas.DataFrame
+            ``market_impact_bps`` per row; with ``components=True`` a DataFrame with
+            ``market_impact_bps``, ``temporary_bps`` (b1 I* POV^a4 part) and ``permanent_bps``
+            ((1-b1) I*).
+
+        Raises
+        ------
+        InputError
+            A missing or bad column (a POV outside (0, 1], a trade time not > 0, a row without a
+            strategy).
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30], "POV": [0.20]})
+        >>> CostModel().market_impact(trades, components=True).round(2).to_dict("records")
+        [{'market_impact_bps': 38.9, 'temporary_bps': 37.2, 'permanent_bps': 1.7}]
         """
         orders = self._orders(trades, need_price=False)
         vol = orders.frame["volatility"].astype(float).to_numpy()
@@ -232,7 +425,29 @@ class CostModel:
                              "permanent_bps": permanent}, index=trades.index)
 
     def trade_time(self, trades: pd.DataFrame) -> pd.Series:
-        """Trading horizon (days) per row: size(1-POV)/POV, the given trade time, or sum(VP)/ADV."""
+        """Trading horizon (days) per row: size(1-POV)/POV, the given trade time, or sum(VP)/ADV.
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            As for :meth:`market_impact`.
+
+        Returns
+        -------
+        pandas.Series
+            ``trade_time_days`` per row.
+
+        Raises
+        ------
+        InputError
+            A missing or bad column (as for :meth:`market_impact`; a schedule also needs adv).
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30], "POV": [0.20]})
+        >>> CostModel().trade_time(trades).round(4).tolist()
+        [0.4]
+        """
         orders = self._orders(trades, need_price=False)
         return pd.Series(self._days(orders, self._strategy(orders)), index=trades.index, name="trade_time_days")
 
@@ -257,6 +472,27 @@ class CostModel:
         volatility * sqrt(sum_j dt (R_{j-1}^2 + R_{j-1} R_j + R_j^2) / 3 / trading_days) * 1e4
         with R_j the fraction still to trade after period j and dt = (sum VP / ADV) / periods;
         it equals the POV formula for a constant-rate schedule.
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            As for :meth:`market_impact`.
+
+        Returns
+        -------
+        pandas.Series
+            ``timing_risk_bps`` per row.
+
+        Raises
+        ------
+        InputError
+            A missing or bad column (as for :meth:`trade_time`).
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30], "POV": [0.20]})
+        >>> CostModel().timing_risk(trades).round(2).tolist()
+        [69.28]
         """
         orders = self._orders(trades, need_price=False)
         vol = orders.frame["volatility"].astype(float).to_numpy()
@@ -278,6 +514,27 @@ class CostModel:
 
         POV / trade time: 0.5 * alpha_bp * trade_time. Schedule: alpha_bp * (DayTime/periods)
         * sum_j j TS_j / sum TS, with DayTime = sum VP / ADV.
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            As for :meth:`market_impact`, plus ``alpha_bp`` (bps/day).
+
+        Returns
+        -------
+        pandas.Series
+            ``price_appreciation_bps`` per row.
+
+        Raises
+        ------
+        InputError
+            A missing ``alpha_bp``, or a missing or bad column as for :meth:`trade_time`.
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Size": [0.10], "Volatility": [0.30], "POV": [0.20], "alpha_bp": [10.0]})
+        >>> CostModel().price_appreciation(trades).round(2).tolist()
+        [2.0]
         """
         orders = self._orders(trades, need_price=False)
         col.require(orders.frame, "alpha_bp")
@@ -293,7 +550,29 @@ class CostModel:
         return pd.Series(pa, index=trades.index, name="price_appreciation_bps")
 
     def liquidity_factor(self, trades: pd.DataFrame) -> pd.Series:
-        """I* (bps) of a $1 order: a1 (1/ADV)^a2 vol^a3 (1/Price)^a2 Price^a5. Needs adv, price."""
+        """I* (bps) of a $1 order: a1 (1/ADV)^a2 vol^a3 (1/Price)^a2 Price^a5.
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            One row per name: adv (shares/day), price (USD), volatility (annualized decimal).
+
+        Returns
+        -------
+        pandas.Series
+            ``liquidity_factor_bps`` per row (lower: more liquid).
+
+        Raises
+        ------
+        InputError
+            A missing or non-positive adv, price or volatility.
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"ADV": [1e6], "Price": [50.0], "Volatility": [0.30]})
+        >>> CostModel().liquidity_factor(trades).round(4).tolist()
+        [0.0176]
+        """
         frame = col.normalize_columns(as_table(trades))
         col.require(frame, "adv", "price", "volatility", context="liquidity_factor")
         adv = col.numeric(frame, "adv", positive=True)
@@ -304,7 +583,30 @@ class CostModel:
         return pd.Series(lf, index=trades.index, name="liquidity_factor_bps")
 
     def market_impact_usd(self, trades: pd.DataFrame) -> pd.Series:
-        """Market impact in dollars: MI/1e4 * shares * price. Needs shares and price."""
+        """Market impact in dollars: MI/1e4 * shares * price.
+
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            As for :meth:`market_impact`, with shares and price (USD).
+
+        Returns
+        -------
+        pandas.Series
+            ``market_impact_usd`` per row.
+
+        Raises
+        ------
+        InputError
+            A missing shares or price, or a missing or bad column as for :meth:`market_impact`.
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Shares": [100_000], "ADV": [1e6], "Volatility": [0.30], "POV": [0.20],
+        ...                        "Price": [50.0]})
+        >>> CostModel().market_impact_usd(trades).round(0).tolist()
+        [19448.0]
+        """
         frame = col.normalize_columns(as_table(trades))
         col.require(frame, "shares", "price", context="a dollar cost")
         price = col.numeric(frame, "price", positive=True)
@@ -315,9 +617,38 @@ class CostModel:
     def cost_curves(self, trades: pd.DataFrame, sizes=None, pov=None, trade_time=None) -> pd.DataFrame:
         """Market impact over a grid of order sizes x strategies, for every row, as a tidy table.
 
-        ``sizes``: fractions of ADV (default 0.01..0.50). Strategies: ``pov`` values (default
-        0.05..0.50) or, if given instead, ``trade_time`` values in days. Columns: symbol, size,
-        shares (when ADV is known), pov, trade_time_days, istar_bps, market_impact_bps.
+        Parameters
+        ----------
+        trades : pandas.DataFrame
+            One row per name: volatility (annualized decimal); adv (shares/day) to give shares;
+            price (USD) when the set has a price term.
+        sizes : sequence of float, optional
+            Order sizes as fractions of ADV (default 0.01..0.50).
+        pov : sequence of float, optional
+            POV strategies (fractions of market volume; default 0.05..0.50).
+        trade_time : sequence of float, optional
+            Trade-time strategies (days), instead of ``pov``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns symbol, size, shares (when ADV is known), pov, trade_time_days, istar_bps,
+            market_impact_bps.
+
+        Raises
+        ------
+        ValueError
+            Sizes not positive, both ``pov`` and ``trade_time``, a POV outside (0, 1] or a trade
+            time not > 0.
+        InputError
+            A missing or non-positive volatility (or price).
+
+        Examples
+        --------
+        >>> trades = pd.DataFrame({"Symbol": ["A"], "ADV": [1e6], "Volatility": [0.30]})
+        >>> curves = CostModel().cost_curves(trades, sizes=[0.05, 0.10], pov=[0.10, 0.20])
+        >>> curves["market_impact_bps"].round(2).tolist()
+        [19.13, 26.57, 28.0, 38.9]
         """
         frame = col.normalize_columns(as_table(trades))
         col.require(frame, "volatility")

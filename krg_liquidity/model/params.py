@@ -18,8 +18,33 @@ class IStarParams:
     """Parameters of the I-Star market-impact model.
 
     ``I* = a1 * Size^a2 * Volatility^a3 * Price^a5`` (bps) and
-    ``MI = I* * (b1 * POV^a4 + 1 - b1)`` (bps). a1 > 0, exponents >= 0, 0 < b1 <= 1.
+    ``MI = I* * (b1 * POV^a4 + 1 - b1)`` (bps), with Size the order as a fraction of ADV, Volatility
+    annualized (decimal), Price in USD and POV the participation rate (fraction of market volume).
 
+    Parameters
+    ----------
+    a1 : float
+        Scale of I* (bps; > 0, Kissell fits 100..1000).
+    a2, a3, a4 : float
+        Exponents of size, volatility and POV (>= 0).
+    b1 : float
+        Temporary share of the impact, in (0, 1].
+    a5 : float
+        Exponent of price (>= 0; 0: no price term).
+    code : int, optional
+        Market-impact code of the set (as in a parameter table).
+    date : str, optional
+        Date of the set (YYYY-MM-DD).
+    source : str
+        Where the set comes from.
+
+    Raises
+    ------
+    InputError
+        A parameter is not a finite number or is out of its range.
+
+    Examples
+    --------
     >>> IStarParams(708, 0.55, 0.71, 0.50, 0.98).a1
     708.0
     """
@@ -35,7 +60,18 @@ class IStarParams:
     source: str = field(default="", compare=False)
 
     def describe(self) -> dict:
-        """The set as plain values: code, date, source and a1..a5, b1 (for results and JSON)."""
+        """The set as plain values: code, date, source and a1..a5, b1 (for results and JSON).
+
+        Returns
+        -------
+        dict
+            Keys code, date, source, a1, a2, a3, a4, a5, b1.
+
+        Examples
+        --------
+        >>> IStarParams(708, 0.55, 0.71, 0.50, 0.98).describe()["b1"]
+        0.98
+        """
         return {"code": self.code, "date": self.date, "source": self.source, "a1": self.a1, "a2": self.a2,
                 "a3": self.a3, "a4": self.a4, "a5": self.a5, "b1": self.b1}
 
@@ -69,6 +105,32 @@ def read_parameter_table(path: str | Path) -> pd.DataFrame:
     """Read a parameter table (CSV, .xlsx or Parquet) with columns code, date, a1..a5, b1, source.
 
     ``a5`` and ``source`` are optional. Every row is validated as an ``IStarParams``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns code, date (timestamps), a1, a2, a3, a4, a5, b1, source.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read.
+    MissingColumnError
+        A required column is absent.
+    InputError
+        Unreadable dates, codes that are not whole numbers, or a row that is not a valid set.
+
+    Examples
+    --------
+    >>> from krg_liquidity.book.datasets import data_path
+    >>> table = read_parameter_table(data_path("mi_parameters.csv"))
+    >>> list(table.columns), len(table)
+    (['code', 'date', 'a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'source'], 1)
     """
     from krg_liquidity.book.read import read_table
 
@@ -105,6 +167,36 @@ def select_parameters(table: pd.DataFrame, code: int, date: str | pd.Timestamp |
     """Pick the set for ``code`` with the latest date on or before ``date`` (default: latest).
 
     Mirrors MATLAB's ``krg(miData, miDate, miCode)`` lookup.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A parameter table (see :func:`read_parameter_table`).
+    code : int
+        The market-impact code.
+    date : str or pandas.Timestamp, optional
+        The latest date allowed (default: no limit).
+
+    Returns
+    -------
+    IStarParams
+        The chosen set, with its code, date and source.
+
+    Raises
+    ------
+    MissingColumnError
+        A required column is absent.
+    InputError
+        A row of ``table`` is not a valid set.
+    ParameterLookupError
+        No set has this code (dated on or before ``date``).
+
+    Examples
+    --------
+    >>> from krg_liquidity.book.datasets import data_path
+    >>> table = read_parameter_table(data_path("mi_parameters.csv"))
+    >>> select_parameters(table, 1, "2020-06-30").date
+    '2013-01-01'
     """
     table = validate_parameter_table(table)
     rows = table[table["code"] == int(code)]
@@ -125,7 +217,36 @@ def select_parameters(table: pd.DataFrame, code: int, date: str | pd.Timestamp |
 
 
 def load_parameters(path: str | Path | None = None, code: int = 1, date=None) -> IStarParams:
-    """Load a parameter set from a table file (default: the bundled ``mi_parameters.csv``)."""
+    """Load a parameter set from a table file (default: the bundled ``mi_parameters.csv``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A parameter table (CSV, .xlsx or Parquet; see :func:`read_parameter_table`).
+    code : int
+        The market-impact code.
+    date : str or pandas.Timestamp, optional
+        The set with the latest date on or before this one (default: the latest).
+
+    Returns
+    -------
+    IStarParams
+        The chosen set, with its code, date and source.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read.
+    InputError
+        A column is missing or a row is not a valid set.
+    ParameterLookupError
+        No set has this code (dated on or before ``date``).
+
+    Examples
+    --------
+    >>> load_parameters(code=1).a1
+    708.0
+    """
     from krg_liquidity.book.datasets import data_path
 
     table = read_parameter_table(path if path is not None else data_path("mi_parameters.csv"))

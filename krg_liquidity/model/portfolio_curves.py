@@ -61,6 +61,12 @@ def portfolio_cost_curves(trades: pd.DataFrame, covariance: pd.DataFrame | None 
         One row per strategy value: ``pov`` or ``trade_time_days``, ``days_to_complete`` (the slowest name),
         ``value_usd`` (traded, absolute), ``cost_usd``, ``cost_bps``, ``timing_risk_usd``, ``timing_risk_bps``.
 
+    Raises
+    ------
+    InputError
+        No shares to trade, both ``pov`` and ``trade_time``, a value out of range, or a covariance
+        without a traded name (``BookError`` for its problems).
+
     Examples
     --------
     >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-50_000, 20_000], "price": [40.0, 25.0],

@@ -22,8 +22,26 @@ SUM_TOLERANCE = 1e-6
 
 
 def load_volume_profile(path: str | Path | None = None) -> pd.Series:
-    """A profile from CSV (columns: minute "HH:MM", fraction); default: the bundled US model.
+    """A volume profile from CSV (columns: minute "HH:MM", fraction); default: the bundled US model.
 
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV file: ``minute`` the bucket's start time ("HH:MM"), ``fraction`` its share of the
+        day's volume.
+
+    Returns
+    -------
+    pandas.Series
+        The fraction of the day's volume per bucket, indexed by the bucket's start time.
+
+    Raises
+    ------
+    InputError
+        The ``minute`` or ``fraction`` column is missing.
+
+    Examples
+    --------
     >>> profile = load_volume_profile()
     >>> len(profile), round(float(profile.sum()), 12)
     (390, 1.0)

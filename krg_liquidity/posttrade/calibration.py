@@ -50,18 +50,38 @@ LOSSES = {"huber": 1.345, "soft_l1": 1.0, "linear": 1.0}
 
 
 class CalibrationWarning(UserWarning):
-    """A parameter the fills cannot identify (held at its prior) or determine well."""
+    """A parameter the fills cannot identify (held at its prior) or determine well.
+
+    Issued with :func:`warnings.warn` by :func:`calibrate`; the same words are kept in
+    ``Calibration.warnings``.
+    """
 
 
 @dataclass
 class Calibration:
     """A fitted I-Star parameter set and how well it fits.
 
-    ``parameters``: the fitted :class:`~krg_liquidity.model.params.IStarParams` (its ``source`` holds the fit
-    statistics, so every answer priced with it records them in its assumptions). ``table``: one row per
-    parameter: estimate, prior, 95% bootstrap interval, standard error, whether it was held at its prior.
-    ``statistics``: orders used and excluded, the z-scores' mean and s.d. in sample and held out, the
-    held-out error in bps (and the prior's on the same orders). ``warnings``: identification, in words.
+    Attributes
+    ----------
+    parameters : IStarParams
+        The fitted set (its ``source`` holds the fit statistics, so every answer priced with it
+        records them in its assumptions).
+    table : pandas.DataFrame
+        One row per parameter: estimate, prior, 95% bootstrap interval, standard error, whether it
+        was held at its prior.
+    statistics : dict
+        Orders used and excluded, the z-scores' mean and s.d. in sample and held out, the held-out
+        error in bps (and the prior's on the same orders).
+    warnings : list of str
+        Identification, in words.
+
+    Examples
+    --------
+    >>> from krg_liquidity import calibrate, synthetic_fills
+    >>> truth = IStarParams(500.0, 0.6, 0.8, 0.4, 0.9)
+    >>> fit = calibrate(synthetic_fills(truth, n=300, seed=1, noise=0.0), bootstrap=0)
+    >>> fit.table["parameter"].tolist(), round(fit.parameters.a1, 6)
+    (['a1', 'a2', 'a3', 'a4', 'b1'], 500.0)
     """
 
     parameters: IStarParams
@@ -70,14 +90,48 @@ class Calibration:
     warnings: list[str] = field(default_factory=list)
 
     def parameter_table(self) -> pd.DataFrame:
-        """The fitted set as a parameter table (``code, date, a1..a5, b1, source``) that ``--parameters`` reads."""
+        """The fitted set as a parameter table that ``--parameters`` reads.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: code, date, a1..a5, b1, source.
+
+        Examples
+        --------
+        >>> from krg_liquidity import calibrate, synthetic_fills
+        >>> fit = calibrate(synthetic_fills(IStarParams(500.0, 0.6, 0.8, 0.4, 0.9), n=300, seed=1, noise=0.0),
+        ...                 bootstrap=0)
+        >>> list(fit.parameter_table().columns)
+        ['code', 'date', 'a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'source']
+        """
         p = self.parameters
         return pd.DataFrame([{"code": p.code, "date": p.date, "a1": p.a1, "a2": p.a2, "a3": p.a3, "a4": p.a4,
                               "a5": p.a5, "b1": p.b1, "source": p.source}], columns=list(PARAMETER_COLUMNS))
 
     def write(self, path: str | Path) -> Path:
-        """Write the parameter table to ``path`` (.csv, .xlsx or .parquet). An existing parameter table there
-        keeps its other rows (a row with the same code and date is replaced)."""
+        """Write the parameter table to ``path`` (.csv, .xlsx or .parquet).
+
+        An existing parameter table there keeps its other rows (a row with the same code and date is
+        replaced).
+
+        Parameters
+        ----------
+        path : str or Path
+            The parameter table file (the format ``--parameters`` and ``load_parameters`` read).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        InputFileError
+            ``path`` cannot be written, or an existing file there cannot be read.
+        InputError
+            An existing file there is not a valid parameter table.
+        """
         from krg_liquidity.model.params import read_parameter_table
         from krg_liquidity.report.write import write_table
 

@@ -59,10 +59,23 @@ _SIDES = {"buy": 1, "b": 1, "sell": -1, "s": -1}
 class Fills:
     """Checked parent orders in canonical columns, one row each, plus the orders set aside.
 
-    ``orders``: the usable orders (``FILL_NAMES`` columns that were given, ``decision_price`` and
-    ``fees_usd`` filled in, ``pov`` computed from ``market_volume`` when not given, ``sign``: +1 buy,
-    -1 sell, ``row``: the order's row in the input, 1 = first data row). ``skipped``: row, symbol and
-    reason of each order set aside by ``skip_bad``. ``notes``: what was assumed, in words.
+    Attributes
+    ----------
+    orders : pandas.DataFrame
+        The usable orders (``FILL_NAMES`` columns that were given, ``decision_price`` and
+        ``fees_usd`` filled in, ``pov`` computed from ``market_volume`` when not given, ``sign``: +1
+        buy, -1 sell, ``row``: the order's row in the input, 1 = first data row).
+    skipped : pandas.DataFrame
+        Row, symbol and reason of each order set aside by ``skip_bad``.
+    notes : list of str
+        What was assumed, in words.
+
+    Examples
+    --------
+    >>> from krg_liquidity import read_fills, synthetic_fills
+    >>> fills = read_fills(synthetic_fills(n=20, seed=1))
+    >>> len(fills.orders), len(fills.skipped)
+    (20, 0)
     """
 
     orders: pd.DataFrame

@@ -9,8 +9,26 @@ from krg_liquidity.posttrade.shortfall import PostTradeResult, bucket, group_tab
 
 
 def plot_cost_vs_size(result: PostTradeResult) -> Figure:
-    """Execution cost per order (bps of arrival) against size (fraction of ADV, log scale), with the
-    mean cost and the mean I-Star estimate by size bucket."""
+    """Execution cost per order (bps of arrival) against size (fraction of ADV, log scale).
+
+    With the mean cost and the mean I-Star estimate by size bucket.
+
+    Parameters
+    ----------
+    result : PostTradeResult
+        An answer of :func:`~krg_liquidity.post_trade`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> from krg_liquidity import post_trade, synthetic_fills
+    >>> type(plot_cost_vs_size(post_trade(synthetic_fills(n=60, seed=1)))).__name__
+    'Figure'
+    """
     orders = result.orders.dropna(subset=["arrival_cost_bps"])
     figure = Figure(figsize=(7.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
@@ -32,7 +50,24 @@ def plot_cost_vs_size(result: PostTradeResult) -> Figure:
 
 
 def plot_z_histogram(result: PostTradeResult) -> Figure:
-    """Histogram of the z-scores with the standard normal density a well-fitted model gives."""
+    """Histogram of the z-scores with the standard normal density a well-fitted model gives.
+
+    Parameters
+    ----------
+    result : PostTradeResult
+        An answer of :func:`~krg_liquidity.post_trade`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> from krg_liquidity import post_trade, synthetic_fills
+    >>> type(plot_z_histogram(post_trade(synthetic_fills(n=60, seed=1)))).__name__
+    'Figure'
+    """
     z = result.orders["z_score"].dropna().to_numpy()
     figure = Figure(figsize=(6.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
@@ -49,8 +84,26 @@ def plot_z_histogram(result: PostTradeResult) -> Figure:
 
 
 def plot_estimate_vs_actual(result: PostTradeResult) -> Figure:
-    """Mean execution cost against mean I-Star estimate (bps) in twenty groups of orders sorted by estimate,
-    with the 45-degree line and ±2 standard errors."""
+    """Mean execution cost against mean I-Star estimate (bps) in twenty groups of orders sorted by estimate.
+
+    With the 45-degree line and ±2 standard errors.
+
+    Parameters
+    ----------
+    result : PostTradeResult
+        An answer of :func:`~krg_liquidity.post_trade`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> from krg_liquidity import post_trade, synthetic_fills
+    >>> type(plot_estimate_vs_actual(post_trade(synthetic_fills(n=60, seed=1)))).__name__
+    'Figure'
+    """
     orders = result.orders.dropna(subset=["arrival_cost_bps", "estimate_bps"]).sort_values("estimate_bps")
     groups = np.array_split(np.arange(len(orders)), min(20, max(len(orders), 1)))
     est = np.array([orders["estimate_bps"].iloc[g].mean() for g in groups if g.size])

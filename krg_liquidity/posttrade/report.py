@@ -21,8 +21,36 @@ def _summary_frame(result: PostTradeResult) -> pd.DataFrame:
 
 
 def write_post_trade(result: PostTradeResult, path: str | Path) -> Path:
-    """Write ``result`` by extension: .xlsx (summary, orders, a sheet per table, skipped orders), .html
-    (the same with the figures), or .csv/.parquet/.json (the order table)."""
+    """Write ``result`` by extension.
+
+    .xlsx (summary, orders, a sheet per table, skipped orders), .html (the same with the figures),
+    or .csv/.parquet/.json (the order table).
+
+    Parameters
+    ----------
+    result : PostTradeResult
+        An answer of :func:`~krg_liquidity.post_trade`.
+    path : str or Path
+        The file; its extension chooses the format.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputFileError
+        ``path`` is a folder, has another extension, or its folder does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from krg_liquidity import post_trade, synthetic_fills
+    >>> result = post_trade(synthetic_fills(n=20, seed=1))
+    >>> write_post_trade(result, os.path.join(tempfile.mkdtemp(), "shortfall.csv")).suffix
+    '.csv'
+    """
     path = check_output(path, "post-trade output", POST_TRADE_SUFFIXES)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":

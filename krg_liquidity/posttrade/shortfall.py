@@ -46,11 +46,28 @@ GROUPS = ("broker", "algorithm")
 class PostTradeResult:
     """Every order's shortfall and estimate (``orders``), the orders set aside (``skipped``) and notes.
 
-    ``orders`` columns (money in dollars, costs positive = paid): ``delay_usd``, ``execution_usd``,
-    ``opportunity_usd``, ``fees_usd``, ``total_usd`` and the same in bps of ``value_usd`` (the order at
-    its decision price); ``arrival_cost_bps`` (execution cost per executed share, bps of the arrival
-    price), ``estimate_bps`` and ``estimate_usd`` (I-Star at the executed size and achieved POV),
-    ``timing_risk_bps`` and ``z_score``. The last four are NaN for an order that executed nothing.
+    Attributes
+    ----------
+    orders : pandas.DataFrame
+        Money in dollars, costs positive = paid: ``delay_usd``, ``execution_usd``,
+        ``opportunity_usd``, ``fees_usd``, ``total_usd`` and the same in bps of ``value_usd`` (the
+        order at its decision price); ``arrival_cost_bps`` (execution cost per executed share, bps of
+        the arrival price), ``estimate_bps`` and ``estimate_usd`` (I-Star at the executed size and
+        achieved POV), ``timing_risk_bps`` and ``z_score``. The last four are NaN for an order that
+        executed nothing.
+    parameters : IStarParams
+        The I-Star set of the estimates.
+    skipped : pandas.DataFrame
+        The orders set aside (row, symbol, reason).
+    notes : list of str
+        What was assumed, in words.
+
+    Examples
+    --------
+    >>> from krg_liquidity import post_trade, synthetic_fills
+    >>> result = post_trade(synthetic_fills(n=50, seed=1))
+    >>> len(result.orders), bool(result.orders["z_score"].notna().any())
+    (50, True)
     """
 
     orders: pd.DataFrame
@@ -59,8 +76,26 @@ class PostTradeResult:
     notes: list[str] = field(default_factory=list)
 
     def table(self, by: str) -> pd.DataFrame:
-        """Mean cost, mean estimate, mean and s.d. of z, and counts by ``by``: a column of the orders
-        (``"broker"``, ``"algorithm"``, ``"symbol"``, ...) or a bucket (``"size"``, ``"pov"``, ``"volatility"``)."""
+        """Mean cost, mean estimate, mean and s.d. of z, and counts by ``by``.
+
+        Parameters
+        ----------
+        by : str
+            A column of the orders (``"broker"``, ``"algorithm"``, ``"symbol"``, ...) or a bucket
+            (``"size"``, ``"pov"``, ``"volatility"``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group: orders, value_usd, total_usd, mean_total_bps, mean_cost_bps,
+            mean_estimate_bps, mean_z, sd_z.
+
+        Examples
+        --------
+        >>> from krg_liquidity import post_trade, synthetic_fills
+        >>> list(post_trade(synthetic_fills(n=50, seed=1)).table("size").columns)[:3]
+        ['size', 'orders', 'value_usd']
+        """
         return group_table(self.orders, by)
 
     @property
@@ -70,7 +105,20 @@ class PostTradeResult:
         return {f"by_{key}": self.table(key) for key in keys}
 
     def summary(self) -> pd.DataFrame:
-        """The whole set of orders in one item/value/unit table."""
+        """The whole set of orders in one item/value/unit table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns item, value, unit: orders, value at decision (USD), each part of the shortfall in
+            USD and bps of the value, mean cost and estimate (bps), the z-scores and the I-Star set.
+
+        Examples
+        --------
+        >>> from krg_liquidity import post_trade, synthetic_fills
+        >>> post_trade(synthetic_fills(n=50, seed=1)).summary().iloc[0].tolist()
+        ['orders analysed', 50, 'orders']
+        """
         o = self.orders
         value = float(o["value_usd"].sum())
         z = o["z_score"].dropna()
@@ -168,6 +216,12 @@ def post_trade(fills: str | Path | pd.DataFrame | Fills, cost_model: CostModel |
     Returns
     -------
     PostTradeResult
+
+    Raises
+    ------
+    InputError
+        The fills cannot be used (see :func:`~krg_liquidity.posttrade.fills.read_fills`; with
+        ``skip_bad`` the bad orders are set aside instead).
 
     Examples
     --------

@@ -49,6 +49,11 @@ def synthetic_fills(parameters: IStarParams = KISSELL_2013_ALL_DATA, n: int = 10
         (log-uniform), volatility 12% to 60%, achieved POV 2% to 40% (log-uniform), three brokers and
         three algorithms; fees half a cent a share.
 
+    Raises
+    ------
+    ValueError
+        ``n`` below 1, a negative ``noise`` or ``partial_fraction`` outside [0, 1].
+
     Examples
     --------
     >>> fills = synthetic_fills(n=3, seed=7)

@@ -7,7 +7,28 @@ from matplotlib.figure import Figure
 
 
 def plot_frontier(table: pd.DataFrame, max_cash: float | None = None) -> Figure:
-    """Average and marginal impact cost (bps) against cash raised, from :func:`frontier`."""
+    """Average and marginal impact cost (bps) against cash raised, from :func:`~krg_liquidity.whatif.frontier`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A frontier table (cash in USD, status, cost_bps, marginal_cost_bps); failed points are left
+        out.
+    max_cash : float, optional
+        The most cash the limits allow (USD), drawn as a vertical line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"cash": [5e8, 1e9], "status": ["optimal", "optimal"],
+    ...                       "cost_bps": [10.0, 14.0], "marginal_cost_bps": [15.0, 21.0]})
+    >>> type(plot_frontier(table, max_cash=2e9)).__name__
+    'Figure'
+    """
     figure = Figure(figsize=(7.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
     ok = table[table["status"].isin(("optimal", "feasible"))]
@@ -31,7 +52,27 @@ def _bucket_length(times) -> pd.Timedelta:
 
 
 def plot_completion(schedule: pd.DataFrame, symbols=None) -> Figure:
-    """Fraction of each name's order done over time (one line per name; default: up to 12 names)."""
+    """Fraction of each name's order done over time (one line per name).
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        A tidy schedule (symbol, bucket_start, fraction_done), e.g. :func:`~krg_liquidity.pov_schedule`.
+    symbols : sequence of str, optional
+        The names drawn (default: the first 12).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> from krg_liquidity import pov_schedule
+    >>> trades = pd.DataFrame({"symbol": ["A"], "shares": [-30000], "adv": [1e6], "pov": [0.02]})
+    >>> type(plot_completion(pov_schedule(trades, start="2026-01-05"))).__name__
+    'Figure'
+    """
     figure = Figure(figsize=(8.0, 4.0), layout="constrained")
     axis = figure.add_subplot()
     names = list(pd.unique(schedule["symbol"].astype(str)))[:12] if symbols is None else list(symbols)
@@ -50,8 +91,26 @@ def plot_completion(schedule: pd.DataFrame, symbols=None) -> Figure:
 
 
 def plot_basket(buckets) -> Figure:
-    """Cumulative cash raised and residual risk (annualized, USD) over time, from ``basket_view``
-    (its BasketView or the view's ``buckets`` table)."""
+    """Cumulative cash raised and residual risk (annualized, USD) over time, from ``basket_view``.
+
+    Parameters
+    ----------
+    buckets : BasketView or pandas.DataFrame
+        A :func:`~krg_liquidity.basket_view` or its ``buckets`` table (bucket_start, cum_cash_usd,
+        residual_risk_usd).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown); dollars in $M.
+
+    Examples
+    --------
+    >>> buckets = pd.DataFrame({"bucket_start": pd.to_datetime(["2026-01-05 09:30", "2026-01-05 10:00"]),
+    ...                         "cum_cash_usd": [5e6, 1e7], "residual_risk_usd": [2e6, 0.0]})
+    >>> type(plot_basket(buckets)).__name__
+    'Figure'
+    """
     buckets = getattr(buckets, "buckets", buckets)
     figure = Figure(figsize=(8.0, 4.0), layout="constrained")
     cash_axis = figure.add_subplot()
@@ -68,7 +127,25 @@ def plot_basket(buckets) -> Figure:
 
 
 def plot_almgren_chriss_frontier(table: pd.DataFrame) -> Figure:
-    """Expected cost against standard deviation (USD), from ``almgren_chriss_frontier``."""
+    """Expected cost against standard deviation (USD), from ``almgren_chriss_frontier``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An :func:`~krg_liquidity.almgren_chriss_frontier` table (std_usd, expected_cost_usd).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown); dollars in $M.
+
+    Examples
+    --------
+    >>> from krg_liquidity import almgren_chriss_frontier
+    >>> table = almgren_chriss_frontier(1e6, 5, 1.0, 0.95, 2.5e-6, 2.5e-7, 0.0625, [0.0, 1e-6])
+    >>> type(plot_almgren_chriss_frontier(table)).__name__
+    'Figure'
+    """
     figure = Figure(figsize=(6.0, 4.0), layout="constrained")
     axis = figure.add_subplot()
     axis.plot(table["std_usd"] / 1e6, table["expected_cost_usd"] / 1e6, marker="o")
@@ -80,7 +157,25 @@ def plot_almgren_chriss_frontier(table: pd.DataFrame) -> Figure:
 
 
 def plot_schedule_frontier(table: pd.DataFrame) -> Figure:
-    """Expected cost (MI + PA) against timing risk (USD), one point per lambda, from ``schedule_frontier``."""
+    """Expected cost (MI + PA) against timing risk (USD), one point per lambda, from ``schedule_frontier``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`~krg_liquidity.schedule_frontier` table (risk_aversion, timing_risk_usd, cost_usd).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown); dollars in $M.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"risk_aversion": [0.0, 1.0], "timing_risk_usd": [3e6, 1e6],
+    ...                       "cost_usd": [1e6, 2e6]})
+    >>> type(plot_schedule_frontier(table)).__name__
+    'Figure'
+    """
     figure = Figure(figsize=(6.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
     axis.plot(table["timing_risk_usd"] / 1e6, table["cost_usd"] / 1e6, marker="o")

@@ -8,9 +8,30 @@ from matplotlib.figure import Figure
 
 
 def plot_stress(table: pd.DataFrame, value: str = "cost_bps") -> Figure:
-    """Grouped bars of ``value`` (default cost in bps of the cash raised) by scenario and method,
-    from :func:`~krg_liquidity.whatif.stress.stress_test`. A row without a number (a failed solve) gets no
-    bar and its status is written at its place; a trade list that breaks a limit is hatched."""
+    """Grouped bars of ``value`` by scenario and method, from :func:`~krg_liquidity.stress_test`.
+
+    A row without a number (a failed solve) gets no bar and its status is written at its place; a
+    trade list that breaks a limit is hatched.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A stress table (scenario, method, status and the ``value`` column).
+    value : str
+        The column drawn (default: cost in bps of the cash raised).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"scenario": ["base", "base"], "method": ["optimized", "pro_rata"],
+    ...                       "status": ["optimal", "limits_broken"], "cost_bps": [12.0, 30.0]})
+    >>> type(plot_stress(table)).__name__
+    'Figure'
+    """
     figure = Figure(figsize=(8.0, 4.0), layout="constrained")
     axis = figure.add_subplot()
     scenarios = list(pd.unique(table["scenario"]))
@@ -39,8 +60,29 @@ def plot_stress(table: pd.DataFrame, value: str = "cost_bps") -> Figure:
 
 
 def plot_liquidity_buckets(profile, top: int = 20) -> Figure:
-    """Stacked bars of the value sold in each day bucket, from :func:`~krg_liquidity.whatif.liquidity.liquidity_profile`:
-    the book (share of gross value) on the left, the ``top`` largest positions ($M) on the right."""
+    """Stacked bars of the value sold in each day bucket, from :func:`~krg_liquidity.liquidity_profile`.
+
+    The book (share of gross value) on the left, the ``top`` largest positions ($M) on the right.
+
+    Parameters
+    ----------
+    profile : LiquidityProfile
+        A :func:`~krg_liquidity.liquidity_profile` answer.
+    top : int
+        Positions drawn on the right, largest first.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (never shown).
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, liquidity_profile, load_example
+    >>> profile = liquidity_profile(Portfolio(*load_example()), 0.2, (1, 3))
+    >>> type(plot_liquidity_buckets(profile, top=5)).__name__
+    'Figure'
+    """
     figure = Figure(figsize=(10.0, 4.2), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[1, 5])
     buckets = profile.buckets.set_index("symbol")

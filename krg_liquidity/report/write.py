@@ -61,7 +61,33 @@ def check_output_folder(path: str | Path, what: str = "output folder") -> Path:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "table") -> Path:
-    """One table to .csv, .xlsx (one sheet), .parquet or .json (records)."""
+    """One table to .csv, .xlsx (one sheet), .parquet or .json (records).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : str or Path
+        The file; its extension chooses the format.
+    sheet : str
+        The sheet's name in .xlsx.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputFileError
+        ``path`` is a folder, has another extension, or its folder does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> write_table(pd.DataFrame({"a": [1, 2]}), os.path.join(tempfile.mkdtemp(), "t.csv")).name
+    't.csv'
+    """
     path = check_output(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -213,8 +239,36 @@ def assumptions_table(result) -> pd.DataFrame:
 def write_result(result, path: str | Path, schedule: pd.DataFrame | None = None) -> Path:
     """Write a LiquidationResult by extension (see the module docstring).
 
-    ``schedule``: the POV schedule for the .xlsx "schedule" sheet (default: ``pov_schedule`` of
-    the trades with 30-minute buckets).
+    .xlsx gets six sheets (trades, schedule, grid, summary, request, assumptions); .csv the trade
+    table; .parquet the trade table with the request in its metadata; .json the whole result.
+
+    Parameters
+    ----------
+    result : LiquidationResult
+        The answer to write.
+    path : str or Path
+        The file: .csv, .xlsx, .parquet or .json.
+    schedule : pandas.DataFrame, optional
+        The POV schedule for the .xlsx "schedule" sheet (default: ``pov_schedule`` of the trades
+        with 30-minute buckets).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputFileError
+        ``path`` is a folder, has another extension, or its folder does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from krg_liquidity import Portfolio, liquidate, load_example
+    >>> result = liquidate(Portfolio(*load_example()), 1e9)
+    >>> write_result(result, os.path.join(tempfile.mkdtemp(), "answer.json")).suffix
+    '.json'
     """
     path = check_output(path, "result")
     suffix = path.suffix.lower()

@@ -21,9 +21,26 @@ from krg_liquidity.core.errors import InconsistentInputError
 
 @dataclass(frozen=True)
 class BasketView:
-    """``buckets``: per bucket_start: cash_raised_usd, cum_cash_usd, residual_value_usd,
-    residual_risk_usd (annualized, correlated); ``timing_risk_usd`` over the execution, and the
-    same with correlations ignored (``timing_risk_uncorrelated_usd``), both in dollars."""
+    """Cash raised and residual risk over a schedule, from :func:`basket_view`.
+
+    Attributes
+    ----------
+    buckets : pandas.DataFrame
+        Per bucket_start: cash_raised_usd, cum_cash_usd, residual_value_usd, residual_risk_usd
+        (annualized, correlated).
+    timing_risk_usd : float
+        Timing risk over the execution (USD).
+    timing_risk_uncorrelated_usd : float
+        The same with correlations ignored (USD).
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, liquidate, load_example, pov_schedule
+    >>> book = Portfolio(*load_example())
+    >>> view = basket_view(pov_schedule(liquidate(book, 1e9).trades, start="2026-01-05"), book, 30)
+    >>> list(view.buckets.columns)
+    ['bucket_start', 'cash_raised_usd', 'cum_cash_usd', 'residual_value_usd', 'residual_risk_usd']
+    """
 
     buckets: pd.DataFrame
     timing_risk_usd: float
@@ -32,7 +49,40 @@ class BasketView:
 
 def basket_view(schedule: pd.DataFrame, portfolio: Portfolio, bucket_minutes: int, session_minutes: int = 390,
                 trading_days: int = 250) -> BasketView:
-    """Cash raised and residual risk over ``schedule`` for names of ``portfolio`` (prices, risk model)."""
+    """Cash raised and residual risk over ``schedule`` for names of ``portfolio`` (prices, risk model).
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        A tidy schedule (:func:`pov_schedule`, :func:`vwap_schedule` or ``ScheduleSolution.schedule``).
+    portfolio : Portfolio
+        The book holding every traded name (prices in USD, its risk model).
+    bucket_minutes : int
+        Minutes per bucket of the schedule.
+    session_minutes : int
+        Minutes per trading day.
+    trading_days : int
+        Trading days per year (annualized risk to the execution's horizon).
+
+    Returns
+    -------
+    BasketView
+        Per bucket cash and residual risk (USD), and the timing risk of the execution (USD).
+
+    Raises
+    ------
+    InconsistentInputError
+        The schedule trades a name the portfolio does not hold.
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, liquidate, load_example, pov_schedule
+    >>> book = Portfolio(*load_example())
+    >>> schedule = pov_schedule(liquidate(book, 1e9).trades, start="2026-01-05")
+    >>> view = basket_view(schedule, book, bucket_minutes=30)
+    >>> round(float(view.buckets["cum_cash_usd"].iloc[-1]) / 1e9, 3)
+    1.0
+    """
     held = portfolio.holdings.set_index("symbol")
     symbols = list(pd.unique(schedule["symbol"].astype(str)))
     missing = [s for s in symbols if s not in held.index]

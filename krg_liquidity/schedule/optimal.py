@@ -52,19 +52,60 @@ ACCEPT_VIOLATION = 1e-9
 
 @dataclass
 class ScheduleSolution:
-    """An optimal schedule. ``status``: "optimal" (the engine's proven gap before rounding is within
-    its tolerance) or "feasible" (time ran out or the engines fell short: checked, and ``gap_usd``
-    says how far it can be). ``schedule``: the tidy table of ``pov_schedule`` (whole shares, exact
-    totals). ``names``: per symbol shares, value_usd, mi_bps, pa_bps, tr_bps (each name alone,
-    CostModel's schedule path), cost_usd (MI + PA), done_day1 (fraction done after day 1).
-    Money in USD, recomputed from the whole-share schedule: ``impact_usd`` (MI), ``pa_usd``,
-    ``timing_risk_usd`` (the basket's, correlated), ``objective_usd`` = MI + PA + lambda x risk
-    term; ``solver_objective_usd`` is the program's optimum before rounding; ``gap_usd``: a proven
-    bound on how far ``objective_usd`` can be above the best schedule within the limits (convexity:
-    the objective's tangent at the answer, minimized over the caps, completion rows and milestones;
-    NaN if not computed). ``attempts``: each engine call (engine, status, seconds, accepted).
-    ``max_violation``: worst of ``violations`` (totals and negatives in shares, caps in POV,
-    milestones as a fraction of the milestone, shares after a name's horizon)."""
+    """An optimal schedule.
+
+    Money in USD, recomputed from the whole-share schedule.
+
+    Attributes
+    ----------
+    schedule : pandas.DataFrame
+        The tidy table of :func:`~krg_liquidity.pov_schedule` (whole shares, exact totals).
+    names : pandas.DataFrame
+        Per symbol: shares, value_usd, mi_bps, pa_bps, tr_bps (each name alone, CostModel's
+        schedule path), cost_usd (MI + PA), done_day1 (fraction done after day 1).
+    status : str
+        "optimal" (the engine's proven gap before rounding is within its tolerance) or "feasible"
+        (time ran out or the engines fell short: checked, and ``gap_usd`` says how far it can be).
+    risk_aversion : float
+        Lambda (unitless with risk measure "std"; 1/USD with "variance").
+    risk_measure : str
+        "std" or "variance".
+    impact_usd : float
+        Market impact (MI) of the schedule.
+    pa_usd : float
+        Price appreciation (PA) over the schedule.
+    timing_risk_usd : float
+        The basket's timing risk (correlated).
+    objective_usd : float
+        MI + PA + lambda x the risk term.
+    solver_objective_usd : float
+        The program's optimum before rounding.
+    gap_usd : float
+        A proven bound on how far ``objective_usd`` can be above the best schedule within the
+        limits (convexity: the objective's tangent at the answer, minimized over the caps,
+        completion rows and milestones; NaN if not computed).
+    max_violation : float
+        The worst of ``violations``.
+    violations : dict
+        Totals and negatives in shares, caps in POV, milestones as a fraction of the milestone,
+        shares after a name's horizon (0: met).
+    periods : int
+        Buckets in the horizon.
+    seconds : float
+        Seconds the solve took (wall clock).
+    cash_by_period_usd : numpy.ndarray
+        Cumulative cash raised by the end of each period (USD).
+    attempts : list
+        Each engine call (engine, status, seconds, accepted).
+    notes : list
+        What was assumed, in words.
+
+    Examples
+    --------
+    >>> plan = optimize_schedule({"shares": 100_000, "adv": 1e6, "volatility": 0.25}, start="2026-03-02")
+    >>> plan.status, plan.periods, len(plan.cash_by_period_usd)
+    ('optimal', 13, 13)
+    """
 
     schedule: pd.DataFrame
     names: pd.DataFrame
@@ -87,6 +128,7 @@ class ScheduleSolution:
 
     @property
     def value_usd(self) -> float:
+        """Total value traded (USD), the sum of ``names["value_usd"]``."""
         return float(self.names["value_usd"].sum())
 
     @property
@@ -95,6 +137,8 @@ class ScheduleSolution:
         return self.objective_usd / self.value_usd * 1e4
 
     def summary(self) -> str:
+        """A few lines a PM can read: status and engine, traded value, impact, alpha and timing risk (USD and
+        bps), the objective and its proven gap, the worst violation, the seconds and the notes."""
         value = self.value_usd
         engine = next((a.get("engine", "") for a in self.attempts if a.get("accepted")), "")
         solver = f"${self.solver_objective_usd:,.0f}" if np.isfinite(self.solver_objective_usd) else "n/a: one period"
@@ -114,7 +158,19 @@ class ScheduleSolution:
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
 
     def summary_frame(self) -> pd.DataFrame:
-        """The summary as numbers: item, value, unit (one row each; the .xlsx "summary" sheet)."""
+        """The summary as numbers: item, value, unit (one row each; the .xlsx "summary" sheet).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns item, value, unit.
+
+        Examples
+        --------
+        >>> plan = optimize_schedule({"shares": 100_000, "adv": 1e6, "volatility": 0.25}, start="2026-03-02")
+        >>> plan.summary_frame().iloc[0].tolist()
+        ['status', 'optimal', '']
+        """
         value = self.value_usd
         engine = next((a.get("engine", "") for a in self.attempts if a.get("accepted")), "")
         rows = [("status", self.status, ""), ("engine", engine, ""),
@@ -474,20 +530,66 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              horizon=None) -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
 
-    ``trades``: symbol, signed shares (or ``shares_traded``: a ``LiquidationResult.trades`` as
-    is), adv, price, volatility (or from the risk model), optional alpha_bp (bps/day). Risk:
-    ``covariance`` (annualized, by symbol) or ``factor_model`` (never expanded to n x n); none:
-    uncorrelated names. ``periods``: buckets in the horizon (26 = two days of 30 minutes); every
-    name completes by then, or by its own ``horizon`` (the last period it may trade in: a number, a
-    dict by symbol or an array; e.g. {"AAPL": 13} finishes AAPL on day 1). ``max_pov``: most
-    participation per bucket (number, dict by symbol or array). ``cash_by_period``: least
-    cumulative cash (USD) by the end of a period, as {period: usd} or one value per period (NaN =
-    none). ``risk_measure``: "std" (lambda unitless, krg's
-    lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds for the
-    solve. ``engine``: "auto" (the structured interior-point method when the risk model has few rows,
-    a factor model; else, or if it does not finish, the conic program), "interior-point" or
-    "conic". Raises ``InfeasibleSchedule`` (caps / milestones out of reach) or ``SolverFailure``.
+    Every name completes within ``periods``, or by its own ``horizon``.
 
+    Parameters
+    ----------
+    trades : pandas.DataFrame or LiquidationResult
+        Symbol, signed shares (or ``shares_traded``: a ``LiquidationResult.trades`` as is), adv
+        (shares/day), price (USD), volatility (annualized decimal, or from the risk model),
+        optional alpha_bp (bps/day).
+    covariance : pandas.DataFrame, optional
+        Annualized covariance, by symbol.
+    factor_model : FactorModel, optional
+        A factor risk model (never expanded to n x n). Neither: uncorrelated names.
+    profile : pandas.Series or pandas.DataFrame, optional
+        Intraday volume profile (default: the bundled US model).
+    periods : int
+        Buckets in the horizon (26 = two days of 30 minutes).
+    risk_aversion : float
+        Lambda: unitless with ``risk_measure`` "std" (krg's lambda TR), 1/USD with "variance"
+        (Almgren-Chriss).
+    cash_by_period : dict or sequence of float, optional
+        Least cumulative cash (USD) by the end of a period, as {period: usd} or one value per
+        period (NaN = none).
+    bucket_minutes : int
+        Minutes per bucket.
+    max_pov : float, dict or array, optional
+        Most participation per bucket (fraction of market volume; a number, a dict by symbol or an
+        array).
+    risk_measure : str
+        "std" or "variance".
+    cost_model : CostModel, optional
+        The I-Star model (None: Kissell 2013 parameters).
+    start : str or date, optional
+        First trading day (default today).
+    time_limit : float
+        Seconds for the solve.
+    engine : str
+        "auto" (the structured interior-point method when the risk model has few rows, a factor
+        model; else, or if it does not finish, the conic program), "interior-point" or "conic".
+    horizon : int, dict or array, optional
+        The last period a name may trade in (a number, a dict by symbol or an array; e.g.
+        {"AAPL": 13} finishes AAPL on day 1).
+
+    Returns
+    -------
+    ScheduleSolution
+        The schedule (whole shares), its costs and the proven gap.
+
+    Raises
+    ------
+    InputError
+        Bad trades, risk model or arguments (the message names the parameter and the fix).
+    InfeasibleSchedule
+        Participation caps or cash milestones out of reach.
+    SolverTimeout
+        No schedule within ``time_limit``.
+    SolverFailure
+        The engines failed, or the rounded schedule breaks a limit.
+
+    Examples
+    --------
     >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-200_000, -50_000], "adv": [2e6, 1e6],
     ...                        "price": [50.0, 20.0], "volatility": [0.3, 0.2]})
     >>> plan = optimize_basket_schedule(trades, periods=13, risk_aversion=0.5, start="2026-03-02")
@@ -508,10 +610,53 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
                       start=None, time_limit: float = 10.0, engine: str = "auto") -> ScheduleSolution:
     """One name: shares per bucket minimizing MI + PA + risk_aversion x TR, all in bps (krg's form).
 
-    ``order``: dict, Series or one-row table with shares (signed), adv, volatility, optional price
-    (USD, default 1: costs in bps do not need it). TR uses MATLAB's schedule timing risk (periods
-    of DayTime / periods days each), as ``CostModel.timing_risk`` on the result.
+    TR uses MATLAB's schedule timing risk (periods of DayTime / periods days each), as
+    ``CostModel.timing_risk`` on the result.
 
+    Parameters
+    ----------
+    order : dict, pandas.Series or pandas.DataFrame
+        One order: shares (signed: negative = sell), adv (shares/day), volatility (annualized
+        decimal), optional price (USD, default 1: costs in bps do not need it).
+    profile : pandas.Series, optional
+        Intraday volume profile (default: the bundled US model).
+    periods : int
+        Buckets in the horizon.
+    risk_aversion : float
+        Lambda (unitless; >= 0).
+    alpha_bps : float
+        Expected price drift (bps/day).
+    bucket_minutes : int
+        Minutes per bucket.
+    max_pov : float, optional
+        Most participation per bucket (fraction of market volume).
+    cost_model : CostModel, optional
+        The I-Star model (None: Kissell 2013 parameters).
+    start : str or date, optional
+        First trading day (default today).
+    time_limit : float
+        Seconds for the solve.
+    engine : str
+        "auto", "interior-point" or "conic" (see :func:`optimize_basket_schedule`).
+
+    Returns
+    -------
+    ScheduleSolution
+        The schedule (whole shares) and its costs.
+
+    Raises
+    ------
+    InputError
+        A bad order (not one row; missing shares, adv or volatility) or argument.
+    InfeasibleSchedule
+        The participation cap does not let the order complete within the horizon.
+    SolverTimeout
+        No schedule within ``time_limit``.
+    SolverFailure
+        The engines failed, or the rounded schedule breaks a limit.
+
+    Examples
+    --------
     >>> plan = optimize_schedule({"shares": 100_000, "adv": 1e6, "volatility": 0.25}, periods=13,
     ...                          risk_aversion=0.0, start="2026-03-02")
     >>> int(plan.schedule["shares"].sum()), round(float(plan.names["mi_bps"].iloc[0]), 2)  # lambda 0: even POV
@@ -547,9 +692,48 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
                       periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
                       cost_model: CostModel | None = None, time_limit: float = 60.0,
                       engine: str = "auto", horizon=None) -> pd.DataFrame:
-    """Efficient frontier of the basket schedule: one row per lambda with risk_aversion, cost_usd
-    (MI + PA), timing_risk_usd, objective_usd, gap_usd (proven), status, max_violation, seconds.
-    The problem is set up once; each lambda only re-solves."""
+    """Efficient frontier of the basket schedule: one row per risk aversion.
+
+    The problem is set up once; each lambda only re-solves.
+
+    Parameters
+    ----------
+    trades : pandas.DataFrame or LiquidationResult
+        As for :func:`optimize_basket_schedule`.
+    risk_aversions : sequence of float
+        The lambdas (unitless, >= 0; risk measure "std").
+    covariance, factor_model, profile, periods, cash_by_period
+        As for :func:`optimize_basket_schedule`.
+    bucket_minutes, max_pov, cost_model, engine, horizon
+        As for :func:`optimize_basket_schedule`.
+    time_limit : float
+        Seconds for each solve.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns risk_aversion, cost_usd (MI + PA), timing_risk_usd, objective_usd, gap_usd
+        (proven), status, max_violation, seconds.
+
+    Raises
+    ------
+    InputError
+        Bad trades, risk model or arguments, or ``risk_aversions`` not a list of numbers >= 0.
+    InfeasibleSchedule
+        Participation caps or cash milestones out of reach.
+    SolverTimeout
+        A solve found no schedule within ``time_limit``.
+    SolverFailure
+        The engines failed, or a rounded schedule breaks a limit.
+
+    Examples
+    --------
+    >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-200_000, -50_000], "adv": [2e6, 1e6],
+    ...                        "price": [50.0, 20.0], "volatility": [0.3, 0.2]})
+    >>> table = schedule_frontier(trades, [0.0, 1.0], periods=13)
+    >>> bool(table["timing_risk_usd"].iloc[1] <= table["timing_risk_usd"].iloc[0])
+    True
+    """
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
                    cost_model, "std", None, engine=engine, horizon=horizon)

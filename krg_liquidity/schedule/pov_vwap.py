@@ -125,10 +125,37 @@ def pov_schedule(trades: pd.DataFrame, profile=None, bucket_minutes: int = 30, s
     From the first bucket of day 1 until done: a name needs ceil(trade time) days, trade
     time = size (1 - POV)/POV. With ``whole_shares`` every bucket but each name's last
     trades floor(its exact allowance), so none exceeds the target POV, and the last takes
-    the remainder: each name's schedule sums exactly to its order. ``start``: first trading
-    day (business days follow; default today). ``profile``: Series or per-symbol DataFrame
-    (default: the bundled US model).
+    the remainder: each name's schedule sums exactly to its order.
 
+    Parameters
+    ----------
+    trades : pandas.DataFrame
+        One row per name: symbol, shares (signed: negative = sell), adv (shares/day) and a ``pov``
+        (fraction of market volume) or ``trade_time`` (days); a ``LiquidationResult.trades`` table
+        as is.
+    profile : pandas.Series or pandas.DataFrame, optional
+        Intraday volume profile, one for all or per symbol (default: the bundled US model).
+    bucket_minutes : int
+        Minutes per bucket.
+    start : str or date, optional
+        First trading day (business days follow; default today).
+    whole_shares : bool
+        Trade whole shares (else exact fractions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per name and bucket (``SCHEDULE_COLUMNS``): symbol, day, bucket_start, shares
+        (signed), cum_shares, fraction_done, expected_market_volume (shares), pov.
+
+    Raises
+    ------
+    InputError
+        A missing ``pov``/``trade_time``, a POV outside (0, 1], a trade time not > 0, a profile
+        without a traded symbol, or an unreadable ``start``.
+
+    Examples
+    --------
     >>> trades = pd.DataFrame({"symbol": ["A"], "shares": [-30000], "adv": [1e6], "pov": [0.02]})
     >>> schedule = pov_schedule(trades, bucket_minutes=65, start="2026-01-05")
     >>> int(schedule["shares"].sum()), int(schedule["day"].max())
@@ -172,6 +199,38 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
     The horizon is rounded to whole buckets (at least one). Whole shares follow the rounded
     cumulative target, so each bucket is within one share of its exact share and the total
     is exact.
+
+    Parameters
+    ----------
+    trades : pandas.DataFrame
+        One row per name: symbol, shares (signed: negative = sell), adv (shares/day).
+    horizon_days : float
+        The horizon (days, > 0).
+    profile : pandas.Series or pandas.DataFrame, optional
+        Intraday volume profile, one for all or per symbol (default: the bundled US model).
+    bucket_minutes : int
+        Minutes per bucket.
+    start : str or date, optional
+        First trading day (business days follow; default today).
+    whole_shares : bool
+        Trade whole shares (else exact fractions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per name and bucket, the columns of :func:`pov_schedule`.
+
+    Raises
+    ------
+    InputError
+        A horizon not > 0, a profile without a traded symbol, or an unreadable ``start``.
+
+    Examples
+    --------
+    >>> trades = pd.DataFrame({"symbol": ["A"], "shares": [-30000], "adv": [1e6]})
+    >>> schedule = vwap_schedule(trades, 1.0, bucket_minutes=65, start="2026-01-05")
+    >>> int(schedule["shares"].sum()), len(schedule)
+    (-30000, 6)
     """
     orders = _orders(trades, need_strategy=False, whole_shares=whole_shares)
     if orders.empty:
@@ -199,13 +258,28 @@ def vwap_schedule(trades: pd.DataFrame, horizon_days: float, profile=None, bucke
 
 
 def schedule_grid(schedule) -> pd.DataFrame:
-    """A trader's grid of a schedule: one row per bucket (``day``, ``bucket_start``), one column per name
-    (in the schedule's order), signed shares traded in that bucket (negative = sell; 0 where the name
-    does not trade then).
+    """A trader's grid of a schedule: one row per bucket, one column per name.
 
-    ``schedule``: a tidy schedule (:func:`pov_schedule`, :func:`vwap_schedule`, its file read back) or a
-    :class:`~krg_liquidity.ScheduleSolution`. Each column sums to the name's order.
+    Parameters
+    ----------
+    schedule : pandas.DataFrame or ScheduleSolution
+        A tidy schedule (:func:`pov_schedule`, :func:`vwap_schedule`, its file read back) or a
+        :class:`~krg_liquidity.ScheduleSolution`.
 
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``day``, ``bucket_start``, then one per name (in the schedule's order): signed
+        shares traded in that bucket (negative = sell; 0 where the name does not trade then). Each
+        name's column sums to its order.
+
+    Raises
+    ------
+    InputError
+        ``schedule`` is not a schedule table (or lacks one of its columns).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> trades = pd.DataFrame({"symbol": ["AAA", "BBB"], "shares": [-10_000, -3_000], "adv": [1e6, 1e5],
     ...                        "pov": [0.1, 0.1]})
@@ -233,8 +307,35 @@ def schedule_grid(schedule) -> pd.DataFrame:
 def schedule_impact(schedule: pd.DataFrame, trades: pd.DataFrame, cost_model: CostModel | None = None) -> pd.Series:
     """Market impact (bps) of each name's schedule through the cost model's trade-schedule path.
 
-    ``trades`` supplies adv and volatility per symbol. POV_j = shares_j/(shares_j + expected
-    market volume_j), weighted by shares: for a constant-POV schedule this equals the POV formula.
+    POV_j = shares_j/(shares_j + expected market volume_j), weighted by shares: for a constant-POV
+    schedule this equals the POV formula.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        A tidy schedule (:func:`pov_schedule`, :func:`vwap_schedule`).
+    trades : pandas.DataFrame
+        Supplies adv (shares/day) and volatility (annualized decimal) per symbol.
+    cost_model : CostModel, optional
+        The I-Star model (None: Kissell 2013 parameters).
+
+    Returns
+    -------
+    pandas.Series
+        Market impact in bps of each name's traded value, indexed by symbol.
+
+    Raises
+    ------
+    InputError
+        ``trades`` lacks adv or volatility.
+
+    Examples
+    --------
+    >>> trades = pd.DataFrame({"symbol": ["A"], "shares": [-30000], "adv": [1e6], "pov": [0.02],
+    ...                        "volatility": [0.25], "price": [50.0]})
+    >>> schedule = pov_schedule(trades, bucket_minutes=65, start="2026-01-05")
+    >>> bool(schedule_impact(schedule, trades).loc["A"] > 0)
+    True
     """
     model = cost_model or CostModel()
     info = col.normalize_columns(as_table(trades)).set_index("symbol")

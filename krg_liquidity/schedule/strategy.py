@@ -24,9 +24,37 @@ def optimize_strategy(trades: pd.DataFrame, risk_aversion: float, cost_model: Co
                       pov_bounds: tuple[float, float] = (1e-4, 1.0)) -> pd.DataFrame:
     """Per name, the POV (and its trade time) minimizing MI + PA + risk_aversion x TR (bps).
 
-    ``trades``: size (or shares + adv), volatility, optional alpha_bp (bps/day, default 0); or a
-    ``LiquidationResult``, its ``trades`` table, or a file of either (see ``orders.as_orders``).
-    Returns symbol, pov, trade_time_days, mi_bps, pa_bps, tr_bps, objective_bps.
+    Parameters
+    ----------
+    trades : pandas.DataFrame or LiquidationResult or str
+        Size (fraction of ADV; or shares + adv), volatility (annualized decimal), optional
+        alpha_bp (bps/day, default 0); or a ``LiquidationResult``, its ``trades`` table, or a file of
+        either (see ``orders.as_orders``).
+    risk_aversion : float
+        Lambda (>= 0, unitless: the TR term is in bps).
+    cost_model : CostModel, optional
+        The I-Star model (None: Kissell 2013 parameters).
+    pov_bounds : tuple of float
+        The POV searched (fractions of market volume).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per name: symbol, pov, trade_time_days, mi_bps, pa_bps, tr_bps, objective_bps.
+
+    Raises
+    ------
+    ValueError
+        ``risk_aversion`` is negative or not finite.
+    InputError
+        Bad size, shares, adv or volatility.
+
+    Examples
+    --------
+    >>> trades = pd.DataFrame({"symbol": ["A"], "size": [0.1], "volatility": [0.25]})
+    >>> low, high = (optimize_strategy(trades, lam)["pov"].iloc[0] for lam in (0.0, 1.0))
+    >>> bool(high > low)
+    True
     """
     model = cost_model or CostModel()
     if not np.isfinite(risk_aversion) or risk_aversion < 0:
@@ -83,10 +111,38 @@ def almgren_chriss(shares: float, periods: int, period_days: float, sigma: float
                    epsilon: float, risk_aversion: float) -> AlmgrenChriss:
     """Almgren-Chriss (2001) optimal liquidation of ``shares`` over ``periods`` x ``period_days``.
 
-    sigma: price volatility ($/share/day^0.5); eta, gamma: temporary and permanent linear
-    impact ($/share per share/day and per share); epsilon: fixed cost ($/share); risk_aversion
-    lambda (1/$). lambda = 0 gives the straight line.
+    Parameters
+    ----------
+    shares : float
+        Shares to sell (> 0).
+    periods : int
+        Trading periods (>= 1).
+    period_days : float
+        Length of a period (days, > 0).
+    sigma : float
+        Price volatility ($/share/day^0.5).
+    eta : float
+        Temporary linear impact ($/share per share/day).
+    gamma : float
+        Permanent linear impact ($/share per share).
+    epsilon : float
+        Fixed cost ($/share).
+    risk_aversion : float
+        Lambda (1/$, >= 0); 0 gives the straight line.
 
+    Returns
+    -------
+    AlmgrenChriss
+        ``times`` (days), ``holdings`` and ``trades`` (shares), ``kappa`` (1/day), closed-form
+        ``expected_cost`` (USD) and ``variance`` (USD^2).
+
+    Raises
+    ------
+    ValueError
+        An argument out of range, or eta - gamma x period_days / 2 not > 0.
+
+    Examples
+    --------
     >>> ac = almgren_chriss(1e6, 5, 1.0, 0.95, 2.5e-6, 2.5e-7, 0.0625, 1e-6)
     >>> round(ac.kappa, 1)
     0.6
@@ -131,7 +187,31 @@ def discrete_cost_and_variance(ac: AlmgrenChriss, sigma: float, eta: float, gamm
 
 def almgren_chriss_frontier(shares: float, periods: int, period_days: float, sigma: float, eta: float, gamma: float,
                             epsilon: float, risk_aversions) -> pd.DataFrame:
-    """Efficient frontier: risk_aversion, expected_cost_usd, std_usd, kappa for each lambda."""
+    """Efficient frontier of :func:`almgren_chriss`: one row per risk aversion.
+
+    Parameters
+    ----------
+    shares, periods, period_days, sigma, eta, gamma, epsilon
+        As for :func:`almgren_chriss`.
+    risk_aversions : sequence of float
+        The lambdas (1/$, >= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns risk_aversion, expected_cost_usd, std_usd, kappa (1/day).
+
+    Raises
+    ------
+    ValueError
+        As for :func:`almgren_chriss`.
+
+    Examples
+    --------
+    >>> table = almgren_chriss_frontier(1e6, 5, 1.0, 0.95, 2.5e-6, 2.5e-7, 0.0625, [0.0, 1e-6])
+    >>> bool(table["std_usd"].iloc[1] < table["std_usd"].iloc[0])
+    True
+    """
     rows = []
     for lam in np.asarray(risk_aversions, dtype=float):
         ac = almgren_chriss(shares, periods, period_days, sigma, eta, gamma, epsilon, lam)

@@ -28,13 +28,51 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
     takes trades away). The figure is in exact (fractional) shares, unrounded dollars; the
     most a whole-share (or round-lot) trade list raises, checked by solving it, is
     :func:`~krg_liquidity.tradable_cash`. With a floor it is found by convex-concave steps from today's book
-    (a local search: it may fall short of the true maximum, and when it finds no feasible
-    point it raises ``NoFeasiblePointFound``, not a proof). The answer is at most the book's
+    (a local search: it may fall short of the true maximum). The answer is at most the book's
     net value (``liquidate`` needs a target strictly below it). The answer's trades are checked
-    against every limit at the cash they raise before it is returned. Raises ``InfeasibleLiquidation``
-    when no trade list meets the convex limits at all, ``SolverTimeout`` past ``time_limit`` seconds,
-    ``SolverFailure`` when no solver's answer passes the check.
+    against every limit at the cash they raise before it is returned.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    limits : Limits, optional
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
+    risk_band : tuple of float, optional
+        ``(lo, hi)``: post-trade risk between lo and hi times today's (None: no band).
+    max_total_mi_bps : float, optional
+        Total impact cost at most this many bps of the cash raised (None: no cap).
+    allow_buys : bool
+        Let trades add to positions or flip them.
+    cost_model : CostModel, optional
+        The I-Star model pricing the trades (None: Kissell 2013 parameters).
+    time_limit : float or None
+        Seconds for the whole call (None: no limit).
+    options : SolverOptions, optional
+        How to solve as one value (time limit, conic solvers and their parameters), in place of
+        ``time_limit`` (not both).
+
+    Returns
+    -------
+    float
+        The most cash, in dollars (exact shares, unrounded).
+
+    Raises
+    ------
+    InputError
+        Bad data or limits, before any solve.
+    InfeasibleLiquidation
+        No trade list meets the convex limits at all.
+    NoFeasiblePointFound
+        With a risk floor, the local search found no feasible point (not a proof).
+    SolverTimeout
+        ``time_limit`` ran out.
+    SolverFailure
+        No solver's answer passes the check.
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
     >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6

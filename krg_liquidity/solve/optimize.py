@@ -68,27 +68,65 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
               options: SolverOptions | None = None) -> LiquidationResult:
     """Raise ``cash`` from ``portfolio`` at least total market impact.
 
-    ``cash``: dollars (a number), or text as :func:`krg_liquidity.core.cash.cash_usd` reads it: "10%"
-    of the book's net value, "250m", "1.5bn", "$1,000,000,000". A target below $1,000 on a book
-    worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean N%?")
-    unless ``allow_small_cash=True``.
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book: holdings, market data and risk model.
+    cash : float or str
+        The target in dollars (a number), or text as :func:`krg_liquidity.core.cash.cash_usd` reads it:
+        "10%" of the book's net value, "250m", "1.5bn", "$1,000,000,000". A target below $1,000 on a
+        book worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean
+        N%?") unless ``allow_small_cash=True``.
+    limits : Limits, optional
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the three
+        keywords below (not both).
+    risk_band : tuple of float, optional
+        ``(lo, hi)``: post-trade risk between lo and hi times today's (ratios; None: no band).
+    max_total_mi_bps : float, optional
+        Total impact cost at most this many bps of ``cash`` (None: no cap).
+    allow_buys : bool
+        Let trades add to positions or flip them (each trade still costs impact).
+    cost_model : CostModel, optional
+        The I-Star model pricing the trades (None: Kissell 2013 parameters).
+    method : str
+        "auto" (the plan above) or "conic" (the conic program for every coupled stage: an
+        independent cross-check).
+    time_limit : float or None
+        Seconds for the whole call (None: no limit).
+    raise_on_failure : bool
+        False: a failure comes back as a result whose ``status`` says which, instead of raising.
+    warm_start : LiquidationResult, optional
+        The result of a nearby request (a frontier grid): its marginal cost starts the multiplier
+        search.
+    allow_small_cash : bool
+        Accept a target below $1,000 (or below 1e-6 of the net value) as given.
+    options : SolverOptions, optional
+        How to solve as one value (engine, time limit, the conic solvers' ladder and parameters, their
+        log), in place of ``method`` and ``time_limit`` (not both).
 
-    ``limits``: the request-level limits as one :class:`~krg_liquidity.Limits` value, or as the three
-    keywords below (not both).
-    ``risk_band=(lo, hi)``: post-trade risk between lo and hi times today's.
-    ``max_total_mi_bps``: total impact cost at most this many bps of ``cash``.
-    ``allow_buys``: let trades add to positions or flip them (each trade still costs impact).
-    ``method``: "auto" (the plan above) or "conic" (the conic program for every coupled
-    stage: an independent cross-check). ``time_limit``: seconds for the whole call (None: no
-    limit). Failures raise ``InfeasibleLiquidation`` (proven impossible, with the most cash
-    that can be raised and the blocking limits), ``NoFeasiblePointFound`` (the local search
-    under the risk floor found nothing: not a proof), ``SolverTimeout`` or ``SolverFailure``;
-    with ``raise_on_failure=False`` they come back as a result whose ``status`` says which.
-    ``warm_start``: the result of a nearby request (a frontier grid): its marginal cost starts
-    the multiplier search. ``options``: a :class:`~krg_liquidity.SolverOptions` (engine, time limit,
-    the conic solvers' ladder and parameters, their log), in place of ``method`` and ``time_limit``.
-    Bad data always raises an ``InputError`` before any solve.
+    Returns
+    -------
+    LiquidationResult
+        The trades (shares and dollars per name), cash raised (USD), cost (USD and bps of the cash
+        raised), risk before and after, the proven gap, and how it was found.
 
+    Raises
+    ------
+    InputError
+        Bad data or limits (a column, a value, a target), always before any solve.
+    ValueError
+        ``method`` is neither "auto" nor "conic".
+    InfeasibleLiquidation
+        Proven impossible; carries the most cash that can be raised and the blocking limits.
+    NoFeasiblePointFound
+        The local search under the risk floor found nothing (not a proof).
+    SolverTimeout
+        ``time_limit`` ran out before a verified trade list was found.
+    SolverFailure
+        No solver's answer passed the independent check of every limit.
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> holdings, covariance = load_example()
     >>> result = liquidate(Portfolio(holdings, covariance), 1e9)

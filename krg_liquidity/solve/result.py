@@ -56,27 +56,71 @@ def proven_status(gap: float) -> str:
 class LiquidationResult:
     """A liquidation's answer, or with ``raise_on_failure=False`` its failure.
 
-    ``status``: one of ``status.STATUSES``; ``success`` is True for "optimal" and "feasible" only.
     A failed result carries the ``message``, NaN money fields and an all-zero trade table.
-    Money in USD, costs in bps of cash raised,
-    risks annualized (decimal). ``trades``: one row per symbol; ``shares_traded`` and
-    ``value_traded_usd`` are signed (negative = sell). ``limit_reached`` names, in words, the limit at
-    which a name's trade stops ("fully sold", "participation cap", "min weight", ...).
-    ``max_violation`` is recomputed from the trades (see ``violations``); ``gap_usd``/``gap_bps``
-    and ``violation_text()`` say the same in dollars, bps and words.
-    ``marginal_cost_bps``: cost of the next dollar raised (the cash constraint's multiplier).
-    The trade table also carries price, adv and volatility, so it feeds ``pov_schedule`` as is.
-    ``method``: the path that answered: "separable", "dual", "conic", "dual+convex-concave"
-    or "conic+convex-concave" (see ``optimize``). ``stages``: every stage tried, in order, with
-    its time and outcome; ``attempts``: every conic solver call.
-    ``assumptions``: the I-Star parameter set (code, date, source, values), the risk model and
-    the units the numbers are in, plus any units warnings (see ``assumptions.describe``).
-    ``request``: what was asked (``Request.record``: cash target, risk band, total-impact cap,
-    buys, time limit), written with the answer. ``problem``: the validated request itself (book,
-    target, limits, cost model), so that rounding keeps the same limits; not written to JSON.
-    ``rounding``: empty for the exact answer; after ``rounding.round_trades`` the lot size, the
-    rule and the exact cash and cost before rounding (``cash_raised`` is then what the whole-share
-    trades raise).
+    Money in USD, costs in bps of cash raised, risks annualized (decimal). ``gap_usd``/``gap_bps``
+    and ``violation_text()`` say the gap and the violations in dollars, bps and words.
+
+    Attributes
+    ----------
+    status : str
+        One of ``status.STATUSES``; ``success`` is True for "optimal" and "feasible" only.
+    cash_target : float
+        The cash asked for (USD).
+    cash_raised : float
+        The cash the trades raise (USD; after ``round_trades``, what the whole-share trades raise).
+    cost_usd : float
+        Total market impact of the trades (USD).
+    cost_bps : float
+        ``cost_usd`` in bps of the cash raised.
+    lower_bound_usd : float
+        A proven lower bound on the least possible cost (USD; NaN when nothing is proven).
+    gap : float
+        The proven relative gap between ``cost_usd`` and ``lower_bound_usd`` (a ratio).
+    risk_before, risk_after : float or None
+        Portfolio risk before and after the trades (annualized, decimal; None without a risk model).
+    marginal_cost_bps : float
+        Cost of the next dollar raised (the cash constraint's multiplier, bps).
+    max_violation : float
+        The worst of ``violations``, recomputed from the trades.
+    violations : dict of str to float
+        How far each limit is broken, by limit key, each in its own unit (0: met).
+    trades : pandas.DataFrame
+        One row per symbol; ``shares_traded`` and ``value_traded_usd`` are signed (negative =
+        sell). ``limit_reached`` names, in words, the limit at which a name's trade stops ("fully
+        sold", "participation cap", "min weight", ...). It also carries price, adv and volatility,
+        so it feeds ``pov_schedule`` as is.
+    method : str
+        The path that answered: "separable", "dual", "conic", "dual+convex-concave" or
+        "conic+convex-concave" (see ``optimize``).
+    iterations : int
+        Iterations summed over every stage tried.
+    attempts : list of dict
+        Every conic solver call.
+    seconds : float
+        Seconds the call took (wall clock).
+    stages : list of dict
+        Every stage tried, in order, with its time and outcome.
+    message : str
+        Why a failure failed, or which limits a rule's trade list breaks, with the fix.
+    assumptions : dict
+        The I-Star parameter set (code, date, source, values), the risk model and the units the
+        numbers are in, plus any units warnings (see ``assumptions.describe``).
+    rounding : dict
+        Empty for the exact answer; after ``rounding.round_trades`` the lot size, the rule and the
+        exact cash and cost before rounding.
+    request : dict
+        What was asked (``Request.record``: cash target, risk band, total-impact cap, buys, time
+        limit), written with the answer.
+    problem : object
+        The validated request itself (book, target, limits, cost model), so that rounding keeps the
+        same limits; not written to JSON.
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, liquidate, load_example
+    >>> result = liquidate(Portfolio(*load_example()), 1e9)
+    >>> result.success, bool(result.cost_bps > 0), int((result.trades["shares_traded"] > 0).sum())
+    (True, True, 0)
     """
 
     status: str
@@ -105,6 +149,7 @@ class LiquidationResult:
 
     @property
     def success(self) -> bool:
+        """True for "optimal" and "feasible" (a trade list that keeps every limit)."""
         return self.status in ("optimal", "feasible")
 
     @property
@@ -122,7 +167,19 @@ class LiquidationResult:
         return self.gap_usd / self.cash_raised * 1e4 if self.cash_raised > 0 else float("nan")
 
     def gap_text(self) -> str:
-        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio)."""
+        """The proven gap in dollars and bps, e.g. "gap $0 (0.00 bps)" (``gap`` keeps the raw ratio).
+
+        Returns
+        -------
+        str
+            The gap in words; "no proven gap (nothing bounds the optimum)" when nothing is proven.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> liquidate(Portfolio(*load_example()), 1e9).gap_text()
+        'gap $0 (0.00 bps)'
+        """
         if not np.isfinite(self.gap_usd):
             return "no proven gap (nothing bounds the optimum)"
         bps = self.gap_bps
@@ -133,8 +190,21 @@ class LiquidationResult:
         return f"gap ${self.gap_usd:,.0f} ({text} bps)"
 
     def violation_text(self) -> str:
-        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own
-        unit (``max_violation`` and ``violations`` keep the raw numbers)."""
+        """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own unit.
+
+        ``max_violation`` and ``violations`` keep the raw numbers.
+
+        Returns
+        -------
+        str
+            The verdict in words.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> liquidate(Portfolio(*load_example()), 1e9).violation_text()
+        '0 (every limit met, recomputed from the trades)'
+        """
         from krg_liquidity.solve.limits import LABELS, MEASURED, MISSED_BY
 
         broken = {key: value for key, value in self.violations.items() if not value <= ACCEPT_VIOLATION}
@@ -155,7 +225,20 @@ class LiquidationResult:
         return f"{LABELS.get(key, key)} {missed} {by} ({MEASURED.get(key, '')}){more}"
 
     def to_dict(self) -> dict:
-        """Plain types only, ready for JSON."""
+        """Plain types only, ready for JSON.
+
+        Returns
+        -------
+        dict
+            Every field, ``gap_usd`` and ``gap_bps``, and the trades as records; not ``problem``.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> record = liquidate(Portfolio(*load_example()), 1e9).to_dict()
+        >>> record["status"], len(record["trades"])
+        ('optimal', 28)
+        """
         trades = self.trades.loc[:, list(JSON_TRADE_COLUMNS)]
         return {key: _plain(value) for key, value in {
             "status": self.status,
@@ -185,6 +268,18 @@ class LiquidationResult:
         }.items()}
 
     def to_json(self, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text.
+
+        Parameters
+        ----------
+        indent : int, optional
+            Indentation of the JSON (None: one line).
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=indent)
 
     def _lines(self) -> list[tuple[str, str]]:
@@ -226,7 +321,19 @@ class LiquidationResult:
         return rows + summary_lines(self.assumptions)
 
     def summary(self) -> str:
-        """A few lines a PM can read."""
+        """A few lines a PM can read: status, cash, cost (USD and bps), bound and gap, risk, limits.
+
+        Returns
+        -------
+        str
+            One "label  value" line per figure.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> print(liquidate(Portfolio(*load_example()), 1e9).summary().splitlines()[0])
+        status         optimal
+        """
         width = max(len(k) for k, _ in self._lines())
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self._lines())
 
@@ -237,13 +344,50 @@ class LiquidationResult:
                 f"cost_usd={self.cost_usd:,.0f}, cost_bps={self.cost_bps:.3f}, gap_usd={self.gap_usd:,.0f})")
 
     def to_html(self, portfolio: Portfolio | None = None, **limits: Any) -> str:
-        """The one-file HTML report (see :mod:`krg_liquidity.report`): request, assumptions, summary,
-        trades, schedule, pre-trade and the frontier over the book it was solved on (``portfolio``:
-        another book; ``limits``: other limits than the result's own request)."""
+        """The one-file HTML report (see :mod:`krg_liquidity.report`).
+
+        Request, assumptions, summary, trades, schedule, pre-trade and the frontier over the book it
+        was solved on.
+
+        Parameters
+        ----------
+        portfolio : Portfolio, optional
+            Another book to report on (default: the one the answer was solved on).
+        **limits
+            Other limits than the result's own request (the keyword arguments of
+            :func:`~krg_liquidity.liquidate`).
+
+        Returns
+        -------
+        str
+            The HTML page.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> page = liquidate(Portfolio(*load_example()), 1e9).to_html()
+        >>> page.lstrip().lower().startswith("<!doctype html")
+        True
+        """
         return REPORT_WRITERS["html"](self, self.portfolio if portfolio is None else portfolio, limits)
 
     def to_excel(self, path: str | Path, portfolio: Portfolio | None = None, **limits: Any) -> Path:
-        """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`); returns the path."""
+        """The report as an .xlsx workbook at ``path`` (arguments as :meth:`to_html`).
+
+        Parameters
+        ----------
+        path : str or Path
+            The .xlsx file to write.
+        portfolio : Portfolio, optional
+            Another book to report on (default: the one the answer was solved on).
+        **limits
+            Other limits than the result's own request.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         return REPORT_WRITERS["excel"](self, self.portfolio if portfolio is None else portfolio, limits, path)
 
     @property

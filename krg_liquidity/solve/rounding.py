@@ -70,6 +70,14 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
         ``message``) when whole lots cannot keep a limit; otherwise "optimal" when the rounded cost
         is still within the optimal tolerance of the bound, else "feasible".
 
+    Raises
+    ------
+    InputError
+        ``lot_size`` is not a whole number of shares >= 1, or ``result`` does not carry its request
+        (it is not an answer of ``liquidate``, ``pro_rata`` or ``waterfall``).
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, liquidate, load_example
     >>> exact = liquidate(Portfolio(*load_example()), 1e9)
     >>> rounded = round_trades(exact)

@@ -68,6 +68,13 @@ def tradable_cash(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Lim
         no candidate does within ``TRIES`` solves each (or no cash can be raised);
         :func:`most_tradable` also says why.
 
+    Raises
+    ------
+    InputError
+        Bad data or limits (solver outcomes are not raised: they make the answer None).
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example, max_cash
     >>> book = Portfolio(*load_example())
     >>> exact, whole = max_cash(book), tradable_cash(book)
@@ -82,9 +89,34 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Lim
                   risk_band: tuple[float, float] | None = None, max_total_mi_bps: float | None = None,
                   allow_buys: bool = False, cost_model: CostModel | None = None,
                   time_limit: float | None = DEFAULT_TIME_LIMIT, most: float | None = None) -> tuple[float | None, str]:
-    """:func:`tradable_cash` (same parameters) and, when it finds no figure, why in words: the first proof
-    met (e.g. the risk floor proven out of reach at the most cash without it), else what the last solve
-    said, or that the time budget ran out ("" when a figure is found)."""
+    """:func:`tradable_cash` and, when it finds no figure, why in words.
+
+    Parameters
+    ----------
+    portfolio, lot_size, limits, risk_band, max_total_mi_bps, allow_buys, cost_model, time_limit, most
+        As for :func:`tradable_cash` (USD, shares per lot, seconds).
+
+    Returns
+    -------
+    cash : float or None
+        The figure of :func:`tradable_cash` (whole USD), or None.
+    why : str
+        When there is no figure: the first proof met (e.g. the risk floor proven out of reach at the
+        most cash without it), else what the last solve said, or that the time budget ran out ("" when
+        a figure is found).
+
+    Raises
+    ------
+    InputError
+        Bad data or limits.
+
+    Examples
+    --------
+    >>> from krg_liquidity import Portfolio, load_example
+    >>> cash, why = most_tradable(Portfolio(*load_example()))
+    >>> cash > 0, why
+    (True, '')
+    """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     risk_band, max_total_mi_bps, allow_buys = asked.risk_band, asked.max_total_mi_bps, asked.allow_buys
     keywords = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,

@@ -17,13 +17,33 @@ FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps
 def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
     """Liquidate at every cash amount of ``cash_grid`` with the same ``limits``.
 
-    ``cash_grid``: amounts as :func:`liquidate` takes them (USD, or text such as "5%" or "250m");
-    the ``cash`` column is in USD. ``limits`` are the keyword arguments of :func:`liquidate`
-    (``time_limit`` applies per point). Each point starts its multiplier search from its
-    neighbour's answer. A point that fails keeps its row, with its status ("infeasible",
-    "timeout", "bad_input", ...), NaN costs and the message; nothing is dropped and one failure
-    does not stop the others.
+    Each point starts its multiplier search from its neighbour's answer. A point that fails keeps
+    its row, with its status ("infeasible", "timeout", "bad_input", ...), NaN costs and the
+    message; nothing is dropped and one failure does not stop the others.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    cash_grid : sequence of float or str
+        Amounts as :func:`~krg_liquidity.liquidate` takes them (USD, or text such as "5%" or "250m").
+    **limits
+        The keyword arguments of :func:`~krg_liquidity.liquidate` (``time_limit``, in seconds,
+        applies per point).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point (``FRONTIER_COLUMNS``): cash (USD), status, cost_usd, cost_bps,
+        marginal_cost_bps, lower_bound_usd, gap, risk_after (annualized), method, seconds, message.
+
+    Raises
+    ------
+    InputError
+        ``portfolio`` is not a Portfolio, or ``cash_grid`` is None.
+
+    Examples
+    --------
     >>> from krg_liquidity import load_example
     >>> holdings, covariance = load_example()
     >>> table = frontier(Portfolio(holdings, covariance), [5e8, "10%"])

@@ -86,11 +86,42 @@ def liquidity_profile(portfolio: Portfolio, pov_cap: float = 0.2, horizons=(1, 3
     """Per name and for the book: value sellable within each horizon (days) at ``pov_cap``, its cost, the
     days to liquidate each name, buckets, and the most cash raisable within each horizon.
 
-    ``pov_cap``: participation, decimal in (0, 1). ``cost_budget_bps``: total impact at most this many
-    bps of the cash (None: no cost limit; the participation limit alone). ``risk_band``: as in
-    :func:`liquidate`, applied to the max-cash solves; ``book_limits``: keep the book's own per-name
-    bounds in them (see the module docstring). Values in USD, costs in USD and bps.
+    Values in USD, costs in USD and bps.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    pov_cap : float
+        Participation (fraction of market volume), in (0, 1).
+    horizons : sequence of float
+        Increasing positive horizons (days).
+    cost_budget_bps : float, optional
+        Total impact at most this many bps of the cash (None: no cost limit; the participation
+        limit alone).
+    book_limits : bool
+        Keep the book's own per-name bounds in the max-cash solves (see the module docstring).
+    risk_band : tuple of float, optional
+        As in :func:`~krg_liquidity.liquidate`, applied to the max-cash solves.
+    cost_model : CostModel, optional
+        The I-Star model (None: Kissell 2013 parameters).
+    time_limit : float or None
+        Seconds for each max-cash solve (None: no limit).
+
+    Returns
+    -------
+    LiquidityProfile
+        ``days`` (per name, days to sell the whole position at the cap), ``by_horizon`` (per
+        horizon and name), ``book`` (per horizon, with the most cash) and ``buckets`` (per name, the
+        value sold in each window).
+
+    Raises
+    ------
+    InputError
+        A bad book, ``pov_cap``, ``horizons`` or ``cost_budget_bps``.
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> profile = liquidity_profile(Portfolio(*load_example()), 0.2, (1, 3))
     >>> list(profile.buckets.columns)

@@ -44,9 +44,37 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, limits: Limits | None =
 
     Name i trades ``-f x shares_i`` shares, so the cash raised is exactly ``cash`` (USD) and
     every final weight equals today's. Priced by the I-Star model at each name's own trade time
-    or POV; the limits (keyword arguments as for :func:`liquidate`) are checked, not obeyed.
-    ``cash`` and ``allow_small_cash`` as for :func:`liquidate`.
+    or POV; the limits are checked, not obeyed.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    cash : float or str
+        As for :func:`~krg_liquidity.liquidate` (dollars, "10%", "250m").
+    limits : Limits, optional
+        The limits to check the trades against, as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
+    risk_band, max_total_mi_bps, allow_buys
+        The limits to check the trades against, as :func:`~krg_liquidity.liquidate` takes them.
+    cost_model : CostModel, optional
+        The I-Star model pricing the trades (None: Kissell 2013 parameters).
+    allow_small_cash : bool
+        As for :func:`~krg_liquidity.liquidate`.
+
+    Returns
+    -------
+    LiquidationResult
+        ``method`` "pro_rata"; status "feasible" when every limit holds, else ``limits_broken``
+        (the limits named in ``message``) when the trades break a limit. No proven lower bound (NaN).
+
+    Raises
+    ------
+    InputError
+        Bad data, cash or limits.
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> result = pro_rata(Portfolio(*load_example()), 1e9)
     >>> result.method, round(result.cash_raised / 1e6, 6)
@@ -83,12 +111,43 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
 
     Liquidity is Kissell's liquidity factor, the I-Star impact (bps) of a $1 order,
     ``a1 (1/ADV)^a2 vol^a3 (1/price)^a2 price^a5``: lowest first (ties: larger dollar ADV).
-    A name's cap is its ``ub_max_pct_adv`` (traded shares / ADV), else ``max_pct_adv`` (a fraction
-    of ADV; None: the whole position). The last name sold is sold in part so that the cash is
-    exactly ``cash`` (USD); if every capped long together raises less, the list stops there and
-    the result's ``cash`` limit is broken (status ``limits_broken``). ``cash`` and
-    ``allow_small_cash`` as for :func:`liquidate`.
+    The last name sold is sold in part so that the cash is exactly ``cash`` (USD); if every
+    capped long together raises less, the list stops there and the result's ``cash`` limit is
+    broken. The limits are checked, not obeyed.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    cash : float or str
+        As for :func:`~krg_liquidity.liquidate` (dollars, "10%", "250m").
+    max_pct_adv : float, optional
+        A name's cap (traded shares as a fraction of ADV) when it has no ``ub_max_pct_adv`` of its
+        own (None: the whole position).
+    limits : Limits, optional
+        The limits to check the trades against, as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
+    risk_band, max_total_mi_bps, allow_buys
+        The limits to check the trades against, as :func:`~krg_liquidity.liquidate` takes them.
+    cost_model : CostModel, optional
+        The I-Star model ordering and pricing the trades (None: Kissell 2013 parameters).
+    allow_small_cash : bool
+        As for :func:`~krg_liquidity.liquidate`.
+
+    Returns
+    -------
+    LiquidationResult
+        ``method`` "waterfall"; status "feasible" when every limit holds, else ``limits_broken``
+        (the limits named in ``message``) when the trades break a limit or fall short of ``cash``.
+        No proven lower bound (NaN).
+
+    Raises
+    ------
+    InputError
+        Bad data, cash or limits; ``max_pct_adv`` not positive.
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> result = waterfall(Portfolio(*load_example()), 1e9)
     >>> result.method, result.status, round(result.cash_raised / 1e6, 6)
@@ -209,14 +268,38 @@ def broken_limits(result: LiquidationResult) -> str:
 
 
 def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, **limits) -> pd.DataFrame:
-    """Optimized, pro-rata and waterfall side by side: one row each (``COMPARE_COLUMNS``).
+    """Optimized, pro-rata and waterfall side by side: one row each.
 
-    ``cash``: as for :func:`liquidate` (dollars, "10%", "250m"; ``allow_small_cash`` among the
-    ``limits``). ``limits``: the keyword arguments of :func:`liquidate` (risk_band, max_total_mi_bps,
-    allow_buys, cost_model, time_limit, ...); the rules are checked against the same limits.
-    ``extra_cost_bps``: the row's cost_bps minus the optimized one (what the optimizer saves).
-    ``max_pct_adv``: the waterfall's cap for names without their own ``ub_max_pct_adv``.
+    The rules are checked against the same limits as the optimized answer.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    cash : float or str
+        As for :func:`~krg_liquidity.liquidate` (dollars, "10%", "250m"; ``allow_small_cash``
+        among the ``limits``).
+    max_pct_adv : float, optional
+        The waterfall's participation cap (traded shares as a fraction of ADV) for names without
+        their own ``ub_max_pct_adv`` (None: the whole position).
+    **limits
+        The keyword arguments of :func:`~krg_liquidity.liquidate` (risk_band, max_total_mi_bps,
+        allow_buys, cost_model, time_limit, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows "optimized", "pro_rata", "waterfall" (``COMPARE_COLUMNS``): status, cash raised and
+        cost (USD), cost_bps, ``extra_cost_bps`` (the row's cost_bps minus the optimized one: what
+        the optimizer saves), names traded, risk before and after, the limits broken and the message.
+
+    Raises
+    ------
+    InputError
+        Bad data, cash or limits (a failed optimization is a row, not an exception).
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> table = compare(Portfolio(*load_example()), 1e9, max_pct_adv=0.2)
     >>> table["method"].tolist()

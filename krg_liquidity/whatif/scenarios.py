@@ -39,7 +39,27 @@ class ByColumn:
 
 
 def by_column(column: str, values: Mapping, default: float = 1.0) -> ByColumn:
-    """Multipliers by the value of a holdings column, e.g. ``by_column("sector", {"Energy": 0.5})``."""
+    """Multipliers by the value of a holdings column, e.g. ``by_column("sector", {"Energy": 0.5})``.
+
+    Parameters
+    ----------
+    column : str
+        A column of the holdings (e.g. "sector").
+    values : Mapping
+        Multiplier (> 0) by value of the column.
+    default : float
+        Multiplier of names whose value is not listed.
+
+    Returns
+    -------
+    ByColumn
+        A multiplier for :class:`Scenario`'s ``adv``, ``volatility`` or ``price``.
+
+    Examples
+    --------
+    >>> Scenario("energy dries up", adv=by_column("sector", {"Energy": 0.5})).adv.values
+    {'Energy': 0.5}
+    """
     return ByColumn(column, dict(values), float(default))
 
 
@@ -50,11 +70,32 @@ Multiplier = float | Mapping | ByColumn
 class Scenario:
     """Market conditions to liquidate under.
 
-    ``adv``, ``volatility``, ``price``: multipliers (> 0): a number (global), a dict by symbol
-    (names not listed keep 1), or :func:`by_column`. ``params``: another I-Star set (None: the
-    base model's). ``trade_time`` (days) or ``pov`` (decimal): one strategy for every name
-    (None: each name keeps its own). Money targets (cash, value bounds) stay in USD.
+    Money targets (cash, value bounds) stay in USD.
 
+    Parameters
+    ----------
+    name : str
+        The scenario's name (a row label of :func:`~krg_liquidity.stress_test`).
+    adv, volatility, price : float, dict or ByColumn
+        Multipliers (> 0): a number (global), a dict by symbol (names not listed keep 1), or
+        :func:`by_column`.
+    params : IStarParams, optional
+        Another I-Star set (None: the base model's).
+    trade_time : float, optional
+        One trade time (days) for every name (None: each name keeps its own).
+    pov : float, optional
+        One participation rate (fraction of market volume) for every name; not with ``trade_time``.
+    description : str
+        Words for reports.
+
+    Raises
+    ------
+    InputError
+        Both ``trade_time`` and ``pov``, a value out of range, a multiplier that is not positive, or
+        ``params`` not an ``IStarParams``.
+
+    Examples
+    --------
     >>> Scenario("volume halved", adv=0.5).name
     'volume halved'
     """
@@ -82,17 +123,99 @@ class Scenario:
 
     @classmethod
     def from_parameters(cls, table: pd.DataFrame, code: int, date, name: str | None = None) -> Scenario:
-        """The scenario of one row of an I-Star parameter table (code, date): MATLAB's per-date set."""
+        """The scenario of one row of an I-Star parameter table (code, date): MATLAB's per-date set.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            A parameter table (see :func:`~krg_liquidity.read_parameter_table`).
+        code : int
+            The market-impact code.
+        date : str or pandas.Timestamp
+            The set with the latest date on or before this one.
+        name : str, optional
+            The scenario's name (default: "code C, DATE").
+
+        Returns
+        -------
+        Scenario
+            A scenario that changes only the I-Star parameters.
+
+        Raises
+        ------
+        ParameterLookupError
+            No set has this code (dated on or before ``date``).
+
+        Examples
+        --------
+        >>> from krg_liquidity import read_parameter_table
+        >>> from krg_liquidity.book.datasets import data_path
+        >>> Scenario.from_parameters(read_parameter_table(data_path("mi_parameters.csv")), 1, "2020-01-01").name
+        'code 1, 2013-01-01'
+        """
         params = select_parameters(table, code, date)
         return cls(name or f"code {params.code}, {params.date}", params=params)
 
     def multipliers(self, portfolio: Portfolio, what: str) -> np.ndarray:
-        """The scenario's multiplier of ``what`` ("adv", "volatility" or "price") for each name."""
+        """The scenario's multiplier of ``what`` ("adv", "volatility" or "price") for each name.
+
+        Parameters
+        ----------
+        portfolio : Portfolio
+            The book whose names are multiplied.
+        what : str
+            "adv", "volatility" or "price".
+
+        Returns
+        -------
+        numpy.ndarray
+            One multiplier per held name, in the holdings' order.
+
+        Raises
+        ------
+        InputError
+            A multiplier names symbols or a column the book does not have, or is not positive.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, load_example
+        >>> book = Portfolio(*load_example())
+        >>> Scenario("one name", price={book.symbols[0]: 0.9}).multipliers(book, "price")[:2].tolist()
+        [0.9, 1.0]
+        """
         return _per_name(getattr(self, what), portfolio, f"scenario {self.name!r}, {what}")
 
     def apply(self, portfolio: Portfolio, cost_model: CostModel | None = None) -> tuple[Portfolio, CostModel]:
-        """(the scenario's book, its cost model). The book is derived without re-reading: positive
-        multipliers of validated columns keep every check but the units thresholds."""
+        """The scenario's book and cost model.
+
+        The book is derived without re-reading: positive multipliers of validated columns keep every
+        check but the units thresholds.
+
+        Parameters
+        ----------
+        portfolio : Portfolio
+            Today's book.
+        cost_model : CostModel, optional
+            The base I-Star model (None: Kissell 2013 parameters), replaced by ``params`` when given.
+
+        Returns
+        -------
+        tuple of (Portfolio, CostModel)
+            The book under the scenario and its cost model.
+
+        Raises
+        ------
+        InputError
+            A multiplier names symbols or a column the book does not have, or is not positive.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, load_example
+        >>> book = Portfolio(*load_example())
+        >>> stressed, model = Scenario("volume halved", adv=0.5).apply(book)
+        >>> float(stressed.array("adv")[0] / book.array("adv")[0])
+        0.5
+        """
         model = cost_model or CostModel()
         if self.params is not None:
             model = CostModel(self.params, model.trading_days)

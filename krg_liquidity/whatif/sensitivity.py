@@ -59,11 +59,40 @@ def sensitivity(portfolio: Portfolio, cash: float, *, bump: float = 0.10, factor
                 **limits) -> Sensitivity:
     """Cost of raising ``cash`` (USD) under base and adjusted conditions, per name and in total.
 
-    ``bump``: relative change of every factor (0.10: +10%; negative values lower it). b1 is
-    capped at 1 (the adjusted value actually used is reported). ``factors``: any of ``FACTORS``.
-    ``base``: the base liquidation if already solved (else it is solved here; it must succeed).
-    ``limits``: the keyword arguments of :func:`liquidate`.
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    cash : float
+        The cash to raise (USD).
+    bump : float
+        Relative change of every factor (0.10: +10%; negative values lower it; above -1, not 0).
+        b1 is capped at 1 (the adjusted value actually used is reported).
+    factors : sequence of str
+        Any of ``FACTORS`` (adv, volatility, a1, a2, a3, a4, b1).
+    base : LiquidationResult, optional
+        The base liquidation if already solved (else it is solved here; it must succeed).
+    cost_model : CostModel, optional
+        The base I-Star model (None: Kissell 2013 parameters).
+    **limits
+        The keyword arguments of :func:`~krg_liquidity.liquidate`.
 
+    Returns
+    -------
+    Sensitivity
+        ``by_name`` (one row per factor and name), ``total`` (one row per factor: the base trades
+        repriced, and re-optimized) and ``base``; costs in USD, elasticities dimensionless.
+
+    Raises
+    ------
+    InputError
+        A bad ``bump`` or factor, a parameter that a relative bump cannot move, or a base
+        liquidation that did not succeed.
+    LiquidationError
+        Solving the base liquidation failed (when ``base`` is not given).
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> found = sensitivity(Portfolio(*load_example()), 1e9, factors=("a1",))
     >>> round(float(found.total["fixed_trades_elasticity"].iloc[0]), 9)

@@ -62,22 +62,56 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, meth
                 time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False) -> pd.DataFrame:
     """Liquidate ``cash`` under each scenario with each method; one row per (scenario, method).
 
-    ``cash``: dollars or text ("10%" of today's net value, "250m"), read and checked once on
-    today's book as :func:`liquidate` does (``allow_small_cash`` likewise); every scenario
-    raises the same dollars.
+    Every scenario raises the same dollars. A failure is a row with its status and message,
+    never an exception.
 
-    ``scenarios``: Scenario objects (default: ``scenarios.BUILT_IN``, illustrations). ``methods``:
-    any of "optimized", "pro_rata", "waterfall". ``max_pct_adv``: the waterfall's cap for names
-    without ``ub_max_pct_adv``. ``with_max_cash``: also the most cash (USD) the limits allow under
-    the scenario, in the exact shares the rows trade: a whole-dollar target ``liquidate`` raises
-    when typed back (:func:`~krg_liquidity.tradable_cash`: ``max_cash`` and one or two solves each). ``workers``: processes (default: 1 below
-    ``PARALLEL_FROM`` scenarios, else one per core). ``scheduler``: a Dask scheduler address
-    ("tcp://host:port"): the scenarios after the first run on that cluster, as batch books do. The limits are those of :func:`liquidate`;
-    ``time_limit`` (seconds) applies to each solve. Columns ``STRESS_COLUMNS``: costs in USD and
-    bps of the cash raised, ``extra_cost_bps`` against the optimized row of the same scenario,
-    risk annualized, ``seconds`` that method's call (the max-cash solve not included). A failure is a
-    row with its status and message, never an exception.
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Today's book.
+    cash : float or str
+        Dollars or text ("10%" of today's net value, "250m"), read and checked once on today's book
+        as :func:`~krg_liquidity.liquidate` does.
+    scenarios : list of Scenario, optional
+        Default: ``scenarios.BUILT_IN`` (illustrations).
+    methods : sequence of str
+        Any of "optimized", "pro_rata", "waterfall".
+    max_pct_adv : float, optional
+        The waterfall's cap (traded shares as a fraction of ADV) for names without
+        ``ub_max_pct_adv``.
+    with_max_cash : bool
+        Also the most cash (USD) the limits allow under the scenario, in the exact shares the rows
+        trade: a whole-dollar target ``liquidate`` raises when typed back
+        (:func:`~krg_liquidity.tradable_cash`: ``max_cash`` and one or two solves each).
+    workers : int, optional
+        Processes (default: 1 below ``PARALLEL_FROM`` scenarios, else one per core).
+    scheduler : str, optional
+        A Dask scheduler address ("tcp://host:port"): the scenarios after the first run on that
+        cluster, as batch books do.
+    limits : Limits, optional
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the keywords
+        below (not both).
+    risk_band, max_total_mi_bps, allow_buys, cost_model
+        The limits, as :func:`~krg_liquidity.liquidate` takes them.
+    time_limit : float or None
+        Seconds for each solve (None: no limit).
+    allow_small_cash : bool
+        As for :func:`~krg_liquidity.liquidate`.
 
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``STRESS_COLUMNS``: costs in USD and bps of the cash raised, ``extra_cost_bps``
+        against the optimized row of the same scenario, risk annualized, ``seconds`` that method's
+        call (the max-cash solve not included).
+
+    Raises
+    ------
+    InputError
+        Bad book, cash, scenarios (none, not Scenario objects, repeated names), methods or limits.
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example
     >>> table = stress_test(Portfolio(*load_example()), 1e9, with_max_cash=False, max_pct_adv=0.2)
     >>> table.groupby("method").size().to_dict()
@@ -218,13 +252,43 @@ def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.Da
                       end=None, base: LiquidationResult | None = None, **limits) -> pd.DataFrame:
     """Liquidation cost under each date's I-Star parameters (MATLAB's "Conduct Stress Test on Portfolio").
 
-    ``parameters``: a parameter table (code, date, a1..a5, b1; ``read_parameter_table``); the rows of
-    market-impact ``code`` dated within [start, end] (default: all), in date order. Per date:
-    ``cost_usd``/``cost_bps``, the optimized liquidation re-solved with that date's set (warm-started
-    from the previous date), and ``fixed_trades_cost_usd``/``_bps``, the trades of ``base`` (default:
-    the liquidation under the first date whose liquidation succeeds) priced with that date's set, as MATLAB prices one
-    trade list over a range of dates. ``cash`` and ``limits``: as for :func:`liquidate`.
+    Per date: ``cost_usd``/``cost_bps``, the optimized liquidation re-solved with that date's set
+    (warm-started from the previous date), and ``fixed_trades_cost_usd``/``_bps``, the trades of
+    ``base`` priced with that date's set, as MATLAB prices one trade list over a range of dates.
 
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book.
+    cash : float or str
+        As for :func:`~krg_liquidity.liquidate` (dollars, "10%", "250m").
+    parameters : pandas.DataFrame
+        A parameter table (code, date, a1..a5, b1; :func:`~krg_liquidity.read_parameter_table`).
+    code : int
+        The market-impact code whose rows are used.
+    start, end : str or pandas.Timestamp, optional
+        The dates kept, inclusive (default: all), in date order.
+    base : LiquidationResult, optional
+        The fixed trade list (default: the liquidation under the first date whose liquidation
+        succeeds).
+    **limits
+        The keyword arguments of :func:`~krg_liquidity.liquidate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per date (``DATE_COLUMNS``): the set (code, a1..a5, b1), status, cost_usd,
+        cost_bps, marginal_cost_bps, fixed_trades_cost_usd, fixed_trades_cost_bps, message.
+
+    Raises
+    ------
+    InputError
+        The table is not a valid parameter table, or has no rows for ``code`` between ``start``
+        and ``end``; or bad data, cash or limits (a date whose liquidation fails is a row with its
+        status and message).
+
+    Examples
+    --------
     >>> from krg_liquidity import Portfolio, load_example, read_parameter_table
     >>> from krg_liquidity.book.datasets import data_path
     >>> table = date_range_stress(Portfolio(*load_example()), 1e9, read_parameter_table(data_path("mi_parameters.csv")))
