@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from krg_liquidity.schedule.data import ProgramData, time_kernel_root
+from krg_liquidity.schedule.data import ProgramData, cash_risk_root, time_kernel_root
 
 MAX_FACTOR_COLUMNS = 6000  # k x N above this (a full covariance on more than ~230 names over 26 periods): the conic program
 MAX_NEWTON_STEPS = 200
@@ -55,8 +55,9 @@ class BarrierAnswer:
 
 
 def suits(data: ProgramData) -> bool:
-    """Whether the structured solver applies: few risk rows (a factor model, not an n x n root)."""
-    return data.risk.top.shape[0] * data.volume_ratio.shape[1] <= MAX_FACTOR_COLUMNS
+    """Whether the structured solver applies: few risk rows (a factor model, not an n x n root) and
+    no confidence milestones (second-order cones, which only the conic program takes)."""
+    return data.risk.top.shape[0] * data.volume_ratio.shape[1] <= MAX_FACTOR_COLUMNS and not data.confidence_z > 0
 
 
 class BarrierSchedule:
@@ -82,10 +83,19 @@ class BarrierSchedule:
         self.cap = np.full((n, periods), np.inf) if data.cap is None else np.asarray(data.cap, dtype=float)
         # a milestone at the last period holds for every schedule that completes (unless out of reach)
         stated = data.milestones if data.stated_milestones is None else data.stated_milestones
-        self.rows_kept = [i for i, (k, c) in enumerate(data.milestones)
-                          if k < periods or c / self.scale > exposure.sum() + 1e-12]
-        rows = [(data.milestones[i][0], data.milestones[i][1] / self.scale, stated[i][1] / self.scale)
-                for i in self.rows_kept]
+        self.chance = []  # (period, least, least as stated) in bps of S: E - z sd >= least, for the bound only
+        if data.confidence_z > 0:
+            self.chance = [(k, 1e4 * c / self.scale, 1e4 * c0 / self.scale)
+                           for (k, c), (_, c0) in zip(data.milestones, stated)]
+            self.cash_roots = {k: np.tril(np.ones((k, k))) @ cash_risk_root(data.dt_days, k, kernel)
+                               * (1e4 / np.sqrt(data.trading_days)) for k, *_ in self.chance}
+        self.rows_kept = list(range(len(self.chance))) if self.chance else [
+            i for i, (k, c) in enumerate(data.milestones) if k < periods or c / self.scale > exposure.sum() + 1e-12]
+        if self.chance:
+            stated = ()
+        rows = [] if self.chance else [(data.milestones[i][0], data.milestones[i][1] / self.scale,
+                                        stated[i][1] / self.scale) for i in self.rows_kept]
+        self.permanent = (1 - data.b1) * data.istar_bps * weight if not quadratic else np.zeros(n)
         self.A = np.stack([exposure[:, None] * (np.arange(periods) < k) for k, *_ in rows]) if rows else np.zeros((0, n, periods))
         self.b = np.array([c for _, c, _ in rows], dtype=float)
         self.stated_b = np.array([c for *_, c in rows], dtype=float)  # for the bound: the limits as asked
@@ -152,11 +162,10 @@ class BarrierSchedule:
 
     def _risk_terms(self, lam: float, variance: float) -> tuple[float, float, float]:
         """risk(Q), d risk / dQ, d2 risk / dQ2."""
-        if self.measure == "variance":
-            k = lam * self.scale / 1e4
-            return k * variance, k, 0.0
         root = np.sqrt(max(variance, 1e-300))
-        return lam * root, lam / (2 * root), -lam / (4 * root**3)
+        std = self.data.std_weight + (lam if self.measure == "std" else 0.0)  # the weight on sqrt(Q)
+        k = lam * self.scale / 1e4 if self.measure == "variance" else 0.0  # on Q
+        return k * variance + std * root, k + std / (2 * root), -std / (4 * root**3)
 
     def _impact(self, y, order: int):
         """sum of c f + q y^2 (order 0), its gradient (1) or its second derivative (2), cell by cell."""
@@ -184,13 +193,39 @@ class BarrierSchedule:
 
     # ----- the bound -----
 
+    def confidence_rows(self, y: np.ndarray, stated: bool = True) -> list[tuple[float, np.ndarray]]:
+        """Each confidence milestone's g(y) = z sd - E + least (<= 0 when met, bps of S) and its
+        gradient (n x N): E the nominal cash less the expected cost of the cells traded by then."""
+        out = []
+        z = self.data.confidence_z
+        marginal = self._impact(y, 1) + self.p + self.permanent[:, None]  # d cost / d y per cell
+        exposure = self.data.side * self.data.value_usd / self.scale
+        for k, least, least_stated in self.chance:
+            rho = y[:, :k] @ self.cash_roots[k]  # r_0 .. r_{k-1} through the time kernel's root
+            factor = self.G @ rho
+            sd = float(np.sqrt(max(np.sum(factor**2) + np.sum(self.s2[:, None] * rho**2), 1e-300)))
+            done = y[:, :k]
+            cost = (self._impact(np.pad(done, ((0, 0), (0, y.shape[1] - k))), 0)
+                    + float(np.sum((self.p[:, :k] + self.permanent[:, None]) * done)))
+            expected = 1e4 * float(exposure @ done.sum(axis=1)) - cost
+            grad = np.zeros_like(y)
+            grad[:, :k] = z * ((self.G.T @ factor + self.s2[:, None] * rho) @ self.cash_roots[k].T) / sd
+            grad[:, :k] -= 1e4 * exposure[:, None] - marginal[:, :k]
+            out.append((z * sd - expected + (least_stated if stated else least), grad))
+        return out
+
     def bound(self, y, lam, nu, stated: bool = True, evaluated=None) -> tuple[float, float]:
         """Phi(y) and the proven lower bound (bps of S) on every schedule within the completion
         rows and the stated caps and milestones (``stated=False``: the program's, tightened by
         the rounding margins); ``nu`` >= 0 per milestone; ``evaluated``: (Phi, gradient) at y if
-        already computed."""
+        already computed. A confidence milestone g <= 0 (convex) enters by its tangent at y,
+        nu (g(y) + g'(y) (y* - y)) <= 0 for every feasible y*."""
         value, grad = evaluated if evaluated is not None else self._gradient(y, lam)[:2]
-        h = grad - np.einsum("k,kij->ij", nu, self.A)
+        h = grad - np.einsum("k,kij->ij", nu, self.A) if not self.chance else grad.copy()
+        shift = 0.0  # the confidence rows' tangents, weighted: sum nu (g(y) - g'(y) y)
+        for weight, (g, g_grad) in zip(nu if self.chance else (), self.confidence_rows(y, stated)):
+            h += weight * g_grad
+            shift += weight * (g - float(np.sum(g_grad * y)))
         cap, least = (self.stated_cap, self.stated_b) if stated else (self.cap, self.b)
         room = np.minimum(np.where(cap > 0, cap, 0.0), 1.0)
         keyed = np.where(room > 0, h, np.inf)
@@ -198,6 +233,8 @@ class BarrierSchedule:
         room = np.take_along_axis(room, order, axis=1)
         take = np.clip(1.0 - (np.cumsum(room, axis=1) - room), 0.0, room)
         cheapest = float(np.sum(np.where(take > 0, np.take_along_axis(keyed, order, axis=1), 0.0) * take))
+        if self.chance:
+            return value, value - float(np.sum(grad * y)) + shift + cheapest
         lower = value - float(np.sum(grad * y)) + float(nu @ least) + cheapest
         return value, lower
 

@@ -47,6 +47,12 @@ class ScheduleSolver:
         self.structured = BarrierSchedule(data, kernel, measure)
         self.use_structured = engine == "interior-point" or (engine == "auto" and suits(data))
         self.use_conic = engine in ("auto", "conic")
+        self.note = ""
+        if data.confidence_z > 0:  # second-order cones: the conic program's alone
+            if engine != "conic":
+                self.note = (f"engine {engine!r}: the confidence milestones are second-order cones, which only the "
+                             "conic program takes; it solved this schedule")
+            self.use_structured, self.use_conic = False, True
         self._conic = None
 
     @property
