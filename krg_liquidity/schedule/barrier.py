@@ -30,9 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from krg_liquidity.schedule.blocks import BlockSystem, applies, block_flops, woodbury_flops
 from krg_liquidity.schedule.data import ProgramData, cash_risk_root, time_kernel_root
 
-MAX_FACTOR_COLUMNS = 6000  # k x N above this (a full covariance on more than ~230 names over 26 periods): the conic program
+MAX_FACTOR_COLUMNS = 6000  # k x N above this and no block form (:mod:`blocks`): the conic program
+MAX_BLOCK_BYTES = 1.5 * 2**30  # the block form keeps about three n x n matrices per period
 MAX_NEWTON_STEPS = 200
 STALL_STEPS = 4  # steps without a better proven gap before the search stops
 
@@ -41,7 +43,8 @@ STALL_STEPS = 4  # steps without a better proven gap before the search stops
 class BarrierAnswer:
     """``fractions`` (n x N); ``status``: "optimal" (gap within tolerance), "feasible" (time ran out:
     the gap says how far), "stalled" (a step failed or the step limit came first: the best iterate,
-    feasible, with its gap), "no_interior" (no strictly feasible start, no fractions);
+    feasible, with its gap), "no_interior" (no strictly feasible start, no fractions), "too_large"
+    (a full covariance whose Newton system has no block form here: the conic program's, no fractions);
     ``objective_bps`` and ``gap_bps``: Phi at the answer and the proven bound on its distance to
     the optimum (over the stated limits), both in bps of S; ``program_gap_bps``: the same over the
     program's limits (tightened by the rounding margins), the one the tolerance applies to."""
@@ -55,9 +58,12 @@ class BarrierAnswer:
 
 
 def suits(data: ProgramData) -> bool:
-    """Whether the structured solver applies: few risk rows (a factor model, not an n x n root) and
-    no confidence milestones (second-order cones, which only the conic program takes)."""
-    return data.risk.top.shape[0] * data.volume_ratio.shape[1] <= MAX_FACTOR_COLUMNS and not data.confidence_z > 0
+    """Whether the structured solver applies: few risk rows (a factor model), or a full covariance
+    whose block-tridiagonal Newton system (:mod:`krg_liquidity.schedule.blocks`) fits in memory;
+    and no confidence milestones (second-order cones, which only the conic program takes)."""
+    n, periods = data.volume_ratio.shape
+    few = data.risk.top.shape[0] * periods <= MAX_FACTOR_COLUMNS
+    return (few or 24.0 * periods * n * n <= MAX_BLOCK_BYTES) and not data.confidence_z > 0
 
 
 class BarrierSchedule:
@@ -101,6 +107,11 @@ class BarrierSchedule:
         self.stated_b = np.array([c for *_, c in rows], dtype=float)  # for the bound: the limits as asked
         self.stated_cap = self.cap if data.stated_cap is None else np.asarray(data.stated_cap, dtype=float)
         self._fix()
+        rows = self.G.shape[0]
+        # a full covariance: the block-tridiagonal form when cheaper (and the free cells allow it)
+        self.block_form = applies(self.free) and block_flops(n, periods) < woodbury_flops(n, periods, rows)
+        self.covariance = self.G.T @ self.G + np.diag(self.s2) if self.block_form else None
+        self.too_large = not self.block_form and rows * periods > MAX_FACTOR_COLUMNS
 
     # ----- feasible start -----
 
@@ -247,6 +258,8 @@ class BarrierSchedule:
         conditioned as a milestone binds (its weight grows without bound)."""
         n, periods = y.shape
         f = self.free.astype(float)
+        if self.block_form:
+            return self._block_system(y, curve, inverse_weights, d1, d2, dq)
         blocks = (2 * d1 * self.s2)[:, None, None] * self.MMt[None] * (f[:, :, None] * f[:, None, :])
         diagonal = np.where(self.free, self._impact(y, 2) + curve, 1.0)
         blocks[:, np.arange(periods), np.arange(periods)] += diagonal
@@ -308,12 +321,31 @@ class BarrierSchedule:
 
         return solve
 
+    def _block_system(self, y, curve, inverse_weights, d1, d2, dq):
+        """The same Newton system as ``_system``, solved block-tridiagonally in time (a full covariance)."""
+        f = self.free.astype(float)
+        general, signs = list(self.A), list(inverse_weights)
+        if d2 != 0.0 and np.isfinite(1.0 / d2):
+            general.append(dq)
+            signs.append(1.0 / d2)
+        n, periods = y.shape
+        gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
+        system = BlockSystem(self.free, self._impact(y, 2) + curve, self.covariance, self.MMt, 2 * d1, gen, signs)
+
+        def solve(residual):  # with one round of iterative refinement, as ``_system``
+            step = system.solve(residual)
+            return step + system.solve(system.times(step) + f * residual)
+
+        return solve
+
     def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> BarrierAnswer:
         """Minimize Phi for ``risk_aversion`` by a primal-dual interior-point method (Mehrotra's
         predictor-corrector; the primal iterate always feasible); stop when the proven gap <=
         tolerance x max(1, Phi) bps of S, or at ``time_limit`` seconds (then "feasible")."""
         deadline = time.perf_counter() + time_limit
         lam = float(risk_aversion)
+        if self.too_large:  # an (n N)-square capacitance matrix: the conic program's
+            return BarrierAnswer(np.empty(0), "too_large", np.nan, np.inf, 0)
         y = self.start()
         if y is None:
             return BarrierAnswer(np.empty(0), "no_interior", np.nan, np.inf, 0)
