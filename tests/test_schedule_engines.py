@@ -169,7 +169,8 @@ def test_full_covariance_takes_the_block_form_up_to_its_memory():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_block_form_is_the_same_newton_step(seed):
     """The block-tridiagonal solve and the capacitance (Woodbury) solve of the same problem take the same
-    steps to the same answer (a full covariance, caps, a milestone, horizons); and the conic program agrees."""
+    steps to the same answer (a full covariance, caps, a milestone, horizons); conjugate gradients
+    preconditioned by the leading eigenvectors reach it too; and the conic program agrees."""
     rng = np.random.default_rng(seed)
     n = 12
     trades = basket(-np.round(rng.uniform(1e4, 5e4, n)), seed)
@@ -187,6 +188,11 @@ def test_block_form_is_the_same_newton_step(seed):
     assert block.status == dense.status == "optimal" and block.newton_steps == dense.newton_steps
     assert block.objective_bps == pytest.approx(dense.objective_bps, rel=1e-12)
     assert np.abs(block.fractions - dense.fractions).max() <= 1e-9
+    engine.block_form = engine.iterative = True  # conjugate gradients (used from 200 names on)
+    iterative = engine.solve(1.0, 60, 1e-9)
+    assert iterative.status == "optimal" and engine.cg_steps and engine.cg_fallbacks == 0
+    assert iterative.objective_bps == pytest.approx(block.objective_bps, rel=1e-9)
+    assert iterative.objective_bps - iterative.gap_bps <= block.objective_bps
     ours, conic = solve_both(trades, covariance=covariance, risk_aversion=1.0, **kwargs)
     assert_agree(ours, conic)
     assert ours.solver_objective_usd == pytest.approx(conic.solver_objective_usd, rel=1e-6)

@@ -35,6 +35,10 @@ from krg_liquidity.schedule.data import ProgramData, cash_risk_root, time_kernel
 
 MAX_FACTOR_COLUMNS = 6000  # k x N above this and no block form (:mod:`blocks`): the conic program
 MAX_BLOCK_BYTES = 1.5 * 2**30  # the block form keeps about three n x n matrices per period
+ITERATIVE_NAMES = 200  # a full covariance on this many names: conjugate gradients before the block form
+PRECONDITIONER_ROWS = 32  # leading eigenvectors of the covariance in the preconditioner
+CG_STEPS = 400
+CG_TOLERANCE = 1e-8
 MAX_NEWTON_STEPS = 200
 STALL_STEPS = 4  # steps without a better proven gap before the search stops
 
@@ -111,6 +115,8 @@ class BarrierSchedule:
         # a full covariance: the block-tridiagonal form when cheaper (and the free cells allow it)
         self.block_form = applies(self.free) and block_flops(n, periods) < woodbury_flops(n, periods, rows)
         self.covariance = self.G.T @ self.G + np.diag(self.s2) if self.block_form else None
+        self.iterative, self.preconditioner, self.cg_fallbacks = self.block_form and n >= ITERATIVE_NAMES, None, 0
+        self.cg_steps: list = []  # conjugate-gradient iterations per Newton solve (the iterative form)
         self.too_large = not self.block_form and rows * periods > MAX_FACTOR_COLUMNS
 
     # ----- feasible start -----
@@ -251,16 +257,21 @@ class BarrierSchedule:
 
     # ----- Newton -----
 
-    def _system(self, y, curve, inverse_weights, d1, d2, dq):
+    def _system(self, y, curve, inverse_weights, d1, d2, dq, risk=None):
         """A solver for the Newton system [hess Phi + diag(curve) + A' diag(weights) A] dy = -r within
         the completion rows. ``curve``: the inequalities' z / y terms, cell by cell; the milestone
         rows enter unscaled with 1 / weight (slack / nu) in the capacitance, which stays well
-        conditioned as a milestone binds (its weight grows without bound)."""
+        conditioned as a milestone binds (its weight grows without bound). ``risk``: (rows,
+        specific variances) standing in for the risk model's (the preconditioner of a full
+        covariance); then the unrefined solve is returned."""
         n, periods = y.shape
         f = self.free.astype(float)
-        if self.block_form:
+        if self.block_form and risk is None:
+            if self.iterative:
+                return self._iterative_system(y, curve, inverse_weights, d1, d2, dq)
             return self._block_system(y, curve, inverse_weights, d1, d2, dq)
-        blocks = (2 * d1 * self.s2)[:, None, None] * self.MMt[None] * (f[:, :, None] * f[:, None, :])
+        G, s2 = (self.G, self.s2) if risk is None else risk
+        blocks = (2 * d1 * s2)[:, None, None] * self.MMt[None] * (f[:, :, None] * f[:, None, :])
         diagonal = np.where(self.free, self._impact(y, 2) + curve, 1.0)
         blocks[:, np.arange(periods), np.arange(periods)] += diagonal
         inverse = np.linalg.inv(blocks)
@@ -278,19 +289,19 @@ class BarrierSchedule:
             signs.append(1.0 / d2)
         gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
         root = np.sqrt(2 * d1)
-        k = self.G.shape[0]
+        k = G.shape[0]
         masked_m = f[:, :, None] * self.M[None]  # name i's factor rows: diag(free_i) M (x) g_i'
         w = np.swapaxes(masked_m, 1, 2) @ project(masked_m)  # (n, N, N)
-        gg = np.einsum("pi,qi->ipq", self.G, self.G).reshape(n, k * k)
+        gg = np.einsum("pi,qi->ipq", G, G).reshape(n, k * k)
         cap_ff = (w.reshape(n, -1).T @ gg).reshape(periods, periods, k, k).transpose(0, 2, 1, 3)
         cap_ff = 2 * d1 * cap_ff.reshape(periods * k, periods * k) + np.eye(periods * k)
         p_gen = project(gen)
 
         def factor_t(x):  # U_f' x for x (n, N[, r]): (N k[, r])
             if x.ndim == 2:
-                return root * (self.M.T @ (f * x).T @ self.G.T).reshape(-1)
+                return root * (self.M.T @ (f * x).T @ G.T).reshape(-1)
             inner = np.einsum("ja,ijr->iar", self.M, f[:, :, None] * x)
-            return root * np.einsum("iar,pi->apr", inner, self.G).reshape(periods * k, -1)
+            return root * np.einsum("iar,pi->apr", inner, G).reshape(periods * k, -1)
 
         cap_fg = factor_t(p_gen)
         cap_gg = np.einsum("ijr,ijs->rs", gen, p_gen) + np.diag(signs)
@@ -301,16 +312,18 @@ class BarrierSchedule:
             pr = project(f * residual)
             x = lu(np.concatenate([factor_t(pr), np.einsum("ijr,ij->r", gen, pr)]))
             z = x[:periods * k].reshape(periods, k)
-            ux = f * (root * (self.M @ z @ self.G)).T + np.einsum("ijr,r->ij", gen, x[periods * k:])
+            ux = f * (root * (self.M @ z @ G)).T + np.einsum("ijr,r->ij", gen, x[periods * k:])
             step = -(pr - project(ux))
             # put the rounding error back on the completion rows, which the step must keep exactly
             return step - f * (step.sum(axis=1) / np.maximum(f.sum(axis=1), 1.0))[:, None]
 
+        if risk is not None:
+            return once
         weights = np.r_[1.0 / np.asarray(signs, dtype=float)] if signs else np.zeros(0)
 
         def times(v):  # the Newton matrix times v (n x N), free cells
             fv = f * v
-            out = np.einsum("ijk,ik->ij", blocks, fv) + root**2 * f * (self.M @ (self.M.T @ fv.T @ self.G.T) @ self.G).T
+            out = np.einsum("ijk,ik->ij", blocks, fv) + root**2 * f * (self.M @ (self.M.T @ fv.T @ G.T) @ G).T
             return out + np.einsum("ijr,r->ij", gen, weights * np.einsum("ijr,ij->r", gen, fv))
 
         def solve(residual):
@@ -335,6 +348,58 @@ class BarrierSchedule:
         def solve(residual):  # with one round of iterative refinement, as ``_system``
             step = system.solve(residual)
             return step + system.solve(system.times(step) + f * residual)
+
+        return solve
+
+    def _iterative_system(self, y, curve, inverse_weights, d1, d2, dq):
+        """The same Newton system, solved by conjugate gradients within the completion rows, each
+        iteration preconditioned by the factor form's solve with the covariance's leading
+        eigenvectors and the next eigenvalue on the diagonal (a covariance at least C, so the
+        preconditioned spectrum lies in (0, 1]); run to a relative residual of 1e-11, else the
+        block form solves the step."""
+        f = self.free.astype(float)
+        if self.preconditioner is None:  # once per problem: the covariance's leading eigenvectors
+            values, vectors = np.linalg.eigh(self.covariance)
+            k = min(PRECONDITIONER_ROWS, len(values) - 1)
+            floor = max(values[-k - 1], 0.0)
+            rows = np.sqrt(np.maximum(values[-k:] - floor, 0.0))[:, None] * vectors[:, -k:].T
+            self.preconditioner = (rows, np.full(len(values), floor))
+        once = self._system(y, curve, inverse_weights, d1, d2, dq, risk=self.preconditioner)
+        general, signs = list(self.A), list(inverse_weights)
+        if d2 != 0.0 and np.isfinite(1.0 / d2):
+            general.append(dq)
+            signs.append(1.0 / d2)
+        n, periods = y.shape
+        gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
+        weights = np.r_[1.0 / np.asarray(signs, dtype=float)] if signs else np.zeros(0)
+        cells = np.where(self.free, self._impact(y, 2) + curve, 0.0)
+
+        def times(v):
+            fv = f * v
+            out = cells * fv + 2 * d1 * f * (self.covariance @ fv @ self.MMt)
+            return out + np.einsum("ijr,r->ij", gen, weights * np.einsum("ijr,ij->r", gen, fv))
+
+        def solve(residual):
+            target = -f * residual
+            x = np.zeros_like(target)
+            r = target
+            z = -once(r)
+            p = z
+            rz = first = float(np.sum(r * z))
+            for step in range(CG_STEPS):
+                hp = times(p)
+                alpha = rz / float(np.sum(p * hp))
+                x = x + alpha * p
+                r = r - alpha * hp
+                z = -once(r)
+                rz_new = float(np.sum(r * z))
+                if abs(rz_new) <= CG_TOLERANCE**2 * abs(first):
+                    self.cg_steps.append(step + 1)
+                    return x
+                p = z + (rz_new / rz) * p
+                rz = rz_new
+            self.cg_fallbacks += 1
+            return self._block_system(y, curve, inverse_weights, d1, d2, dq)(residual)
 
         return solve
 

@@ -13,6 +13,8 @@ Woodbury correction. Nothing is dropped or approximated: the same Newton step, s
 
 It applies when each name's free cells are a leading run of periods (cells fixed at zero only
 after a name's horizon), the shape every schedule of :mod:`krg_liquidity.schedule.optimal` has.
+On many names the barrier solves the same system by conjugate gradients first (``BarrierSchedule.
+_iterative_system``), and uses this form only for a step they do not finish.
 """
 
 from __future__ import annotations
