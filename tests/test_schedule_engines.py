@@ -222,3 +222,23 @@ def test_engines_hold_blas_to_one_thread(monkeypatch, engine):
                                     engine=engine)
     assert plan.status in ("optimal", "feasible")
     assert seen and all(threads == [1] * len(threads) for threads in seen), seen
+
+
+def test_warm_start_re_plans_the_rest_to_the_same_optimum_in_fewer_steps():
+    """Re-planning day 2 of a two-day plan from the plan itself: the same optimum (within the proven gaps),
+    fewer Newton steps; a warm start of the wrong shape is refused by name."""
+    from krg_liquidity import InvalidValueError, synthetic_universe
+
+    holdings, model = synthetic_universe(120, n_factors=10, seed=0)
+    trades = holdings.assign(shares=-np.round(0.5 * holdings["shares"]))
+    plan = optimize_basket_schedule(trades, factor_model=model, periods=26, risk_aversion=1.0)
+    left = plan.shares_by_period[:, 13:].sum(axis=1)
+    rest = trades.set_index("symbol").loc[plan.names["symbol"]].reset_index().assign(shares=-left)
+    rest = rest[left > 0]
+    cold = optimize_basket_schedule(rest, factor_model=model, periods=13, risk_aversion=1.0)
+    warm = optimize_basket_schedule(rest, factor_model=model, periods=13, risk_aversion=1.0, warm_start=plan)
+    assert warm.status == cold.status == "optimal"
+    assert abs(warm.objective_usd - cold.objective_usd) <= warm.gap_usd + cold.gap_usd + 1e-9 * cold.objective_usd
+    assert warm.attempts[0]["newton_steps"] < cold.attempts[0]["newton_steps"]
+    with pytest.raises(InvalidValueError, match="warm_start"):
+        optimize_basket_schedule(rest, factor_model=model, periods=13, warm_start=np.ones((3, 13)))

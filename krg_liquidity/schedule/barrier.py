@@ -39,6 +39,7 @@ ITERATIVE_NAMES = 200  # a full covariance on this many names: conjugate gradien
 PRECONDITIONER_ROWS = 32  # leading eigenvectors of the covariance in the preconditioner
 CG_STEPS = 400
 CG_TOLERANCE = 1e-8
+WARM_BLEND = 0.05  # how far a warm start moves towards the interior start
 MAX_NEWTON_STEPS = 200
 STALL_STEPS = 4  # steps without a better proven gap before the search stops
 
@@ -403,10 +404,26 @@ class BarrierSchedule:
 
         return solve
 
-    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> BarrierAnswer:
+    def warm(self, fractions: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """A strictly feasible start near ``fractions`` (n x N, e.g. the rest of an earlier plan): each
+        name's free cells scaled to what they must add up to, then WARM_BLEND of the way to the
+        interior start ``y``; names whose fractions do not fit their caps (or are all zero) start at
+        ``y``, and so does everything when the milestones are not met strictly."""
+        given = np.where(self.free, np.clip(np.nan_to_num(np.asarray(fractions, dtype=float)), 0.0, None), 0.0)
+        total = given.sum(axis=1, keepdims=True)
+        scaled = self.fixed + given * (self.need[:, None] / np.where(total > 0, total, 1.0))
+        fits = (total[:, 0] > 0) & np.all(~self.free | (scaled <= self.cap), axis=1)
+        blend = (1 - WARM_BLEND) * np.where(fits[:, None], scaled, y) + WARM_BLEND * y
+        if len(self.b) and self._slack(blend).min() <= 0:
+            return y
+        return blend
+
+    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8,
+              warm: np.ndarray | None = None) -> BarrierAnswer:
         """Minimize Phi for ``risk_aversion`` by a primal-dual interior-point method (Mehrotra's
         predictor-corrector; the primal iterate always feasible); stop when the proven gap <=
-        tolerance x max(1, Phi) bps of S, or at ``time_limit`` seconds (then "feasible")."""
+        tolerance x max(1, Phi) bps of S, or at ``time_limit`` seconds (then "feasible"). ``warm``:
+        fractions (n x N) to start near (:meth:`warm`), e.g. the rest of an earlier plan."""
         deadline = time.perf_counter() + time_limit
         lam = float(risk_aversion)
         if self.too_large:  # an (n N)-square capacitance matrix: the conic program's
@@ -414,6 +431,8 @@ class BarrierSchedule:
         y = self.start()
         if y is None:
             return BarrierAnswer(np.empty(0), "no_interior", np.nan, np.inf, 0)
+        if warm is not None:
+            y = self.warm(warm, y)
         free, finite = self.free, self.free & np.isfinite(self.cap)
         if self.n_barriers == 0:  # every cell fixed (each name held to one period, or pinned at its caps)
             value, lower = self.bound(y, lam, np.zeros(0))

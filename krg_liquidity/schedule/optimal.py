@@ -93,6 +93,7 @@ class ScheduleSolution:
     confidence: float = np.nan  # the milestones' confidence (NaN: plain milestones, on nominal cash)
     milestones: pd.DataFrame | None = None  # with a confidence: one row per milestone (see cash_milestones)
     cvar: tuple | None = None  # (level, weight, CVaR of the cost in USD) with a CVaR term
+    shares_by_period: np.ndarray = field(repr=False, default=None)  # names (as ``names``) x periods, unsigned
     notes: list = field(default_factory=list)  # what was assumed, in words
 
     @property
@@ -463,7 +464,30 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
                   last, confidence, cvar, istar, pa)
 
 
-def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
+def _warm(setup: _Setup, warm_start) -> np.ndarray | None:
+    """Fractions (names x periods) to start the interior-point method near: the last ``periods``
+    periods of an earlier ScheduleSolution (names matched by symbol), or shares per name per period."""
+    if warm_start is None:
+        return None
+    orders = setup.orders
+    periods = setup.volume.shape[1]
+    if isinstance(warm_start, ScheduleSolution):
+        grid = np.asarray(warm_start.shares_by_period, dtype=float)
+        if grid.ndim != 2 or grid.shape[1] < periods:
+            raise InvalidValueError("warm_start", ["(all)"], f"has {grid.shape[-1]} periods, fewer than {periods}",
+                                    "give an earlier plan at least as long as this one (its last periods are used)")
+        rows = pd.DataFrame(grid[:, -periods:], index=warm_start.names["symbol"].astype(str))
+        shares = rows.reindex(orders["symbol"].astype(str)).fillna(0.0).to_numpy()
+    else:
+        shares = np.abs(np.asarray(warm_start, dtype=float))
+        if shares.shape != setup.volume.shape:
+            raise InvalidValueError("warm_start", ["(all)"], f"has shape {shares.shape}",
+                                    f"give shares per name per period, {setup.volume.shape} (names in the trades' order)")
+    return shares / orders["quantity"].to_numpy(float)[:, None]
+
+
+def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8,
+           warm: np.ndarray | None = None) -> ScheduleSolution:
     begin = time.perf_counter()
     risk_aversion = arguments.non_negative(risk_aversion, "risk_aversion", "give a number >= 0")
     time_limit = arguments.time_limit(time_limit)
@@ -471,7 +495,7 @@ def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: fl
     if setup.solver is None:  # one period: the whole order in it
         fractions, status, attempts, solver_bps, lower_bps = np.ones((n, 1)), "optimal", [], np.nan, np.nan
     else:
-        answer = setup.solver.solve(risk_aversion, time_limit, tolerance)
+        answer = setup.solver.solve(risk_aversion, time_limit, tolerance, warm)
         fractions, status, attempts = answer.fractions, answer.status, answer.attempts
         if status == "infeasible":
             confident = f" at {setup.confidence:.1%} confidence" if np.isfinite(setup.confidence) else ""
@@ -543,7 +567,7 @@ def _solution(setup, shares, risk_aversion, status, solver, attempts, seconds) -
         objective_usd=objective_usd, solver_objective_usd=solver_usd, gap_usd=gap_usd,
         max_violation=max(violations.values()), violations=violations, periods=periods, seconds=seconds,
         cash_by_period_usd=cash, attempts=attempts, confidence=setup.confidence, milestones=table, cvar=cvar,
-        notes=notes)
+        notes=notes, shares_by_period=shares)
 
 
 def cell_costs_usd(shares: np.ndarray, volume: np.ndarray, value_usd: np.ndarray, istar_bps: np.ndarray,
@@ -586,7 +610,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
                              start=None, time_limit: float = 60.0, engine: str = "auto",
                              horizon=None, confidence: float | None = None,
-                             cvar: tuple[float, float] | None = None) -> ScheduleSolution:
+                             cvar: tuple[float, float] | None = None, warm_start=None) -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
 
     ``trades``: symbol, signed shares (or ``shares_traded``: a ``LiquidationResult.trades`` as
@@ -604,7 +628,11 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     program (noted on the result); the result's ``milestones`` table gives E, sd and the
     probability from the whole-share schedule. ``cvar`` = (level, weight): adds weight x phi(z) /
     (1 - level) x the timing risk to the objective, so that with weight 1 and risk_aversion 0 the
-    objective is the cost's CVaR at ``level`` under the Gaussian model. ``risk_measure``: "std" (lambda unitless, krg's
+    objective is the cost's CVaR at ``level`` under the Gaussian model. ``warm_start``: an earlier
+    ScheduleSolution of these names (its last ``periods`` periods, e.g. the rest of the day's plan
+    when re-planning after the first buckets) or shares per name per period: the interior-point
+    method starts near it (the answer is the same optimum, certified the same way; only the steps
+    to it change). ``risk_measure``: "std" (lambda unitless, krg's
     lambda TR) or "variance" (lambda in 1/USD, Almgren-Chriss). ``time_limit``: seconds for the
     solve. ``engine``: "auto" (the structured interior-point method when the risk model has few rows,
     a factor model; else, or if it does not finish, the conic program), "interior-point" or
@@ -619,7 +647,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
                    cost_model, risk_measure, start, engine=engine, horizon=horizon, confidence=confidence, cvar=cvar)
-    solution = _solve(setup, risk_aversion, time_limit)
+    solution = _solve(setup, risk_aversion, time_limit, warm=_warm(setup, warm_start))
     if covariance is None and factor_model is None and len(solution.names) > 1:
         solution.notes.append("no covariance or factor model: the names' risks are taken as uncorrelated")
     return solution
