@@ -15,12 +15,16 @@ Vandenberghe, Convex Optimization, 2004, ch. 11). The Hessian is one N x N block
 (impact, barrier, specific risk) plus a low-rank part: the factor rows (k N columns, name i's
 rows M (x) g_i'), the milestone rows and, for "std", one negative rank-one term. Each step solves
 the blocks with their completion row and the low-rank part through a (k N + rows) capacitance
-matrix (Woodbury): O(n N^3 + n N^2 k^2) per step, never (n N)^2.
+matrix (Woodbury): O(n N^3 + n N^2 k^2) per step, never (n N)^2. With a full covariance (k = n)
+the same step is solved block-tridiagonally in time (:mod:`krg_liquidity.schedule.blocks`, O(N n^3)),
+or, on many names, by conjugate gradients preconditioned with the Woodbury form on the covariance's
+leading eigenvectors (``_iterative_system``).
 
 The bound: Phi is convex, so for every feasible y* and nu >= 0,
 Phi(y*) >= Phi(y) + g'(y* - y) - nu'(A y* - b) >= Phi(y) - g'y + nu'b + min_{box, rows} (g - A'nu)'y',
 g the gradient at y; the minimum is a fractional knapsack per name. nu: the barrier's milestone
-multipliers 1 / (t slack).
+multipliers 1 / (t slack). Confidence milestones (convex, g <= 0) enter the same bound by their
+tangents at y, weighted by the conic program's multipliers (``confidence_rows``).
 """
 
 from __future__ import annotations
@@ -426,6 +430,7 @@ class BarrierSchedule:
         fractions (n x N) to start near (:meth:`warm`), e.g. the rest of an earlier plan."""
         deadline = time.perf_counter() + time_limit
         lam = float(risk_aversion)
+        self.cg_steps, self.cg_fallbacks = [], 0  # this solve's
         if self.too_large:  # an (n N)-square capacitance matrix: the conic program's
             return BarrierAnswer(np.empty(0), "too_large", np.nan, np.inf, 0)
         y = self.start()
