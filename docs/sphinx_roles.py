@@ -1,6 +1,6 @@
 """Griffe extension for the API reference (mkdocs.yml): the docstrings' Sphinx roles.
 
-The docstrings say ``:func:`liquidate```, ``:class:`~krg_liquidity.book.holdings.errors.BookError``` and so on,
+The docstrings say ``:func:`liquidate```, ``:class:`~krg_liquidity.core.errors.BookError``` and so on,
 which ``help()`` shows as written. On the pages each becomes a link to the object's entry when it
 has one (a public name of ``krg_liquidity`` or a member of one), else inline code. A link whose
 target is missing is a warning of ``mkdocs build --strict``, so the references stay true.

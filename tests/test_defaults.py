@@ -87,8 +87,9 @@ PYTHON_DEFAULTS = {
     "solve_book": {},
     # schedules
     "BasketView": {},
-    "ScheduleSolution": {"cash_by_period_usd": None, "attempts": [], "notes": []},
-    "optimize_basket_schedule": {"covariance": None, "factor_model": None, "profile": None, "periods": 26,
+    "ScheduleSolution": {"cash_by_period_usd": None, "attempts": [], "notes": [], "confidence": "NaN",
+                         "milestones": None, "cvar": None, "shares_by_period": None},
+    "optimize_basket_schedule": {"confidence": None, "cvar": None, "warm_start": None, "covariance": None, "factor_model": None, "profile": None, "periods": 26,
                                  "risk_aversion": 1.0, "cash_by_period": None, "bucket_minutes": 30, "max_pov": None,
                                  "risk_measure": "std", "cost_model": None, "start": None, "time_limit": 60.0,
                                  "engine": "auto", "horizon": None},
@@ -161,7 +162,7 @@ CLI_DEFAULTS = {
                "factor_covariance": None, "specific_variance": None, "risk_band": None, "max_total_mi_bps": None,
                "allow_buys": False, "parameters": None, "mi_code": None, "mi_date": None, "trade_time": None,
                "pov": None, "lot_size": 1, "exact_shares": False, "bucket_minutes": 30, "time_limit": 30.0},
-    "schedule": {"grid": None, "profile": None, "bucket_minutes": 30, "start": None, "optimize": False,
+    "schedule": {"confidence": None, "grid": None, "profile": None, "bucket_minutes": 30, "start": None, "optimize": False,
                  "risk_aversion": 1.0, "periods": 26, "covariance": None, "factor_model": None,
                  "factor_covariance": None, "specific_variance": None, "max_pov": None, "cash_by_period": None,
                  "horizon": None, "time_limit": 60.0},
@@ -180,7 +181,9 @@ CLI_DEFAULTS = {
 
 
 def comparable(value):
-    """A default as the table writes it: an empty table as ("table", its columns)."""
+    """A default as the table writes it: an empty table as ("table", its columns), NaN as "NaN"."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
     if isinstance(value, pd.DataFrame):
         return ("table", tuple(value.columns)) if value.empty else value
     return value
@@ -189,7 +192,7 @@ def comparable(value):
 def defaults_of(obj) -> dict | None:
     """A callable's parameter defaults; None when it has no signature to read (a plain exception class)."""
     if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
-        return {f.name: f.default if f.default is not dataclasses.MISSING else comparable(f.default_factory())
+        return {f.name: comparable(f.default if f.default is not dataclasses.MISSING else f.default_factory())
                 for f in dataclasses.fields(obj)
                 if f.init and (f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)}
     try:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from krg_liquidity import CostModel, InfeasibleSchedule, IStarParams, SolverFailure, optimize_basket_schedule
 from krg_liquidity.book.risk import RiskOperator
-from krg_liquidity.schedule.barrier import suits
+from krg_liquidity.schedule.barrier import BarrierSchedule, suits
 from krg_liquidity.schedule.data import ProgramData
+from krg_liquidity.schedule.optimal import _setup
 from krg_liquidity.schedule.solver import NEAR_OPTIMAL  # a stalled run is taken as optimal within this
 
 
@@ -150,14 +151,52 @@ def test_milestone_at_the_reach_is_met_by_the_conic_program():
     assert last.objective_usd == pytest.approx(free.objective_usd, rel=1e-9)
 
 
-def test_full_covariance_on_many_names_goes_to_the_conic_program():
-    n, periods = 240, 26  # a full covariance: k = n, and k x periods above 6,000
-    data = ProgramData(value_usd=np.ones(n), side=np.ones(n), istar_bps=np.ones(n), volume_ratio=np.ones((n, periods)),
-                       pa_bps=np.zeros((n, periods)), dt_days=np.ones(periods), risk=RiskOperator(np.eye(n)),
-                       a4=0.5, b1=1.0)
-    assert not suits(data)
-    factor = ProgramData(**{**data.__dict__, "risk": RiskOperator(np.ones((10, n)), np.ones(n))})
-    assert suits(factor)
+def test_full_covariance_takes_the_block_form_up_to_its_memory():
+    """A full covariance (k = n rows) is solved by the interior-point engine through the block-tridiagonal
+    Newton system; only past its memory bound (24 N n^2 bytes over 1.5 GiB) does it go to the conic program."""
+    periods = 26
+
+    def data(n, risk):
+        return ProgramData(value_usd=np.ones(n), side=np.ones(n), istar_bps=np.ones(n), volume_ratio=np.ones((n, periods)),
+                           pa_bps=np.zeros((n, periods)), dt_days=np.ones(periods), risk=risk, a4=0.5, b1=1.0)
+
+    assert suits(data(240, RiskOperator(np.eye(240))))
+    assert BarrierSchedule(data(240, RiskOperator(np.eye(240)))).block_form
+    assert not suits(data(1700, RiskOperator(np.eye(1700))))
+    factor = data(240, RiskOperator(np.ones((10, 240)), np.ones(240)))
+    assert suits(factor) and not BarrierSchedule(factor).block_form
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_block_form_is_the_same_newton_step(seed):
+    """The block-tridiagonal solve and the capacitance (Woodbury) solve of the same problem take the same
+    steps to the same answer (a full covariance, caps, a milestone, horizons); conjugate gradients
+    preconditioned by the leading eigenvectors reach it too; and the conic program agrees."""
+    rng = np.random.default_rng(seed)
+    n = 12
+    trades = basket(-np.round(rng.uniform(1e4, 5e4, n)), seed)
+    trades.loc[n - 1, "shares"] = 2e4  # a buy
+    covariance = random_covariance(trades, seed)
+    sold = float((trades["shares"].clip(upper=0).abs() * trades["price"]).sum())
+    kwargs = {"periods": 10, "max_pov": 0.45, "cash_by_period": {4: 0.45 * sold}, "horizon": {"S0": 6, "S1": 3}}
+    setup = _setup(trades, covariance, None, None, kwargs["periods"], 30, kwargs["max_pov"],
+                   kwargs["cash_by_period"], None, "std", None, horizon=kwargs["horizon"])
+    engine = setup.solver.structured
+    assert engine.block_form
+    block = engine.solve(1.0, 60, 1e-9)
+    engine.block_form = False
+    dense = engine.solve(1.0, 60, 1e-9)
+    assert block.status == dense.status == "optimal" and block.newton_steps == dense.newton_steps
+    assert block.objective_bps == pytest.approx(dense.objective_bps, rel=1e-12)
+    assert np.abs(block.fractions - dense.fractions).max() <= 1e-9
+    engine.block_form = engine.iterative = True  # conjugate gradients (used from 200 names on)
+    iterative = engine.solve(1.0, 60, 1e-9)
+    assert iterative.status == "optimal" and engine.cg_steps and engine.cg_fallbacks == 0
+    assert iterative.objective_bps == pytest.approx(block.objective_bps, rel=1e-9)
+    assert iterative.objective_bps - iterative.gap_bps <= block.objective_bps
+    ours, conic = solve_both(trades, covariance=covariance, risk_aversion=1.0, **kwargs)
+    assert_agree(ours, conic)
+    assert ours.solver_objective_usd == pytest.approx(conic.solver_objective_usd, rel=1e-6)
 
 
 @pytest.mark.parametrize("engine", ["interior-point", "conic"])
@@ -184,3 +223,23 @@ def test_engines_hold_blas_to_one_thread(monkeypatch, engine):
                                     engine=engine)
     assert plan.status in ("optimal", "feasible")
     assert seen and all(threads == [1] * len(threads) for threads in seen), seen
+
+
+def test_warm_start_re_plans_the_rest_to_the_same_optimum_in_fewer_steps():
+    """Re-planning day 2 of a two-day plan from the plan itself: the same optimum (within the proven gaps),
+    fewer Newton steps; a warm start of the wrong shape is refused by name."""
+    from krg_liquidity import InvalidValueError, synthetic_universe
+
+    holdings, model = synthetic_universe(120, n_factors=10, seed=0)
+    trades = holdings.assign(shares=-np.round(0.5 * holdings["shares"]))
+    plan = optimize_basket_schedule(trades, factor_model=model, periods=26, risk_aversion=1.0)
+    left = plan.shares_by_period[:, 13:].sum(axis=1)
+    rest = trades.set_index("symbol").loc[plan.names["symbol"]].reset_index().assign(shares=-left)
+    rest = rest[left > 0]
+    cold = optimize_basket_schedule(rest, factor_model=model, periods=13, risk_aversion=1.0)
+    warm = optimize_basket_schedule(rest, factor_model=model, periods=13, risk_aversion=1.0, warm_start=plan)
+    assert warm.status == cold.status == "optimal"
+    assert abs(warm.objective_usd - cold.objective_usd) <= warm.gap_usd + cold.gap_usd + 1e-9 * cold.objective_usd
+    assert warm.attempts[0]["newton_steps"] < cold.attempts[0]["newton_steps"]
+    with pytest.raises(InvalidValueError, match="warm_start"):
+        optimize_basket_schedule(rest, factor_model=model, periods=13, warm_start=np.ones((3, 13)))

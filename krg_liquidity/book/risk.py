@@ -248,7 +248,8 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
         c = covariance.to_numpy(dtype=float)  # already in the book's order: no n x n copy
     else:
         c = covariance.loc[symbols, symbols].to_numpy(dtype=float)
-    probe, cholesky = factoring_seconds(len(symbols))
+    # with no budget the estimate is not needed: skip measuring this machine's speed
+    probe, cholesky = factoring_seconds(len(symbols)) if seconds_left is not None else (0.0, 0.0)
     _afford(seconds_left, probe, f"reading the {len(symbols):,}-name covariance and looking for a factor structure")
     found = _low_rank_plus_diagonal(c)
     if found is not None:

@@ -50,6 +50,9 @@ def schedule_command(
     cash_by_period: Optional[list[str]] = typer.Option(None, metavar="PERIOD:USD", help="With --optimize: at least "
                                                        "USD raised by the end of PERIOD (1-based bucket), e.g. "
                                                        "13:8e8; repeat for several."),
+    confidence: Optional[float] = typer.Option(None, parser=options.fraction, metavar="PROBABILITY",
+                                               help="With --optimize and --cash-by-period: meet every milestone with "
+                                                    "this probability (Gaussian price moves), e.g. 0.95 or 95%."),
     horizon: Optional[list[str]] = typer.Option(None, metavar="SYMBOL:PERIOD", help="With --optimize: the last "
                                                 "period SYMBOL may trade in, e.g. AAPL:13; repeat for several."),
     time_limit: float = typer.Option(60.0, help="With --optimize: seconds for the solve."),
@@ -72,11 +75,11 @@ def schedule_command(
                                                 bucket_minutes=bucket_minutes, start=start, max_pov=max_pov,
                                                 cash_by_period=_pairs(cash_by_period, "--cash-by-period", int),
                                                 horizon=_pairs(horizon, "--horizon", str),
-                                                time_limit=time_limit)
+                                                time_limit=time_limit, confidence=confidence)
             plan = solution.schedule
         else:
             given = {"--covariance": covariance, "--factor-model": factor_model, "--max-pov": max_pov,
-                     "--cash-by-period": cash_by_period, "--horizon": horizon}
+                     "--cash-by-period": cash_by_period, "--horizon": horizon, "--confidence": confidence}
             unused = [name for name, value in given.items() if value]
             if unused:
                 verb = "applies" if len(unused) == 1 else "apply"

@@ -15,12 +15,16 @@ Vandenberghe, Convex Optimization, 2004, ch. 11). The Hessian is one N x N block
 (impact, barrier, specific risk) plus a low-rank part: the factor rows (k N columns, name i's
 rows M (x) g_i'), the milestone rows and, for "std", one negative rank-one term. Each step solves
 the blocks with their completion row and the low-rank part through a (k N + rows) capacitance
-matrix (Woodbury): O(n N^3 + n N^2 k^2) per step, never (n N)^2.
+matrix (Woodbury): O(n N^3 + n N^2 k^2) per step, never (n N)^2. With a full covariance (k = n)
+the same step is solved block-tridiagonally in time (:mod:`krg_liquidity.schedule.blocks`, O(N n^3)),
+or, on many names, by conjugate gradients preconditioned with the Woodbury form on the covariance's
+leading eigenvectors (``_iterative_system``).
 
 The bound: Phi is convex, so for every feasible y* and nu >= 0,
 Phi(y*) >= Phi(y) + g'(y* - y) - nu'(A y* - b) >= Phi(y) - g'y + nu'b + min_{box, rows} (g - A'nu)'y',
 g the gradient at y; the minimum is a fractional knapsack per name. nu: the barrier's milestone
-multipliers 1 / (t slack).
+multipliers 1 / (t slack). Confidence milestones (convex, g <= 0) enter the same bound by their
+tangents at y, weighted by the conic program's multipliers (``confidence_rows``).
 """
 
 from __future__ import annotations
@@ -30,9 +34,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from krg_liquidity.schedule.data import ProgramData, time_kernel_root
+from krg_liquidity.schedule.blocks import BlockSystem, applies, block_flops, woodbury_flops
+from krg_liquidity.schedule.data import ProgramData, cash_risk_root, time_kernel_root
 
-MAX_FACTOR_COLUMNS = 6000  # k x N above this (a full covariance on more than ~230 names over 26 periods): the conic program
+MAX_FACTOR_COLUMNS = 6000  # k x N above this and no block form (:mod:`blocks`): the conic program
+MAX_BLOCK_BYTES = 1.5 * 2**30  # the block form keeps about three n x n matrices per period
+ITERATIVE_NAMES = 200  # a full covariance on this many names: conjugate gradients before the block form
+PRECONDITIONER_ROWS = 32  # leading eigenvectors of the covariance in the preconditioner
+CG_STEPS = 400
+CG_TOLERANCE = 1e-8
+WARM_BLEND = 0.05  # how far a warm start moves towards the interior start
 MAX_NEWTON_STEPS = 200
 STALL_STEPS = 4  # steps without a better proven gap before the search stops
 
@@ -41,7 +52,8 @@ STALL_STEPS = 4  # steps without a better proven gap before the search stops
 class BarrierAnswer:
     """``fractions`` (n x N); ``status``: "optimal" (gap within tolerance), "feasible" (time ran out:
     the gap says how far), "stalled" (a step failed or the step limit came first: the best iterate,
-    feasible, with its gap), "no_interior" (no strictly feasible start, no fractions);
+    feasible, with its gap), "no_interior" (no strictly feasible start, no fractions), "too_large"
+    (a full covariance whose Newton system has no block form here: the conic program's, no fractions);
     ``objective_bps`` and ``gap_bps``: Phi at the answer and the proven bound on its distance to
     the optimum (over the stated limits), both in bps of S; ``program_gap_bps``: the same over the
     program's limits (tightened by the rounding margins), the one the tolerance applies to."""
@@ -55,8 +67,12 @@ class BarrierAnswer:
 
 
 def suits(data: ProgramData) -> bool:
-    """Whether the structured solver applies: few risk rows (a factor model, not an n x n root)."""
-    return data.risk.top.shape[0] * data.volume_ratio.shape[1] <= MAX_FACTOR_COLUMNS
+    """Whether the structured solver applies: few risk rows (a factor model), or a full covariance
+    whose block-tridiagonal Newton system (:mod:`krg_liquidity.schedule.blocks`) fits in memory;
+    and no confidence milestones (second-order cones, which only the conic program takes)."""
+    n, periods = data.volume_ratio.shape
+    few = data.risk.top.shape[0] * periods <= MAX_FACTOR_COLUMNS
+    return (few or 24.0 * periods * n * n <= MAX_BLOCK_BYTES) and not data.confidence_z > 0
 
 
 class BarrierSchedule:
@@ -82,15 +98,31 @@ class BarrierSchedule:
         self.cap = np.full((n, periods), np.inf) if data.cap is None else np.asarray(data.cap, dtype=float)
         # a milestone at the last period holds for every schedule that completes (unless out of reach)
         stated = data.milestones if data.stated_milestones is None else data.stated_milestones
-        self.rows_kept = [i for i, (k, c) in enumerate(data.milestones)
-                          if k < periods or c / self.scale > exposure.sum() + 1e-12]
-        rows = [(data.milestones[i][0], data.milestones[i][1] / self.scale, stated[i][1] / self.scale)
-                for i in self.rows_kept]
+        self.chance = []  # (period, least, least as stated) in bps of S: E - z sd >= least, for the bound only
+        if data.confidence_z > 0:
+            self.chance = [(k, 1e4 * c / self.scale, 1e4 * c0 / self.scale)
+                           for (k, c), (_, c0) in zip(data.milestones, stated)]
+            self.cash_roots = {k: np.tril(np.ones((k, k))) @ cash_risk_root(data.dt_days, k, kernel)
+                               * (1e4 / np.sqrt(data.trading_days)) for k, *_ in self.chance}
+        self.rows_kept = list(range(len(self.chance))) if self.chance else [
+            i for i, (k, c) in enumerate(data.milestones) if k < periods or c / self.scale > exposure.sum() + 1e-12]
+        if self.chance:
+            stated = ()
+        rows = [] if self.chance else [(data.milestones[i][0], data.milestones[i][1] / self.scale,
+                                        stated[i][1] / self.scale) for i in self.rows_kept]
+        self.permanent = (1 - data.b1) * data.istar_bps * weight if not quadratic else np.zeros(n)
         self.A = np.stack([exposure[:, None] * (np.arange(periods) < k) for k, *_ in rows]) if rows else np.zeros((0, n, periods))
         self.b = np.array([c for _, c, _ in rows], dtype=float)
         self.stated_b = np.array([c for *_, c in rows], dtype=float)  # for the bound: the limits as asked
         self.stated_cap = self.cap if data.stated_cap is None else np.asarray(data.stated_cap, dtype=float)
         self._fix()
+        rows = self.G.shape[0]
+        # a full covariance: the block-tridiagonal form when cheaper (and the free cells allow it)
+        self.block_form = applies(self.free) and block_flops(n, periods) < woodbury_flops(n, periods, rows)
+        self.covariance = self.G.T @ self.G + np.diag(self.s2) if self.block_form else None
+        self.iterative, self.preconditioner, self.cg_fallbacks = self.block_form and n >= ITERATIVE_NAMES, None, 0
+        self.cg_steps: list = []  # conjugate-gradient iterations per Newton solve (the iterative form)
+        self.too_large = not self.block_form and rows * periods > MAX_FACTOR_COLUMNS
 
     # ----- feasible start -----
 
@@ -152,11 +184,10 @@ class BarrierSchedule:
 
     def _risk_terms(self, lam: float, variance: float) -> tuple[float, float, float]:
         """risk(Q), d risk / dQ, d2 risk / dQ2."""
-        if self.measure == "variance":
-            k = lam * self.scale / 1e4
-            return k * variance, k, 0.0
         root = np.sqrt(max(variance, 1e-300))
-        return lam * root, lam / (2 * root), -lam / (4 * root**3)
+        std = self.data.std_weight + (lam if self.measure == "std" else 0.0)  # the weight on sqrt(Q)
+        k = lam * self.scale / 1e4 if self.measure == "variance" else 0.0  # on Q
+        return k * variance + std * root, k + std / (2 * root), -std / (4 * root**3)
 
     def _impact(self, y, order: int):
         """sum of c f + q y^2 (order 0), its gradient (1) or its second derivative (2), cell by cell."""
@@ -184,13 +215,39 @@ class BarrierSchedule:
 
     # ----- the bound -----
 
+    def confidence_rows(self, y: np.ndarray, stated: bool = True) -> list[tuple[float, np.ndarray]]:
+        """Each confidence milestone's g(y) = z sd - E + least (<= 0 when met, bps of S) and its
+        gradient (n x N): E the nominal cash less the expected cost of the cells traded by then."""
+        out = []
+        z = self.data.confidence_z
+        marginal = self._impact(y, 1) + self.p + self.permanent[:, None]  # d cost / d y per cell
+        exposure = self.data.side * self.data.value_usd / self.scale
+        for k, least, least_stated in self.chance:
+            rho = y[:, :k] @ self.cash_roots[k]  # r_0 .. r_{k-1} through the time kernel's root
+            factor = self.G @ rho
+            sd = float(np.sqrt(max(np.sum(factor**2) + np.sum(self.s2[:, None] * rho**2), 1e-300)))
+            done = y[:, :k]
+            cost = (self._impact(np.pad(done, ((0, 0), (0, y.shape[1] - k))), 0)
+                    + float(np.sum((self.p[:, :k] + self.permanent[:, None]) * done)))
+            expected = 1e4 * float(exposure @ done.sum(axis=1)) - cost
+            grad = np.zeros_like(y)
+            grad[:, :k] = z * ((self.G.T @ factor + self.s2[:, None] * rho) @ self.cash_roots[k].T) / sd
+            grad[:, :k] -= 1e4 * exposure[:, None] - marginal[:, :k]
+            out.append((z * sd - expected + (least_stated if stated else least), grad))
+        return out
+
     def bound(self, y, lam, nu, stated: bool = True, evaluated=None) -> tuple[float, float]:
         """Phi(y) and the proven lower bound (bps of S) on every schedule within the completion
         rows and the stated caps and milestones (``stated=False``: the program's, tightened by
         the rounding margins); ``nu`` >= 0 per milestone; ``evaluated``: (Phi, gradient) at y if
-        already computed."""
+        already computed. A confidence milestone g <= 0 (convex) enters by its tangent at y,
+        nu (g(y) + g'(y) (y* - y)) <= 0 for every feasible y*."""
         value, grad = evaluated if evaluated is not None else self._gradient(y, lam)[:2]
-        h = grad - np.einsum("k,kij->ij", nu, self.A)
+        h = grad - np.einsum("k,kij->ij", nu, self.A) if not self.chance else grad.copy()
+        shift = 0.0  # the confidence rows' tangents, weighted: sum nu (g(y) - g'(y) y)
+        for weight, (g, g_grad) in zip(nu if self.chance else (), self.confidence_rows(y, stated)):
+            h += weight * g_grad
+            shift += weight * (g - float(np.sum(g_grad * y)))
         cap, least = (self.stated_cap, self.stated_b) if stated else (self.cap, self.b)
         room = np.minimum(np.where(cap > 0, cap, 0.0), 1.0)
         keyed = np.where(room > 0, h, np.inf)
@@ -198,19 +255,28 @@ class BarrierSchedule:
         room = np.take_along_axis(room, order, axis=1)
         take = np.clip(1.0 - (np.cumsum(room, axis=1) - room), 0.0, room)
         cheapest = float(np.sum(np.where(take > 0, np.take_along_axis(keyed, order, axis=1), 0.0) * take))
+        if self.chance:
+            return value, value - float(np.sum(grad * y)) + shift + cheapest
         lower = value - float(np.sum(grad * y)) + float(nu @ least) + cheapest
         return value, lower
 
     # ----- Newton -----
 
-    def _system(self, y, curve, inverse_weights, d1, d2, dq):
+    def _system(self, y, curve, inverse_weights, d1, d2, dq, risk=None):
         """A solver for the Newton system [hess Phi + diag(curve) + A' diag(weights) A] dy = -r within
         the completion rows. ``curve``: the inequalities' z / y terms, cell by cell; the milestone
         rows enter unscaled with 1 / weight (slack / nu) in the capacitance, which stays well
-        conditioned as a milestone binds (its weight grows without bound)."""
+        conditioned as a milestone binds (its weight grows without bound). ``risk``: (rows,
+        specific variances) standing in for the risk model's (the preconditioner of a full
+        covariance); then the unrefined solve is returned."""
         n, periods = y.shape
         f = self.free.astype(float)
-        blocks = (2 * d1 * self.s2)[:, None, None] * self.MMt[None] * (f[:, :, None] * f[:, None, :])
+        if self.block_form and risk is None:
+            if self.iterative:
+                return self._iterative_system(y, curve, inverse_weights, d1, d2, dq)
+            return self._block_system(y, curve, inverse_weights, d1, d2, dq)
+        G, s2 = (self.G, self.s2) if risk is None else risk
+        blocks = (2 * d1 * s2)[:, None, None] * self.MMt[None] * (f[:, :, None] * f[:, None, :])
         diagonal = np.where(self.free, self._impact(y, 2) + curve, 1.0)
         blocks[:, np.arange(periods), np.arange(periods)] += diagonal
         inverse = np.linalg.inv(blocks)
@@ -228,19 +294,19 @@ class BarrierSchedule:
             signs.append(1.0 / d2)
         gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
         root = np.sqrt(2 * d1)
-        k = self.G.shape[0]
+        k = G.shape[0]
         masked_m = f[:, :, None] * self.M[None]  # name i's factor rows: diag(free_i) M (x) g_i'
         w = np.swapaxes(masked_m, 1, 2) @ project(masked_m)  # (n, N, N)
-        gg = np.einsum("pi,qi->ipq", self.G, self.G).reshape(n, k * k)
+        gg = np.einsum("pi,qi->ipq", G, G).reshape(n, k * k)
         cap_ff = (w.reshape(n, -1).T @ gg).reshape(periods, periods, k, k).transpose(0, 2, 1, 3)
         cap_ff = 2 * d1 * cap_ff.reshape(periods * k, periods * k) + np.eye(periods * k)
         p_gen = project(gen)
 
         def factor_t(x):  # U_f' x for x (n, N[, r]): (N k[, r])
             if x.ndim == 2:
-                return root * (self.M.T @ (f * x).T @ self.G.T).reshape(-1)
+                return root * (self.M.T @ (f * x).T @ G.T).reshape(-1)
             inner = np.einsum("ja,ijr->iar", self.M, f[:, :, None] * x)
-            return root * np.einsum("iar,pi->apr", inner, self.G).reshape(periods * k, -1)
+            return root * np.einsum("iar,pi->apr", inner, G).reshape(periods * k, -1)
 
         cap_fg = factor_t(p_gen)
         cap_gg = np.einsum("ijr,ijs->rs", gen, p_gen) + np.diag(signs)
@@ -251,16 +317,18 @@ class BarrierSchedule:
             pr = project(f * residual)
             x = lu(np.concatenate([factor_t(pr), np.einsum("ijr,ij->r", gen, pr)]))
             z = x[:periods * k].reshape(periods, k)
-            ux = f * (root * (self.M @ z @ self.G)).T + np.einsum("ijr,r->ij", gen, x[periods * k:])
+            ux = f * (root * (self.M @ z @ G)).T + np.einsum("ijr,r->ij", gen, x[periods * k:])
             step = -(pr - project(ux))
             # put the rounding error back on the completion rows, which the step must keep exactly
             return step - f * (step.sum(axis=1) / np.maximum(f.sum(axis=1), 1.0))[:, None]
 
+        if risk is not None:
+            return once
         weights = np.r_[1.0 / np.asarray(signs, dtype=float)] if signs else np.zeros(0)
 
         def times(v):  # the Newton matrix times v (n x N), free cells
             fv = f * v
-            out = np.einsum("ijk,ik->ij", blocks, fv) + root**2 * f * (self.M @ (self.M.T @ fv.T @ self.G.T) @ self.G).T
+            out = np.einsum("ijk,ik->ij", blocks, fv) + root**2 * f * (self.M @ (self.M.T @ fv.T @ G.T) @ G).T
             return out + np.einsum("ijr,r->ij", gen, weights * np.einsum("ijr,ij->r", gen, fv))
 
         def solve(residual):
@@ -271,15 +339,105 @@ class BarrierSchedule:
 
         return solve
 
-    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> BarrierAnswer:
+    def _block_system(self, y, curve, inverse_weights, d1, d2, dq):
+        """The same Newton system as ``_system``, solved block-tridiagonally in time (a full covariance)."""
+        f = self.free.astype(float)
+        general, signs = list(self.A), list(inverse_weights)
+        if d2 != 0.0 and np.isfinite(1.0 / d2):
+            general.append(dq)
+            signs.append(1.0 / d2)
+        n, periods = y.shape
+        gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
+        system = BlockSystem(self.free, self._impact(y, 2) + curve, self.covariance, self.MMt, 2 * d1, gen, signs)
+
+        def solve(residual):  # with one round of iterative refinement, as ``_system``
+            step = system.solve(residual)
+            return step + system.solve(system.times(step) + f * residual)
+
+        return solve
+
+    def _iterative_system(self, y, curve, inverse_weights, d1, d2, dq):
+        """The same Newton system, solved by conjugate gradients within the completion rows, each
+        iteration preconditioned by the factor form's solve with the covariance's leading
+        eigenvectors and the next eigenvalue on the diagonal (a covariance at least C, so the
+        preconditioned spectrum lies in (0, 1]); run to a relative residual of 1e-11, else the
+        block form solves the step."""
+        f = self.free.astype(float)
+        if self.preconditioner is None:  # once per problem: the covariance's leading eigenvectors
+            values, vectors = np.linalg.eigh(self.covariance)
+            k = min(PRECONDITIONER_ROWS, len(values) - 1)
+            floor = max(values[-k - 1], 0.0)
+            rows = np.sqrt(np.maximum(values[-k:] - floor, 0.0))[:, None] * vectors[:, -k:].T
+            self.preconditioner = (rows, np.full(len(values), floor))
+        once = self._system(y, curve, inverse_weights, d1, d2, dq, risk=self.preconditioner)
+        general, signs = list(self.A), list(inverse_weights)
+        if d2 != 0.0 and np.isfinite(1.0 / d2):
+            general.append(dq)
+            signs.append(1.0 / d2)
+        n, periods = y.shape
+        gen = np.stack(general, axis=2) * f[:, :, None] if general else np.zeros((n, periods, 0))
+        weights = np.r_[1.0 / np.asarray(signs, dtype=float)] if signs else np.zeros(0)
+        cells = np.where(self.free, self._impact(y, 2) + curve, 0.0)
+
+        def times(v):
+            fv = f * v
+            out = cells * fv + 2 * d1 * f * (self.covariance @ fv @ self.MMt)
+            return out + np.einsum("ijr,r->ij", gen, weights * np.einsum("ijr,ij->r", gen, fv))
+
+        def solve(residual):
+            target = -f * residual
+            x = np.zeros_like(target)
+            r = target
+            z = -once(r)
+            p = z
+            rz = first = float(np.sum(r * z))
+            for step in range(CG_STEPS):
+                hp = times(p)
+                alpha = rz / float(np.sum(p * hp))
+                x = x + alpha * p
+                r = r - alpha * hp
+                z = -once(r)
+                rz_new = float(np.sum(r * z))
+                if abs(rz_new) <= CG_TOLERANCE**2 * abs(first):
+                    self.cg_steps.append(step + 1)
+                    return x
+                p = z + (rz_new / rz) * p
+                rz = rz_new
+            self.cg_fallbacks += 1
+            return self._block_system(y, curve, inverse_weights, d1, d2, dq)(residual)
+
+        return solve
+
+    def warm(self, fractions: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """A strictly feasible start near ``fractions`` (n x N, e.g. the rest of an earlier plan): each
+        name's free cells scaled to what they must add up to, then WARM_BLEND of the way to the
+        interior start ``y``; names whose fractions do not fit their caps (or are all zero) start at
+        ``y``, and so does everything when the milestones are not met strictly."""
+        given = np.where(self.free, np.clip(np.nan_to_num(np.asarray(fractions, dtype=float)), 0.0, None), 0.0)
+        total = given.sum(axis=1, keepdims=True)
+        scaled = self.fixed + given * (self.need[:, None] / np.where(total > 0, total, 1.0))
+        fits = (total[:, 0] > 0) & np.all(~self.free | (scaled <= self.cap), axis=1)
+        blend = (1 - WARM_BLEND) * np.where(fits[:, None], scaled, y) + WARM_BLEND * y
+        if len(self.b) and self._slack(blend).min() <= 0:
+            return y
+        return blend
+
+    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8,
+              warm: np.ndarray | None = None) -> BarrierAnswer:
         """Minimize Phi for ``risk_aversion`` by a primal-dual interior-point method (Mehrotra's
         predictor-corrector; the primal iterate always feasible); stop when the proven gap <=
-        tolerance x max(1, Phi) bps of S, or at ``time_limit`` seconds (then "feasible")."""
+        tolerance x max(1, Phi) bps of S, or at ``time_limit`` seconds (then "feasible"). ``warm``:
+        fractions (n x N) to start near (:meth:`warm`), e.g. the rest of an earlier plan."""
         deadline = time.perf_counter() + time_limit
         lam = float(risk_aversion)
+        self.cg_steps, self.cg_fallbacks = [], 0  # this solve's
+        if self.too_large:  # an (n N)-square capacitance matrix: the conic program's
+            return BarrierAnswer(np.empty(0), "too_large", np.nan, np.inf, 0)
         y = self.start()
         if y is None:
             return BarrierAnswer(np.empty(0), "no_interior", np.nan, np.inf, 0)
+        if warm is not None:
+            y = self.warm(warm, y)
         free, finite = self.free, self.free & np.isfinite(self.cap)
         if self.n_barriers == 0:  # every cell fixed (each name held to one period, or pinned at its caps)
             value, lower = self.bound(y, lam, np.zeros(0))

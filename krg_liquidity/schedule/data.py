@@ -31,6 +31,11 @@ class ProgramData:
     ``stated_cap`` and ``stated_milestones``: the limits as asked, when ``cap`` and ``milestones``
     are tightened by a rounding margin (the whole-share schedule meets only the stated ones, so the
     proven lower bound is taken over them); None: the same as the program's.
+    ``confidence_z`` > 0: the milestones hold with that confidence under the Gaussian price model,
+    E[cash by period k] - z sd(cash by period k) >= least (:func:`cash_risk_root`), E[cash] net of
+    the expected impact and PA of the trades done by then; 0: plain (nominal cash) milestones.
+    ``std_weight``: a further weight on the timing risk's standard deviation (USD per USD, e.g.
+    a CVaR term), added to the objective whatever ``risk_measure``.
     """
 
     value_usd: np.ndarray
@@ -48,6 +53,8 @@ class ProgramData:
     quadratic: np.ndarray | None = None
     stated_cap: np.ndarray | None = None
     stated_milestones: tuple | None = None
+    confidence_z: float = 0.0
+    std_weight: float = 0.0
 
 
 def time_kernel_root(dt_days: np.ndarray, kernel: str) -> np.ndarray:
@@ -65,3 +72,17 @@ def time_kernel_root(dt_days: np.ndarray, kernel: str) -> np.ndarray:
     off = np.arange(periods - 1)
     k[off, off + 1] = k[off + 1, off] = w[:-1] / 2.0
     return np.linalg.cholesky(k)
+
+
+def cash_risk_root(dt_days: np.ndarray, period: int, kernel: str = "linear") -> np.ndarray:
+    """L (k x k, k = ``period``) with sd(cash raised by the end of period k)^2 = sum over the rows of
+    the risk operator of ||(r_0 .. r_{k-1}) L||^2 / trading_days, r_j = the dollar position still
+    to trade between the end of period j and the end of period k (R_j - R_k in fractions).
+
+    Trading evenly through each period, a period's trades meet the price at its start plus half
+    the period's move plus a Brownian bridge's mean (variance dt / 12, independent of the move):
+    by summation by parts the cash is the nominal cash plus sum_j move_j (r_{j-1} + r_j) / 2 +
+    bridge_j (r_{j-1} - r_j), whose variance is the "linear" time kernel over periods 1..k, the
+    timing risk's own form (:func:`time_kernel_root`).
+    """
+    return time_kernel_root(np.asarray(dt_days, dtype=float)[:period], kernel)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,15 @@ class ScheduleSolution:
         Each engine call (engine, status, seconds, accepted).
     notes : list
         What was assumed, in words.
+    milestones : pandas.DataFrame
+        With a ``confidence``: per milestone its period, least_usd, expected_cash_usd (nominal cash less
+        the expected impact and PA of the trades done by then), sd_cash_usd (the Gaussian price model),
+        z and probability (of raising at least least_usd by the period's end), all recomputed from the
+        whole-share schedule; ``violations["cash_confidence"]`` is the largest shortfall of E - z sd
+        under the milestone, as a fraction of it.
+    cvar : tuple or None
+        (level, weight, the cost's CVaR in USD = MI + PA + phi(z) / (1 - level) x timing risk) when the
+        objective has a CVaR term.
 
     Examples
     --------
@@ -124,6 +134,10 @@ class ScheduleSolution:
     seconds: float
     cash_by_period_usd: np.ndarray = field(repr=False, default=None)
     attempts: list = field(default_factory=list)
+    confidence: float = np.nan  # the milestones' confidence (NaN: plain milestones, on nominal cash)
+    milestones: pd.DataFrame | None = None  # with a confidence: one row per milestone (see cash_milestones)
+    cvar: tuple | None = None  # (level, weight, CVaR of the cost in USD) with a CVaR term
+    shares_by_period: np.ndarray = field(repr=False, default=None)  # names (as ``names``) x periods, unsigned
     notes: list = field(default_factory=list)  # what was assumed, in words
 
     @property
@@ -154,7 +168,15 @@ class ScheduleSolution:
                 ("max violation", "0 (every limit met, recomputed from the whole-share schedule)"
                  if self.max_violation <= ACCEPT_VIOLATION else
                  f"{max(self.violations, key=self.violations.get)} off by {self.max_violation:,.4g}"),
-                ("seconds", f"{self.seconds:.3f}")] + [("note", note) for note in self.notes]
+                ("seconds", f"{self.seconds:.3f}")]
+        if self.cvar is not None:
+            level, weight, cvar_usd = self.cvar
+            rows.insert(-3, ("cost CVaR", f"${cvar_usd:,.0f} at {level:.1%} (Gaussian; weight {weight:g})"))
+        for row in () if self.milestones is None else self.milestones.itertuples():
+            said = (f"at least ${row.least_usd:,.0f} with probability {row.probability:.2%} (asked "
+                    f"{self.confidence:.1%}): expected ${row.expected_cash_usd:,.0f}, sd ${row.sd_cash_usd:,.0f}")
+            rows.insert(-3, (f"cash by period {row.period}", said))
+        rows += [("note", note) for note in self.notes]
         return "\n".join(f"{k:<20}{v}" for k, v in rows)
 
     def summary_frame(self) -> pd.DataFrame:
@@ -183,6 +205,13 @@ class ScheduleSolution:
                 ("objective", self.objective_usd, "USD"), ("solver_objective", self.solver_objective_usd, "USD"),
                 ("gap_to_optimum", self.gap_usd, "USD, proven"), ("max_violation", self.max_violation, ""),
                 ("seconds", self.seconds, "s")]
+        if self.cvar is not None:
+            rows += [("cvar_level", self.cvar[0], ""), ("cvar_weight", self.cvar[1], ""), ("cost_cvar", self.cvar[2], "USD")]
+        for row in () if self.milestones is None else self.milestones.itertuples():
+            rows += [(f"cash_by_period_{row.period}_least", row.least_usd, "USD"),
+                     (f"cash_by_period_{row.period}_expected", row.expected_cash_usd, "USD"),
+                     (f"cash_by_period_{row.period}_sd", row.sd_cash_usd, "USD"),
+                     (f"cash_by_period_{row.period}_probability", row.probability, f"asked {self.confidence:g}")]
         return pd.DataFrame(rows, columns=["item", "value", "unit"]).astype({"value": object})
 
     def _repr_html_(self) -> str:
@@ -206,6 +235,10 @@ class _Setup:
     risk: RiskOperator
     measure: str
     last_period: np.ndarray  # per name, 1..periods
+    confidence: float = np.nan  # the milestones' confidence; NaN: nominal milestones
+    cvar: tuple | None = None  # (level, weight)
+    istar_bps: np.ndarray | None = None  # per name
+    pa_bps: np.ndarray | None = None  # per name x period, per unit fraction traded
 
 
 def _per_name(value, symbols, name: str, default: float, partial: bool = False) -> np.ndarray:
@@ -350,6 +383,36 @@ def _milestones(cash_by_period, periods: int, orders: pd.DataFrame, cap_fraction
     return tuple(out), reaches
 
 
+def _confidence(confidence, cash_by_period) -> tuple[float, float]:
+    """The milestones' confidence and its normal quantile z (NaN, 0 when none is asked)."""
+    if confidence is None:
+        return np.nan, 0.0
+    fix = "give the probability of meeting every cash milestone as a decimal above one half, e.g. 0.95 (or '95%')"
+    level = arguments.number(confidence, "confidence", fix, percent=True)
+    if not 0.5 < level < 1:
+        raise InvalidValueError("confidence", ["(all)"], f"is {level:g}: it must be in (0.5, 1)", fix)
+    if cash_by_period is None:
+        raise InvalidValueError("confidence", ["(all)"], "applies to cash milestones and none were given",
+                                "give cash_by_period (e.g. {3: 8e8}) or drop confidence")
+    return level, NormalDist().inv_cdf(level)
+
+
+def _cvar(cvar) -> tuple[tuple | None, float]:
+    """(level, weight) and the weight on the timing risk's sd it adds: weight x phi(z) / (1 - level),
+    the Gaussian cost's CVaR at ``level`` being its mean plus phi(z) / (1 - level) sds."""
+    if cvar is None:
+        return None, 0.0
+    fix = "give cvar as (level, weight), e.g. (0.95, 1.0): the cost's CVaR at 95%, weighted 1"
+    if isinstance(cvar, str) or np.ndim(cvar) != 1 or len(cvar) != 2:
+        raise InvalidValueError("cvar", ["(all)"], f"is {cvar!r}", fix)
+    level = arguments.number(cvar[0], "cvar", fix, percent=True)
+    if not 0.5 < level < 1:
+        raise InvalidValueError("cvar", ["level"], f"is {level:g}: it must be in (0.5, 1)", fix)
+    weight = arguments.non_negative(cvar[1], "cvar", fix)
+    normal = NormalDist()
+    return (level, weight), weight * normal.pdf(normal.inv_cdf(level)) / (1 - level)
+
+
 def _period(key: object, periods: int) -> int:
     """A milestone's period from a dict key (the caller checks 1..periods); text that is not a whole
     number is an InvalidValueError."""
@@ -387,7 +450,7 @@ def _horizon(horizon, symbols, periods: int) -> np.ndarray:
 
 def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
            cost_model, risk_measure, start, kernel="linear", volume_time_risk=False, engine="auto",
-           horizon=None) -> _Setup:
+           horizon=None, confidence=None, cvar=None) -> _Setup:
     if risk_measure not in MEASURES:
         raise InvalidValueError("risk_measure", ["(all)"], f"is {risk_measure!r}", f"choose one of {MEASURES}")
     if engine not in ENGINES:
@@ -396,6 +459,8 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
         raise InvalidValueError("cost_model", ["(all)"], f"is a {type(cost_model).__name__}",
                                 "give a krg_liquidity.CostModel (or None for the published I-Star set)")
     periods = arguments.whole_number(periods, "periods", "give a whole number of buckets >= 1")
+    confidence, z = _confidence(confidence, cash_by_period)
+    cvar, cvar_std = _cvar(cvar)
     model = cost_model or CostModel()
     orders, risk = _orders(trades, covariance, factor_model)
     _check_memory(periods, len(orders))
@@ -435,26 +500,53 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
     milestones, reaches = _milestones(cash_by_period, periods, orders, np.minimum(cap_fraction, 1.0))
     # rounding moves each cumulative by at most half a share: ask the program for that much more,
     # within what the caps allow (a milestone at the reach leaves one schedule; the conic program takes it)
-    slack_usd = 0.5 * float(price.sum())
-    program_milestones = tuple((k, min(c + slack_usd, reach)) for (k, c), reach in zip(milestones, reaches))
     size = quantity / adv
     vol = orders["volatility"].to_numpy(float)
     p = model.params
+    istar = model.istar_bps(size, vol, price)
     day_time = volume.sum(axis=1) / adv  # MATLAB's DayTime per name (days)
     pa = orders["alpha_bp"].to_numpy(float)[:, None] * (day_time / periods)[:, None] * np.arange(1, periods + 1)
+    slack_usd = 0.5 * float(price.sum())
+    if z > 0:  # and the expected cost and the sd each move by at most about a share's worth per cell
+        per_share = 1.0 + z + 2.0 * periods * (2.0 * istar + np.abs(pa).max(axis=1)) / 1e4
+        slack_usd = float(price @ per_share)
+    program_milestones = tuple((k, min(c + slack_usd, reach)) for (k, c), reach in zip(milestones, reaches))
     risk_dt = np.full(periods, day_time[0] / periods) if volume_time_risk else np.full(periods, 1.0 / per_day)
     data = ProgramData(
         value_usd=quantity * price, side=-orders["side"].to_numpy(float),
-        istar_bps=model.istar_bps(size, vol, price), volume_ratio=volume / quantity[:, None], pa_bps=pa,
+        istar_bps=istar, volume_ratio=volume / quantity[:, None], pa_bps=pa,
         dt_days=risk_dt, risk=risk, a4=p.a4, b1=p.b1, trading_days=model.trading_days,
         cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones,
-        stated_cap=cap_shares / quantity[:, None], stated_milestones=milestones)
+        stated_cap=cap_shares / quantity[:, None], stated_milestones=milestones, confidence_z=z, std_weight=cvar_std)
     solver = ScheduleSolver(data, kernel=kernel, measure=risk_measure, engine=engine) if periods > 1 else None
     return _Setup(orders, starts, per_day, volume, pov, milestones, solver, model, risk_dt, start, risk, risk_measure,
-                  last)
+                  last, confidence, cvar, istar, pa)
 
 
-def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8) -> ScheduleSolution:
+def _warm(setup: _Setup, warm_start) -> np.ndarray | None:
+    """Fractions (names x periods) to start the interior-point method near: the last ``periods``
+    periods of an earlier ScheduleSolution (names matched by symbol), or shares per name per period."""
+    if warm_start is None:
+        return None
+    orders = setup.orders
+    periods = setup.volume.shape[1]
+    if isinstance(warm_start, ScheduleSolution):
+        grid = np.asarray(warm_start.shares_by_period, dtype=float)
+        if grid.ndim != 2 or grid.shape[1] < periods:
+            raise InvalidValueError("warm_start", ["(all)"], f"has {grid.shape[-1]} periods, fewer than {periods}",
+                                    "give an earlier plan at least as long as this one (its last periods are used)")
+        rows = pd.DataFrame(grid[:, -periods:], index=warm_start.names["symbol"].astype(str))
+        shares = rows.reindex(orders["symbol"].astype(str)).fillna(0.0).to_numpy()
+    else:
+        shares = np.abs(np.asarray(warm_start, dtype=float))
+        if shares.shape != setup.volume.shape:
+            raise InvalidValueError("warm_start", ["(all)"], f"has shape {shares.shape}",
+                                    f"give shares per name per period, {setup.volume.shape} (names in the trades' order)")
+    return shares / orders["quantity"].to_numpy(float)[:, None]
+
+
+def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8,
+           warm: np.ndarray | None = None) -> ScheduleSolution:
     begin = time.perf_counter()
     risk_aversion = arguments.non_negative(risk_aversion, "risk_aversion", "give a number >= 0")
     time_limit = arguments.time_limit(time_limit)
@@ -462,11 +554,13 @@ def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: fl
     if setup.solver is None:  # one period: the whole order in it
         fractions, status, attempts, solver_bps, lower_bps = np.ones((n, 1)), "optimal", [], np.nan, np.nan
     else:
-        answer = setup.solver.solve(risk_aversion, time_limit, tolerance)
+        answer = setup.solver.solve(risk_aversion, time_limit, tolerance, warm)
         fractions, status, attempts = answer.fractions, answer.status, answer.attempts
         if status == "infeasible":
-            raise InfeasibleSchedule("the participation caps and cash milestones admit no schedule together; "
-                                     "relax a milestone or max_pov, or trade over more periods")
+            confident = f" at {setup.confidence:.1%} confidence" if np.isfinite(setup.confidence) else ""
+            raise InfeasibleSchedule(f"the participation caps and cash milestones{confident} admit no schedule "
+                                     "together; relax a milestone, the confidence or max_pov, or trade over more "
+                                     "periods")
         if status == "time_limit":
             raise SolverTimeout(f"no schedule within time_limit={time_limit:g} s; raise time_limit or use fewer "
                                 "periods / names", stage="schedule", stages=attempts)
@@ -485,8 +579,13 @@ def _solution(setup, shares, risk_aversion, status, solver, attempts, seconds) -
     n, periods = shares.shape
     quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
     sale = -side  # +1 for a sale: cash in, and a long exposure while it is not done
-    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price, setup.milestones,
-                                      setup.last_period)
+    confident = np.isfinite(setup.confidence)
+    violations, cash = check_schedule(shares, quantity, setup.volume, setup.pov_cap, sale, price,
+                                      () if confident else setup.milestones, setup.last_period)
+    table = _cash_milestones(setup, shares) if confident else None
+    if table is not None:  # E - z sd >= least, recomputed from the whole shares
+        short = (table["least_usd"] - (table["expected_cash_usd"] - table["z"] * table["sd_cash_usd"]))
+        violations["cash_confidence"] = float(max(0.0, (short / table["least_usd"]).max()))
     if max(violations.values()) > ACCEPT_VIOLATION:  # rounding keeps every limit by construction: this is a failure
         broken = {k: v for k, v in violations.items() if v > ACCEPT_VIOLATION}
         raise SolverFailure(f"the rounded schedule breaks {broken} (solver status {status}); "
@@ -504,22 +603,64 @@ def _solution(setup, shares, risk_aversion, status, solver, attempts, seconds) -
     scale = float(value.sum())
     constant = float(((1 - model.params.b1) * setup.solver.data.istar_bps) @ value / 1e4) if setup.solver else 0.0
     solver_usd, lower_usd = (b * scale / 1e4 + constant for b in solver)
-    objective_usd = impact_usd + pa_usd + risk_aversion * risk_term
+    std_weight = setup.solver.data.std_weight if setup.solver else 0.0
+    objective_usd = impact_usd + pa_usd + risk_aversion * risk_term + std_weight * basket_tr
     gap_usd = max(objective_usd - lower_usd, 0.0) if np.isfinite(lower_usd) else 0.0 if setup.solver is None else np.nan
     names = pd.DataFrame({"symbol": orders["symbol"], "shares": side * quantity, "value_usd": value,
                           "mi_bps": mi_bps, "pa_bps": pa_bps, "tr_bps": tr_bps,
                           "cost_usd": (mi_bps + pa_bps) * value / 1e4,
                           "done_day1": shares[:, :setup.per_day].sum(axis=1) / quantity})
     name, k = np.nonzero(shares)
-    table = schedule_frame(orders, name, k // setup.per_day, setup.starts[k % setup.per_day], shares[name, k],
+    frame = schedule_frame(orders, name, k // setup.per_day, setup.starts[k % setup.per_day], shares[name, k],
                    setup.volume[name, k], setup.start) if name.size else pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
+    cvar = None
+    if setup.cvar is not None:
+        normal = NormalDist()
+        tail = normal.pdf(normal.inv_cdf(setup.cvar[0])) / (1 - setup.cvar[0])
+        cvar = (*setup.cvar, impact_usd + pa_usd + tail * basket_tr)
+    notes = [setup.solver.note] if setup.solver is not None and setup.solver.note else []
     return ScheduleSolution(
-        schedule=table, names=names, status="optimal" if status == "optimal" else "feasible",  # verified above
+        schedule=frame, names=names, status="optimal" if status == "optimal" else "feasible",  # verified above
         risk_aversion=float(risk_aversion), risk_measure=measure,
         impact_usd=impact_usd, pa_usd=pa_usd, timing_risk_usd=basket_tr,
         objective_usd=objective_usd, solver_objective_usd=solver_usd, gap_usd=gap_usd,
         max_violation=max(violations.values()), violations=violations, periods=periods, seconds=seconds,
-        cash_by_period_usd=cash, attempts=attempts)
+        cash_by_period_usd=cash, attempts=attempts, confidence=setup.confidence, milestones=table, cvar=cvar,
+        notes=notes, shares_by_period=shares)
+
+
+def cell_costs_usd(shares: np.ndarray, volume: np.ndarray, value_usd: np.ndarray, istar_bps: np.ndarray,
+                   pa_bps: np.ndarray, a4: float, b1: float) -> np.ndarray:
+    """Expected cost (USD) of each name's trades in each period: I-Star's schedule form split by
+    bucket, value x I* (b1 (x_j / X) POV_j^a4 + (1 - b1) x_j / X) / 1e4 (summing to krg's MI), plus
+    PA, value x pa_bps_j x_j / X / 1e4. ``shares`` and ``volume`` (other participants') are names x
+    periods; ``pa_bps`` per unit fraction of the order traded in each period."""
+    shares = np.abs(np.asarray(shares, dtype=float))
+    part = shares / shares.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pov = np.where(shares > 0, shares / (shares + volume), 0.0)
+    bps = istar_bps[:, None] * (b1 * part * pov**a4 + (1 - b1) * part) + pa_bps * part
+    return value_usd[:, None] * bps / 1e4
+
+
+def _cash_milestones(setup: _Setup, shares: np.ndarray) -> pd.DataFrame:
+    """Each milestone's expected cash (nominal less the expected cost of the trades done by then), its
+    sd under the Gaussian price model (the timing risk of the trades done by then,
+    :func:`basket_timing_risk_usd` on them) and the probability of meeting it, USD."""
+    orders, model = setup.orders, setup.model
+    quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
+    sale = -side
+    costs = cell_costs_usd(shares, setup.volume, quantity * price, setup.istar_bps, setup.pa_bps,
+                           model.params.a4, model.params.b1)
+    z = NormalDist().inv_cdf(setup.confidence)
+    rows = []
+    for period, least in setup.milestones:
+        done = shares[:, :period]
+        expected = float((sale * price) @ done.sum(axis=1) - costs[:, :period].sum())
+        sd = basket_timing_risk_usd(done, sale, price, setup.risk, setup.risk_dt[:period], model.trading_days)
+        probability = NormalDist(expected, sd).cdf(least) if sd > 0 else float(expected < least)
+        rows.append((period, least, expected, sd, z, 1.0 - probability))
+    return pd.DataFrame(rows, columns=["period", "least_usd", "expected_cash_usd", "sd_cash_usd", "z", "probability"])
 
 
 def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | None = None,
@@ -527,7 +668,8 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              risk_aversion: float = 1.0, cash_by_period=None, *, bucket_minutes: int = 30,
                              max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
                              start=None, time_limit: float = 60.0, engine: str = "auto",
-                             horizon=None) -> ScheduleSolution:
+                             horizon=None, confidence: float | None = None,
+                             cvar: tuple[float, float] | None = None, warm_start=None) -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
 
     Every name completes within ``periods``, or by its own ``horizon``.
@@ -571,6 +713,20 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     horizon : int, dict or array, optional
         The last period a name may trade in (a number, a dict by symbol or an array; e.g.
         {"AAPL": 13} finishes AAPL on day 1).
+    confidence : float, optional
+        In (0.5, 1), e.g. 0.95: each milestone of ``cash_by_period`` is met with that probability under
+        the Gaussian price model (the risk model's price moves over each period), i.e.
+        E[cash] - z sd(cash) >= milestone, E[cash] the nominal cash less the expected impact and PA of
+        the trades done by then, z the normal quantile: a second-order cone, solved by the conic
+        program (noted on the result).
+    cvar : tuple of float, optional
+        (level, weight): adds weight x phi(z) / (1 - level) x the timing risk to the objective, so that
+        with weight 1 and risk_aversion 0 the objective is the cost's CVaR at ``level`` under the
+        Gaussian model.
+    warm_start : ScheduleSolution or array, optional
+        An earlier schedule of these names (its last ``periods`` periods, e.g. the rest of the day's
+        plan when re-planning) or shares per name per period: the interior-point method starts near it
+        (same optimum, certified the same way; only the steps to it change).
 
     Returns
     -------
@@ -598,8 +754,8 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     """
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, risk_measure, start, engine=engine, horizon=horizon)
-    solution = _solve(setup, risk_aversion, time_limit)
+                   cost_model, risk_measure, start, engine=engine, horizon=horizon, confidence=confidence, cvar=cvar)
+    solution = _solve(setup, risk_aversion, time_limit, warm=_warm(setup, warm_start))
     if covariance is None and factor_model is None and len(solution.names) > 1:
         solution.notes.append("no covariance or factor model: the names' risks are taken as uncorrelated")
     return solution

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from krg_liquidity.schedule.data import KERNELS, MEASURES, ProgramData, time_kernel_root
+from krg_liquidity.schedule.data import KERNELS, MEASURES, ProgramData, cash_risk_root, time_kernel_root
 
 # The first attempt asks for the requested tolerance; the fallbacks for 1e-7 (the answer is rounded
 # to whole shares and re-verified anyway): on the example book the primal residual drifted up
@@ -84,11 +84,12 @@ class ScheduleProgram:
         if d.cap is not None and np.isfinite(d.cap).any():
             finite = np.isfinite(d.cap)
             constraints.append(traded[finite] <= d.cap[finite])
-        cost = cp.sum(cp.multiply(d.pa_bps * weight[:, None], traded))
         if d.quadratic is not None:
-            cost = cost + cp.sum(cp.multiply(d.quadratic * 1e4 / self.scale, cp.square(traded)))
+            impact = cp.multiply(d.quadratic * 1e4 / self.scale, cp.square(traded))
         else:
-            cost = cost + self._istar(traded, weight, constraints)
+            impact = self._istar(traded, weight, constraints)
+        cells = cp.multiply(d.pa_bps * weight[:, None], traded) + impact  # expected cost per cell, bps of S
+        cost = cp.sum(cells)
         self.cost_bps = cost
         self.risk_bps = self._risk(full, weight)
         constraints += self.extra_constraints
@@ -97,16 +98,42 @@ class ScheduleProgram:
             risk_term = self.risk_aversion * cp.norm(self.risk_bps, 2)
         else:  # lambda Var_usd in bps of S = lambda S / 1e4 * ||risk_bps||^2
             risk_term = self.risk_aversion * (self.scale / 1e4) * cp.sum_squares(self.risk_bps)
-        if d.milestones:
+        if d.std_weight:
+            risk_term = risk_term + d.std_weight * cp.norm(self.risk_bps, 2)
+        if d.milestones and d.confidence_z > 0:
+            self.milestone_rows = [self._confident(full, cells, weight, k, c / self.scale * 1e4)
+                                   for k, c in d.milestones]
+            constraints += self.milestone_rows
+        elif d.milestones:
             ks = np.array([k for k, _ in d.milestones], dtype=int)
             least = np.array([c for _, c in d.milestones], dtype=float) / self.scale
             self.milestone_rows = (d.side * weight) @ (1.0 - full[:, ks]) >= least
             constraints.append(self.milestone_rows)
         self.problem = cp.Problem(cp.Minimize(cost + risk_term), constraints)
 
+    def _confident(self, full, cells, weight, period: int, least_bps: float):
+        """E[cash by ``period``] - z sd >= least (bps of S) as one second-order cone: E is the
+        nominal cash less the expected cost of the cells traded by then (impact, PA and I-Star's
+        permanent share (1 - b1) I*, which the objective drops as a constant), sd the risk
+        operator through :func:`cash_risk_root` on R_j - R_k."""
+        d = self.data
+        exposure = d.side * weight
+        done = full[:, :period]
+        permanent = ((1 - d.b1) * d.istar_bps * weight)[:, None] if d.quadratic is None else np.zeros((len(weight), 1))
+        traded = self.traded[:, :period]
+        expected = 1e4 * (exposure @ (1.0 - full[:, period])) - cp.sum(cells[:, :period]) - cp.sum(
+            cp.multiply(permanent, traded))
+        root = cash_risk_root(d.dt_days, period, self.kernel) * (1e4 / np.sqrt(d.trading_days))
+        left = cp.multiply(exposure[:, None], done - full[:, period:period + 1])  # r_0 .. r_{k-1}
+        parts = [(d.risk.top @ left) @ root]
+        if d.risk.diag is not None:
+            parts.append(cp.multiply(d.risk.diag[:, None], left) @ root)
+        spread = cp.norm(cp.hstack([cp.vec(p, order="F") for p in parts]), 2)
+        return d.confidence_z * spread <= expected - least_bps
+
     def _istar(self, traded, weight, constraints):
-        """sum_ij w_i I*_i b1 f(y_ij, V_ij) in bps of S: each f through two 3-D second-order cones
-        (a4 = 1/2) or one 3-D power cone (any other a4)."""
+        """w_i I*_i b1 f(y_ij, V_ij) per cell (n x N) in bps of S: each f through two 3-D
+        second-order cones (a4 = 1/2) or one 3-D power cone (any other a4)."""
         d = self.data
         n, periods = d.volume_ratio.shape
         # m is scaled by each name's value of sum_j f at an even-POV schedule, so that m = O(1/N).
@@ -120,11 +147,11 @@ class ScheduleProgram:
             sv = cp.vec(s, order="F")
             constraints.append(cp.SOC(ms + sv, cp.vstack([2 * y, ms - sv]), axis=0))
             constraints.append(cp.SOC(2 * y + v, cp.vstack([2 * sv, v]), axis=0))
-            return cp.sum(cp.multiply((weight * d.istar_bps * d.b1 * unit)[:, None], m))
+            return cp.multiply((weight * d.istar_bps * d.b1 * unit)[:, None], m)
         constraints.append(cp.PowCone3D(cp.vec(cp.multiply(unit[:, None], m), order="F"),
                                         cp.vec(traded + d.volume_ratio, order="F"), cp.vec(traded, order="F"),
                                         1.0 / (1.0 + d.a4)))
-        return cp.sum(cp.multiply((weight * d.istar_bps * d.b1 * unit)[:, None], m))
+        return cp.multiply((weight * d.istar_bps * d.b1 * unit)[:, None], m)
 
     def _risk(self, full, weight):
         """The vector whose norm is the timing risk in bps of S: (G R) L and (D R) L, with L the
@@ -185,6 +212,8 @@ class ScheduleProgram:
     def milestone_duals(self) -> np.ndarray:
         """The milestones' multipliers (>= 0, bps of S per unit of S) from the last solve; zeros if none."""
         rows = getattr(self, "milestone_rows", None)
+        if isinstance(rows, list):  # confidence milestones: one scalar cone row each
+            return np.array([max(float(r.dual_value), 0.0) if r.dual_value is not None else 0.0 for r in rows])
         if rows is None or rows.dual_value is None:
             return np.zeros(len(self.data.milestones))
         return np.maximum(np.atleast_1d(np.asarray(rows.dual_value, dtype=float)), 0.0)

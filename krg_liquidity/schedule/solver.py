@@ -47,6 +47,12 @@ class ScheduleSolver:
         self.structured = BarrierSchedule(data, kernel, measure)
         self.use_structured = engine == "interior-point" or (engine == "auto" and suits(data))
         self.use_conic = engine in ("auto", "conic")
+        self.note = ""
+        if data.confidence_z > 0:  # second-order cones: the conic program's alone
+            if engine != "conic":
+                self.note = (f"engine {engine!r}: the confidence milestones are second-order cones, which only the "
+                             "conic program takes; it solved this schedule")
+            self.use_structured, self.use_conic = False, True
         self._conic = None
 
     @property
@@ -58,21 +64,23 @@ class ScheduleSolver:
             self._conic = ScheduleProgram(self.data, kernel=self.kernel, measure=self.measure)
         return self._conic
 
-    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> EngineAnswer:
+    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8,
+              warm: np.ndarray | None = None) -> EngineAnswer:
         """``time_limit`` (seconds) for the whole call; ``tolerance``: the relative gap asked for.
         An interior-point run that stalls within NEAR_OPTIMAL of its bound is optimal; one short of
         that (time, or a stall) is kept as "feasible", the conic program then runs if time is left,
         and the better answer is returned with the higher of the two proven bounds. BLAS runs on one
-        thread throughout, as in ``liquidate`` (many small products, where threads only contend)."""
+        thread throughout, as in ``liquidate`` (many small products, where threads only contend).
+        ``warm``: fractions (n x N) for the interior-point method to start near."""
         with one_blas_thread():
-            return self._solve(risk_aversion, time_limit, tolerance)
+            return self._solve(risk_aversion, time_limit, tolerance, warm)
 
-    def _solve(self, risk_aversion: float, time_limit: float, tolerance: float) -> EngineAnswer:
+    def _solve(self, risk_aversion: float, time_limit: float, tolerance: float, warm=None) -> EngineAnswer:
         deadline = time.perf_counter() + time_limit
         attempts, ours = [], None
         if self.use_structured:
             start = time.perf_counter()
-            answer = self.structured.solve(risk_aversion, time_limit, tolerance)
+            answer = self.structured.solve(risk_aversion, time_limit, tolerance, warm)
             close = answer.program_gap_bps <= NEAR_OPTIMAL * max(1.0, abs(answer.objective_bps))
             optimal = answer.status == "optimal" or (answer.status == "stalled" and close)
             attempts.append({"engine": "interior-point", "status": answer.status, "newton_steps": answer.newton_steps,
