@@ -59,6 +59,7 @@ from krg_liquidity.schedule.optimal import (
     schedule_frontier,
 )
 from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
+from krg_liquidity.schedule.simulate import Simulation, simulate
 from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.optimize import liquidate
@@ -138,6 +139,8 @@ __all__ = [
     "optimize_schedule",
     "plot_schedule_frontier",
     "schedule_frontier",
+    "Simulation",
+    "simulate",
     "almgren_chriss",
     "almgren_chriss_frontier",
     "basket_view",
