@@ -78,7 +78,8 @@ __version__ = "0.1.0"
 _LAZY = {"plot_cost_vs_size": "posttrade.plots", "plot_z_histogram": "posttrade.plots",
          "plot_estimate_vs_actual": "posttrade.plots", "plot_almgren_chriss_frontier": "report.plots", "plot_basket": "report.plots",
          "plot_completion": "report.plots", "plot_frontier": "report.plots", "plot_schedule_frontier": "report.plots",
-         "plot_stress": "report.stress_plots", "plot_liquidity_buckets": "report.stress_plots"}
+         "plot_stress": "report.stress_plots",
+         "plot_shortfall_histogram": "report.simulation_plots", "plot_cash_fan": "report.simulation_plots", "plot_liquidity_buckets": "report.stress_plots"}
 
 
 def __getattr__(name: str):
@@ -141,6 +142,8 @@ __all__ = [
     "schedule_frontier",
     "Simulation",
     "simulate",
+    "plot_shortfall_histogram",
+    "plot_cash_fan",
     "almgren_chriss",
     "almgren_chriss_frontier",
     "basket_view",

@@ -134,3 +134,11 @@ def test_trades_missing_a_name(plan):
 def test_milestone_after_the_plan(plan):
     with pytest.raises(InvalidValueError, match="milestones"):
         simulate(plan, TRADES, paths=10, milestones={14: 1e6})
+
+
+def test_figures(plan):
+    import krg_liquidity as krg
+
+    sim = simulate(plan, TRADES, paths=500, seed=1, milestones={4: 1e6})
+    for figure in (krg.plot_shortfall_histogram(sim), krg.plot_cash_fan(sim)):
+        assert figure.axes and figure.axes[0].get_title()
