@@ -52,6 +52,7 @@ from krg_liquidity.posttrade import (
 )
 from krg_liquidity.report.write import write_result, write_table
 from krg_liquidity.schedule.basket import BasketView, basket_view
+from krg_liquidity.schedule.dynamic import DynamicSchedule, IStarImpact, LinearImpact, dynamic_schedule
 from krg_liquidity.schedule.optimal import (
     ScheduleSolution,
     optimize_basket_schedule,
@@ -142,6 +143,10 @@ __all__ = [
     "schedule_frontier",
     "Simulation",
     "simulate",
+    "DynamicSchedule",
+    "IStarImpact",
+    "LinearImpact",
+    "dynamic_schedule",
     "plot_shortfall_histogram",
     "plot_cash_fan",
     "almgren_chriss",
