@@ -60,6 +60,7 @@ from krg_liquidity.schedule.optimal import (
     schedule_frontier,
 )
 from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
+from krg_liquidity.schedule.replan import replan
 from krg_liquidity.schedule.simulate import Simulation, simulate
 from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from krg_liquidity.solve.capacity import max_cash
@@ -147,6 +148,7 @@ __all__ = [
     "IStarImpact",
     "LinearImpact",
     "dynamic_schedule",
+    "replan",
     "plot_shortfall_histogram",
     "plot_cash_fan",
     "almgren_chriss",

@@ -134,13 +134,14 @@ class Simulation:
         """item, value, unit: mean, sd, VaR and CVaR at 95/99%, the plan's expected cost and timing risk,
         and the probability of meeting each milestone (with its binomial standard error)."""
         cost = self.shortfall_usd
+        ddof = 1 if self.paths > 1 else 0
         rows = [("paths", self.paths, ""), ("expected cost (cost model)", self.expected_cost_usd, "USD"),
                 ("timing risk (cost model)", self.timing_risk_usd, "USD"),
                 ("mean shortfall", float(cost.mean()), "USD"),
-                ("mean shortfall, Monte Carlo error", float(cost.std(ddof=1) / np.sqrt(self.paths)), "USD"),
-                ("sd of shortfall", float(cost.std(ddof=1)), "USD"),
+                ("mean shortfall, Monte Carlo error", float(cost.std(ddof=ddof) / np.sqrt(self.paths)), "USD"),
+                ("sd of shortfall", float(cost.std(ddof=ddof)), "USD"),
                 ("mean shortfall bps", float(self.shortfall_bps.mean()), "bps of value"),
-                ("sd of shortfall bps", float(self.shortfall_bps.std(ddof=1)), "bps of value")]
+                ("sd of shortfall bps", float(self.shortfall_bps.std(ddof=ddof)), "bps of value")]
         for level in LEVELS:
             rows += [(f"VaR {level:.0%}", self.var_usd(level), "USD"), (f"CVaR {level:.0%}", self.cvar_usd(level), "USD")]
         rows.append(("paths with shares left", float(np.mean(self.shares_left.sum(axis=1) > 0)), "fraction"))
@@ -338,7 +339,7 @@ def _memory_bytes() -> float:
 def simulate(plan, trades=None, *, covariance: pd.DataFrame | None = None, factor_model: FactorModel | None = None,
              paths: int = 10_000, seed: int | None = None, volume_noise: float = 0.3, price_noise: bool = True,
              drift=None, max_pov: float | None = None, milestones: dict | None = None, profile=None,
-             bucket_minutes: int = 30, cost_model: CostModel | None = None,
+             bucket_minutes: int = 30, cost_model: CostModel | None = None, replan_every: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> Simulation:
     """Play a schedule against ``paths`` simulated markets (see the module's docstring for the model).
 
@@ -369,6 +370,10 @@ def simulate(plan, trades=None, *, covariance: pd.DataFrame | None = None, facto
         {period: least cash USD}: the summary gives the probability of each.
     bucket_minutes : int
         The schedule's bucket length (minutes).
+    replan_every : int, optional
+        Re-plan each path's remaining orders every that many periods (``replan``, from its own fills and
+        prices; ``plan`` must be a ``ScheduleSolution``). One solve per path and re-plan: use a few hundred
+        paths.
     progress : callable, optional
         Called as ``progress(paths_done, paths)`` after each chunk.
 
@@ -424,7 +429,11 @@ def simulate(plan, trades=None, *, covariance: pd.DataFrame | None = None, facto
     shortfall = np.empty(paths)
     cash = np.empty((paths, periods))
     left = np.zeros((paths, n))
-    static = None if max_pov is not None else _StaticPlan.build(grid, model, risk, bool(price_noise))
+    replanner = None
+    if replan_every is not None:
+        replanner = _replanner(plan, trades, grid, replan_every, covariance=covariance, factor_model=factor_model,
+                               profile=profile, bucket_minutes=bucket_minutes, cost_model=cost_model)
+    static = None if max_pov is not None or replanner else _StaticPlan.build(grid, model, risk, bool(price_noise))
     children = np.random.SeedSequence(seed).spawn(-(-paths // chunk))
     for number, first in enumerate(range(0, paths, chunk)):
         last = min(first + chunk, paths)
@@ -433,13 +442,46 @@ def simulate(plan, trades=None, *, covariance: pd.DataFrame | None = None, facto
             shortfall[first:last], cash[first:last] = static.paths(last - first, rng, volume_noise)
         else:
             shortfall[first:last], cash[first:last], left[first:last] = _paths(
-                grid, model, risk, last - first, rng, volume_noise, bool(price_noise), max_pov)
+                grid, model, risk, last - first, rng, volume_noise, bool(price_noise), max_pov, replanner)
         if progress is not None:
             progress(last, paths)
     settings = {"volume_noise": volume_noise, "price_noise": bool(price_noise), "max_pov": max_pov,
+                "replan_every": replan_every,
                 "periods": periods, "names": n, "chunk_paths": chunk}
     return Simulation(shortfall, cash, left, grid.symbols, grid.value_usd, expected, timing, planned_cash, seed,
                       milestones or {}, settings)
+
+
+def _replanner(plan, trades, grid: PlanGrid, every, **options) -> Callable:
+    """The re-planning policy for ``_paths``: every ``every`` periods, each path's rest re-optimized."""
+    from krg_liquidity.schedule.optimal import ScheduleSolution
+    from krg_liquidity.schedule.replan import replan
+
+    if not isinstance(plan, ScheduleSolution):
+        raise InvalidValueError("replan_every", ["(all)"], f"needs an optimal basket schedule, not a "
+                                f"{type(plan).__name__}", "give the ScheduleSolution of optimize_basket_schedule")
+    every = arguments.whole_number(every, "replan_every", "give a number of periods, e.g. 1")
+    n, periods = grid.shares.shape
+    index = {s: i for i, s in enumerate(grid.symbols)}
+
+    def decide(j, done, price_now):
+        if j % every:
+            return None
+        fresh = np.zeros((done.shape[0], n, periods - j))
+        for path in range(done.shape[0]):
+            if (done[path] >= grid.quantity - 0.5).all():
+                continue
+            fills = dict(zip(grid.symbols, -grid.side * done[path]))
+            market = dict(zip(grid.symbols, price_now[path]))
+            solution = replan(plan, fills, market, trades, periods_done=j, **options)
+            rest = plan_grid(solution, trades, profile=options["profile"], bucket_minutes=options["bucket_minutes"])
+            width = min(rest.shares.shape[1], periods)
+            shares = np.zeros((len(rest.symbols), periods))
+            shares[:, :width] = rest.shares[:, :width]
+            fresh[path][[index[s] for s in rest.symbols]] = shares[:, j:]
+        return fresh
+
+    return decide
 
 
 @dataclass(frozen=True)
@@ -524,8 +566,11 @@ def _cash_noise_root(grid: PlanGrid, risk: RiskOperator, trading_days: int) -> n
 
 
 def _paths(grid: PlanGrid, model: CostModel, risk: RiskOperator, m: int, rng: np.random.Generator,
-           volume_noise: float, price_noise: bool, max_pov: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One chunk of ``m`` paths: shortfall (m), cash by period (m x periods), shares left (m x names)."""
+           volume_noise: float, price_noise: bool, max_pov: float | None,
+           replanner: Callable | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One chunk of ``m`` paths: shortfall (m), cash by period (m x periods), shares left (m x names).
+    ``replanner(period, done, price_now)``: None, or new shares (m x names x periods left) for the paths'
+    states at the start of a period (0-based), unfilled shares included."""
     p = model.params
     n, periods = grid.shares.shape
     quantity, price, side = grid.quantity, grid.price, grid.side
@@ -539,6 +584,7 @@ def _paths(grid: PlanGrid, model: CostModel, risk: RiskOperator, m: int, rng: np
     done = np.zeros((m, n))
     carry = np.zeros((m, n))
     cash = np.zeros((m, periods))
+    planned = None  # per path, once re-planned
     elapsed = 0.0
     for j in range(periods):
         elapsed += grid.dt_days[j]
@@ -553,7 +599,15 @@ def _paths(grid: PlanGrid, model: CostModel, risk: RiskOperator, m: int, rng: np
                 average += (0.5 * us + ws / np.sqrt(12.0)) * (diag * s)
         else:
             move = average = 0.0
-        want = grid.shares[:, j] + carry
+        fresh = None
+        if replanner is not None and j > 0:
+            now = price * (1 + moved) - side * (2 * permanent * done / quantity
+                                                + price * grid.alpha_bps / 1e4 * (elapsed - grid.dt_days[j]))
+            fresh = replanner(j, done, now)
+        if fresh is not None:
+            planned = np.concatenate([np.zeros((m, n, j)), fresh], axis=2)
+            carry = np.zeros((m, n))
+        want = (grid.shares[:, j] if planned is None else planned[:, :, j]) + carry
         traded = want > 0
         volume = np.broadcast_to(grid.volume[:, j], (m, n))
         if volume_noise > 0:
