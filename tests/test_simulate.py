@@ -131,9 +131,11 @@ def test_trades_missing_a_name(plan):
         simulate(plan, TRADES, covariance=COVARIANCE.iloc[:2, :2])
 
 
-def test_milestone_after_the_plan(plan):
+def test_milestone_after_the_plan_counts_the_final_cash(plan):
+    sim = simulate(plan, TRADES, paths=200, seed=1, milestones={20: 1e6})
+    assert sim.milestone_probability(20, 1e6) == np.mean(sim.cash_by_period[:, -1] >= 1e6)
     with pytest.raises(InvalidValueError, match="milestones"):
-        simulate(plan, TRADES, paths=10, milestones={14: 1e6})
+        simulate(plan, TRADES, paths=10, milestones={0: 1e6})
 
 
 def test_figures(plan):

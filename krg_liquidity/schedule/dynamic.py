@@ -289,11 +289,17 @@ def dynamic_schedule(shares: float, periods: int, period_days: float, sigma: flo
         best.objective_usd = best.expected_cost_usd + tail * best.std_usd
         return best
 
-    # the cost grid: wide enough for the static plans between risk-neutral and very risk-averse
-    slow, fast = fixed_trajectory(0.0), fixed_trajectory(max(risk_aversion, 1e-9) * 100)
-    spread = 7.0 * max(slow.std_usd, fast.std_usd, 1e-9)
-    costs = np.linspace(min(slow.expected_cost_usd, fast.expected_cost_usd) - spread,
-                        max(slow.expected_cost_usd, fast.expected_cost_usd) + spread, int(cost_grid))
+    # the cost grid: 8 sd around the best fixed trajectory (for CVaR: the one with the same objective),
+    # reaching the cost of a much faster one; linear beyond
+    if objective == "mean-variance":
+        centre = fixed_trajectory(risk_aversion)
+    else:
+        centre = dynamic_schedule(shares, periods, period_days, sigma, impact, objective="cvar", level=level,
+                                  shares_grid=shares_grid)
+    fast = fixed_trajectory(max(centre.risk_aversion, 1e-12) * 100)
+    spread = 8.0 * max(centre.std_usd, 1e-9)
+    costs = np.linspace(min(centre.expected_cost_usd, fast.expected_cost_usd) - spread,
+                        max(centre.expected_cost_usd, fast.expected_cost_usd) + spread, int(cost_grid))
     nodes, weights = np.polynomial.hermite_e.hermegauss(int(quadrature))
     weights = weights / weights.sum()
     shocks = np.random.default_rng(seed).standard_normal((int(paths), periods))

@@ -127,8 +127,9 @@ class Simulation:
         return float(worst.mean()) if worst.size else float(self.shortfall_usd.max())
 
     def milestone_probability(self, period: int, least_usd: float) -> float:
-        """Fraction of paths whose cash by the end of ``period`` (1-based) is at least ``least_usd``."""
-        return float(np.mean(self.cash_by_period[:, period - 1] >= least_usd))
+        """Fraction of paths whose cash by the end of ``period`` (1-based; after the plan's last period, its
+        final cash) is at least ``least_usd``."""
+        return float(np.mean(self.cash_by_period[:, min(period, self.cash_by_period.shape[1]) - 1] >= least_usd))
 
     def summary_frame(self) -> pd.DataFrame:
         """item, value, unit: mean, sd, VaR and CVaR at 95/99%, the plan's expected cost and timing risk,
@@ -417,13 +418,9 @@ def simulate(plan, trades=None, *, covariance: pd.DataFrame | None = None, facto
                                 f"{periods} periods, more than half this machine's memory "
                                 f"({_memory_bytes() / 1e9:,.1f} GB)", "simulate fewer paths (or fewer names)")
     if milestones:
-        milestones = {arguments.whole_number(p, "milestones", "give {period: least cash USD}, period 1.."
-                                             f"{periods}"): arguments.number(v, "milestones", "give cash in USD")
+        milestones = {arguments.whole_number(p, "milestones", "give {period: least cash USD}, periods from 1"):
+                      arguments.number(v, "milestones", "give cash in USD")
                       for p, v in dict(milestones).items()}
-        late = [p for p in milestones if p > periods]
-        if late:
-            raise InvalidValueError("milestones", [str(p) for p in late], f"is after the plan's last period ({periods})",
-                                    f"give periods 1..{periods}")
     expected, planned_cash = expected_cost_usd(grid, model)
     timing = basket_timing_risk_usd(grid.shares, grid.side, grid.price, risk, grid.dt_days, model.trading_days)
     shortfall = np.empty(paths)
