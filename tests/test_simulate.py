@@ -144,3 +144,23 @@ def test_figures(plan):
     sim = simulate(plan, TRADES, paths=500, seed=1, milestones={4: 1e6})
     for figure in (krg.plot_shortfall_histogram(sim), krg.plot_cash_fan(sim)):
         assert figure.axes and figure.axes[0].get_title()
+
+
+def test_cli_simulate(tmp_path, plan):
+    from typer.testing import CliRunner
+
+    from krg_liquidity.cli import app
+
+    TRADES.to_csv(tmp_path / "trades.csv", index=False)
+    plan.schedule.to_csv(tmp_path / "schedule.csv", index=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["simulate", str(tmp_path / "schedule.csv"), "--trades", str(tmp_path / "trades.csv"),
+                                 "--paths", "500", "--seed", "3", "--milestone", "6:5e6", "--no-price-noise",
+                                 "--volume-noise", "0", "--output", str(tmp_path / "paths.csv")])
+    assert result.exit_code == 0, result.output
+    assert "CVaR 95%" in result.output and "P(cash by period 6" in result.output
+    paths = pd.read_csv(tmp_path / "paths.csv")
+    assert len(paths) == 500 and np.allclose(paths["shortfall_usd"], plan.impact_usd + plan.pa_usd)
+    bad = runner.invoke(app, ["simulate", str(tmp_path / "schedule.csv"), "--trades", str(tmp_path / "trades.csv"),
+                              "--milestone", "six"])
+    assert bad.exit_code == 2 and "--milestone" in bad.output and "Traceback" not in bad.output

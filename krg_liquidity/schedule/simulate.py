@@ -117,6 +117,14 @@ class Simulation:
     def shortfall_bps(self) -> np.ndarray:
         return self.shortfall_usd / self.value_usd * 1e4
 
+    def paths_frame(self) -> pd.DataFrame:
+        """One row per path: path, shortfall_usd, shortfall_bps, cash_by_period_1..N (USD), shares_left."""
+        frame = pd.DataFrame({"path": np.arange(1, self.paths + 1), "shortfall_usd": self.shortfall_usd,
+                              "shortfall_bps": self.shortfall_bps})
+        cash = pd.DataFrame(self.cash_by_period, columns=[f"cash_by_period_{k}"
+                                                          for k in range(1, self.cash_by_period.shape[1] + 1)])
+        return pd.concat([frame, cash], axis=1).assign(shares_left=self.shares_left.sum(axis=1))
+
     def var_usd(self, level: float = 0.95) -> float:
         """Value at risk of the shortfall at ``level``: the cost exceeded on 1 - level of the paths (USD)."""
         return float(np.quantile(self.shortfall_usd, level))
