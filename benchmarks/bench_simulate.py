@@ -51,10 +51,9 @@ def main() -> None:
                     f"{sim.expected_cost_usd / 1e6:,.2f} | {cost.mean() / 1e6:,.2f} ± {error / 1e6:,.2f} | "
                     f"{sim.timing_risk_usd / 1e6:,.2f} | {cost.std(ddof=1) / 1e6:,.2f} | "
                     f"{sim.cvar_usd(0.95) / 1e6:,.2f} |")
-    table = "\n".join([
-        "| case | paths x names x buckets | seconds | peak memory (GB) | expected cost ($M) | simulated mean ($M) "
-        "| timing risk ($M) | simulated sd ($M) | CVaR 95% ($M) |",
-        "|---|---|---|---|---|---|---|---|---|", *rows])
+    head = ("| case | paths x names x buckets | seconds | peak memory (GB) | expected cost ($M) | simulated mean ($M) "
+            "| timing risk ($M) | simulated sd ($M) | CVaR 95% ($M) |")
+    table = "\n".join([head, "|---|---|---|---|---|---|---|---|---|", *rows])
     note = ("With volume noise the mean is above the cost model's expected cost by more than its Monte Carlo "
             "error: the temporary impact x POV^a4 is convex in the realized volume, so a volume that is right on "
             "average costs more on average (Jensen). With price noise only, mean and sd match the cost model.")

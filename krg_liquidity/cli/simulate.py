@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.progress import Progress
 
 from krg_liquidity.book.read import read_table
 from krg_liquidity.cli import options
@@ -68,10 +69,13 @@ def simulate_command(
         cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
         table = read_table(schedule, what="schedule")
         orders = read_table(trades, what="trades")
-        result = simulate(table, orders, covariance=cov, factor_model=factors, paths=paths, seed=seed,
-                          volume_noise=volume_noise, price_noise=price_noise, max_pov=max_pov,
-                          milestones=milestones_from(milestone), bucket_minutes=bucket_minutes,
-                          profile=load_volume_profile(profile) if profile is not None else None, cost_model=model)
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("simulating", total=paths)
+            result = simulate(table, orders, covariance=cov, factor_model=factors, paths=paths, seed=seed,
+                              volume_noise=volume_noise, price_noise=price_noise, max_pov=max_pov,
+                              milestones=milestones_from(milestone), bucket_minutes=bucket_minutes,
+                              profile=load_volume_profile(profile) if profile is not None else None,
+                              cost_model=model, progress=lambda done, total: bar.update(task, completed=done))
         if output is not None:
             frame = result.paths_frame()
             write_table(frame, output)

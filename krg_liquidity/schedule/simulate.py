@@ -314,23 +314,30 @@ def _risk(covariance, factor_model, symbols) -> RiskOperator | None:
     return risk_operator(covariance, factor_model, symbols)
 
 
-def expected_cost_usd(grid: PlanGrid, model: CostModel) -> tuple[float, np.ndarray]:
-    """The plan's MI + PA (USD) from the cost model's trade-schedule forms, and its cash by period at the
-    expected volumes with no price move (USD; column k-1 = period k)."""
+def _plan_costs(grid: PlanGrid, model: CostModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per name and period at the expected volumes, no price move (USD): the temporary impact b1 I* POV^a4
+    x shares, the permanent impact plus the drift; and POV^a4 itself."""
     p = model.params
-    quantity = grid.quantity
-    istar = model.istar_bps(quantity / grid.adv, grid.volatility, grid.price if p.a5 else 1.0)
+    quantity, price = grid.quantity, grid.price
+    istar = model.istar_bps(quantity / grid.adv, grid.volatility, price if p.a5 else 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         pov = np.where(grid.shares > 0, grid.shares / (grid.shares + grid.volume), 0.0)
+    pov_power = np.power(pov, p.a4)
     done = np.cumsum(grid.shares, axis=1) / quantity[:, None]
     before = done - grid.shares / quantity[:, None]
     elapsed = np.cumsum(grid.dt_days)
-    per_share = (grid.price / 1e4)[:, None] * (p.b1 * istar[:, None] * np.power(pov, p.a4)
-                                               + (1 - p.b1) * istar[:, None] * (before + done)
-                                               + grid.alpha_bps[:, None] * elapsed[None, :])
-    cost = grid.shares * per_share
-    cash = np.cumsum((grid.side[:, None] * grid.shares * grid.price[:, None] - cost).sum(axis=0))
-    return float(cost.sum()), cash
+    unit = (price / 1e4)[:, None] * grid.shares
+    temporary = unit * p.b1 * istar[:, None] * pov_power
+    other = unit * ((1 - p.b1) * istar[:, None] * (before + done) + grid.alpha_bps[:, None] * elapsed[None, :])
+    return temporary, other, pov_power
+
+
+def expected_cost_usd(grid: PlanGrid, model: CostModel) -> tuple[float, np.ndarray]:
+    """The plan's MI + PA (USD) from the cost model's trade-schedule forms, and its cash by period at the
+    expected volumes with no price move (USD; column k-1 = period k)."""
+    temporary, other, _ = _plan_costs(grid, model)
+    gross = (grid.side * grid.price)[:, None] * grid.shares
+    return float((temporary + other).sum()), np.cumsum((gross - temporary - other).sum(axis=0))
 
 
 def _chunk_paths(n: int, k: int, periods: int) -> int:
@@ -505,26 +512,17 @@ class _StaticPlan:
 
     @classmethod
     def build(cls, grid: PlanGrid, model: CostModel, risk: RiskOperator, price_noise: bool) -> _StaticPlan:
-        p = model.params
         periods = grid.shares.shape[1]
-        quantity, price, side = grid.quantity, grid.price, grid.side
-        istar = model.istar_bps(quantity / grid.adv, grid.volatility, price if p.a5 else 1.0)
-        done = np.cumsum(grid.shares, axis=1) / quantity[:, None]
-        before = done - grid.shares / quantity[:, None]
-        elapsed = np.cumsum(grid.dt_days)
-        other = (price / 1e4)[:, None] * ((1 - p.b1) * istar[:, None] * (before + done)
-                                          + grid.alpha_bps[:, None] * elapsed[None, :])
-        fixed = (grid.shares * ((side * price)[:, None] - other)).sum(axis=0)
+        temporary, other, pov_power = _plan_costs(grid, model)
+        fixed = ((grid.side * grid.price)[:, None] * grid.shares - other).sum(axis=0)
         period, name = np.nonzero(grid.shares.T)  # sorted by period
-        shares = grid.shares[name, period]
-        ratio = grid.volume[name, period] / shares
-        temporary = price[name] * p.b1 * istar[name] / 1e4 * shares
-        pov_power = np.power(1.0 / (1.0 + ratio), p.a4)
+        ratio = grid.volume[name, period] / grid.shares[name, period]
+        at_full = temporary[name, period] / pov_power[name, period]  # POV = 1
         by_period = np.zeros((period.size, periods))
-        by_period[np.arange(period.size), period] = temporary
+        by_period[np.arange(period.size), period] = at_full
         root = _cash_noise_root(grid, risk, model.trading_days) if price_noise else None
-        return cls(fixed, by_period, pov_power, ratio, p.a4, root,
-                   float((side * quantity * price).sum()))
+        return cls(fixed, by_period, pov_power[name, period], ratio, model.params.a4, root,
+                   float((grid.side * grid.quantity * grid.price).sum()))
 
     def paths(self, m: int, rng: np.random.Generator, volume_noise: float) -> tuple[np.ndarray, np.ndarray]:
         periods = self.fixed_cash.size
