@@ -79,6 +79,15 @@ def replan(plan: ScheduleSolution, fills_so_far, market_now, trades, *, periods_
         Fills larger than an order or against its side; ``periods_done`` outside the plan.
     InconsistentInputError
         Fills or market data naming symbols the plan does not trade; a name left to trade with no price.
+
+    Examples
+    --------
+    >>> trades = pd.DataFrame({"symbol": ["A", "B"], "shares": [-200_000, -50_000], "adv": [2e6, 1e6],
+    ...                        "price": [50.0, 20.0], "volatility": [0.3, 0.2]})
+    >>> plan = optimize_basket_schedule(trades, periods=13, risk_aversion=0.5, start="2026-03-02")
+    >>> rest = replan(plan, {"A": -150_000, "B": -20_000}, {"A": 48.0, "B": 20.5}, trades, periods_done=4)
+    >>> rest.periods, rest.schedule.groupby("symbol", observed=True)["shares"].sum().to_dict()
+    (9, {'A': -50000.0, 'B': -30000.0})
     """
     if not isinstance(plan, ScheduleSolution):
         raise InvalidValueError("plan", ["(all)"], f"is a {type(plan).__name__}",
