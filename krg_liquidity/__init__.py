@@ -53,6 +53,7 @@ from krg_liquidity.posttrade import (
 )
 from krg_liquidity.report.write import write_result, write_table
 from krg_liquidity.schedule.basket import BasketView, basket_view
+from krg_liquidity.schedule.dynamic import DynamicSchedule, IStarImpact, LinearImpact, dynamic_schedule
 from krg_liquidity.schedule.optimal import (
     ScheduleSolution,
     optimize_basket_schedule,
@@ -60,6 +61,8 @@ from krg_liquidity.schedule.optimal import (
     schedule_frontier,
 )
 from krg_liquidity.schedule.pov_vwap import pov_schedule, schedule_grid, schedule_impact, vwap_schedule
+from krg_liquidity.schedule.replan import replan
+from krg_liquidity.schedule.simulate import Simulation, simulate
 from krg_liquidity.schedule.strategy import almgren_chriss, almgren_chriss_frontier, optimize_strategy
 from krg_liquidity.solve.capacity import max_cash
 from krg_liquidity.solve.limits import Limits
@@ -79,7 +82,8 @@ __version__ = "0.1.0"
 _LAZY = {"plot_cost_vs_size": "posttrade.plots", "plot_z_histogram": "posttrade.plots",
          "plot_estimate_vs_actual": "posttrade.plots", "plot_almgren_chriss_frontier": "report.plots", "plot_basket": "report.plots",
          "plot_completion": "report.plots", "plot_frontier": "report.plots", "plot_schedule_frontier": "report.plots",
-         "plot_stress": "report.stress_plots", "plot_liquidity_buckets": "report.stress_plots"}
+         "plot_stress": "report.stress_plots", "plot_liquidity_buckets": "report.stress_plots",
+         "plot_shortfall_histogram": "report.simulation_plots", "plot_cash_fan": "report.simulation_plots"}
 
 
 def __getattr__(name: str):
@@ -135,6 +139,13 @@ __all__ = [
     "optimize_basket_schedule",
     "schedule_frontier",
     "ScheduleSolution",
+    "simulate",
+    "Simulation",
+    "replan",
+    "dynamic_schedule",
+    "DynamicSchedule",
+    "IStarImpact",
+    "LinearImpact",
 
     # whatif: rules, scenarios, stress, sensitivity, liquidity, frontier
     "frontier",
@@ -158,6 +169,8 @@ __all__ = [
     "plot_almgren_chriss_frontier",
     "plot_stress",
     "plot_liquidity_buckets",
+    "plot_shortfall_histogram",
+    "plot_cash_fan",
 
     # posttrade: fills, implementation shortfall, I-Star calibration (figures load lazily)
     "Fills",

@@ -27,6 +27,20 @@ from krg_liquidity.report import build_report
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 PYTHON_DEFAULTS = {
+    # schedule: simulation, re-planning, dynamic programming
+    "DynamicSchedule": {"costs": None, "continuation": [], "choice": [], "setup": {}},
+    "IStarImpact": {},
+    "LinearImpact": {"gamma": 0.0, "epsilon": 0.0},
+    "Simulation": {"milestones": {}, "settings": {}},
+    "dynamic_schedule": {"objective": "mean-variance", "risk_aversion": 0.0, "level": 0.95, "price_state": False,
+                         "shares_grid": 101, "cost_grid": 161, "quadrature": 9, "paths": 10000, "seed": 0},
+    "plot_cash_fan": {"milestones": True},
+    "plot_shortfall_histogram": {"bins": 60},
+    "replan": {"covariance": None, "factor_model": None, "profile": None, "bucket_minutes": 30, "max_pov": None,
+               "cost_model": None, "time_limit": 30.0},
+    "simulate": {"trades": None, "covariance": None, "factor_model": None, "paths": 10000, "seed": None,
+                 "volume_noise": 0.3, "price_noise": True, "drift": None, "max_pov": None, "milestones": None,
+                 "profile": None, "bucket_minutes": 30, "cost_model": None, "replan_every": None, "progress": None},
     # after the trades
     "Calibration": {"warnings": []},
     "Fills": {"skipped": ("table", ("row", "symbol", "reason")), "notes": []},
@@ -144,6 +158,10 @@ PYTHON_DEFAULTS = {
 Exception classes that take only a message (InputError and its plain subclasses) have none."""
 
 CLI_DEFAULTS = {
+    "simulate": {"paths": 10000, "seed": None, "volume_noise": 0.3, "price_noise": True, "max_pov": None,
+                 "milestone": None, "bucket_minutes": 30, "profile": None, "covariance": None, "factor_model": None,
+                 "factor_covariance": None, "specific_variance": None, "parameters": None, "mi_code": None,
+                 "mi_date": None, "output": None},
     "posttrade": {"sheet": None, "parameters": None, "mi_code": None, "mi_date": None, "skip_bad": False,
                   "output": None},
     "calibrate": {"sheet": None, "parameters": None, "prior_code": None, "code": 2, "loss": "huber", "bootstrap": 200,
