@@ -154,6 +154,8 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
         fm = factor_model.subset(symbols)
         f_root = _psd_root(fm.factor_covariance.to_numpy(), "factor_covariance")
         return RiskOperator(f_root @ fm.exposures.to_numpy().T, np.sqrt(fm.specific_variance.to_numpy()))
+    if covariance is None:
+        raise InputError("the risk model is missing: pass a covariance matrix or a factor_model")
     if covariance.index.equals(pd.Index(symbols)) and covariance.columns.equals(covariance.index):
         c = covariance.to_numpy(dtype=float)  # already in the book's order: no n x n copy
     else:

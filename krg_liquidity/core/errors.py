@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 
 def symbols_text(symbols: Iterable[object], limit: int = 8) -> str:
-    symbols = [str(s) for s in symbols]
-    shown = ", ".join(symbols[:limit])
-    more = len(symbols) - limit
+    names = [str(s) for s in symbols]
+    shown = ", ".join(names[:limit])
+    more = len(names) - limit
     return shown + (f" and {more} more" if more > 0 else "")
 
 

@@ -11,7 +11,9 @@ period, sequences in each cell). A NaN means "not given" for that row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -372,9 +374,8 @@ class _Schedules:
 def _schedules(frame: pd.DataFrame, rows: np.ndarray, orders: _Orders) -> _Schedules:
     """Read and check the 'trade_schedule' and 'volume_profile' cells of ``rows``, all at once."""
     symbols = frame["symbol"].to_numpy()[rows]
-    if not rows.size:
-        cells = []
-    else:  # a table without schedules may have no such columns
+    cells: Iterable[tuple[Any, Any]] = []
+    if rows.size:  # a table without schedules may have no such columns
         cells = zip(frame["trade_schedule"].to_numpy()[rows], frame["volume_profile"].to_numpy()[rows])
     pairs = []
     for symbol, (shares_cell, volume_cell) in zip(symbols, cells):

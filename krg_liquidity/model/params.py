@@ -93,11 +93,11 @@ def validate_parameter_table(table: pd.DataFrame, origin: str = "parameter table
     if table["code"].isna().any():
         raise InputError(f"{origin}: column 'code' must hold whole numbers (market-impact codes)")
     table["code"] = table["code"].astype(int)
-    for row in table.itertuples():
+    for row in table.to_dict("records"):
         try:
-            IStarParams(row.a1, row.a2, row.a3, row.a4, row.b1, row.a5)
+            IStarParams(row["a1"], row["a2"], row["a3"], row["a4"], row["b1"], row["a5"])
         except InputError as exc:
-            raise InputError(f"{origin}, row code={row.code} date={row.date.date()}: {exc}") from None
+            raise InputError(f"{origin}, row code={row['code']} date={row['date'].date()}: {exc}") from None
     return table
 
 

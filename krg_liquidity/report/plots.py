@@ -84,8 +84,8 @@ def plot_schedule_frontier(table: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(6.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
     axis.plot(table["timing_risk_usd"] / 1e6, table["cost_usd"] / 1e6, marker="o")
-    for row in table.itertuples():
-        axis.annotate(f"λ={row.risk_aversion:g}", (row.timing_risk_usd / 1e6, row.cost_usd / 1e6),
+    for row in table.to_dict("records"):
+        axis.annotate(f"λ={row['risk_aversion']:g}", (row["timing_risk_usd"] / 1e6, row["cost_usd"] / 1e6),
                       textcoords="offset points", xytext=(4, 4), fontsize="small")
     axis.set_xlabel("timing risk of the basket, 1 s.d. ($M)")
     axis.set_ylabel("expected cost: impact + alpha ($M)")
