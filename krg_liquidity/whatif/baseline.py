@@ -65,7 +65,8 @@ def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_to
             constraints.append({"type": "ineq", "fun": lambda x: risk.sigma(x) / sigma0 - risk_band[0]})
     start = shares * price / net if x0 is None else np.asarray(x0, dtype=float)
     start = np.clip(start, low, high)
-    answer = minimize(goal, start, method="SLSQP", bounds=bounds, constraints=constraints,
+    # scipy-stubs types a dict constraint's "fun" with Concatenate[...], which mypy cannot match to a lambda
+    answer = minimize(goal, start, method="SLSQP", bounds=bounds, constraints=constraints,  # type: ignore[call-overload]
                       options={"maxiter": max_iterations, "ftol": 1e-10})
     return {"success": bool(answer.success), "shares_after": shares_after(answer.x), "cost_usd": cost_usd(answer.x),
             "iterations": int(answer.nit), "message": str(answer.message), "weights": answer.x}

@@ -24,17 +24,24 @@ import pandas as pd
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core import arguments
-from krg_liquidity.core.errors import InvalidValueError
+from krg_liquidity.core.errors import InputError, InvalidValueError
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.request import make_request
+from krg_liquidity.solve.request import Request, make_request
 from krg_liquidity.solve.result import LiquidationResult, limit_reached, trade_table
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table
 
 COMPARE_COLUMNS = ("method", "status", "cash_raised_usd", "cost_usd", "cost_bps", "extra_cost_bps", "names_traded",
                    "risk_before", "risk_after", "marginal_cost_bps", "limits_broken", "max_violation", "message")
+
+
+def _cash_target(request: Request) -> float:
+    """The cash a rule raises (USD): ``make_request`` reads a given ``cash`` into dollars, so it is set."""
+    if request.cash is None:
+        raise InputError("cash: the rules need the cash to raise (dollars, '10%' or '250m')")
+    return request.cash
 
 
 def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_total_mi_bps=None,
@@ -53,10 +60,11 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_tot
     ('pro_rata', 1000.0)
     """
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
-    if request.cash >= portfolio.net_value_usd:
+    target = _cash_target(request)
+    if target >= portfolio.net_value_usd:
         return _beyond_the_book(request, "pro_rata")
     shares = portfolio.array("shares")
-    fraction = request.cash / portfolio.net_value_usd
+    fraction = target / portfolio.net_value_usd
     traded = -fraction * shares
     costs = request.costs()
     marginal = float(np.sum(costs.marginal_bps(traded / portfolio.array("adv")) * np.abs(shares * portfolio.array("price")))
@@ -95,7 +103,8 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     ['final_value', 'impact_cap', 'weight']
     """
     request = make_request(portfolio, cash, risk_band, max_total_mi_bps, allow_buys, cost_model, allow_small_cash)
-    if request.cash >= portfolio.net_value_usd:
+    target = _cash_target(request)
+    if target >= portfolio.net_value_usd:
         return _beyond_the_book(request, "waterfall")
     if max_pct_adv is not None:
         max_pct_adv = positive_pct_adv(max_pct_adv)
@@ -106,7 +115,7 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     order = liquidity_order(portfolio, request.cost_model)
     value = (sellable * price)[order]
     before = np.concatenate([[0.0], np.cumsum(value)[:-1]])  # cash raised by the names ahead of each
-    taken = np.clip(request.cash - before, 0.0, value)
+    taken = np.clip(target - before, 0.0, value)
     sold = np.zeros(len(shares))
     sold[order] = taken / price[order]
     sold = np.where(sold >= sellable * (1 - 1e-15), sellable, sold)  # a whole slice stays whole

@@ -115,7 +115,9 @@ def _adjusted(factor: str, bump: float, portfolio: Portfolio, model: CostModel):
     """(scenario, base value(s), adjusted value(s)) for one factor moved by ``bump``."""
     if factor in ("adv", "volatility"):
         values = portfolio.array(factor)
-        return Scenario(f"{factor} x {1 + bump:g}", **{factor: 1.0 + bump}), values, values * (1.0 + bump)
+        name = f"{factor} x {1 + bump:g}"
+        scenario = Scenario(name, adv=1.0 + bump) if factor == "adv" else Scenario(name, volatility=1.0 + bump)
+        return scenario, values, values * (1.0 + bump)
     value = getattr(model.params, factor)
     if value == 0:
         raise InputError(f"I-Star parameter {factor} is 0: a relative bump does not move it")
