@@ -120,15 +120,16 @@ def load_book(holdings: Upload | None, *, covariance: Upload | None = None, fact
     Every problem is listed in words (column, symbols, fix); nothing is solved here.
     """
     if holdings is None:
-        table, cov = load_example()
-        return _validated(table, cov, None, EXAMPLE + " (Dow-28, 2014 data)", None, limits)
+        example, example_cov = load_example()
+        return _validated(example, example_cov, None, EXAMPLE + " (Dow-28, 2014 data)", None, limits)
     label = clean_name(holdings.name)
     try:
         table = read_upload(holdings, "holdings", limits)
         if len(table) > limits.max_names:
             raise InputError(f"holdings {label} has {len(table):,} rows; this desk takes books of up to "
                              f"{limits.max_names:,} names")
-        cov = factors = None
+        cov: pd.DataFrame | None = None
+        factors: FactorModel | None = None
         if covariance is not None:
             cov = read_upload(covariance, "covariance", limits, read_covariance)
             if cov.shape[0] > limits.max_names + len(table):

@@ -103,7 +103,7 @@ def request_form(book, limits: DeskLimits) -> Request:
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
     seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(30.0, limits.max_seconds),
                            step=1.0, key="time_limit")
-    return Request(cash, tuple(band) if band else None, cap, bool(buys), float(seconds), small)
+    return Request(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small)
 
 
 def _usd_or_none(portfolio, typed: str) -> float | None:

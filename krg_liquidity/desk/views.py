@@ -70,14 +70,14 @@ def show_book(book) -> None:
 
 def show_outcome(outcome: Outcome) -> None:
     """A failure in words (with the most cash and the blocking limits), or the summary and the panels."""
-    if not outcome.success:
+    report = outcome.report
+    if report is None:  # not outcome.success
         st.error(f"{outcome.status}: {outcome.message}")
         if outcome.max_cash is not None:
             st.metric("Most cash raisable within the limits", dollars_down(outcome.max_cash))
         if outcome.blocking:
             st.table(pd.DataFrame({"limit": list(outcome.blocking), "would have to give": list(outcome.blocking.values())}))
         return
-    report = outcome.report
     result = report.result
     cells = st.columns([4, 3, 2, 2, 2])
     cells[0].metric("Cash raised", f"${result.cash_raised:,.0f}")

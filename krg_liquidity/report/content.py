@@ -51,7 +51,7 @@ class Report:
     """
 
     request: dict
-    result: object
+    result: LiquidationResult
     schedule: pd.DataFrame
     basket: pd.DataFrame
     frontier: pd.DataFrame
