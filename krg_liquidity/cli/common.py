@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,10 @@ class TerminalConsole(Console):
         if self._width is None and "COLUMNS" not in os.environ and not any(os.isatty(fd) for fd in (0, 1, 2)):
             return ConsoleDimensions(WIDTH_WITHOUT_TERMINAL, found.height)
         return found
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size  # a fixed size, as rich's own Console.size setter keeps it
 
 
 console = TerminalConsole()
@@ -72,17 +76,19 @@ def failure_payload(exc: BaseException) -> dict:
         exc = name_default_control(exc, DEFAULT_STRATEGY_OPTIONS)
     status = status_of(exc)
     message = str(exc) if status != "error" else f"{type(exc).__name__}: {exc}"
-    payload = {"status": status, "message": message}
+    payload: dict[str, Any] = {"status": status, "message": message}
     if isinstance(exc, BookError):
         payload["problems"] = [{"column": p.column, "problem": p.problem, "symbols": p.symbols, "found": p.found,
                                 "fix": p.fix} for p in exc.problems]
     if isinstance(exc, InfeasibleLiquidation):
         payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking,
                        blocking_units=exc.blocking_units)
-    if getattr(exc, "seconds", None) is not None:  # a failed solve: how long it ran, and its time budget
-        payload.update(seconds=exc.seconds, time_limit_s=exc.time_limit)
-    if getattr(exc, "stages", None):
-        payload["stages"] = exc.stages
+    seconds = getattr(exc, "seconds", None)  # set on a failed solve, with its time budget
+    if seconds is not None:
+        payload.update(seconds=seconds, time_limit_s=getattr(exc, "time_limit", None))
+    stages = getattr(exc, "stages", None)
+    if stages:
+        payload["stages"] = stages
     return payload
 
 
