@@ -8,7 +8,8 @@ status of the result vocabulary (``LiquidationError.status``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def symbols_text(symbols: Iterable[object], limit: int = 8) -> str:
@@ -57,12 +58,14 @@ class LiquidationError(RuntimeError):
     """The optimizer could not return a usable liquidation.
 
     ``seconds``: how long the call ran before it failed (wall clock) and ``time_limit`` its budget (seconds;
-    None: no limit), both set by ``liquidate`` (None until then).
+    None: no limit), both set by ``liquidate`` (None until then). ``stages``: the stages the call ran, one
+    record each (set by ``liquidate``; empty until then).
     """
 
     status = "error"
     seconds: float | None = None
     time_limit: float | None = None
+    stages: Sequence[dict[str, Any]] = ()
 
 
 class InfeasibleLiquidation(LiquidationError):
