@@ -7,14 +7,19 @@ builds the n x n matrix from it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from krg_liquidity.core.errors import InconsistentInputError, InputError, SolverTimeout
+
+if TYPE_CHECKING:
+    import cvxpy as cp
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ class FactorModel:
         object.__setattr__(self, "specific_variance", d.reindex(b.index))
 
     @classmethod
-    def from_files(cls, exposures, factor_covariance=None, specific_variance=None) -> FactorModel:
+    def from_files(cls, exposures: str | Path, factor_covariance: str | Path | None = None,
+                   specific_variance: str | Path | None = None) -> FactorModel:
         """Read a factor model from three files (CSV, .xlsx or Parquet) or from one .xlsx workbook
         with sheets ``exposures``, ``factor_covariance`` and ``specific_variance``.
 
@@ -75,9 +81,9 @@ class FactorModel:
         systematic = np.einsum("ij,jk,ik->i", b, self.factor_covariance.to_numpy(), b)
         return pd.Series(np.sqrt(systematic + self.specific_variance.to_numpy()), index=self.exposures.index)
 
-    def subset(self, symbols) -> FactorModel:
-        symbols = [str(s) for s in symbols]
-        return FactorModel(self.exposures.loc[symbols], self.factor_covariance, self.specific_variance.loc[symbols])
+    def subset(self, symbols: Iterable[object]) -> FactorModel:
+        names = [str(s) for s in symbols]
+        return FactorModel(self.exposures.loc[names], self.factor_covariance, self.specific_variance.loc[names])
 
 
 def _as_frame(table, name: str) -> pd.DataFrame:
@@ -126,7 +132,7 @@ class RiskOperator:
             out = out + self.diag**2 * x
         return out
 
-    def stacked(self, x):
+    def stacked(self, x: cp.Expression) -> cp.Expression:
         """The cvxpy vector whose norm is sigma(x)."""
         import cvxpy as cp
 
@@ -135,7 +141,7 @@ class RiskOperator:
         return cp.hstack([self.top @ x, cp.multiply(self.diag, x)])
 
 
-def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols,
+def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols: Iterable[object],
                   seconds_left: Callable[[], float] | None = None) -> RiskOperator:
     """The risk operator over ``symbols`` (in that order).
 

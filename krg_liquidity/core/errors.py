@@ -190,7 +190,7 @@ class InfeasibleSchedule(LiquidationError):
 
     status = "infeasible"
 
-    def __init__(self, message: str, symbols=(), reachable_usd: float | None = None):
+    def __init__(self, message: str, symbols: Iterable[object] = (), reachable_usd: float | None = None):
         self.symbols = [str(s) for s in symbols]
         self.reachable_usd = reachable_usd
         super().__init__(message)

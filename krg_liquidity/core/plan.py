@@ -11,8 +11,10 @@ from __future__ import annotations
 import importlib
 import sys
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from krg_liquidity.core.errors import InputError
 
@@ -37,7 +39,7 @@ def prepare() -> None:
     _blas_controller()
 
 
-def one_blas_thread():
+def one_blas_thread() -> AbstractContextManager[Any]:
     """A context in which BLAS uses one thread: the solve is many small products and solves,
     where threads only contend (measured up to 10x slower on a busy 2-core machine)."""
     return _blas_controller().limit(limits=1, user_api="blas")

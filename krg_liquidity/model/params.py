@@ -124,7 +124,8 @@ def select_parameters(table: pd.DataFrame, code: int, date: str | pd.Timestamp |
                        date=str(row.date.date()), source=source)
 
 
-def load_parameters(path: str | Path | None = None, code: int = 1, date=None) -> IStarParams:
+def load_parameters(path: str | Path | None = None, code: int = 1,
+                    date: str | pd.Timestamp | None = None) -> IStarParams:
     """Load a parameter set from a table file (default: the bundled ``mi_parameters.csv``)."""
     from krg_liquidity.book.datasets import data_path
 
