@@ -10,6 +10,7 @@ local minimum at best; it exists to be measured against, not to be used for trad
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 
 from krg_liquidity.book.portfolio import Portfolio
@@ -18,8 +19,9 @@ from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.request import make_request
 
 
-def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_bps=None,
-                    cost_model: CostModel | None = None, objective: str = "usd", x0=None,
+def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
+                    max_total_mi_bps: float | None = None, cost_model: CostModel | None = None,
+                    objective: str = "usd", x0: ArrayLike | None = None,
                     max_iterations: int = 500, allow_buys: bool = False) -> dict:
     """Local SLSQP solve; returns dict(success, shares_after, cost_usd, iterations, message)."""
     model = cost_model or CostModel()

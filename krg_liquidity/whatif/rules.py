@@ -19,6 +19,8 @@ Status of a rule-based trade list (``method`` "pro_rata" or "waterfall"):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -44,7 +46,8 @@ def _cash_target(request: Request) -> float:
     return request.cash
 
 
-def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band=None, max_total_mi_bps=None,
+def pro_rata(portfolio: Portfolio, cash: float | str, *, risk_band: tuple[float, float] | None = None,
+             max_total_mi_bps: float | None = None,
              allow_buys: bool = False, cost_model: CostModel | None = None,
              allow_small_cash: bool = False) -> LiquidationResult:
     """Sell (or cover) every position by the same fraction f = cash / net value.
@@ -82,8 +85,9 @@ def positive_pct_adv(value: object) -> float:
     return cap
 
 
-def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, risk_band=None,
-              max_total_mi_bps=None, allow_buys: bool = False, cost_model: CostModel | None = None,
+def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None,
+              risk_band: tuple[float, float] | None = None, max_total_mi_bps: float | None = None,
+              allow_buys: bool = False, cost_model: CostModel | None = None,
               allow_small_cash: bool = False) -> LiquidationResult:
     """Sell long positions most liquid first, each up to its participation cap, until ``cash`` is raised.
 
@@ -168,7 +172,7 @@ def breach_words(key: str, value: float, *, net_value_usd: float, cash: float, r
     return f"by {value:.3g} ({MEASURED.get(key, '')})"
 
 
-def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> LiquidationResult:
+def rule_result(request: Request, traded: np.ndarray, method: str, marginal: float) -> LiquidationResult:
     """A rule's trade list (signed shares) as a result: priced, every limit checked, status as above."""
     portfolio = request.portfolio
     shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
@@ -184,7 +188,8 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         net = portfolio.net_value_usd
         risk_before = risk.sigma(shares * price / net)
         risk_after = risk.sigma(shares_after * price / (net - raised)) if raised < net else float("nan")
-    bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
+    target = _cash_target(request)
+    bounds = trade_bounds(portfolio, target, request.costs(), request.allow_buys)
     reached = limit_reached(-traded / adv, bounds, shares)
     message = ""
     if broken:
@@ -192,15 +197,15 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         if "ub_max_mi_bps" in portfolio.holdings:
             over_cap_bps = float(np.nanmax(impacts["mi_bps"].to_numpy() - portfolio.array("ub_max_mi_bps"),
                                            initial=0.0))
-        context = {"net_value_usd": portfolio.net_value_usd, "cash": request.cash, "raised": raised,
-                   "cost_bps": cost / request.cash * 1e4, "over_cap_bps": over_cap_bps}
+        context = {"net_value_usd": portfolio.net_value_usd, "cash": target, "raised": raised,
+                   "cost_bps": cost / target * 1e4, "over_cap_bps": over_cap_bps}
         message = (f"the {method.replace('_', '-')} trade list breaks " + "; ".join(
             f"{LABELS.get(key, key)} {breach_words(key, value, **context)}"
             for key, value in sorted(broken.items(), key=lambda kv: -kv[1]))
-                   + f" (raises ${raised:,.0f} of ${request.cash:,.0f} at ${cost:,.0f})")
+                   + f" (raises ${raised:,.0f} of ${target:,.0f} at ${cost:,.0f})")
     nan = float("nan")
     return LiquidationResult(
-        status="limits_broken" if broken else "feasible", cash_target=request.cash, cash_raised=raised,
+        status="limits_broken" if broken else "feasible", cash_target=target, cash_raised=raised,
         cost_usd=cost, cost_bps=cost / raised * 1e4 if raised > 0 else nan, lower_bound_usd=nan, gap=nan,
         risk_before=risk_before, risk_after=risk_after, marginal_cost_bps=marginal,
         max_violation=max(found.values()), violations=found,
@@ -214,7 +219,8 @@ def broken_limits(result: LiquidationResult) -> str:
     return "; ".join(LABELS.get(key, key) for key, value in result.violations.items() if not value <= ACCEPT_VIOLATION)
 
 
-def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None, **limits) -> pd.DataFrame:
+def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None,
+            **limits: Any) -> pd.DataFrame:
     """Optimized, pro-rata and waterfall side by side: one row each (``COMPARE_COLUMNS``).
 
     ``cash``: as for :func:`liquidate` (dollars, "10%", "250m"; ``allow_small_cash`` among the

@@ -81,7 +81,8 @@ class Scenario:
             raise InputError(f"scenario {self.name!r}: params must be an IStarParams (see select_parameters)")
 
     @classmethod
-    def from_parameters(cls, table: pd.DataFrame, code: int, date, name: str | None = None) -> Scenario:
+    def from_parameters(cls, table: pd.DataFrame, code: int, date: str | pd.Timestamp | None,
+                        name: str | None = None) -> Scenario:
         """The scenario of one row of an I-Star parameter table (code, date): MATLAB's per-date set."""
         params = select_parameters(table, code, date)
         return cls(name or f"code {params.code}, {params.date}", params=params)
@@ -116,7 +117,8 @@ class Scenario:
         return book, model
 
 
-def derived(portfolio: Portfolio, holdings: pd.DataFrame, covariance=None, factor_model=None) -> Portfolio:
+def derived(portfolio: Portfolio, holdings: pd.DataFrame, covariance: pd.DataFrame | None = None,
+            factor_model: FactorModel | None = None) -> Portfolio:
     """A Portfolio from a validated one's columns changed by the caller (no re-validation)."""
     book = object.__new__(Portfolio)
     object.__setattr__(book, "holdings", holdings.reset_index(drop=True))

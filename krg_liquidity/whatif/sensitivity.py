@@ -19,7 +19,9 @@ them: a1 gives exactly 1, volatility exactly a3, ADV exactly -a2 for a name at a
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,9 +56,9 @@ class Sensitivity:
     base: LiquidationResult
 
 
-def sensitivity(portfolio: Portfolio, cash: float, *, bump: float = 0.10, factors=FACTORS,
+def sensitivity(portfolio: Portfolio, cash: float, *, bump: float = 0.10, factors: Iterable[str] = FACTORS,
                 base: LiquidationResult | None = None, cost_model: CostModel | None = None,
-                **limits) -> Sensitivity:
+                **limits: Any) -> Sensitivity:
     """Cost of raising ``cash`` (USD) under base and adjusted conditions, per name and in total.
 
     ``bump``: relative change of every factor (0.10: +10%; negative values lower it). b1 is

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,9 +56,11 @@ class _Job:
     cost_model: CostModel | None
 
 
-def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, methods=METHODS,
+def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Scenario] | None = None, *,
+                methods: Iterable[str] = METHODS,
                 max_pct_adv: float | None = None, with_max_cash: bool = True, workers: int | None = None,
-                scheduler: str | None = None, risk_band=None, max_total_mi_bps=None,
+                scheduler: str | None = None, risk_band: tuple[float, float] | None = None,
+                max_total_mi_bps: float | None = None,
                 allow_buys: bool = False, cost_model: CostModel | None = None,
                 time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False) -> pd.DataFrame:
     """Liquidate ``cash`` under each scenario with each method; one row per (scenario, method).
@@ -215,8 +219,9 @@ DATE_COLUMNS = ("date", "code", "a1", "a2", "a3", "a4", "a5", "b1", "status", "c
                 "marginal_cost_bps", "fixed_trades_cost_usd", "fixed_trades_cost_bps", "message")
 
 
-def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.DataFrame, *, code: int = 1, start=None,
-                      end=None, base: LiquidationResult | None = None, **limits) -> pd.DataFrame:
+def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.DataFrame, *, code: int = 1,
+                      start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None,
+                      base: LiquidationResult | None = None, **limits: Any) -> pd.DataFrame:
     """Liquidation cost under each date's I-Star parameters (MATLAB's "Conduct Stress Test on Portfolio").
 
     ``parameters``: a parameter table (code, date, a1..a5, b1; ``read_parameter_table``); the rows of
