@@ -200,7 +200,8 @@ def _dask(requests: list[BookRequest], scheduler: str) -> Generator[BookOutcome,
             yield future.result()
 
 
-def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | None = None,
+def run_batch(requests: pd.DataFrame | str | Path, output_dir: str | Path | None = None, *,
+              workers: int | None = None,
               scheduler: str | None = None, resume: bool = False,
               progress: Callable[[BookOutcome], None] | None = None,
               formats: tuple[str, ...] = ()) -> BatchResult:

@@ -113,7 +113,7 @@ def cost_model_from(parameters: Optional[Path], mi_code: Optional[int], mi_date:
 
 
 def risk_model_from(covariance: Optional[Path], factor_model: Optional[Path], factor_covariance: Optional[Path],
-                    specific_variance: Optional[Path]):
+                    specific_variance: Optional[Path]) -> tuple[pd.DataFrame | None, FactorModel | None]:
     """(covariance DataFrame or None, FactorModel or None) from the risk-model options."""
     parts = [factor_covariance, specific_variance]
     if covariance is not None and (factor_model is not None or any(p is not None for p in parts)):
@@ -185,7 +185,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def trades_sheet(path: Path):
+def trades_sheet(path: Path) -> str | None:
     """The "trades" sheet of a result workbook, else the first sheet."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
@@ -194,7 +194,7 @@ def trades_sheet(path: Path):
     return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
 
 
-def with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
+def with_sheet_hint(exc: BookError, holdings: Path, sheet: str | None) -> BookError:
     """Name the sheet that was read when a workbook has several and none was chosen."""
     if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
         return exc

@@ -45,7 +45,7 @@ from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
 
 
-def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
+def pretrade_table(holdings: pd.DataFrame | str | Path, model: CostModel) -> pd.DataFrame:
     """Impact, timing risk and liquidity factor per order: each whole position of a holdings table,
     or each trade of a trade list (a LiquidationResult's trades, or its file)."""
     orders = as_orders(holdings)
