@@ -174,7 +174,7 @@ class TradeCosts:
             slope = np.where(self.fixed, fixed_level * p.a2 * power / z, self.time_scale * d2h / self.trade_time)
         return marginal, slope
 
-    def z_at_marginal(self, marginal_bps: np.ndarray) -> np.ndarray:
+    def z_at_marginal(self, marginal_bps: float | np.ndarray) -> np.ndarray:
         """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``
         (a number, or one per name; 0 where it is <= 0)."""
         target = np.broadcast_to(np.asarray(marginal_bps, dtype=float), self.scale.shape)
@@ -189,7 +189,7 @@ class TradeCosts:
             out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[1], _dh, d2h, p)
         return out
 
-    def z_at_mi(self, mi_bps: np.ndarray) -> np.ndarray:
+    def z_at_mi(self, mi_bps: float | np.ndarray) -> np.ndarray:
         """Largest trade size (fraction of ADV) whose impact is at most ``mi_bps`` (array)."""
         mi_bps = np.asarray(mi_bps, dtype=float)
         p = self.params
