@@ -294,3 +294,10 @@ def test_missing_trade_time_names_the_desks_own_box():
     assert "the 'Default trade time (days)' box in the sidebar" in book.problems[0]
     assert "--trade-time" not in book.problems[0] and "fill_strategy" not in book.problems[0]
     assert load_book(Upload("book.csv", data), trade_time_days=1.0).ok
+
+
+def test_a_refused_book_has_no_portfolio_to_solve():
+    book = load_book(Upload("book.csv", b"symbol,shares\nAAA,not a number\n"))
+    assert not book.ok
+    with pytest.raises(krg.InputError, match="fix these problems"):
+        book.validated()
