@@ -103,3 +103,11 @@ def test_missing_trade_time_names_the_python_default():
         Portfolio(holdings.drop(columns="TradeTime"), covariance)
     assert "trade_time_days=DAYS or pov=DECIMAL (fill_strategy or Portfolio.from_files)" in str(info.value)
     assert "--trade-time" not in str(info.value)
+
+
+def test_risk_operator_without_a_risk_model_names_the_fix():
+    from krg_liquidity.book.risk import risk_operator
+    from krg_liquidity.core.errors import InputError
+
+    with pytest.raises(InputError, match="pass a covariance matrix or a factor_model"):
+        risk_operator(None, None, ["AAA"])

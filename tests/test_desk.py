@@ -308,3 +308,10 @@ def test_the_time_limit_starts_at_the_librarys_default():
     at = page().run()
     assert at.slider(key="time_limit").value == min(default, DeskLimits().max_seconds)
     assert desk_solve.Request("1e9").time_limit == default
+
+
+def test_a_refused_book_has_no_portfolio_to_solve():
+    book = load_book(Upload("book.csv", b"symbol,shares\nAAA,not a number\n"))
+    assert not book.ok
+    with pytest.raises(krg.InputError, match="fix these problems"):
+        book.validated()

@@ -54,7 +54,7 @@ class BookRequest:
     """
 
     book_id: str
-    holdings: object
+    holdings: pd.DataFrame | str | Path
     covariance: object
     cash: float | str
     risk_band: tuple[float, float] | None = None
@@ -141,7 +141,7 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         errors.append(f"column 'cash' must be a positive number of dollars for books {', '.join(bad[:8])}; "
                       f"give {FORMS}")
     out = []
-    for i, row in table.reset_index(drop=True).iterrows():
+    for i, (_, row) in enumerate(table.reset_index(drop=True).iterrows()):
         book = ids.iloc[i]
         problems: list[str] = []  # a file that cannot be used: that book's own bad_input row, the others run
         files = {c: _collect(errors, _resolve, row.get(c), base, book, c, c == "holdings", problems)
@@ -158,7 +158,10 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         band = _collect(errors, _band, row, book)
         buys = _collect(errors, _flag, row.get("allow_buys", False), book)
         small = _collect(errors, _flag, row.get("allow_small_cash", False), book, "allow_small_cash")
-        out.append(BookRequest(book, files["holdings"], files["covariance"], cash[i], band, mi_cap,
+        amount = cash[i]
+        if amount is None:  # reported above with the other unreadable cash cells: the table is refused
+            continue
+        out.append(BookRequest(book, files["holdings"], files["covariance"], amount, band, mi_cap,
                                bool(buys), files["factor_model"], files["factor_covariance"],
                                files["specific_variance"], sheet, trade_time, pov, "; ".join(problems),
                                None if lot is None else int(lot), DEFAULT_TIME_LIMIT if limit is None else limit,

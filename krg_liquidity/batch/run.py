@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -193,7 +194,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
     'infeasible'
     """
     started = time.perf_counter()
-    summary = {c: np.nan for c in SUMMARY_COLUMNS}
+    summary: dict[str, Any] = {c: np.nan for c in SUMMARY_COLUMNS}  # one row of the summary table
     summary.update(book_id=request.book_id, error="", method="", parameters="", risk_model="", warnings="")
     trades = pd.DataFrame()
     try:
@@ -209,7 +210,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
             summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
                                               allow_small_cash=request.allow_small_cash,
                                               allow="set the allow_small_cash column to true for this row")
-            limits = {"risk_band": request.risk_band, "max_total_mi_bps": request.max_total_mi_bps,
+            limits: dict[str, Any] = {"risk_band": request.risk_band, "max_total_mi_bps": request.max_total_mi_bps,
                       "allow_buys": request.allow_buys, "time_limit": request.time_limit}
             result = liquidate(portfolio, summary["cash_target"], raise_on_failure=False,
                                allow_small_cash=request.allow_small_cash, **limits)
@@ -236,7 +237,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
 
 # ----- engines -----
 
-def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
+def _local(requests: list[BookRequest], workers: int) -> Generator[BookOutcome, None, None]:
     if workers <= 1:
         yield from map(solve_book, requests)
         return
@@ -248,7 +249,7 @@ def _local(requests: list[BookRequest], workers: int) -> Iterable[BookOutcome]:
             yield future.result()
 
 
-def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:
+def _dask(requests: list[BookRequest], scheduler: str) -> Generator[BookOutcome, None, None]:
     from dask.distributed import Client, as_completed
 
     with Client(scheduler, timeout="30s") as client:
@@ -257,7 +258,8 @@ def _dask(requests: list[BookRequest], scheduler: str) -> Iterable[BookOutcome]:
             yield future.result()
 
 
-def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | None = None,
+def run_batch(requests: pd.DataFrame | str | Path, output_dir: str | Path | None = None, *,
+              workers: int | None = None,
               scheduler: str | None = None, resume: bool = False,
               progress: Callable[[BookOutcome], None] | None = None,
               formats: tuple[str, ...] = ()) -> BatchResult:
@@ -339,10 +341,11 @@ def run_batch(requests, output_dir: str | Path | None = None, *, workers: int | 
         raise BatchInterrupted(len(done) + len(collected), len(books)) from None
     finally:
         outcomes.close()
-    for book in done:  # books finished by an earlier run come back from their parts
-        collected[book] = store.outcome(book)
+    if store is not None:  # books finished by an earlier run come back from their parts
+        for book in done:
+            collected[book] = store.outcome(book)
     order = [b.book_id for b in books]
     summary = summary_frame([collected[b].summary for b in order])
     trades = concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
-    notes = write_outputs(summary, trades, Path(output_dir), formats) if store is not None else []
+    notes = write_outputs(summary, trades, Path(output_dir), formats) if output_dir is not None else []
     return BatchResult(summary, trades, time.perf_counter() - started, skipped=len(done), engine=engine, notes=notes)

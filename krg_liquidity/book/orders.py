@@ -19,7 +19,7 @@ from krg_liquidity.book.read import read_table, sheet_names
 from krg_liquidity.core.errors import InvalidValueError
 
 
-def as_table(source, what: str = "trades") -> pd.DataFrame:
+def as_table(source: pd.DataFrame | str | Path, what: str = "trades") -> pd.DataFrame:
     """A DataFrame from a LiquidationResult (its trades), a path, or a DataFrame (returned as is)."""
     if isinstance(source, pd.DataFrame):
         return source
@@ -37,7 +37,7 @@ def as_table(source, what: str = "trades") -> pd.DataFrame:
                             "give a DataFrame, a LiquidationResult or a path to a table file")
 
 
-def as_orders(source, what: str = "trades") -> pd.DataFrame:
+def as_orders(source: pd.DataFrame | str | Path, what: str = "trades") -> pd.DataFrame:
     """Orders with positive ``shares`` (and ``side``) from a trade list or a holdings table.
 
     Rows that trade nothing are dropped. ``trade_time_days`` of a result is read as ``trade_time``.

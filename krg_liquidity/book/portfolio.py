@@ -311,7 +311,7 @@ def require_portfolio(value: object) -> Portfolio:
                             "build one: Portfolio(holdings, covariance) or Portfolio.from_files('book.csv')")
 
 
-def covariance_frame(covariance) -> pd.DataFrame:
+def covariance_frame(covariance: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     """A covariance as a float DataFrame labelled by symbol (text cells become NaN, reported as missing)."""
     cov = pd.DataFrame(covariance)
     cov.index, cov.columns = cov.index.astype(str).str.strip(), cov.columns.astype(str).str.strip()

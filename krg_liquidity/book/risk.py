@@ -7,14 +7,19 @@ builds the n x n matrix from it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from krg_liquidity.core.errors import InconsistentInputError, InputError, SolverTimeout
+
+if TYPE_CHECKING:
+    import cvxpy as cp
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ class FactorModel:
         object.__setattr__(self, "specific_variance", d.reindex(b.index))
 
     @classmethod
-    def from_files(cls, exposures, factor_covariance=None, specific_variance=None) -> FactorModel:
+    def from_files(cls, exposures: str | Path, factor_covariance: str | Path | None = None,
+                   specific_variance: str | Path | None = None) -> FactorModel:
         """Read a factor model from three files (CSV, .xlsx or Parquet) or from one .xlsx workbook
         with sheets ``exposures``, ``factor_covariance`` and ``specific_variance``.
 
@@ -144,7 +150,7 @@ class FactorModel:
         systematic = np.einsum("ij,jk,ik->i", b, self.factor_covariance.to_numpy(), b)
         return pd.Series(np.sqrt(systematic + self.specific_variance.to_numpy()), index=self.exposures.index)
 
-    def subset(self, symbols) -> FactorModel:
+    def subset(self, symbols: Iterable[object]) -> FactorModel:
         """The model restricted to ``symbols`` (their exposures and specific variances; the same factors).
 
         Parameters
@@ -216,7 +222,7 @@ class RiskOperator:
             out = out + self.diag**2 * x
         return out
 
-    def stacked(self, x):
+    def stacked(self, x: cp.Expression) -> cp.Expression:
         """The cvxpy vector whose norm is sigma(x)."""
         import cvxpy as cp
 
@@ -225,7 +231,7 @@ class RiskOperator:
         return cp.hstack([self.top @ x, cp.multiply(self.diag, x)])
 
 
-def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols,
+def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | None, symbols: Iterable[object],
                   seconds_left: Callable[[], float] | None = None) -> RiskOperator:
     """The risk operator over ``symbols`` (in that order).
 
@@ -244,6 +250,8 @@ def risk_operator(covariance: pd.DataFrame | None, factor_model: FactorModel | N
         fm = factor_model.subset(symbols)
         f_root = _psd_root(fm.factor_covariance.to_numpy(), "factor_covariance")
         return RiskOperator(f_root @ fm.exposures.to_numpy().T, np.sqrt(fm.specific_variance.to_numpy()))
+    if covariance is None:
+        raise InputError("the risk model is missing: pass a covariance matrix or a factor_model")
     if covariance.index.equals(pd.Index(symbols)) and covariance.columns.equals(covariance.index):
         c = covariance.to_numpy(dtype=float)  # already in the book's order: no n x n copy
     else:

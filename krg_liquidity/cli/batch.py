@@ -15,6 +15,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    Task,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -37,7 +38,7 @@ REQUESTS_HELP = ("Requests (CSV/.xlsx/Parquet): book_id, holdings, cash; optiona
 class RateColumn(ProgressColumn):
     """Books per second."""
 
-    def render(self, task) -> Text:
+    def render(self, task: Task) -> Text:
         return Text(f"{task.speed:.1f} books/s" if task.speed else "- books/s")
 
 
@@ -87,7 +88,7 @@ def batch(
                       disable=not interactive) as bar:
             task = bar.add_task("books", total=total)
 
-            def advance(_outcome) -> None:
+            def advance(_outcome: object) -> None:
                 bar.advance(task)
 
             result = run_batch(requests, output, workers=workers, scheduler=scheduler, resume=resume,

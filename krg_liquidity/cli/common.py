@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,10 @@ class TerminalConsole(Console):
         if self._width is None and "COLUMNS" not in os.environ and not any(os.isatty(fd) for fd in (0, 1, 2)):
             return ConsoleDimensions(WIDTH_WITHOUT_TERMINAL, found.height)
         return found
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size  # a fixed size, as rich's own Console.size setter keeps it
 
 
 console = TerminalConsole()
@@ -72,17 +76,19 @@ def failure_payload(exc: BaseException) -> dict:
         exc = name_default_control(exc, DEFAULT_STRATEGY_OPTIONS)
     status = status_of(exc)
     message = str(exc) if status != "error" else f"{type(exc).__name__}: {exc}"
-    payload = {"status": status, "message": message}
+    payload: dict[str, Any] = {"status": status, "message": message}
     if isinstance(exc, BookError):
         payload["problems"] = [{"column": p.column, "problem": p.problem, "symbols": p.symbols, "found": p.found,
                                 "fix": p.fix} for p in exc.problems]
     if isinstance(exc, InfeasibleLiquidation):
         payload.update(cash_target=exc.cash_target, max_cash_raisable=exc.max_cash, blocking=exc.blocking,
                        blocking_units=exc.blocking_units)
-    if getattr(exc, "seconds", None) is not None:  # a failed solve: how long it ran, and its time budget
-        payload.update(seconds=exc.seconds, time_limit_s=exc.time_limit)
-    if getattr(exc, "stages", None):
-        payload["stages"] = exc.stages
+    seconds = getattr(exc, "seconds", None)  # set on a failed solve, with its time budget
+    if seconds is not None:
+        payload.update(seconds=seconds, time_limit_s=getattr(exc, "time_limit", None))
+    stages = getattr(exc, "stages", None)
+    if stages:
+        payload["stages"] = stages
     return payload
 
 
@@ -107,7 +113,7 @@ def cost_model_from(parameters: Optional[Path], mi_code: Optional[int], mi_date:
 
 
 def risk_model_from(covariance: Optional[Path], factor_model: Optional[Path], factor_covariance: Optional[Path],
-                    specific_variance: Optional[Path]):
+                    specific_variance: Optional[Path]) -> tuple[pd.DataFrame | None, FactorModel | None]:
     """(covariance DataFrame or None, FactorModel or None) from the risk-model options."""
     parts = [factor_covariance, specific_variance]
     if covariance is not None and (factor_model is not None or any(p is not None for p in parts)):
@@ -179,7 +185,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def trades_sheet(path: Path):
+def trades_sheet(path: Path) -> str | None:
     """The "trades" sheet of a result workbook, else the first sheet."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
@@ -188,7 +194,7 @@ def trades_sheet(path: Path):
     return next((n for n in sheet_names(path) if n.strip().lower() == "trades"), None)
 
 
-def with_sheet_hint(exc: BookError, holdings: Path, sheet) -> BookError:
+def with_sheet_hint(exc: BookError, holdings: Path, sheet: str | None) -> BookError:
     """Name the sheet that was read when a workbook has several and none was chosen."""
     if sheet is not None or holdings.suffix.lower() not in (".xlsx", ".xlsm"):
         return exc

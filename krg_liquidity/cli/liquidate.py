@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import tradable_cash, with_tradable_cash
 
 
-def pretrade_table(holdings, model: CostModel) -> pd.DataFrame:
+def pretrade_table(holdings: pd.DataFrame | str | Path, model: CostModel) -> pd.DataFrame:
     """Impact, timing risk and liquidity factor per order: each whole position of a holdings table,
     or each trade of a trade list (a LiquidationResult's trades, or its file)."""
     orders = as_orders(holdings)
@@ -183,8 +183,8 @@ def liquidate(
             except BookError as exc:
                 raise with_sheet_hint(exc, holdings, sheet) from None
         target = options.cash_target(cash, portfolio, allow_small_cash)
-        limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-                  "cost_model": model, "time_limit": time_limit}
+        limits: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
+                                  "allow_buys": allow_buys, "cost_model": model, "time_limit": time_limit}
         try:
             result = run_liquidation(portfolio, target, allow_small_cash=allow_small_cash, **limits)
         except InfeasibleLiquidation as exc:  # the most cash as this run trades it: typed back, it is raised
@@ -198,7 +198,7 @@ def liquidate(
             plan = pov_schedule(result.trades, bucket_minutes=bucket_minutes)
         if output is not None:
             write_result(result, output, schedule=plan)
-        if schedule is not None:
+        if schedule is not None and plan is not None:  # plan is built whenever a schedule file is asked for
             write_schedule(plan, schedule)
     except Exception as exc:  # every failure is one message or one JSON object, never a traceback
         reraise_exit(exc)

@@ -7,10 +7,11 @@ Numbers are taken the way a PM types them, as ``--cash`` is: a fraction as ``0.2
 """
 
 import math
-from typing import Optional  # noqa: F401  (the commands annotate with it)
+from typing import Any, Optional  # noqa: F401  (the commands annotate with Optional)
 
 import typer
 
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
 from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, small_cap_message
@@ -49,7 +50,8 @@ def bps(text: object) -> float:
     """
     return _checked(parse_bps(text), text, "50, 50bps or 0.5%", "a number of basis points")
 
-def check_limits(risk_band, time_limit: float, max_total_mi_bps: float | None = None) -> None:
+def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
+                 max_total_mi_bps: float | None = None) -> None:
     """The request's options in the command line's own words (the library's messages name Python
     arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds,
     ``--max-total-mi-bps`` at least ``SMALLEST_TOTAL_IMPACT_BPS`` (a smaller one is a percent or a fraction
@@ -71,68 +73,68 @@ TRADE_TIME_HELP = "Default trade time in days for names with neither trade_time 
 POV_HELP = "Default POV (0.1 or 10%) for names with neither trade_time nor pov."
 
 
-def risk_band():
+def risk_band() -> Any:
     return typer.Option(None, metavar="LO HI", parser=ratio,
                         help="Post-trade risk between LO and HI x today's risk (two numbers, a space between), "
                              "e.g. --risk-band 0.9 1.1 or 90% 110%.")
 
 
-def max_total_mi_bps():
+def max_total_mi_bps() -> Any:
     return typer.Option(None, parser=bps, metavar="BPS",
                         help="Total impact cost at most this many bps of the cash (50, 50bps or 0.5%).")
 
 
-def allow_buys():
+def allow_buys() -> Any:
     return typer.Option(False, help="Allow trades that add to or flip positions (buying more of a long, or "
                                     "selling more of a short: that raises cash too).")
 
 
-def parameters():
+def parameters() -> Any:
     return typer.Option(None, help=PARAMETERS_HELP)
 
 
-def mi_code():
+def mi_code() -> Any:
     return typer.Option(None, help=MI_CODE_HELP)
 
 
-def mi_date():
+def mi_date() -> Any:
     return typer.Option(None, help=MI_DATE_HELP)
 
 
-def trade_time():
+def trade_time() -> Any:
     return typer.Option(None, "--trade-time", help=TRADE_TIME_HELP)
 
 
-def pov():
+def pov() -> Any:
     return typer.Option(None, "--pov", parser=fraction, metavar="POV", help=POV_HELP)
 
 
-def factor_model():
+def factor_model() -> Any:
     return typer.Option(None, help="Factor model: an .xlsx with sheets exposures, factor_covariance, "
                                    "specific_variance; or the exposures file (with the two options below).")
 
 
-def factor_covariance():
+def factor_covariance() -> Any:
     return typer.Option(None, help="Factor covariance file (annualized; with --factor-model EXPOSURES).")
 
 
-def specific_variance():
+def specific_variance() -> Any:
     return typer.Option(None, help="Specific variance (or specific_volatility) per symbol (annualized; with "
                                    "--factor-model).")
 
 
-def cash():
+def cash() -> Any:
     return typer.Option(..., help="Cash to raise: USD (1e9, 1,000,000,000 or $1e9), a shorthand (250m, 1.5bn, 750k; "
                                   "k, m or mm, b or bn) or a percent of the book's net value (10%).")
 
 
-def allow_small_cash():
+def allow_small_cash() -> Any:
     return typer.Option(False, "--allow-small-cash", help="Accept a --cash below $1,000 on a book worth millions, or "
                                                           "below one millionth of its net value (refused otherwise: "
                                                           "0.142 is most often 14.2%).")
 
 
-def cash_target(text: str, portfolio, allow_small_cash: bool = False) -> float:
+def cash_target(text: str, portfolio: Portfolio, allow_small_cash: bool = False) -> float:
     """The cash target in USD from --cash, read by :func:`krg_liquidity.core.cash.cash_usd` (dollars, shorthands
     or a percent of the book's net value; a small target refused unless ``allow_small_cash``)."""
     from krg_liquidity.core.cash import cash_usd

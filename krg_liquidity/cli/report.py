@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -64,7 +64,8 @@ def report(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnitsWarning)
             portfolio = Portfolio(book, cov, factors)
-        limits = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys}
+        limits: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
+                                  "allow_buys": allow_buys}
         result = run_liquidation(portfolio, options.cash_target(cash, portfolio, allow_small_cash), cost_model=model,
                                  time_limit=time_limit, raise_on_failure=False, allow_small_cash=allow_small_cash,
                                  **limits)

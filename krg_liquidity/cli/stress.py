@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pandas as pd
 import typer
@@ -120,15 +120,16 @@ def stress(
         options.check_limits(risk_band, time_limit, max_total_mi_bps)
         if output is not None:
             check_output(output)
-        if date_range and parameters is None:
+        dated = parameters if date_range else None  # the parameter table whose every date is run
+        if date_range and dated is None:
             raise InputError("--date-range runs every date of a parameter table: give --parameters FILE")
         if date_range and scenario is not None:
             raise InputError("give --scenario or --date-range, not both")
         book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov)
-        limits = dict(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+        limits: dict[str, Any] = dict(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
         target = options.cash_target(cash, book, allow_small_cash)
-        if date_range:
-            table = date_range_stress(book, target, read_parameter_table(parameters), code=mi_code or 1, start=start,
+        if dated is not None:
+            table = date_range_stress(book, target, read_parameter_table(dated), code=mi_code or 1, start=start,
                                       end=end, time_limit=time_limit, allow_small_cash=allow_small_cash, **limits)
             title, formats = "Cost per date", {"cost_usd": ",.0f", "cost_bps": ".2f", "fixed_trades_cost_usd": ",.0f"}
         else:
@@ -143,8 +144,8 @@ def stress(
             asked = request_table({"cash_target_usd": target, "risk_band": risk_band,
                                    "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
                                    "time_limit_s": time_limit})
-            what = (f"every date of {parameters.name} from {start or 'the first'} to {end or 'the last'}" if date_range
-                    else ", ".join(s.name for s in scenarios))
+            what = (f"every date of {dated.name} from {start or 'the first'} to {end or 'the last'}"
+                    if dated is not None else ", ".join(s.name for s in scenarios))
             asked = _asked(asked, [("holdings", str(holdings), "", "holdings"),
                                    ("scenarios", what, "", "scenario"),
                                    ("waterfall cap", "the whole position" if max_pct_adv is None else max_pct_adv,

@@ -9,12 +9,13 @@ status of the result vocabulary (``LiquidationError.status``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def symbols_text(symbols: Iterable[object], limit: int = 8) -> str:
-    symbols = [str(s) for s in symbols]
-    shown = ", ".join(symbols[:limit])
-    more = len(symbols) - limit
+    names = [str(s) for s in symbols]
+    shown = ", ".join(names[:limit])
+    more = len(names) - limit
     return shown + (f" and {more} more" if more > 0 else "")
 
 
@@ -166,6 +167,7 @@ class LiquidationError(RuntimeError):
     stages: Sequence[dict] = ()
     seconds: float | None = None
     time_limit: float | None = None
+    stages: Sequence[dict[str, Any]] = ()
 
 
 class InfeasibleLiquidation(LiquidationError):
@@ -448,7 +450,7 @@ class InfeasibleSchedule(LiquidationError):
 
     status = "infeasible"
 
-    def __init__(self, message: str, symbols=(), reachable_usd: float | None = None):
+    def __init__(self, message: str, symbols: Iterable[object] = (), reachable_usd: float | None = None):
         self.symbols = [str(s) for s in symbols]
         self.reachable_usd = reachable_usd
         super().__init__(message)

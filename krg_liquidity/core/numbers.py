@@ -13,6 +13,7 @@ from a file's own numbers) the roles swap: "1.234.567,5" is 1234567.5 and "207.5
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
@@ -92,7 +93,7 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
     return fast
 
 
-def decimal_mark(cells) -> str | None:
+def decimal_mark(cells: Iterable[object]) -> str | None:
     """The decimal mark the text cells agree on: "," (with dots between thousands), "." (with commas),
     or None when they show neither or both (:func:`decimal_examples` says which).
 
@@ -103,7 +104,7 @@ def decimal_mark(cells) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
-def decimal_examples(cells) -> dict[str, str]:
+def decimal_examples(cells: Iterable[object]) -> dict[str, str]:
     """The first text cell showing each decimal mark: {",": "12,50", ".": "45.10"} for cells that mix
     them, one entry when they agree, none when no cell tells ("207.500" or "1,234" alone say nothing).
 

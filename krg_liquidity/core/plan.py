@@ -12,6 +12,7 @@ import importlib
 import sys
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -117,7 +118,7 @@ def prepare() -> None:
     _blas_controller()
 
 
-def one_blas_thread():
+def one_blas_thread() -> AbstractContextManager[Any]:
     """A context in which BLAS uses one thread: the solve is many small products and solves,
     where threads only contend (measured up to 10x slower on a busy 2-core machine)."""
     return _blas_controller().limit(limits=1, user_api="blas")

@@ -13,8 +13,10 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -77,6 +79,12 @@ class Book:
     def ok(self) -> bool:
         return self.portfolio is not None
 
+    def validated(self) -> Portfolio:
+        """The portfolio of a book that passed validation; InputError listing the problems otherwise."""
+        if self.portfolio is None:
+            raise InputError(f"{self.label}: fix these problems before anything runs: " + "; ".join(self.problems))
+        return self.portfolio
+
 
 def clean_name(name: str) -> str:
     """The file name alone (no folder), letters, digits, dot, dash, underscore and space only.
@@ -98,7 +106,7 @@ def check_size(upload: Upload, what: str, limits: DeskLimits) -> None:
                              f"files up to {limits.max_upload_mb} MB")
 
 
-def read_upload(upload: Upload, what: str, limits: DeskLimits, reader=None):
+def read_upload(upload: Upload, what: str, limits: DeskLimits, reader: Callable[[Path], Any] | None = None) -> Any:
     """Read an upload with ``reader(path)`` (default ``read_table``) from a private temporary copy."""
     check_size(upload, what, limits)
     name = clean_name(upload.name)
@@ -120,15 +128,16 @@ def load_book(holdings: Upload | None, *, covariance: Upload | None = None, fact
     Every problem is listed in words (column, symbols, fix); nothing is solved here.
     """
     if holdings is None:
-        table, cov = load_example()
-        return _validated(table, cov, None, EXAMPLE + " (Dow-28, 2014 data)", None, limits)
+        example, example_cov = load_example()
+        return _validated(example, example_cov, None, EXAMPLE + " (Dow-28, 2014 data)", None, limits)
     label = clean_name(holdings.name)
     try:
         table = read_upload(holdings, "holdings", limits)
         if len(table) > limits.max_names:
             raise InputError(f"holdings {label} has {len(table):,} rows; this desk takes books of up to "
                              f"{limits.max_names:,} names")
-        cov = factors = None
+        cov: pd.DataFrame | None = None
+        factors: FactorModel | None = None
         if covariance is not None:
             cov = read_upload(covariance, "covariance", limits, read_covariance)
             if cov.shape[0] > limits.max_names + len(table):

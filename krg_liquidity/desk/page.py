@@ -8,10 +8,12 @@ session: its book and answer live in that session's state only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from krg_liquidity.core.errors import InputError
-from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, DeskLimits, Upload, load_book
+from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, Book, DeskLimits, Upload, load_book
 from krg_liquidity.desk.solve import SMALL_CASH_BOX, Request, cash_of, most_cash, run
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
 
@@ -23,7 +25,7 @@ def _upload(widget) -> Upload | None:
     return None if widget is None else Upload(widget.name, widget.getvalue())
 
 
-def sidebar(limits: DeskLimits):
+def sidebar(limits: DeskLimits) -> Book | None:
     """The book: the bundled example or uploaded files; returns the validated Book (None before an upload)."""
     st.sidebar.header("Book")
     source = st.sidebar.radio("Holdings", ["Bundled example (Dow-28, $10B)", "Upload my book"], key="source")
@@ -41,7 +43,7 @@ def sidebar(limits: DeskLimits):
         return None
     key = (holdings.file_id, kind, None if risk is None else risk.file_id, trade_time)
 
-    def load():
+    def load() -> Book:
         risk_upload = _upload(risk)
         return load_book(_upload(holdings), covariance=risk_upload if kind == "Covariance" else None,
                          factor_model=risk_upload if kind.startswith("Factor") else None,
@@ -50,7 +52,7 @@ def sidebar(limits: DeskLimits):
     return cached_book(key, load)
 
 
-def cached_book(key: tuple, load):
+def cached_book(key: tuple, load: Callable[[], Book]) -> Book:
     """This session's book, read and validated again only when its files or options change
     (a new book drops the previous answer)."""
     cached = st.session_state.get("book")
@@ -60,9 +62,10 @@ def cached_book(key: tuple, load):
     return cached[1]
 
 
-def request_form(book, limits: DeskLimits) -> Request:
+def request_form(book: Book, limits: DeskLimits) -> Request:
     """The request widgets; returns the Request (not solved yet)."""
-    nav = book.portfolio.net_value_usd
+    portfolio = book.validated()
+    nav = portfolio.net_value_usd
     st.sidebar.header("Request")
     side = st.sidebar
     unit = side.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
@@ -81,21 +84,21 @@ def request_form(book, limits: DeskLimits) -> Request:
     else:
         start = 10.0
         if typed_usd is not None and nav > 0:
-            start = (_usd_or_none(book.portfolio, typed_usd) or 0.0) / nav * 100.0
+            start = (_usd_or_none(portfolio, typed_usd) or 0.0) / nav * 100.0
         percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, value=float(start), step=0.5,
                                     key="cash_pct")  # no widget maximum: 100% or more gets the solver's own message
         cash = f"{percent!r}%"
     request = Request(cash, allow_small_cash=small)
     usd = None
     try:
-        usd = cash_of(book.portfolio, request)
+        usd = cash_of(portfolio, request)
     except InputError as exc:
         side.error(str(exc))
     if usd is not None:
         share = f" ({usd / nav:.2%} of NAV)" if nav > 0 else " (the book's net value is not positive)"
         side.caption(f"Net asset value ${nav:,.0f}; asking ${usd:,.0f}{share}.")
     band = None
-    if book.portfolio.has_risk_model and side.checkbox("Risk band", value=True, key="use_band"):
+    if portfolio.has_risk_model and side.checkbox("Risk band", value=True, key="use_band"):
         band = side.slider("Post-trade risk between (x today's)", 0.5, 1.5, (0.9, 1.1), step=0.01, key="band")
     cap = None
     if side.checkbox("Cap total impact", value=True, key="use_cap"):
@@ -103,7 +106,7 @@ def request_form(book, limits: DeskLimits) -> Request:
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
     seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(Request.time_limit, limits.max_seconds),
                            step=1.0, key="time_limit")
-    return Request(cash, tuple(band) if band else None, cap, bool(buys), float(seconds), small)
+    return Request(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small)
 
 
 def _usd_or_none(portfolio, typed: str) -> float | None:
@@ -114,14 +117,14 @@ def _usd_or_none(portfolio, typed: str) -> float | None:
         return None
 
 
-def show_most_cash(book, request: Request):
+def show_most_cash(book: Book, request: Request) -> float | None:
     """The most cash the limits allow, recomputed only when the book or the limits change."""
     key = (st.session_state["book"][0], request.risk_band, request.max_total_mi_bps, request.allow_buys,
            request.time_limit)
     cached = st.session_state.get("most_cash")
     if cached is None or cached[0] != key:
         with st.spinner("Finding the most cash these limits allow..."):
-            cached = (key, *most_cash(book.portfolio, request))
+            cached = (key, *most_cash(book.validated(), request))
         st.session_state["most_cash"] = cached
     _, value, reason = cached
     if value is None:
@@ -149,7 +152,7 @@ def main() -> None:
     known = show_most_cash(book, request)
     if st.button("Raise cash", type="primary", key="solve"):
         with st.status(f"Solving (at most {request.time_limit:g} s, then the frontier)...") as progress:
-            outcome = run(book.portfolio, request, known)
+            outcome = run(book.validated(), request, known)
             progress.update(label=f"Done: {outcome.status}", state="complete" if outcome.success else "error")
         st.session_state["outcome"] = (request, outcome)
     if "outcome" in st.session_state:

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, LiquidationError
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
@@ -56,7 +57,7 @@ class Outcome:
         return self.report is not None
 
 
-def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
+def most_cash(portfolio: Portfolio, request: Request) -> tuple[float | None, str]:
     """The most cash (USD) the request's limits allow in whole shares (typed back as the cash, the
     desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words (what the
     solve at the most cash said, e.g. a risk floor out of reach there; the time budget only when it ran out)."""
@@ -66,13 +67,13 @@ def most_cash(portfolio, request: Request) -> tuple[float | None, str]:
         return None, f"{status_of(exc)}: {exc}"
 
 
-def cash_of(portfolio, request: Request) -> float:
+def cash_of(portfolio: Portfolio, request: Request) -> float:
     """The request's cash in USD, read as the CLI reads --cash; InputError in the desk's words."""
     return cash_usd(request.cash, portfolio.net_value_usd, allow_small_cash=request.allow_small_cash,
                     name="Cash to raise", allow=f'tick the box "{SMALL_CASH_BOX}"')
 
 
-def run(portfolio, request: Request, known_max_cash: float | None = None) -> Outcome:
+def run(portfolio: Portfolio, request: Request, known_max_cash: float | None = None) -> Outcome:
     """Liquidate (whole shares), then derive the report's tables (frontier under the same time limit)."""
     try:
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,

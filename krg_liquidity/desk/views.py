@@ -8,12 +8,14 @@ comparison with other liquidation rules is one more entry.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from krg_liquidity.desk.inputs import Book
 from krg_liquidity.desk.solve import Outcome, downloads
-from krg_liquidity.report.content import comparison_view
+from krg_liquidity.report.content import Report, comparison_view
 from krg_liquidity.report.figures import basket_figure, completion_figure, frontier_figure
 
 TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps",
@@ -39,7 +41,7 @@ def formats(frame: pd.DataFrame) -> dict:
     return out
 
 
-def table(frame: pd.DataFrame, **kwargs) -> None:
+def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     """A sortable table with the columns formatted for reading (the downloads keep full precision)."""
     st.dataframe(frame.style.format(formats(frame), na_rep="–"), hide_index=True, **kwargs)
 
@@ -50,13 +52,13 @@ def dollars_down(value: float) -> str:
     return f"${math.floor(value):,.0f}"
 
 
-def show_book(book) -> None:
+def show_book(book: Book) -> None:
     """The validation result in words: every problem at once, or what was read."""
     if not book.ok:
         st.error(f"{book.label}: {len(book.problems)} problem(s) to fix before anything runs:\n\n"
                  + "\n".join(f"- {problem}" for problem in book.problems))
         return
-    portfolio = book.portfolio
+    portfolio = book.validated()
     risk = "none (no risk band)"
     if portfolio.factor_model is not None:
         risk = f"factor model, {portfolio.factor_model.exposures.shape[1]} factors"
@@ -70,14 +72,14 @@ def show_book(book) -> None:
 
 def show_outcome(outcome: Outcome) -> None:
     """A failure in words (with the most cash and the blocking limits), or the summary and the panels."""
-    if not outcome.success:
+    report = outcome.report
+    if report is None:  # not outcome.success
         st.error(f"{outcome.status}: {outcome.message}")
         if outcome.max_cash is not None:
             st.metric("Most cash raisable within the limits", dollars_down(outcome.max_cash))
         if outcome.blocking:
             st.table(pd.DataFrame({"limit": list(outcome.blocking), "would have to give": list(outcome.blocking.values())}))
         return
-    report = outcome.report
     result = report.result
     cells = st.columns([4, 3, 2, 2, 2])
     cells[0].metric("Cash raised", f"${result.cash_raised:,.0f}")
@@ -96,7 +98,7 @@ def show_outcome(outcome: Outcome) -> None:
             panel(report)
 
 
-def trades_panel(report) -> None:
+def trades_panel(report: Report) -> None:
     """Sortable trade table (click a header), the limit each name's trade reached, and its totals."""
     trades = report.result.trades
     traded = trades[trades["shares_traded"] != 0].loc[:, TRADE_COLUMNS]
@@ -106,7 +108,7 @@ def trades_panel(report) -> None:
                 f"impact cost ${traded['cost_usd'].sum():,.0f}.")
 
 
-def frontier_panel(report) -> None:
+def frontier_panel(report: Report) -> None:
     """Cost against cash raised under the same limits, this request starred."""
     figure = frontier_figure(report)
     if figure is None:
@@ -117,7 +119,7 @@ def frontier_panel(report) -> None:
         st.caption(note)
 
 
-def schedule_panel(report) -> None:
+def schedule_panel(report: Report) -> None:
     """POV schedule: completion by name and, with a risk model, the basket's cash and residual risk."""
     for figure in (completion_figure(report), basket_figure(report)):
         if figure is not None:
@@ -125,12 +127,12 @@ def schedule_panel(report) -> None:
     table(report.schedule)
 
 
-def pretrade_panel(report) -> None:
+def pretrade_panel(report: Report) -> None:
     """I-Star pre-trade costs of each trade at its trade time."""
     table(report.pretrade)
 
 
-def prepared_downloads(report) -> dict[str, tuple[bytes, str]]:
+def prepared_downloads(report: Report) -> dict[str, tuple[bytes, str]]:
     """The report's files, rendered once per answer and kept in the session: every rerun serves
     the same bytes (the same download links), so a download in progress is never replaced."""
     cached = st.session_state.get("downloads")
@@ -139,7 +141,7 @@ def prepared_downloads(report) -> dict[str, tuple[bytes, str]]:
     return cached[1]
 
 
-def downloads_panel(report) -> None:
+def downloads_panel(report: Report) -> None:
     """The trade list, the schedule and the report. A click downloads without rerunning the page
     (``on_click="ignore"``): the page stays on this tab, with these buttons."""
     for name, (data, mime) in prepared_downloads(report).items():
@@ -147,7 +149,7 @@ def downloads_panel(report) -> None:
                            on_click="ignore")
 
 
-def comparison_panel(report) -> None:
+def comparison_panel(report: Report) -> None:
     """The optimized trade list against selling a pro-rata slice and a most-liquid-first waterfall."""
     if report.comparison.empty:
         st.info("No comparison: it needs the book the request was solved on.")

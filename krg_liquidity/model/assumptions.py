@@ -6,7 +6,22 @@ summary and written to JSON and to the "assumptions" sheet of an .xlsx result.
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
+import pandas as pd
+
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.model.impact import CostModel, extrapolation_warning
+
+
+class _Answer(Protocol):
+    """What :func:`attach` needs of a result: its trade table and its assumptions record."""
+
+    trades: pd.DataFrame
+    assumptions: dict
+
+
+_R = TypeVar("_R", bound=_Answer)
 
 UNITS = {
     "money": "USD (the book's currency)",
@@ -20,7 +35,7 @@ UNITS = {
 }
 
 
-def describe(portfolio, cost_model: CostModel | None = None, defaults: dict | None = None) -> dict:
+def describe(portfolio: Portfolio, cost_model: CostModel | None = None, defaults: dict | None = None) -> dict:
     """The assumptions of a liquidation of ``portfolio`` under ``cost_model`` (plain values, JSON-ready).
 
     ``defaults``: book-wide defaults applied on reading (e.g. ``{"trade_time_days": 1.0}``).
@@ -48,7 +63,7 @@ def describe(portfolio, cost_model: CostModel | None = None, defaults: dict | No
     }
 
 
-def attach(result, portfolio, cost_model: CostModel | None = None, defaults: dict | None = None):
+def attach(result: _R, portfolio: Portfolio, cost_model: CostModel | None = None, defaults: dict | None = None) -> _R:
     """Set ``result.assumptions`` (returns the result), with a warning naming any traded name whose
     I-Star cost is an extrapolation (``impact.extrapolation_warning``)."""
     result.assumptions = describe(portfolio, cost_model, defaults)
@@ -58,7 +73,7 @@ def attach(result, portfolio, cost_model: CostModel | None = None, defaults: dic
     return result
 
 
-def impact_warning(trades) -> str | None:
+def impact_warning(trades: pd.DataFrame | None) -> str | None:
     """The extrapolation warning for the traded rows of a result's trade table (None when none is flagged)."""
     if trades is None or trades.empty or not {"symbol", "shares_traded", "pov", "mi_bps"} <= set(trades.columns):
         return None

@@ -11,10 +11,13 @@ period, sequences in each cell). A NaN means "not given" for that row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from krg_liquidity.book import columns as col
 from krg_liquidity.book.orders import as_table
@@ -30,7 +33,7 @@ EXTRAPOLATED_POV = 0.5
 """Participation above which a cost is flagged as unreliable: more than half of the day's volume."""
 
 
-def extrapolation_warning(symbols, pov, mi_bps) -> str | None:
+def extrapolation_warning(symbols: Sequence[object] | np.ndarray, pov: ArrayLike, mi_bps: ArrayLike) -> str | None:
     """One plain warning naming the orders whose I-Star cost is an extrapolation, or None.
 
     An order is flagged when its impact is above ``EXTRAPOLATED_MI_BPS`` or its participation
@@ -112,7 +115,7 @@ class CostModel:
         return f"CostModel(params={self.params!r}, trading_days={self.trading_days})"
 
     # ----- array formulas (used by the optimizer and schedules) -----
-    def istar_bps(self, size, volatility, price=1.0) -> np.ndarray:
+    def istar_bps(self, size: ArrayLike, volatility: ArrayLike, price: ArrayLike = 1.0) -> np.ndarray:
         """Instantaneous impact I* (bps), vectorized: a1 size^a2 volatility^a3 price^a5.
 
         Parameters
@@ -137,7 +140,8 @@ class CostModel:
         p = self.params
         return p.a1 * np.power(size, p.a2) * np.power(volatility, p.a3) * np.power(price, p.a5)
 
-    def impact_bps_at_pov(self, size, volatility, pov, price=1.0) -> np.ndarray:
+    def impact_bps_at_pov(self, size: ArrayLike, volatility: ArrayLike, pov: ArrayLike,
+                          price: ArrayLike = 1.0) -> np.ndarray:
         """Market impact (bps) at a constant POV: I* (b1 POV^a4 + 1 - b1).
 
         Parameters
@@ -164,7 +168,8 @@ class CostModel:
         p = self.params
         return self.istar_bps(size, volatility, price) * (p.b1 * np.power(pov, p.a4) + 1.0 - p.b1)
 
-    def impact_bps_at_trade_time(self, size, volatility, trade_time_days, price=1.0) -> np.ndarray:
+    def impact_bps_at_trade_time(self, size: ArrayLike, volatility: ArrayLike, trade_time_days: ArrayLike,
+                                 price: ArrayLike = 1.0) -> np.ndarray:
         """Market impact (bps) when trading over ``trade_time_days``: POV = size/(size + T).
 
         Parameters
@@ -193,7 +198,7 @@ class CostModel:
         return self.impact_bps_at_pov(size, volatility, pov, price)
 
     @staticmethod
-    def pov_to_trade_time(pov, size):
+    def pov_to_trade_time(pov: ArrayLike, size: ArrayLike) -> float | np.ndarray:
         """Trade time (days) of an order of ``size`` (fraction of ADV) at ``pov``: size(1-POV)/POV.
 
         Parameters
@@ -225,7 +230,7 @@ class CostModel:
         return float(out) if out.ndim == 0 else out
 
     @staticmethod
-    def trade_time_to_pov(trade_time, size):
+    def trade_time_to_pov(trade_time: ArrayLike, size: ArrayLike) -> float | np.ndarray:
         """POV of an order of ``size`` traded over ``trade_time`` days: size/(size + T).
 
         Parameters
@@ -258,7 +263,7 @@ class CostModel:
         return float(out) if out.ndim == 0 else out
 
     @staticmethod
-    def bps_to_usd(bps, shares, price):
+    def bps_to_usd(bps: ArrayLike, shares: ArrayLike, price: ArrayLike) -> np.ndarray:
         """Dollar cost of ``bps`` on ``|shares| * price``.
 
         Parameters
@@ -370,7 +375,7 @@ class CostModel:
         vol = orders.frame["volatility"].astype(float).to_numpy()
         return pd.Series(self.istar_bps(orders.size, vol, self._price(orders)), index=trades.index, name="istar_bps")
 
-    def market_impact(self, trades: pd.DataFrame, components: bool = False):
+    def market_impact(self, trades: pd.DataFrame, components: bool = False) -> pd.Series | pd.DataFrame:
         """Market impact (bps) per row for its strategy (POV, trade time or schedule).
 
         POV takes precedence over a trade time, a trade time over a schedule (MATLAB's precedence).
@@ -614,7 +619,8 @@ class CostModel:
         usd = self.bps_to_usd(mi, col.numeric(frame, "shares"), price)
         return pd.Series(usd, index=trades.index, name="market_impact_usd")
 
-    def cost_curves(self, trades: pd.DataFrame, sizes=None, pov=None, trade_time=None) -> pd.DataFrame:
+    def cost_curves(self, trades: pd.DataFrame, sizes: ArrayLike | None = None, pov: ArrayLike | None = None,
+                    trade_time: ArrayLike | None = None) -> pd.DataFrame:
         """Market impact over a grid of order sizes x strategies, for every row, as a tidy table.
 
         Parameters
@@ -703,9 +709,8 @@ class _Schedules:
 def _schedules(frame: pd.DataFrame, rows: np.ndarray, orders: _Orders) -> _Schedules:
     """Read and check the 'trade_schedule' and 'volume_profile' cells of ``rows``, all at once."""
     symbols = frame["symbol"].to_numpy()[rows]
-    if not rows.size:
-        cells = []
-    else:  # a table without schedules may have no such columns
+    cells: Iterable[tuple[Any, Any]] = []
+    if rows.size:  # a table without schedules may have no such columns
         cells = zip(frame["trade_schedule"].to_numpy()[rows], frame["volume_profile"].to_numpy()[rows])
     pairs = []
     for symbol, (shares_cell, volume_cell) in zip(symbols, cells):

@@ -155,11 +155,11 @@ def validate_parameter_table(table: pd.DataFrame, origin: str = "parameter table
     if table["code"].isna().any():
         raise InputError(f"{origin}: column 'code' must hold whole numbers (market-impact codes)")
     table["code"] = table["code"].astype(int)
-    for row in table.itertuples():
+    for row in table.to_dict("records"):
         try:
-            IStarParams(row.a1, row.a2, row.a3, row.a4, row.b1, row.a5)
+            IStarParams(row["a1"], row["a2"], row["a3"], row["a4"], row["b1"], row["a5"])
         except InputError as exc:
-            raise InputError(f"{origin}, row code={row.code} date={row.date.date()}: {exc}") from None
+            raise InputError(f"{origin}, row code={row['code']} date={row['date'].date()}: {exc}") from None
     return table
 
 
@@ -216,7 +216,8 @@ def select_parameters(table: pd.DataFrame, code: int, date: str | pd.Timestamp |
                        date=str(row.date.date()), source=source)
 
 
-def load_parameters(path: str | Path | None = None, code: int = 1, date=None) -> IStarParams:
+def load_parameters(path: str | Path | None = None, code: int = 1,
+                    date: str | pd.Timestamp | None = None) -> IStarParams:
     """Load a parameter set from a table file (default: the bundled ``mi_parameters.csv``).
 
     Parameters

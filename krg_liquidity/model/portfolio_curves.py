@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from krg_liquidity.book import columns as col
 from krg_liquidity.book.portfolio import covariance_frame
@@ -36,8 +37,8 @@ def _overlap(days: np.ndarray) -> np.ndarray:
         return np.where(high > 0, low / 2.0 - low * low / (6.0 * high), 0.0)
 
 
-def portfolio_cost_curves(trades: pd.DataFrame, covariance: pd.DataFrame | None = None, *, pov=None,
-                          trade_time=None, cost_model: CostModel | None = None) -> pd.DataFrame:
+def portfolio_cost_curves(trades: pd.DataFrame, covariance: pd.DataFrame | None = None, *, pov: ArrayLike | None = None,
+                          trade_time: ArrayLike | None = None, cost_model: CostModel | None = None) -> pd.DataFrame:
     """Market impact and timing risk of a basket traded at each POV (or trade time) of a grid.
 
     Parameters

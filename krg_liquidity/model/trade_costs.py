@@ -43,7 +43,7 @@ def _dh(p: IStarParams, w):
     return np.power(w, p.a2) * ((1.0 + p.a2) * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0))
 
 
-def d2h(p: IStarParams, w):
+def d2h(p: IStarParams, w: np.ndarray) -> np.ndarray:
     q = w / (w + 1.0)
     qb = np.power(q, p.a4)
     inner = p.a2 * (p.b1 * qb + 1.0 - p.b1) + p.b1 * p.a4 * qb / (w + 1.0)
@@ -107,7 +107,8 @@ class TradeCosts:
     ``trade_time`` (days) is used where ``pov`` is NaN. ``dollar_adv`` = ADV x price (USD/day).
     """
 
-    def __init__(self, params: IStarParams, volatility, price, dollar_adv, trade_time, pov):
+    def __init__(self, params: IStarParams, volatility: np.ndarray, price: np.ndarray, dollar_adv: np.ndarray,
+                 trade_time: np.ndarray, pov: np.ndarray):
         self.params = params
         self.scale = params.a1 * np.power(volatility, params.a3) * np.power(price, params.a5)
         self.dollar_adv = np.asarray(dollar_adv, dtype=float)
@@ -117,15 +118,15 @@ class TradeCosts:
         self.pov_factor = params.b1 * np.power(self.pov_fixed, params.a4) + 1.0 - params.b1
         self.time_scale = self.scale * np.power(self.trade_time, params.a2)
 
-    def pov(self, z) -> np.ndarray:
+    def pov(self, z: np.ndarray) -> np.ndarray:
         z = np.abs(z)
         return np.where(self.fixed, self.pov_fixed, z / (z + self.trade_time))
 
-    def trade_time_days(self, z) -> np.ndarray:
+    def trade_time_days(self, z: np.ndarray) -> np.ndarray:
         z = np.abs(z)
         return np.where(self.fixed, z * (1.0 - self.pov_fixed) / self.pov_fixed, self.trade_time)
 
-    def mi_bps(self, z) -> np.ndarray:
+    def mi_bps(self, z: np.ndarray) -> np.ndarray:
         """Market impact (bps) of trading |z| x ADV shares."""
         z = np.abs(z)
         p = self.params
@@ -133,10 +134,10 @@ class TradeCosts:
         at_pov = self.scale * self.pov_factor * np.power(z, p.a2)
         return np.where(self.fixed, at_pov, at_time)
 
-    def cost_usd(self, z) -> np.ndarray:
+    def cost_usd(self, z: np.ndarray) -> np.ndarray:
         return self.mi_bps(z) / 1e4 * np.abs(z) * self.dollar_adv
 
-    def marginal_bps(self, z) -> np.ndarray:
+    def marginal_bps(self, z: np.ndarray) -> np.ndarray:
         """d(cost_usd)/d(value traded) in bps."""
         z = np.abs(z)
         p = self.params
@@ -144,7 +145,7 @@ class TradeCosts:
         at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * np.power(z, p.a2)
         return np.where(self.fixed, at_pov, at_time)
 
-    def marginal_slope(self, z) -> np.ndarray:
+    def marginal_slope(self, z: np.ndarray) -> np.ndarray:
         """d(marginal_bps)/dz: how fast the marginal cost rises with the trade size (bps per unit of ADV)."""
         z = np.abs(z)
         p = self.params
@@ -161,7 +162,7 @@ class TradeCosts:
             setattr(part, name, getattr(self, name)[index])
         return part
 
-    def marginal_and_slope(self, z) -> tuple[np.ndarray, np.ndarray]:
+    def marginal_and_slope(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(marginal_bps, marginal_slope) at once (slope infinite at z = 0)."""
         z = np.abs(z)
         p = self.params
@@ -173,7 +174,7 @@ class TradeCosts:
             slope = np.where(self.fixed, fixed_level * p.a2 * power / z, self.time_scale * d2h / self.trade_time)
         return marginal, slope
 
-    def z_at_marginal(self, marginal_bps) -> np.ndarray:
+    def z_at_marginal(self, marginal_bps: float | np.ndarray) -> np.ndarray:
         """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``
         (a number, or one per name; 0 where it is <= 0)."""
         target = np.broadcast_to(np.asarray(marginal_bps, dtype=float), self.scale.shape)
@@ -188,7 +189,7 @@ class TradeCosts:
             out[t] = self.trade_time[t] * _invert(log_target, _tables(p)[1], _dh, d2h, p)
         return out
 
-    def z_at_mi(self, mi_bps) -> np.ndarray:
+    def z_at_mi(self, mi_bps: float | np.ndarray) -> np.ndarray:
         """Largest trade size (fraction of ADV) whose impact is at most ``mi_bps`` (array)."""
         mi_bps = np.asarray(mi_bps, dtype=float)
         p = self.params

@@ -25,6 +25,7 @@ import warnings as _warnings
 from dataclasses import dataclass, field
 from datetime import date as _date
 from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ REFIT_LIMIT = 20_000
 full fit (the linear bootstrap: accurate when the orders are many, and a hundred times faster)."""
 LOSSES = {"huber": 1.345, "soft_l1": 1.0, "linear": 1.0}
 """Robust losses and their scale in z units (Huber's 1.345: 95% efficiency when z is normal)."""
+_Loss = Literal["huber", "soft_l1", "linear"]
 
 
 class CalibrationWarning(UserWarning):
@@ -139,7 +141,9 @@ class Calibration:
         table = self.parameter_table()
         if path.is_file():
             old = read_parameter_table(path)
-            same = (old["code"] == self.parameters.code) & (old["date"] == pd.Timestamp(self.parameters.date))
+            fitted = self.parameters.date
+            same = ((old["code"] == self.parameters.code) & (old["date"] == pd.Timestamp(fitted)) if fitted is not None
+                    else pd.Series(False, index=old.index))
             old["date"] = old["date"].dt.strftime("%Y-%m-%d")
             table = pd.concat([old.loc[~same], table], ignore_index=True)
         return write_table(table, path, sheet="parameters")
@@ -225,8 +229,8 @@ def _fit(data: _Data, start: dict, free: tuple[str, ...], loss: str, tol: float)
     low = [BOUNDS[k][0] for k in free]
     high = [BOUNDS[k][1] for k in free]
     x0 = np.clip([start[k] for k in free], low, high)
-    fit = least_squares(residuals, x0, jac=jacobian, bounds=(low, high), loss=loss, f_scale=LOSSES[loss],
-                        x_scale="jac", ftol=tol, xtol=tol, gtol=tol, max_nfev=200)
+    fit = least_squares(residuals, x0, jac=jacobian, bounds=(low, high), loss=cast(_Loss, loss),  # checked by calibrate
+                        f_scale=LOSSES[loss], x_scale="jac", ftol=tol, xtol=tol, gtol=tol, max_nfev=200)
     return values_of(fit.x), fit
 
 
@@ -242,7 +246,8 @@ def _data(orders: pd.DataFrame, a5: float) -> tuple[_Data, int]:
 
 def _identified(data: _Data, prior: IStarParams) -> tuple[tuple[str, ...], list[str]]:
     """The parameters the spread of the data can identify, and a warning for each one held at its prior."""
-    held, notes = [], []
+    held: list[str] = []
+    notes: list[str] = []
     for variable, params, log in (("size", ("a2",), data.log_size), ("volatility", ("a3",), data.log_vol),
                                   ("POV", ("a4", "b1"), data.log_pov)):
         spread = float(np.std(log))
@@ -345,13 +350,15 @@ def calibrate(fills: str | Path | pd.DataFrame | Fills, prior: IStarParams = KIS
         test, train = data.take(order[:test_n]), data.take(order[test_n:])
         trained, _ = _fit(train, start, free, loss, 1e-10)
         z_test, z_prior = _z(trained, test), _z(start, test)
+        heldout_rmse = float(np.sqrt(np.mean((z_test * test.risk) ** 2)))
+        heldout_prior_rmse = float(np.sqrt(np.mean((z_prior * test.risk) ** 2)))
         stats.update(heldout_orders=test_n, heldout_z_mean=float(z_test.mean()),
                      heldout_z_sd=float(z_test.std(ddof=1)),
-                     heldout_rmse_bps=float(np.sqrt(np.mean((z_test * test.risk) ** 2))),
-                     heldout_prior_rmse_bps=float(np.sqrt(np.mean((z_prior * test.risk) ** 2))))
-        if stats["heldout_rmse_bps"] >= stats["heldout_prior_rmse_bps"]:
+                     heldout_rmse_bps=heldout_rmse,
+                     heldout_prior_rmse_bps=heldout_prior_rmse)
+        if heldout_rmse >= heldout_prior_rmse:
             notes.append(f"on the {test_n:,} held-out orders the fitted set is no better than the prior "
-                         f"({stats['heldout_rmse_bps']:.2f} against {stats['heldout_prior_rmse_bps']:.2f} bps RMS): "
+                         f"({heldout_rmse:.2f} against {heldout_prior_rmse:.2f} bps RMS): "
                          "these fills do not show that the desk's impact differs from the prior")
     else:
         notes.append("no held-out error: too few orders to keep some out of the fit")
@@ -360,15 +367,16 @@ def calibrate(fills: str | Path | pd.DataFrame | Fills, prior: IStarParams = KIS
                           "prior": [start[k] for k in NAMES], "ci_low": low, "ci_high": high,
                           "std_error": np.nanstd(draws, axis=0, ddof=1) if bootstrap > 1 else np.nan,
                           "held_at_prior": [k not in free for k in NAMES]})
-    for row in table.itertuples():
-        bound = BOUNDS[row.parameter]
-        edges = [b for b in bound if not (row.parameter == "b1" and b == 1.0)]  # b1 = 1 is the model's own limit
-        if not row.held_at_prior and any(np.isclose(row.estimate, b) for b in edges):
-            notes.append(f"{row.parameter}={row.estimate:.4g} is at the edge of its search range {bound}: "
+    for row in table.to_dict("records"):
+        name, estimate, std_error = row["parameter"], row["estimate"], row["std_error"]
+        bound = BOUNDS[name]
+        edges = [b for b in bound if not (name == "b1" and b == 1.0)]  # b1 = 1 is the model's own limit
+        if not row["held_at_prior"] and any(np.isclose(estimate, b) for b in edges):
+            notes.append(f"{name}={estimate:.4g} is at the edge of its search range {bound}: "
                          "the fills push it there; read it with care")
-        if not row.held_at_prior and bootstrap > 1 and row.std_error > 0.5 * abs(row.estimate):
-            notes.append(f"{row.parameter} is poorly determined by these fills (standard error {row.std_error:.3g} "
-                         f"against {row.estimate:.4g})")
+        if not row["held_at_prior"] and bootstrap > 1 and std_error > 0.5 * abs(estimate):
+            notes.append(f"{name} is poorly determined by these fills (standard error {std_error:.3g} "
+                         f"against {estimate:.4g})")
     when = date or _last_date(analysed.orders)
     source = _source(n, loss, stats, table)
     params = IStarParams(values["a1"], values["a2"], values["a3"], values["a4"], values["b1"], prior.a5, code=code,
@@ -388,9 +396,10 @@ def _last_date(orders: pd.DataFrame) -> str:
 
 def _source(n: int, loss: str, stats: dict, table: pd.DataFrame) -> str:
     """The fit statistics in one line, carried as the parameter set's source into every answer's assumptions."""
-    ci = "; ".join(f"{r.parameter} {r.estimate:.4g}" + (" (held at prior)" if r.held_at_prior else
-                                                        f" [{r.ci_low:.4g}, {r.ci_high:.4g}]" if np.isfinite(r.ci_low)
-                                                        else "") for r in table.itertuples())
+    ci = "; ".join(f"{r['parameter']} {r['estimate']:.4g}" + (" (held at prior)" if r["held_at_prior"] else
+                                                              f" [{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
+                                                              if np.isfinite(r["ci_low"]) else "")
+                   for r in table.to_dict("records"))
     held = (f"; held-out ({stats['heldout_orders']} orders) z mean {stats['heldout_z_mean']:.3f} sd "
             f"{stats['heldout_z_sd']:.3f}, RMSE {stats['heldout_rmse_bps']:.2f} bps (prior "
             f"{stats['heldout_prior_rmse_bps']:.2f} bps)" if "heldout_orders" in stats else "")

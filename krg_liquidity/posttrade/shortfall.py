@@ -122,7 +122,7 @@ class PostTradeResult:
         o = self.orders
         value = float(o["value_usd"].sum())
         z = o["z_score"].dropna()
-        rows = [("orders analysed", len(o), "orders"), ("orders set aside", len(self.skipped), "orders"),
+        rows: list[tuple[str, float | str, str]] = [("orders analysed", len(o), "orders"), ("orders set aside", len(self.skipped), "orders"),
                 ("value at decision", value, "USD")]
         for part, label in zip((*PARTS, "total"), ("delay cost", "execution cost", "opportunity cost", "fees",
                                                    "total shortfall")):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from krg_liquidity.book.portfolio import require_portfolio
+from krg_liquidity.book.portfolio import Portfolio, require_portfolio
 from krg_liquidity.core import arguments
 from krg_liquidity.core.errors import InvalidValueError
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
@@ -52,7 +53,7 @@ class Report:
     """
 
     request: dict
-    result: object
+    result: LiquidationResult
     schedule: pd.DataFrame
     basket: pd.DataFrame
     frontier: pd.DataFrame
@@ -63,10 +64,11 @@ class Report:
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # optimized vs pro-rata vs waterfall
 
 
-def build_report(result, portfolio=None, *, limits: Limits | None = None, risk_band=None, max_total_mi_bps=None,
+def build_report(result: LiquidationResult, portfolio: Portfolio | None = None, *, limits: Limits | None = None,
+                 risk_band: tuple[float, float] | None = None, max_total_mi_bps: float | None = None,
                  allow_buys: bool = False,
                  time_limit: float | None = DEFAULT_TIME_LIMIT, cost_model: CostModel | None = None,
-                 frontier_points: int = 8, bucket_minutes: int = 30, start=None,
+                 frontier_points: int = 8, bucket_minutes: int = 30, start: _dt.date | str | None = None,
                  lot_size: int | None = None) -> Report:
     """Derive the report's tables from ``result`` (and, for the frontier, ``max_cash`` and the basket
     risk, from the ``portfolio`` it was solved on with the same limits).
@@ -117,8 +119,8 @@ def build_report(result, portfolio=None, *, limits: Limits | None = None, risk_b
             basket = basket_view(schedule, portfolio, bucket_minutes).buckets
     most, table = None, pd.DataFrame()
     if portfolio is not None:
-        keywords = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-                  "cost_model": model}
+        keywords: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
+                                    "allow_buys": allow_buys, "cost_model": model}
         begin = time.perf_counter()
         lot = lot_size or (result.rounding or {}).get("lot_size")  # the most cash as the answer trades
         most = tradable_cash(portfolio, None if lot is None else int(lot), **keywords,
@@ -137,8 +139,10 @@ def build_report(result, portfolio=None, *, limits: Limits | None = None, risk_b
     if portfolio is not None:
         from krg_liquidity.whatif.rules import comparison_table, pro_rata, waterfall
 
-        checked = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-                   "cost_model": model, "allow_small_cash": True}  # the target was accepted by the liquidation
+        # allow_small_cash: the target was accepted by the liquidation
+        checked: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
+                                   "allow_buys": allow_buys,
+                                   "cost_model": model, "allow_small_cash": True}
         comparison = comparison_table({"optimized": result, "pro_rata": pro_rata(portfolio, result.cash_target, **checked),
                                        "waterfall": waterfall(portfolio, result.cash_target, **checked)})
     return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes,
@@ -157,7 +161,7 @@ def comparison_view(comparison: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
-def pretrade(result, model: CostModel) -> pd.DataFrame:
+def pretrade(result: LiquidationResult, model: CostModel) -> pd.DataFrame:
     """I-Star pre-trade numbers of each traded name at its trade time: I* and market impact (bps),
     timing risk (bps), market impact (USD)."""
     traded = result.trades[result.trades["shares_traded"] != 0]
@@ -178,7 +182,7 @@ def pretrade(result, model: CostModel) -> pd.DataFrame:
     })
 
 
-def cost_model_of(result) -> CostModel:
+def cost_model_of(result: LiquidationResult) -> CostModel:
     """The I-Star model named in ``result.assumptions`` (the published default when it names none)."""
     parameters = (result.assumptions or {}).get("parameters")
     if not parameters:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from krg_liquidity.report.content import Report
 
 from krg_liquidity.report.write import (
     GRID_NUMBERS,
@@ -17,7 +21,7 @@ from krg_liquidity.report.write import (
 )
 
 
-def report_request_table(report) -> pd.DataFrame:
+def report_request_table(report: Report) -> pd.DataFrame:
     """The request as item/value/unit/key rows (``io.write.request_table``), then the most cash the limits
     allow, when the report was made and its notes."""
     rows = [("most cash the limits allow", "not found" if report.max_cash is None else report.max_cash, "USD",
@@ -27,7 +31,7 @@ def report_request_table(report) -> pd.DataFrame:
     return pd.concat([request_table(report.request, report.request.get("lot_size")), extra], ignore_index=True)
 
 
-def write_excel(report, path: str | Path) -> Path:
+def write_excel(report: Report, path: str | Path) -> Path:
     """Sheets: request, summary, assumptions, trades, schedule, grid (the schedule as a row per bucket and a
     column per name), basket, frontier, comparison, pretrade (empty ones left out)."""
     schedule = report.schedule

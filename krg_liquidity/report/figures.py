@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from krg_liquidity.report.content import Report
 
 from krg_liquidity.report.plots import plot_basket, plot_completion, plot_frontier
 
 
-def frontier_figure(report) -> Figure | None:
+def frontier_figure(report: Report) -> Figure | None:
     """Average and marginal cost (bps) against cash raised ($M), the most cash line and this request as a star."""
     if report.frontier.empty or not report.frontier["status"].isin(("optimal", "feasible")).any():
         return None
@@ -24,7 +28,7 @@ def frontier_figure(report) -> Figure | None:
     return figure
 
 
-def completion_figure(report) -> Figure | None:
+def completion_figure(report: Report) -> Figure | None:
     """Fraction of each name's order done over time (the 12 largest orders by value)."""
     if report.schedule.empty:
         return None
@@ -34,12 +38,12 @@ def completion_figure(report) -> Figure | None:
     return plot_completion(report.schedule, names)
 
 
-def basket_figure(report) -> Figure | None:
+def basket_figure(report: Report) -> Figure | None:
     """Cumulative cash raised and residual risk of the basket over time (needs a risk model)."""
     return None if report.basket.empty else plot_basket(report.basket)
 
 
-def figures(report) -> dict[str, Figure]:
+def figures(report: Report) -> dict[str, Figure]:
     """Every figure the report has, by title."""
     found = {"Cost against cash raised": frontier_figure(report), "Schedule: completion by name": completion_figure(report),
              "Schedule: basket cash and risk": basket_figure(report)}

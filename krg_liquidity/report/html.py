@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import pandas as pd
 
 from krg_liquidity.model.assumptions import summary_lines
-from krg_liquidity.report.content import comparison_view
+from krg_liquidity.report.content import Report, comparison_view
 
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
@@ -37,7 +38,7 @@ th{background:#f4f4f4}td.text,th.text{text-align:left}tr.total td{font-weight:bo
 """
 
 
-def cell(value, column: str = "") -> str:
+def cell(value: Any, column: str = "") -> str:
     """One ``<td>``: numbers formatted by column name with the exact value in ``data-value``."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return f"<td class='text'>{html.escape('' if value is None else str(value))}</td>"
@@ -103,7 +104,7 @@ def _summary_rows(report) -> list[tuple[str, str]]:
     return rows
 
 
-def render_html(report) -> str:
+def render_html(report: Report) -> str:
     """The whole page for a :class:`~krg_liquidity.report.Report`."""
     result = report.result
     ok = result.success

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from krg_liquidity.schedule.basket import BasketView
 
 
 def plot_frontier(table: pd.DataFrame, max_cash: float | None = None) -> Figure:
@@ -51,7 +57,7 @@ def _bucket_length(times) -> pd.Timedelta:
     return steps.min() if len(steps) else pd.Timedelta(minutes=30)
 
 
-def plot_completion(schedule: pd.DataFrame, symbols=None) -> Figure:
+def plot_completion(schedule: pd.DataFrame, symbols: Iterable[str] | None = None) -> Figure:
     """Fraction of each name's order done over time (one line per name).
 
     Parameters
@@ -90,7 +96,7 @@ def plot_completion(schedule: pd.DataFrame, symbols=None) -> Figure:
     return figure
 
 
-def plot_basket(buckets) -> Figure:
+def plot_basket(buckets: BasketView | pd.DataFrame) -> Figure:
     """Cumulative cash raised and residual risk (annualized, USD) over time, from ``basket_view``.
 
     Parameters
@@ -111,14 +117,14 @@ def plot_basket(buckets) -> Figure:
     >>> type(plot_basket(buckets)).__name__
     'Figure'
     """
-    buckets = getattr(buckets, "buckets", buckets)
+    table = buckets if isinstance(buckets, pd.DataFrame) else buckets.buckets
     figure = Figure(figsize=(8.0, 4.0), layout="constrained")
     cash_axis = figure.add_subplot()
-    ends = buckets["bucket_start"] + _bucket_length(buckets["bucket_start"])
-    cash_axis.plot(ends, buckets["cum_cash_usd"] / 1e6, marker=".", color="C0")
+    ends = table["bucket_start"] + _bucket_length(table["bucket_start"])
+    cash_axis.plot(ends, table["cum_cash_usd"] / 1e6, marker=".", color="C0")
     cash_axis.set_ylabel("cash raised ($M)", color="C0")
     risk_axis = cash_axis.twinx()
-    risk_axis.plot(ends, buckets["residual_risk_usd"] / 1e6, marker=".", color="C3")
+    risk_axis.plot(ends, table["residual_risk_usd"] / 1e6, marker=".", color="C3")
     risk_axis.set_ylabel("residual risk, annualized ($M)", color="C3")
     cash_axis.set_title("Basket: cash in and risk still carried")
     cash_axis.grid(alpha=0.3)
@@ -179,8 +185,8 @@ def plot_schedule_frontier(table: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(6.5, 4.0), layout="constrained")
     axis = figure.add_subplot()
     axis.plot(table["timing_risk_usd"] / 1e6, table["cost_usd"] / 1e6, marker="o")
-    for row in table.itertuples():
-        axis.annotate(f"λ={row.risk_aversion:g}", (row.timing_risk_usd / 1e6, row.cost_usd / 1e6),
+    for row in table.to_dict("records"):
+        axis.annotate(f"λ={row['risk_aversion']:g}", (row["timing_risk_usd"] / 1e6, row["cost_usd"] / 1e6),
                       textcoords="offset points", xytext=(4, 4), fontsize="small")
     axis.set_xlabel("timing risk of the basket, 1 s.d. ($M)")
     axis.set_ylabel("expected cost: impact + alpha ($M)")

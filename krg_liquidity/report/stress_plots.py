@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from krg_liquidity.whatif.liquidity import LiquidityProfile
 
 
 def plot_stress(table: pd.DataFrame, value: str = "cost_bps") -> Figure:
@@ -59,7 +64,7 @@ def plot_stress(table: pd.DataFrame, value: str = "cost_bps") -> Figure:
     return figure
 
 
-def plot_liquidity_buckets(profile, top: int = 20) -> Figure:
+def plot_liquidity_buckets(profile: LiquidityProfile, top: int = 20) -> Figure:
     """Stacked bars of the value sold in each day bucket, from :func:`~krg_liquidity.liquidity_profile`.
 
     The book (share of gross value) on the left, the ``top`` largest positions ($M) on the right.
@@ -91,10 +96,10 @@ def plot_liquidity_buckets(profile, top: int = 20) -> Figure:
     names = buckets.drop(index="book")
     names = names.loc[names.sum(axis=1).sort_values(ascending=False).index[:top]]
     bottom_book, bottom = 0.0, np.zeros(len(names))
-    share = book / book.sum()
+    share = (book / book.sum()).to_numpy(dtype=float)  # in the order of ``labels``
     for k, label in enumerate(labels):
-        left.bar(["book"], [share[label]], bottom=bottom_book, color=f"C{k}")
-        bottom_book += share[label]
+        left.bar(["book"], [share[k]], bottom=bottom_book, color=f"C{k}")
+        bottom_book += float(share[k])
         values = names[label].to_numpy() / 1e6
         right.bar(names.index, values, bottom=bottom, color=f"C{k}", label=label)
         bottom += values

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from krg_liquidity.core.errors import InputFileError
+
+if TYPE_CHECKING:
+    from krg_liquidity.solve.result import LiquidationResult
 
 OUTPUT_SUFFIXES = (".csv", ".xlsx", ".parquet", ".json")
 _FORMATS = {
@@ -174,7 +178,7 @@ def write_schedule(plan: pd.DataFrame, path: str | Path, extra: dict[str, pd.Dat
     return write_workbook(schedule_sheets(plan) | dict(extra or {}), path, other_numbers=GRID_NUMBERS)
 
 
-def summary_table(result) -> pd.DataFrame:
+def summary_table(result: LiquidationResult) -> pd.DataFrame:
     """The answer as a PM reads it: one row per figure with ``item`` (words), ``value``, ``unit`` and
     ``key`` (its field in ``LiquidationResult.to_dict``, for programs)."""
     r = result
@@ -230,13 +234,13 @@ def _or_none(value):
     return "none" if value is None or (isinstance(value, float) and not np.isfinite(value)) else value
 
 
-def assumptions_table(result) -> pd.DataFrame:
+def assumptions_table(result: LiquidationResult) -> pd.DataFrame:
     from krg_liquidity.model.assumptions import flat
 
     return pd.DataFrame(flat(result.assumptions), columns=["item", "value"]).astype({"value": object})
 
 
-def write_result(result, path: str | Path, schedule: pd.DataFrame | None = None) -> Path:
+def write_result(result: LiquidationResult, path: str | Path, schedule: pd.DataFrame | None = None) -> Path:
     """Write a LiquidationResult by extension (see the module docstring).
 
     .xlsx gets six sheets (trades, schedule, grid, summary, request, assumptions); .csv the trade

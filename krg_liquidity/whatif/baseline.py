@@ -10,6 +10,7 @@ local minimum at best; it exists to be measured against, not to be used for trad
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 
 from krg_liquidity.book.portfolio import Portfolio
@@ -18,8 +19,9 @@ from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.request import Limits, liquidation_request
 
 
-def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_total_mi_bps=None,
-                    cost_model: CostModel | None = None, objective: str = "usd", x0=None,
+def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band: tuple[float, float] | None = None,
+                    max_total_mi_bps: float | None = None, cost_model: CostModel | None = None,
+                    objective: str = "usd", x0: ArrayLike | None = None,
                     max_iterations: int = 500, allow_buys: bool = False) -> dict:
     """Local SLSQP solve; returns dict(success, shares_after, cost_usd, iterations, message)."""
     model = cost_model or CostModel()
@@ -65,7 +67,8 @@ def slsqp_liquidate(portfolio: Portfolio, cash: float, *, risk_band=None, max_to
             constraints.append({"type": "ineq", "fun": lambda x: risk.sigma(x) / sigma0 - risk_band[0]})
     start = shares * price / net if x0 is None else np.asarray(x0, dtype=float)
     start = np.clip(start, low, high)
-    answer = minimize(goal, start, method="SLSQP", bounds=bounds, constraints=constraints,
+    # scipy-stubs types a dict constraint's "fun" with Concatenate[...], which mypy cannot match to a lambda
+    answer = minimize(goal, start, method="SLSQP", bounds=bounds, constraints=constraints,  # type: ignore[call-overload]
                       options={"maxiter": max_iterations, "ftol": 1e-10})
     return {"success": bool(answer.success), "shares_after": shares_after(answer.x), "cost_usd": cost_usd(answer.x),
             "iterations": int(answer.nit), "message": str(answer.message), "weights": answer.x}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from krg_liquidity.book.portfolio import Portfolio, require_portfolio
 from krg_liquidity.core.cash import cash_usd
@@ -14,7 +17,7 @@ FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps
                     "risk_after", "method", "seconds", "message")
 
 
-def frontier(portfolio: Portfolio, cash_grid, **limits) -> pd.DataFrame:
+def frontier(portfolio: Portfolio, cash_grid: ArrayLike, **limits: Any) -> pd.DataFrame:
     """Liquidate at every cash amount of ``cash_grid`` with the same ``limits``.
 
     Each point starts its multiplier search from its neighbour's answer. A point that fails keeps

@@ -22,6 +22,7 @@ trading capacity, not a regulatory classification.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,14 +58,14 @@ class LiquidityProfile:
     cost_budget_bps: float | None
 
 
-def bucket_labels(horizons) -> list[str]:
+def bucket_labels(horizons: Iterable[float]) -> list[str]:
     """["within 1 day", "1-3 days", ..., "beyond 30 days"] for the horizons (days)."""
     h = [f"{v:g}" for v in horizons]
     return ([f"within {h[0]} day" + ("" if h[0] == "1" else "s")] + [f"{a}-{b} days" for a, b in zip(h, h[1:])]
             + [f"beyond {h[-1]} days"])
 
 
-def horizon_days(horizons) -> tuple[float, ...]:
+def horizon_days(horizons: Sequence[float | str]) -> tuple[float, ...]:
     """Horizons (days) as increasing positive floats; anything else is an InvalidValueError.
 
     >>> horizon_days([1, 3.0, "7"])
@@ -79,8 +80,9 @@ def horizon_days(horizons) -> tuple[float, ...]:
     return days
 
 
-def liquidity_profile(portfolio: Portfolio, pov_cap: float = 0.2, horizons=(1, 3, 7, 30), *,
-                      cost_budget_bps: float | None = None, book_limits: bool = False, risk_band=None,
+def liquidity_profile(portfolio: Portfolio, pov_cap: float = 0.2, horizons: Sequence[float] = (1, 3, 7, 30), *,
+                      cost_budget_bps: float | None = None, book_limits: bool = False,
+                      risk_band: tuple[float, float] | None = None,
                       cost_model: CostModel | None = None,
                       time_limit: float | None = DEFAULT_TIME_LIMIT) -> LiquidityProfile:
     """Per name and for the book: value sellable within each horizon (days) at ``pov_cap``, its cost, the

@@ -29,7 +29,7 @@ from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.request import Limits, liquidation_request
+from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, limit_reached, trade_table
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table
 
@@ -221,7 +221,7 @@ def breach_words(key: str, value: float, *, net_value_usd: float, cash: float, r
     return f"by {value:.3g} ({MEASURED.get(key, '')})"
 
 
-def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> LiquidationResult:
+def rule_result(request: LiquidationRequest, traded: np.ndarray, method: str, marginal: float) -> LiquidationResult:
     """A rule's trade list (signed shares) as a result: priced, every limit checked, status as above."""
     portfolio = request.portfolio
     shares, price, adv = portfolio.array("shares"), portfolio.array("price"), portfolio.array("adv")
@@ -237,7 +237,8 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         net = portfolio.net_value_usd
         risk_before = risk.sigma(shares * price / net)
         risk_after = risk.sigma(shares_after * price / (net - raised)) if raised < net else float("nan")
-    bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
+    target = request.cash
+    bounds = trade_bounds(portfolio, target, request.costs(), request.allow_buys)
     reached = limit_reached(-traded / adv, bounds, shares)
     message = ""
     if broken:
@@ -245,15 +246,15 @@ def rule_result(request, traded: np.ndarray, method: str, marginal: float) -> Li
         if "ub_max_mi_bps" in portfolio.holdings:
             over_cap_bps = float(np.nanmax(impacts["mi_bps"].to_numpy() - portfolio.array("ub_max_mi_bps"),
                                            initial=0.0))
-        context = {"net_value_usd": portfolio.net_value_usd, "cash": request.cash, "raised": raised,
-                   "cost_bps": cost / request.cash * 1e4, "over_cap_bps": over_cap_bps}
+        context = {"net_value_usd": portfolio.net_value_usd, "cash": target, "raised": raised,
+                   "cost_bps": cost / target * 1e4, "over_cap_bps": over_cap_bps}
         message = (f"the {method.replace('_', '-')} trade list breaks " + "; ".join(
             f"{LABELS.get(key, key)} {breach_words(key, value, **context)}"
             for key, value in sorted(broken.items(), key=lambda kv: -kv[1]))
-                   + f" (raises ${raised:,.0f} of ${request.cash:,.0f} at ${cost:,.0f})")
+                   + f" (raises ${raised:,.0f} of ${target:,.0f} at ${cost:,.0f})")
     nan = float("nan")
     return LiquidationResult(
-        status="limits_broken" if broken else "feasible", cash_target=request.cash, cash_raised=raised,
+        status="limits_broken" if broken else "feasible", cash_target=target, cash_raised=raised,
         cost_usd=cost, cost_bps=cost / raised * 1e4 if raised > 0 else nan, lower_bound_usd=nan, gap=nan,
         risk_before=risk_before, risk_after=risk_after, marginal_cost_bps=marginal,
         max_violation=max(found.values()), violations=found,

@@ -122,7 +122,8 @@ class Scenario:
             raise InputError(f"scenario {self.name!r}: params must be an IStarParams (see select_parameters)")
 
     @classmethod
-    def from_parameters(cls, table: pd.DataFrame, code: int, date, name: str | None = None) -> Scenario:
+    def from_parameters(cls, table: pd.DataFrame, code: int, date: str | pd.Timestamp | None,
+                        name: str | None = None) -> Scenario:
         """The scenario of one row of an I-Star parameter table (code, date): MATLAB's per-date set.
 
         Parameters
@@ -239,7 +240,8 @@ class Scenario:
         return book, model
 
 
-def derived(portfolio: Portfolio, holdings: pd.DataFrame, covariance=None, factor_model=None) -> Portfolio:
+def derived(portfolio: Portfolio, holdings: pd.DataFrame, covariance: pd.DataFrame | None = None,
+            factor_model: FactorModel | None = None) -> Portfolio:
     """A Portfolio from a validated one's columns changed by the caller (no re-validation)."""
     book = object.__new__(Portfolio)
     object.__setattr__(book, "holdings", holdings.reset_index(drop=True))
@@ -305,11 +307,12 @@ def _scaled_risk(portfolio: Portfolio, m_vol: np.ndarray):
     model = portfolio.factor_model
     if model is None:
         return None, None
-    s = scale.reindex(model.exposures.index).fillna(1.0)
+    by_name = scale.reindex(model.exposures.index).fillna(1.0)
     scaled = object.__new__(FactorModel)  # a validated model times positive numbers: valid, not re-checked
-    object.__setattr__(scaled, "exposures", model.exposures.mul(s, axis=0))
+    object.__setattr__(scaled, "exposures", model.exposures.mul(by_name, axis=0))
     object.__setattr__(scaled, "factor_covariance", model.factor_covariance)
-    object.__setattr__(scaled, "specific_variance", model.specific_variance * s.reindex(model.specific_variance.index) ** 2)
+    object.__setattr__(scaled, "specific_variance",
+                       model.specific_variance * by_name.reindex(model.specific_variance.index) ** 2)
     return None, scaled
 
 
@@ -380,20 +383,20 @@ def _scenario(name: str, rows: list[dict], params: IStarParams) -> Scenario:
     if len(whole) > 1:
         raise InputError(f"scenario {name!r} has {len(whole)} book-wide rows (no symbol, no column); give one")
     given = whole[0] if whole else {}
-    keys = {("symbol", None) if "symbol" in r else ("column", str(r["column"])) for r in parts}
+    keys = {("symbol", "symbol") if "symbol" in r else ("column", str(r["column"])) for r in parts}
     if len(keys) > 1:
         raise InputError(f"scenario {name!r} mixes symbol rows and column rows (or several columns); "
                          "split it into scenarios, or use one holdings column")
     for r in parts:
         if "column" in r and "value" not in r:
             raise InputError(f"scenario {name!r}: a row with column {r['column']!r} needs a 'value' (e.g. Energy)")
-    kind, column = next(iter(keys)) if keys else (None, None)
+    kind, column = next(iter(keys)) if keys else ("", "")
     multipliers = {}
     for what in _MULTIPLIERS:
         default = _cell(name, what, given.get(what, 1.0))
         per = {str(r["symbol"] if kind == "symbol" else r["value"]): _cell(name, what, r[what]) for r in parts
                if what in r}
-        multipliers[what] = by_column("symbol" if kind == "symbol" else column, per, default) if per else default
+        multipliers[what] = by_column(column, per, default) if per else default
     values = {k: _cell(name, k, given[k]) for k in ("a1", "a2", "a3", "a4", "a5", "b1") if k in given}
     scenario_params = replace(params, **values, code=None, date=None, source=f"scenario {name}") if values else None
     return Scenario(name, **multipliers, params=scenario_params, trade_time=_maybe(name, "trade_time", given),

@@ -19,7 +19,9 @@ them: a1 gives exactly 1, volatility exactly a3, ADV exactly -a2 for a name at a
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,9 +56,9 @@ class Sensitivity:
     base: LiquidationResult
 
 
-def sensitivity(portfolio: Portfolio, cash: float, *, bump: float = 0.10, factors=FACTORS,
+def sensitivity(portfolio: Portfolio, cash: float, *, bump: float = 0.10, factors: Iterable[str] = FACTORS,
                 base: LiquidationResult | None = None, cost_model: CostModel | None = None,
-                **limits) -> Sensitivity:
+                **limits: Any) -> Sensitivity:
     """Cost of raising ``cash`` (USD) under base and adjusted conditions, per name and in total.
 
     Parameters
@@ -144,7 +146,9 @@ def _adjusted(factor: str, bump: float, portfolio: Portfolio, model: CostModel):
     """(scenario, base value(s), adjusted value(s)) for one factor moved by ``bump``."""
     if factor in ("adv", "volatility"):
         values = portfolio.array(factor)
-        return Scenario(f"{factor} x {1 + bump:g}", **{factor: 1.0 + bump}), values, values * (1.0 + bump)
+        name = f"{factor} x {1 + bump:g}"
+        scenario = Scenario(name, adv=1.0 + bump) if factor == "adv" else Scenario(name, volatility=1.0 + bump)
+        return scenario, values, values * (1.0 + bump)
     value = getattr(model.params, factor)
     if value == 0:
         raise InputError(f"I-Star parameter {factor} is 0: a relative bump does not move it")

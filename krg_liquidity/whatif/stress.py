@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.core.pool import local_pool
 from krg_liquidity.core.status import status_of
 from krg_liquidity.model.impact import CostModel
-from krg_liquidity.model.params import validate_parameter_table
+from krg_liquidity.model.params import select_parameters, validate_parameter_table
 from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.result import LiquidationResult
@@ -55,9 +57,11 @@ class _Job:
     cost_model: CostModel | None
 
 
-def stress_test(portfolio: Portfolio, cash: float | str, scenarios=None, *, methods=METHODS,
+def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Scenario] | None = None, *,
+                methods: Iterable[str] = METHODS,
                 max_pct_adv: float | None = None, with_max_cash: bool = True, workers: int | None = None,
-                scheduler: str | None = None, limits: Limits | None = None, risk_band=None, max_total_mi_bps=None,
+                scheduler: str | None = None, limits: Limits | None = None,
+                risk_band: tuple[float, float] | None = None, max_total_mi_bps: float | None = None,
                 allow_buys: bool = False, cost_model: CostModel | None = None,
                 time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False) -> pd.DataFrame:
     """Liquidate ``cash`` under each scenario with each method; one row per (scenario, method).
@@ -206,24 +210,26 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
     if job.with_max_cash:
         found = tradable_cash(book, None, cost_model=model, time_limit=job.limits["time_limit"], **checked)
         most = np.nan if found is None else found
-    results, optimized = {}, None
+    results: dict[str, tuple[LiquidationResult | Exception, float]] = {}  # (result or exception, seconds)
+    optimized = None
     for method in job.methods:
         begun = time.perf_counter()
+        answer: LiquidationResult | Exception
         try:
             if method == "optimized":
                 optimized = liquidate(book, job.cash, cost_model=model, raise_on_failure=False,
                                       warm_start=_warm_start(job, warm), **job.limits)
                 if optimized.status == "infeasible" and np.isfinite(most):  # one most-cash figure per row
                     optimized = replace(optimized, message=restate(optimized.message, most, None))
-                results[method] = optimized
+                answer = optimized
             elif method == "pro_rata":
-                results[method] = pro_rata(book, job.cash, cost_model=model, allow_small_cash=True, **checked)
+                answer = pro_rata(book, job.cash, cost_model=model, allow_small_cash=True, **checked)
             else:
-                results[method] = waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model,
-                                            allow_small_cash=True, **checked)
+                answer = waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model,
+                                   allow_small_cash=True, **checked)
         except Exception as exc:  # a scenario never stops the others: its rows carry the status
-            results[method] = exc
-        results[method] = (results[method], time.perf_counter() - begun)  # (result or exception, seconds)
+            answer = exc
+        results[method] = (answer, time.perf_counter() - begun)
     base_bps = optimized.cost_bps if optimized is not None and optimized.success else np.nan
     rows = [(_failed_row(job, m, r, s) if isinstance(r, Exception) else
              _row(job, m, r, base_bps, most, s)) for m, (r, s) in results.items()]
@@ -248,8 +254,9 @@ DATE_COLUMNS = ("date", "code", "a1", "a2", "a3", "a4", "a5", "b1", "status", "c
                 "marginal_cost_bps", "fixed_trades_cost_usd", "fixed_trades_cost_bps", "message")
 
 
-def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.DataFrame, *, code: int = 1, start=None,
-                      end=None, base: LiquidationResult | None = None, **limits) -> pd.DataFrame:
+def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.DataFrame, *, code: int = 1,
+                      start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None,
+                      base: LiquidationResult | None = None, **limits: Any) -> pd.DataFrame:
     """Liquidation cost under each date's I-Star parameters (MATLAB's "Conduct Stress Test on Portfolio").
 
     Per date: ``cost_usd``/``cost_bps``, the optimized liquidation re-solved with that date's set
@@ -307,8 +314,8 @@ def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.Da
                          f"{table['date'].min().date()} to {table['date'].max().date()}")
     rows = rows.sort_values("date")
     out, warm = [], None
-    for row in rows.itertuples():
-        params = Scenario.from_parameters(table, row.code, row.date).params
+    for row in rows.to_dict("records"):
+        params = select_parameters(table, row["code"], row["date"])
         model = CostModel(params)
         result = liquidate(portfolio, cash, cost_model=model, raise_on_failure=False, warm_start=warm, **limits)
         if base is None and result.success:
@@ -317,7 +324,7 @@ def date_range_stress(portfolio: Portfolio, cash: float | str, parameters: pd.Da
         fixed = np.nan
         if base is not None and base.success:
             fixed = float(impact_table(portfolio, base.trades["shares_traded"].to_numpy(), model)["cost_usd"].sum())
-        out.append((str(row.date.date()), int(row.code), params.a1, params.a2, params.a3, params.a4, params.a5,
+        out.append((str(row["date"].date()), int(row["code"]), params.a1, params.a2, params.a3, params.a4, params.a5,
                     params.b1, result.status, result.cost_usd, result.cost_bps, result.marginal_cost_bps, fixed,
                     fixed / base.cash_raised * 1e4 if base is not None and base.success else np.nan, result.message))
     return pd.DataFrame(out, columns=list(DATE_COLUMNS))
