@@ -105,15 +105,15 @@ PYTHON_DEFAULTS = {
                          "milestones": None, "cvar": None, "shares_by_period": None},
     "optimize_basket_schedule": {"confidence": None, "cvar": None, "warm_start": None, "covariance": None, "factor_model": None, "profile": None, "periods": 26,
                                  "risk_aversion": 1.0, "cash_by_period": None, "bucket_minutes": 30, "max_pov": None,
-                                 "risk_measure": "std", "cost_model": None, "start": None, "time_limit": 60.0,
+                                 "risk_measure": "std", "cost_model": None, "start": None, "time_limit": 30.0,
                                  "engine": "auto", "horizon": None},
     "optimize_schedule": {"profile": None, "periods": 13, "risk_aversion": 0.0, "alpha_bps": 0.0,
                           "bucket_minutes": 30, "max_pov": None, "cost_model": None, "start": None,
-                          "time_limit": 10.0, "engine": "auto"},
+                          "time_limit": 30.0, "engine": "auto"},
     "plot_schedule_frontier": {},
     "schedule_frontier": {"covariance": None, "factor_model": None, "profile": None, "periods": 26,
                           "cash_by_period": None, "bucket_minutes": 30, "max_pov": None, "cost_model": None,
-                          "time_limit": 60.0, "engine": "auto", "horizon": None},
+                          "time_limit": 30.0, "engine": "auto", "horizon": None},
     "almgren_chriss": {},
     "almgren_chriss_frontier": {},
     "basket_view": {"session_minutes": 390, "trading_days": 250},
@@ -183,7 +183,7 @@ CLI_DEFAULTS = {
     "schedule": {"confidence": None, "grid": None, "profile": None, "bucket_minutes": 30, "start": None, "optimize": False,
                  "risk_aversion": 1.0, "periods": 26, "covariance": None, "factor_model": None,
                  "factor_covariance": None, "specific_variance": None, "max_pov": None, "cash_by_period": None,
-                 "horizon": None, "time_limit": 60.0},
+                 "horizon": None, "time_limit": 30.0},
     "stress": {"allow_small_cash": False, "scenario": None, "date_range": False, "start": None, "end": None,
                "sheet": None, "covariance": None, "factor_model": None, "factor_covariance": None,
                "specific_variance": None, "risk_band": None, "max_total_mi_bps": None, "allow_buys": False,
@@ -256,19 +256,17 @@ def test_every_cli_default_is_pinned():
 CLI = cli_defaults()
 
 SHARED = {
-    "time limit of a liquidation (s)": {
+    "time limit of a solving call (s): liquidation, capacity, schedules": {
         "core.plan.DEFAULT_TIME_LIMIT": DEFAULT_TIME_LIMIT,
+        "SolverOptions.time_limit": python_default(krg.SolverOptions, "time_limit"),
         **{f"{f.__name__}(time_limit)": python_default(f, "time_limit")
            for f in (krg.liquidate, krg.max_cash, krg.tradable_cash, krg.stress_test, krg.liquidity_profile,
-                     build_report)},
+                     build_report, krg.optimize_schedule, krg.optimize_basket_schedule, krg.schedule_frontier,
+                     krg.replan)},
         "batch column time_limit": python_default(BookRequest, "time_limit"),
         "desk Request.time_limit": python_default(DeskRequest, "time_limit"),
-        **{f"krg-liquidity {c} --time-limit": CLI[c]["time_limit"] for c in ("liquidate", "report", "stress")},
-    },
-    "time limit of a basket schedule (s)": {
-        "optimize_basket_schedule(time_limit)": python_default(krg.optimize_basket_schedule, "time_limit"),
-        "schedule_frontier(time_limit)": python_default(krg.schedule_frontier, "time_limit"),
-        "krg-liquidity schedule --optimize --time-limit": CLI["schedule"]["time_limit"],
+        **{f"krg-liquidity {c} --time-limit": CLI[c]["time_limit"] for c in ("liquidate", "report", "stress",
+                                                                                "schedule")},
     },
     "participation cap of the liquidity profile": {
         "liquidity_profile(pov_cap)": python_default(krg.liquidity_profile, "pov_cap"),

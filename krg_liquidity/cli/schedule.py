@@ -15,6 +15,7 @@ from krg_liquidity.cli import options
 from krg_liquidity.cli.app import app
 from krg_liquidity.cli.common import console, report_failure, reraise_exit, risk_model_from, trades_sheet
 from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.profiles import load_volume_profile, profile_buckets
 from krg_liquidity.report.write import check_output, write_schedule, write_table
 from krg_liquidity.schedule.optimal import optimize_basket_schedule
@@ -55,7 +56,7 @@ def schedule_command(
                                                     "this probability (Gaussian price moves), e.g. 0.95 or 95%."),
     horizon: Optional[list[str]] = typer.Option(None, metavar="SYMBOL:PERIOD", help="With --optimize: the last "
                                                 "period SYMBOL may trade in, e.g. AAPL:13; repeat for several."),
-    time_limit: float = typer.Option(60.0, help="With --optimize: seconds for the solve."),
+    time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="With --optimize: seconds for the solve."),
 ) -> None:
     """Turn trade sizes into a schedule: shares per name per bucket per day (POV, or optimal with --optimize)."""
     solution, rounded_note = None, ""

@@ -42,6 +42,7 @@ from krg_liquidity.core.errors import (
     symbols_text,
 )
 from krg_liquidity.core.numbers import parse_number
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.schedule.check import basket_timing_risk_usd, check_schedule, round_schedule
 from krg_liquidity.schedule.data import MEASURES, ProgramData
@@ -561,7 +562,7 @@ def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: fl
             raise InfeasibleSchedule(f"the participation caps and cash milestones{confident} admit no schedule "
                                      "together; relax a milestone, the confidence or max_pov, or trade over more "
                                      "periods")
-        if status == "time_limit":
+        if status == "timeout":
             raise SolverTimeout(f"no schedule within time_limit={time_limit:g} s; raise time_limit or use fewer "
                                 "periods / names", stage="schedule", stages=attempts)
         if status not in ("optimal", "optimal_inaccurate", "feasible"):  # feasible: time ran out, gap_usd says how far
@@ -667,7 +668,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              factor_model: FactorModel | None = None, profile=None, periods: int = 26,
                              risk_aversion: float = 1.0, cash_by_period=None, *, bucket_minutes: int = 30,
                              max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
-                             start=None, time_limit: float = 60.0, engine: str = "auto",
+                             start=None, time_limit: float = DEFAULT_TIME_LIMIT, engine: str = "auto",
                              horizon=None, confidence: float | None = None,
                              cvar: tuple[float, float] | None = None, warm_start=None) -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
@@ -763,7 +764,7 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
 
 def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: float = 0.0, alpha_bps: float = 0.0, *,
                       bucket_minutes: int = 30, max_pov: float | None = None, cost_model: CostModel | None = None,
-                      start=None, time_limit: float = 10.0, engine: str = "auto") -> ScheduleSolution:
+                      start=None, time_limit: float = DEFAULT_TIME_LIMIT, engine: str = "auto") -> ScheduleSolution:
     """One name: shares per bucket minimizing MI + PA + risk_aversion x TR, all in bps (krg's form).
 
     TR uses MATLAB's schedule timing risk (periods of DayTime / periods days each), as
@@ -846,7 +847,7 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
 
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
                       periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
-                      cost_model: CostModel | None = None, time_limit: float = 60.0,
+                      cost_model: CostModel | None = None, time_limit: float = DEFAULT_TIME_LIMIT,
                       engine: str = "auto", horizon=None) -> pd.DataFrame:
     """Efficient frontier of the basket schedule: one row per risk aversion.
 

@@ -44,7 +44,7 @@ SOLVER_LADDER = ({}, {"equilibrate_enable": False, "tolerance": 1e-7},
                  {"max_step_fraction": 0.9, "static_regularization_constant": 1e-7, "tolerance": 1e-7})
 STATUS = {cp.OPTIMAL: "optimal", cp.OPTIMAL_INACCURATE: "optimal_inaccurate", cp.INFEASIBLE: "infeasible",
           cp.INFEASIBLE_INACCURATE: "infeasible", cp.UNBOUNDED: "unbounded", cp.UNBOUNDED_INACCURATE: "unbounded",
-          cp.USER_LIMIT: "time_limit"}
+          cp.USER_LIMIT: "timeout"}
 
 
 @dataclass
@@ -174,7 +174,7 @@ class ScheduleProgram:
 
     def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> tuple[np.ndarray, str]:
         """Fractions traded (n x N) and our status ("optimal", "optimal_inaccurate", "infeasible",
-        "unbounded", "time_limit", "solver_error"). ``tolerance``: Clarabel's gap and feasibility
+        "unbounded", "timeout", "solver_error"). ``tolerance``: Clarabel's gap and feasibility
         tolerances on the first attempt; ``time_limit`` (seconds) for the whole ladder: each attempt gets
         what is left, and reaching it ends the ladder."""
         self.risk_aversion.value = float(risk_aversion)
@@ -184,7 +184,7 @@ class ScheduleProgram:
         for number, rung in enumerate(SOLVER_LADDER):
             left = deadline - time.perf_counter()
             if number and left <= 0:  # the first attempt always runs, however little time is left
-                status = "time_limit"
+                status = "timeout"
                 break
             left = max(left, 1e-6)
             options = dict(rung)
@@ -204,7 +204,7 @@ class ScheduleProgram:
             if status in ("optimal", "optimal_inaccurate") and self.traded.value is not None:
                 self.attempts[-1].accepted = True
                 return np.clip(self.traded.value, 0.0, None), status
-            if status in ("infeasible", "unbounded", "time_limit"):  # another attempt would not change these
+            if status in ("infeasible", "unbounded", "timeout"):  # another attempt would not change these
                 break
         return np.empty(0), status
 
