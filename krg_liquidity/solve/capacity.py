@@ -9,7 +9,7 @@ from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFoun
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget, SolverOptions
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.solve.limits import applying
+from krg_liquidity.solve.limits import TotalImpactCap, applying
 from krg_liquidity.solve.request import CapacityRequest, Limits, capacity_request
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
@@ -180,7 +180,7 @@ def _feasible(request: CapacityRequest, costs, cash: float) -> bool:
         return False
     if request.max_total_mi_bps is None:
         return True
-    return float(costs.cost_usd(plan.u).sum()) <= request.max_total_mi_bps / 1e4 * cash
+    return not TotalImpactCap(request.max_total_mi_bps).exceeded(float(costs.cost_usd(plan.u).sum()), cash, 0.0)
 
 
 def _bisect(request: CapacityRequest, costs, box, budget: Budget) -> float | None:

@@ -382,6 +382,17 @@ class TotalImpactCap:
     label = "total impact cap (max_total_mi_bps)"
     unit = "bps"
     measured = "fraction of the cap"
+    PROOF_TOLERANCE = 1e-9
+    """Relative excess of a relaxation's least cost over the cap below which no impossibility is claimed
+    (the cost's float rounding); the exact feasibility tests of ``max_cash`` use none."""
+
+    def budget_usd(self, cash: float) -> float:
+        """The most impact the cap allows on ``cash`` (USD)."""
+        return self.bps / 1e4 * cash
+
+    def exceeded(self, cost_usd: float, cash: float, tolerance: float = PROOF_TOLERANCE) -> bool:
+        """True when ``cost_usd`` is above the cap on ``cash`` by more than ``tolerance`` (relative)."""
+        return cost_usd > self.budget_usd(cash) * (1 + tolerance)
 
     def violation(self, outcome):
         total_bps = outcome.impacts["cost_usd"].sum() / outcome.cash * 1e4

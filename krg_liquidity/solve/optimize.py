@@ -282,7 +282,7 @@ class _Plan:
                                   *shown, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
-        if cap is not None and least > cap / 1e4 * cash * (1 + 1e-9):
+        if cap is not None and TotalImpactCap(cap).exceeded(least, cash):
             give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
             shown = round_up(least / cash * 1e4, 3)  # the figure the cap must reach, as the table shows it
             raise self.impossible("separable", f"the least possible impact is {shown:.3f} bps, "
@@ -390,7 +390,7 @@ class _Plan:
         """The optimum of a relaxation costs more than the cap: nothing within the limits costs less."""
         cap = self.request.max_total_mi_bps
         cash = self.request.cash
-        if cap is not None and self.cost(u) > cap / 1e4 * cash * (1 + 1e-9):
+        if cap is not None and TotalImpactCap(cap).exceeded(self.cost(u), cash):
             least = self.cost(u) / cash * 1e4  # the cap must rise at least to it (exactly, without a floor)
             raise self.impossible(stage, f"the least impact within the risk ceiling and the other limits is "
                                          f"{round_up(least, 3):.3f} bps, above max_total_mi_bps={cap}", self.cost(u),
