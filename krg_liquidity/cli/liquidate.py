@@ -165,7 +165,7 @@ def liquidate(
     limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
-        options.check_limits(risk_band, time_limit, max_total_mi_bps)
+        asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)
@@ -183,8 +183,7 @@ def liquidate(
             except BookError as exc:
                 raise with_sheet_hint(exc, holdings, sheet) from None
         target = options.cash_target(cash, portfolio, allow_small_cash)
-        limits: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
-                                  "allow_buys": allow_buys, "cost_model": model, "time_limit": time_limit}
+        limits: dict[str, Any] = {"limits": asked, "cost_model": model, "time_limit": time_limit}
         try:
             result = run_liquidation(portfolio, target, allow_small_cash=allow_small_cash, **limits)
         except InfeasibleLiquidation as exc:  # the most cash as this run trades it: typed back, it is raised

@@ -14,7 +14,7 @@ import typer
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
-from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, small_cap_message
+from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, Limits, small_cap_message
 
 
 def _checked(value: float, written: object, example: str, what: str) -> float:
@@ -51,12 +51,12 @@ def bps(text: object) -> float:
     return _checked(parse_bps(text), text, "50, 50bps or 0.5%", "a number of basis points")
 
 def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
-                 max_total_mi_bps: float | None = None) -> None:
+                 max_total_mi_bps: float | None = None, allow_buys: bool = False) -> Limits:
     """The request's options in the command line's own words (the library's messages name Python
     arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds,
     ``--max-total-mi-bps`` at least ``SMALLEST_TOTAL_IMPACT_BPS`` (a smaller one is a percent or a fraction
-    typed as bps: "did you mean 50 bps?"). Raises ``InputError``, so that ``--json`` still answers with a
-    bad_input object."""
+    typed as bps: "did you mean 50 bps?"). Returns the request's :class:`Limits`; raises ``InputError``, so
+    that ``--json`` still answers with a bad_input object."""
     if max_total_mi_bps is not None and 0 < max_total_mi_bps < SMALLEST_TOTAL_IMPACT_BPS:
         raise InputError("--max-total-mi-bps " + small_cap_message(max_total_mi_bps).split("=", 1)[1])
     if risk_band is not None and not (0 <= risk_band[0] <= risk_band[1]):
@@ -64,6 +64,7 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
                          "--risk-band 0.9 1.1")
     if not (time_limit > 0 and math.isfinite(time_limit)):
         raise InputError(f"--time-limit {time_limit:g}: give a positive number of seconds, e.g. --time-limit 30")
+    return Limits(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
 
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
