@@ -4,8 +4,9 @@ After ``periods_done`` periods of an optimal basket schedule, ``replan`` takes t
 and the market now (prices; optionally updated ADV and volatility) and solves
 ``optimize_basket_schedule`` again for the shares still to trade over the periods still left, with the
 plan's risk aversion and risk measure, the volume profile turned so that the first period left is the
-right bucket of the day, and the answer's times put back on the original plan's clock. The schedule
-engine has no warm start yet: each re-plan is a fresh solve (its set-up included).
+right bucket of the day, and the answer's times put back on the original plan's clock. The solve starts
+from the plan's own remaining periods (``warm_start``): the same optimum, certified the same way, in
+fewer interior-point steps.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def replan(plan: ScheduleSolution, fills_so_far, market_now, trades, *, periods_
                                         periods=plan.periods - periods_done, risk_aversion=plan.risk_aversion,
                                         bucket_minutes=bucket_minutes, max_pov=max_pov,
                                         risk_measure=plan.risk_measure, cost_model=cost_model, start=first_day,
-                                        time_limit=time_limit)
+                                        time_limit=time_limit, warm_start=plan)
     table = solution.schedule
     stamp = pd.to_datetime(table["bucket_start"])
     slot = np.searchsorted(starts, (stamp.dt.hour * 60 + stamp.dt.minute).to_numpy())
