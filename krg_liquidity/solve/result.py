@@ -211,14 +211,14 @@ class LiquidationResult:
         if not self.violations:
             return "not checked (no trade list)"
         if not broken:
-            key = max(self.violations, key=self.violations.get)
+            key = max(self.violations, key=lambda name: self.violations[name])
             worst = self.violations[key]
             if worst <= FLOAT_NOISE:
                 return "0 (every limit met, recomputed from the trades)"
             missed = MISSED_BY.get(key, "exceeded by")
             return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
                     f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g} ({MEASURED.get(key, '')})")
-        key = max(broken, key=broken.get)
+        key = max(broken, key=lambda name: broken[name])
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
         by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
         missed = f"missed, {MISSED_BY[key]}" if key in MISSED_BY else "broken by"
@@ -300,7 +300,7 @@ class LiquidationResult:
             ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
              else "not available (the answer is not a proven optimum)"),
         ]
-        if self.risk_before is not None:
+        if self.risk_before is not None and self.risk_after is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
         if self.message:  # limits_broken: which limits the list breaks, and the fix
