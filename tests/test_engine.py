@@ -118,7 +118,7 @@ def test_floor_steps_agree_with_the_conic_program(seed):
     free = liquidate(book, cash)
     band = (free.risk_after / free.risk_before + 0.02, 10.0)
     ours = liquidate(book, cash, risk_band=band)
-    conic = liquidate(book, cash, risk_band=band, method="conic")
+    conic = liquidate(book, cash, risk_band=band, engine="conic")
     assert ours.method == "dual+convex-concave"
     assert ours.cost_usd <= conic.cost_usd * (1 + 1e-6)
     assert ours.lower_bound_usd <= conic.cost_usd * (1 + 1e-9)

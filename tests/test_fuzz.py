@@ -61,7 +61,7 @@ def local_search_finds_a_point(book, cash, limits) -> bool:
 
 @pytest.mark.parametrize("seed", [44, 79, 164])
 def test_floor_search_tries_the_conic_steps_before_giving_up(seed):
-    """Buys allowed: the dual ascents stall below the floor; the conic steps (what method="conic"
+    """Buys allowed: the dual ascents stall below the floor; the conic steps (what engine="conic"
     runs) find a point. These once ended "no_feasible_point_found" (seed 79 is a 4-name book)."""
     holdings, covariance, book, cash, limits, regime = draw(seed)
     assert limits["allow_buys"] and regime in ("floor", "narrow")

@@ -13,7 +13,7 @@ The solve is a plan of stages, each recorded on the result (``plan.Stage``):
    tight (nothing costs less); if its answer meets the band it is the global optimum.
 2. ``dual`` (the ceiling breaks): the convex problem with the risk ceiling by duality over
    its coupling rows (``dual.py``); ``conic`` (cvxpy + Clarabel) if that declines, or always
-   with ``method="conic"``. A certificate of infeasibility from it proves the request impossible.
+   with ``engine="conic"``. A certificate of infeasibility from it proves the request impossible.
 3. ``floor`` (the floor breaks): a proof that the floor cannot be reached (``floor.py``),
    else a feasible start and convex-concave steps with the dual solver (the conic program's
    penalized steps as fallback); ``certificate`` bounds the cost from below (``certificate.py``).
@@ -38,8 +38,10 @@ from krg_liquidity.core.plan import (
     Budget,
     SolverOptions,
     Trail,
+    liquidation_options,
     one_blas_thread,
     prepare,
+    renamed_engine,
 )
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel
@@ -62,10 +64,10 @@ BAND_TOLERANCE = 1e-9
 def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None = None,
               risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
-              cost_model: CostModel | None = None, method: str = "auto",
+              cost_model: CostModel | None = None, engine: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
               warm_start: LiquidationResult | None = None, allow_small_cash: bool = False,
-              options: SolverOptions | None = None) -> LiquidationResult:
+              options: SolverOptions | None = None, method: str | None = None) -> LiquidationResult:
     """Raise ``cash`` from ``portfolio`` at least total market impact.
 
     Parameters
@@ -88,9 +90,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         Let trades add to positions or flip them (each trade still costs impact).
     cost_model : CostModel, optional
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
-    method : str
+    engine : str
         "auto" (the plan above) or "conic" (the conic program for every coupled stage: an
-        independent cross-check).
+        independent cross-check); the schedules take the same keyword.
     time_limit : float or None
         Seconds for the whole call (None: no limit).
     raise_on_failure : bool
@@ -102,7 +104,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         Accept a target below $1,000 (or below 1e-6 of the net value) as given.
     options : SolverOptions, optional
         How to solve as one value (engine, time limit, the conic solvers' ladder and parameters, their
-        log), in place of ``method`` and ``time_limit`` (not both).
+        log), in place of ``engine`` and ``time_limit`` (not both).
+    method : str, optional
+        Deprecated: the former name of ``engine`` (a ``DeprecationWarning`` says so).
 
     Returns
     -------
@@ -114,8 +118,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     ------
     InputError
         Bad data or limits (a column, a value, a target), always before any solve.
-    ValueError
-        ``method`` is neither "auto" nor "conic".
+    InputError
+        ``engine`` is neither "auto" nor "conic".
     InfeasibleLiquidation
         Proven impossible; carries the most cash that can be raised and the blocking limits.
     NoFeasiblePointFound
@@ -135,7 +139,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
-    chosen = SolverOptions.of(options, engine=method, time_limit=time_limit)
+    chosen = liquidation_options(options, engine=renamed_engine(engine, method), time_limit=time_limit)
     prepare()
     factoring = request.risk_band is not None and request.cash < portfolio.net_value_usd  # beyond the book: said at once
     if factoring and portfolio.covariance is not None and not portfolio.risk_factored:
@@ -203,7 +207,7 @@ class _Plan:
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
         found = self.request.check(self.shares - u * self.adv, floor=floor, cap=cap, traded=-u * self.adv)
-        key = max(found, key=found.get)
+        key = max(found, key=lambda name: found[name])
         return found[key], key
 
     def cost(self, u: np.ndarray) -> float:
@@ -239,6 +243,14 @@ class _Plan:
         return SolverTimeout(f"the time budget ({self.budget.limit:g} s) ran out in the {stage} stage "
                              f"before any verified trade list was found{why}; raise time_limit", stage)
 
+    @property
+    def band(self) -> tuple[float, float]:
+        """The risk band, for the stages that run only when the request has one."""
+        band = self.request.risk_band
+        if band is None:
+            raise AssertionError("a risk-band stage ran on a request without a risk band")
+        return band
+
     @cached_property
     def sigma_today(self) -> float:
         """Today's annualized risk (of the weights), computed once per call."""
@@ -249,7 +261,7 @@ class _Plan:
     def dual_solver(self) -> DualSolver:
         """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start)."""
         p, cash = self.request.portfolio, self.request.cash
-        ceiling = self.request.risk_band[1] * self.sigma_today * (p.net_value_usd - cash)
+        ceiling = self.band[1] * self.sigma_today * (p.net_value_usd - cash)
         return DualSolver(self.costs, self.bounds, cash, p.risk(), p.position_usd, ceiling)
 
     # ---- the plan -----------------------------------------------------------------------------
@@ -277,9 +289,9 @@ class _Plan:
         fast = solve_separable(self.costs, self.bounds, cash, start=self.start)
         if fast is None:
             low, high = reachable(self.costs, self.bounds)
-            shown = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
+            figures = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
             raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds, (low, high), cash),
-                                  *shown, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
+                                  *figures, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and TotalImpactCap(cap).exceeded(least, cash):
@@ -314,12 +326,15 @@ class _Plan:
     def ceiling_reach(self, start: Candidate) -> None:
         """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
         solver = self.dual_solver
-        lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, solver.R2, self.budget)
-        if lowest2 > solver.R2:
+        ceiling2 = solver.R2
+        if ceiling2 is None:
+            raise AssertionError("the ceiling's reach was asked of a solver without a ceiling")
+        lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, ceiling2, self.budget)
+        if lowest2 > ceiling2:
             p, cash = self.request.portfolio, self.request.cash
             scale = self.sigma_today * (p.net_value_usd - cash) / cash
             least = np.sqrt(lowest2) / scale  # a multiple of today's risk: the ceiling must rise at least to it
-            top = self.request.risk_band[1]
+            top = self.band[1]
             raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
                                                    f"per-name limits leaves less than {least:.4f}x "
                                                    f"today's risk (ceiling {top:g}x)", lowest2,
@@ -402,12 +417,12 @@ class _Plan:
         solver = self.dual_solver
         sigma0 = self.sigma_today
         post = (p.net_value_usd - cash) / cash
-        level = self.request.risk_band[0] * sigma0 * post
+        level = self.band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
         highest = reach.risk_upper_bound(solver, self.budget)
         if highest < level * (1 - 1e-9):
             reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
-                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
+                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.band[0]:g}x)")
             if not np.isfinite(highest):
                 raise self.impossible("floor", reason, highest)
             self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
@@ -416,12 +431,13 @@ class _Plan:
             raise self.timeout("floor")
         relaxed_cost = self.cost(relaxed.u)
         best: Candidate | None = None
-        self.highest_found, self.floor_point = None, None
+        self.highest_found: float | None = None
+        self.floor_point: DualPoint | None = None
         self.verified_start: Candidate | None = None  # a start meeting every limit (floor_by_dual)
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
         if best is None and not self.budget.expired():
-            best = self.floor_by_conic(relaxed)  # what method="conic" would try, before giving up
+            best = self.floor_by_conic(relaxed)  # what engine="conic" would try, before giving up
         if best is None and self.verified_start is not None:
             self.trail.record("floor", "candidate", "neither the convex-concave steps nor the conic steps settled: "
                                                     "the verified start is returned, with its gap")
@@ -524,7 +540,7 @@ class _Plan:
     def dual_marginal(self, point: DualPoint, floor_level: float | None) -> float:
         """d(cost)/d(cash) in bps: the cash multiplier plus the moves of the band and weight bounds with L."""
         p, cash = self.request.portfolio, self.request.cash
-        band = self.request.risk_band
+        band = self.band
         sigma0 = self.sigma_today
         post = (p.net_value_usd - cash) / cash
         marginal = point.cash_multiplier + 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0
