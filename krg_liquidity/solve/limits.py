@@ -29,6 +29,7 @@ import pandas as pd
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.numbers import parse_ratio
 from krg_liquidity.model.trade_costs import TradeCosts
 
 SMALLEST_TOTAL_IMPACT_BPS = 0.1
@@ -84,10 +85,14 @@ class Limits:
     def __post_init__(self) -> None:
         band = self.risk_band
         if band is not None:
-            try:
-                low, high = (float(v) for v in band)
-            except (TypeError, ValueError):
-                raise InputError("risk_band must be a pair (lo, hi), e.g. (0.9, 1.1)") from None
+            parts = [band] if isinstance(band, str) else list(band) if np.iterable(band) else [band]
+            if len(parts) != 2:
+                raise InputError(f"risk_band={band!r} must be a pair (lo, hi) of multiples of today's risk, "
+                                 "e.g. (0.9, 1.1) or ('90%', '110%')")
+            low, high = (parse_ratio(v) for v in parts)
+            if np.isnan(low) or np.isnan(high):
+                raise InputError(f"risk_band={band!r}: give numbers, ratios ('0.9x') or percents ('90%') of "
+                                 "today's risk, e.g. (0.9, 1.1)")
             if not (0 <= low <= high) or not np.isfinite(high):
                 raise InputError(f"risk_band=({low}, {high}) needs 0 <= lo <= hi, e.g. (0.9, 1.1)")
             if low > 5:
