@@ -407,6 +407,16 @@ class TotalImpactCap:
         return [program.cost <= self.bps * program.cash_scaled * (1 if slack is None else 1 + slack)]
 
 
+def risk_excess(ratio: float, today: float, after: float) -> float:
+    """How far the risk ``after`` is above ``ratio`` x ``today``'s, as a fraction of today's risk (negative
+    below it): the measure of the band's two limits, the plan's and ``verify``'s alike.
+
+    >>> round(risk_excess(1.1, 0.20, 0.23), 6)
+    0.05
+    """
+    return (after - ratio * today) / today
+
+
 def _risk_ratio(outcome: Outcome) -> tuple[float, float]:
     """(today's risk, risk after) of the weights, annualized."""
     p = outcome.portfolio
@@ -428,7 +438,7 @@ class RiskCeiling:
 
     def violation(self, outcome):
         before, after = _risk_ratio(outcome)
-        return max(0.0, (after - self.ratio * before) / before)
+        return max(0.0, risk_excess(self.ratio, before, after))
 
     def conic(self, program, slack=None):
         give = 0 if slack is None else slack * program.sigma_today * program.post_level
@@ -451,7 +461,7 @@ class RiskFloor:
 
     def violation(self, outcome):
         before, after = _risk_ratio(outcome)
-        return max(0.0, (self.ratio * before - after) / before)
+        return max(0.0, -risk_excess(self.ratio, before, after))
 
     def conic(self, program, slack=None, gradient=None):
         if gradient is None:

@@ -52,7 +52,7 @@ from krg_liquidity.solve.bounds import TradeBounds, trade_bounds
 from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
-from krg_liquidity.solve.limits import RiskCeiling, TotalImpactCap
+from krg_liquidity.solve.limits import RiskCeiling, TotalImpactCap, risk_excess
 from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
 from krg_liquidity.solve.separable import reachable, solve_separable
@@ -221,7 +221,7 @@ class _Plan:
         p = self.request.portfolio
         net, today = p.net_value_usd, self.sigma_today
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
-        return (band[0] * today - after) / today, (after - band[1] * today) / today
+        return -risk_excess(band[0], today, after), risk_excess(band[1], today, after)
 
     def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None,
                    conflicts: dict[str, float] | None = None):
@@ -464,8 +464,8 @@ class _Plan:
         if certified is not None:
             bound = max(bound, certified)
         cap = self.request.max_total_mi_bps
-        if cap is not None and cost > cap / 1e4 * cash * (1 + 1e-9):
-            if bound > cap / 1e4 * cash * (1 + 1e-9):
+        if cap is not None and TotalImpactCap(cap).exceeded(cost, cash):
+            if TotalImpactCap(cap).exceeded(bound, cash):
                 raise self.impossible("certificate", f"no trade list meeting the risk floor costs less than "
                                                      f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
                                       bound)
