@@ -279,7 +279,7 @@ def test_no_feasible_point_is_not_called_infeasible(monkeypatch, example):
     holdings, covariance, book = example
     from krg_liquidity.solve import floor as floor_module
     monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))
-    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
+    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: optimize_module.Declined("conic-convex-concave", "failed", "stubbed"))
     with pytest.raises(NoFeasiblePointFound, match="not a proof") as info:
         liquidate(book, 1e9, risk_band=(1.01, 1.05))
     assert "highest risk found" in str(info.value) and "(proven)" in str(info.value)

@@ -76,7 +76,7 @@ def test_floor_message_prints_no_infinite_bound(monkeypatch):
     from krg_liquidity.solve import optimize as optimize_module
 
     holdings, covariance, book, cash, limits, regime = draw(79)
-    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
+    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: optimize_module.Declined("conic-convex-concave", "failed", "stubbed"))
     result = liquidate(book, cash, time_limit=BUDGET, raise_on_failure=False, **limits)
     assert result.status == "no_feasible_point_found"
     assert "inf" not in result.message.replace("infeasible", "") and "nan" not in result.message

@@ -223,9 +223,9 @@ def test_fixed_pov_names():
 def test_marginal_cost_matches_finite_difference(example, band, method, tolerance):
     book = example[2]
     cash, step = 1e9, 1e5
-    mid = liquidate(book, cash, risk_band=band, method=method)
-    up = liquidate(book, cash + step, risk_band=band, method=method)
-    down = liquidate(book, cash - step, risk_band=band, method=method)
+    mid = liquidate(book, cash, risk_band=band, engine=method)
+    up = liquidate(book, cash + step, risk_band=band, engine=method)
+    down = liquidate(book, cash - step, risk_band=band, engine=method)
     assert mid.method == up.method == down.method == ("separable" if band is None and method == "auto"
                                                        else "dual" if method == "auto" else "conic")
     slope_bps = (up.cost_usd - down.cost_usd) / (2 * step) * 1e4

@@ -194,6 +194,16 @@ class Candidate:
     path: str
 
 
+@dataclass(frozen=True)
+class Declined:
+    """A stage that returned no verified answer: its name, what the trail recorded (``outcome``: "failed"
+    or "timeout") and why, in words. The plan goes on to its next stage."""
+
+    stage: str
+    outcome: str
+    reason: str
+
+
 class _Plan:
     def __init__(self, request: LiquidationRequest, trail: Trail, method: str, start: float | None = None):
         self.request, self.trail, self.method = request, trail, method
@@ -235,6 +245,11 @@ class _Plan:
                                  "(please report this book)", self.trail.solver_attempts)
         self.trail.record(stage, "proof", reason)
         return infeasible(self.request, reason, self.budget, known, conflicts)
+
+    def decline(self, stage: str, outcome: str, reason: str, iterations: int = 0) -> Declined:
+        """Record a stage that found no verified answer, and say so as a value."""
+        self.trail.record(stage, outcome, reason, iterations)
+        return Declined(stage, outcome, reason)
 
     def timeout(self, stage: str, detail: str = "") -> SolverTimeout:
         self.trail.record(stage, "timeout", detail or "the time budget ran out")
@@ -318,7 +333,7 @@ class _Plan:
         ceiling is out of reach, else the conic program."""
         if self.method == "auto":
             found = self.ceiling_by_dual(start)
-            if found is not None:
+            if isinstance(found, Candidate):
                 return found
             self.ceiling_reach(start)
         return self.ceiling_by_conic(start)
@@ -341,20 +356,18 @@ class _Plan:
                                   known=({RiskCeiling.key: least - top}, {RiskCeiling.key: RiskCeiling.unit}))
         self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
 
-    def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
+    def ceiling_by_dual(self, start: Candidate) -> Candidate | Declined:
         solver = self.dual_solver
         try:
             point = solver.solve(start.marginal, None, self.budget)
         except OutOfTime:
             raise self.timeout("dual") from None
         if point is None:
-            self.trail.record("dual", "failed", "dual Newton did not converge", solver.steps)
-            return None
+            return self.decline("dual", "failed", "dual Newton did not converge", solver.steps)
         worst, key = self.worst(point.u, floor=False, cap=False)
         if worst > ACCEPT_VIOLATION:
-            self.trail.record("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
-                              solver.steps)
-            return None
+            return self.decline("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
+                                solver.steps)
         self.check_cap(point.u, "dual")
         through = f" ({solver.cg_steps} conjugate-gradient steps through the names)" if solver.cg_steps else ""
         self.trail.record("dual", "candidate", f"{solver.steps} Newton steps{through}", solver.steps)
@@ -430,19 +443,19 @@ class _Plan:
         if self.budget.expired():  # the bound may have been cut short (inf): nothing is proven either way
             raise self.timeout("floor")
         relaxed_cost = self.cost(relaxed.u)
-        best: Candidate | None = None
+        best: Candidate | Declined = Declined("floor", "failed", "not tried")
         self.highest_found: float | None = None
         self.floor_point: DualPoint | None = None
         self.verified_start: Candidate | None = None  # a start meeting every limit (floor_by_dual)
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
-        if best is None and not self.budget.expired():
+        if isinstance(best, Declined) and not self.budget.expired():
             best = self.floor_by_conic(relaxed)  # what engine="conic" would try, before giving up
-        if best is None and self.verified_start is not None:
+        if isinstance(best, Declined) and self.verified_start is not None:
             self.trail.record("floor", "candidate", "neither the convex-concave steps nor the conic steps settled: "
                                                     "the verified start is returned, with its gap")
             best = self.verified_start
-        if best is None:
+        if isinstance(best, Declined):
             if self.budget.expired() or self.trail.ran_out():
                 raise self.timeout("floor")
             seen = ""
@@ -475,13 +488,13 @@ class _Plan:
         self.trail.promote()
         return Candidate(best.u, best.marginal, min(bound, cost), best.path)
 
-    def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float, risk_times) -> Candidate | None:
+    def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float,
+                      risk_times) -> Candidate | Declined:
         v0 = relaxed.u / solver.per_value
         start, highest = floor_search.reach_floor(solver, v0, level, risk_times, self.budget)
         if start is None:
             self.highest_found = highest
-            self.trail.record("floor-start", "failed", "the local ascents of the risk stalled below the floor")
-            return None
+            return self.decline("floor-start", "failed", "the local ascents of the risk stalled below the floor")
         start_u = start * solver.per_value
         start_ok = self.worst(start_u, cap=False)[0] <= ACCEPT_VIOLATION  # a verified answer if the steps fail
         if start_ok:
@@ -497,28 +510,26 @@ class _Plan:
                                                 accept)
         except OutOfTime:
             steps = floor_search.FloorSteps(None, 0, "the time budget ran out")
-        if steps.point is None and start_ok and self.budget.expired():
+        if steps.point is None and self.verified_start is not None and self.budget.expired():
             self.trail.record("convex-concave", "candidate", "the time budget ran out: the verified start is "
                                                              "returned, with its gap", steps.steps)
             return self.verified_start
         if steps.point is None:
-            self.trail.record("convex-concave", "failed", steps.reason, steps.steps)
-            return None
+            return self.decline("convex-concave", "failed", steps.reason, steps.steps)
         self.trail.record("convex-concave", "candidate", steps.reason or f"settled after {steps.steps} steps",
                           steps.steps)
         self.floor_point = steps.point
         found = Candidate(steps.point.u, self.dual_marginal(steps.point, level), None, "dual+convex-concave")
         if steps.reason and not self.budget.expired():  # stopped before settling: the conic steps go on from here
             further = self.floor_by_conic(found)
-            if further is not None and self.cost(further.u) < self.cost(found.u):
+            if isinstance(further, Candidate) and self.cost(further.u) < self.cost(found.u):
                 return further
         return found
 
-    def floor_by_conic(self, relaxed: Candidate) -> Candidate | None:
+    def floor_by_conic(self, relaxed: Candidate) -> Candidate | Declined:
         skip = self.conic_skip()
         if skip:
-            self.trail.record("conic-convex-concave", "timeout", skip)
-            return None
+            return self.decline("conic-convex-concave", "timeout", skip)
         from krg_liquidity.solve import conic
         from krg_liquidity.solve.limits import applying
 
@@ -531,9 +542,8 @@ class _Plan:
             lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)
         self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
         if u is None:
-            self.trail.record("conic-convex-concave", "timeout" if program.skipped or self.budget.expired() else
-                              "failed", reason or "no feasible point", steps)
-            return None
+            return self.decline("conic-convex-concave", "timeout" if program.skipped or self.budget.expired() else
+                                "failed", reason or "no feasible point", steps)
         self.trail.record("conic-convex-concave", "candidate", reason or f"settled after {steps} steps", steps)
         return Candidate(np.asarray(u, dtype=float), conic.cash_multiplier(program), None, "conic+convex-concave")
 
