@@ -874,7 +874,8 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
                       periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
                       cost_model: CostModel | None = None, time_limit: float = DEFAULT_TIME_LIMIT,
-                      engine: str = "auto", horizon=None, options: SolverOptions | None = None) -> pd.DataFrame:
+                      engine: str = "auto", horizon=None, options: SolverOptions | None = None,
+                      confidence: float | None = None) -> pd.DataFrame:
     """Efficient frontier of the basket schedule: one row per risk aversion.
 
     The problem is set up once; each lambda only re-solves.
@@ -893,6 +894,9 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
         Seconds for each solve.
     options : SolverOptions, optional
         As for :func:`optimize_basket_schedule` (its time limit is for each solve).
+    confidence : float, optional
+        As for :func:`optimize_basket_schedule`: every point of the frontier meets each milestone of
+        ``cash_by_period`` with this probability.
 
     Returns
     -------
@@ -922,7 +926,8 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
     chosen = _chosen(options, engine, time_limit)
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, "std", None, engine=chosen.engine, horizon=horizon, options=chosen)
+                   cost_model, "std", None, engine=chosen.engine, horizon=horizon, options=chosen,
+                   confidence=confidence)
     rows = []
     fix = "give a list of risk aversions >= 0, e.g. [0, 0.5, 1]"
     if isinstance(risk_aversions, str) or np.ndim(risk_aversions) != 1:
