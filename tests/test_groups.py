@@ -189,8 +189,8 @@ def test_all_three_together_against_a_plain_formulation():
     band = 0.01
     least, _ = reference(holdings, covariance, cash, groups={g: (today[g] - band, today[g] + band) for g in GROUPS},
                          tracking=0.004, liquid=(0.2, 1.0))
-    kwargs = dict(group_column="sector", group_limits={"max_weight_change": band}, max_tracking_error=0.004,
-                  min_liquid_fraction=(0.2, 1.0))
+    kwargs = {"group_column": "sector", "group_limits": {"max_weight_change": band}, "max_tracking_error": 0.004,
+              "min_liquid_fraction": (0.2, 1.0)}
     if least is None:
         with pytest.raises(InfeasibleLiquidation):
             krg.liquidate(book, cash, **kwargs)

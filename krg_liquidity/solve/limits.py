@@ -128,15 +128,16 @@ def group_rules(given: Any) -> tuple[tuple[GroupRule, ...] | None, list[str]]:
         rows = [(r.group, {k: getattr(r, k) for k in GROUP_RULE_KEYS}) for r in given]
     elif isinstance(given, pd.DataFrame):
         if given.index.has_duplicates:
-            problems.append(f"group_limits: groups listed twice: {', '.join(map(str, given.index[given.index.duplicated()].unique()))}")
+            twice = given.index[given.index.duplicated()].unique()
+            problems.append(f"group_limits: groups listed twice: {', '.join(map(str, twice))}")
         for group, row in given.iterrows():
             name = None if str(group) == DEFAULT_GROUP else str(group)
             rows.append((name, row.to_dict()))
     elif isinstance(given, Mapping):
         rows = [(None, given)]
     else:
-        return None, [f"group_limits is a {type(given).__name__}: give a dict of book-wide defaults "
-                      "(e.g. {'max_weight_change': 0.02}) or a DataFrame indexed by group"]
+        return None, [(f"group_limits is a {type(given).__name__}: give a dict of book-wide defaults "
+                       "(e.g. {'max_weight_change': 0.02}) or a DataFrame indexed by group")]
     rules = [rule for rule in (_rule(group, values, problems) for group, values in rows) if rule is not None]
     rules.sort(key=lambda r: r.group is not None)
     return (tuple(rules) or None), problems
@@ -281,12 +282,16 @@ class Limits:
         return self if not self.has_floor else replace(self, risk_band=(0.0, self.risk_band[1]))  # type: ignore[index]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (the band as a list), as JSON and the result's ``request`` record write them."""
+        """Plain values (the band as a list; the group, tracking-error and liquidity limits only when set), as
+        JSON and the result's ``request`` record write them."""
         values = asdict(self)
         values["risk_band"] = None if self.risk_band is None else list(self.risk_band)
         values["group_limits"] = None if not self.group_limits else [asdict(rule) for rule in self.group_limits]
         values["min_liquid_fraction"] = None if self.min_liquid_fraction is None else list(self.min_liquid_fraction)
-        return values
+        # the group, tracking-error and liquidity limits only when set: a request without them reads as before
+        return {key: value for key, value in values.items()
+                if value is not None or key not in ("group_column", "group_limits", "max_tracking_error",
+                                                    "min_liquid_fraction")}
 
     @classmethod
     def of(cls, limits: Limits | None = None, *, risk_band: tuple[float, float] | None = None,
@@ -645,8 +650,8 @@ def group_problems(portfolio: Portfolio, limits: Limits) -> list[str]:
     if column is None:
         asked = (f"group_column={limits.group_column!r}" if limits.group_column is not None
                  else f"none of the columns {', '.join(GROUP_COLUMNS)}")
-        return [f"group limits need a group per name: the holdings have {asked}; add the column or give "
-                f"group_column= one of {', '.join(map(str, portfolio.holdings.columns))}"]
+        return [(f"group limits need a group per name: the holdings have {asked}; add the column or give "
+                 f"group_column= one of {', '.join(map(str, portfolio.holdings.columns))}")]
     problems = []
     raw = portfolio.holdings[column]
     blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
@@ -704,7 +709,7 @@ class GroupLimit:
 
     @property
     def label(self) -> str:
-        return shape_label(self.key)
+        return shape_label(self.key) or self.key
 
 
 class GroupWeight(GroupLimit):
