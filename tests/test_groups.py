@@ -307,3 +307,46 @@ def test_the_group_column_is_found_by_its_aliases():
     book = krg.Portfolio(holdings, covariance)
     result = krg.liquidate(book, "10%", group_limits={"max_weight_change": 1.0})
     assert {f"group_weight:{g}" for g in GROUPS} <= set(result.violations)
+
+
+def test_the_check_recomputes_each_new_limit_from_the_trades():
+    from krg_liquidity import CostModel
+    from krg_liquidity.solve.verify import violations
+
+    holdings, covariance = grouped_book(8)
+    book = krg.Portfolio(holdings, covariance)
+    cash = 0.3 * book.net_value_usd
+    post = book.net_value_usd - cash
+    after = krg.liquidate(book, cash).trades["shares_after"].to_numpy()
+    moved = sector_weights(holdings, after, post) - weights_today(holdings)
+    band = float(moved.abs().max()) / 2
+    root = risk_root(holdings, covariance)
+    price = holdings["price"].to_numpy()
+    te = float(np.linalg.norm(root.T @ (after * price / post - (holdings["shares"] * price).to_numpy()
+                                        / book.net_value_usd)))
+    pov, adv = holdings["pov"].to_numpy(), holdings["adv"].to_numpy()
+    liquid = float(np.minimum(after, 0.1 * pov / (1 - pov) * adv) @ price) / post
+    limits = krg.Limits(group_column="sector", group_limits={"max_weight_change": band}, max_tracking_error=te / 2,
+                        min_liquid_fraction=(liquid + 0.1, 0.1))
+    found = violations(book, after, cash, allow_buys=False, risk_band=None, max_total_mi_bps=None,
+                       cost_model=CostModel(), limits=limits)
+    for group in GROUPS:
+        assert found[f"group_weight:{group}"] == pytest.approx(max(0.0, abs(moved[group]) - band), abs=1e-12)
+    assert found["tracking_error"] == pytest.approx(1.0, rel=1e-9)  # twice the cap: broken by one cap
+    assert found["liquidity_left"] == pytest.approx(0.1, rel=1e-9)
+    met = violations(book, after, cash, allow_buys=False, risk_band=None, max_total_mi_bps=None,
+                     cost_model=CostModel(), limits=krg.Limits(group_column="sector", max_tracking_error=te * 1.01,
+                                                               group_limits={"max_weight_change": 2 * band}))
+    assert max(met.values()) <= 1e-12
+
+
+def test_max_cash_with_a_tracking_error_cap_agrees_with_liquidate():
+    holdings, covariance = grouped_book(9)
+    holdings["lb_min_value"] = np.nan
+    holdings.loc[0, "lb_min_value"] = holdings.loc[0, "shares"] * holdings.loc[0, "price"]  # pro rata is out
+    book = krg.Portfolio(holdings, covariance)
+    most = krg.max_cash(book, max_tracking_error=0.002)
+    assert 0 < most < krg.max_cash(book)
+    assert krg.liquidate(book, 0.99 * most, max_tracking_error=0.002).success
+    with pytest.raises(InfeasibleLiquidation):
+        krg.liquidate(book, 1.01 * most, max_tracking_error=0.002)
