@@ -350,3 +350,30 @@ def test_max_cash_with_a_tracking_error_cap_agrees_with_liquidate():
     assert krg.liquidate(book, 0.99 * most, max_tracking_error=0.002).success
     with pytest.raises(InfeasibleLiquidation):
         krg.liquidate(book, 1.01 * most, max_tracking_error=0.002)
+
+
+def test_the_result_summarizes_groups_and_the_liquidity_left():
+    holdings, covariance = grouped_book(3)
+    book = krg.Portfolio(holdings, covariance)
+    cash = 0.3 * book.net_value_usd
+    result = krg.liquidate(book, cash, group_column="sector",
+                           group_limits={"max_weight_change": 0.01, "max_sold_fraction": 0.4})
+    table = result.groups
+    price = holdings["price"].to_numpy()
+    after = result.trades["shares_after"].to_numpy()
+    sold = pd.Series((holdings["shares"].to_numpy() - after) * price).groupby(holdings["sector"].to_numpy()).sum()
+    assert table["value_sold_usd"].to_numpy() == pytest.approx(sold[table.index].to_numpy(), rel=1e-9)
+    assert table["value_sold_usd"].sum() == pytest.approx(cash, rel=1e-7)  # from the final shares
+    assert table["weight_before"].to_numpy() == pytest.approx(weights_today(holdings)[table.index].to_numpy())
+    expected = sector_weights(holdings, after, book.net_value_usd - cash)[table.index].to_numpy()
+    assert table["weight_after"].to_numpy() == pytest.approx(expected, rel=1e-9)
+    assert (table["weight_hi"] - table["weight_before"]).to_numpy() == pytest.approx(0.01)
+    assert (table["binding"] != "").any()  # the band binds somewhere (the test above shows it binds)
+    liquid = result.liquidity_left
+    assert list(liquid.index) == ["today", "after"]
+    pov, adv = holdings["pov"].to_numpy(), holdings["adv"].to_numpy()
+    for row, shares in (("today", holdings["shares"].to_numpy()), ("after", after)):
+        per_day = pov / (1 - pov) * adv
+        assert liquid.loc[row, "days_to_liquidate"] == pytest.approx(np.max(shares / per_day))
+        assert liquid.loc[row, "sellable_1d"] == pytest.approx(np.minimum(shares, per_day) @ price / (shares @ price))
+    assert krg.liquidate(krg.Portfolio(holdings.drop(columns=["sector"]), covariance), cash).groups is None

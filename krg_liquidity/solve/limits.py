@@ -896,6 +896,74 @@ def shaped_words(limits: Limits) -> str:
     return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
+LIQUIDITY_HORIZONS = (1, 5, 20)
+"""The days at which ``liquidity_table`` says what share of a book can be sold."""
+
+
+def liquidity_table(portfolio: Portfolio, shares_after: np.ndarray) -> pd.DataFrame:
+    """The liquidity of the book today and after the trades (rows "today", "after").
+
+    Columns: ``value_usd`` (the long positions' value), ``days_to_liquidate`` (days to sell every long
+    position at its participation rate, the name's ``pov`` else ``LIQUID_POV``; inf when a name's
+    ``ub_max_pct_adv`` stops it), and ``sellable_{D}d``: the share of that value sellable within D days
+    (``sellable_shares``) for D in ``LIQUIDITY_HORIZONS``.
+    """
+    price, adv = portfolio.array("price"), portfolio.array("adv")
+    longs = portfolio.array("shares") > 0
+    pov = _column(portfolio, "pov")
+    pov = np.where(np.isnan(pov), LIQUID_POV, np.minimum(pov, 0.999))
+    per_day = pov / (1.0 - pov) * adv
+    cap = _column(portfolio, "ub_max_pct_adv")
+    rows = {}
+    for name, shares in (("today", portfolio.array("shares")), ("after", np.asarray(shares_after, dtype=float))):
+        held = np.where(longs, np.maximum(shares, 0.0), 0.0)
+        value = float(held @ price)
+        stuck = (held > cap * adv * (1 + 1e-12)) & ~np.isnan(cap)
+        days = np.inf if stuck.any() else float(np.max(held / per_day, initial=0.0))
+        row: dict[str, float] = {"value_usd": value, "days_to_liquidate": days}
+        for horizon in LIQUIDITY_HORIZONS:
+            liquid = liquid_value(portfolio, held, horizon)
+            row[f"sellable_{horizon}d"] = liquid / value if value > 0 else float("nan")
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def group_table(portfolio: Portfolio, shares_after: np.ndarray, limits: Limits | None) -> pd.DataFrame | None:
+    """Per group: value sold (USD), weight today and after (fractions of today's and of the post-trade value),
+    the weight limits (``weight_lo``/``weight_hi``, NaN for none), ``max_sold_fraction`` and ``binding``
+    (which group limit is reached, "" for none). The groups are read from ``limits.group_column`` (else the
+    first of ``GROUP_COLUMNS`` the book has); None when the book has no group column."""
+    column = find_group_column(portfolio, limits.group_column if limits is not None else None)
+    if column is None:
+        return None
+    labels = portfolio.holdings[column].astype(str).str.strip().to_numpy()
+    price = portfolio.array("price")
+    today, after = portfolio.position_usd, np.asarray(shares_after, dtype=float) * price
+    net, post = portfolio.net_value_usd, float(after.sum())
+    frame = pd.DataFrame({"group": labels, "today": today, "after": after, "sold": today - after})
+    table = frame.groupby("group").sum()
+    out = pd.DataFrame({"value_sold_usd": table["sold"], "weight_before": table["today"] / net,
+                        "weight_after": table["after"] / post if post > 0 else np.nan})
+    out["weight_lo"], out["weight_hi"], out["max_sold_fraction"], out["binding"] = np.nan, np.nan, np.nan, ""
+    found = shape_limits(portfolio, limits) if limits is not None and limits.group_limits else []
+    for limit in found:
+        if isinstance(limit, GroupWeight):
+            out.loc[limit.group, ["weight_lo", "weight_hi"]] = [np.nan if limit.lo is None else limit.lo,
+                                                                np.nan if limit.hi is None else limit.hi]
+            weight = out.loc[limit.group, "weight_after"]
+            if limit.lo is not None and weight <= limit.lo + 1e-7:
+                out.loc[limit.group, "binding"] = "min weight"
+            if limit.hi is not None and weight >= limit.hi - 1e-7:
+                out.loc[limit.group, "binding"] = "max weight"
+        elif isinstance(limit, GroupSold):
+            out.loc[limit.group, "max_sold_fraction"] = limit.fraction
+            if out.loc[limit.group, "value_sold_usd"] >= limit.fraction * limit.held_usd * (1 - 1e-7):
+                out.loc[limit.group, "binding"] = "; ".join(
+                    w for w in (out.loc[limit.group, "binding"], "max sold") if w)
+    out.index.name = column
+    return out
+
+
 def shape_label(key: str) -> str | None:
     """The words for a group limit's key (``group_weight:Energy``, ``group_sold:Energy``), else None."""
     kind, _, group = key.partition(":")

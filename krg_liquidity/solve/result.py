@@ -401,6 +401,29 @@ class LiquidationResult:
         """The book this answer was solved on (None for a result rebuilt from a file)."""
         return getattr(self.problem, "portfolio", None)
 
+    @property
+    def groups(self) -> pd.DataFrame | None:
+        """Per group of the book (its group column: ``Limits.group_column``, else ``group``, ``sector``, ...):
+        value sold (USD), weight before and after (fractions of today's and of the post-trade value), the
+        group limits (``weight_lo``, ``weight_hi``, ``max_sold_fraction``; NaN for none) and which binds.
+        None without the book (a result read from a file) or without a group column."""
+        from krg_liquidity.solve.limits import group_table
+
+        if self.portfolio is None or not self.success:
+            return None
+        return group_table(self.portfolio, self.trades["shares_after"].to_numpy(dtype=float), self.limits)
+
+    @property
+    def liquidity_left(self) -> pd.DataFrame | None:
+        """The book's liquidity today and after the trades (rows "today", "after"): value of the long
+        positions (USD), days to sell them at each name's participation rate (its ``pov``, else 20% of the
+        volume), and the share sellable within 1, 5 and 20 days. None without the book."""
+        from krg_liquidity.solve.limits import liquidity_table
+
+        if self.portfolio is None or not self.success:
+            return None
+        return liquidity_table(self.portfolio, self.trades["shares_after"].to_numpy(dtype=float))
+
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                        for k, v in self._lines())
