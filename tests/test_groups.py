@@ -377,3 +377,32 @@ def test_the_result_summarizes_groups_and_the_liquidity_left():
         assert liquid.loc[row, "days_to_liquidate"] == pytest.approx(np.max(shares / per_day))
         assert liquid.loc[row, "sellable_1d"] == pytest.approx(np.minimum(shares, per_day) @ price / (shares @ price))
     assert krg.liquidate(krg.Portfolio(holdings.drop(columns=["sector"]), covariance), cash).groups is None
+
+
+def test_the_cli_takes_the_new_limits(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from krg_liquidity.cli import app
+
+    holdings, covariance = grouped_book(3)
+    holdings.to_csv(tmp_path / "book.csv", index=False)
+    covariance.to_csv(tmp_path / "cov.csv")
+    common = ["liquidate", str(tmp_path / "book.csv"), "--cash", "30%", "--covariance", str(tmp_path / "cov.csv"),
+              "--exact-shares"]
+    done = CliRunner().invoke(app, [*common, "--group-column", "sector", "--max-group-weight-change", "0.01",
+                                    "--max-tracking-error", "0.01", "--min-liquid-fraction", "0.5,5", "--json"])
+    assert done.exit_code == 0, done.output
+    answer = json.loads(done.output)
+    book = krg.Portfolio(holdings, covariance)
+    python = krg.liquidate(book, "30%", group_column="sector", group_limits={"max_weight_change": 0.01},
+                           max_tracking_error=0.01, min_liquid_fraction=(0.5, 5))
+    assert answer["cost_usd"] == pytest.approx(python.cost_usd, rel=1e-9)
+    assert answer["request"]["max_tracking_error"] == 0.01
+    shown = CliRunner().invoke(app, [*common, "--max-group-weight-change", "0.01"])
+    assert shown.exit_code == 0 and "Groups" in shown.output and "Liquidity left" in shown.output
+    bad = CliRunner().invoke(app, [*common, "--max-tracking-error", "1", "--min-liquid-fraction", "5,5"])
+    assert bad.exit_code == 2
+    assert "--max-tracking-error 1" in bad.output and "did you mean 0.01?" in bad.output
+    assert "--min-liquid-fraction 5,5" in bad.output

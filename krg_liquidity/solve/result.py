@@ -438,6 +438,14 @@ def limits_text(request: dict) -> str:
     parts = [f"risk band {band[0]:g}-{band[1]:g}x today's risk" if band else "no risk band",
              f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
              "buys allowed" if request.get("allow_buys") else "sales only"]
+    if request.get("group_limits"):
+        column = request.get("group_column")
+        parts.append(f"group limits by {column}" if column else "group limits")
+    if request.get("max_tracking_error") is not None:
+        parts.append(f"tracking error at most {request['max_tracking_error'] * 100:g}% a year")
+    if request.get("min_liquid_fraction") is not None:
+        fraction, days = request["min_liquid_fraction"]
+        parts.append(f"at least {fraction:.0%} sellable within {days:g} days after")
     if "time_limit_s" in request:
         parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
     return "; ".join(parts)
