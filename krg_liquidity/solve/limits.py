@@ -942,24 +942,38 @@ def group_table(portfolio: Portfolio, shares_after: np.ndarray, limits: Limits |
     net, post = portfolio.net_value_usd, float(after.sum())
     frame = pd.DataFrame({"group": labels, "today": today, "after": after, "sold": today - after})
     table = frame.groupby("group").sum()
-    out = pd.DataFrame({"value_sold_usd": table["sold"], "weight_before": table["today"] / net,
-                        "weight_after": table["after"] / post if post > 0 else np.nan})
-    out["weight_lo"], out["weight_hi"], out["max_sold_fraction"], out["binding"] = np.nan, np.nan, np.nan, ""
+    groups = [str(g) for g in table.index]
+    sold = {g: float(v) for g, v in zip(groups, table["sold"].to_numpy(dtype=float))}
+    weight_after = {g: float(v) / post if post > 0 else float("nan")
+                    for g, v in zip(groups, table["after"].to_numpy(dtype=float))}
+    lo_of: dict[str, float] = {}
+    hi_of: dict[str, float] = {}
+    sold_cap: dict[str, float] = {}
+    binding: dict[str, list[str]] = {g: [] for g in groups}
     found = shape_limits(portfolio, limits) if limits is not None and limits.group_limits else []
     for limit in found:
+        g = limit.group
         if isinstance(limit, GroupWeight):
-            out.loc[limit.group, ["weight_lo", "weight_hi"]] = [np.nan if limit.lo is None else limit.lo,
-                                                                np.nan if limit.hi is None else limit.hi]
-            weight = out.loc[limit.group, "weight_after"]
-            if limit.lo is not None and weight <= limit.lo + 1e-7:
-                out.loc[limit.group, "binding"] = "min weight"
-            if limit.hi is not None and weight >= limit.hi - 1e-7:
-                out.loc[limit.group, "binding"] = "max weight"
+            if limit.lo is not None:
+                lo_of[g] = limit.lo
+                if weight_after[g] <= limit.lo + 1e-7:
+                    binding[g].append("min weight")
+            if limit.hi is not None:
+                hi_of[g] = limit.hi
+                if weight_after[g] >= limit.hi - 1e-7:
+                    binding[g].append("max weight")
         elif isinstance(limit, GroupSold):
-            out.loc[limit.group, "max_sold_fraction"] = limit.fraction
-            if out.loc[limit.group, "value_sold_usd"] >= limit.fraction * limit.held_usd * (1 - 1e-7):
-                out.loc[limit.group, "binding"] = "; ".join(
-                    w for w in (out.loc[limit.group, "binding"], "max sold") if w)
+            sold_cap[g] = limit.fraction
+            if sold[g] >= limit.fraction * limit.held_usd * (1 - 1e-7):
+                binding[g].append("max sold")
+    nan = float("nan")
+    out = pd.DataFrame({"value_sold_usd": [sold[g] for g in groups],
+                        "weight_before": table["today"].to_numpy(dtype=float) / net,
+                        "weight_after": [weight_after[g] for g in groups],
+                        "weight_lo": [lo_of.get(g, nan) for g in groups],
+                        "weight_hi": [hi_of.get(g, nan) for g in groups],
+                        "max_sold_fraction": [sold_cap.get(g, nan) for g in groups],
+                        "binding": ["; ".join(binding[g]) for g in groups]}, index=pd.Index(groups))
     out.index.name = column
     return out
 
