@@ -29,10 +29,11 @@ def grouped_book(seed: int, n: int = 9):
 
 
 def reference(holdings: pd.DataFrame, covariance: pd.DataFrame, cash: float, *, groups=None, sold=None,
-              tracking=None, liquid=None):
+              tracking=None, liquid=None, ceiling=None):
     """Least impact (USD) raising ``cash`` by plain cvxpy + Clarabel, or None when the solver proves it
     infeasible. ``groups``: {group: (lo, hi)} post-trade weight bounds; ``sold``: {group: fraction};
-    ``tracking``: annualized cap; ``liquid``: (fraction, days)."""
+    ``tracking``: annualized cap; ``liquid``: (fraction, days); ``ceiling``: post-trade risk at most this
+    times today's."""
     params = krg.KISSELL_2013_ALL_DATA
     shares, price, adv = (holdings[c].to_numpy(float) for c in ("shares", "price", "adv"))
     vol, pov = holdings["volatility"].to_numpy(float), holdings["pov"].to_numpy(float)
@@ -53,9 +54,11 @@ def reference(holdings: pd.DataFrame, covariance: pd.DataFrame, cash: float, *, 
     for group, fraction in (sold or {}).items():
         mine = (sector == group).astype(float)
         rows.append(mine @ v <= fraction * (mine @ w0))
+    root = np.linalg.cholesky(covariance.loc[holdings["symbol"], holdings["symbol"]].to_numpy())
     if tracking is not None:
-        root = np.linalg.cholesky(covariance.loc[holdings["symbol"], holdings["symbol"]].to_numpy())
         rows.append(cp.norm(root.T @ (after - w0 * left)) <= tracking * left)
+    if ceiling is not None:
+        rows.append(cp.norm(root.T @ after) <= ceiling * np.linalg.norm(root.T @ w0) * left)
     if liquid is not None:
         fraction, days = liquid
         can = days * pov / (1 - pov) * adv * price / net
@@ -406,3 +409,22 @@ def test_the_cli_takes_the_new_limits(tmp_path):
     assert bad.exit_code == 2
     assert "--max-tracking-error 1" in bad.output and "did you mean 0.01?" in bad.output
     assert "--min-liquid-fraction 5,5" in bad.output
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_tracking_error_with_a_factor_model_and_a_risk_band(seed):
+    """The factor model's tracking error (never expanded) against the plain formulation's full covariance, with
+    a risk band that the answer must keep too."""
+    holdings, covariance, model = small_book(seed + 20, n=9, bounds=False)
+    holdings = holdings.drop(columns=["trade_time"]).assign(pov=0.1, sector="all")
+    book = krg.Portfolio(holdings, factor_model=model)
+    cash = 0.3 * book.net_value_usd
+    least, _ = reference(holdings, covariance, cash, tracking=0.003)
+    result = krg.liquidate(book, cash, max_tracking_error=0.003)
+    assert_same_cost(result, least)
+    banded = krg.liquidate(book, cash, max_tracking_error=0.003, risk_band=(0.9, 1.004))
+    assert banded.success and banded.max_violation <= 1e-6
+    assert banded.cost_usd > result.cost_usd * (1 + 1e-6)  # the ceiling binds as well
+    assert_same_cost(banded, reference(holdings, covariance, cash, tracking=0.003, ceiling=1.004)[0])
+    ratio = banded.risk_after / banded.risk_before
+    assert 0.9 <= ratio <= 1.004 + 1e-6
