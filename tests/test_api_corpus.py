@@ -42,7 +42,7 @@ from krg_liquidity import (
     vwap_schedule,
 )
 from krg_liquidity.desk.inputs import Upload, load_book
-from krg_liquidity.desk.solve import Request
+from krg_liquidity.desk.solve import DeskRequest
 from krg_liquidity.desk.solve import run as desk_run
 from krg_liquidity.report import build_report, write_report
 
@@ -225,12 +225,12 @@ CASES = [
          "'report' is a NoneType"),
     Case("to_excel a folder", lambda c: c.result.to_excel(c.folder), InputFileError, "is a folder"),
     # desk
-    Case("desk time_limit 0", lambda c: desk_run(c.book, Request(1e9, time_limit=0)), DESK, "time_limit=0"),
-    Case("desk cash nan", lambda c: desk_run(c.book, Request(float("nan"))), DESK, "Cash to raise 'nan' is not an amount"),
-    Case("desk cash negative", lambda c: desk_run(c.book, Request(-5.0)), DESK, "must be a positive number"),
-    Case("desk band crossed", lambda c: desk_run(c.book, Request(1e9, risk_band=(2.0, 1.0))), DESK,
+    Case("desk time_limit 0", lambda c: desk_run(c.book, DeskRequest(1e9, time_limit=0)), DESK, "time_limit=0"),
+    Case("desk cash nan", lambda c: desk_run(c.book, DeskRequest(float("nan"))), DESK, "Cash to raise 'nan' is not an amount"),
+    Case("desk cash negative", lambda c: desk_run(c.book, DeskRequest(-5.0)), DESK, "must be a positive number"),
+    Case("desk band crossed", lambda c: desk_run(c.book, DeskRequest(1e9, risk_band=(2.0, 1.0))), DESK,
          "needs 0 <= lo <= hi"),
-    Case("desk impact cap negative", lambda c: desk_run(c.book, Request(1e9, max_total_mi_bps=-1.0)), DESK,
+    Case("desk impact cap negative", lambda c: desk_run(c.book, DeskRequest(1e9, max_total_mi_bps=-1.0)), DESK,
          "max_total_mi_bps=-1.0"),
     Case("desk upload empty", lambda c: load_book(Upload("b.csv", b"")), LISTED, "is empty"),
     Case("desk upload binary", lambda c: load_book(Upload("b.csv", b"\x00\x01\x02")), LISTED, "is binary"),

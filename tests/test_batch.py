@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import krg_liquidity as krg
 from krg_liquidity import InputError, Portfolio, liquidate, load_example, read_requests, run_batch
 from krg_liquidity.batch.run import BatchRequestError
 from krg_liquidity.cli import app
@@ -271,8 +272,24 @@ def test_caps_and_bands_are_read_as_the_cli_reads_them(workspace):
     plain = dict(book_id="plain", holdings="book.csv", covariance="cov.csv", cash=1e9, max_total_mi_bps=50,
                  risk_band_lo=0.9, risk_band_hi=1.1)
     requests = {r.book_id: r for r in read_requests(write_requests(workspace, [typed, plain], "typed.csv"))}
-    assert requests["typed"].max_total_mi_bps == requests["plain"].max_total_mi_bps == 50
-    assert requests["typed"].risk_band == requests["plain"].risk_band == (0.9, 1.1)
+    assert requests["typed"].limits.max_total_mi_bps == requests["plain"].limits.max_total_mi_bps == 50
+    assert requests["typed"].limits.risk_band == requests["plain"].limits.risk_band == (0.9, 1.1)
+
+
+def test_each_row_carries_one_limits_value_checked_as_limits_checks_it(workspace):
+    """A row's limits are a krg.Limits: a band out of order or a cap typed as a fraction is named with its book,
+    with the table's other problems, before any work."""
+    rows = [dict(book_id="upside", holdings="book.csv", covariance="cov.csv", cash=1e9, risk_band_lo=1.1,
+                 risk_band_hi=0.9),
+            dict(book_id="fraction", holdings="book.csv", covariance="cov.csv", cash=1e9, max_total_mi_bps=0.005),
+            dict(book_id="fine", holdings="book.csv", covariance="cov.csv", cash=1e9, allow_buys="yes")]
+    with pytest.raises(BatchRequestError) as caught:
+        read_requests(write_requests(workspace, rows, "limits.csv"))
+    text = str(caught.value)
+    assert "2 problems" in text and "book upside: risk_band=(1.1, 0.9) needs 0 <= lo <= hi" in text
+    assert "book fraction: max_total_mi_bps=0.005 bps is below the smallest cap" in text
+    fine = read_requests(write_requests(workspace, rows[2:], "fine.csv"))[0]
+    assert fine.limits == krg.Limits(allow_buys=True)
 
 
 def test_an_infeasible_row_states_the_most_cash_as_that_row_trades():

@@ -21,7 +21,7 @@ from krg_liquidity.cli.options import MI_CODE_HELP
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.desk.inputs import DeskLimits
-from krg_liquidity.desk.solve import Request as DeskRequest
+from krg_liquidity.desk.solve import DeskRequest
 from krg_liquidity.report import build_report
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -107,14 +107,15 @@ PYTHON_DEFAULTS = {
     "optimize_basket_schedule": {"confidence": None, "cvar": None, "warm_start": None, "covariance": None, "factor_model": None, "profile": None, "periods": 26,
                                  "risk_aversion": 1.0, "cash_by_period": None, "bucket_minutes": 30, "max_pov": None,
                                  "risk_measure": "std", "cost_model": None, "start": None, "time_limit": 30.0,
-                                 "engine": "auto", "horizon": None},
+                                 "engine": "auto", "horizon": None, "options": None},
     "optimize_schedule": {"profile": None, "periods": 13, "risk_aversion": 0.0, "alpha_bps": 0.0,
                           "bucket_minutes": 30, "max_pov": None, "cost_model": None, "start": None,
-                          "time_limit": 30.0, "engine": "auto"},
+                          "time_limit": 30.0, "engine": "auto", "options": None},
     "plot_schedule_frontier": {},
     "schedule_frontier": {"covariance": None, "factor_model": None, "profile": None, "periods": 26,
                           "cash_by_period": None, "bucket_minutes": 30, "max_pov": None, "cost_model": None,
-                          "time_limit": 30.0, "engine": "auto", "horizon": None},
+                          "time_limit": 30.0, "engine": "auto", "horizon": None, "options": None,
+                          "confidence": None},
     "almgren_chriss": {},
     "almgren_chriss_frontier": {},
     "basket_view": {"session_minutes": 390, "trading_days": 250},
@@ -146,7 +147,8 @@ PYTHON_DEFAULTS = {
     "liquidate": {"options": None, "limits": None, "risk_band": None, "max_total_mi_bps": None, "allow_buys": False, "cost_model": None,
                   "group_column": None, "group_limits": None,
                   "max_tracking_error": None, "min_liquid_fraction": None,
-                  "method": "auto", "time_limit": 30.0, "raise_on_failure": True, "warm_start": None,
+                  "engine": "auto", "time_limit": 30.0, "raise_on_failure": True, "warm_start": None,
+                  "method": None,
                   "allow_small_cash": False},
     "load_example": {},
     "load_parameters": {"path": None, "code": 1, "date": None},
@@ -167,9 +169,9 @@ CLI_DEFAULTS = {
                  "factor_covariance": None, "specific_variance": None, "parameters": None, "mi_code": None,
                  "mi_date": None, "output": None},
     "posttrade": {"sheet": None, "parameters": None, "mi_code": None, "mi_date": None, "skip_bad": False,
-                  "output": None},
+                  "output": None, "json_output": False},
     "calibrate": {"sheet": None, "parameters": None, "prior_code": None, "code": 2, "loss": "huber", "bootstrap": 200,
-                  "holdout": 0.2, "seed": 0, "skip_bad": False},
+                  "holdout": 0.2, "seed": 0, "skip_bad": False, "json_output": False},
     "app": {"host": "127.0.0.1", "port": 8501, "max_upload_mb": 20, "max_names": 3000, "max_seconds": 60.0},
     "batch": {"workers": None, "scheduler": None, "resume": False, "also": []},
     "pretrade": {"holdings": None, "parameters": None, "mi_code": None, "mi_date": None, "trade_time": None,
@@ -189,7 +191,7 @@ CLI_DEFAULTS = {
     "schedule": {"confidence": None, "grid": None, "profile": None, "bucket_minutes": 30, "start": None, "optimize": False,
                  "risk_aversion": 1.0, "periods": 26, "covariance": None, "factor_model": None,
                  "factor_covariance": None, "specific_variance": None, "max_pov": None, "cash_by_period": None,
-                 "horizon": None, "time_limit": 30.0},
+                 "horizon": None, "time_limit": 30.0, "cvar": None, "engine": "auto"},
     "stress": {"allow_small_cash": False, "scenario": None, "date_range": False, "start": None, "end": None,
                "sheet": None, "covariance": None, "factor_model": None, "factor_covariance": None,
                "specific_variance": None, "risk_band": None, "max_total_mi_bps": None, "allow_buys": False,
@@ -270,7 +272,7 @@ SHARED = {
                      build_report, krg.optimize_schedule, krg.optimize_basket_schedule, krg.schedule_frontier,
                      krg.replan)},
         "batch column time_limit": python_default(BookRequest, "time_limit"),
-        "desk Request.time_limit": python_default(DeskRequest, "time_limit"),
+        "desk DeskRequest.time_limit": python_default(DeskRequest, "time_limit"),
         **{f"krg-liquidity {c} --time-limit": CLI[c]["time_limit"] for c in ("liquidate", "report", "stress",
                                                                                 "schedule")},
     },
@@ -327,13 +329,17 @@ SHARED = {
 }
 
 
+LIMIT_FIELDS = {field.name for field in dataclasses.fields(krg.Limits)}
+
+
 def limit_defaults(keyword: str) -> dict[str, object]:
     """Where a request-level limit has a default: every public function that takes it, the desk, the batch
     columns and the CLI commands."""
     places = {f"{name}({keyword})": PYTHON_DEFAULTS[name][keyword] for name in PYTHON_DEFAULTS
               if keyword in PYTHON_DEFAULTS[name]}
-    places[f"desk Request.{keyword}"] = python_default(DeskRequest, keyword)
-    places[f"batch column {keyword}"] = python_default(BookRequest, keyword)
+    places[f"desk DeskRequest.{keyword}"] = python_default(DeskRequest, keyword)
+    places[f"batch column {keyword}"] = (getattr(python_default(BookRequest, "limits"), keyword)
+                                         if keyword in LIMIT_FIELDS else python_default(BookRequest, keyword))
     places |= {f"krg-liquidity {c} --{keyword.replace('_', '-')}": CLI[c][keyword] for c in CLI if keyword in CLI[c]}
     return places
 

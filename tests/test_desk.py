@@ -67,7 +67,7 @@ def test_example_solve_matches_the_api_and_offers_downloads():
 
 def test_downloads_hold_the_answer():
     book = krg.Portfolio(*krg.load_example())
-    outcome = desk_solve.run(book, desk_solve.Request(1e9, (0.9, 1.1), 50.0))
+    outcome = desk_solve.run(book, desk_solve.DeskRequest(1e9, (0.9, 1.1), 50.0))
     files = desk_solve.downloads(outcome.report)
     result = outcome.report.result
     trades = pd.read_csv(io.BytesIO(files["trades.csv"][0]))
@@ -194,7 +194,7 @@ def test_factor_model_workbook_upload(tmp_path):
                      factor_model=Upload("model.xlsx", path.read_bytes()))
     assert book.ok, book.problems
     assert book.portfolio.factor_model.exposures.shape == (40, 3)
-    outcome = desk_solve.run(book.portfolio, desk_solve.Request(0.05 * book.portfolio.net_value_usd, (0.95, 1.05)))
+    outcome = desk_solve.run(book.portfolio, desk_solve.DeskRequest(0.05 * book.portfolio.net_value_usd, (0.95, 1.05)))
     assert outcome.success and outcome.report.result.risk_after is not None
     capped = load_book(Upload("book.csv", holdings.to_csv(index=False).encode()),
                        factor_model=Upload("model.xlsx", path.read_bytes()), limits=DeskLimits(max_factors=2))
@@ -307,7 +307,7 @@ def test_the_time_limit_starts_at_the_librarys_default():
     default = inspect.signature(krg.liquidate).parameters["time_limit"].default
     at = page().run()
     assert at.slider(key="time_limit").value == min(default, DeskLimits().max_seconds)
-    assert desk_solve.Request("1e9").time_limit == default
+    assert desk_solve.DeskRequest("1e9").time_limit == default
 
 
 def test_a_refused_book_has_no_portfolio_to_solve():

@@ -118,7 +118,7 @@ def test_floor_steps_agree_with_the_conic_program(seed):
     free = liquidate(book, cash)
     band = (free.risk_after / free.risk_before + 0.02, 10.0)
     ours = liquidate(book, cash, risk_band=band)
-    conic = liquidate(book, cash, risk_band=band, method="conic")
+    conic = liquidate(book, cash, risk_band=band, engine="conic")
     assert ours.method == "dual+convex-concave"
     assert ours.cost_usd <= conic.cost_usd * (1 + 1e-6)
     assert ours.lower_bound_usd <= conic.cost_usd * (1 + 1e-9)
@@ -279,7 +279,7 @@ def test_no_feasible_point_is_not_called_infeasible(monkeypatch, example):
     holdings, covariance, book = example
     from krg_liquidity.solve import floor as floor_module
     monkeypatch.setattr(floor_module, "reach_floor", lambda solver, v, *args: (None, 0.9))
-    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
+    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: optimize_module.Declined("conic-convex-concave", "failed", "stubbed"))
     with pytest.raises(NoFeasiblePointFound, match="not a proof") as info:
         liquidate(book, 1e9, risk_band=(1.01, 1.05))
     assert "highest risk found" in str(info.value) and "(proven)" in str(info.value)

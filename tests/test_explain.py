@@ -137,9 +137,9 @@ def test_a_cash_and_a_floor_both_out_of_reach_are_both_said_with_the_floors_proo
 
 def test_the_desk_says_why_there_is_no_most_cash_without_blaming_time(book):
     """Issue 16 trial: the desk's most cash for the same request said "no target ... was raised in time"."""
-    from krg_liquidity.desk.solve import Request, most_cash
+    from krg_liquidity.desk.solve import DeskRequest, most_cash
 
-    most, why = most_cash(book, Request(3e9, risk_band=(1.6, 10.0), max_total_mi_bps=50, time_limit=30))
+    most, why = most_cash(book, DeskRequest(3e9, risk_band=(1.6, 10.0), max_total_mi_bps=50, time_limit=30))
     assert most is None and "time" not in why and "the risk floor cannot be met" in why
 
 

@@ -68,7 +68,7 @@ def test_conic_program_is_accurate_at_extreme_scales(seed):
     holdings, covariance, book = extreme_book(seed)
     band = (0.0, 0.95)
     most = max_cash(book, risk_band=band, time_limit=20)
-    result = liquidate(book, 0.9 * most, risk_band=band, method="conic", raise_on_failure=False, time_limit=20)
+    result = liquidate(book, 0.9 * most, risk_band=band, engine="conic", raise_on_failure=False, time_limit=20)
     assert result.success, (result.status, result.message)
     assert_feasible(holdings, result, 0.9 * most, covariance=covariance, risk_band=band)
 

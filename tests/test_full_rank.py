@@ -53,7 +53,7 @@ def test_a_binding_ceiling_agrees_with_the_dense_steps_and_the_conic_program(mon
     free = liquidate(book, cash)
     band = (0.0, free.risk_after / free.risk_before - inside)
     dense = liquidate(book, cash, risk_band=band)
-    conic = liquidate(book, cash, risk_band=band, method="conic")
+    conic = liquidate(book, cash, risk_band=band, engine="conic")
     counting = Counting(monkeypatch)
     monkeypatch.setattr(dual_module, "WIDE", 8)  # a 30-60 name book takes the path of a 2,500-name one
     wide = liquidate(book, cash, risk_band=band)
@@ -76,7 +76,7 @@ def test_a_binding_floor_agrees_with_the_dense_steps_and_the_conic_program(monke
     free = liquidate(book, cash)
     band = (free.risk_after / free.risk_before + inside, 10.0)
     dense = liquidate(book, cash, risk_band=band)
-    conic = liquidate(book, cash, risk_band=band, method="conic")
+    conic = liquidate(book, cash, risk_band=band, engine="conic")
     monkeypatch.setattr(dual_module, "WIDE", 8)  # the certificate's curvature bound then takes the wide path too
     wide = liquidate(book, cash, risk_band=band)
     assert wide.method == dense.method == "dual+convex-concave"

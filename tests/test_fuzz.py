@@ -61,7 +61,7 @@ def local_search_finds_a_point(book, cash, limits) -> bool:
 
 @pytest.mark.parametrize("seed", [44, 79, 164])
 def test_floor_search_tries_the_conic_steps_before_giving_up(seed):
-    """Buys allowed: the dual ascents stall below the floor; the conic steps (what method="conic"
+    """Buys allowed: the dual ascents stall below the floor; the conic steps (what engine="conic"
     runs) find a point. These once ended "no_feasible_point_found" (seed 79 is a 4-name book)."""
     holdings, covariance, book, cash, limits, regime = draw(seed)
     assert limits["allow_buys"] and regime in ("floor", "narrow")
@@ -76,7 +76,7 @@ def test_floor_message_prints_no_infinite_bound(monkeypatch):
     from krg_liquidity.solve import optimize as optimize_module
 
     holdings, covariance, book, cash, limits, regime = draw(79)
-    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: None)
+    monkeypatch.setattr(optimize_module._Plan, "floor_by_conic", lambda self, relaxed: optimize_module.Declined("conic-convex-concave", "failed", "stubbed"))
     result = liquidate(book, cash, time_limit=BUDGET, raise_on_failure=False, **limits)
     assert result.status == "no_feasible_point_found"
     assert "inf" not in result.message.replace("infeasible", "") and "nan" not in result.message

@@ -28,10 +28,18 @@ def test_limits_is_frozen_and_normalized():
     assert Limits(risk_band=(0, 1.1)).without_floor() == Limits(risk_band=(0, 1.1))
 
 
+def test_a_band_in_the_words_a_pm_types():
+    """Percents and ratios read as the CLI reads them: ("90%", "110%") is (0.9, 1.1)."""
+    assert Limits(risk_band=("90%", "110%")).risk_band == (0.9, 1.1)
+    assert Limits(risk_band=("0.95x", "1.05x")).risk_band == (0.95, 1.05)
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"risk_band": (1.1, 0.9)}, "0 <= lo <= hi"),
     ({"risk_band": (90, 110)}, "looks like percent"),
     ({"risk_band": "wide"}, "must be a pair"),
+    ({"risk_band": (0.9, 1.1, 1.2)}, "must be a pair"),
+    ({"risk_band": ("low", "high")}, "percents"),
     ({"max_total_mi_bps": -5}, "positive number of bps"),
     ({"max_total_mi_bps": "abc"}, "positive number of bps"),
     ({"max_total_mi_bps": 0.005}, "did you mean 50 bps"),

@@ -158,7 +158,7 @@ def test_floor_bound_is_below_any_feasible_point(seed):
     assert ours.method in ("dual+convex-concave", "conic+convex-concave")
     assert ours.lower_bound_usd >= relaxed.cost_usd * (1 - 1e-9)  # never weaker than the bound without the floor
     assert_feasible(holdings, ours, cash, covariance=covariance, risk_band=band)
-    cross_check = liquidate(book, cash, risk_band=band, method="conic")
+    cross_check = liquidate(book, cash, risk_band=band, engine="conic")
     assert cross_check.method == "conic+convex-concave"
     assert ours.lower_bound_usd <= cross_check.cost_usd * (1 + 1e-6)
     rng = np.random.default_rng(seed)
@@ -180,7 +180,7 @@ def test_binding_ceiling_is_global(example):
     band = (0.9, free.risk_after / free.risk_before - 0.004)
     result = liquidate(book, 1e9, risk_band=band)
     assert result.method == "dual" and result.status == "optimal"
-    cross_check = liquidate(book, 1e9, risk_band=band, method="conic")
+    cross_check = liquidate(book, 1e9, risk_band=band, engine="conic")
     assert cross_check.method == "conic"
     assert result.cost_usd == pytest.approx(cross_check.cost_usd, rel=1e-6)
     assert result.marginal_cost_bps == pytest.approx(cross_check.marginal_cost_bps, rel=1e-3)
@@ -197,7 +197,7 @@ def test_fast_path_agrees_with_conic(seed):
     fast = liquidate(book, cash)
     conic = liquidate(book, cash, risk_band=(0.0, 1e6))  # ceiling never binds
     assert fast.method == "separable"
-    forced = liquidate(book, cash, method="conic")
+    forced = liquidate(book, cash, engine="conic")
     assert forced.method == "conic"
     assert forced.cost_usd == pytest.approx(fast.cost_usd, rel=1e-6)
     assert forced.marginal_cost_bps == pytest.approx(fast.marginal_cost_bps, rel=1e-4)
@@ -213,9 +213,9 @@ def test_fixed_pov_names():
     assert_feasible(holdings, fast, cash)
     fixed = holdings["pov"].notna().to_numpy() & (fast.trades["shares_traded"].to_numpy() != 0)
     np.testing.assert_allclose(fast.trades["pov"].to_numpy()[fixed], 0.15)
-    assert liquidate(book, cash, method="conic").cost_usd == pytest.approx(fast.cost_usd, rel=1e-6)
-    with pytest.raises(ValueError, match="method="):
-        liquidate(book, cash, method="fast")
+    assert liquidate(book, cash, engine="conic").cost_usd == pytest.approx(fast.cost_usd, rel=1e-6)
+    with pytest.raises(ValueError, match="engine="):
+        liquidate(book, cash, engine="fast")
 
 
 @pytest.mark.parametrize("band, method, tolerance", [(None, "auto", 1e-6), ((0.9, 1.0), "auto", 1e-5),
@@ -223,9 +223,9 @@ def test_fixed_pov_names():
 def test_marginal_cost_matches_finite_difference(example, band, method, tolerance):
     book = example[2]
     cash, step = 1e9, 1e5
-    mid = liquidate(book, cash, risk_band=band, method=method)
-    up = liquidate(book, cash + step, risk_band=band, method=method)
-    down = liquidate(book, cash - step, risk_band=band, method=method)
+    mid = liquidate(book, cash, risk_band=band, engine=method)
+    up = liquidate(book, cash + step, risk_band=band, engine=method)
+    down = liquidate(book, cash - step, risk_band=band, engine=method)
     assert mid.method == up.method == down.method == ("separable" if band is None and method == "auto"
                                                        else "dual" if method == "auto" else "conic")
     slope_bps = (up.cost_usd - down.cost_usd) / (2 * step) * 1e4
@@ -423,7 +423,7 @@ def test_ceiling_path_agrees_with_conic_on_random_books(seed):
     free = liquidate(book, cash, allow_buys=seed % 4 == 1)
     band = (0.0, 0.99 * free.risk_after / free.risk_before)
     fast = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1)
-    conic = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1, method="conic")
+    conic = liquidate(book, cash, risk_band=band, allow_buys=seed % 4 == 1, engine="conic")
     assert fast.method in ("dual", "conic") and conic.method == "conic"
     assert fast.cost_usd == pytest.approx(conic.cost_usd, rel=1e-6)
     assert_feasible(holdings, fast, cash, covariance=covariance, risk_band=band, allow_buys=seed % 4 == 1)

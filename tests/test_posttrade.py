@@ -224,6 +224,35 @@ def test_cli_posttrade_and_calibrate(tmp_path):
     assert refused.exit_code == 2 and "is not buy or sell" in refused.output and "Traceback" not in refused.output
 
 
+def test_cli_json_for_posttrade_and_calibrate(tmp_path):
+    """--json prints one object a script reads: every order with its shortfall parts (the identity holds in the
+    JSON too), the fitted parameters by name, and a failure as a status and a message."""
+    import json
+
+    fills = tmp_path / "fills.csv"
+    source = krg.synthetic_fills(TRUTH, n=120, seed=7, noise=0.0)
+    source.to_csv(fills, index=False)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["posttrade", str(fills), "--json"])
+    assert shown.exit_code == 0, shown.output
+    payload = json.loads(shown.output)
+    assert len(payload["orders"]) == 120 and "by_size" in payload["tables"]
+    for order in payload["orders"]:
+        parts = order["delay_usd"] + order["execution_usd"] + order["opportunity_usd"] + order["fees_usd"]
+        assert parts == pytest.approx(order["total_usd"], abs=0.01)
+    fitted = runner.invoke(app, ["calibrate", str(fills), "--output", str(tmp_path / "p.csv"), "--bootstrap", "0",
+                                 "--json"])
+    assert fitted.exit_code == 0, fitted.output
+    fit = json.loads(fitted.output)
+    assert fit["parameters"]["a1"] == pytest.approx(TRUTH.a1, rel=1e-6) and fit["output"].endswith("p.csv")
+    assert [row["parameter"] for row in fit["table"]] == ["a1", "a2", "a3", "a4", "b1"]
+    bad = tmp_path / "bad.csv"
+    source.assign(side="hold").to_csv(bad, index=False)
+    refused = runner.invoke(app, ["posttrade", str(bad), "--json"])
+    failure = json.loads(refused.output)
+    assert refused.exit_code == 2 and failure["status"] == "bad_input" and "is not buy or sell" in failure["message"]
+
+
 def test_html_report_has_tables_and_figures(tmp_path):
     result = krg.post_trade(krg.synthetic_fills(n=150, seed=3))
     path = krg.write_post_trade(result, tmp_path / "pt.html")

@@ -1,5 +1,6 @@
 """Whole-share rounding keeps every limit the exact answer met, or says which it cannot."""
 
+import dataclasses
 import json
 import warnings
 
@@ -226,6 +227,17 @@ def test_a_gap_of_dollars_on_billions_is_not_printed_as_zero_bps():
     assert rounded.gap_usd > 1 and 0 < rounded.gap_bps < 0.01
     assert rounded.status == "feasible"
     assert rounded.gap_text() == f"gap ${rounded.gap_usd:,.0f} (0.002 bps)"
+
+
+def test_a_gap_under_a_cent_is_optimal_and_cents_are_shown():
+    """Trial: $1,000,000 from the bundled book in whole shares read "status feasible ... gap $0 (0.00 bps)":
+    whole shares added $0.0002 to a $2.39 cost, 7e-5 of it. A gap below a cent is optimal; cents print as cents."""
+    book = krg.Portfolio(*krg.load_example())
+    rounded = krg.round_trades(krg.liquidate(book, 1e6))
+    assert 0 < rounded.gap_usd < 0.01 and rounded.gap > 1e-6
+    assert rounded.status == "optimal"
+    cents = dataclasses.replace(rounded, lower_bound_usd=rounded.cost_usd - 0.37)
+    assert cents.gap_text().startswith("gap $0.37 (0.00") and cents.gap_bps > 0
 
 
 def test_typed_back_cash_a_few_cents_short_is_raised():

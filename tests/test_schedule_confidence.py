@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from krg_liquidity import CostModel, InfeasibleSchedule, InvalidValueError, optimize_basket_schedule
+from krg_liquidity import CostModel, InfeasibleSchedule, InvalidValueError, optimize_basket_schedule, schedule_frontier
 from krg_liquidity.cli import app
 from krg_liquidity.model.profiles import load_volume_profile, profile_buckets
 
@@ -195,3 +195,40 @@ def test_cli_confidence(tmp_path):
     assert "cash by period 3" in result.output and "probability" in result.output
     bad = CliRunner().invoke(app, [*base, "--cash-by-period", f"3:{0.3 * value:.0f}", "--confidence", "1.5"])
     assert bad.exit_code == 2 and "confidence" in bad.output
+
+
+def test_cli_cvar_and_engine(tmp_path):
+    """--cvar LEVEL WEIGHT is the Python cvar=(level, weight): the same objective, printed with its CVaR."""
+    trades, covariance = book()
+    source, cov, target = tmp_path / "trades.csv", tmp_path / "cov.csv", tmp_path / "plan.csv"
+    trades.to_csv(source, index=False)
+    covariance.to_csv(cov)
+    base = ["schedule", str(source), "--output", str(target), "--optimize", "--periods", str(PERIODS),
+            "--covariance", str(cov), "--start", START, "--risk-aversion", "0"]
+    result = CliRunner().invoke(app, [*base, "--cvar", "95%", "1", "--engine", "conic"])
+    assert result.exit_code == 0, result.output
+    direct = optimize_basket_schedule(trades, covariance=covariance, periods=PERIODS, risk_aversion=0.0,
+                                      cvar=(0.95, 1.0), engine="conic", start=START)
+    assert "cost CVaR" in result.output and f"${direct.cvar[2]:,.0f} at 95.0%" in result.output
+    bad = CliRunner().invoke(app, [*base, "--cvar", "1.5", "1"])
+    assert bad.exit_code == 2 and "cvar" in bad.output
+    unused = CliRunner().invoke(app, ["schedule", str(source), "--output", str(target), "--cvar", "0.95", "1"])
+    assert unused.exit_code == 2 and "--cvar applies only with --optimize" in unused.output
+
+
+def test_frontier_with_confidence_milestones():
+    """schedule_frontier takes confidence as the single schedule does: each point meets the milestone with that
+    probability (its stored table says so), at a cost no lower than without the confidence."""
+    trades, covariance = book()
+    value = float((trades["shares"].clip(upper=0).abs() * trades["price"]).sum())
+    milestone = {3: 0.3 * value}
+    sure = schedule_frontier(trades, [0.0, 1.0], covariance=covariance, periods=PERIODS, cash_by_period=milestone,
+                             confidence=0.95)
+    plain = schedule_frontier(trades, [0.0, 1.0], covariance=covariance, periods=PERIODS, cash_by_period=milestone)
+    assert list(sure["status"]) == ["optimal", "optimal"] and (sure["max_violation"] <= 1e-6).all()
+    assert (sure["objective_usd"].to_numpy() >= plain["objective_usd"].to_numpy() * (1 - 1e-9)).all()
+    for lam in (0.0, 1.0):
+        single = optimize_basket_schedule(trades, covariance=covariance, periods=PERIODS, risk_aversion=lam,
+                                          cash_by_period=milestone, confidence=0.95)
+        row = sure.set_index("risk_aversion").loc[lam]
+        assert row["objective_usd"] == pytest.approx(single.objective_usd, rel=1e-6)

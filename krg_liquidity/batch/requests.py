@@ -32,6 +32,7 @@ from krg_liquidity.core.cash import FORMS, parse_cash
 from krg_liquidity.core.errors import InputError, InputFileError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.solve.limits import Limits
 
 REQUIRED = ("book_id", "holdings", "cash")
 FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance")
@@ -47,7 +48,8 @@ class BatchRequestError(InputError):
 @dataclass(frozen=True)
 class BookRequest:
     """One book's request: files are paths (or DataFrames / a FactorModel); ``cash`` as written (USD
-    as a number, or text such as "10%" or "250m", converted once the book's net value is known).
+    as a number, or text such as "10%" or "250m", converted once the book's net value is known);
+    ``limits``: the row's request-level limits as one :class:`~krg_liquidity.Limits` value.
 
     ``problem``: why the book cannot run (a missing or refused file); it then gets a
     ``bad_input`` row without being read.
@@ -57,9 +59,7 @@ class BookRequest:
     holdings: pd.DataFrame | str | Path
     covariance: object
     cash: float | str
-    risk_band: tuple[float, float] | None = None
-    max_total_mi_bps: float | None = None
-    allow_buys: bool = False
+    limits: Limits = Limits()
     factor_model: object = None
     factor_covariance: object = None
     specific_variance: object = None
@@ -157,12 +157,14 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
             errors.append(f"book {book}: column 'time_limit' must be a positive number of seconds")
         band = _collect(errors, _band, row, book)
         buys = _collect(errors, _flag, row.get("allow_buys", False), book)
+        limits = _collect(errors, _limits, book, band, mi_cap, bool(buys))
         small = _collect(errors, _flag, row.get("allow_small_cash", False), book, "allow_small_cash")
         amount = cash[i]
         if amount is None:  # reported above with the other unreadable cash cells: the table is refused
             continue
-        out.append(BookRequest(book, files["holdings"], files["covariance"], amount, band, mi_cap,
-                               bool(buys), files["factor_model"], files["factor_covariance"],
+        if limits is None:  # said above with the table's other problems
+            continue
+        out.append(BookRequest(book, files["holdings"], files["covariance"], amount, limits, files["factor_model"], files["factor_covariance"],
                                files["specific_variance"], sheet, trade_time, pov, "; ".join(problems),
                                None if lot is None else int(lot), DEFAULT_TIME_LIMIT if limit is None else limit,
                                bool(small)))
@@ -227,6 +229,14 @@ def _band(row, book: str):
     if (lo is None) != (hi is None):
         raise BatchRequestError(f"book {book}: give both risk_band_lo and risk_band_hi, or neither")
     return None if lo is None else (lo, hi)
+
+
+def _limits(book: str, band, mi_cap, buys: bool) -> Limits:
+    """The row's request-level limits as one value, checked as ``Limits`` checks them."""
+    try:
+        return Limits(risk_band=band, max_total_mi_bps=mi_cap, allow_buys=buys)
+    except InputError as exc:
+        raise BatchRequestError(f"book {book}: {exc}") from None
 
 
 def _cash(value) -> float | str | None:

@@ -210,14 +210,13 @@ def solve_book(request: BookRequest) -> BookOutcome:
             summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
                                               allow_small_cash=request.allow_small_cash,
                                               allow="set the allow_small_cash column to true for this row")
-            limits: dict[str, Any] = {"risk_band": request.risk_band, "max_total_mi_bps": request.max_total_mi_bps,
-                      "allow_buys": request.allow_buys, "time_limit": request.time_limit}
-            result = liquidate(portfolio, summary["cash_target"], raise_on_failure=False,
-                               allow_small_cash=request.allow_small_cash, **limits)
+            result = liquidate(portfolio, summary["cash_target"], limits=request.limits, raise_on_failure=False,
+                               allow_small_cash=request.allow_small_cash, time_limit=request.time_limit)
             assumed = attach(result, portfolio).assumptions
             message = result.message
             if result.status == "infeasible":  # the most cash as this row trades (whole lots or exact shares)
-                message = as_traded(message, portfolio, request.lot_size, **limits)
+                message = as_traded(message, portfolio, request.lot_size, limits=request.limits,
+                                    time_limit=request.time_limit)
             summary.update(status=result.status, method=result.method, error=message,
                            parameters=parameter_text(assumed["parameters"]),
                            risk_model=risk_text(assumed["risk_model"]), warnings="; ".join(assumed["warnings"]))

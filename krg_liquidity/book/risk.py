@@ -172,7 +172,7 @@ class FactorModel:
         >>> model.subset(["BBB"]).symbols
         ['BBB']
         """
-        symbols = [str(s) for s in symbols]
+        symbols = pd.Index([str(s) for s in symbols])
         return FactorModel(self.exposures.loc[symbols], self.factor_covariance, self.specific_variance.loc[symbols])
 
 

@@ -11,7 +11,7 @@ import typer
 
 from krg_liquidity.cli import options
 from krg_liquidity.cli.app import app
-from krg_liquidity.cli.common import console, cost_model_from, print_frame, report_failure
+from krg_liquidity.cli.common import console, cost_model_from, print_frame, print_json, report_failure
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.model.params import PARAMETER_COLUMNS
 from krg_liquidity.posttrade.calibration import CalibrationWarning
@@ -39,6 +39,8 @@ def posttrade(
                                                             "reason) instead of refusing the file."),
     output: Optional[Path] = typer.Option(None, help="Write the analysis: .xlsx (a sheet per table), .html (tables "
                                                      "and figures), or .csv/.parquet/.json (the order table)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout (summary, every order, "
+                                                           "the tables, orders set aside, notes), or the failure."),
 ) -> None:
     """Implementation shortfall of each order (delay, execution, opportunity, fees) against its I-Star estimate,
     the z-scores, and tables by broker, algorithm, size, POV and volatility."""
@@ -52,7 +54,10 @@ def posttrade(
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # every failure is one clear message, never a traceback
-        report_failure(exc, json_output=False)
+        report_failure(exc, json_output)
+    if json_output:
+        print_json(result.to_dict())
+        return
     summary = result.summary()
     console.print(summary.to_string(index=False), highlight=False, markup=False)
     for name, table in result.tables.items():
@@ -81,6 +86,8 @@ def calibrate(
     holdout: float = typer.Option(0.2, help="Share of the orders kept out to measure the error out of sample."),
     seed: int = typer.Option(0, help="Seed of the bootstrap and the held-out split."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Set aside orders with unusable data."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout (the parameters, their "
+                                                           "table, the fit statistics, warnings), or the failure."),
 ) -> None:
     """Fit the I-Star parameters a1, a2, a3, a4, b1 to the execution costs of FILLS (bounded robust least squares
     weighted by timing risk) and write them as a parameter table every command reads with --parameters."""
@@ -97,7 +104,10 @@ def calibrate(
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:
-        report_failure(exc, json_output=False)
+        report_failure(exc, json_output)
+    if json_output:
+        print_json(fit.to_dict() | {"output": str(output)})
+        return
     print_frame(fit.table, "I-Star parameters fitted to the fills (95% bootstrap intervals)",
                 {"estimate": ".4g", "prior": ".4g", "ci_low": ".4g", "ci_high": ".4g", "std_error": ".3g"})
     stats = fit.statistics

@@ -54,6 +54,12 @@ def schedule_command(
     confidence: Optional[float] = typer.Option(None, parser=options.fraction, metavar="PROBABILITY",
                                                help="With --optimize and --cash-by-period: meet every milestone with "
                                                     "this probability (Gaussian price moves), e.g. 0.95 or 95%."),
+    cvar: Optional[tuple[float, float]] = typer.Option(
+        None, parser=options.fraction, metavar="LEVEL WEIGHT",
+        help="With --optimize: add WEIGHT x the cost's CVaR at LEVEL (Gaussian price moves) to the objective, e.g. "
+             "--cvar 0.95 1 (with --risk-aversion 0 the objective is then the cost's 95% CVaR)."),
+    engine: str = typer.Option("auto", help="With --optimize: auto, interior-point or conic (the solver of the "
+                                            "schedule)."),
     horizon: Optional[list[str]] = typer.Option(None, metavar="SYMBOL:PERIOD", help="With --optimize: the last "
                                                 "period SYMBOL may trade in, e.g. AAPL:13; repeat for several."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="With --optimize: seconds for the solve."),
@@ -76,11 +82,13 @@ def schedule_command(
                                                 bucket_minutes=bucket_minutes, start=start, max_pov=max_pov,
                                                 cash_by_period=_pairs(cash_by_period, "--cash-by-period", int),
                                                 horizon=_pairs(horizon, "--horizon", str),
-                                                time_limit=time_limit, confidence=confidence)
+                                                time_limit=time_limit, confidence=confidence, cvar=cvar,
+                                                engine=engine)
             plan = solution.schedule
         else:
             given = {"--covariance": covariance, "--factor-model": factor_model, "--max-pov": max_pov,
-                     "--cash-by-period": cash_by_period, "--horizon": horizon, "--confidence": confidence}
+                     "--cash-by-period": cash_by_period, "--horizon": horizon, "--confidence": confidence,
+                     "--cvar": cvar, "--engine": engine != "auto"}
             unused = [name for name, value in given.items() if value]
             if unused:
                 verb = "applies" if len(unused) == 1 else "apply"

@@ -164,7 +164,6 @@ class LiquidationError(RuntimeError):
     """
 
     status: str = "error"
-    stages: Sequence[dict] = ()
     seconds: float | None = None
     time_limit: float | None = None
     stages: Sequence[dict[str, Any]] = ()

@@ -164,3 +164,29 @@ def parse_ratio(value: object) -> float:
     if not isinstance(value, str):
         return parse_number(value)
     return parse_number(_TIMES_SUFFIX.sub("", value.strip()))
+
+
+def json_plain(value: object) -> object:
+    """``value`` with what JSON cannot hold made plain, recursively: NaN and inf become None, numpy scalars
+    Python numbers, a DataFrame its records, a Series a dict, timestamps ISO text.
+
+    >>> json_plain({"a": float("nan"), "b": [np.float64(1.5), pd.Timestamp("2026-12-01")]})
+    {'a': None, 'b': [1.5, '2026-12-01T00:00:00']}
+    """
+    if isinstance(value, pd.DataFrame):
+        return [json_plain(row) for row in value.to_dict("records")]
+    if isinstance(value, pd.Series):
+        return json_plain(value.to_dict())
+    if isinstance(value, dict):
+        return {str(key): json_plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_plain(item) for item in value]
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return None if pd.isna(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -22,10 +23,15 @@ from krg_liquidity.core.errors import InputError
 DEFAULT_TIME_LIMIT = 30.0
 """Seconds a solving call (``liquidate``, ``max_cash``, the schedules) may take by default."""
 
-ENGINES = ("auto", "conic")
-"""The engine choices of a liquidation: "auto" (the plan of stages: separable search, dual solver, floor
-search, certificate, the conic program only where they decline) or "conic" (the conic program for every
-coupled stage: an independent cross-check)."""
+ENGINES = ("auto", "conic", "interior-point")
+"""The engine choices, one keyword (``engine``) for liquidations and schedules. "auto": a liquidation runs its
+plan of stages (separable search, dual solver, floor search, certificate, the conic program only where they
+decline), a basket schedule its structured interior-point method where it suits, the conic program otherwise.
+"conic": the conic program for every coupled stage (an independent cross-check). "interior-point": the
+schedules' structured interior-point method alone (schedules only; a liquidation refuses it)."""
+
+LIQUIDATION_ENGINES = ("auto", "conic")
+"""The engines a liquidation (``liquidate``, ``max_cash``) takes."""
 
 
 def check_time_limit(seconds: object) -> None:
@@ -40,8 +46,8 @@ class SolverOptions:
 
     Parameters
     ----------
-    engine : {"auto", "conic"}, default "auto"
-        The liquidation's engine (see ``ENGINES``).
+    engine : {"auto", "conic", "interior-point"}, default "auto"
+        The engine (see ``ENGINES``; "interior-point" is for schedules only).
     time_limit : float or None, default ``DEFAULT_TIME_LIMIT`` (30 s)
         Seconds for the whole call (None: no limit).
     ladder : tuple of str, optional
@@ -53,6 +59,13 @@ class SolverOptions:
         ``{"CLARABEL": {"tol_gap_rel": 1e-9}}``; they override the ladder's own.
     verbose : bool, default False
         Print the conic solvers' logs.
+
+    Raises
+    ------
+    InputError
+        An engine not in ``ENGINES``, a time limit that is not a positive number of seconds, a ladder
+        naming a solver cvxpy has not installed (the message lists the installed ones), or solver
+        parameters that are not a mapping of mappings.
 
     Examples
     --------
@@ -75,7 +88,13 @@ class SolverOptions:
             if not ladder or not all(isinstance(name, str) and name for name in ladder):
                 raise InputError(f"ladder={self.ladder!r}: give solver names as cvxpy spells them, e.g. "
                                  "('CLARABEL', 'SCS')")
-            object.__setattr__(self, "ladder", tuple(name.upper() for name in ladder))
+            ladder = tuple(name.upper() for name in ladder)
+            installed = _installed_solvers()
+            missing = sorted(set(ladder) - set(installed))
+            if missing:
+                raise InputError(f"ladder: solver(s) {', '.join(missing)} not installed with cvxpy: choose from "
+                                 f"{', '.join(installed)}")
+            object.__setattr__(self, "ladder", ladder)
         if not isinstance(self.solver_parameters, Mapping) or not all(
                 isinstance(v, Mapping) for v in self.solver_parameters.values()):
             raise InputError("solver_parameters: give a dict of solver name -> dict of parameters, e.g. "
@@ -89,11 +108,11 @@ class SolverOptions:
         """``options``, or the options the two keywords give; both at once is refused (say them once)."""
         if options is None:
             if engine not in ENGINES:  # in the caller's word for it
-                raise InputError(f"method={engine!r}: choose {' or '.join(repr(e) for e in ENGINES)}")
+                raise InputError(f"engine={engine!r}: choose {' or '.join(repr(e) for e in ENGINES)}")
             return cls(engine=engine, time_limit=time_limit)
         if not isinstance(options, SolverOptions):
             raise InputError(f"options is a {type(options).__name__}: give a krg_liquidity.SolverOptions")
-        given = [name for name, changed in (("method", engine != "auto"),
+        given = [name for name, changed in (("engine", engine != "auto"),
                                             ("time_limit", time_limit != DEFAULT_TIME_LIMIT)) if changed]
         if given:
             raise InputError(f"options= and {', '.join(given)}= were both given: say them once, in "
@@ -102,6 +121,45 @@ class SolverOptions:
 
 
 @lru_cache(maxsize=1)
+def _installed_solvers() -> tuple[str, ...]:
+    """The conic solvers cvxpy can call here (cvxpy is imported only when a ladder is named)."""
+    import cvxpy
+
+    return tuple(cvxpy.installed_solvers())
+
+
+def liquidation_options(options: SolverOptions | None, *, engine: str = "auto",
+                        time_limit: float | None = DEFAULT_TIME_LIMIT) -> SolverOptions:
+    """``SolverOptions.of`` for a liquidation, which refuses the schedules' own engine.
+
+    >>> liquidation_options(None, engine="conic").engine
+    'conic'
+    """
+    chosen = SolverOptions.of(options, engine=engine, time_limit=time_limit)
+    if chosen.engine not in LIQUIDATION_ENGINES:
+        raise InputError(f"engine={chosen.engine!r} is the schedules' structured solver: a liquidation takes "
+                         f"{' or '.join(repr(e) for e in LIQUIDATION_ENGINES)}")
+    return chosen
+
+
+def renamed_engine(engine: str, method: str | None) -> str:
+    """The engine a call asked for, when it may still use the former keyword ``method``.
+
+    ``method`` (deprecated) is taken with a ``DeprecationWarning``; given together with a different
+    ``engine`` it is refused.
+
+    >>> renamed_engine("conic", None)
+    'conic'
+    """
+    if method is None:
+        return engine
+    if engine != "auto" and engine != method:
+        raise InputError(f"engine={engine!r} and method={method!r}: method is the former name of engine; give engine only")
+    warnings.warn("method= is now engine= (the same choice, named as the schedules name it); method= will be removed",
+                  DeprecationWarning, stacklevel=3)
+    return method
+
+
 def _blas_controller():
     """The BLAS libraries of the process, scanned once (a scan costs a few ms). SciPy ships its own
     OpenBLAS beside NumPy's and loads it with ``scipy.linalg``: it is loaded first, so that the scan

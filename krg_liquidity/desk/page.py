@@ -14,7 +14,7 @@ import streamlit as st
 
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, Book, DeskLimits, Upload, load_book
-from krg_liquidity.desk.solve import SMALL_CASH_BOX, Request, cash_of, most_cash, run
+from krg_liquidity.desk.solve import SMALL_CASH_BOX, DeskRequest, cash_of, most_cash, run
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
@@ -62,11 +62,11 @@ def cached_book(key: tuple, load: Callable[[], Book]) -> Book:
     return cached[1]
 
 
-def request_form(book: Book, limits: DeskLimits) -> Request:
-    """The request widgets; returns the Request (not solved yet)."""
+def request_form(book: Book, limits: DeskLimits) -> DeskRequest:
+    """The request widgets; returns the DeskRequest (not solved yet)."""
     portfolio = book.validated()
     nav = portfolio.net_value_usd
-    st.sidebar.header("Request")
+    st.sidebar.header("DeskRequest")
     side = st.sidebar
     unit = side.radio("Cash as", ["USD", "% of NAV"], horizontal=True, key="cash_unit")
     # switching the unit keeps the amount: the new box starts from the other box's value (its state is
@@ -88,7 +88,7 @@ def request_form(book: Book, limits: DeskLimits) -> Request:
         percent = side.number_input("Cash to raise (% of NAV)", min_value=0.0, value=float(start), step=0.5,
                                     key="cash_pct")  # no widget maximum: 100% or more gets the solver's own message
         cash = f"{percent!r}%"
-    request = Request(cash, allow_small_cash=small)
+    request = DeskRequest(cash, allow_small_cash=small)
     usd = None
     try:
         usd = cash_of(portfolio, request)
@@ -104,20 +104,20 @@ def request_form(book: Book, limits: DeskLimits) -> Request:
     if side.checkbox("Cap total impact", value=True, key="use_cap"):
         cap = side.number_input("Total impact at most (bps of cash)", min_value=0.1, value=50.0, step=5.0, key="cap")
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
-    seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(Request.time_limit, limits.max_seconds),
+    seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(DeskRequest.time_limit, limits.max_seconds),
                            step=1.0, key="time_limit")
-    return Request(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small)
+    return DeskRequest(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small)
 
 
 def _usd_or_none(portfolio, typed: str) -> float | None:
     """The USD box's text in dollars (small or not), or None when it is not an amount."""
     try:
-        return cash_of(portfolio, Request(typed, allow_small_cash=True))
+        return cash_of(portfolio, DeskRequest(typed, allow_small_cash=True))
     except InputError:
         return None
 
 
-def show_most_cash(book: Book, request: Request) -> float | None:
+def show_most_cash(book: Book, request: DeskRequest) -> float | None:
     """The most cash the limits allow, recomputed only when the book or the limits change."""
     key = (st.session_state["book"][0], request.risk_band, request.max_total_mi_bps, request.allow_buys,
            request.time_limit)

@@ -17,6 +17,7 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.core.status import status_of
 from krg_liquidity.report import Report, build_report, render_html, write_excel
 from krg_liquidity.solve.explain import blocking_rows
+from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import most_tradable, with_tradable_cash
@@ -25,10 +26,11 @@ SMALL_CASH_BOX = "Allow a small cash target"
 
 
 @dataclass(frozen=True)
-class Request:
-    """What the PM asked: cash as typed (USD, "250m", "1.5bn" or "10%": :mod:`krg_liquidity.core.cash`),
-    risk band (lo, hi) x today's risk or None, total impact cap (bps of cash) or None, whether buys
-    are allowed, the time limit (seconds), and whether a small cash target is meant."""
+class DeskRequest:
+    """What the PM asked, as the page's fields hold it: cash as typed (USD, "250m", "1.5bn" or "10%":
+    :mod:`krg_liquidity.core.cash`), risk band (lo, hi) x today's risk or None, total impact cap (bps of
+    cash) or None, whether buys are allowed, the time limit (seconds), and whether a small cash target is
+    meant. ``limits()`` builds the request's :class:`~krg_liquidity.Limits` from them (checked then)."""
 
     cash: float | str
     risk_band: tuple[float, float] | None = None
@@ -37,8 +39,9 @@ class Request:
     time_limit: float = DEFAULT_TIME_LIMIT
     allow_small_cash: bool = False
 
-    def limits(self) -> dict:
-        return {"risk_band": self.risk_band, "max_total_mi_bps": self.max_total_mi_bps, "allow_buys": self.allow_buys}
+    def limits(self) -> Limits:
+        """The request-level limits as one value; ``InputError`` in Limits' words when a field is wrong."""
+        return Limits(risk_band=self.risk_band, max_total_mi_bps=self.max_total_mi_bps, allow_buys=self.allow_buys)
 
 
 @dataclass
@@ -57,38 +60,38 @@ class Outcome:
         return self.report is not None
 
 
-def most_cash(portfolio: Portfolio, request: Request) -> tuple[float | None, str]:
+def most_cash(portfolio: Portfolio, request: DeskRequest) -> tuple[float | None, str]:
     """The most cash (USD) the request's limits allow in whole shares (typed back as the cash, the
     desk raises it: :func:`~krg_liquidity.tradable_cash`), or None and the reason in words (what the
     solve at the most cash said, e.g. a risk floor out of reach there; the time budget only when it ran out)."""
     try:
-        return most_tradable(portfolio, 1, time_limit=request.time_limit, **request.limits())
+        return most_tradable(portfolio, 1, time_limit=request.time_limit, limits=request.limits())
     except (LiquidationError, InputError) as exc:
         return None, f"{status_of(exc)}: {exc}"
 
 
-def cash_of(portfolio: Portfolio, request: Request) -> float:
+def cash_of(portfolio: Portfolio, request: DeskRequest) -> float:
     """The request's cash in USD, read as the CLI reads --cash; InputError in the desk's words."""
     return cash_usd(request.cash, portfolio.net_value_usd, allow_small_cash=request.allow_small_cash,
                     name="Cash to raise", allow=f'tick the box "{SMALL_CASH_BOX}"')
 
 
-def run(portfolio: Portfolio, request: Request, known_max_cash: float | None = None) -> Outcome:
+def run(portfolio: Portfolio, request: DeskRequest, known_max_cash: float | None = None) -> Outcome:
     """Liquidate (whole shares), then derive the report's tables (frontier under the same time limit)."""
     try:
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
-                           allow_small_cash=request.allow_small_cash, **request.limits())
+                           allow_small_cash=request.allow_small_cash, limits=request.limits())
     except InfeasibleLiquidation as exc:
         blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact,
                                       exc.blocking_totals))
         exc = with_tradable_cash(exc, portfolio, 1, known_max_cash, time_limit=request.time_limit,
-                                 **request.limits())
+                                 limits=request.limits())
         most = exc.max_cash  # one figure on the page, in whole shares as the desk trades
         return Outcome("infeasible", exc.headline, max_cash=most, blocking=blocking)  # the table is shown apart
     except (LiquidationError, InputError) as exc:
         return Outcome(status_of(exc), str(exc), max_cash=known_max_cash)
     result = round_trades(result)
-    report = build_report(result, portfolio, time_limit=request.time_limit, **request.limits())
+    report = build_report(result, portfolio, time_limit=request.time_limit, limits=request.limits())
     return Outcome(result.status, result.message, report=report, max_cash=report.max_cash)
 
 
@@ -106,4 +109,4 @@ def downloads(report: Report) -> dict[str, tuple[bytes, str]]:
     return files
 
 
-__all__ = ["Outcome", "Request", "cash_of", "downloads", "most_cash", "run"]
+__all__ = ["DeskRequest", "Outcome", "cash_of", "downloads", "most_cash", "run"]

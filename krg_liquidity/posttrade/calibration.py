@@ -25,13 +25,14 @@ import warnings as _warnings
 from dataclasses import dataclass, field
 from datetime import date as _date
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
 from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.numbers import json_plain
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import KISSELL_2013_ALL_DATA, PARAMETER_COLUMNS, IStarParams
 from krg_liquidity.posttrade.fills import Fills
@@ -90,6 +91,29 @@ class Calibration:
     table: pd.DataFrame
     statistics: dict
     warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fit as plain values (what ``krg-liquidity calibrate --json`` prints).
+
+        Returns
+        -------
+        dict
+            ``parameters`` (a1, a2, a3, a4, b1 by name, and the set's code and date), ``table`` (one record
+            per parameter, as ``table``), ``statistics`` and ``warnings``; NaN is None.
+
+        Examples
+        --------
+        >>> from krg_liquidity import calibrate, synthetic_fills
+        >>> fit = calibrate(synthetic_fills(IStarParams(500.0, 0.6, 0.8, 0.4, 0.9), n=300, seed=1, noise=0.0),
+        ...                 bootstrap=0)
+        >>> round(fit.to_dict()["parameters"]["a1"], 6)
+        500.0
+        """
+        p = self.parameters
+        return {key: json_plain(value) for key, value in {"parameters": {"a1": p.a1, "a2": p.a2, "a3": p.a3, "a4": p.a4, "b1": p.b1,
+                                           "code": p.code, "date": p.date},
+                            "table": self.table, "statistics": self.statistics,
+                            "warnings": list(self.warnings)}.items()}
 
     def parameter_table(self) -> pd.DataFrame:
         """The fitted set as a parameter table that ``--parameters`` reads.

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.core.numbers import json_plain
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.params import IStarParams
 from krg_liquidity.posttrade.fills import Fills, read_fills
@@ -103,6 +105,24 @@ class PostTradeResult:
         """The tables by broker and algorithm (when given) and by size, POV and volatility bucket."""
         keys = [g for g in GROUPS if g in self.orders] + list(BUCKETS)
         return {f"by_{key}": self.table(key) for key in keys}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain values (what ``krg-liquidity posttrade --json`` prints).
+
+        Returns
+        -------
+        dict
+            ``summary`` (item/value/unit records), ``orders`` (one record per order, as ``orders``),
+            ``tables`` (by name, as ``tables``), ``skipped`` and ``notes``; NaN is None.
+
+        Examples
+        --------
+        >>> from krg_liquidity import post_trade, synthetic_fills
+        >>> sorted(post_trade(synthetic_fills(n=50, seed=1)).to_dict())
+        ['notes', 'orders', 'skipped', 'summary', 'tables']
+        """
+        return {key: json_plain(value) for key, value in {"summary": self.summary(), "orders": self.orders, "tables": self.tables,
+                            "skipped": self.skipped, "notes": list(self.notes)}.items()}
 
     def summary(self) -> pd.DataFrame:
         """The whole set of orders in one item/value/unit table.

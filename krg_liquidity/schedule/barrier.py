@@ -83,9 +83,10 @@ class BarrierSchedule:
         self.data, self.measure = data, measure
         self.scale = float(data.value_usd.sum())
         weight = data.value_usd / self.scale
-        quadratic = data.quadratic is not None
-        self.c = np.zeros((n, periods)) if quadratic else np.repeat((weight * data.istar_bps * data.b1)[:, None], periods, 1)
-        self.q = data.quadratic * 1e4 / self.scale if quadratic else np.zeros((n, periods))
+        quadratic = data.quadratic
+        self.c = (np.zeros((n, periods)) if quadratic is not None
+                  else np.repeat((weight * data.istar_bps * data.b1)[:, None], periods, 1))
+        self.q = quadratic * 1e4 / self.scale if quadratic is not None else np.zeros((n, periods))
         self.p = data.pa_bps * weight[:, None]
         self.volume = np.asarray(data.volume_ratio, dtype=float)
         root = time_kernel_root(data.dt_days, kernel) * (1e4 / np.sqrt(data.trading_days))
@@ -110,7 +111,7 @@ class BarrierSchedule:
             stated = ()
         rows = [] if self.chance else [(data.milestones[i][0], data.milestones[i][1] / self.scale,
                                         stated[i][1] / self.scale) for i in self.rows_kept]
-        self.permanent = (1 - data.b1) * data.istar_bps * weight if not quadratic else np.zeros(n)
+        self.permanent = (1 - data.b1) * data.istar_bps * weight if quadratic is None else np.zeros(n)
         self.A = np.stack([exposure[:, None] * (np.arange(periods) < k) for k, *_ in rows]) if rows else np.zeros((0, n, periods))
         self.b = np.array([c for _, c, _ in rows], dtype=float)
         self.stated_b = np.array([c for *_, c in rows], dtype=float)  # for the bound: the limits as asked

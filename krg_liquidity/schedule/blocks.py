@@ -104,7 +104,7 @@ class BlockSystem:
         g = [rhs[0]]
         for t in range(1, steps):
             g.append(rhs[t] - self.links[t - 1].T @ g[t - 1])
-        x = [None] * steps
+        x: list[np.ndarray] = [np.empty(0)] * steps
         x[-1] = cho_solve(self.factors[-1], g[-1], check_finite=False)
         for t in range(steps - 2, -1, -1):
             x[t] = cho_solve(self.factors[t], g[t], check_finite=False) - self.links[t] @ x[t + 1]

@@ -136,7 +136,7 @@ class DynamicSchedule:
     std_usd: float
     objective_usd: float
     grid: np.ndarray = field(repr=False)
-    costs: np.ndarray = field(repr=False, default=None)  # cost-so-far grid (USD), price state only
+    costs: np.ndarray | None = field(repr=False, default=None)  # cost-so-far grid (USD), price state only
     continuation: list = field(repr=False, default_factory=list)  # per period: (shares x costs) values
     choice: list = field(repr=False, default_factory=list)  # fixed trajectory: per period, next grid index
     setup: dict = field(repr=False, default_factory=dict)
@@ -190,6 +190,8 @@ def _best_next(plan: DynamicSchedule, period: int, index: np.ndarray, cost: np.n
     """Next grid index minimizing the continuation value at each (shares index, cost so far)."""
     s = plan.setup
     grid = plan.grid
+    if plan.costs is None:
+        raise AssertionError("this policy was built without its cost-so-far grid")
     values = plan.continuation[period - 1]  # E over the move of period `period`, as a function of the cost before it
     candidates = np.arange(grid.size)
     stage = s["impact"].stage_usd(np.clip(grid[index][:, None] - grid[None, :], 0.0, None), s["tau"])

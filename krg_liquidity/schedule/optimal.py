@@ -42,12 +42,12 @@ from krg_liquidity.core.errors import (
     symbols_text,
 )
 from krg_liquidity.core.numbers import parse_number
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, ENGINES, SolverOptions
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.schedule.check import basket_timing_risk_usd, check_schedule, round_schedule
 from krg_liquidity.schedule.data import MEASURES, ProgramData
 from krg_liquidity.schedule.pov_vwap import SCHEDULE_COLUMNS, bucket_grid, schedule_frame
-from krg_liquidity.schedule.solver import ENGINES, ScheduleSolver
+from krg_liquidity.schedule.solver import ScheduleSolver
 
 ACCEPT_VIOLATION = 1e-9
 
@@ -133,12 +133,12 @@ class ScheduleSolution:
     violations: dict
     periods: int
     seconds: float
-    cash_by_period_usd: np.ndarray = field(repr=False, default=None)
+    cash_by_period_usd: np.ndarray | None = field(repr=False, default=None)
     attempts: list = field(default_factory=list)
     confidence: float = np.nan  # the milestones' confidence (NaN: plain milestones, on nominal cash)
     milestones: pd.DataFrame | None = None  # with a confidence: one row per milestone (see cash_milestones)
     cvar: tuple | None = None  # (level, weight, CVaR of the cost in USD) with a CVaR term
-    shares_by_period: np.ndarray = field(repr=False, default=None)  # names (as ``names``) x periods, unsigned
+    shares_by_period: np.ndarray | None = field(repr=False, default=None)  # names (as ``names``) x periods, unsigned
     notes: list = field(default_factory=list)  # what was assumed, in words
 
     @property
@@ -168,7 +168,7 @@ class ScheduleSolution:
                 ("gap to optimum", f"at most ${self.gap_usd:,.2f} (proven)"),
                 ("max violation", "0 (every limit met, recomputed from the whole-share schedule)"
                  if self.max_violation <= ACCEPT_VIOLATION else
-                 f"{max(self.violations, key=self.violations.get)} off by {self.max_violation:,.4g}"),
+                 f"{max(self.violations, key=lambda name: self.violations[name])} off by {self.max_violation:,.4g}"),
                 ("seconds", f"{self.seconds:.3f}")]
         if self.cvar is not None:
             level, weight, cvar_usd = self.cvar
@@ -451,7 +451,7 @@ def _horizon(horizon, symbols, periods: int) -> np.ndarray:
 
 def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
            cost_model, risk_measure, start, kernel="linear", volume_time_risk=False, engine="auto",
-           horizon=None, confidence=None, cvar=None) -> _Setup:
+           horizon=None, confidence=None, cvar=None, options: SolverOptions | None = None) -> _Setup:
     if risk_measure not in MEASURES:
         raise InvalidValueError("risk_measure", ["(all)"], f"is {risk_measure!r}", f"choose one of {MEASURES}")
     if engine not in ENGINES:
@@ -519,7 +519,8 @@ def _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, m
         dt_days=risk_dt, risk=risk, a4=p.a4, b1=p.b1, trading_days=model.trading_days,
         cap=np.where(np.isfinite(cap_fraction), cap_fraction, np.inf), milestones=program_milestones,
         stated_cap=cap_shares / quantity[:, None], stated_milestones=milestones, confidence_z=z, std_weight=cvar_std)
-    solver = ScheduleSolver(data, kernel=kernel, measure=risk_measure, engine=engine) if periods > 1 else None
+    solver = (ScheduleSolver(data, kernel=kernel, measure=risk_measure, engine=engine, options=options)
+              if periods > 1 else None)
     return _Setup(orders, starts, per_day, volume, pov, milestones, solver, model, risk_dt, start, risk, risk_measure,
                   last, confidence, cvar, istar, pa)
 
@@ -544,6 +545,19 @@ def _warm(setup: _Setup, warm_start) -> np.ndarray | None:
             raise InvalidValueError("warm_start", ["(all)"], f"has shape {shares.shape}",
                                     f"give shares per name per period, {setup.volume.shape} (names in the trades' order)")
     return shares / orders["quantity"].to_numpy(float)[:, None]
+
+
+def _chosen(options: SolverOptions | None, engine: str, time_limit: float | None) -> SolverOptions:
+    """How a schedule is solved: ``options``, or the ``engine`` and ``time_limit`` keywords (not both)."""
+    if engine not in ENGINES:
+        raise InvalidValueError("engine", ["(all)"], f"is {engine!r}", f"choose one of {ENGINES}")
+    if time_limit is not None:
+        arguments.time_limit(time_limit)  # named in the schedules' words before SolverOptions checks it
+    return SolverOptions.of(options, engine=engine, time_limit=time_limit)
+
+
+def _seconds(chosen: SolverOptions) -> float:
+    return float("inf") if chosen.time_limit is None else float(chosen.time_limit)
 
 
 def _solve(setup: _Setup, risk_aversion: float, time_limit: float, tolerance: float = 1e-8,
@@ -651,6 +665,8 @@ def _cash_milestones(setup: _Setup, shares: np.ndarray) -> pd.DataFrame:
     orders, model = setup.orders, setup.model
     quantity, price, side = (orders[c].to_numpy(float) for c in ("quantity", "price", "side"))
     sale = -side
+    if setup.istar_bps is None or setup.pa_bps is None:
+        raise AssertionError("cash milestones are priced from a set-up with its I-Star and permanent-impact tables")
     costs = cell_costs_usd(shares, setup.volume, quantity * price, setup.istar_bps, setup.pa_bps,
                            model.params.a4, model.params.b1)
     z = NormalDist().inv_cdf(setup.confidence)
@@ -670,7 +686,8 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
                              max_pov=None, risk_measure: str = "std", cost_model: CostModel | None = None,
                              start=None, time_limit: float = DEFAULT_TIME_LIMIT, engine: str = "auto",
                              horizon=None, confidence: float | None = None,
-                             cvar: tuple[float, float] | None = None, warm_start=None) -> ScheduleSolution:
+                             cvar: tuple[float, float] | None = None, warm_start=None,
+                             options: SolverOptions | None = None) -> ScheduleSolution:
     """Shares per name per bucket minimizing sum_i (MI_i + PA_i) + risk_aversion x basket timing risk (USD).
 
     Every name completes within ``periods``, or by its own ``horizon``.
@@ -728,6 +745,9 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
         An earlier schedule of these names (its last ``periods`` periods, e.g. the rest of the day's
         plan when re-planning) or shares per name per period: the interior-point method starts near it
         (same optimum, certified the same way; only the steps to it change).
+    options : SolverOptions, optional
+        How to solve as one value (engine, time limit, the conic program's solvers and their parameters,
+        their log), in place of ``engine`` and ``time_limit`` (not both); the same value ``liquidate`` takes.
 
     Returns
     -------
@@ -754,9 +774,11 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
     {'A': -200000.0, 'B': -50000.0}
     """
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
+    chosen = _chosen(options, engine, time_limit)
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, risk_measure, start, engine=engine, horizon=horizon, confidence=confidence, cvar=cvar)
-    solution = _solve(setup, risk_aversion, time_limit, warm=_warm(setup, warm_start))
+                   cost_model, risk_measure, start, engine=chosen.engine, horizon=horizon, confidence=confidence,
+                   cvar=cvar, options=chosen)
+    solution = _solve(setup, risk_aversion, _seconds(chosen), warm=_warm(setup, warm_start))
     if covariance is None and factor_model is None and len(solution.names) > 1:
         solution.notes.append("no covariance or factor model: the names' risks are taken as uncorrelated")
     return solution
@@ -764,7 +786,8 @@ def optimize_basket_schedule(trades: pd.DataFrame, covariance: pd.DataFrame | No
 
 def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: float = 0.0, alpha_bps: float = 0.0, *,
                       bucket_minutes: int = 30, max_pov: float | None = None, cost_model: CostModel | None = None,
-                      start=None, time_limit: float = DEFAULT_TIME_LIMIT, engine: str = "auto") -> ScheduleSolution:
+                      start=None, time_limit: float = DEFAULT_TIME_LIMIT, engine: str = "auto",
+                      options: SolverOptions | None = None) -> ScheduleSolution:
     """One name: shares per bucket minimizing MI + PA + risk_aversion x TR, all in bps (krg's form).
 
     TR uses MATLAB's schedule timing risk (periods of DayTime / periods days each), as
@@ -795,6 +818,8 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
         Seconds for the solve.
     engine : str
         "auto", "interior-point" or "conic" (see :func:`optimize_basket_schedule`).
+    options : SolverOptions, optional
+        As for :func:`optimize_basket_schedule`.
 
     Returns
     -------
@@ -836,9 +861,10 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
     alpha = arguments.number(alpha_bps, "alpha_bps", "give the alpha in bps a day, e.g. 5")
     frame = frame.assign(symbol=frame["symbol"] if named else "order",
                          price=frame["price"] if priced else 1.0, alpha_bp=alpha)
+    chosen = _chosen(options, engine, time_limit)
     setup = _setup(frame, None, None, profile, periods, bucket_minutes, max_pov, None, cost_model, "std", start,
-                   volume_time_risk=True, engine=engine)
-    solution = _solve(setup, risk_aversion, time_limit, tolerance=1e-9)  # one name: a tiny problem, solved tight
+                   volume_time_risk=True, engine=chosen.engine, options=chosen)
+    solution = _solve(setup, risk_aversion, _seconds(chosen), tolerance=1e-9)  # one name: a tiny problem, solved tight
     if not priced:
         solution.notes.append("no price given: $1 a share, so the dollar figures are per $1 of price "
                               "(the bps are exact)")
@@ -848,7 +874,8 @@ def optimize_schedule(order, profile=None, periods: int = 13, risk_aversion: flo
 def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, factor_model=None, profile=None,
                       periods: int = 26, cash_by_period=None, *, bucket_minutes: int = 30, max_pov=None,
                       cost_model: CostModel | None = None, time_limit: float = DEFAULT_TIME_LIMIT,
-                      engine: str = "auto", horizon=None) -> pd.DataFrame:
+                      engine: str = "auto", horizon=None, options: SolverOptions | None = None,
+                      confidence: float | None = None) -> pd.DataFrame:
     """Efficient frontier of the basket schedule: one row per risk aversion.
 
     The problem is set up once; each lambda only re-solves.
@@ -865,6 +892,11 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
         As for :func:`optimize_basket_schedule`.
     time_limit : float
         Seconds for each solve.
+    options : SolverOptions, optional
+        As for :func:`optimize_basket_schedule` (its time limit is for each solve).
+    confidence : float, optional
+        As for :func:`optimize_basket_schedule`: every point of the frontier meets each milestone of
+        ``cash_by_period`` with this probability.
 
     Returns
     -------
@@ -892,14 +924,16 @@ def schedule_frontier(trades: pd.DataFrame, risk_aversions, covariance=None, fac
     True
     """
     trades = getattr(trades, "trades", trades)  # a LiquidationResult as is
+    chosen = _chosen(options, engine, time_limit)
     setup = _setup(trades, covariance, factor_model, profile, periods, bucket_minutes, max_pov, cash_by_period,
-                   cost_model, "std", None, engine=engine, horizon=horizon)
+                   cost_model, "std", None, engine=chosen.engine, horizon=horizon, options=chosen,
+                   confidence=confidence)
     rows = []
     fix = "give a list of risk aversions >= 0, e.g. [0, 0.5, 1]"
     if isinstance(risk_aversions, str) or np.ndim(risk_aversions) != 1:
         raise InvalidValueError("risk_aversions", ["(all)"], f"is {risk_aversions!r}, not a list of numbers", fix)
     for lam in [arguments.non_negative(v, "risk_aversions", fix) for v in risk_aversions]:
-        sol = _solve(setup, float(lam), time_limit)
+        sol = _solve(setup, float(lam), _seconds(chosen))
         rows.append((lam, sol.impact_usd + sol.pa_usd, sol.timing_risk_usd, sol.objective_usd, sol.gap_usd,
                      sol.status, sol.max_violation, sol.seconds))
     return pd.DataFrame(rows, columns=["risk_aversion", "cost_usd", "timing_risk_usd", "objective_usd", "gap_usd",

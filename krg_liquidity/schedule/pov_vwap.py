@@ -98,7 +98,8 @@ def schedule_frame(orders, name, day, minute, shares, volume, start) -> pd.DataF
     group_start = np.r_[0, np.flatnonzero(np.diff(name)) + 1] if name.size else np.array([], dtype=int)
     offsets = np.repeat(cum[group_start] - signed[group_start], np.diff(np.r_[group_start, name.size]))
     cum_shares = cum - offsets
-    symbols = pd.Categorical.from_codes(name, categories=orders["symbol"].astype(str).tolist()) if name.size else []
+    symbols: pd.Categorical | list[str] = (
+        pd.Categorical.from_codes(name, categories=orders["symbol"].astype(str).tolist()) if name.size else [])
     return pd.DataFrame({
         "symbol": symbols,
         "day": day + 1,
@@ -341,13 +342,13 @@ def schedule_impact(schedule: pd.DataFrame, trades: pd.DataFrame, cost_model: Co
     info = col.normalize_columns(as_table(trades)).set_index("symbol")
     col.require(info.reset_index(), "adv", "volatility", context="schedule impact")
     grouped = schedule.assign(quantity=schedule["shares"].abs()).groupby("symbol", observed=True, sort=False)
-    symbols = list(grouped.groups)
+    symbols = [str(symbol) for symbol in grouped.groups]
     rows = pd.DataFrame({
         "symbol": symbols,
         "shares": grouped["quantity"].sum().loc[symbols].to_numpy(),
         "adv": info.loc[symbols, "adv"].to_numpy(float),
         "volatility": info.loc[symbols, "volatility"].to_numpy(float),
     })
-    rows["trade_schedule"] = [g["quantity"].to_numpy() for _, g in grouped]
-    rows["volume_profile"] = [g["expected_market_volume"].to_numpy() for _, g in grouped]
+    rows["trade_schedule"] = pd.Series([g["quantity"].to_numpy() for _, g in grouped], dtype=object)
+    rows["volume_profile"] = pd.Series([g["expected_market_volume"].to_numpy() for _, g in grouped], dtype=object)
     return pd.Series(model.market_impact(rows).to_numpy(), index=pd.Index(symbols, name="symbol"), name="market_impact_bps")

@@ -30,31 +30,38 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
+from krg_liquidity.core.plan import SolverOptions
 from krg_liquidity.schedule.data import KERNELS, MEASURES, ProgramData, cash_risk_root, time_kernel_root
+from krg_liquidity.solve.conic import TIME_OPTION, Attempt
 
 # The first attempt asks for the requested tolerance; the fallbacks for 1e-7 (the answer is rounded
 # to whole shares and re-verified anyway): on the example book the primal residual drifted up
 # after the gap had closed to 1e-10 when asked for 1e-8 with equilibration on.
 # qdldl: 0.4 s against faer's 1.9 s on a 100-name, 26-period basket when chosen; even at 500 names.
-SOLVER_LADDER = ({}, {"equilibrate_enable": False, "tolerance": 1e-7},
+SOLVER_LADDER: tuple[dict[str, float | bool], ...] = ({}, {"equilibrate_enable": False, "tolerance": 1e-7},
                  {"max_step_fraction": 0.9, "static_regularization_constant": 1e-7, "tolerance": 1e-7})
 STATUS = {cp.OPTIMAL: "optimal", cp.OPTIMAL_INACCURATE: "optimal_inaccurate", cp.INFEASIBLE: "infeasible",
           cp.INFEASIBLE_INACCURATE: "infeasible", cp.UNBOUNDED: "unbounded", cp.UNBOUNDED_INACCURATE: "unbounded",
           cp.USER_LIMIT: "timeout"}
 
 
-@dataclass
-class Attempt:
-    """One solver call."""
+def schedule_ladder(options: SolverOptions | None) -> list[tuple[str, dict[str, Any]]]:
+    """The schedule program's attempts in turn, (solver, parameters): Clarabel on ``SOLVER_LADDER``'s tuned
+    steps, or the solvers ``options.ladder`` names; ``options.solver_parameters`` go on top of each.
 
-    options: dict
-    status: str
-    seconds: float
-    accepted: bool = False
+    >>> [solver for solver, _ in schedule_ladder(None)]
+    ['CLARABEL', 'CLARABEL', 'CLARABEL']
+    """
+    extra = {} if options is None else options.solver_parameters
+    rungs: list[tuple[str, dict[str, Any]]] = (
+        [("CLARABEL", dict(rung)) for rung in SOLVER_LADDER] if options is None or options.ladder is None
+        else [(name, {}) for name in options.ladder])
+    return [(solver, own | dict(extra.get(solver, {}))) for solver, own in rungs]
 
 
 @dataclass
@@ -172,35 +179,41 @@ class ScheduleProgram:
             parts.append(cp.multiply((d.risk.diag * exposure)[:, None], head) @ chol)
         return cp.hstack([cp.vec(p, order="F") for p in parts])
 
-    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8) -> tuple[np.ndarray, str]:
+    def solve(self, risk_aversion: float, time_limit: float = 30.0, tolerance: float = 1e-8,
+              options: SolverOptions | None = None) -> tuple[np.ndarray, str]:
         """Fractions traded (n x N) and our status ("optimal", "optimal_inaccurate", "infeasible",
         "unbounded", "timeout", "solver_error"). ``tolerance``: Clarabel's gap and feasibility
         tolerances on the first attempt; ``time_limit`` (seconds) for the whole ladder: each attempt gets
-        what is left, and reaching it ends the ladder."""
+        what is left, and reaching it ends the ladder. ``options``: the solvers to try instead of
+        ``SOLVER_LADDER`` (its ``ladder``), their extra parameters and their log (``verbose``)."""
         self.risk_aversion.value = float(risk_aversion)
         self.attempts = []  # this call's attempts only
         status = "not_run"
         deadline = time.perf_counter() + float(time_limit)
-        for number, rung in enumerate(SOLVER_LADDER):
+        for number, (solver, rung) in enumerate(schedule_ladder(options)):
             left = deadline - time.perf_counter()
             if number and left <= 0:  # the first attempt always runs, however little time is left
                 status = "timeout"
                 break
             left = max(left, 1e-6)
-            options = dict(rung)
-            tol = options.pop("tolerance", tolerance)
-            options.update(direct_solve_method="qdldl", tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
+            given: dict[str, Any] = dict(rung)
+            if solver == "CLARABEL":
+                tol = given.pop("tolerance", tolerance)
+                given = {"direct_solve_method": "qdldl", "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol} | given
+            if solver in TIME_OPTION:
+                given[TIME_OPTION[solver]] = left
             start = time.perf_counter()
             try:
                 with warnings.catch_warnings():  # inaccurate answers are verified by the caller
                     warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                    self.problem.solve(solver="CLARABEL", time_limit=left, **options)
+                    self.problem.solve(solver=solver, verbose=options is not None and options.verbose, **given)
                 status = STATUS.get(self.problem.status, "solver_error")
             except cp.error.SolverError as exc:
                 status = "solver_error"
-                self.attempts.append(Attempt(options, f"solver_error: {str(exc)[:120]}", time.perf_counter() - start))
+                self.attempts.append(Attempt(solver, given, f"solver_error: {str(exc)[:120]}",
+                                             time.perf_counter() - start))
                 continue
-            self.attempts.append(Attempt(options, status, time.perf_counter() - start))
+            self.attempts.append(Attempt(solver, given, status, time.perf_counter() - start))
             if status in ("optimal", "optimal_inaccurate") and self.traded.value is not None:
                 self.attempts[-1].accepted = True
                 return np.clip(self.traded.value, 0.0, None), status

@@ -45,7 +45,11 @@ def _turned(profile, minutes: int):
     step = clock[1] - clock[0] if len(clock) > 1 else minutes
     turned = pd.DataFrame(np.roll(table.to_numpy(float), -(minutes // step), axis=1), index=table.index,
                           columns=table.columns)
-    return turned.iloc[0].rename(profile.name) if isinstance(profile, pd.Series) else turned
+    if isinstance(profile, pd.Series):
+        first = turned.iloc[0]
+        first.name = profile.name
+        return first
+    return turned
 
 
 def replan(plan: ScheduleSolution, fills_so_far, market_now, trades, *, periods_done: int,

@@ -289,7 +289,7 @@ def plan_grid(plan, trades=None, *, profile=None, bucket_minutes: int = 30, risk
                                          "schedule was made with")
         period = (table["day"].to_numpy(int) - 1) * per_day + slot
         periods = int(max(period.max() + 1, getattr(plan, "periods", 0) or 0))
-        name = pd.Index(symbols).get_indexer(table["symbol"].astype(str))
+        name = pd.Index(symbols).get_indexer(pd.Index(table["symbol"].astype(str)))
         signed = np.zeros((len(symbols), periods))
         np.add.at(signed, (name, period), table["shares"].to_numpy(float))
         totals = signed.sum(axis=1)

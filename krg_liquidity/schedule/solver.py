@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from krg_liquidity.core.plan import one_blas_thread
+from krg_liquidity.core.plan import ENGINES, SolverOptions, one_blas_thread
 from krg_liquidity.schedule.barrier import BarrierSchedule, suits
 from krg_liquidity.schedule.data import ProgramData
 
-ENGINES = ("auto", "interior-point", "conic")
 # A stalled interior-point run is taken as optimal within this relative gap (over the program's
 # limits): rounding to whole shares moves the objective by about as much.
 NEAR_OPTIMAL = 1e-6
@@ -40,10 +39,11 @@ class EngineAnswer:
 class ScheduleSolver:
     """One schedule problem; ``solve(risk_aversion, time_limit, tolerance)`` returns an EngineAnswer."""
 
-    def __init__(self, data: ProgramData, kernel: str = "linear", measure: str = "std", engine: str = "auto") -> None:
+    def __init__(self, data: ProgramData, kernel: str = "linear", measure: str = "std", engine: str = "auto",
+                 options: SolverOptions | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine={engine!r} must be one of {ENGINES}")
-        self.data, self.kernel, self.measure = data, kernel, measure
+        self.data, self.kernel, self.measure, self.options = data, kernel, measure, options
         self.structured = BarrierSchedule(data, kernel, measure)
         self.use_structured = engine == "interior-point" or (engine == "auto" and suits(data))
         self.use_conic = engine in ("auto", "conic")
@@ -93,8 +93,9 @@ class ScheduleSolver:
                 if ours is not None:
                     attempts[-1]["accepted"] = True  # the answer returned, optimal or not
                 return ours or EngineAnswer(np.empty(0), answer.status, np.nan, np.nan, attempts)
-        fractions, status = self.conic.solve(risk_aversion, max(deadline - time.perf_counter(), 1e-6), tolerance)
-        attempts += [dict(a.__dict__, engine="conic") for a in self.conic.attempts]
+        fractions, status = self.conic.solve(risk_aversion, max(deadline - time.perf_counter(), 1e-6), tolerance,
+                                             self.options)
+        attempts += [dict(a.to_dict(), engine="conic") for a in self.conic.attempts]
         if fractions.size == 0:
             if ours is not None:
                 attempts[0]["accepted"] = True

@@ -6,7 +6,7 @@ import numpy as np
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
-from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget, SolverOptions
+from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget, SolverOptions, liquidation_options
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import TotalImpactCap, applying, shaped_words
@@ -97,7 +97,7 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
                       group_column=group_column, group_limits=group_limits,
                       max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
     request = capacity_request(portfolio, limits=asked, cost_model=cost_model)
-    chosen = SolverOptions.of(options, time_limit=time_limit)
+    chosen = liquidation_options(options, time_limit=time_limit)
     return most_cash(request, Budget(chosen.time_limit, chosen))
 
 
@@ -146,9 +146,10 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
         status = "optimal"
     else:
         status = conic.solve(program, check, budget)
-        if status.startswith("refused") and program.cash_scaled.value is not None:
+        refused_cash = program.cash_found
+        if status.startswith("refused") and refused_cash is not None:
             # near the whole book: again with the value left at the refused answer as the unit
-            left = portfolio.net_value_usd - float(program.cash_scaled.value) * program.scale
+            left = portfolio.net_value_usd - refused_cash * program.scale
             if 0 < left < 0.5 * portfolio.net_value_usd:
                 second = conic.build(portfolio, costs, limits, cash=None, goal="cash", scale_usd=left)
                 again = conic.solve(second, check, budget)
@@ -174,7 +175,11 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
         raise SolverTimeout("max_cash: the time budget ran out in the conic solve", "max_cash")
     if status not in ("optimal", "optimal_inaccurate"):
         raise SolverFailure(f"max_cash: the solve failed ({status})", [a.to_dict() for a in program.attempts])
-    most = min(max(0.0, float(program.cash_scaled.value) * program.scale), net)
+    answer = program.cash_found
+    if answer is None:
+        raise SolverFailure(f"max_cash: the solve said {status} but returned no cash",
+                            [a.to_dict() for a in program.attempts])
+    most = min(max(0.0, answer * program.scale), net)
     if band is None and not shaped and most > 0:
         most = _polish(request, costs, most, budget)
     if exact is not None:  # a band only takes trades away: never above the exact maximum without it

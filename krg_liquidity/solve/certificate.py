@@ -186,7 +186,9 @@ def _best_multipliers(solver: DualSolver, v, cost, q, c_held, floor, kappa_max, 
     if seconds <= 0:
         return None
     options = {"time_limit": seconds} if np.isfinite(seconds) else {}
-    found = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs", options=options)
+    # HiGHS takes sparse rows; scipy-stubs' overloads list dense ones only
+    found = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs",  # type: ignore[call-overload]
+                    options=options)
     if found.status != 0:
         return None
     lam, rho, mu = found.x[:3]

@@ -105,6 +105,21 @@ class Program:
     setup_seen: float = 0.0  # seconds an attempt spent before its solver could stop (the longest)
     skipped: str = ""  # why the last attempt was not started (the time left could not cover its setup)
 
+    @property
+    def cash_found(self) -> float | None:
+        """The scaled cash (cash / ``scale``) of the last answer; None before one (or the fixed cash)."""
+        cash = self.cash_scaled
+        if isinstance(cash, cp.Variable):
+            return None if cash.value is None else float(np.asarray(cash.value).item())
+        return float(cash)
+
+    @property
+    def built(self) -> cp.Problem:
+        """The compiled problem (``build`` sets it before any solve)."""
+        if self.problem is None:
+            raise AssertionError("the conic program was solved before it was built")
+        return self.problem
+
 
 def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray,
                        scale: float) -> tuple[cp.Expression, list]:
@@ -197,9 +212,15 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
             constraints += limit.conic(program)
     if cost_hint_usd is not None and np.isfinite(cost_hint_usd):
         program.cost_unit = max(1.0, cost_hint_usd * 1e4 / scale / 100.0)
-    objective = {"cost": lambda: cp.Minimize((cost + penalty_term) / program.cost_unit),
-                 "cash": lambda: cp.Maximize(cash_scaled - penalty_term),
-                 "elastic": lambda: cp.Minimize(sum(cp.sum(slack) for slack in program.slacks.values()))}[goal]()
+    objective: cp.Minimize | cp.Maximize
+    if goal == "cost":
+        objective = cp.Minimize((cost + penalty_term) / program.cost_unit)
+    elif goal == "cash":
+        objective = cp.Maximize(cash_scaled - penalty_term)
+    elif goal == "elastic":
+        objective = cp.Minimize(sum(cp.sum(slack) for slack in program.slacks.values()))
+    else:
+        raise ValueError(f"goal={goal!r}: the conic program minimizes 'cost' or 'elastic' slack, or maximizes 'cash'")
     program.problem = cp.Problem(objective, constraints)
     return program
 
@@ -280,9 +301,9 @@ def solve(program: Program, check, budget: Budget) -> str:
         try:
             with warnings.catch_warnings():  # an inaccurate answer is judged by its violation below
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                program.problem.solve(solver=solver, ignore_dpp=names > PARAMETRIZED_MAX_NAMES,
+                program.built.solve(solver=solver, ignore_dpp=names > PARAMETRIZED_MAX_NAMES,
                                       verbose=chosen.verbose, **options)
-            status = program.problem.status
+            status = program.built.status
         except cp.error.SolverError as exc:
             status = f"solver_error: {exc}".splitlines()[0][:200]
         attempt = Attempt(solver, options, status, time.perf_counter() - start)
@@ -305,9 +326,9 @@ def _measure_setup(program: Program, seconds: float) -> None:
     """Record what the attempt just made (``seconds`` in all) spent outside its solver's iterations:
     cvxpy's compilation and the unpacking of the answer, plus the solver's whole time when it stopped
     before its first iteration (its setup, then)."""
-    compiled = program.problem.compilation_time or 0.0
+    compiled = program.built.compilation_time or 0.0
     program.compile_seen = max(program.compile_seen, compiled)
-    stats = program.problem.solver_stats
+    stats = program.built.solver_stats
     outside = seconds
     if stats is not None and stats.num_iters and stats.solve_time is not None:
         outside = max(compiled, seconds - float(stats.solve_time))
@@ -329,21 +350,25 @@ def convex_concave(program: Program, position_of, risk, check, start_u: np.ndarr
     ``position_of(u)`` gives the positions (USD) of a trade; ``check(u)`` its largest violation.
     Returns (the last verified point or None, steps, reason it stopped or "").
     """
-    u, penalty, previous, best = start_u, 1e3, np.inf, None
+    gradient_at, penalty_at, slack = program.floor_gradient, program.floor_penalty, program.floor_slack
+    if gradient_at is None or penalty_at is None or slack is None:
+        raise AssertionError("the convex-concave steps need a program built with the floor's linearization")
+    u, penalty, previous = start_u, 1e3, np.inf
+    best: np.ndarray | None = None
     for step in range(1, max_steps + 1):
         position = position_of(u)
         sigma = risk.sigma(position)
         gradient = risk.covariance_times(position) / max(sigma, 1e-300)
         if not np.all(np.isfinite(gradient)):  # a start or step that is not a number: no step from it
             return best, step, "the risk's gradient is not finite at the current point"
-        program.floor_gradient.value = gradient
-        program.floor_penalty.value = penalty
+        gradient_at.value = gradient
+        penalty_at.value = penalty
         status = solve(program, lambda _u: 0.0, budget)  # judged below, once the slack is zero
         if status not in ("optimal", "optimal_inaccurate"):
             return best, step, program.skipped or f"a conic convex-concave step ended '{status}'"
-        u = program.u.value
-        objective = float(program.problem.value)
-        if float(program.floor_slack.value) <= 1e-10:
+        u = np.asarray(program.u.value, dtype=float)
+        objective = float(program.built.value)
+        if float(np.asarray(slack.value).item()) <= 1e-10:
             if check(u) <= ACCEPT_VIOLATION:
                 best = u
             if abs(previous - objective) <= 1e-9 * max(1.0, abs(objective)):

@@ -40,7 +40,7 @@ def floor_out_of_reach(request: LiquidationRequest, reason: str, highest_ratio: 
     of today's; ``relaxed_cost_usd``: the least impact (USD) of a trade list meeting every limit
     but the floor at this target (the caller found one), so the floor alone blocks.
     """
-    cash, floor = request.cash, request.risk_band[0]
+    cash, floor = request.cash, request.floor_ratio
     give = max(floor - highest_ratio, 0.0)
     headline = (f"cannot raise ${cash:,.0f} with this risk floor: without it the target can be raised within every "
                 f"other limit (least impact {relaxed_cost_usd / cash * 1e4:.2f} bps).\nWhy: {reason}.")
@@ -67,7 +67,7 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
 
     budget = _share(budget or Budget(None))
     cash = request.cash
-    floor = request.risk_band is not None and request.risk_band[0] > 0
+    floor = request.risk_band is not None and request.floor_ratio > 0
     most, note, proven_none, everywhere, late = None, "", False, "", []
     if budget.expired():
         late.append("the most cash")
@@ -98,12 +98,13 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
     floor_there = None  # the floor's proven reach at the most cash raisable without it, when short of the floor
     if floor and most is not None and known is None and not budget.expired():
         highest = floor_reach(request, most, budget)
-        if highest < request.risk_band[0] * (1 - 1e-9):
+        if highest < request.floor_ratio * (1 - 1e-9):
             floor_there = highest
             blocking = {key: value for key, value in blocking.items() if key != RiskFloor.key}
-            blocking[RiskFloor.key] = request.risk_band[0] - highest
+            blocking[RiskFloor.key] = request.floor_ratio - highest
             units = dict(units) | {RiskFloor.key: RiskFloor.unit}
-    instead = [key for key in (conflicts or {}) if key not in blocking]
+    conflicts = conflicts or {}
+    instead = [key for key in conflicts if key not in blocking]
     if instead:
         blocking = dict(blocking) | {key: conflicts[key] for key in instead}
         units = dict(units) | {key: "USD per name" for key in instead}
@@ -112,7 +113,7 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
         most_text = (f"at most ${most:,.0f} can be raised within the other limits, and at that amount the risk "
                      f"floor is out of reach too")
         reason += (f"; and at ${most:,.0f} no trade list within the per-name limits leaves more than "
-                   f"{floor_there:.4f}x today's risk (floor {request.risk_band[0]:g}x)")
+                   f"{floor_there:.4f}x today's risk (floor {request.floor_ratio:g}x)")
         floor_cash, most = most, None  # no cash is proven raisable with the floor
     elif most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
         most_text = f"any target below the book's net value can be raised within the limits{without}"

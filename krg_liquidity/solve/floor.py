@@ -59,6 +59,8 @@ def reach_floor(solver: DualSolver, v: np.ndarray, floor: float, risk_times, bud
                                    for row in directions for sign in (1, -1)))  # made only when needed
     best = -np.inf
     for start in starts:
+        if start is None:  # a direction whose vertex does not exist (an empty box): nothing to climb from
+            continue
         point, sigma = _ascend(solver, start, floor, risk_times, budget)
         best = max(best, sigma)
         if sigma >= floor:

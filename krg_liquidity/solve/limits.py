@@ -32,6 +32,7 @@ import pandas as pd
 from krg_liquidity.book.columns import header_key
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.numbers import parse_ratio
 from krg_liquidity.model.trade_costs import TradeCosts
 
 SMALLEST_TOTAL_IMPACT_BPS = 0.1
@@ -204,10 +205,14 @@ class Limits:
         self._check_shape_limits()
         band = self.risk_band
         if band is not None:
-            try:
-                low, high = (float(v) for v in band)
-            except (TypeError, ValueError):
-                raise InputError("risk_band must be a pair (lo, hi), e.g. (0.9, 1.1)") from None
+            parts = [band] if isinstance(band, str) else list(band) if np.iterable(band) else [band]
+            if len(parts) != 2:
+                raise InputError(f"risk_band={band!r} must be a pair (lo, hi) of multiples of today's risk, "
+                                 "e.g. (0.9, 1.1) or ('90%', '110%')")
+            low, high = (parse_ratio(v) for v in parts)
+            if np.isnan(low) or np.isnan(high):
+                raise InputError(f"risk_band={band!r}: give numbers, ratios ('0.9x') or percents ('90%') of "
+                                 "today's risk, e.g. (0.9, 1.1)")
             if not (0 <= low <= high) or not np.isfinite(high):
                 raise InputError(f"risk_band=({low}, {high}) needs 0 <= lo <= hi, e.g. (0.9, 1.1)")
             if low > 5:
@@ -577,6 +582,16 @@ class TotalImpactCap:
         return [program.cost <= self.bps * program.cash_scaled * (1 if slack is None else 1 + slack)]
 
 
+def risk_excess(ratio: float, today: float, after: float) -> float:
+    """How far the risk ``after`` is above ``ratio`` x ``today``'s, as a fraction of today's risk (negative
+    below it): the measure of the band's two limits, the plan's and ``verify``'s alike.
+
+    >>> round(risk_excess(1.1, 0.20, 0.23), 6)
+    0.05
+    """
+    return (after - ratio * today) / today
+
+
 def _risk_ratio(outcome: Outcome) -> tuple[float, float]:
     """(today's risk, risk after) of the weights, annualized."""
     p = outcome.portfolio
@@ -598,7 +613,7 @@ class RiskCeiling:
 
     def violation(self, outcome):
         before, after = _risk_ratio(outcome)
-        return max(0.0, (after - self.ratio * before) / before)
+        return max(0.0, risk_excess(self.ratio, before, after))
 
     def conic(self, program, slack=None):
         give = 0 if slack is None else slack * program.sigma_today * program.post_level
@@ -621,7 +636,7 @@ class RiskFloor:
 
     def violation(self, outcome):
         before, after = _risk_ratio(outcome)
-        return max(0.0, (self.ratio * before - after) / before)
+        return max(0.0, -risk_excess(self.ratio, before, after))
 
     def conic(self, program, slack=None, gradient=None):
         if gradient is None:

@@ -13,7 +13,7 @@ The solve is a plan of stages, each recorded on the result (``plan.Stage``):
    tight (nothing costs less); if its answer meets the band it is the global optimum.
 2. ``dual`` (the ceiling breaks): the convex problem with the risk ceiling by duality over
    its coupling rows (``dual.py``); ``conic`` (cvxpy + Clarabel) if that declines, or always
-   with ``method="conic"``. A certificate of infeasibility from it proves the request impossible.
+   with ``engine="conic"``. A certificate of infeasibility from it proves the request impossible.
 3. ``floor`` (the floor breaks): a proof that the floor cannot be reached (``floor.py``),
    else a feasible start and convex-concave steps with the dual solver (the conic program's
    penalized steps as fallback); ``certificate`` bounds the cost from below (``certificate.py``).
@@ -38,8 +38,10 @@ from krg_liquidity.core.plan import (
     Budget,
     SolverOptions,
     Trail,
+    liquidation_options,
     one_blas_thread,
     prepare,
+    renamed_engine,
 )
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel
@@ -50,7 +52,7 @@ from krg_liquidity.solve.bounds import TradeBounds, trade_bounds
 from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
-from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalImpactCap, shaped_words
+from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalImpactCap, risk_excess, shaped_words
 from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
 from krg_liquidity.solve.separable import reachable, solve_separable
@@ -65,10 +67,10 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
               group_column: str | None = None, group_limits=None,
               max_tracking_error: float | None = None,
               min_liquid_fraction: tuple[float, float] | None = None,
-              cost_model: CostModel | None = None, method: str = "auto",
+              cost_model: CostModel | None = None, engine: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
               warm_start: LiquidationResult | None = None, allow_small_cash: bool = False,
-              options: SolverOptions | None = None) -> LiquidationResult:
+              options: SolverOptions | None = None, method: str | None = None) -> LiquidationResult:
     """Raise ``cash`` from ``portfolio`` at least total market impact.
 
     Parameters
@@ -103,9 +105,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         names' participation rate (their ``pov``, else 20% of the volume).
     cost_model : CostModel, optional
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
-    method : str
+    engine : str
         "auto" (the plan above) or "conic" (the conic program for every coupled stage: an
-        independent cross-check).
+        independent cross-check); the schedules take the same keyword.
     time_limit : float or None
         Seconds for the whole call (None: no limit).
     raise_on_failure : bool
@@ -117,7 +119,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         Accept a target below $1,000 (or below 1e-6 of the net value) as given.
     options : SolverOptions, optional
         How to solve as one value (engine, time limit, the conic solvers' ladder and parameters, their
-        log), in place of ``method`` and ``time_limit`` (not both).
+        log), in place of ``engine`` and ``time_limit`` (not both).
+    method : str, optional
+        Deprecated: the former name of ``engine`` (a ``DeprecationWarning`` says so).
 
     Returns
     -------
@@ -129,8 +133,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     ------
     InputError
         Bad data or limits (a column, a value, a target), always before any solve.
-    ValueError
-        ``method`` is neither "auto" nor "conic".
+    InputError
+        ``engine`` is neither "auto" nor "conic".
     InfeasibleLiquidation
         Proven impossible; carries the most cash that can be raised and the blocking limits.
     NoFeasiblePointFound
@@ -152,7 +156,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
                       group_column=group_column, group_limits=group_limits,
                       max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
-    chosen = SolverOptions.of(options, engine=method, time_limit=time_limit)
+    chosen = liquidation_options(options, engine=renamed_engine(engine, method), time_limit=time_limit)
     prepare()
     factoring = ((request.risk_band is not None or request.limits.max_tracking_error is not None)
                  and request.cash < portfolio.net_value_usd)  # beyond the book: said at once
@@ -208,6 +212,16 @@ class Candidate:
     path: str
 
 
+@dataclass(frozen=True)
+class Declined:
+    """A stage that returned no verified answer: its name, what the trail recorded (``outcome``: "failed"
+    or "timeout") and why, in words. The plan goes on to its next stage."""
+
+    stage: str
+    outcome: str
+    reason: str
+
+
 class _Plan:
     def __init__(self, request: LiquidationRequest, trail: Trail, method: str, start: float | None = None):
         self.request, self.trail, self.method = request, trail, method
@@ -221,7 +235,7 @@ class _Plan:
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
         found = self.request.check(self.shares - u * self.adv, floor=floor, cap=cap, traded=-u * self.adv)
-        key = max(found, key=found.get)
+        key = max(found, key=lambda name: found[name])
         return found[key], key
 
     def cost(self, u: np.ndarray) -> float:
@@ -235,7 +249,7 @@ class _Plan:
         p = self.request.portfolio
         net, today = p.net_value_usd, self.sigma_today
         after = p.risk().sigma((self.shares - u * self.adv) * self.price / (net - self.request.cash))
-        return (band[0] * today - after) / today, (after - band[1] * today) / today
+        return -risk_excess(band[0], today, after), risk_excess(band[1], today, after)
 
     def impossible(self, stage: str, reason: str, *figures: float, known: tuple[dict, dict] | None = None,
                    conflicts: dict[str, float] | None = None):
@@ -250,12 +264,25 @@ class _Plan:
         self.trail.record(stage, "proof", reason)
         return infeasible(self.request, reason, self.budget, known, conflicts)
 
+    def decline(self, stage: str, outcome: str, reason: str, iterations: int = 0) -> Declined:
+        """Record a stage that found no verified answer, and say so as a value."""
+        self.trail.record(stage, outcome, reason, iterations)
+        return Declined(stage, outcome, reason)
+
     def timeout(self, stage: str, detail: str = "") -> SolverTimeout:
         self.trail.record(stage, "timeout", detail or "the time budget ran out")
         skipped = [s for s in self.trail.stages if s.outcome == "timeout" and s.detail.startswith("skipped for time")]
         why = f" (the {skipped[-1].name} stage was {skipped[-1].detail})" if skipped else ""
         return SolverTimeout(f"the time budget ({self.budget.limit:g} s) ran out in the {stage} stage "
                              f"before any verified trade list was found{why}; raise time_limit", stage)
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The risk band, for the stages that run only when the request has one."""
+        band = self.request.risk_band
+        if band is None:
+            raise AssertionError("a risk-band stage ran on a request without a risk band")
+        return band
 
     @cached_property
     def sigma_today(self) -> float:
@@ -267,7 +294,7 @@ class _Plan:
     def dual_solver(self) -> DualSolver:
         """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start)."""
         p, cash = self.request.portfolio, self.request.cash
-        ceiling = self.request.risk_band[1] * self.sigma_today * (p.net_value_usd - cash)
+        ceiling = self.band[1] * self.sigma_today * (p.net_value_usd - cash)
         return DualSolver(self.costs, self.bounds, cash, p.risk(), p.position_usd, ceiling)
 
     # ---- the plan -----------------------------------------------------------------------------
@@ -305,9 +332,9 @@ class _Plan:
         fast = solve_separable(self.costs, self.bounds, cash, start=self.start)
         if fast is None:
             low, high = reachable(self.costs, self.bounds)
-            shown = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
+            figures = () if self.bounds.conflicting.any() else (low,) if low > cash else (high,)
             raise self.impossible("separable", _out_of_reach(request.portfolio, self.bounds, (low, high), cash),
-                                  *shown, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
+                                  *figures, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
         if cap is not None and TotalImpactCap(cap).exceeded(least, cash):
@@ -334,7 +361,7 @@ class _Plan:
         ceiling is out of reach, else the conic program."""
         if self.method == "auto":
             found = self.ceiling_by_dual(start)
-            if found is not None:
+            if isinstance(found, Candidate):
                 return found
             self.ceiling_reach(start)
         return self.ceiling_by_conic(start)
@@ -342,32 +369,33 @@ class _Plan:
     def ceiling_reach(self, start: Candidate) -> None:
         """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
         solver = self.dual_solver
-        lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, solver.R2, self.budget)
-        if lowest2 > solver.R2:
+        ceiling2 = solver.R2
+        if ceiling2 is None:
+            raise AssertionError("the ceiling's reach was asked of a solver without a ceiling")
+        lowest2 = reach.risk_lower_bound(solver, start.u / solver.per_value, ceiling2, self.budget)
+        if lowest2 > ceiling2:
             p, cash = self.request.portfolio, self.request.cash
             scale = self.sigma_today * (p.net_value_usd - cash) / cash
             least = np.sqrt(lowest2) / scale  # a multiple of today's risk: the ceiling must rise at least to it
-            top = self.request.risk_band[1]
+            top = self.band[1]
             raise self.impossible("ceiling-reach", f"the risk ceiling cannot be met: no trade list within the "
                                                    f"per-name limits leaves less than {least:.4f}x "
                                                    f"today's risk (ceiling {top:g}x)", lowest2,
                                   known=({RiskCeiling.key: least - top}, {RiskCeiling.key: RiskCeiling.unit}))
         self.trail.record("ceiling-reach", "done", "the ceiling is within reach of the per-name limits")
 
-    def ceiling_by_dual(self, start: Candidate) -> Candidate | None:
+    def ceiling_by_dual(self, start: Candidate) -> Candidate | Declined:
         solver = self.dual_solver
         try:
             point = solver.solve(start.marginal, None, self.budget)
         except OutOfTime:
             raise self.timeout("dual") from None
         if point is None:
-            self.trail.record("dual", "failed", "dual Newton did not converge", solver.steps)
-            return None
+            return self.decline("dual", "failed", "dual Newton did not converge", solver.steps)
         worst, key = self.worst(point.u, floor=False, cap=False)
         if worst > ACCEPT_VIOLATION:
-            self.trail.record("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
-                              solver.steps)
-            return None
+            return self.decline("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
+                                solver.steps)
         self.check_cap(point.u, "dual")
         through = f" ({solver.cg_steps} conjugate-gradient steps through the names)" if solver.cg_steps else ""
         self.trail.record("dual", "candidate", f"{solver.steps} Newton steps{through}", solver.steps)
@@ -433,12 +461,12 @@ class _Plan:
         solver = self.dual_solver
         sigma0 = self.sigma_today
         post = (p.net_value_usd - cash) / cash
-        level = self.request.risk_band[0] * sigma0 * post
+        level = self.band[0] * sigma0 * post
         risk_times = p.risk().covariance_times
         highest = reach.risk_upper_bound(solver, self.budget)
         if highest < level * (1 - 1e-9):
             reason = (f"the risk floor cannot be met: no trade list within the per-name limits leaves more than "
-                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.request.risk_band[0]:g}x)")
+                      f"{highest / (sigma0 * post):.4f}x today's risk (floor {self.band[0]:g}x)")
             if not np.isfinite(highest):
                 raise self.impossible("floor", reason, highest)
             self.trail.record("floor", "proof", reason)  # explained from the proof: no re-solve
@@ -446,18 +474,19 @@ class _Plan:
         if self.budget.expired():  # the bound may have been cut short (inf): nothing is proven either way
             raise self.timeout("floor")
         relaxed_cost = self.cost(relaxed.u)
-        best: Candidate | None = None
-        self.highest_found, self.floor_point = None, None
+        best: Candidate | Declined = Declined("floor", "failed", "not tried")
+        self.highest_found: float | None = None
+        self.floor_point: DualPoint | None = None
         self.verified_start: Candidate | None = None  # a start meeting every limit (floor_by_dual)
         if self.method == "auto":
             best = self.floor_by_dual(solver, relaxed, level, risk_times)
-        if best is None and not self.budget.expired():
-            best = self.floor_by_conic(relaxed)  # what method="conic" would try, before giving up
-        if best is None and self.verified_start is not None:
+        if isinstance(best, Declined) and not self.budget.expired():
+            best = self.floor_by_conic(relaxed)  # what engine="conic" would try, before giving up
+        if isinstance(best, Declined) and self.verified_start is not None:
             self.trail.record("floor", "candidate", "neither the convex-concave steps nor the conic steps settled: "
                                                     "the verified start is returned, with its gap")
             best = self.verified_start
-        if best is None:
+        if isinstance(best, Declined):
             if self.budget.expired() or self.trail.ran_out():
                 raise self.timeout("floor")
             seen = ""
@@ -479,8 +508,8 @@ class _Plan:
         if certified is not None:
             bound = max(bound, certified)
         cap = self.request.max_total_mi_bps
-        if cap is not None and cost > cap / 1e4 * cash * (1 + 1e-9):
-            if bound > cap / 1e4 * cash * (1 + 1e-9):
+        if cap is not None and TotalImpactCap(cap).exceeded(cost, cash):
+            if TotalImpactCap(cap).exceeded(bound, cash):
                 raise self.impossible("certificate", f"no trade list meeting the risk floor costs less than "
                                                      f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
                                       bound)
@@ -490,13 +519,13 @@ class _Plan:
         self.trail.promote()
         return Candidate(best.u, best.marginal, min(bound, cost), best.path)
 
-    def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float, risk_times) -> Candidate | None:
+    def floor_by_dual(self, solver: DualSolver, relaxed: Candidate, level: float,
+                      risk_times) -> Candidate | Declined:
         v0 = relaxed.u / solver.per_value
         start, highest = floor_search.reach_floor(solver, v0, level, risk_times, self.budget)
         if start is None:
             self.highest_found = highest
-            self.trail.record("floor-start", "failed", "the local ascents of the risk stalled below the floor")
-            return None
+            return self.decline("floor-start", "failed", "the local ascents of the risk stalled below the floor")
         start_u = start * solver.per_value
         start_ok = self.worst(start_u, cap=False)[0] <= ACCEPT_VIOLATION  # a verified answer if the steps fail
         if start_ok:
@@ -512,28 +541,26 @@ class _Plan:
                                                 accept)
         except OutOfTime:
             steps = floor_search.FloorSteps(None, 0, "the time budget ran out")
-        if steps.point is None and start_ok and self.budget.expired():
+        if steps.point is None and self.verified_start is not None and self.budget.expired():
             self.trail.record("convex-concave", "candidate", "the time budget ran out: the verified start is "
                                                              "returned, with its gap", steps.steps)
             return self.verified_start
         if steps.point is None:
-            self.trail.record("convex-concave", "failed", steps.reason, steps.steps)
-            return None
+            return self.decline("convex-concave", "failed", steps.reason, steps.steps)
         self.trail.record("convex-concave", "candidate", steps.reason or f"settled after {steps.steps} steps",
                           steps.steps)
         self.floor_point = steps.point
         found = Candidate(steps.point.u, self.dual_marginal(steps.point, level), None, "dual+convex-concave")
         if steps.reason and not self.budget.expired():  # stopped before settling: the conic steps go on from here
             further = self.floor_by_conic(found)
-            if further is not None and self.cost(further.u) < self.cost(found.u):
+            if isinstance(further, Candidate) and self.cost(further.u) < self.cost(found.u):
                 return further
         return found
 
-    def floor_by_conic(self, relaxed: Candidate) -> Candidate | None:
+    def floor_by_conic(self, relaxed: Candidate) -> Candidate | Declined:
         skip = self.conic_skip()
         if skip:
-            self.trail.record("conic-convex-concave", "timeout", skip)
-            return None
+            return self.decline("conic-convex-concave", "timeout", skip)
         from krg_liquidity.solve import conic
         from krg_liquidity.solve.limits import applying
 
@@ -546,16 +573,15 @@ class _Plan:
             lambda x: self.worst(x, cap=False)[0], relaxed.u, self.budget)
         self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
         if u is None:
-            self.trail.record("conic-convex-concave", "timeout" if program.skipped or self.budget.expired() else
-                              "failed", reason or "no feasible point", steps)
-            return None
+            return self.decline("conic-convex-concave", "timeout" if program.skipped or self.budget.expired() else
+                                "failed", reason or "no feasible point", steps)
         self.trail.record("conic-convex-concave", "candidate", reason or f"settled after {steps} steps", steps)
         return Candidate(np.asarray(u, dtype=float), conic.cash_multiplier(program), None, "conic+convex-concave")
 
     def dual_marginal(self, point: DualPoint, floor_level: float | None) -> float:
         """d(cost)/d(cash) in bps: the cash multiplier plus the moves of the band and weight bounds with L."""
         p, cash = self.request.portfolio, self.request.cash
-        band = self.request.risk_band
+        band = self.band
         sigma0 = self.sigma_today
         post = (p.net_value_usd - cash) / cash
         marginal = point.cash_multiplier + 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0

@@ -83,6 +83,8 @@ def risk_upper_bound(solver: DualSolver, budget: Budget | None = None) -> float:
                + np.sum(solver.d * ((held_low + held_high) * p0 - held_low * held_high)))
     beta = A.T @ (exposure_low + exposure_high) + solver.d * (held_low + held_high)
     worst = knapsack_min(beta, lo, hi)
+    if worst is None:  # no trade fills the box's cash row: nothing to bound
+        return np.inf
     return float(np.sqrt(max(0.0, c0 - beta @ worst)))
 
 

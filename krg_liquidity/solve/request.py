@@ -50,6 +50,11 @@ class CapacityRequest:
     def has_floor(self) -> bool:
         return self.limits.has_floor
 
+    @property
+    def floor_ratio(self) -> float:
+        """The band's bottom as a multiple of today's risk (0 without a band)."""
+        return 0.0 if self.limits.risk_band is None else self.limits.risk_band[0]
+
     def costs(self) -> TradeCosts:
         """Each name's impact cost as a function of its trade (fraction of ADV)."""
         p = self.portfolio

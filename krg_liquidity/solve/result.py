@@ -38,6 +38,10 @@ itself over, so the solver knows nothing of reports."""
 GAP_OPTIMAL = 1e-6
 """Largest certified gap (fraction of the cost) of an answer reported "optimal" (README, Statuses)."""
 
+GAP_OPTIMAL_USD = 0.01
+"""A certified gap below this many dollars (a cent) is optimal whatever its fraction of the cost: whole shares
+on a small target add fractions of a cent to a cost of a few dollars (README, Statuses)."""
+
 
 def proven_gap(cost_usd: float, lower_bound_usd: float) -> float:
     """The certified gap of a trade list: (cost - proven lower bound) / cost, never negative; NaN when
@@ -47,9 +51,14 @@ def proven_gap(cost_usd: float, lower_bound_usd: float) -> float:
     return max(0.0, cost_usd - lower_bound_usd) / cost_usd if cost_usd > 0 else 0.0
 
 
-def proven_status(gap: float) -> str:
-    """"optimal" when the certified ``gap`` (fraction of the cost) meets ``GAP_OPTIMAL``, else "feasible"."""
-    return "optimal" if gap <= GAP_OPTIMAL else "feasible"
+def proven_status(gap: float, gap_usd: float = float("inf")) -> str:
+    """"optimal" when the certified ``gap`` (fraction of the cost) meets ``GAP_OPTIMAL`` or the gap in dollars
+    (``gap_usd``) is below ``GAP_OPTIMAL_USD``, else "feasible".
+
+    >>> proven_status(7e-5, gap_usd=0.0002), proven_status(7e-5)
+    ('optimal', 'feasible')
+    """
+    return "optimal" if gap <= GAP_OPTIMAL or gap_usd < GAP_OPTIMAL_USD else "feasible"
 
 
 @dataclass
@@ -182,12 +191,13 @@ class LiquidationResult:
         """
         if not np.isfinite(self.gap_usd):
             return "no proven gap (nothing bounds the optimum)"
-        bps = self.gap_bps
-        if bps >= 0.01 or self.gap_usd < 0.5:
-            text = f"{bps:.2f}"
-        else:  # a gap of dollars on billions is not "0.00 bps": one significant digit, no exponent
+        bps, usd = self.gap_bps, self.gap_usd
+        if bps >= 0.01 or not bps > 0 or usd < 0.005:
+            text = f"{max(bps, 0.0):.2f}"
+        else:  # a gap of cents or dollars is not "0.00 bps": one significant digit, no exponent
             text = f"{bps:.{-math.floor(math.log10(bps))}f}"
-        return f"gap ${self.gap_usd:,.0f} ({text} bps)"
+        dollars = f"${usd:,.2f}" if 0.005 <= usd < 1 else f"${max(usd, 0.0):,.0f}"  # cents: not "$0"
+        return f"gap {dollars} ({text} bps)"
 
     def violation_text(self) -> str:
         """Whether every limit holds, recomputed from the trades; else the worst broken limit in its own unit.
@@ -211,14 +221,14 @@ class LiquidationResult:
         if not self.violations:
             return "not checked (no trade list)"
         if not broken:
-            key = max(self.violations, key=self.violations.get)
+            key = max(self.violations, key=lambda name: self.violations[name])
             worst = self.violations[key]
             if worst <= FLOAT_NOISE:
                 return "0 (every limit met, recomputed from the trades)"
             missed = MISSED_BY.get(key, "exceeded by")
             return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
                     f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g} ({MEASURED.get(key, '')})")
-        key = max(broken, key=broken.get)
+        key = max(broken, key=lambda name: broken[name])
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
         by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
         missed = f"missed, {MISSED_BY[key]}" if key in MISSED_BY else "broken by"
@@ -300,7 +310,7 @@ class LiquidationResult:
             ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
              else "not available (the answer is not a proven optimum)"),
         ]
-        if self.risk_before is not None:
+        if self.risk_before is not None and self.risk_after is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
         if self.message:  # limits_broken: which limits the list breaks, and the fix

@@ -18,7 +18,8 @@ its message names the limits and the names. Otherwise the gap is recomputed agai
 answer's proven lower bound on the least cost of raising the target inside the limits (so the
 rounded cost minus that bound caps how much more than the optimum the rounded list costs):
 ``gap``, ``gap_usd`` and ``gap_bps`` are the rounded cost's, and the status is "optimal" only
-when that gap still meets the optimal tolerance (``GAP_OPTIMAL``), else "feasible".
+when that gap still meets the optimal tolerance (``GAP_OPTIMAL``, or under a cent: ``GAP_OPTIMAL_USD``), else
+"feasible".
 ``result.rounding`` records the lot, the rule, and the exact cash and cost.
 """
 
@@ -139,7 +140,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     lower_bound = min(result.lower_bound_usd, total_cost)  # a lower bound lowered is still one
     gap = proven_gap(total_cost, lower_bound)
     if result.success:  # the bound is on the least cost of the target: cost - bound caps the list's excess
-        status = proven_status(gap)
+        status = proven_status(gap, gap * total_cost)
     if problems:
         status = "limits_broken"
         fix = "keep the exact shares (CLI --exact-shares)" + (" or use a smaller lot size" if lot_size > 1 else "")

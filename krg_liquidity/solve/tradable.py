@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InfeasibleLiquidation, LiquidationError
@@ -119,7 +120,7 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Lim
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     risk_band, max_total_mi_bps, allow_buys = asked.risk_band, asked.max_total_mi_bps, asked.allow_buys
-    keywords = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
+    keywords: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
               "cost_model": cost_model}
     budget = Budget(time_limit)
     bands = [risk_band]
