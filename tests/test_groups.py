@@ -248,7 +248,8 @@ def test_a_request_only_the_tracking_error_makes_impossible_is_proven_and_named(
     krg.liquidate(book, cash)
     with pytest.raises(InfeasibleLiquidation) as caught:
         krg.liquidate(book, cash, max_tracking_error=1e-5)
-    assert "tracking" in str(caught.value)
+    assert "tracking_error" in caught.value.blocking
+    assert "tracking error to today's book (max_tracking_error)" in str(caught.value)
 
 
 def test_a_request_only_the_liquidity_floor_makes_impossible_is_proven_and_named():
@@ -428,3 +429,20 @@ def test_tracking_error_with_a_factor_model_and_a_risk_band(seed):
     assert_same_cost(banded, reference(holdings, covariance, cash, tracking=0.003, ceiling=1.004)[0])
     ratio = banded.risk_after / banded.risk_before
     assert 0.9 <= ratio <= 1.004 + 1e-6
+
+
+def test_group_limits_are_stored_immutably_and_written_plainly():
+    import json
+
+    table = pd.DataFrame({"ub_wt": [0.4, np.nan], "max_weight_change": [np.nan, 0.02]}, index=["Tech", "*"])
+    limits = krg.Limits(group_column="sector", group_limits=table, max_tracking_error="0.01")
+    table.loc["Tech", "ub_wt"] = 0.9  # the caller's table changing later changes nothing
+    assert limits.group_limits == (krg.Limits(group_limits={"max_weight_change": 0.02}).group_limits[0],
+                                   limits.group_limits[1])
+    assert limits.group_limits[1].group == "Tech" and limits.group_limits[1].ub_wt == 0.4
+    assert hash(limits) == hash(krg.Limits(group_column="sector", group_limits=limits.group_limits,
+                                           max_tracking_error=0.01))
+    written = json.loads(json.dumps(limits.to_dict()))
+    assert written["group_limits"][1] == {"group": "Tech", "lb_wt": None, "ub_wt": 0.4, "max_weight_change": None,
+                                          "max_sold_fraction": None}
+    assert "group_limits" not in krg.Limits().to_dict()
