@@ -104,6 +104,11 @@ TRADE_FORMATS = {"shares_before": ",.0f", "shares_traded": ",.0f", "shares_after
                  "cost_usd": ",.0f", "weight_before": ".2%", "weight_after": ".2%"}
 
 
+GROUP_FORMATS = {"value_sold_usd": ",.0f", "weight_before": ".2%", "weight_after": ".2%", "weight_lo": ".2%",
+                 "weight_hi": ".2%", "max_sold_fraction": ".0%"}
+LIQUIDITY_FORMATS = {"value_usd": ",.0f", "days_to_liquidate": ".2f", "sellable_1d": ".1%", "sellable_5d": ".1%",
+                     "sellable_20d": ".1%"}
+
 SCREEN_ROWS = 40
 """Trade rows printed on screen at most: the largest by value (the full table goes to --output or --json)."""
 
@@ -120,6 +125,13 @@ def print_result(result: LiquidationResult) -> None:
     if more > 0:
         console.print(f"... and {more:,} more names; the full table is in --output FILE (.csv, .xlsx, .parquet, "
                       ".json) or --json", highlight=False, markup=False)
+    limits = result.limits
+    groups = result.groups if limits is not None and limits.group_limits else None
+    if groups is not None:
+        print_frame(groups.reset_index().fillna("none"), "Groups", GROUP_FORMATS)
+    if limits is not None and limits.has_shape_limits and result.liquidity_left is not None:
+        print_frame(result.liquidity_left.reset_index(names="book"), "Liquidity left (at each name's POV)",
+                    LIQUIDITY_FORMATS)
     console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
 
 
@@ -138,6 +150,16 @@ def liquidate(
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),
+    group_column: Optional[str] = typer.Option(None, help="Holdings column naming each name's group (default: the "
+                                                          "first of group, sector, industry, country, GICS Sector)."),
+    max_group_weight_change: Optional[float] = typer.Option(
+        None, metavar="FRACTION", help="Each group's post-trade weight within this of today's (0.02 = +/-2 points)."),
+    max_tracking_error: Optional[float] = typer.Option(
+        None, metavar="FRACTION", help="Annualized tracking error of the post-trade weights against today's at "
+                                       "most this (0.01 = 1%); needs a risk model."),
+    min_liquid_fraction: Optional[str] = typer.Option(
+        None, metavar="F,D", help="At least the fraction F of the post-trade value sellable within D days at the "
+                                  "names' POV (their pov, else 20%), e.g. 0.5,5."),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = options.mi_date(),
@@ -165,7 +187,9 @@ def liquidate(
     limits_broken: whole lots cannot keep a limit; the message names it).
     """
     try:
-        asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys)
+        asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys, group_column=group_column,
+                                     max_group_weight_change=max_group_weight_change,
+                                     max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)

@@ -51,11 +51,15 @@ def bps(text: object) -> float:
     return _checked(parse_bps(text), text, "50, 50bps or 0.5%", "a number of basis points")
 
 def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
-                 max_total_mi_bps: float | None = None, allow_buys: bool = False) -> Limits:
+                 max_total_mi_bps: float | None = None, allow_buys: bool = False, *,
+                 group_column: str | None = None, max_group_weight_change: float | None = None,
+                 max_tracking_error: float | None = None, min_liquid_fraction: str | None = None) -> Limits:
     """The request's options in the command line's own words (the library's messages name Python
     arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds,
     ``--max-total-mi-bps`` at least ``SMALLEST_TOTAL_IMPACT_BPS`` (a smaller one is a percent or a fraction
-    typed as bps: "did you mean 50 bps?"). Returns the request's :class:`Limits`; raises ``InputError``, so
+    typed as bps: "did you mean 50 bps?"), ``--max-tracking-error`` a fraction below 1 ("did you mean 0.01?"),
+    ``--min-liquid-fraction F,D`` a fraction and a number of days, ``--max-group-weight-change`` a fraction
+    (all their problems at once). Returns the request's :class:`Limits`; raises ``InputError``, so
     that ``--json`` still answers with a bad_input object."""
     if max_total_mi_bps is not None and 0 < max_total_mi_bps < SMALLEST_TOTAL_IMPACT_BPS:
         raise InputError("--max-total-mi-bps " + small_cap_message(max_total_mi_bps).split("=", 1)[1])
@@ -64,7 +68,34 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
                          "--risk-band 0.9 1.1")
     if not (time_limit > 0 and math.isfinite(time_limit)):
         raise InputError(f"--time-limit {time_limit:g}: give a positive number of seconds, e.g. --time-limit 30")
-    return Limits(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    problems = []
+    if max_tracking_error is not None and not 0 < max_tracking_error < 1:
+        hint = f"; did you mean {max_tracking_error / 100:g}?" if max_tracking_error >= 1 else ""
+        problems.append(f"--max-tracking-error {max_tracking_error:g}: give the annualized tracking error as a "
+                        f"fraction between 0 and 1 (0.01 = 1% a year){hint}")
+    if max_group_weight_change is not None and not 0 <= max_group_weight_change <= 1:
+        hint = f"; did you mean {max_group_weight_change / 100:g}?" if max_group_weight_change > 1 else ""
+        problems.append(f"--max-group-weight-change {max_group_weight_change:g}: give a fraction of weight between "
+                        f"0 and 1 (0.02 = 2 points){hint}")
+    liquid = None
+    if min_liquid_fraction is not None:
+        parts = str(min_liquid_fraction).replace(";", ",").split(",")
+        try:
+            fraction, days = (float(p) for p in parts)
+        except ValueError:
+            problems.append(f"--min-liquid-fraction {min_liquid_fraction}: give F,D (a fraction and days), e.g. "
+                            "--min-liquid-fraction 0.5,5")
+        else:
+            if not (0 <= fraction <= 1 and math.isfinite(days) and days > 0):
+                problems.append(f"--min-liquid-fraction {min_liquid_fraction}: F must be between 0 and 1 and D a "
+                                "positive number of days, e.g. 0.5,5")
+            liquid = (fraction, days)
+    if problems:
+        raise InputError("; ".join(problems))
+    group_limits = None if max_group_weight_change is None else {"max_weight_change": max_group_weight_change}
+    return Limits(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
+                  group_column=group_column, group_limits=group_limits, max_tracking_error=max_tracking_error,
+                  min_liquid_fraction=liquid)
 
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."

@@ -9,7 +9,7 @@ from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFoun
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget, SolverOptions, liquidation_options
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.solve.limits import TotalImpactCap, applying
+from krg_liquidity.solve.limits import TotalImpactCap, applying, shaped_words
 from krg_liquidity.solve.request import CapacityRequest, Limits, capacity_request
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
@@ -17,6 +17,9 @@ from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
 
 def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: tuple[float, float] | None = None,
              max_total_mi_bps: float | None = None, allow_buys: bool = False,
+             group_column: str | None = None, group_limits=None,
+             max_tracking_error: float | None = None,
+             min_liquid_fraction: tuple[float, float] | None = None,
              cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
              options: SolverOptions | None = None) -> float:
     """The most cash (USD) that can be raised inside the limits, in one solve.
@@ -45,6 +48,18 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
         Total impact cost at most this many bps of the cash raised (None: no cap).
     allow_buys : bool
         Let trades add to positions or flip them.
+    group_column : str, optional
+        The holdings column naming each name's group (None: the first of ``group``, ``sector``,
+        ``industry``, ``country``, ``GICS Sector`` the book has).
+    group_limits : dict or DataFrame, optional
+        Group limits: a dict of book-wide defaults or a DataFrame indexed by group, with ``lb_wt``,
+        ``ub_wt`` (post-trade weight bounds, fractions), ``max_weight_change`` (fraction of weight,
+        0.02 = +/-2 points) and ``max_sold_fraction`` (fraction of the group's value). None: none.
+    max_tracking_error : float, optional
+        Annualized tracking error of the post-trade weights against today's, a fraction (0.01 = 1%).
+    min_liquid_fraction : tuple of float, optional
+        ``(f, D)``: at least the fraction f of the post-trade value sellable within D days at the
+        names' participation rate (their ``pov``, else 20% of the volume).
     cost_model : CostModel, optional
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
     time_limit : float or None
@@ -78,7 +93,9 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
     >>> 0.1 < max_cash(Portfolio(holdings, covariance)) / 1e10 < 0.6
     True
     """
-    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
+                      group_column=group_column, group_limits=group_limits,
+                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
     request = capacity_request(portfolio, limits=asked, cost_model=cost_model)
     chosen = liquidation_options(options, time_limit=time_limit)
     return most_cash(request, Budget(chosen.time_limit, chosen))
@@ -97,8 +114,10 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
             cash_target=float("nan"), max_cash=None)
     asked = request.limits.without_floor() if without_floor else request.limits
     band = asked.risk_band
-    exact = _bisect(request, costs, box, budget)  # every limit but the risk band, to 1e-12
-    if exact is not None and (band is None or _within_band(request, costs, exact, band)):
+    exact = _bisect(request, costs, box, budget)  # every limit but the risk band (and the shape limits), to 1e-12
+    shaped = asked.has_shape_limits
+    if exact is not None and (band is None or _within_band(request, costs, exact, band)) and (
+            not shaped or _within_band(request, costs, exact, band, shape=True)):
         return exact  # a band only takes trades away: when the least-cost answer there meets it, it is the most
     floor = band is not None and band[0] > 0
     limits = applying(portfolio, asked)
@@ -112,7 +131,7 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
             return 0.0 if cash <= 0 else np.inf
         found = violations(portfolio, shares - u * adv, cash, allow_buys=request.allow_buys, risk_band=band,
                            max_total_mi_bps=request.max_total_mi_bps, cost_model=request.cost_model,
-                           traded=-u * adv)
+                           traded=-u * adv, limits=asked)
         return max(found.values())
 
     if floor:
@@ -137,6 +156,11 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
                 if again in ("optimal", "optimal_inaccurate"):  # the first solve saw a point: no proof here
                     program, status = second, again
     if status == "infeasible":
+        if shaped and exact is not None:  # feasible without them: the group, tracking or liquidity limits block
+            raise InfeasibleLiquidation(
+                f"the {shaped_words(asked)} cannot be met at any cash target within the other limits (the solver's "
+                f"certificate of infeasibility; without them up to ${exact:,.0f} could be raised)",
+                cash_target=float("nan"), max_cash=None)
         if band is not None and exact is not None:  # feasible without the band: its ceiling blocks at every target
             raise InfeasibleLiquidation(
                 f"the risk ceiling ({band[1]:g}x today's risk) cannot be met at any cash target within the other "
@@ -156,22 +180,27 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
         raise SolverFailure(f"max_cash: the solve said {status} but returned no cash",
                             [a.to_dict() for a in program.attempts])
     most = min(max(0.0, answer * program.scale), net)
-    if band is None and most > 0:
+    if band is None and not shaped and most > 0:
         most = _polish(request, costs, most, budget)
     if exact is not None:  # a band only takes trades away: never above the exact maximum without it
         most = min(most, exact)
     return most
 
 
-def _within_band(request: CapacityRequest, costs, cash: float, band: tuple[float, float]) -> bool:
-    """Does the least-cost trade list raising ``cash`` (every limit but the band) keep the risk ``band``?"""
+def _within_band(request: CapacityRequest, costs, cash: float, band: tuple[float, float] | None,
+                 shape: bool = False) -> bool:
+    """Does the least-cost trade list raising ``cash`` (every limit but the band) keep the risk ``band``?
+    ``shape``: does it keep the group, tracking-error and liquidity limits too?"""
     portfolio = request.portfolio
     plan = solve_separable(costs, trade_bounds(portfolio, cash, costs, request.allow_buys), cash)
     if plan is None:
         return False
     traded = -plan.u * portfolio.array("adv")
     found = violations(portfolio, portfolio.array("shares") + traded, cash, allow_buys=request.allow_buys,
-                       risk_band=band, max_total_mi_bps=None, cost_model=request.cost_model, traded=traded)
+                       risk_band=band, max_total_mi_bps=None, cost_model=request.cost_model, traded=traded,
+                       limits=request.limits if shape else None)
+    if shape:
+        return max(found.values()) <= ACCEPT_VIOLATION
     return max(found.get("risk_floor", 0.0), found.get("risk_ceiling", 0.0)) <= ACCEPT_VIOLATION
 
 

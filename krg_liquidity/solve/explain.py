@@ -233,6 +233,24 @@ def _amount(key: str, value: float, unit: str, request, exact: bool = True,
             return f"{about}{round_up(value, 3):.3f} bps"
         target = round_up(cap + value, 3)
         return f"{about}{target - cap:.3f} bps (cap {cap:g} -> {target:.3f} bps)"
+    limits = getattr(request, "limits", None)
+    if unit == "annualized tracking error":
+        cap = getattr(limits, "max_tracking_error", None)
+        if cap is None:
+            return f"{about}{round_up(value * 100, 3):.3f} points of tracking error a year"
+        target = round_up((cap + value) * 100, 3)
+        return f"{about}{target - cap * 100:.3f} points a year (cap {cap * 100:g}% -> {target:.3f}%)"
+    if unit == "fraction of the post-trade value" and key == "liquidity_left":
+        floor = getattr(limits, "min_liquid_fraction", None)
+        if floor is None:
+            return f"{about}{round_up(value * 100, 3):.3f}% of the post-trade value"
+        target = max(_down((floor[0] - value) * 100, 3), 0.0)
+        return (f"{about}{floor[0] * 100 - target:.3f} points (sellable within {floor[1]:g} days: {floor[0]:.0%} -> "
+                f"{target:.3f}% of the post-trade value)")
+    if unit == "fraction of the post-trade value":
+        return f"{about}{round_up(value * 100, 3):.3f} points of the group's post-trade weight"
+    if unit == "fraction of the group's value":
+        return f"{about}{round_up(value * 100, 3):.3f}% of the group's value today (more may be sold)"
     band = request.risk_band if request is not None else None
     if exact and key in ("risk_ceiling", "risk_floor"):
         about = "at least "  # the risk proofs bound the least (most) risk reachable: needed, maybe not enough
@@ -262,7 +280,8 @@ def elastic(request: LiquidationRequest, budget: Budget) -> tuple[dict[str, floa
         raise LiquidationError(f"elastic re-solve failed ({status})")
     units = {limit.key: limit.unit for limit in limits if limit.key in program.slacks}
     to_units = {"USD per name": portfolio.net_value_usd, "bps": request.max_total_mi_bps or 1.0,
-                "fraction of today's risk": 1.0}
+                "fraction of today's risk": 1.0, "fraction of the post-trade value": 1.0,
+                "fraction of the group's value": 1.0, "annualized tracking error": 1.0}
     found, totals = {}, {}
     for key, slack in program.slacks.items():
         if slack.value is None:

@@ -21,12 +21,15 @@ conic program, ``verify``, ``explain`` and ``max_cash`` take.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.columns import header_key
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_ratio
@@ -49,6 +52,98 @@ def small_cap_message(cap_bps: float) -> str:
             f"({cap_bps:g}%)? Give the cap in bps of the cash raised (50, 50bps or 0.5%)")
 
 
+GROUP_COLUMNS = ("group", "sector", "industry", "country", "GICS Sector")
+"""The holdings columns read as each name's group when ``Limits.group_column`` is not given, in this order
+(headers match as the book's columns do: case, spaces and punctuation aside)."""
+GROUP_RULE_KEYS = ("lb_wt", "ub_wt", "max_weight_change", "max_sold_fraction")
+DEFAULT_GROUP = "*"
+"""The row of a group-limits table that holds the book-wide defaults."""
+LIQUID_POV = 0.2
+"""The participation rate (fraction of the market's volume) at which a name without its own ``pov`` is sold
+when the liquidity left behind is measured (as ``liquidity_profile``'s default cap)."""
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """One row of group limits: ``group`` None for the book-wide default; each value None when not set.
+
+    ``lb_wt``/``ub_wt``: the group's post-trade weight bounds (fractions of the post-trade value);
+    ``max_weight_change``: the largest move of its weight from today's (fraction, 0.02 = 2 points);
+    ``max_sold_fraction``: the largest fraction of its value today that may be sold.
+    """
+
+    group: str | None
+    lb_wt: float | None = None
+    ub_wt: float | None = None
+    max_weight_change: float | None = None
+    max_sold_fraction: float | None = None
+
+
+def _rule(group: str | None, values: Mapping, problems: list[str]) -> GroupRule | None:
+    where = "book-wide" if group is None else f"group {group!r}"
+    unknown = [str(k) for k in values if k not in GROUP_RULE_KEYS]
+    if unknown:
+        problems.append(f"group_limits ({where}): unknown key(s) {', '.join(unknown)}; use "
+                        f"{', '.join(GROUP_RULE_KEYS)}")
+    numbers: dict[str, float | None] = {}
+    for key in GROUP_RULE_KEYS:
+        value = values.get(key)
+        try:
+            number = None if value is None else float(value)
+        except (TypeError, ValueError):
+            problems.append(f"group_limits ({where}): {key}={value!r} is not a number")
+            continue
+        numbers[key] = None if number is None or math.isnan(number) else number
+    lb, ub = numbers.get("lb_wt"), numbers.get("ub_wt")
+    change, sold = numbers.get("max_weight_change"), numbers.get("max_sold_fraction")
+    if lb is not None and ub is not None and lb > ub:
+        problems.append(f"group_limits ({where}): lb_wt={lb:g} is above ub_wt={ub:g}")
+    for key in ("lb_wt", "ub_wt"):
+        if numbers.get(key) is not None and not -1 <= numbers[key] <= 1:  # type: ignore[operator]
+            problems.append(f"group_limits ({where}): {key}={numbers[key]:g} is not a weight between -1 and 1 "
+                            "(a fraction of the post-trade value: 0.25 = 25%)")
+    if change is not None and not 0 <= change <= 1:
+        problems.append(f"group_limits ({where}): max_weight_change={change:g} must be between 0 and 1 "
+                        "(0.02 = 2 points of weight)")
+    if sold is not None and not 0 <= sold <= 1:
+        problems.append(f"group_limits ({where}): max_sold_fraction={sold:g} must be between 0 and 1 "
+                        "(0.5 = half the group's value)")
+    if all(v is None for v in numbers.values()):
+        return None
+    return GroupRule(group, lb, ub, change, sold)
+
+
+def group_rules(given: Any) -> tuple[tuple[GroupRule, ...] | None, list[str]]:
+    """``Limits.group_limits`` as stored (a tuple of :class:`GroupRule`, the default first) and the
+    problems found: a dict of book-wide defaults, a DataFrame indexed by group (a ``"*"`` row: defaults),
+    or the tuple itself.
+
+    >>> group_rules({"ub_wt": 0.3})[0]
+    (GroupRule(group=None, lb_wt=None, ub_wt=0.3, max_weight_change=None, max_sold_fraction=None),)
+    """
+    problems: list[str] = []
+    if given is None:
+        return None, problems
+    rows: list[tuple[str | None, Mapping]] = []
+    if isinstance(given, tuple) and all(isinstance(r, GroupRule) for r in given):
+        rows = [(r.group, {k: getattr(r, k) for k in GROUP_RULE_KEYS}) for r in given]
+    elif isinstance(given, pd.DataFrame):
+        if given.index.has_duplicates:
+            twice = given.index[given.index.duplicated()].unique()
+            problems.append(f"group_limits: groups listed twice: {', '.join(map(str, twice))}")
+        for group, row in given.iterrows():
+            name = None if str(group) == DEFAULT_GROUP else str(group)
+            rows.append((name, row.to_dict()))
+    elif isinstance(given, Mapping):
+        rows = [(None, given)]
+    else:
+        return None, [(f"group_limits is a {type(given).__name__}: give a dict of book-wide defaults "
+                       "(e.g. {'max_weight_change': 0.02}) or a DataFrame indexed by group")]
+    rules = [rule for rule in (_rule(group, values, problems) for group, values in rows) if rule is not None]
+    rules.sort(key=lambda r: r.group is not None)
+    return (tuple(rules) or None), problems
+
+
 @dataclass(frozen=True)
 class Limits:
     """The request-level limits of a liquidation, checked when built.
@@ -62,18 +157,38 @@ class Limits:
         Total market-impact cost at most this many bps of the cash raised (impact only). None: no cap.
     allow_buys : bool, default False
         Let trades add to positions or flip them (each trade still costs impact).
+    group_column : str, optional
+        The holdings column naming each name's group (a sector, an industry, a country). None: the
+        first of ``GROUP_COLUMNS`` the book has, when group limits are given.
+    group_limits : dict or DataFrame, optional
+        Limits on each group's post-trade book: a dict of book-wide defaults, or a DataFrame indexed by
+        group, with any of ``lb_wt``, ``ub_wt`` (post-trade weight bounds, fractions of the post-trade
+        value), ``max_weight_change`` (a band around today's weight: 0.02 = +/-2 points of weight) and
+        ``max_sold_fraction`` (at most this fraction of the group's value today is sold). A table row
+        ``"*"`` holds defaults for the groups it does not list. Stored as a tuple of :class:`GroupRule`.
+    max_tracking_error : float, optional
+        Annualized tracking error of the post-trade weights against today's weights, a fraction
+        (0.01 = 1%), with the book's risk model. None: no cap.
+    min_liquid_fraction : tuple of float, optional
+        ``(f, D)``: at least the fraction ``f`` of the post-trade value can be sold within ``D`` days at
+        each name's participation rate (its ``pov``, else ``LIQUID_POV`` of the volume) and within its
+        ``ub_max_pct_adv``. None: no floor.
 
     Raises
     ------
     InputError
-        A band out of order, negative or written in percent, or a cap that is not a positive number of
-        bps (or below ``SMALLEST_TOTAL_IMPACT_BPS``, a fraction typed as bps).
+        A band out of order, negative or written in percent, a cap that is not a positive number of
+        bps (or below ``SMALLEST_TOTAL_IMPACT_BPS``, a fraction typed as bps), group limits with an
+        unknown key or contradicting bounds, a tracking error of 1 or more (percent), or a liquid
+        fraction outside [0, 1]; every problem of the new limits is listed at once.
 
     Examples
     --------
     >>> from krg_liquidity import Limits
-    >>> Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50)
-    Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50.0, allow_buys=False)
+    >>> Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50).max_total_mi_bps
+    50.0
+    >>> Limits(group_limits={"max_weight_change": 0.02}).group_limits
+    (GroupRule(group=None, lb_wt=None, ub_wt=None, max_weight_change=0.02, max_sold_fraction=None),)
     >>> Limits(risk_band=(0.9, 1.1)).without_floor().risk_band
     (0.0, 1.1)
     """
@@ -81,8 +196,13 @@ class Limits:
     risk_band: tuple[float, float] | None = None
     max_total_mi_bps: float | None = None
     allow_buys: bool = False
+    group_column: str | None = None
+    group_limits: Any = field(default=None)
+    max_tracking_error: float | None = None
+    min_liquid_fraction: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        self._check_shape_limits()
         band = self.risk_band
         if band is not None:
             parts = [band] if isinstance(band, str) else list(band) if np.iterable(band) else [band]
@@ -112,6 +232,51 @@ class Limits:
             object.__setattr__(self, "max_total_mi_bps", cap)
         object.__setattr__(self, "allow_buys", bool(self.allow_buys))
 
+    def _check_shape_limits(self) -> None:
+        """Check and store the group, tracking-error and liquidity limits, every problem at once."""
+        problems: list[str] = []
+        column = self.group_column
+        if column is not None and (not isinstance(column, str) or not column.strip()):
+            problems.append(f"group_column={column!r} must be a column name, e.g. 'sector'")
+        rules, found = group_rules(self.group_limits)
+        problems += found
+        object.__setattr__(self, "group_limits", rules)
+        te = self.max_tracking_error
+        if te is not None:
+            try:
+                te = float(te)
+            except (TypeError, ValueError):
+                problems.append(f"max_tracking_error={te!r} must be a number (annualized, 0.01 = 1%)")
+                te = None
+            if te is not None and (not np.isfinite(te) or te <= 0):
+                problems.append(f"max_tracking_error={te:g} must be positive (annualized, 0.01 = 1%)")
+            elif te is not None and te >= 1:
+                problems.append(f"max_tracking_error={te:g} is 100% or more: this looks like percent; did you mean "
+                                f"{te / 100:g}? Give it as a fraction (0.01 = 1% a year)")
+            object.__setattr__(self, "max_tracking_error", te)
+        liquid = self.min_liquid_fraction
+        if liquid is not None:
+            try:
+                fraction, days = (float(v) for v in liquid)
+            except (TypeError, ValueError):
+                problems.append(f"min_liquid_fraction={liquid!r} must be a pair (fraction, days), e.g. (0.5, 5)")
+            else:
+                if not 0 <= fraction <= 1:
+                    hint = f"; did you mean {fraction / 100:g}?" if 1 < fraction <= 100 else ""
+                    problems.append(f"min_liquid_fraction=({fraction:g}, {days:g}): the fraction must be between 0 "
+                                    f"and 1 (0.5 = half the post-trade value){hint}")
+                if not (np.isfinite(days) and days > 0):
+                    problems.append(f"min_liquid_fraction=({fraction:g}, {days:g}): the days must be positive")
+                object.__setattr__(self, "min_liquid_fraction", (fraction, days))
+        if problems:
+            raise InputError("; ".join(problems))
+
+    @property
+    def has_shape_limits(self) -> bool:
+        """True when group limits, a tracking-error cap or a liquidity floor are set (the limits that only
+        the conic program solves)."""
+        return bool(self.group_limits) or self.max_tracking_error is not None or self.min_liquid_fraction is not None
+
     @property
     def has_floor(self) -> bool:
         """True when the band's bottom asks for some risk to be kept (``lo > 0``)."""
@@ -122,26 +287,36 @@ class Limits:
         return self if not self.has_floor else replace(self, risk_band=(0.0, self.risk_band[1]))  # type: ignore[index]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (the band as a list), as JSON and the result's ``request`` record write them."""
+        """Plain values (the band as a list; the group, tracking-error and liquidity limits only when set), as
+        JSON and the result's ``request`` record write them."""
         values = asdict(self)
         values["risk_band"] = None if self.risk_band is None else list(self.risk_band)
-        return values
+        values["group_limits"] = None if not self.group_limits else [asdict(rule) for rule in self.group_limits]
+        values["min_liquid_fraction"] = None if self.min_liquid_fraction is None else list(self.min_liquid_fraction)
+        # the group, tracking-error and liquidity limits only when set: a request without them reads as before
+        return {key: value for key, value in values.items()
+                if value is not None or key not in ("group_column", "group_limits", "max_tracking_error",
+                                                    "min_liquid_fraction")}
 
     @classmethod
     def of(cls, limits: Limits | None = None, *, risk_band: tuple[float, float] | None = None,
-           max_total_mi_bps: float | None = None, allow_buys: bool = False) -> Limits:
+           max_total_mi_bps: float | None = None, allow_buys: bool = False, group_column: str | None = None,
+           group_limits: Any = None, max_tracking_error: float | None = None,
+           min_liquid_fraction: tuple[float, float] | None = None) -> Limits:
         """``limits``, or the limits the keywords give; both at once is refused (say the limits once).
 
         >>> Limits.of(risk_band=(0.9, 1.1)).risk_band
         (0.9, 1.1)
         """
+        shape = {"group_column": group_column, "group_limits": group_limits, "max_tracking_error": max_tracking_error,
+                 "min_liquid_fraction": min_liquid_fraction}
         if limits is None:
-            return cls(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+            return cls(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys, **shape)
         if not isinstance(limits, Limits):
             raise InputError(f"limits is a {type(limits).__name__}: give a krg_liquidity.Limits, e.g. "
                              "Limits(risk_band=(0.9, 1.1), max_total_mi_bps=50)")
         given = [name for name, value in (("risk_band", risk_band), ("max_total_mi_bps", max_total_mi_bps),
-                                          ("allow_buys", allow_buys or None)) if value is not None]
+                                          ("allow_buys", allow_buys or None), *shape.items()) if value is not None]
         if given:
             raise InputError(f"limits= and {', '.join(given)}= were both given: say the limits once, either as "
                              "limits=Limits(...) or as keywords")
@@ -471,13 +646,371 @@ class RiskFloor:
         return [gradient @ program.position + give >= self.ratio * program.sigma_today * program.post_scaled]
 
 
+def find_group_column(portfolio: Portfolio, column: str | None) -> str | None:
+    """The holdings column (as the book spells it) that ``column`` names, matched as the book's headers are
+    (case, spaces and punctuation aside); ``column`` None: the first of ``GROUP_COLUMNS`` the book has."""
+    keys = {header_key(c): c for c in portfolio.holdings.columns}
+    for wanted in ((column,) if column is not None else GROUP_COLUMNS):
+        if header_key(wanted) in keys:
+            return str(keys[header_key(wanted)])
+    return None
+
+
+def group_problems(portfolio: Portfolio, limits: Limits) -> list[str]:
+    """What stops the group limits from applying to ``portfolio`` (every problem): no group column, names
+    without a group, a limit naming a group no name is in, a sold-fraction cap on a group worth nothing."""
+    if not limits.group_limits:
+        return []
+    column = find_group_column(portfolio, limits.group_column)
+    if column is None:
+        asked = (f"group_column={limits.group_column!r}" if limits.group_column is not None
+                 else f"none of the columns {', '.join(GROUP_COLUMNS)}")
+        return [(f"group limits need a group per name: the holdings have {asked}; add the column or give "
+                 f"group_column= one of {', '.join(map(str, portfolio.holdings.columns))}")]
+    problems = []
+    raw = portfolio.holdings[column]
+    blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        names = np.asarray(portfolio.symbols)[blank]
+        problems.append(f"column '{column}' is blank for {len(names)} name(s): {', '.join(names[:10])}"
+                        f"{' ...' if len(names) > 10 else ''}; give every name a group")
+    labels = raw.astype(str).str.strip().to_numpy()
+    held = set(labels[~blank])
+    unknown = [rule.group for rule in limits.group_limits if rule.group is not None and rule.group not in held]
+    if unknown:
+        problems.append(f"group_limits name group(s) no name is in: {', '.join(map(str, unknown))} (column "
+                        f"'{column}' has {', '.join(sorted(held))})")
+    if not blank.any():
+        for group, rule in resolved_rules(labels, limits.group_limits).items():
+            value = float(portfolio.position_usd[labels == group].sum())
+            if rule.max_sold_fraction is not None and value <= 0:
+                problems.append(f"group {group!r} is worth ${value:,.0f} today: a max_sold_fraction needs a "
+                                "positive value held")
+    return problems
+
+
+def resolved_rules(labels: np.ndarray, rules: tuple[GroupRule, ...]) -> dict[str, GroupRule]:
+    """Per group the book has, its rule: its own values, the default's where it sets none."""
+    default = next((r for r in rules if r.group is None), GroupRule(None))
+    own = {r.group: r for r in rules if r.group is not None}
+    found = {}
+    for group in sorted(set(labels)):
+        mine = own.get(group, GroupRule(group))
+        values = {k: getattr(mine, k) if getattr(mine, k) is not None else getattr(default, k)
+                  for k in GROUP_RULE_KEYS}
+        if any(v is not None for v in values.values()):
+            found[group] = GroupRule(group, **values)
+    return found
+
+
+def group_labels(portfolio: Portfolio, column: str | None) -> tuple[str, np.ndarray]:
+    """(the column as the book spells it, each name's group as text)."""
+    found = find_group_column(portfolio, column)
+    if found is None:
+        raise InputError(group_problems(portfolio, Limits(group_column=column, group_limits={"lb_wt": 0}))[0])
+    return found, portfolio.holdings[found].astype(str).str.strip().to_numpy()
+
+
+class GroupLimit:
+    """A limit on one group's names (``members``: a boolean mask); its key names the group."""
+
+    unit = "fraction of the post-trade value"
+    measured = "fraction of the post-trade value"
+    kind = ""
+
+    def __init__(self, group: str, column: str, members: np.ndarray):
+        self.group, self.column, self.members = group, column, np.asarray(members, dtype=bool)
+        self.key = f"{self.kind}:{group}"
+
+    @property
+    def label(self) -> str:
+        return shape_label(self.key) or self.key
+
+
+class GroupWeight(GroupLimit):
+    """The group's post-trade weight sum_{i in g} y_i p_i / (V - L) within [lo, hi] (the bounds and the band
+    around today's weight, intersected): two linear rows in the post-trade value."""
+
+    kind = "group_weight"
+
+    def __init__(self, group, column, members, lo: float | None, hi: float | None, today: float):
+        super().__init__(group, column, members)
+        self.lo, self.hi, self.today = lo, hi, today
+
+    def weight(self, outcome: Outcome) -> float:
+        value = outcome.shares_after[self.members] * outcome.portfolio.array("price")[self.members]
+        return float(value.sum() / max(outcome.post_value, 1e-300))
+
+    def violation(self, outcome):
+        weight = self.weight(outcome)
+        return max(0.0, (self.lo - weight) if self.lo is not None else 0.0,
+                   (weight - self.hi) if self.hi is not None else 0.0)
+
+    def conic(self, program, slack=None):
+        held = cp_sum(program.position, self.members)
+        give = 0 if slack is None else slack * program.post_level
+        rows = []
+        if self.lo is not None:
+            rows.append(held - self.lo * program.post_scaled + give >= 0)
+        if self.hi is not None:
+            rows.append(self.hi * program.post_scaled - held + give >= 0)
+        return rows
+
+
+class GroupSold(GroupLimit):
+    """At most the fraction ``fraction`` of the group's value today sold: sum_{i in g} (s_i - y_i) p_i <=
+    f sum_{i in g} s_i p_i; the slack is a fraction of the group's value."""
+
+    kind = "group_sold"
+    unit = "fraction of the group's value"
+    measured = "fraction of the group's value"
+
+    def __init__(self, group, column, members, fraction: float, held_usd: float):
+        super().__init__(group, column, members)
+        self.fraction, self.held_usd = fraction, held_usd
+
+    def violation(self, outcome):
+        price = outcome.portfolio.array("price")[self.members]
+        sold = float(-(outcome.traded[self.members] * price).sum())
+        return max(0.0, (sold - self.fraction * self.held_usd) / self.held_usd)
+
+    def conic(self, program, slack=None):
+        held = self.held_usd / program.scale
+        give = 0 if slack is None else slack * held
+        return [self.fraction * held - cp_sum(program.traded, self.members) + give >= 0]
+
+
+def cp_sum(expression, mask: np.ndarray):
+    """The sum of ``expression``'s entries where ``mask`` is True (a cvxpy expression)."""
+    return mask.astype(float) @ expression
+
+
+def tracking_error(portfolio: Portfolio, shares_after: np.ndarray, post_value: float) -> float:
+    """Annualized risk of the post-trade weights minus today's (the book's risk model), a fraction."""
+    today = portfolio.position_usd / portfolio.net_value_usd
+    after = shares_after * portfolio.array("price") / post_value
+    return portfolio.risk().sigma(after - today)
+
+
+@dataclass(frozen=True)
+class TrackingError:
+    """sigma(x - w) <= ``cap``: the post-trade weights x against today's w, annualized; a second-order cone in
+    the positions and the post-trade value, sigma(y p - w (V - L)) <= cap (V - L). The slack is in the cap's
+    unit (annualized, a fraction)."""
+
+    cap: float
+    key = "tracking_error"
+    label = "tracking error to today's book (max_tracking_error)"
+    unit = "annualized tracking error"
+    measured = "fraction of the cap"
+
+    def violation(self, outcome):
+        after = tracking_error(outcome.portfolio, outcome.shares_after, outcome.post_value)
+        return max(0.0, (after - self.cap) / self.cap)
+
+    def conic(self, program, slack=None):
+        import cvxpy as cp
+
+        p = program.portfolio
+        today = p.position_usd / p.net_value_usd
+        active = program.position - today * program.post_scaled
+        stacked = p.risk().stacked(active) / self.cap  # in units of the cap: the cone's rows are O(1)
+        exposure = cp.Variable(stacked.shape)  # the cone on its own variable, as the risk ceiling's
+        give = 0 if slack is None else slack / self.cap * program.post_level
+        return [exposure == stacked, cp.norm(exposure) <= program.post_scaled + give]
+
+
+def sellable_shares(portfolio: Portfolio, days: float) -> np.ndarray:
+    """Shares of each name that can be sold within ``days`` days: at its own ``pov`` (else ``LIQUID_POV``) of
+    the market's volume, pov / (1 - pov) x ADV a day, and within its ``ub_max_pct_adv`` of ADV."""
+    adv = portfolio.array("adv")
+    pov = _column(portfolio, "pov")
+    pov = np.where(np.isnan(pov), LIQUID_POV, np.minimum(pov, 0.999))
+    shares = days * pov / (1.0 - pov) * adv
+    cap = _column(portfolio, "ub_max_pct_adv")
+    return np.where(np.isnan(cap), shares, np.minimum(shares, cap * adv))
+
+
+def liquid_value(portfolio: Portfolio, shares_after: np.ndarray, days: float) -> float:
+    """Value (USD) of the long positions ``shares_after`` that can be sold within ``days`` days
+    (``sellable_shares``): sum over the names held long today of min(y_i, sellable_i) p_i."""
+    longs = portfolio.array("shares") > 0
+    price = portfolio.array("price")
+    return float((np.minimum(shares_after, sellable_shares(portfolio, days)) * price)[longs].sum())
+
+
+@dataclass(frozen=True)
+class LiquidityLeft:
+    """At least ``fraction`` of the post-trade value sellable within ``days`` days: sum_i min(y_i, c_i) p_i >=
+    f (V - L) over the names held long today, c_i = ``sellable_shares``. The left side is concave, so the
+    set is convex: one variable per name below both y_i p_i and c_i p_i. The slack is a fraction of the
+    post-trade value."""
+
+    fraction: float
+    days: float
+    key = "liquidity_left"
+    label = "liquidity left behind (min_liquid_fraction)"
+    unit = "fraction of the post-trade value"
+    measured = "fraction of the post-trade value"
+
+    def violation(self, outcome):
+        liquid = liquid_value(outcome.portfolio, outcome.shares_after, self.days)
+        post = max(outcome.post_value, 1e-300)  # nothing left: nothing to keep liquid
+        return max(0.0, (self.fraction * outcome.post_value - liquid) / post)
+
+    def conic(self, program, slack=None):
+        import cvxpy as cp
+
+        p = program.portfolio
+        longs = np.flatnonzero(p.array("shares") > 0)
+        top = (sellable_shares(p, self.days) * p.array("price"))[longs] / program.scale
+        part = cp.Variable(longs.size)
+        give = 0 if slack is None else slack * program.post_level
+        return [part <= program.position[longs], part <= top,
+                cp.sum(part) + give >= self.fraction * program.post_scaled]
+
+
+def shape_limits(portfolio: Portfolio, limits: Limits) -> list:
+    """The group, tracking-error and liquidity limits of a request on ``portfolio``."""
+    found: list = []
+    if limits.group_limits:
+        column, labels = group_labels(portfolio, limits.group_column)
+        value, net = portfolio.position_usd, portfolio.net_value_usd
+        for group, rule in resolved_rules(labels, limits.group_limits).items():
+            members = labels == group
+            today = float(value[members].sum() / net)
+            lo, hi = rule.lb_wt, rule.ub_wt
+            if rule.max_weight_change is not None:
+                lo = max(lo if lo is not None else -np.inf, today - rule.max_weight_change)
+                hi = min(hi if hi is not None else np.inf, today + rule.max_weight_change)
+            if lo is not None or hi is not None:
+                found.append(GroupWeight(group, column, members, lo, hi, today))
+            if rule.max_sold_fraction is not None:
+                found.append(GroupSold(group, column, members, rule.max_sold_fraction, float(value[members].sum())))
+    if limits.max_tracking_error is not None:
+        found.append(TrackingError(limits.max_tracking_error))
+    if limits.min_liquid_fraction is not None:
+        found.append(LiquidityLeft(*limits.min_liquid_fraction))
+    return found
+
+
+def shaped_words(limits: Limits) -> str:
+    """The group, tracking-error and liquidity limits a request sets, in words ("" for none).
+
+    >>> shaped_words(Limits(max_tracking_error=0.01, min_liquid_fraction=(0.5, 5)))
+    'tracking-error cap (1% a year) and liquidity floor (50% sellable within 5 days)'
+    """
+    parts = []
+    if limits.group_limits:
+        parts.append("group limits")
+    if limits.max_tracking_error is not None:
+        parts.append(f"tracking-error cap ({limits.max_tracking_error * 100:.3g}% a year)")
+    if limits.min_liquid_fraction is not None:
+        fraction, days = limits.min_liquid_fraction
+        parts.append(f"liquidity floor ({fraction:.0%} sellable within {days:g} days)")
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+LIQUIDITY_HORIZONS = (1, 5, 20)
+"""The days at which ``liquidity_table`` says what share of a book can be sold."""
+
+
+def liquidity_table(portfolio: Portfolio, shares_after: np.ndarray) -> pd.DataFrame:
+    """The liquidity of the book today and after the trades (rows "today", "after").
+
+    Columns: ``value_usd`` (the long positions' value), ``days_to_liquidate`` (days to sell every long
+    position at its participation rate, the name's ``pov`` else ``LIQUID_POV``; inf when a name's
+    ``ub_max_pct_adv`` stops it), and ``sellable_{D}d``: the share of that value sellable within D days
+    (``sellable_shares``) for D in ``LIQUIDITY_HORIZONS``.
+    """
+    price, adv = portfolio.array("price"), portfolio.array("adv")
+    longs = portfolio.array("shares") > 0
+    pov = _column(portfolio, "pov")
+    pov = np.where(np.isnan(pov), LIQUID_POV, np.minimum(pov, 0.999))
+    per_day = pov / (1.0 - pov) * adv
+    cap = _column(portfolio, "ub_max_pct_adv")
+    rows = {}
+    for name, shares in (("today", portfolio.array("shares")), ("after", np.asarray(shares_after, dtype=float))):
+        held = np.where(longs, np.maximum(shares, 0.0), 0.0)
+        value = float(held @ price)
+        stuck = (held > cap * adv * (1 + 1e-12)) & ~np.isnan(cap)
+        days = np.inf if stuck.any() else float(np.max(held / per_day, initial=0.0))
+        row: dict[str, float] = {"value_usd": value, "days_to_liquidate": days}
+        for horizon in LIQUIDITY_HORIZONS:
+            liquid = liquid_value(portfolio, held, horizon)
+            row[f"sellable_{horizon}d"] = liquid / value if value > 0 else float("nan")
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def group_table(portfolio: Portfolio, shares_after: np.ndarray, limits: Limits | None) -> pd.DataFrame | None:
+    """Per group: value sold (USD), weight today and after (fractions of today's and of the post-trade value),
+    the weight limits (``weight_lo``/``weight_hi``, NaN for none), ``max_sold_fraction`` and ``binding``
+    (which group limit is reached, "" for none). The groups are read from ``limits.group_column`` (else the
+    first of ``GROUP_COLUMNS`` the book has); None when the book has no group column."""
+    column = find_group_column(portfolio, limits.group_column if limits is not None else None)
+    if column is None:
+        return None
+    labels = portfolio.holdings[column].astype(str).str.strip().to_numpy()
+    price = portfolio.array("price")
+    today, after = portfolio.position_usd, np.asarray(shares_after, dtype=float) * price
+    net, post = portfolio.net_value_usd, float(after.sum())
+    frame = pd.DataFrame({"group": labels, "today": today, "after": after, "sold": today - after})
+    table = frame.groupby("group").sum()
+    groups = [str(g) for g in table.index]
+    sold = {g: float(v) for g, v in zip(groups, table["sold"].to_numpy(dtype=float))}
+    weight_after = {g: float(v) / post if post > 0 else float("nan")
+                    for g, v in zip(groups, table["after"].to_numpy(dtype=float))}
+    lo_of: dict[str, float] = {}
+    hi_of: dict[str, float] = {}
+    sold_cap: dict[str, float] = {}
+    binding: dict[str, list[str]] = {g: [] for g in groups}
+    found = shape_limits(portfolio, limits) if limits is not None and limits.group_limits else []
+    for limit in found:
+        g = limit.group
+        if isinstance(limit, GroupWeight):
+            if limit.lo is not None:
+                lo_of[g] = limit.lo
+                if weight_after[g] <= limit.lo + 1e-7:
+                    binding[g].append("min weight")
+            if limit.hi is not None:
+                hi_of[g] = limit.hi
+                if weight_after[g] >= limit.hi - 1e-7:
+                    binding[g].append("max weight")
+        elif isinstance(limit, GroupSold):
+            sold_cap[g] = limit.fraction
+            if sold[g] >= limit.fraction * limit.held_usd * (1 - 1e-7):
+                binding[g].append("max sold")
+    nan = float("nan")
+    out = pd.DataFrame({"value_sold_usd": [sold[g] for g in groups],
+                        "weight_before": table["today"].to_numpy(dtype=float) / net,
+                        "weight_after": [weight_after[g] for g in groups],
+                        "weight_lo": [lo_of.get(g, nan) for g in groups],
+                        "weight_hi": [hi_of.get(g, nan) for g in groups],
+                        "max_sold_fraction": [sold_cap.get(g, nan) for g in groups],
+                        "binding": ["; ".join(binding[g]) for g in groups]}, index=pd.Index(groups))
+    out.index.name = column
+    return out
+
+
+def shape_label(key: str) -> str | None:
+    """The words for a group limit's key (``group_weight:Energy``, ``group_sold:Energy``), else None."""
+    kind, _, group = key.partition(":")
+    if kind == "group_weight":
+        return f"weight of group {group} (lb_wt/ub_wt/max_weight_change)"
+    if kind == "group_sold":
+        return f"value sold of group {group} (max_sold_fraction)"
+    return None
+
+
 def applying(portfolio: Portfolio, limits: Limits, *, floor: bool = True, cap: bool = True) -> list:
     """Every limit that applies to a request on ``portfolio``: the per-name limits its columns set (and
     the direction of trade, by ``limits.allow_buys``), then the coupling ones. ``floor=False`` leaves
     out the risk floor (the convex relaxation), ``cap=False`` the total-impact cap."""
     chosen = limits if floor else limits.without_floor()
     found: list = [limit for limit in NAME_LIMITS if limit.applies(portfolio, chosen.allow_buys)]
-    return found + coupling_limits(chosen.risk_band, chosen.max_total_mi_bps if cap else None)
+    return (found + coupling_limits(chosen.risk_band, chosen.max_total_mi_bps if cap else None)
+            + shape_limits(portfolio, chosen))
 
 
 def coupling_limits(risk_band, max_total_mi_bps) -> list:
@@ -492,18 +1025,30 @@ def coupling_limits(risk_band, max_total_mi_bps) -> list:
     return limits
 
 
-LABELS = {limit.key: limit.label for limit in NAME_LIMITS} | {
+class _Labels(dict):
+    """A dict of labels that also words a group limit's key (``shape_label``)."""
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        found = shape_label(str(key))
+        return found if found is not None else default
+
+
+LABELS = _Labels({limit.key: limit.label for limit in NAME_LIMITS} | {
     "cash": Cash.label, "total_impact_cap": TotalImpactCap.label,
-    "risk_ceiling": RiskCeiling.label, "risk_floor": RiskFloor.label}
+    "risk_ceiling": RiskCeiling.label, "risk_floor": RiskFloor.label,
+    "tracking_error": TrackingError.label, "liquidity_left": LiquidityLeft.label})
 SHORT_LABELS = {"direction": "fully sold", "weight": "weight", "final_shares": "final shares",
                 "final_value": "final value", "participation": "participation", "impact_cap": "impact cap",
                 "cash": "cash", "total_impact_cap": "total impact", "risk_ceiling": "risk ceiling",
-                "risk_floor": "risk floor"}
+                "risk_floor": "risk floor", "tracking_error": "tracking error", "liquidity_left": "liquidity left"}
 """A few words per limit, for narrow table columns (``LABELS`` has the full label with its columns)."""
 MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
     "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured,
-    "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured}
+    "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured,
+    "tracking_error": TrackingError.measured, "liquidity_left": LiquidityLeft.measured}
 
-MISSED_BY = {Cash.key: "off by", RiskFloor.key: "short by"}
+MISSED_BY = {Cash.key: "off by", RiskFloor.key: "short by", LiquidityLeft.key: "short by"}
 """How a limit that is not a ceiling is missed: the cash target (either way), the risk floor (falling short);
 every other limit is exceeded."""

@@ -52,7 +52,7 @@ from krg_liquidity.solve.bounds import TradeBounds, trade_bounds
 from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
-from krg_liquidity.solve.limits import RiskCeiling, TotalImpactCap, risk_excess
+from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalImpactCap, risk_excess, shaped_words
 from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
 from krg_liquidity.solve.separable import reachable, solve_separable
@@ -64,6 +64,9 @@ BAND_TOLERANCE = 1e-9
 def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None = None,
               risk_band: tuple[float, float] | None = None,
               max_total_mi_bps: float | None = None, allow_buys: bool = False,
+              group_column: str | None = None, group_limits=None,
+              max_tracking_error: float | None = None,
+              min_liquid_fraction: tuple[float, float] | None = None,
               cost_model: CostModel | None = None, engine: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
               warm_start: LiquidationResult | None = None, allow_small_cash: bool = False,
@@ -80,7 +83,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         book worth millions, or below 1e-6 of its net value, raises ``InputError`` ("did you mean
         N%?") unless ``allow_small_cash=True``.
     limits : Limits, optional
-        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the three
+        The request-level limits as one :class:`~krg_liquidity.Limits` value, or as the
         keywords below (not both).
     risk_band : tuple of float, optional
         ``(lo, hi)``: post-trade risk between lo and hi times today's (ratios; None: no band).
@@ -88,6 +91,18 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         Total impact cost at most this many bps of ``cash`` (None: no cap).
     allow_buys : bool
         Let trades add to positions or flip them (each trade still costs impact).
+    group_column : str, optional
+        The holdings column naming each name's group (None: the first of ``group``, ``sector``,
+        ``industry``, ``country``, ``GICS Sector`` the book has).
+    group_limits : dict or DataFrame, optional
+        Group limits: a dict of book-wide defaults or a DataFrame indexed by group, with ``lb_wt``,
+        ``ub_wt`` (post-trade weight bounds, fractions), ``max_weight_change`` (fraction of weight,
+        0.02 = +/-2 points) and ``max_sold_fraction`` (fraction of the group's value). None: none.
+    max_tracking_error : float, optional
+        Annualized tracking error of the post-trade weights against today's, a fraction (0.01 = 1%).
+    min_liquid_fraction : tuple of float, optional
+        ``(f, D)``: at least the fraction f of the post-trade value sellable within D days at the
+        names' participation rate (their ``pov``, else 20% of the volume).
     cost_model : CostModel, optional
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
     engine : str
@@ -137,11 +152,14 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     >>> result.status, round(result.cash_raised / 1e6, 3)
     ('optimal', 1000.0)
     """
-    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
+                      group_column=group_column, group_limits=group_limits,
+                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
     chosen = liquidation_options(options, engine=renamed_engine(engine, method), time_limit=time_limit)
     prepare()
-    factoring = request.risk_band is not None and request.cash < portfolio.net_value_usd  # beyond the book: said at once
+    factoring = ((request.risk_band is not None or request.limits.max_tracking_error is not None)
+                 and request.cash < portfolio.net_value_usd)  # beyond the book: said at once
     if factoring and portfolio.covariance is not None and not portfolio.risk_factored:
         with one_blas_thread():
             factoring_speed()  # this machine's speed, measured once per process before the clock starts
@@ -288,6 +306,16 @@ class _Plan:
             self.trail.record("request", "proof", "the cash target is not below the book's net value")
             raise beyond_the_book(cash, p.net_value_usd)
         relaxed = self.separable()
+        if request.limits.has_shape_limits and self.method == "auto":
+            # the separable search and the dual engine know no group, tracking-error or liquidity rows: their
+            # answer stands only when it meets them (then it is the optimum of a relaxation that is feasible),
+            # else every coupled stage is the conic program's
+            worst, key = self.worst(relaxed.u, floor=False, cap=False)
+            if worst > ACCEPT_VIOLATION:
+                self.trail.record("shape", "declined", f"the least-cost answer without the {shaped_words(request.limits)}"
+                                                       f" breaks {LABELS.get(key, key)} by {worst:.2g}: the conic "
+                                                       "program solves with them")
+                self.method = "conic"
         if relaxed.path == "separable" and self.method == "auto" and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE:
             self.trail.promote()
             return relaxed
@@ -402,8 +430,11 @@ class _Plan:
             if status in ("optimal", "optimal_inaccurate", "timeout"):
                 break  # an "infeasible" stands as a proof only from the cash-scaled program, the last one
         if status == "infeasible":
-            raise self.impossible("conic", "no trade list meets the risk ceiling together with the other limits "
-                                           "(the solver's certificate of infeasibility)")
+            coupled = [words for words in ("the risk ceiling" if request.risk_band is not None else "",
+                                           f"the {shaped_words(request.limits)}" if request.limits.has_shape_limits
+                                           else "") if words]
+            raise self.impossible("conic", f"no trade list meets {' and '.join(coupled) or 'the coupled limits'} "
+                                           "together with the other limits (the solver's certificate of infeasibility)")
         if status == "timeout":
             raise self.timeout("conic", program.skipped)
         if status not in ("optimal", "optimal_inaccurate"):

@@ -19,7 +19,7 @@ from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import dollars
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.model.trade_costs import TradeCosts
-from krg_liquidity.solve.limits import Limits
+from krg_liquidity.solve.limits import Limits, group_problems
 from krg_liquidity.solve.verify import violations
 
 
@@ -75,7 +75,7 @@ class CapacityRequest:
         limits = self.limits if floor else self.limits.without_floor()
         return violations(self.portfolio, shares_after, cash, allow_buys=limits.allow_buys,
                           risk_band=limits.risk_band, max_total_mi_bps=limits.max_total_mi_bps if cap else None,
-                          cost_model=self.cost_model, traded=traded, impacts=impacts)
+                          cost_model=self.cost_model, traded=traded, impacts=impacts, limits=limits)
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,14 @@ def _checked_book(portfolio: Portfolio, limits: Limits) -> None:
     if portfolio.net_value_usd <= 0:
         raise InputError(f"the book's net value is {dollars(portfolio.net_value_usd)}; "
                          "liquidating for cash needs a positive net value")
-    if limits.risk_band is not None and not portfolio.has_risk_model:
-        raise InputError("a risk band needs a risk model: give a covariance or a factor model (Python: "
-                         "Portfolio(..., covariance=...) or factor_model=...; CLI: --covariance or --factor-model)")
+    problems = []
+    for asked, what in ((limits.risk_band, "a risk band"), (limits.max_tracking_error, "a tracking-error cap")):
+        if asked is not None and not portfolio.has_risk_model:
+            problems.append(f"{what} needs a risk model: give a covariance or a factor model (Python: "
+                            "Portfolio(..., covariance=...) or factor_model=...; CLI: --covariance or --factor-model)")
+    problems += group_problems(portfolio, limits)
+    if problems:
+        raise InputError("; ".join(problems))
 
 
 def capacity_request(portfolio: Portfolio, *, limits: Limits, cost_model: CostModel | None = None) -> CapacityRequest:

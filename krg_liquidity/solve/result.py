@@ -411,6 +411,29 @@ class LiquidationResult:
         """The book this answer was solved on (None for a result rebuilt from a file)."""
         return getattr(self.problem, "portfolio", None)
 
+    @property
+    def groups(self) -> pd.DataFrame | None:
+        """Per group of the book (its group column: ``Limits.group_column``, else ``group``, ``sector``, ...):
+        value sold (USD), weight before and after (fractions of today's and of the post-trade value), the
+        group limits (``weight_lo``, ``weight_hi``, ``max_sold_fraction``; NaN for none) and which binds.
+        None without the book (a result read from a file) or without a group column."""
+        from krg_liquidity.solve.limits import group_table
+
+        if self.portfolio is None or not self.success:
+            return None
+        return group_table(self.portfolio, self.trades["shares_after"].to_numpy(dtype=float), self.limits)
+
+    @property
+    def liquidity_left(self) -> pd.DataFrame | None:
+        """The book's liquidity today and after the trades (rows "today", "after"): value of the long
+        positions (USD), days to sell them at each name's participation rate (its ``pov``, else 20% of the
+        volume), and the share sellable within 1, 5 and 20 days. None without the book."""
+        from krg_liquidity.solve.limits import liquidity_table
+
+        if self.portfolio is None or not self.success:
+            return None
+        return liquidity_table(self.portfolio, self.trades["shares_after"].to_numpy(dtype=float))
+
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                        for k, v in self._lines())
@@ -425,6 +448,14 @@ def limits_text(request: dict) -> str:
     parts = [f"risk band {band[0]:g}-{band[1]:g}x today's risk" if band else "no risk band",
              f"total impact at most {cap:g} bps" if cap is not None else "no total-impact cap",
              "buys allowed" if request.get("allow_buys") else "sales only"]
+    if request.get("group_limits"):
+        column = request.get("group_column")
+        parts.append(f"group limits by {column}" if column else "group limits")
+    if request.get("max_tracking_error") is not None:
+        parts.append(f"tracking error at most {request['max_tracking_error'] * 100:g}% a year")
+    if request.get("min_liquid_fraction") is not None:
+        fraction, days = request["min_liquid_fraction"]
+        parts.append(f"at least {fraction:.0%} sellable within {days:g} days after")
     if "time_limit_s" in request:
         parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
     return "; ".join(parts)

@@ -113,7 +113,8 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     after = shares + traded
     raised = float(np.dot(sold, price))
     found = violations(portfolio, after, request.cash, allow_buys=request.allow_buys, risk_band=request.risk_band,
-                       max_total_mi_bps=request.max_total_mi_bps, cost_model=model, impacts=impacts, traded=traded)
+                       max_total_mi_bps=request.max_total_mi_bps, cost_model=model, impacts=impacts, traded=traded,
+                       limits=getattr(request, "limits", None))
     base = min(request.cash, portfolio.net_value_usd - request.cash)
     found["cash"] = max(0.0, request.cash - raised) / max(base, 1e-300)  # more cash than the target is allowed
     broken = (met & ~inside(sold)) | stuck  # outside an interval the exact trade met, or no lot inside it

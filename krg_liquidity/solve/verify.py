@@ -12,6 +12,8 @@ today's) / today's above the ceiling, (lo x today's - risk after) / today's belo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -53,11 +55,12 @@ def impact_table(portfolio: Portfolio, shares_traded: np.ndarray, cost_model: Co
 def violations(portfolio: Portfolio, shares_after: np.ndarray, cash: float, *, allow_buys: bool,
                risk_band: tuple[float, float] | None, max_total_mi_bps: float | None,
                cost_model: CostModel, impacts: pd.DataFrame | None = None,
-               traded: np.ndarray | None = None) -> dict[str, float]:
+               traded: np.ndarray | None = None, limits: Limits | None = None) -> dict[str, float]:
     """Largest violation of each limit that applies (0 when it holds), keyed by limit.
 
     ``traded``: the signed shares traded, when known exactly (shares_after - shares loses a
-    tiny trade to rounding).
+    tiny trade to rounding). ``limits``: the request's group, tracking-error and liquidity limits
+    (the band, cap and buys are the keywords'), recomputed too.
     """
     shares_after = np.asarray(shares_after, dtype=float)
     if traded is None:
@@ -65,6 +68,8 @@ def violations(portfolio: Portfolio, shares_after: np.ndarray, cash: float, *, a
     if impacts is None:
         impacts = impact_table(portfolio, traded, cost_model)
     outcome = Outcome(portfolio, shares_after, float(cash), impacts, np.asarray(traded, dtype=float))
-    limits = applying(portfolio, Limits(risk_band, max_total_mi_bps, allow_buys))
-    found = {limit.key: limit.violation(outcome) for limit in limits}
+    asked = Limits(risk_band, max_total_mi_bps, allow_buys)
+    if limits is not None and limits.has_shape_limits:
+        asked = replace(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    found = {limit.key: limit.violation(outcome) for limit in applying(portfolio, asked)}
     return {key: (value if np.isfinite(value) else np.inf) for key, value in found.items()}
