@@ -8,6 +8,7 @@ from krg_liquidity.batch.run import BatchInterrupted, BatchResult, read_requests
 from krg_liquidity.book.columns import column_table
 from krg_liquidity.book.datasets import load_example, synthetic_universe
 from krg_liquidity.book.holdings import fill_strategy
+from krg_liquidity.book.lots import read_lots
 from krg_liquidity.book.matrices import read_covariance
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.book.read import read_table
@@ -31,6 +32,7 @@ from krg_liquidity.core.errors import (
 from krg_liquidity.core.plan import SolverOptions
 from krg_liquidity.core.status import STATUSES, Status
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.linear_costs import linear_cost_bps
 from krg_liquidity.model.params import (
     KISSELL_2013_ALL_DATA,
     IStarParams,
@@ -40,6 +42,7 @@ from krg_liquidity.model.params import (
 )
 from krg_liquidity.model.portfolio_curves import portfolio_cost_curves
 from krg_liquidity.model.profiles import load_volume_profile
+from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.posttrade import (
     Calibration,
     CalibrationWarning,
@@ -103,6 +106,7 @@ __all__ = [
     "read_covariance",
     "column_table",
     "fill_strategy",
+    "read_lots",
     "load_example",
     "synthetic_universe",
 
@@ -115,6 +119,8 @@ __all__ = [
     "select_parameters",
     "portfolio_cost_curves",
     "load_volume_profile",
+    "linear_cost_bps",
+    "TaxRates",
 
     # solve: the limits, liquidation, capacity, rounding, the result
     "Limits",

@@ -78,6 +78,7 @@ def assert_feasible(holdings, result, cash, *, covariance=None, risk_band=None, 
         assert (risk_band[0] * before - after) / before <= TOL, "risk floor"
         assert (after - risk_band[1] * before) / before <= TOL, "risk ceiling"
         assert abs(result.risk_after - after) <= 1e-9
-    assert result.lower_bound_usd <= result.cost_usd * (1 + 1e-12)
+    total = getattr(result, "total_cost_usd", result.cost_usd)  # the bound is on the all-in cost
+    assert result.lower_bound_usd <= total * (1 + 1e-12)
     assert 0 <= result.gap <= 1
     return cost.sum()

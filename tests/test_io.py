@@ -72,7 +72,7 @@ def test_answer_files_keep_the_request_and_a_formatted_summary(tmp_path):
     assert formats["cash_raised"] == "#,##0" and formats["cost_bps"] == "0.00" and formats["risk_after"] == "0.00%"
     record = json.loads(run("liquidate", HOLDINGS, "--cash", "1e9", "--max-total-mi-bps", "50", "--json").stdout)
     assert record["request"] == {"cash_target_usd": 1e9, "risk_band": None, "max_total_mi_bps": 50.0,
-                                 "allow_buys": False, "time_limit_s": 30.0}
+                                 "allow_buys": False, "max_total_cost_bps": None, "time_limit_s": 30.0}
 
 
 def test_round_trip_through_xlsx(tmp_path, answer):

@@ -23,7 +23,8 @@ def test_limits_is_frozen_and_normalized():
     assert isinstance(limits.risk_band, tuple) and isinstance(limits.max_total_mi_bps, float)
     with pytest.raises(dataclasses.FrozenInstanceError):
         limits.allow_buys = False  # type: ignore[misc]
-    assert Limits().to_dict() == {"risk_band": None, "max_total_mi_bps": None, "allow_buys": False}
+    assert Limits().to_dict() == {"risk_band": None, "max_total_mi_bps": None, "allow_buys": False,
+                                  "max_total_cost_bps": None}
     assert BAND_CAP.without_floor().risk_band == (0.0, 1.1) and not BAND_CAP.without_floor().has_floor
     assert Limits(risk_band=(0, 1.1)).without_floor() == Limits(risk_band=(0, 1.1))
 

@@ -87,7 +87,8 @@ CASES = [
 SHAPE_KEYS = {TrackingError.key, LiquidityLeft.key}
 """The tracking-error and liquidity limits: not in this request (their cases, and the group limits', are in
 test_groups.py)."""
-CHECKED = set(LABELS) - SHAPE_KEYS
+ALL_IN = "total_cost_cap"  # the all-in cost cap has its own case below (it needs a cost column on the book)
+CHECKED = set(LABELS) - SHAPE_KEYS - {ALL_IN}
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,7 @@ def found_for(book: Portfolio, shares_sold: np.ndarray) -> dict[str, float]:
 def test_the_cases_cover_every_limit_the_check_knows():
     keys = {limit.key for limit in NAME_LIMITS} | {limit.key for limit in coupling_limits(RISK_BAND, MAX_TOTAL_MI_BPS)}
     assert keys == CHECKED == {key for _, _, key in CASES}
+    assert ALL_IN in {limit.key for limit in coupling_limits(None, None, 10.0)}
 
 
 def test_the_base_trades_meet_every_limit(book):
@@ -140,3 +142,25 @@ def test_a_relaxation_leaves_out_its_limit_and_no_other(book, switch, key):
     found = request.check(SHARES - shares_sold, traded=-shares_sold, **{switch: False})
     assert set(found) == CHECKED - {key}
     assert found == {other: 0.0 for other in found}
+
+
+def test_the_all_in_cost_cap_alone_breaks():
+    """J quotes a 200 bps spread: selling 800 more of J (and 800 fewer of H) raises the same cash at less
+    impact but 100 bps more on $80k; a cap between the two all-in costs breaks for that list alone."""
+    holdings = the_book().holdings.assign(spread_bps=np.where(np.array(SYMBOLS) == "J", 200.0, 0.0))
+    book = Portfolio(holdings, the_book().covariance)
+    more_j = sold(J=800, H=-800)
+    impact = {name: float(CostModel().bps_to_usd(CostModel().impact_bps_at_trade_time(
+        np.abs(trades) / book.array("adv"), book.array("volatility"), 1.0, 100.0), np.abs(trades), 100.0).sum())
+        for name, trades in (("base", BASE_SOLD), ("more_j", more_j))}
+    spread = {"base": 100e-4 * 200 * 100.0, "more_j": 100e-4 * 1_000 * 100.0}  # half of 200 bps on J's sale
+    total = {name: (impact[name] + spread[name]) / CASH * 1e4 for name in impact}
+    assert total["more_j"] > total["base"] * 1.1 and impact["more_j"] < impact["base"]
+    cap = 0.5 * (total["base"] + total["more_j"])
+    request = liquidation_request(book, CASH, limits=Limits(RISK_BAND, MAX_TOTAL_MI_BPS, max_total_cost_bps=cap))
+    assert request.check(SHARES - BASE_SOLD, traded=-BASE_SOLD) == {key: 0.0 for key in CHECKED | {ALL_IN}}
+    found = request.check(SHARES - more_j, traded=-more_j)
+    assert found[ALL_IN] == pytest.approx((total["more_j"] - cap) / cap, rel=1e-9)
+    assert {key: value for key, value in found.items() if key != ALL_IN} == {key: 0.0 for key in CHECKED}
+    with pytest.raises(SolverFailure, match=rf"\({ALL_IN}\); refusing"):
+        finished_result(request, more_j / book.array("adv"), 0.0, None, "test", Trail(Budget(None)))

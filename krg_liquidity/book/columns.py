@@ -55,6 +55,13 @@ COLUMNS = (
     ColumnSpec("ub_max_pct_adv", "traded shares / ADV, decimal (0.05 = 5%)", "no", ("UB_MaxPctADV", "Max Pct ADV")),
     ColumnSpec("ub_max_mi", "impact cap, decimal (0.0025 = 25 bps; MATLAB)", "no", ("UB_MaxMI",)),
     ColumnSpec("ub_max_mi_bps", "impact cap, bps", "no", ("UB_MaxMI_bps", "Max MI bps")),
+    ColumnSpec("spread_bps", "full quoted bid-ask spread, bps (half is paid per dollar traded)", "no",
+               ("Spread (bps)", "Spread bps", "Bid Ask bps", "Bid Ask Spread bps")),
+    ColumnSpec("commission_per_share", "commission, currency per share traded", "no",
+               ("Commission per Share", "Commission (cps)", "Comm per Share")),
+    ColumnSpec("commission_bps", "commission, bps of the value traded", "no", ("Commission (bps)", "Comm bps")),
+    ColumnSpec("fee_bps", "sell-side fees, bps of the proceeds (e.g. regulatory fees)", "no",
+               ("Fee (bps)", "Fees bps", "Sell Fee bps")),
     ColumnSpec("trade_schedule", "shares per period (analytics only)", "no", ("TradeSchedule",)),
     ColumnSpec("volume_profile", "market shares per period (analytics only)", "no", ("VolumeProfile",)),
 )

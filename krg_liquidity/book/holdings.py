@@ -17,7 +17,9 @@ from krg_liquidity.core.errors import BookError, InconsistentInputError, Problem
 
 NUMERIC = ("shares", "price", "adv", "volatility", "pov", "trade_time", "size", "value", "alpha_bp", "lb_wt",
            "ub_wt", "lb_min_shares", "ub_max_shares", "lb_min_value", "ub_max_value", "ub_max_pct_adv",
-           "ub_max_mi", "ub_max_mi_bps")
+           "ub_max_mi", "ub_max_mi_bps", "spread_bps", "commission_per_share", "commission_bps", "fee_bps")
+COST_COLUMNS = ("spread_bps", "commission_per_share", "commission_bps", "fee_bps")
+"""Per-name trading costs linear in the trade (bps of the value traded, or currency per share); blank = 0."""
 BOUND_COLUMNS = ("lb_wt", "ub_wt", "lb_min_shares", "ub_max_shares", "lb_min_value", "ub_max_value",
                  "ub_max_pct_adv", "ub_max_mi_bps")
 _FIX_REQUIRED = {
@@ -185,6 +187,7 @@ def check_holdings(holdings: pd.DataFrame, model_volatility: pd.Series | None = 
     _check_strategy(frame, values, unreadable, symbols, problems)
     _check_finite(values, symbols, problems)
     _check_bounds(values, symbols, problems)
+    _check_costs(values, symbols, problems)
     if "ub_max_mi" in values and "ub_max_mi_bps" not in values:
         frame["ub_max_mi_bps"] = frame.pop("ub_max_mi") * 1e4
     problems += units.check_book_units(values, symbols, model_volatility)
@@ -274,6 +277,19 @@ def _check_bounds(values, symbols, problems) -> None:
             crossed = values[low] > values[high]
             if crossed.any():
                 problems.append(Problem(low, f"is above '{high}'", f"make {low} <= {high}", symbols=symbols[crossed]))
+
+
+def _check_costs(values, symbols, problems) -> None:
+    for name in COST_COLUMNS:
+        if name in values and (values[name] < 0).any():
+            array = values[name]
+            problems.append(Problem(name, "must be >= 0 (or empty for none)", "give the cost as a nonnegative number"
+                                    + (" of currency per share" if name == "commission_per_share" else " of bps"),
+                                    symbols=symbols[array < 0], found=_found(array[array < 0])))
+    spread = values.get("spread_bps")
+    if spread is not None and (spread >= 1e4).any():
+        problems.append(Problem("spread_bps", "is 100% of the price or more", "give the spread in bps (5 = 0.05%)",
+                                symbols=symbols[spread >= 1e4], found=_found(spread[spread >= 1e4])))
 
 
 def _found(array: np.ndarray) -> str:

@@ -182,6 +182,12 @@ class Portfolio:
         return cls.from_files(holdings, covariance)
 
     @property
+    def extra_columns(self) -> list[str]:
+        """The holdings columns krg_liquidity does not use (a PM's Name, Sector, ...), in the holdings' order:
+        they are not read as data, and ride along to the result's trade table unchanged."""
+        return [str(c) for c in self.holdings.columns if c not in col.CANONICAL]
+
+    @property
     def symbols(self) -> list[str]:
         """The held symbols, in the holdings' order."""
         return self.holdings["symbol"].tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any, Optional
@@ -37,6 +38,7 @@ from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputErr
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel, extrapolation_warning
+from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.report.write import check_output, write_result, write_schedule
 from krg_liquidity.schedule.pov_vwap import pov_schedule
 from krg_liquidity.solve.optimize import liquidate as run_liquidation
@@ -128,11 +130,23 @@ def print_result(result: LiquidationResult) -> None:
     limits = result.limits
     groups = result.groups if limits is not None and limits.group_limits else None
     if groups is not None:
-        print_frame(groups.reset_index().fillna("none"), "Groups", GROUP_FORMATS)
+        print_frame(groups.reset_index().astype(object).fillna("none"), "Groups", GROUP_FORMATS)
     if limits is not None and limits.has_shape_limits and result.liquidity_left is not None:
         print_frame(result.liquidity_left.reset_index(names="book"), "Liquidity left (at each name's POV)",
                     LIQUIDITY_FORMATS)
     console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
+    costs = result.costs
+    usd = costs["usd"].to_dict()
+    if result.success and usd["total"] != usd["impact"]:  # more than impact to show
+        print_frame(costs.reset_index(names="cost"), "All-in costs", {"usd": ",.0f", "bps": ".2f"})
+    if result.lots is not None:
+        sold = result.lots[result.lots["shares_sold"] > 0]
+        print_frame(sold.loc[:, ["symbol", "lot_id", "term", "shares_sold", "cost_basis_per_share",
+                                 "realized_gain_usd", "tax_usd"]].head(SCREEN_ROWS), "Lots sold",
+                    {"shares_sold": ",.0f", "cost_basis_per_share": ",.2f", "realized_gain_usd": ",.0f",
+                     "tax_usd": ",.0f"})
+        console.print(f"Tax ${result.tax_usd:,.0f} (realized short-term ${result.tax['realized_short_term_usd']:,.0f}, "
+                      f"long-term ${result.tax['realized_long_term_usd']:,.0f})", highlight=False, markup=False)
 
 
 @app.command(epilog=BOOK_HELP)
@@ -179,8 +193,21 @@ def liquidate(
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds the solve may take; past it the best "
                                      "verified answer is returned (status feasible) or the run ends with status "
                                      "timeout."),
+    fee_bps: float = typer.Option(0.0, help="Sell-side fees in bps of the proceeds for the names without a "
+                                            "'fee_bps' column value (spread and commission come from the book's "
+                                            "columns)."),
+    max_total_cost_bps: Optional[float] = typer.Option(None, parser=options.bps, metavar="BPS",
+                                                       help="All-in trading cost (impact, half-spread, commission, "
+                                                            "fees) at most this many bps of the cash."),
+    lots: Optional[Path] = typer.Option(None, help="Tax lots (CSV/.xlsx/Parquet/JSON: symbol, shares, cost basis, "
+                                                   "date acquired, optional lot id): minimize impact + tax."),
+    tax_short: Optional[float] = typer.Option(None, help="Short-term capital-gains rate (decimal, 0.37) with --lots."),
+    tax_long: Optional[float] = typer.Option(None, help="Long-term capital-gains rate (decimal, 0.238) with --lots."),
+    as_of: Optional[str] = typer.Option(None, help="Sale date for the lots' holding periods (YYYY-MM-DD; default "
+                                                   "today)."),
+    tax_weight: float = typer.Option(1.0, help="Weight of a dollar of tax against a dollar of trading cost."),
 ) -> None:
-    """Raise CASH from HOLDINGS at least total market impact.
+    """Raise CASH from HOLDINGS at least all-in cost: impact, spread, commission, fees (and tax with --lots).
 
     Exit codes: 0 answered (optimal or feasible); 2 bad input or a request proven impossible;
     3 no answer found (timeout, no_feasible_point_found under the risk floor, solver_failed, or
@@ -190,6 +217,14 @@ def liquidate(
         asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys, group_column=group_column,
                                      max_group_weight_change=max_group_weight_change,
                                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
+        if max_total_cost_bps is not None:
+            asked = dataclasses.replace(asked, max_total_cost_bps=max_total_cost_bps)
+        taxed: dict[str, Any] = {"fee_bps": fee_bps}
+        if lots is not None or tax_short is not None or tax_long is not None:
+            if lots is None or tax_short is None or tax_long is None:
+                raise InputError("--lots, --tax-short and --tax-long go together: give all three (and --as-of)")
+            taxed.update(lots=lots, tax=TaxRates(short_term=tax_short, long_term=tax_long, as_of=as_of),
+                         tax_weight=tax_weight)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)
@@ -206,10 +241,13 @@ def liquidate(
                 portfolio = Portfolio(book, cov, factors)
             except BookError as exc:
                 raise with_sheet_hint(exc, holdings, sheet) from None
+        if portfolio.extra_columns and not json_output:  # said, not dropped silently
+            typer.echo(f"columns not used (carried to the trade table): {', '.join(portfolio.extra_columns)}",
+                       err=True)
         target = options.cash_target(cash, portfolio, allow_small_cash)
         limits: dict[str, Any] = {"limits": asked, "cost_model": model, "time_limit": time_limit}
         try:
-            result = run_liquidation(portfolio, target, allow_small_cash=allow_small_cash, **limits)
+            result = run_liquidation(portfolio, target, allow_small_cash=allow_small_cash, **limits, **taxed)
         except InfeasibleLiquidation as exc:  # the most cash as this run trades it: typed back, it is raised
             raise with_tradable_cash(exc, portfolio, None if exact_shares else lot_size, **limits) from None
         defaults = {k: v for k, v in (("trade_time_days", trade_time), ("pov", pov)) if v is not None and defaulted}

@@ -102,14 +102,20 @@ def _invert(log_target, table, f, df, params) -> np.ndarray:
 
 
 class TradeCosts:
-    """Impact of trading z (fraction of ADV) in each name, and the inverses the optimizer needs.
+    """Cost of trading z (fraction of ADV) in each name, and the inverses the optimizer needs.
 
     ``trade_time`` (days) is used where ``pov`` is NaN. ``dollar_adv`` = ADV x price (USD/day).
+    ``linear_bps``: each name's cost linear in the trade (half-spread, commission, fees), in bps of
+    the value traded (default 0). It adds a constant to the marginal cost of every dollar traded and
+    ``linear_bps / 1e4 x |value traded|`` to ``cost_usd``; ``impact_usd`` and ``mi_bps`` stay impact only.
     """
 
     def __init__(self, params: IStarParams, volatility: np.ndarray, price: np.ndarray, dollar_adv: np.ndarray,
-                 trade_time: np.ndarray, pov: np.ndarray):
+                 trade_time: np.ndarray, pov: np.ndarray, linear_bps: np.ndarray | None = None):
         self.params = params
+        n = np.shape(dollar_adv)
+        self.linear_bps = np.zeros(n) if linear_bps is None else np.broadcast_to(
+            np.asarray(linear_bps, dtype=float), n).copy()
         self.scale = params.a1 * np.power(volatility, params.a3) * np.power(price, params.a5)
         self.dollar_adv = np.asarray(dollar_adv, dtype=float)
         self.fixed = ~np.isnan(np.asarray(pov, dtype=float))
@@ -134,8 +140,22 @@ class TradeCosts:
         at_pov = self.scale * self.pov_factor * np.power(z, p.a2)
         return np.where(self.fixed, at_pov, at_time)
 
-    def cost_usd(self, z: np.ndarray) -> np.ndarray:
+    def impact_usd(self, z: np.ndarray) -> np.ndarray:
+        """Market impact (USD) of trading |z| x ADV shares."""
         return self.mi_bps(z) / 1e4 * np.abs(z) * self.dollar_adv
+
+    def linear_usd(self, z: np.ndarray) -> np.ndarray:
+        """The linear costs (half-spread, commission, fees; USD) of trading |z| x ADV shares."""
+        return self.linear_bps / 1e4 * np.abs(z) * self.dollar_adv
+
+    @property
+    def has_linear(self) -> bool:
+        """True when some name has a nonzero linear cost."""
+        return bool(np.any(self.linear_bps != 0))
+
+    def cost_usd(self, z: np.ndarray) -> np.ndarray:
+        """All-in cost (USD): impact plus the linear costs."""
+        return self.impact_usd(z) + self.linear_usd(z)
 
     def marginal_bps(self, z: np.ndarray) -> np.ndarray:
         """d(cost_usd)/d(value traded) in bps."""
@@ -143,7 +163,7 @@ class TradeCosts:
         p = self.params
         at_time = self.time_scale * _dh(p, z / self.trade_time)
         at_pov = self.scale * self.pov_factor * (1.0 + p.a2) * np.power(z, p.a2)
-        return np.where(self.fixed, at_pov, at_time)
+        return np.where(self.fixed, at_pov, at_time) + self.linear_bps
 
     def marginal_slope(self, z: np.ndarray) -> np.ndarray:
         """d(marginal_bps)/dz: how fast the marginal cost rises with the trade size (bps per unit of ADV)."""
@@ -158,8 +178,15 @@ class TradeCosts:
         """The same costs for a subset of the names."""
         part = object.__new__(TradeCosts)
         part.params = self.params
-        for name in ("scale", "dollar_adv", "fixed", "pov_fixed", "trade_time", "pov_factor", "time_scale"):
+        for name in ("scale", "dollar_adv", "fixed", "pov_fixed", "trade_time", "pov_factor", "time_scale",
+                     "linear_bps"):
             setattr(part, name, getattr(self, name)[index])
+        return part
+
+    def impact_only(self) -> TradeCosts:
+        """The same names priced by impact alone (no linear costs)."""
+        part = self.take(np.arange(len(self.scale)))
+        part.linear_bps = np.zeros_like(self.linear_bps)
         return part
 
     def marginal_and_slope(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,14 +197,14 @@ class TradeCosts:
             dh, d2h = _dh_and_d2h(p, z / self.trade_time)
             power = np.power(z, p.a2)
             fixed_level = self.scale * self.pov_factor * (1.0 + p.a2)
-            marginal = np.where(self.fixed, fixed_level * power, self.time_scale * dh)
+            marginal = np.where(self.fixed, fixed_level * power, self.time_scale * dh) + self.linear_bps
             slope = np.where(self.fixed, fixed_level * p.a2 * power / z, self.time_scale * d2h / self.trade_time)
         return marginal, slope
 
     def z_at_marginal(self, marginal_bps: float | np.ndarray) -> np.ndarray:
         """Trade size (fraction of ADV) at which each name's marginal cost equals ``marginal_bps``
-        (a number, or one per name; 0 where it is <= 0)."""
-        target = np.broadcast_to(np.asarray(marginal_bps, dtype=float), self.scale.shape)
+        (a number, or one per name; 0 where it is at most the name's linear cost)."""
+        target = np.broadcast_to(np.asarray(marginal_bps, dtype=float), self.scale.shape) - self.linear_bps
         positive = target > 0
         out = np.zeros_like(self.scale)
         p = self.params

@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.core.errors import InfeasibleLiquidation, NoFeasiblePointFound, SolverFailure, SolverTimeout
+from krg_liquidity.core.errors import (
+    InfeasibleLiquidation,
+    InputError,
+    NoFeasiblePointFound,
+    SolverFailure,
+    SolverTimeout,
+)
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT, Budget, SolverOptions, liquidation_options
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
-from krg_liquidity.solve.limits import TotalImpactCap, applying, shaped_words
+from krg_liquidity.solve.limits import TotalCostCap, TotalImpactCap, applying, shaped_words
 from krg_liquidity.solve.request import CapacityRequest, Limits, capacity_request
 from krg_liquidity.solve.separable import solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION, violations
@@ -96,6 +102,9 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
                       group_column=group_column, group_limits=group_limits,
                       max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
+    if asked.max_total_cost_bps is not None:
+        raise InputError("max_cash does not take max_total_cost_bps yet: give max_total_mi_bps (impact alone), "
+                         "or find the cash with liquidate(..., limits=Limits(max_total_cost_bps=...)) at a grid of targets")
     request = capacity_request(portfolio, limits=asked, cost_model=cost_model)
     chosen = liquidation_options(options, time_limit=time_limit)
     return most_cash(request, Budget(chosen.time_limit, chosen))
@@ -212,9 +221,16 @@ def _feasible(request: CapacityRequest, costs, cash: float) -> bool:
     plan = solve_separable(costs, bounds, cash)
     if plan is None:
         return False
+    total_cap = request.limits.max_total_cost_bps  # (a liquidation's explanation; max_cash refuses it)
+    if total_cap is not None and TotalCostCap(total_cap).exceeded(float(costs.cost_usd(plan.u).sum()), cash, 0.0):
+        return False  # (with both caps, each is checked alone: a bound on the cash, exact for either cap alone)
     if request.max_total_mi_bps is None:
         return True
-    return not TotalImpactCap(request.max_total_mi_bps).exceeded(float(costs.cost_usd(plan.u).sum()), cash, 0.0)
+    if costs.has_linear:  # the cap is on impact alone: the least impact, not the least all-in cost
+        plan = solve_separable(costs.impact_only(), bounds, cash)
+        if plan is None:
+            return False
+    return not TotalImpactCap(request.max_total_mi_bps).exceeded(float(costs.impact_usd(plan.u).sum()), cash, 0.0)
 
 
 def _bisect(request: CapacityRequest, costs, box, budget: Budget) -> float | None:

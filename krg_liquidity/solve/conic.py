@@ -19,6 +19,9 @@ risk ceiling as a second-order cone, the risk floor as a linearization with a Pa
 gradient (convex-concave steps reuse the built problem, and its compiled form up to
 ``PARAMETRIZED_MAX_NAMES`` names).
 
+Half-spread, commission and fees are linear in the value traded: ``program.linear`` (bps of S) is
+added to the objective; ``program.cost`` stays impact alone (the total-impact cap's rows).
+
 Every solve gets what is left of the time budget, and starts only when that covers its setup
 (``solve``); the solver ladder is Clarabel, Clarabel without equilibration, then SCS with a time
 limit and tolerances it can reach.
@@ -34,6 +37,7 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
+from scipy import sparse
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
@@ -87,10 +91,13 @@ class Program:
     post_scaled: cp.Variable  # (V - L) / S
     cash_scaled: cp.Variable | float
     cash_row: cp.Constraint
-    cost: cp.Expression  # bps of S
+    cost: cp.Expression  # impact, bps of S
     u: cp.Expression
     sold: cp.Variable  # value sold per name / unit
     unit: np.ndarray  # each name's dollar unit (``name_units``)
+    linear: cp.Expression | float = 0.0  # half-spread, commission and fees, bps of S
+    tax: cp.Expression | float = 0.0  # weighted capital-gains tax of the lots sold, bps of S
+    lot_sold: cp.Variable | None = None  # value sold of each lot / its name's unit
     sigma_today: float = 0.0
     post_level: float = 1.0  # (V - L) / S when the cash is fixed: the unit of a risk slack
     cost_unit: float = 1.0  # the "cost" objective is cost / cost_unit (bps of S)
@@ -150,7 +157,8 @@ def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray
 
 
 def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost",
-          cost_hint_usd: float | None = None, scale_usd: float | None = None) -> Program:
+          cost_hint_usd: float | None = None, scale_usd: float | None = None,
+          lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Program:
     """The program for ``limits`` (objects of ``limits.py``).
 
     ``cash=None``: the cash is a variable. ``goal``: "cost" (least impact, the risk floor as
@@ -162,6 +170,9 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     ``scale_usd``: the dollar unit S (default: the cash target, or the book's gross value when
     the cash is a variable). Near the whole book the value left is the better unit: the rows of
     the post-trade book, its weights and risk, are then O(1).
+    ``lot_sale``: (each lot's name index, its value in USD, its weighted tax per dollar of proceeds):
+    one sale variable per lot, 0 <= sold <= its value, a name's lots adding up to its sale (sales
+    only), and the lots' tax added to the objective.
     """
     n = len(portfolio.holdings)
     dv = costs.dollar_adv
@@ -183,6 +194,14 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     cash_row = cp.sum(traded) == cash_scaled
     program = Program(portfolio, costs, scale, 0.0 if cash is None else float(cash), traded, position,
                       post_scaled, cash_scaled, cash_row, cost, u, sold, unit)
+    if costs.has_linear:  # linear in the value traded: linear_bps x |value| / S, in bps of S
+        program.linear = (costs.linear_bps * unit / scale) @ gross
+    if lot_sale is not None:
+        names, value, per_dollar = lot_sale
+        part = program.lot_sold = cp.Variable(len(names), nonneg=True)
+        sums = sparse.csr_matrix((np.ones(len(names)), (names, np.arange(len(names)))), shape=(n, len(names)))
+        constraints += [part <= value / unit[names], sums @ part == sold]
+        program.tax = (1e4 * per_dollar * unit[names] / scale) @ part
     if cash is not None:
         program.post_level = (net - cash) / scale
     if any(limit.key in ("risk_ceiling", "risk_floor") for limit in limits):
@@ -214,7 +233,7 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
         program.cost_unit = max(1.0, cost_hint_usd * 1e4 / scale / 100.0)
     objective: cp.Minimize | cp.Maximize
     if goal == "cost":
-        objective = cp.Minimize((cost + penalty_term) / program.cost_unit)
+        objective = cp.Minimize((cost + program.linear + program.tax + penalty_term) / program.cost_unit)
     elif goal == "cash":
         objective = cp.Maximize(cash_scaled - penalty_term)
     elif goal == "elastic":

@@ -173,6 +173,9 @@ class Limits:
         ``(f, D)``: at least the fraction ``f`` of the post-trade value can be sold within ``D`` days at
         each name's participation rate (its ``pov``, else ``LIQUID_POV`` of the volume) and within its
         ``ub_max_pct_adv``. None: no floor.
+    max_total_cost_bps : float, optional
+        All-in trading cost (impact, half-spread, commission and fees) at most this many bps of the
+        cash raised. None: no cap.
 
     Raises
     ------
@@ -200,6 +203,7 @@ class Limits:
     group_limits: Any = field(default=None)
     max_tracking_error: float | None = None
     min_liquid_fraction: tuple[float, float] | None = None
+    max_total_cost_bps: float | None = None
 
     def __post_init__(self) -> None:
         self._check_shape_limits()
@@ -219,17 +223,19 @@ class Limits:
                 raise InputError(f"risk_band=({low:g}, {high:g}) asks for at least {low:g}x today's risk: this looks "
                                  f"like percent; give ratios of today's risk, e.g. ({low / 100:g}, {high / 100:g})")
             object.__setattr__(self, "risk_band", (low, high))
-        cap = self.max_total_mi_bps
-        if cap is not None:
+        for name in ("max_total_mi_bps", "max_total_cost_bps"):
+            cap = getattr(self, name)
+            if cap is None:
+                continue
             try:
                 cap = float(cap)
             except (TypeError, ValueError):
-                raise InputError(f"max_total_mi_bps={cap!r} must be a positive number of bps") from None
+                raise InputError(f"{name}={cap!r} must be a positive number of bps") from None
             if not np.isfinite(cap) or cap <= 0:
-                raise InputError(f"max_total_mi_bps={cap} must be a positive number of bps")
+                raise InputError(f"{name}={cap} must be a positive number of bps")
             if cap < SMALLEST_TOTAL_IMPACT_BPS:
-                raise InputError(small_cap_message(cap))
-            object.__setattr__(self, "max_total_mi_bps", cap)
+                raise InputError(small_cap_message(cap).replace("max_total_mi_bps", name))
+            object.__setattr__(self, name, cap)
         object.__setattr__(self, "allow_buys", bool(self.allow_buys))
 
     def _check_shape_limits(self) -> None:
@@ -332,6 +338,7 @@ class Outcome:
     cash: float  # the target, USD
     impacts: pd.DataFrame  # pov, trade_time_days, mi_bps, cost_usd per name (CostModel's formulas)
     traded_shares: np.ndarray | None = None  # when given, exact (a tiny trade is lost in shares_after - shares)
+    linear_usd: np.ndarray | None = None  # per name: half-spread, commission and fees paid (USD)
 
     @property
     def traded(self) -> np.ndarray:
@@ -590,6 +597,20 @@ def risk_excess(ratio: float, today: float, after: float) -> float:
     0.05
     """
     return (after - ratio * today) / today
+class TotalCostCap(TotalImpactCap):
+    """All-in trading cost (impact plus the linear costs) at most ``bps`` of the cash target; the slack is
+    a fraction of the cap."""
+
+    key = "total_cost_cap"
+    label = "total trading-cost cap (max_total_cost_bps)"
+
+    def violation(self, outcome):
+        linear = 0.0 if outcome.linear_usd is None else float(np.sum(outcome.linear_usd))
+        total_bps = (outcome.impacts["cost_usd"].sum() + linear) / outcome.cash * 1e4
+        return max(0.0, (total_bps - self.bps) / self.bps)
+
+    def conic(self, program, slack=None):
+        return [program.cost + program.linear <= self.bps * program.cash_scaled * (1 if slack is None else 1 + slack)]
 
 
 def _risk_ratio(outcome: Outcome) -> tuple[float, float]:
@@ -1009,15 +1030,18 @@ def applying(portfolio: Portfolio, limits: Limits, *, floor: bool = True, cap: b
     out the risk floor (the convex relaxation), ``cap=False`` the total-impact cap."""
     chosen = limits if floor else limits.without_floor()
     found: list = [limit for limit in NAME_LIMITS if limit.applies(portfolio, chosen.allow_buys)]
-    return (found + coupling_limits(chosen.risk_band, chosen.max_total_mi_bps if cap else None)
+    return (found + coupling_limits(chosen.risk_band, chosen.max_total_mi_bps if cap else None,
+                                    chosen.max_total_cost_bps if cap else None)
             + shape_limits(portfolio, chosen))
 
 
-def coupling_limits(risk_band, max_total_mi_bps) -> list:
+def coupling_limits(risk_band, max_total_mi_bps, max_total_cost_bps=None) -> list:
     """The limits that tie names together, for a request."""
     limits: list = [Cash()]
     if max_total_mi_bps is not None:
         limits.append(TotalImpactCap(max_total_mi_bps))
+    if max_total_cost_bps is not None:
+        limits.append(TotalCostCap(max_total_cost_bps))
     if risk_band is not None:
         limits.append(RiskCeiling(risk_band[1]))
         if risk_band[0] > 0:
@@ -1036,16 +1060,17 @@ class _Labels(dict):
 
 
 LABELS = _Labels({limit.key: limit.label for limit in NAME_LIMITS} | {
-    "cash": Cash.label, "total_impact_cap": TotalImpactCap.label,
+    "cash": Cash.label, "total_impact_cap": TotalImpactCap.label, "total_cost_cap": TotalCostCap.label,
     "risk_ceiling": RiskCeiling.label, "risk_floor": RiskFloor.label,
     "tracking_error": TrackingError.label, "liquidity_left": LiquidityLeft.label})
 SHORT_LABELS = {"direction": "fully sold", "weight": "weight", "final_shares": "final shares",
                 "final_value": "final value", "participation": "participation", "impact_cap": "impact cap",
-                "cash": "cash", "total_impact_cap": "total impact", "risk_ceiling": "risk ceiling",
-                "risk_floor": "risk floor", "tracking_error": "tracking error", "liquidity_left": "liquidity left"}
+                "cash": "cash", "total_impact_cap": "total impact", "total_cost_cap": "total cost",
+                "risk_ceiling": "risk ceiling", "risk_floor": "risk floor", "tracking_error": "tracking error",
+                "liquidity_left": "liquidity left"}
 """A few words per limit, for narrow table columns (``LABELS`` has the full label with its columns)."""
 MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
-    "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured,
+    "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured, "total_cost_cap": TotalCostCap.measured,
     "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured,
     "tracking_error": TrackingError.measured, "liquidity_left": LiquidityLeft.measured}
 

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
+from krg_liquidity.book.lots import read_lots
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.book.risk import factoring_speed
-from krg_liquidity.core.errors import LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
+from krg_liquidity.core.errors import InputError, LiquidationError, NoFeasiblePointFound, SolverFailure, SolverTimeout
 from krg_liquidity.core.plan import (
     CONIC_SETUP_SECONDS_PER_NAME,
     DEFAULT_TIME_LIMIT,
@@ -45,6 +47,7 @@ from krg_liquidity.core.plan import (
 )
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.tax import TaxRates, lot_tax
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import floor as floor_search
 from krg_liquidity.solve import reach
@@ -52,9 +55,9 @@ from krg_liquidity.solve.bounds import TradeBounds, trade_bounds
 from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
-from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalImpactCap, risk_excess, shaped_words
+from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalCostCap, TotalImpactCap, risk_excess, shaped_words
 from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
-from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result
+from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result, with_lots
 from krg_liquidity.solve.separable import reachable, solve_separable
 from krg_liquidity.solve.verify import ACCEPT_VIOLATION
 
@@ -70,8 +73,10 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
               cost_model: CostModel | None = None, engine: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
               warm_start: LiquidationResult | None = None, allow_small_cash: bool = False,
-              options: SolverOptions | None = None, method: str | None = None) -> LiquidationResult:
-    """Raise ``cash`` from ``portfolio`` at least total market impact.
+              options: SolverOptions | None = None, method: str | None = None, fee_bps: float = 0.0, lots=None,
+              tax: TaxRates | None = None, tax_weight: float = 1.0) -> LiquidationResult:
+    """Raise ``cash`` from ``portfolio`` at least all-in trading cost: market impact, plus the half-spread,
+    commission and sell-side fees the book's cost columns give (zero without them).
 
     Parameters
     ----------
@@ -122,6 +127,18 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         log), in place of ``engine`` and ``time_limit`` (not both).
     method : str, optional
         Deprecated: the former name of ``engine`` (a ``DeprecationWarning`` says so).
+    fee_bps : float
+        Sell-side fees (bps of the proceeds, e.g. regulatory fees) of the names without their own
+        ``fee_bps`` column value. With ``allow_buys=True`` fees are refused (not priced on buys yet).
+    lots : pandas.DataFrame or str or Path, optional
+        The book's tax lots (:func:`~krg_liquidity.read_lots`: symbol, shares, cost basis, date acquired):
+        the objective adds ``tax_weight`` x the capital-gains tax of the lots sold (linear model,
+        :mod:`krg_liquidity.model.tax`), solved by the conic program with one sale variable per lot.
+        Sales only: refused with ``allow_buys``, a risk floor, or short positions.
+    tax : TaxRates, optional
+        The rates and the sale date (required with ``lots``).
+    tax_weight : float
+        The weight of a dollar of tax against a dollar of trading cost (>= 0; below 1 values deferral).
 
     Returns
     -------
@@ -155,7 +172,9 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
                       group_column=group_column, group_limits=group_limits,
                       max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
-    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
+    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash,
+                                  fee_bps=fee_bps)
+    lot_table = _checked_lots(portfolio, asked, lots, tax, tax_weight)
     chosen = liquidation_options(options, engine=renamed_engine(engine, method), time_limit=time_limit)
     prepare()
     factoring = ((request.risk_band is not None or request.limits.max_tracking_error is not None)
@@ -168,7 +187,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         with one_blas_thread():
             if factoring:
                 _factor_risk(portfolio, trail)
-            result = _run(request, trail, chosen.engine, warm_start)
+            result = _run(request, trail, chosen.engine, warm_start, lot_table, tax_weight)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
         exc.seconds, exc.time_limit = trail.budget.elapsed, trail.budget.limit  # how long it ran, of what budget
@@ -195,11 +214,44 @@ def _factor_risk(portfolio: Portfolio, trail: Trail) -> None:
                                                               if cached else ""))
 
 
-def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start) -> LiquidationResult:
+def _checked_lots(portfolio: Portfolio, limits: Limits, lots, tax, tax_weight) -> pd.DataFrame | None:
+    """The lots' tax table (``model.tax.lot_tax``), or None without lots; every refusal before any solve."""
+    if lots is None:
+        if tax is not None:
+            raise InputError("tax= was given without lots=: give the tax lots too (a table or a file)")
+        return None
+    if not isinstance(tax, TaxRates):
+        raise InputError("lots= needs tax=TaxRates(short_term=..., long_term=..., as_of=...) to price the gains")
+    try:
+        weight = float(tax_weight)
+    except (TypeError, ValueError):
+        weight = float("nan")
+    if not (np.isfinite(weight) and weight >= 0):
+        raise InputError(f"tax_weight={tax_weight!r} must be a number >= 0 (1: a dollar of tax is a dollar of cost)")
+    if limits.allow_buys:
+        raise InputError("lots= is for sales only: buys would open new lots; keep allow_buys=False")
+    if limits.has_floor:
+        raise InputError("lots= does not take a risk floor yet (the floor's search does not price the tax); "
+                         "give risk_band=(0, hi) for a ceiling alone")
+    table = read_lots(lots, portfolio)
+    price = pd.Series(portfolio.array("price"), index=portfolio.symbols)
+    return lot_tax(table, price, tax)
+
+
+def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start, lots: pd.DataFrame | None = None,
+         tax_weight: float = 1.0) -> LiquidationResult:
     start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
     plan = _Plan(request, trail, method, start)
+    if lots is not None:
+        index = {s: i for i, s in enumerate(request.portfolio.symbols)}
+        names = lots["symbol"].map(index).to_numpy(dtype=int)
+        value = lots["shares"].to_numpy(dtype=float) * request.portfolio.array("price")[names]
+        plan.lot_sale = (names, value, float(tax_weight) * lots["tax_per_dollar"].to_numpy(dtype=float))
     found = plan.run()
-    return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
+    result = finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
+    if lots is not None:
+        result = with_lots(result, lots, float(tax_weight))
+    return result
 
 
 @dataclass
@@ -231,6 +283,8 @@ class _Plan:
         self.shares, self.adv, self.price = p.array("shares"), p.array("adv"), p.array("price")
         self.costs: TradeCosts = request.costs()
         self.bounds: TradeBounds = trade_bounds(p, request.cash, self.costs, request.allow_buys)
+        self.caps_bind = False  # a cost cap binds the least all-in cost: the conic program takes over
+        self.lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # tax lots: the conic program
 
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
@@ -239,7 +293,22 @@ class _Plan:
         return found[key], key
 
     def cost(self, u: np.ndarray) -> float:
+        """The objective (USD): impact plus the linear costs."""
         return float(self.costs.cost_usd(u).sum())
+
+    def impact(self, u: np.ndarray) -> float:
+        """Market impact alone (USD): what ``max_total_mi_bps`` caps."""
+        return float(self.costs.impact_usd(u).sum())
+
+    def cap_excess(self, u: np.ndarray) -> list[tuple[type[TotalImpactCap], float, float]]:
+        """The caps ``u`` exceeds (beyond their proof tolerance): (cap class, cap in bps, cost in bps)."""
+        cash, limits = self.request.cash, self.request.limits
+        found: list[tuple[type[TotalImpactCap], float, float]] = []
+        for kind, cap, cost in ((TotalImpactCap, limits.max_total_mi_bps, self.impact),
+                                (TotalCostCap, limits.max_total_cost_bps, self.cost)):
+            if cap is not None and kind(cap).exceeded(cost(u), cash):
+                found.append((kind, cap, cost(u) / cash * 1e4))
+        return found
 
     def band_misses(self, u: np.ndarray) -> tuple[float, float]:
         """(floor shortfall, ceiling excess) of post-trade risk, as fractions of today's risk."""
@@ -306,6 +375,10 @@ class _Plan:
             self.trail.record("request", "proof", "the cash target is not below the book's net value")
             raise beyond_the_book(cash, p.net_value_usd)
         relaxed = self.separable()
+        if self.lot_sale is not None:  # the separable and dual engines do not know the tax
+            found = self.ceiling_by_conic(relaxed)
+            self.trail.promote()
+            return found
         if request.limits.has_shape_limits and self.method == "auto":
             # the separable search and the dual engine know no group, tracking-error or liquidity rows: their
             # answer stands only when it meets them (then it is the optimum of a relaxation that is feasible),
@@ -320,7 +393,7 @@ class _Plan:
             self.trail.promote()
             return relaxed
         shortfall, excess = self.band_misses(relaxed.u)
-        if excess > BAND_TOLERANCE or self.method == "conic":
+        if excess > BAND_TOLERANCE or self.method == "conic" or self.caps_bind:
             relaxed = self.ceiling(relaxed)
         if not request.has_floor or self.band_misses(relaxed.u)[0] <= BAND_TOLERANCE:
             self.trail.promote()
@@ -337,12 +410,30 @@ class _Plan:
                                   *figures, conflicts=_conflict_gaps(self.bounds, self.costs.dollar_adv))
         least = self.cost(fast.u)
         cap = request.max_total_mi_bps
-        if cap is not None and TotalImpactCap(cap).exceeded(least, cash):
-            give = least / cash * 1e4 - cap  # the cap must rise at least to the least cost (exactly, without a band)
-            shown = round_up(least / cash * 1e4, 3)  # the figure the cap must reach, as the table shows it
+        impact_least = least
+        if cap is not None and self.costs.has_linear:  # the least impact, not the least all-in cost
+            alone = solve_separable(self.costs.impact_only(), self.bounds, cash)
+            impact_least = float(self.costs.impact_usd(alone.u).sum()) if alone is not None else least
+        if cap is not None and TotalImpactCap(cap).exceeded(impact_least, cash):
+            give = impact_least / cash * 1e4 - cap  # the cap must rise at least to the least impact (without a band)
+            shown = round_up(impact_least / cash * 1e4, 3)  # the figure the cap must reach, as the table shows it
             raise self.impossible("separable", f"the least possible impact is {shown:.3f} bps, "
-                                               f"above max_total_mi_bps={cap}", least,
+                                               f"above max_total_mi_bps={cap}", impact_least,
                                   known=({TotalImpactCap.key: give}, {TotalImpactCap.key: TotalImpactCap.unit}))
+        total_cap = request.limits.max_total_cost_bps
+        if total_cap is not None and TotalCostCap(total_cap).exceeded(least, cash):
+            give = least / cash * 1e4 - total_cap
+            figure = round_up(least / cash * 1e4, 3)
+            raise self.impossible("separable", f"the least possible all-in trading cost is {figure:.3f} bps, "
+                                               f"above max_total_cost_bps={total_cap}", least,
+                                  known=({TotalCostCap.key: give}, {TotalCostCap.key: TotalCostCap.unit}))
+        binding = self.cap_excess(fast.u)
+        if binding:  # the least all-in cost breaks a cap each could meet alone: the caps couple the names
+            self.caps_bind = True
+            self.trail.record("separable", "declined", "the least all-in cost breaks "
+                              + ", ".join(f"{kind.label} ({cost:.3f} > {bps:g} bps)" for kind, bps, cost in binding)
+                              + f"; {fast.evaluations} multiplier evaluations", fast.evaluations)
+            return Candidate(fast.u, fast.marginal_cost_bps, None, "separable-relaxation")
         shortfall, excess = self.band_misses(fast.u)  # the answer itself is checked once, when it is returned
         note = f"{fast.evaluations} multiplier evaluations"
         if excess > BAND_TOLERANCE:
@@ -358,8 +449,9 @@ class _Plan:
 
     def ceiling(self, start: Candidate) -> Candidate:
         """The convex problem with the risk ceiling (no floor): dual solver, else a proof that the
-        ceiling is out of reach, else the conic program."""
-        if self.method == "auto":
+        ceiling is out of reach, else the conic program (at once when a cost cap binds: the dual solver
+        does not know the caps)."""
+        if self.method == "auto" and not self.caps_bind:
             found = self.ceiling_by_dual(start)
             if isinstance(found, Candidate):
                 return found
@@ -397,6 +489,9 @@ class _Plan:
             return self.decline("dual", "failed", f"refused by the independent check: {key} off by {worst:.1e}",
                                 solver.steps)
         self.check_cap(point.u, "dual")
+        if self.cap_excess(point.u):  # the least all-in cost breaks the impact cap: the conic program holds it
+            self.caps_bind = True
+            return self.decline("dual", "declined", "the least all-in cost breaks the total impact cap", solver.steps)
         through = f" ({solver.cg_steps} conjugate-gradient steps through the names)" if solver.cg_steps else ""
         self.trail.record("dual", "candidate", f"{solver.steps} Newton steps{through}", solver.steps)
         return Candidate(point.u, self.dual_marginal(point, None), None, "dual")
@@ -424,7 +519,7 @@ class _Plan:
         # near the whole book, scaled by the value left first (its weights and risk are O(1) then)
         for scale in ((left, request.cash) if left < request.cash else (request.cash,)):
             program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
-                                  scale_usd=scale)
+                                  scale_usd=scale, lot_sale=self.lot_sale)
             status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
             self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
             if status in ("optimal", "optimal_inaccurate", "timeout"):
@@ -432,6 +527,9 @@ class _Plan:
         if status == "infeasible":
             coupled = [words for words in ("the risk ceiling" if request.risk_band is not None else "",
                                            f"the {shaped_words(request.limits)}" if request.limits.has_shape_limits
+                                           else "",
+                                           "the cost caps" if (request.limits.max_total_mi_bps is not None
+                                                               or request.limits.max_total_cost_bps is not None)
                                            else "") if words]
             raise self.impossible("conic", f"no trade list meets {' and '.join(coupled) or 'the coupled limits'} "
                                            "together with the other limits (the solver's certificate of infeasibility)")
@@ -447,13 +545,15 @@ class _Plan:
 
     def check_cap(self, u: np.ndarray, stage: str) -> None:
         """The optimum of a relaxation costs more than the cap: nothing within the limits costs less."""
-        cap = self.request.max_total_mi_bps
-        cash = self.request.cash
-        if cap is not None and TotalImpactCap(cap).exceeded(self.cost(u), cash):
-            least = self.cost(u) / cash * 1e4  # the cap must rise at least to it (exactly, without a floor)
-            raise self.impossible(stage, f"the least impact within the risk ceiling and the other limits is "
-                                         f"{round_up(least, 3):.3f} bps, above max_total_mi_bps={cap}", self.cost(u),
-                                  known=({TotalImpactCap.key: least - cap}, {TotalImpactCap.key: TotalImpactCap.unit}))
+        if stage == "conic" and (self.caps_bind or self.costs.has_linear or self.lot_sale is not None):
+            return  # the conic program holds the caps as rows: an answer meets them (an infeasible one is proven)
+        for kind, cap, least in self.cap_excess(u):  # the cap must rise at least to it (exactly, without a floor)
+            if kind is TotalImpactCap and self.costs.has_linear:  # u is the least all-in cost, not the least impact
+                continue
+            what = "impact" if kind is TotalImpactCap else "all-in trading cost"
+            raise self.impossible(stage, f"the least {what} within the risk ceiling and the other limits is "
+                                         f"{round_up(least, 3):.3f} bps, above {kind.label.split('(')[1][:-1]}={cap}",
+                                  least, known=({kind.key: least - cap}, {kind.key: kind.unit}))
 
     def floor(self, relaxed: Candidate) -> Candidate:
         """The risk floor: proof, feasible start, convex-concave steps, certificate."""
@@ -507,15 +607,15 @@ class _Plan:
             certified = floor_lower_bound(solver, self.floor_point, level, self.trail, self.budget)
         if certified is not None:
             bound = max(bound, certified)
-        cap = self.request.max_total_mi_bps
-        if cap is not None and TotalImpactCap(cap).exceeded(cost, cash):
-            if TotalImpactCap(cap).exceeded(bound, cash):
+        for kind, cap, found in self.cap_excess(best.u):
+            name = kind.label.split("(")[1][:-1]
+            # the bound is on the all-in cost: a proof for the all-in cap, or for either cap without linear costs
+            if (kind is TotalCostCap or not self.costs.has_linear) and kind(cap).exceeded(bound, cash):
                 raise self.impossible("certificate", f"no trade list meeting the risk floor costs less than "
-                                                     f"{bound / cash * 1e4:.2f} bps, above max_total_mi_bps={cap}",
-                                      bound)
+                                                     f"{bound / cash * 1e4:.2f} bps, above {name}={cap}", bound)
             raise NoFeasiblePointFound(
-                f"the trade list found for the risk floor costs {cost / cash * 1e4:.2f} bps, above "
-                f"max_total_mi_bps={cap}, and a cheaper one could not be ruled out (the search is local)")
+                f"the trade list found for the risk floor costs {found:.2f} bps, above "
+                f"{name}={cap}, and a cheaper one could not be ruled out (the search is local)")
         self.trail.promote()
         return Candidate(best.u, best.marginal, min(bound, cost), best.path)
 

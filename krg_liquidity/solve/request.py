@@ -8,7 +8,7 @@ per-name limits are the book's columns. Two request types follow from it: a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import dollars
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.linear_costs import check_fee, linear_cost_bps
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve.limits import Limits, group_problems
 from krg_liquidity.solve.verify import violations
@@ -33,6 +34,7 @@ class CapacityRequest:
     portfolio: Portfolio
     limits: Limits
     cost_model: CostModel
+    fee_bps: float = field(default=0.0, kw_only=True)  # sell-side fee of the names without their own (bps)
 
     @property
     def risk_band(self) -> tuple[float, float] | None:
@@ -54,14 +56,21 @@ class CapacityRequest:
     def floor_ratio(self) -> float:
         """The band's bottom as a multiple of today's risk (0 without a band)."""
         return 0.0 if self.limits.risk_band is None else self.limits.risk_band[0]
+    def linear_parts(self):
+        """Each name's linear trading costs (``linear_cost_bps``: spread, commission, fees, total; bps)."""
+        return linear_cost_bps(self.portfolio, self.fee_bps)
+
+    def linear_bps(self) -> np.ndarray:
+        """Each name's linear trading cost, all parts (bps of the value traded)."""
+        return self.linear_parts()["total"].to_numpy()
 
     def costs(self) -> TradeCosts:
-        """Each name's impact cost as a function of its trade (fraction of ADV)."""
+        """Each name's cost (impact plus the linear costs) as a function of its trade (fraction of ADV)."""
         p = self.portfolio
         pov = p.array("pov") if "pov" in p.holdings else np.full(len(p.holdings), np.nan)
         time_days = p.array("trade_time") if "trade_time" in p.holdings else np.full(len(p.holdings), np.nan)
         return TradeCosts(self.cost_model.params, p.array("volatility"), p.array("price"),
-                          p.array("adv") * p.array("price"), time_days, pov)
+                          p.array("adv") * p.array("price"), time_days, pov, self.linear_bps())
 
     def check_at(self, shares_after: np.ndarray, cash: float, *, floor: bool = True, cap: bool = True,
                  traded: np.ndarray | None = None, impacts: Any = None) -> dict[str, float]:
@@ -75,7 +84,9 @@ class CapacityRequest:
         limits = self.limits if floor else self.limits.without_floor()
         return violations(self.portfolio, shares_after, cash, allow_buys=limits.allow_buys,
                           risk_band=limits.risk_band, max_total_mi_bps=limits.max_total_mi_bps if cap else None,
-                          cost_model=self.cost_model, traded=traded, impacts=impacts, limits=limits)
+                          cost_model=self.cost_model, traded=traded, impacts=impacts, limits=limits,
+                          max_total_cost_bps=limits.max_total_cost_bps if cap else None,
+                          linear_bps=self.linear_bps() if limits.max_total_cost_bps is not None and cap else None)
 
 
 @dataclass(frozen=True)
@@ -112,21 +123,27 @@ def _checked_book(portfolio: Portfolio, limits: Limits) -> None:
         raise InputError("; ".join(problems))
 
 
-def capacity_request(portfolio: Portfolio, *, limits: Limits, cost_model: CostModel | None = None) -> CapacityRequest:
+def capacity_request(portfolio: Portfolio, *, limits: Limits, cost_model: CostModel | None = None,
+                     fee_bps: float = 0.0) -> CapacityRequest:
     """Check a ``max_cash`` request once: the book (a Portfolio of positive net value) and a risk model when
     the limits have a band. Raises ``InputError`` naming what to fix."""
     if not isinstance(limits, Limits):
         raise InputError(f"limits is a {type(limits).__name__}: give a krg_liquidity.Limits")
     _checked_book(portfolio, limits)
-    return CapacityRequest(portfolio, limits, cost_model if cost_model is not None else CostModel())
+    request = CapacityRequest(portfolio, limits, cost_model if cost_model is not None else CostModel(),
+                              fee_bps=check_fee(fee_bps))
+    if limits.allow_buys and np.any(request.linear_parts()["fees"].to_numpy() > 0):
+        raise InputError("sell-side fees (fee_bps) are not priced on buys yet: with allow_buys=True give no fee_bps "
+                         "(column or default), or keep allow_buys=False")
+    return request
 
 
 def liquidation_request(portfolio: Portfolio, cash: float | str, *, limits: Limits, cost_model: CostModel | None = None,
-                        allow_small_cash: bool = False) -> LiquidationRequest:
+                        allow_small_cash: bool = False, fee_bps: float = 0.0) -> LiquidationRequest:
     """Check a ``liquidate`` request once; ``cash`` as :func:`~krg_liquidity.core.cash.cash_usd` reads it
     (dollars, "10%", "250m"; a tiny target is refused unless ``allow_small_cash``). The cash is read
     first, so a percent of a book worth nothing is refused in the cash's words."""
     require_portfolio(portfolio)
     target = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
-    capacity = capacity_request(portfolio, limits=limits, cost_model=cost_model)
-    return LiquidationRequest(portfolio, capacity.limits, capacity.cost_model, target)
+    capacity = capacity_request(portfolio, limits=limits, cost_model=cost_model, fee_bps=fee_bps)
+    return LiquidationRequest(portfolio, capacity.limits, capacity.cost_model, target, fee_bps=capacity.fee_bps)

@@ -82,7 +82,8 @@ class LiquidationResult:
     cost_bps : float
         ``cost_usd`` in bps of the cash raised.
     lower_bound_usd : float
-        A proven lower bound on the least possible cost (USD; NaN when nothing is proven).
+        A proven lower bound on the least possible all-in cost (impact plus any half-spread, commission
+        and fees; USD; NaN when nothing is proven).
     gap : float
         The proven relative gap between ``cost_usd`` and ``lower_bound_usd`` (a ratio).
     risk_before, risk_after : float or None
@@ -123,6 +124,13 @@ class LiquidationResult:
     problem : object
         The validated request itself (book, target, limits, cost model), so that rounding keeps the
         same limits; not written to JSON.
+    lots : pandas.DataFrame or None
+        With tax lots: one row per lot (symbol, lot_id, term, shares_sold, cost_basis_per_share,
+        realized_gain_usd, tax_usd, then the lot's shares, rate, gain_per_share and tax_per_dollar);
+        each name's sale taken from its lots in increasing tax per dollar.
+    tax : dict
+        With tax lots: ``tax_usd``, ``realized_short_term_usd``, ``realized_long_term_usd`` (USD) and
+        ``tax_weight``; empty without.
 
     Examples
     --------
@@ -155,6 +163,47 @@ class LiquidationResult:
     rounding: dict = field(default_factory=dict)
     request: dict = field(default_factory=dict)
     problem: object = field(default=None, repr=False, compare=False)  # the validated Request (book, limits)
+    lots: pd.DataFrame | None = None
+    tax: dict = field(default_factory=dict)
+
+    def tax_by_rule(self) -> pd.DataFrame:
+        """The tax of these trades under each way of choosing the lots (``model.tax.LOT_RULES``).
+
+        The trades are the same on every row; only the lots each name's sale is taken from change.
+        "least_tax" is the split ``lots`` reports (least tax per dollar first): no rule pays less.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per rule (index ``rule``): ``tax_usd``, ``realized_short_term_usd``,
+            ``realized_long_term_usd`` and ``extra_tax_usd`` (over "least_tax"); empty without lots.
+
+        Examples
+        --------
+        >>> from krg_liquidity import Portfolio, liquidate, load_example
+        >>> liquidate(Portfolio(*load_example()), 1e9).tax_by_rule().empty
+        True
+        """
+        from krg_liquidity.model.tax import LOT_RULES, split_by_rule
+
+        columns = ["tax_usd", "realized_short_term_usd", "realized_long_term_usd", "extra_tax_usd"]
+        if self.lots is None:
+            return pd.DataFrame(columns=columns, index=pd.Index([], name="rule"))
+        sold = pd.Series(self.lots.groupby("symbol", sort=False)["shares_sold"].sum())
+        short = self.lots["term"].to_numpy() == "short"
+        rows = {}
+        for rule in LOT_RULES:
+            gain = self.lots["gain_per_share"].to_numpy(dtype=float) * split_by_rule(self.lots, sold, rule)
+            rows[rule] = (float(self.lots["rate"].to_numpy(dtype=float) @ gain), float(gain[short].sum()),
+                          float(gain[~short].sum()))
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=columns[:3]).rename_axis("rule")
+        least = rows["least_tax"][0]
+        return table.assign(extra_tax_usd=table["tax_usd"] - least)
+
+    @property
+    def tax_usd(self) -> float:
+        """Capital-gains tax of the lots sold (USD; negative: a credit for losses); NaN without lots."""
+        return float(self.tax.get("tax_usd", float("nan")))
 
     @property
     def success(self) -> bool:
@@ -162,13 +211,45 @@ class LiquidationResult:
         return self.status in ("optimal", "feasible")
 
     @property
+    def costs(self) -> pd.DataFrame:
+        """Every trading cost of these trades: rows impact, spread (half the quoted spread), commission,
+        fees and total; columns ``usd`` and ``bps`` (of the cash raised). Impact is ``cost_usd``; the
+        linear costs come from the book's cost columns (zero without them)."""
+        parts = {"impact": self.cost_usd}
+        linear = self._linear_usd()
+        for name in ("spread", "commission", "fees"):
+            parts[name] = float(linear[name].sum()) if linear is not None else 0.0
+        if self.tax:
+            parts["tax"] = self.tax_usd
+        parts["total"] = sum(parts.values())
+        usd = pd.Series(parts, name="usd")
+        bps = usd / self.cash_raised * 1e4 if self.cash_raised > 0 else usd * np.nan
+        return pd.DataFrame({"usd": usd, "bps": bps})
+
+    @property
+    def total_cost_usd(self) -> float:
+        """All-in trading cost (USD): impact plus half-spread, commission and fees (``costs``)."""
+        linear = self._linear_usd()
+        return self.cost_usd + (float(linear.to_numpy().sum()) if linear is not None else 0.0)
+
+    def _linear_usd(self) -> pd.DataFrame | None:
+        """Per name, the linear costs paid (USD), or None without a request."""
+        parts = getattr(self.problem, "linear_parts", None)
+        if parts is None:
+            return None
+        bps = parts()[["spread", "commission", "fees"]].to_numpy()
+        value = np.abs(self.trades["value_traded_usd"].to_numpy(dtype=float))
+        return pd.DataFrame(bps * value[:, None] / 1e4, columns=["spread", "commission", "fees"])
+
+    @property
     def gap_usd(self) -> float:
         """Dollars by which this trade list's cost (after rounding, when rounded) may exceed the least
-        possible: ``cost_usd`` minus the proven ``lower_bound_usd``, never negative; NaN when nothing
-        is proven (a failure or a rule's list)."""
-        if not (np.isfinite(self.lower_bound_usd) and np.isfinite(self.cost_usd)):
+        possible: ``total_cost_usd`` (``cost_usd`` without linear costs) minus the proven
+        ``lower_bound_usd``, never negative; NaN when nothing is proven (a failure or a rule's list)."""
+        total = self.total_cost_usd
+        if not (np.isfinite(self.lower_bound_usd) and np.isfinite(total)):
             return float("nan")
-        return max(0.0, self.cost_usd - self.lower_bound_usd)
+        return max(0.0, total - self.lower_bound_usd)
 
     @property
     def gap_bps(self) -> float:
@@ -240,7 +321,8 @@ class LiquidationResult:
         Returns
         -------
         dict
-            Every field, ``gap_usd`` and ``gap_bps``, and the trades as records; not ``problem``.
+            Every field, ``gap_usd`` and ``gap_bps``, the trades as records and ``costs`` (usd, bps per cost);
+            with tax lots ``tax`` and ``lots`` (records); not ``problem``.
 
         Examples
         --------
@@ -275,6 +357,11 @@ class LiquidationResult:
             "assumptions": self.assumptions,
             "rounding": self.rounding,
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
+            "costs": {name: {"usd": _plain(float(row["usd"])), "bps": _plain(float(row["bps"]))}
+                      for name, row in self.costs.iterrows()},
+            **({} if self.lots is None else {
+                "tax": self.tax, "lots": json.loads(self.lots.assign(acquired=pd.to_datetime(
+                    self.lots["acquired"]).dt.strftime("%Y-%m-%d")).to_json(orient="records", double_precision=15))}),
         }.items()}
 
     def to_json(self, indent: int | None = None) -> str:
@@ -461,6 +548,41 @@ def limits_text(request: dict) -> str:
     return "; ".join(parts)
 
 
+def with_lots(result: LiquidationResult, lots: pd.DataFrame, tax_weight: float) -> LiquidationResult:
+    """``result`` with its lot table and tax (``model.tax``): each name's shares sold split over its lots in
+    increasing tax per dollar (the least-tax split of that sale), gains and tax recomputed from the split.
+    ``lots``: ``model.tax.lot_tax``'s table, or a result's own lot table (to split trades again after rounding)."""
+    from krg_liquidity.model.tax import greedy_sale
+
+    sold = pd.Series(-result.trades["shares_traded"].to_numpy(dtype=float), index=result.trades["symbol"])
+    shares = greedy_sale(lots, sold)
+    gain = lots["gain_per_share"].to_numpy(dtype=float) * shares
+    tax = lots["rate"].to_numpy(dtype=float) * gain
+    table = pd.DataFrame({"symbol": lots["symbol"].to_numpy(), "lot_id": lots["lot_id"].to_numpy(),
+                          "term": lots["term"].to_numpy(), "shares_sold": shares,
+                          "cost_basis_per_share": lots["cost_basis_per_share"].to_numpy(dtype=float),
+                          "realized_gain_usd": gain, "tax_usd": tax,
+                          "shares": lots["shares"].to_numpy(dtype=float), "rate": lots["rate"].to_numpy(dtype=float),
+                          "gain_per_share": lots["gain_per_share"].to_numpy(dtype=float),
+                          "tax_per_dollar": lots["tax_per_dollar"].to_numpy(dtype=float),
+                          "acquired": lots["acquired"].to_numpy()})
+    short = lots["term"].to_numpy() == "short"
+    result.lots = table
+    result.tax = {"tax_usd": float(tax.sum()), "realized_short_term_usd": float(gain[short].sum()),
+                  "realized_long_term_usd": float(gain[~short].sum()), "tax_weight": tax_weight}
+    return result
+
+
+def with_extra_columns(trades: pd.DataFrame, portfolio) -> pd.DataFrame:
+    """The trade table with the book's unused columns (``Portfolio.extra_columns``: Name, Sector, ...) appended
+    unchanged; a column named like one of the table's own is left out (the table's wins)."""
+    extra = [c for c in portfolio.extra_columns if c not in trades.columns]
+    if not extra:
+        return trades
+    kept = portfolio.holdings[extra].reset_index(drop=True)
+    return pd.concat([trades.reset_index(drop=True), kept], axis=1).set_axis(trades.index)
+
+
 def trade_table(symbols, shares_before, shares_after, price, impacts: pd.DataFrame, net_value: float,
                 cash_raised: float, reached, adv, volatility, traded=None) -> pd.DataFrame:
     """One row per name; price, adv and volatility ride along so that schedules can use the table as is.
@@ -541,8 +663,9 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
     if not worst <= ACCEPT_VIOLATION:
         raise SolverFailure(f"the answer violates the limits by {worst:.2e} ({max(found, key=found.get)}); "
                             "refusing to return it", trail.solver_attempts)
-    lower_bound = cost if lower_bound is None else min(lower_bound, cost)
-    gap = proven_gap(cost, lower_bound)
+    objective = cost + float(np.sum(request.linear_bps() / 1e4 * np.abs(traded) * price))  # all-in
+    lower_bound = objective if lower_bound is None else min(lower_bound, objective)
+    gap = proven_gap(objective, lower_bound)
     risk_before = risk_after = None
     if portfolio.has_risk_model:
         risk = portfolio.risk()
@@ -559,8 +682,9 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
         lower_bound_usd=lower_bound, gap=gap, risk_before=risk_before, risk_after=risk_after,
         marginal_cost_bps=marginal, max_violation=worst, violations=found,
-        trades=trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts, portfolio.net_value_usd,
-                           raised, reached, adv, portfolio.array("volatility"), traded=traded),
+        trades=with_extra_columns(trade_table(portfolio.holdings["symbol"], shares, shares_after, price, impacts,
+                                              portfolio.net_value_usd, raised, reached, adv,
+                                              portfolio.array("volatility"), traded=traded), portfolio),
         method=method, iterations=sum(s.iterations for s in trail.stages), attempts=trail.solver_attempts,
         seconds=trail.budget.elapsed, stages=trail.to_list(), request=request.record(trail.budget.limit), problem=request,
     )
@@ -576,8 +700,9 @@ def failed_result(request, error: LiquidationError, trail) -> LiquidationResult:
         status=error.status, cash_target=request.cash, cash_raised=nan, cost_usd=nan, cost_bps=nan,
         lower_bound_usd=nan, gap=nan, risk_before=None, risk_after=None, marginal_cost_bps=nan,
         max_violation=nan, violations={},
-        trades=trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts, portfolio.net_value_usd, 0.0,
-                           np.full(len(shares), ""), portfolio.array("adv"), portfolio.array("volatility")),
+        trades=with_extra_columns(trade_table(portfolio.holdings["symbol"], shares, shares.copy(), price, impacts,
+                                              portfolio.net_value_usd, 0.0, np.full(len(shares), ""),
+                                              portfolio.array("adv"), portfolio.array("volatility")), portfolio),
         method="", attempts=trail.solver_attempts, seconds=trail.budget.elapsed, stages=trail.to_list(),
         message=str(error), request=request.record(trail.budget.limit), problem=request,
     )

@@ -33,8 +33,8 @@ from krg_liquidity.core.errors import InputError, symbols_text
 from krg_liquidity.model.impact import CostModel
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED, SHORT_LABELS
-from krg_liquidity.solve.result import proven_gap, proven_status
-from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table, violations
+from krg_liquidity.solve.result import proven_gap, proven_status, with_lots
+from krg_liquidity.solve.verify import ACCEPT_VIOLATION, impact_table
 
 ZERO_SHARES = 1e-6
 """A trade smaller than this many shares is numerical noise: rounded to no trade."""
@@ -112,9 +112,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     impacts = impact_table(portfolio, traded, model)
     after = shares + traded
     raised = float(np.dot(sold, price))
-    found = violations(portfolio, after, request.cash, allow_buys=request.allow_buys, risk_band=request.risk_band,
-                       max_total_mi_bps=request.max_total_mi_bps, cost_model=model, impacts=impacts, traded=traded,
-                       limits=getattr(request, "limits", None))
+    found = request.check_at(after, request.cash, traded=traded, impacts=impacts)
     base = min(request.cash, portfolio.net_value_usd - request.cash)
     found["cash"] = max(0.0, request.cash - raised) / max(base, 1e-300)  # more cash than the target is allowed
     broken = (met & ~inside(sold)) | stuck  # outside an interval the exact trade met, or no lot inside it
@@ -137,19 +135,23 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     rounding = {"lot_size": float(lot_size), "rule": RULE, "cash_raised_exact": result.cash_raised,
                 "cost_usd_exact": result.cost_usd}
     status, message = result.status, result.message
-    lower_bound = min(result.lower_bound_usd, total_cost)  # a lower bound lowered is still one
-    gap = proven_gap(total_cost, lower_bound)
+    all_in = total_cost + float(np.sum(request.linear_bps() / 1e4 * np.abs(traded) * price))
+    lower_bound = min(result.lower_bound_usd, all_in)  # a lower bound lowered is still one
+    gap = proven_gap(all_in, lower_bound)
     if result.success:  # the bound is on the least cost of the target: cost - bound caps the list's excess
-        status = proven_status(gap, gap * total_cost)
+        status = proven_status(gap, gap * all_in)
     if problems:
         status = "limits_broken"
         fix = "keep the exact shares (CLI --exact-shares)" + (" or use a smaller lot size" if lot_size > 1 else "")
         message = f"{_unit(lot_size)} cannot keep every limit: " + "; ".join(problems) + "; " + fix
-    return dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
-                               cost_usd=total_cost, gap=gap, lower_bound_usd=lower_bound,
-                               cost_bps=total_cost / raised * 1e4 if raised else 0.0,
-                               risk_after=risk_after, violations=found, max_violation=max(found.values()),
-                               rounding=rounding)
+    rounded = dataclasses.replace(result, status=status, message=message, trades=trades, cash_raised=raised,
+                                  cost_usd=total_cost, gap=gap, lower_bound_usd=lower_bound,
+                                  cost_bps=total_cost / raised * 1e4 if raised else 0.0,
+                                  risk_after=risk_after, violations=found, max_violation=max(found.values()),
+                                  rounding=rounding)
+    if result.lots is not None:  # the rounded sales split over the lots again
+        rounded = with_lots(rounded, result.lots, float(result.tax.get("tax_weight", 1.0)))
+    return rounded
 
 
 @dataclasses.dataclass(frozen=True)

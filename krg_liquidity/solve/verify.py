@@ -55,21 +55,28 @@ def impact_table(portfolio: Portfolio, shares_traded: np.ndarray, cost_model: Co
 def violations(portfolio: Portfolio, shares_after: np.ndarray, cash: float, *, allow_buys: bool,
                risk_band: tuple[float, float] | None, max_total_mi_bps: float | None,
                cost_model: CostModel, impacts: pd.DataFrame | None = None,
-               traded: np.ndarray | None = None, limits: Limits | None = None) -> dict[str, float]:
+               traded: np.ndarray | None = None, limits: Limits | None = None,
+               max_total_cost_bps: float | None = None, linear_bps: np.ndarray | None = None) -> dict[str, float]:
     """Largest violation of each limit that applies (0 when it holds), keyed by limit.
 
     ``traded``: the signed shares traded, when known exactly (shares_after - shares loses a
     tiny trade to rounding). ``limits``: the request's group, tracking-error and liquidity limits
-    (the band, cap and buys are the keywords'), recomputed too.
+    (the band, caps and buys are the keywords'), recomputed too. ``linear_bps``: each name's linear
+    trading costs (half-spread, commission, fees; bps of the value traded) for the all-in cap
+    ``max_total_cost_bps``.
     """
     shares_after = np.asarray(shares_after, dtype=float)
     if traded is None:
         traded = shares_after - portfolio.array("shares")
     if impacts is None:
         impacts = impact_table(portfolio, traded, cost_model)
-    outcome = Outcome(portfolio, shares_after, float(cash), impacts, np.asarray(traded, dtype=float))
-    asked = Limits(risk_band, max_total_mi_bps, allow_buys)
+    traded = np.asarray(traded, dtype=float)
+    linear_usd = None if linear_bps is None else linear_bps / 1e4 * np.abs(traded) * portfolio.array("price")
+    outcome = Outcome(portfolio, shares_after, float(cash), impacts, traded, linear_usd)
+    asked = Limits(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
+                   max_total_cost_bps=max_total_cost_bps)
     if limits is not None and limits.has_shape_limits:
-        asked = replace(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+        asked = replace(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
+                        max_total_cost_bps=max_total_cost_bps)
     found = {limit.key: limit.violation(outcome) for limit in applying(portfolio, asked)}
     return {key: (value if np.isfinite(value) else np.inf) for key, value in found.items()}

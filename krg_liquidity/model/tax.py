@@ -1,0 +1,208 @@
+"""Capital-gains tax of a sale, lot by lot, linear model.
+
+Each lot's gain (price - basis) x shares sold is taxed at its term's rate, and a loss is credited
+at that rate (worth its rate against gains elsewhere). A lot is long-term when held more than
+``long_term_after_days`` days at ``as_of``. Within a name the lots with the least tax per dollar of
+proceeds, ``rate x (1 - basis / price)``, go first, so a name's tax is a convex piecewise-linear
+function of its shares sold (Moehle, Kochenderfer, Boyd and Ang, "Tax-aware portfolio construction
+via convex optimization", JOTA 2021). Exact netting across terms is not modelled here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from krg_liquidity.core.errors import BookError, InputError, Problem
+
+
+@dataclass(frozen=True)
+class TaxRates:
+    """Capital-gains tax rates for a sale.
+
+    Parameters
+    ----------
+    short_term : float
+        Rate on short-term gains (decimal in [0, 1): 0.37 is 37%).
+    long_term : float
+        Rate on long-term gains (decimal in [0, 1)).
+    long_term_after_days : int, default 365
+        A lot held more than this many days at ``as_of`` is long-term.
+    as_of : str or pandas.Timestamp, optional
+        The sale date (default: today).
+
+    Raises
+    ------
+    InputError
+        A rate negative, 1 or more (a percent such as 37 is named as such), or not a number; a date
+        that cannot be read; a holding period that is not a positive whole number of days.
+
+    Examples
+    --------
+    >>> TaxRates(short_term=0.37, long_term=0.2, as_of="2026-12-01").long_term
+    0.2
+    """
+
+    short_term: float
+    long_term: float
+    long_term_after_days: int = 365
+    as_of: str | pd.Timestamp | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("short_term", "long_term"):
+            value = getattr(self, name)
+            try:
+                rate = float(value)
+            except (TypeError, ValueError):
+                problems.append(f"{name}={value!r} is not a number: give a decimal rate such as 0.2")
+                continue
+            if not np.isfinite(rate) or rate < 0:
+                problems.append(f"{name}={value!r} must be a decimal rate in [0, 1), such as 0.2")
+            elif rate >= 1:
+                hint = f" (did you mean {rate / 100:g}? {rate:g} looks like a percent)" if rate < 100 else ""
+                problems.append(f"{name}={value!r} must be a decimal rate below 1{hint}")
+            object.__setattr__(self, name, rate)
+        days = self.long_term_after_days
+        if not isinstance(days, (int, np.integer)) or isinstance(days, bool) or days <= 0:
+            problems.append(f"long_term_after_days={days!r} must be a positive whole number of days, e.g. 365")
+        when = pd.Timestamp.today().normalize() if self.as_of is None else pd.to_datetime(self.as_of, errors="coerce")
+        if pd.isna(when):
+            problems.append(f"as_of={self.as_of!r} is not a date: give YYYY-MM-DD")
+        else:
+            object.__setattr__(self, "as_of", pd.Timestamp(when).normalize())
+        if problems:
+            raise InputError("tax rates: " + "; ".join(problems))
+
+
+def lot_tax(lots: pd.DataFrame, price: pd.Series, rates: TaxRates) -> pd.DataFrame:
+    """Each lot's term, rate, gain per share and tax per dollar of proceeds.
+
+    Parameters
+    ----------
+    lots : pandas.DataFrame
+        ``read_lots``'s table (symbol, lot_id, shares, cost_basis_per_share, acquired).
+    price : pandas.Series
+        Price per share by symbol (USD).
+    rates : TaxRates
+        The rates, the long-term holding period and the sale date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lots`` with ``term`` ("short" or "long"), ``rate``, ``gain_per_share`` (USD) and
+        ``tax_per_dollar`` (tax on a dollar of proceeds; negative for a loss).
+
+    Raises
+    ------
+    BookError
+        Lots acquired after ``rates.as_of``.
+
+    Examples
+    --------
+    >>> lots = pd.DataFrame({"symbol": ["A"], "lot_id": ["A-1"], "shares": [10.0], "cost_basis_per_share": [40.0],
+    ...                      "acquired": [pd.Timestamp("2020-01-02")]})
+    >>> rates = TaxRates(0.37, 0.2, as_of="2026-12-01")
+    >>> lot_tax(lots, pd.Series({"A": 50.0}), rates)[["term", "tax_per_dollar"]].values.tolist()
+    [['long', 0.04]]
+    """
+    as_of = cast(pd.Timestamp, rates.as_of)  # a Timestamp once checked (``TaxRates``)
+    future = lots["acquired"] > as_of
+    if future.any():
+        raise BookError([Problem("acquired", f"is after the sale date {as_of.date()}",
+                                 "correct the date, or give TaxRates(as_of=...) the sale date",
+                                 symbols=lots["lot_id"][future])], what="the lots")
+    held = (lots["acquired"].rsub(as_of)).dt.days
+    long = (held > rates.long_term_after_days).to_numpy()
+    px = price.reindex(lots["symbol"]).to_numpy(dtype=float)
+    rate = np.where(long, rates.long_term, rates.short_term)
+    gain = px - lots["cost_basis_per_share"].to_numpy(dtype=float)
+    return lots.assign(term=np.where(long, "long", "short"), rate=rate, gain_per_share=gain,
+                       tax_per_dollar=rate * gain / px)
+
+
+def greedy_sale(lots: pd.DataFrame, shares_sold: pd.Series) -> np.ndarray:
+    """Shares sold of each lot: each name's sale taken from its lots in increasing tax per dollar
+    (``lot_tax``), the least-tax split of that sale under the linear model.
+
+    Parameters
+    ----------
+    lots : pandas.DataFrame
+        ``lot_tax``'s table.
+    shares_sold : pandas.Series
+        Shares sold by symbol (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares sold per lot, in ``lots``' order.
+
+    Examples
+    --------
+    >>> lots = pd.DataFrame({"symbol": ["A", "A"], "shares": [10.0, 10.0], "tax_per_dollar": [0.1, -0.05]})
+    >>> greedy_sale(lots, pd.Series({"A": 12.0})).tolist()
+    [2.0, 10.0]
+    """
+    out = np.zeros(len(lots))
+    order = np.lexsort((np.arange(len(lots)), lots["tax_per_dollar"].to_numpy(), lots["symbol"].to_numpy()))
+    left = {s: float(max(q, 0.0)) for s, q in shares_sold.items()}
+    shares = lots["shares"].to_numpy(dtype=float)
+    symbols = lots["symbol"].to_numpy()
+    for i in order:
+        take = min(shares[i], left.get(symbols[i], 0.0))
+        out[i] = take
+        left[symbols[i]] = left.get(symbols[i], 0.0) - take
+    return out
+
+
+LOT_RULES = ("least_tax", "fifo", "lifo", "hifo", "pro_rata")
+"""How a name's sale is taken from its lots: least tax per dollar first (the optimizer's), first in first out,
+last in first out, highest basis first, or in proportion to the lots' shares."""
+
+
+def split_by_rule(lots: pd.DataFrame, shares_sold: pd.Series, rule: str) -> np.ndarray:
+    """Shares sold of each lot when each name's sale is taken from its lots by ``rule``.
+
+    Parameters
+    ----------
+    lots : pandas.DataFrame
+        ``lot_tax``'s table (symbol, shares, acquired, cost_basis_per_share, tax_per_dollar).
+    shares_sold : pandas.Series
+        Shares sold by symbol (>= 0).
+    rule : str
+        One of ``LOT_RULES``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares sold per lot, in ``lots``' order.
+
+    Raises
+    ------
+    InputError
+        ``rule`` is not one of ``LOT_RULES``.
+
+    Examples
+    --------
+    >>> lots = pd.DataFrame({"symbol": ["A", "A"], "shares": [10.0, 10.0], "tax_per_dollar": [0.1, -0.05],
+    ...                      "acquired": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+    ...                      "cost_basis_per_share": [5.0, 12.0]})
+    >>> split_by_rule(lots, pd.Series({"A": 12.0}), "fifo").tolist()
+    [10.0, 2.0]
+    """
+    if rule == "least_tax":
+        return greedy_sale(lots, shares_sold)
+    if rule not in LOT_RULES:
+        raise InputError(f"rule={rule!r}: choose one of {', '.join(LOT_RULES)}")
+    shares = lots["shares"].to_numpy(dtype=float)
+    symbols = lots["symbol"].to_numpy()
+    if rule == "pro_rata":
+        held = pd.Series(shares, index=symbols).groupby(level=0).sum()
+        sold = shares_sold.reindex(symbols).fillna(0.0).clip(lower=0.0).to_numpy()
+        return shares * np.minimum(sold / held.reindex(symbols).to_numpy(), 1.0)
+    key = {"fifo": lots["acquired"].to_numpy().astype("int64"), "lifo": -lots["acquired"].to_numpy().astype("int64"),
+           "hifo": -lots["cost_basis_per_share"].to_numpy(dtype=float)}[rule]
+    return greedy_sale(lots.assign(tax_per_dollar=key), shares_sold)
