@@ -38,6 +38,7 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from plain_schedule import plain_schedule  # noqa: E402
 from versions import header  # noqa: E402
 
 from krg_liquidity import (  # noqa: E402
@@ -50,7 +51,6 @@ from krg_liquidity import (  # noqa: E402
 )
 from krg_liquidity.core.plan import one_blas_thread  # noqa: E402
 from krg_liquidity.schedule.optimal import _setup, _solve  # noqa: E402
-from plain_schedule import plain_schedule  # noqa: E402
 
 PERIODS, LAMBDA = 26, 1.0
 

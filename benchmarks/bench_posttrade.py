@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from versions import header  # noqa: E402
+
 from krg_liquidity import CalibrationWarning, IStarParams, calibrate, post_trade, synthetic_fills  # noqa: E402
 
 TRUTH = IStarParams(450.0, 0.62, 0.85, 0.40, 0.90)

@@ -106,7 +106,7 @@ def main() -> None:
                 both = np.isfinite(opt) & np.isfinite(reference)
                 diff = f"{np.max(np.abs(opt[both] / reference[both] - 1)):.1e}" if both.any() else "–"
                 statuses = ", ".join(f"{m} {s}: {v}" for (m, s), v in out.groupby(["method", "status"]).size().items())
-            runs = "" if len(values) == args.repeats else f" (1 run)"
+            runs = "" if len(values) == args.repeats else " (1 run)"
             print(f"| {label} | {name}{runs} | {wall:.2f} | {wall / base:.2f}x | {diff} | {statuses} |")
 
 

@@ -165,7 +165,7 @@ def stress(
         return
     shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
                                                     "names_traded")]  # cash raised stays: a rule may fall short
-    view = table.loc[:, shown].fillna("")
+    view = table.loc[:, shown].astype(object).fillna("")
     if "limits_broken" in view:  # a few words per limit (participation, impact cap, ...) keep the table narrow
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}
         view["limits_broken"] = view["limits_broken"].map(

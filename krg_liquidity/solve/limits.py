@@ -597,6 +597,8 @@ def risk_excess(ratio: float, today: float, after: float) -> float:
     0.05
     """
     return (after - ratio * today) / today
+
+
 class TotalCostCap(TotalImpactCap):
     """All-in trading cost (impact plus the linear costs) at most ``bps`` of the cash target; the slack is
     a fraction of the cap."""
@@ -614,12 +616,15 @@ class TotalCostCap(TotalImpactCap):
 
 
 def _risk_ratio(outcome: Outcome) -> tuple[float, float]:
-    """(today's risk, risk after) of the weights, annualized."""
+    """(today's risk, risk after) of the weights, annualized. A book sold to nothing has no risk left;
+    positions left on a net value of zero or less have unbounded weights (infinite risk)."""
     p = outcome.portfolio
     risk = p.risk()
     before = risk.sigma(p.position_usd / p.net_value_usd)
-    after = risk.sigma(outcome.shares_after * p.array("price") / outcome.post_value)
-    return before, after
+    left_usd = outcome.shares_after * p.array("price")
+    if outcome.post_value > 0:
+        return before, risk.sigma(left_usd / outcome.post_value)
+    return before, (0.0 if np.allclose(left_usd, 0.0, atol=0.5) else float("inf"))
 
 
 @dataclass(frozen=True)
