@@ -54,7 +54,8 @@ def test_example_solve_matches_the_api_and_offers_downloads():
     assert shown["Impact cost"] == f"${expected.cost_usd:,.0f}"
     assert shown["Cost (bps of cash)"] == f"{expected.cost_bps:.2f}"
     status = next(c.value for c in at.caption if c.value.startswith("Status "))
-    assert "gap $0 (0.00 bps)" in status and "max violation 0 (every limit met" in status and "e-" not in status
+    assert expected.status == "optimal" and f"Status optimal, {expected.gap_text()};" in status  # the API's words
+    assert "max violation 0 (every limit met" in status and "e-" not in status
     assert [b.label for b in at.get("download_button")] == [
         "Download trades.csv", "Download schedule.csv", "Download report.html", "Download report.xlsx"]
     table = at.dataframe[0].value
