@@ -73,6 +73,7 @@ from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
 from krg_liquidity.solve.tradable import most_tradable, tradable_cash
+from krg_liquidity.whatif.after_tax import compare_after_tax
 from krg_liquidity.whatif.frontier import frontier
 from krg_liquidity.whatif.liquidity import liquidity_profile
 from krg_liquidity.whatif.rules import compare, pro_rata, waterfall
@@ -156,6 +157,7 @@ __all__ = [
     # whatif: rules, scenarios, stress, sensitivity, liquidity, frontier
     "frontier",
     "compare",
+    "compare_after_tax",
     "pro_rata",
     "waterfall",
     "Scenario",

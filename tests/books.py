@@ -25,3 +25,18 @@ def small_book(seed: int, n: int = 6, short_fraction: float = 0.0, bounds: bool 
         holdings["lb_min_value"] = np.where(rng.uniform(size=n) < 0.3, 0.3 * value.abs(), np.nan)
         holdings["lb_min_value"] = np.where(holdings["shares"] > 0, holdings["lb_min_value"], np.nan)
     return holdings, covariance_of(model), model
+
+
+def random_lots(holdings: pd.DataFrame, seed: int, per_name: int = 3,
+                as_of: pd.Timestamp = pd.Timestamp("2026-12-01")) -> pd.DataFrame:
+    """Lots adding up to each position: bases from 40% to 140% of the price, ages from 10 days to 6 years."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for symbol, shares, price in zip(holdings["symbol"], holdings["shares"], holdings["price"]):
+        parts = rng.dirichlet(np.ones(per_name)) * shares
+        parts[-1] = shares - parts[:-1].sum()
+        for k, part in enumerate(parts):
+            rows.append({"Symbol": symbol, "Shares": part, "Unit Cost": price * rng.uniform(0.4, 1.4),
+                         "Open Date": (as_of - pd.Timedelta(days=int(rng.integers(10, 2200)))).date().isoformat(),
+                         "Lot": f"{symbol}/{k}"})
+    return pd.DataFrame(rows)

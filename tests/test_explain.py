@@ -169,3 +169,22 @@ def test_a_per_name_row_gives_its_total_over_the_names(book):
     single = sum(v for k, v in error.blocking.items() if error.blocking_units[k] == "USD per name"
                  and k not in error.blocking_totals)
     assert total + single >= (1.7e9 - reach) * (1 - 1e-6)  # the names give at least what the target is short
+
+
+def test_a_ceiling_out_of_reach_for_a_small_sale_does_not_read_as_too_much_cash():
+    """A ceiling 3% under the after-tax optimum's risk ratio cannot be met by a 30% sale of this book, but a larger
+    sale meets it: the message must not say "at most $X" with X above the target as if the target were too large."""
+    from books import random_lots, small_book
+
+    holdings, covariance, _ = small_book(2, n=8, bounds=False)
+    book = krg.Portfolio(holdings, covariance)
+    cash = 0.3 * book.net_value_usd
+    rates = krg.TaxRates(short_term=0.37, long_term=0.238, as_of="2026-12-01")
+    free = krg.liquidate(book, cash, lots=random_lots(book.holdings, 2), tax=rates)
+    hi = 0.97 * free.risk_after / free.risk_before
+    with pytest.raises(InfeasibleLiquidation) as caught:
+        krg.liquidate(book, cash, limits=krg.Limits(risk_band=(0.0, hi)))
+    error = caught.value
+    assert error.max_cash > cash
+    assert "only by a larger sale" in str(error) and "at most" not in str(error).splitlines()[0]
+    assert krg.liquidate(book, error.max_cash * 0.99, limits=krg.Limits(risk_band=(0.0, hi))).success

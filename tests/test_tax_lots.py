@@ -10,7 +10,7 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
-from books import small_book
+from books import random_lots, small_book
 from checks import assert_feasible
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,20 +30,6 @@ from krg_liquidity import (
 AS_OF = pd.Timestamp("2026-12-01")
 RATES = TaxRates(short_term=0.37, long_term=0.238, long_term_after_days=365, as_of="2026-12-01")
 NO_IMPACT = CostModel(IStarParams(a1=1e-6, a2=0.55, a3=0.71, a4=0.5, b1=0.98, a5=0.0))
-
-
-def random_lots(holdings: pd.DataFrame, seed: int, per_name: int = 3) -> pd.DataFrame:
-    """Lots adding up to each position: bases from 40% to 140% of the price, ages from 10 days to 6 years."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for symbol, shares, price in zip(holdings["symbol"], holdings["shares"], holdings["price"]):
-        parts = rng.dirichlet(np.ones(per_name)) * shares
-        parts[-1] = shares - parts[:-1].sum()
-        for k, part in enumerate(parts):
-            rows.append({"Symbol": symbol, "Shares": part, "Unit Cost": price * rng.uniform(0.4, 1.4),
-                         "Open Date": (AS_OF - pd.Timedelta(days=int(rng.integers(10, 2200)))).date().isoformat(),
-                         "Lot": f"{symbol}/{k}"})
-    return pd.DataFrame(rows)
 
 
 def per_dollar(lots: pd.DataFrame, holdings: pd.DataFrame) -> np.ndarray:

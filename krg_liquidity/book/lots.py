@@ -31,6 +31,11 @@ SHARES_RTOL = 1e-9
 """Relative tolerance when a symbol's lots are added up against its holdings."""
 
 
+def _shares(count: float) -> str:
+    """A share count as a PM reads it: thousands separated, at most 4 decimals, no trailing zeros."""
+    return f"{count:,.4f}".rstrip("0").rstrip(".")
+
+
 def _frame(lots) -> pd.DataFrame:
     if isinstance(lots, pd.DataFrame):
         return lots.copy()
@@ -144,7 +149,8 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataF
             continue
         listed = float(totals.get(symbol, 0.0))
         if not np.isclose(listed, quantity, rtol=SHARES_RTOL, atol=1e-9):
-            off.append(f"{symbol} (lots {listed:,.6g} vs held {quantity:,.6g}: {listed - quantity:+,.6g})")
+            off.append(f"{symbol} (lots {_shares(listed)} vs held {_shares(quantity)}: "
+                       f"{'+' if listed > quantity else '-'}{_shares(abs(listed - quantity))} shares)")
     if off:
         problems.append(Problem("shares", "of the lots do not add up to the held shares",
                                 "list every lot of each position (its lots must add up to the shares held)",

@@ -115,6 +115,10 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
         reason += (f"; and at ${most:,.0f} no trade list within the per-name limits leaves more than "
                    f"{floor_there:.4f}x today's risk (floor {request.floor_ratio:g}x)")
         floor_cash, most = most, None  # no cash is proven raisable with the floor
+    elif not floor and most is not None and most > cash * (1 + 1e-9):  # out of reach for a small sale only
+        most_text = (f"the limits can be met only by a larger sale (${most:,.0f} can be raised within "
+                     f"them{without}: a limit measured on the book left, such as a risk ceiling, can be out of "
+                     "reach for a smaller one)")
     elif most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
         most_text = f"any target below the book's net value can be raised within the limits{without}"
     elif most is not None:

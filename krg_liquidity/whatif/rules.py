@@ -39,7 +39,7 @@ COMPARE_COLUMNS = ("method", "status", "cash_raised_usd", "cost_usd", "cost_bps"
 
 def pro_rata(portfolio: Portfolio, cash: float | str, *, limits: Limits | None = None, risk_band=None, max_total_mi_bps=None,
              allow_buys: bool = False, cost_model: CostModel | None = None,
-             allow_small_cash: bool = False) -> LiquidationResult:
+             allow_small_cash: bool = False, fee_bps: float = 0.0) -> LiquidationResult:
     """Sell (or cover) every position by the same fraction f = cash / net value.
 
     Name i trades ``-f x shares_i`` shares, so the cash raised is exactly ``cash`` (USD) and
@@ -61,6 +61,9 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, limits: Limits | None =
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
     allow_small_cash : bool
         As for :func:`~krg_liquidity.liquidate`.
+    fee_bps : float
+        As for :func:`~krg_liquidity.liquidate`: sell-side fees (bps of the proceeds) of the names without
+        their own ``fee_bps``, counted against ``max_total_cost_bps``.
 
     Returns
     -------
@@ -81,7 +84,8 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, limits: Limits | None =
     ('pro_rata', 1000.0)
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
-    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
+    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model,
+                                  allow_small_cash=allow_small_cash, fee_bps=fee_bps)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "pro_rata")
     shares = portfolio.array("shares")
@@ -106,7 +110,7 @@ def positive_pct_adv(value: object) -> float:
 def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | None = None,
               limits: Limits | None = None, risk_band=None,
               max_total_mi_bps=None, allow_buys: bool = False, cost_model: CostModel | None = None,
-              allow_small_cash: bool = False) -> LiquidationResult:
+              allow_small_cash: bool = False, fee_bps: float = 0.0) -> LiquidationResult:
     """Sell long positions most liquid first, each up to its participation cap, until ``cash`` is raised.
 
     Liquidity is Kissell's liquidity factor, the I-Star impact (bps) of a $1 order,
@@ -133,6 +137,9 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
         The I-Star model ordering and pricing the trades (None: Kissell 2013 parameters).
     allow_small_cash : bool
         As for :func:`~krg_liquidity.liquidate`.
+    fee_bps : float
+        As for :func:`~krg_liquidity.liquidate`: sell-side fees (bps of the proceeds) of the names without
+        their own ``fee_bps``, counted against ``max_total_cost_bps``.
 
     Returns
     -------
@@ -156,7 +163,8 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     ['final_value', 'impact_cap', 'weight']
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
-    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash)
+    request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model,
+                                  allow_small_cash=allow_small_cash, fee_bps=fee_bps)
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "waterfall")
     if max_pct_adv is not None:
@@ -307,7 +315,7 @@ def compare(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | Non
     ['optimized', 'pro_rata', 'waterfall']
     """
     checked = {k: limits[k] for k in ("limits", "risk_band", "max_total_mi_bps", "allow_buys", "cost_model",
-                                      "allow_small_cash")
+                                      "allow_small_cash", "fee_bps")
                if k in limits}
     results = {"optimized": liquidate(portfolio, cash, raise_on_failure=False, **limits),
                "pro_rata": pro_rata(portfolio, cash, **checked),
