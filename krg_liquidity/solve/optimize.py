@@ -260,7 +260,7 @@ class Candidate:
 
     u: np.ndarray
     marginal: float
-    lower_bound: float | None  # None: the answer is the global optimum
+    lower_bound: float | None  # None: the answer is the global optimum; NaN: nothing is proven
     path: str
 
 
@@ -540,6 +540,10 @@ class _Plan:
             raise SolverFailure(f"the conic solve failed ({status}) on every solver", self.trail.solver_attempts)
         u = np.asarray(program.u.value, dtype=float)
         self.check_cap(u, "conic")
+        if status == "optimal_inaccurate":  # the solver stopped short of its tolerances: its point proves nothing
+            self.trail.record("conic", "candidate", f"{len(program.attempts)} solver attempt(s), optimal_inaccurate: "
+                                                    "every limit holds, no gap is proven")
+            return Candidate(u, conic.cash_multiplier(program), float("nan"), "conic")
         self.trail.record("conic", "candidate", f"{len(program.attempts)} solver attempt(s), {status}")
         return Candidate(u, conic.cash_multiplier(program), None, "conic")
 
