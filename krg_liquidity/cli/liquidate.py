@@ -145,8 +145,11 @@ def print_result(result: LiquidationResult) -> None:
                                  "realized_gain_usd", "tax_usd"]].head(SCREEN_ROWS), "Lots sold",
                     {"shares_sold": ",.0f", "cost_basis_per_share": ",.2f", "realized_gain_usd": ",.0f",
                      "tax_usd": ",.0f"})
+        carried = result.tax.get("carryforward_usd", 0.0)
         console.print(f"Tax ${result.tax_usd:,.0f} (realized short-term ${result.tax['realized_short_term_usd']:,.0f}, "
-                      f"long-term ${result.tax['realized_long_term_usd']:,.0f})", highlight=False, markup=False)
+                      f"long-term ${result.tax['realized_long_term_usd']:,.0f}"
+                      + (f"; net loss carried forward ${carried:,.0f}" if carried > 0 else "") + ")",
+                      highlight=False, markup=False)
 
 
 @app.command(epilog=BOOK_HELP)
@@ -206,6 +209,9 @@ def liquidate(
     as_of: Optional[str] = typer.Option(None, help="Sale date for the lots' holding periods (YYYY-MM-DD; default "
                                                    "today)."),
     tax_weight: float = typer.Option(1.0, help="Weight of a dollar of tax against a dollar of trading cost."),
+    netting: str = typer.Option("none", help="Tax model with --lots: 'none' (each lot's gain or loss at its term's "
+                                             "rate) or 'us' (gains and losses net within and across terms; a net "
+                                             "loss is carried forward, not credited)."),
 ) -> None:
     """Raise CASH from HOLDINGS at least all-in cost: impact, spread, commission, fees (and tax with --lots).
 
@@ -223,7 +229,8 @@ def liquidate(
         if lots is not None or tax_short is not None or tax_long is not None:
             if lots is None or tax_short is None or tax_long is None:
                 raise InputError("--lots, --tax-short and --tax-long go together: give all three (and --as-of)")
-            taxed.update(lots=lots, tax=TaxRates(short_term=tax_short, long_term=tax_long, as_of=as_of),
+            taxed.update(lots=lots, tax=TaxRates(short_term=tax_short, long_term=tax_long, as_of=as_of,
+                                                 netting=netting),
                          tax_weight=tax_weight)
         for path in (output, schedule):
             if path is not None:

@@ -1,11 +1,20 @@
-"""Capital-gains tax of a sale, lot by lot, linear model.
+"""Capital-gains tax of a sale, lot by lot: the linear model and US netting.
 
-Each lot's gain (price - basis) x shares sold is taxed at its term's rate, and a loss is credited
-at that rate (worth its rate against gains elsewhere). A lot is long-term when held more than
-``long_term_after_days`` days at ``as_of``. Within a name the lots with the least tax per dollar of
-proceeds, ``rate x (1 - basis / price)``, go first, so a name's tax is a convex piecewise-linear
-function of its shares sold (Moehle, Kochenderfer, Boyd and Ang, "Tax-aware portfolio construction
-via convex optimization", JOTA 2021). Exact netting across terms is not modelled here.
+Linear model (``netting="none"``, the default): each lot's gain (price - basis) x shares sold is taxed
+at its term's rate, and a loss is credited at that rate (worth its rate against gains elsewhere). A lot
+is long-term when held more than ``long_term_after_days`` days at ``as_of``. Within a name the lots with
+the least tax per dollar of proceeds, ``rate x (1 - basis / price)``, go first, so a name's tax is a
+convex piecewise-linear function of its shares sold (Moehle, Kochenderfer, Boyd and Ang, "Tax-aware
+portfolio construction via convex optimization", JOTA 2021).
+
+US netting (``netting="us"``): the realized short-term gains S and long-term gains L net within their
+term, then across terms (IRS Publication 550, "Capital Gains and Losses"): with S, L >= 0 the tax is
+rs S + rl L; a short-term loss offsets a long-term gain, rl (S + L) when S < 0 <= S + L; a long-term loss
+offsets a short-term gain, rs (S + L) when L < 0 <= S + L; a net loss (S + L < 0) pays nothing this
+year and is carried forward (reported, not credited; the yearly $3,000 against ordinary income is not
+modelled). The tax is not convex in the sale, but it is linear inside each of these four regions of
+(S, L), which are polyhedra in the lots sold: ``tax_regions`` gives them, a convex program per region
+and the least of their optima is the global optimum.
 """
 
 from __future__ import annotations
@@ -17,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 from krg_liquidity.core.errors import BookError, InputError, Problem
+
+NETTING = ("none", "us")
+"""The tax models: "none" (linear, each lot at its term's rate) and "us" (netting within and across terms)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,9 @@ class TaxRates:
         A lot held more than this many days at ``as_of`` is long-term.
     as_of : str or pandas.Timestamp, optional
         The sale date (default: today).
+    netting : {"none", "us"}
+        "none": the linear model (each lot's gain or loss at its term's rate); "us": gains and losses
+        net within and across terms, a net loss carried forward (see the module's notes).
 
     Raises
     ------
@@ -50,6 +65,7 @@ class TaxRates:
     long_term: float
     long_term_after_days: int = 365
     as_of: str | pd.Timestamp | None = None
+    netting: str = "none"
 
     def __post_init__(self) -> None:
         problems = []
@@ -74,6 +90,8 @@ class TaxRates:
             problems.append(f"as_of={self.as_of!r} is not a date: give YYYY-MM-DD")
         else:
             object.__setattr__(self, "as_of", pd.Timestamp(when).normalize())
+        if self.netting not in NETTING:
+            problems.append(f"netting={self.netting!r}: choose one of {', '.join(map(repr, NETTING))}")
         if problems:
             raise InputError("tax rates: " + "; ".join(problems))
 
@@ -206,3 +224,128 @@ def split_by_rule(lots: pd.DataFrame, shares_sold: pd.Series, rule: str) -> np.n
     key = {"fifo": lots["acquired"].to_numpy().astype("int64"), "lifo": -lots["acquired"].to_numpy().astype("int64"),
            "hifo": -lots["cost_basis_per_share"].to_numpy(dtype=float)}[rule]
     return greedy_sale(lots.assign(tax_per_dollar=key), shares_sold)
+
+
+def realized_tax(lots: pd.DataFrame, shares_sold: np.ndarray, rates: TaxRates) -> dict[str, float]:
+    """The tax of selling ``shares_sold`` of each lot, under ``rates.netting``.
+
+    Parameters
+    ----------
+    lots : pandas.DataFrame
+        ``lot_tax``'s table.
+    shares_sold : numpy.ndarray
+        Shares sold per lot, in ``lots``' order.
+    rates : TaxRates
+        The rates and the tax model.
+
+    Returns
+    -------
+    dict
+        ``tax_usd`` (negative: a credit, linear model only), ``realized_short_term_usd``,
+        ``realized_long_term_usd`` and ``carryforward_usd`` (a net loss not used this year, US netting), USD.
+
+    Examples
+    --------
+    >>> lots = pd.DataFrame({"term": ["short", "long"], "rate": [0.37, 0.2], "gain_per_share": [10.0, -30.0]})
+    >>> realized_tax(lots, np.array([1.0, 1.0]), TaxRates(0.37, 0.2, as_of="2026-12-01"))["tax_usd"]
+    -2.3
+    >>> realized_tax(lots, np.array([1.0, 1.0]), TaxRates(0.37, 0.2, as_of="2026-12-01", netting="us"))
+    {'tax_usd': 0.0, 'realized_short_term_usd': 10.0, 'realized_long_term_usd': -30.0, 'carryforward_usd': 20.0}
+    """
+    gain = lots["gain_per_share"].to_numpy(dtype=float) * np.asarray(shares_sold, dtype=float)
+    short = lots["term"].to_numpy() == "short"
+    short_gain, long_gain = float(gain[short].sum()), float(gain[~short].sum())
+    net = short_gain + long_gain
+    if rates.netting == "none":
+        tax, carried = float(lots["rate"].to_numpy(dtype=float) @ gain), 0.0
+    elif short_gain >= 0 and long_gain >= 0:
+        tax, carried = rates.short_term * short_gain + rates.long_term * long_gain, 0.0
+    elif net < 0:
+        tax, carried = 0.0, -net
+    else:  # one term's loss offsets the other's gain, which keeps its rate
+        tax, carried = (rates.long_term if short_gain < 0 else rates.short_term) * net, 0.0
+    return {"tax_usd": float(tax), "realized_short_term_usd": short_gain, "realized_long_term_usd": long_gain,
+            "carryforward_usd": float(carried)}
+
+
+@dataclass(frozen=True)
+class TaxRegion:
+    """One region of US netting: inside it the tax is ``per_dollar`` @ proceeds per lot (USD), and it is the
+    set where ``row @ proceeds >= 0`` for every row of ``rows``."""
+
+    name: str
+    per_dollar: np.ndarray
+    rows: tuple[np.ndarray, ...]
+
+
+def tax_regions(lots: pd.DataFrame, rates: TaxRates) -> list[TaxRegion]:
+    """The four regions of US netting over the lots' proceeds (``lot_tax``'s table).
+
+    With g the gain per dollar of proceeds of each lot (1 - basis / price) and s its short-term mask,
+    S = (g s) @ y and L = (g (1 - s)) @ y for proceeds y per lot (USD):
+
+    - "both gains": S >= 0, L >= 0; tax rs S + rl L (each lot at its own rate);
+    - "short-term loss offsets": S <= 0, L >= 0, S + L >= 0; tax rl (S + L);
+    - "long-term loss offsets": S >= 0, L <= 0, S + L >= 0; tax rs (S + L);
+    - "net loss": S + L <= 0; tax 0 (carried forward).
+
+    They cover every sale and the tax agrees on their shared edges, so the least of the four
+    regions' optima is the optimum under netting.
+
+    Examples
+    --------
+    >>> lots = pd.DataFrame({"term": ["short", "long"], "rate": [0.37, 0.2], "gain_per_share": [10.0, -30.0],
+    ...                      "cost_basis_per_share": [90.0, 130.0]})
+    >>> [region.name for region in tax_regions(lots, TaxRates(0.37, 0.2, as_of="2026-12-01", netting="us"))]
+    ['both gains', 'short-term loss offsets', 'long-term loss offsets', 'net loss']
+    """
+    gain = lots["gain_per_share"].to_numpy(dtype=float)
+    price = lots["cost_basis_per_share"].to_numpy(dtype=float) + gain
+    per = gain / price
+    short = lots["term"].to_numpy() == "short"
+    s_row, l_row = np.where(short, per, 0.0), np.where(short, 0.0, per)
+    rs, rl = rates.short_term, rates.long_term
+    return [TaxRegion("both gains", np.where(short, rs, rl) * per, (s_row, l_row)),
+            TaxRegion("short-term loss offsets", rl * per, (-s_row, l_row, per)),
+            TaxRegion("long-term loss offsets", rs * per, (s_row, -l_row, per)),
+            TaxRegion("net loss", np.zeros(len(per)), (-per,))]
+
+
+def rescaled_sale(lots: pd.DataFrame, previous: np.ndarray, shares_sold: pd.Series) -> np.ndarray:
+    """Shares sold per lot for new per-name sales, keeping the lot mix of ``previous``.
+
+    Each name's lots are scaled by its new sale over its previous one (capped at each lot's shares); what
+    a name must still sell (a name not sold before, or one whose lots are full) is taken least tax first
+    from what its lots have left. Used after rounding an answer whose lots were chosen by the optimizer.
+
+    Parameters
+    ----------
+    lots : pandas.DataFrame
+        ``lot_tax``'s table (or a result's lot table).
+    previous : numpy.ndarray
+        Shares sold per lot before (in ``lots``' order).
+    shares_sold : pandas.Series
+        The new shares sold by symbol (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares sold per lot, in ``lots``' order; each name's add up to its new sale (within its holding).
+
+    Examples
+    --------
+    >>> lots = pd.DataFrame({"symbol": ["A", "A"], "shares": [10.0, 10.0], "tax_per_dollar": [0.1, -0.05]})
+    >>> rescaled_sale(lots, np.array([4.0, 0.0]), pd.Series({"A": 6.0})).tolist()
+    [6.0, 0.0]
+    """
+    symbols = lots["symbol"].to_numpy()
+    shares = lots["shares"].to_numpy(dtype=float)
+    before = pd.Series(np.asarray(previous, dtype=float), index=symbols).groupby(level=0).sum()
+    new = shares_sold.clip(lower=0.0)
+    ratio = (new / before.reindex(new.index)).replace([np.inf, -np.inf], np.nan).fillna(0.0)
+    out = np.minimum(shares, np.asarray(previous, dtype=float) * ratio.reindex(symbols).fillna(0.0).to_numpy())
+    missing = new - pd.Series(out, index=symbols).groupby(level=0).sum().reindex(new.index).fillna(0.0)
+    missing = missing[missing > 1e-9 * np.maximum(new, 1.0)]
+    if len(missing):
+        out = out + greedy_sale(lots.assign(shares=shares - out), missing)
+    return out

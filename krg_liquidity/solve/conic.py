@@ -163,7 +163,8 @@ def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray
 
 def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost",
           cost_hint_usd: float | None = None, scale_usd: float | None = None,
-          lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Program:
+          lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+          lot_rows: tuple[np.ndarray, ...] = ()) -> Program:
     """The program for ``limits`` (objects of ``limits.py``).
 
     ``cash=None``: the cash is a variable. ``goal``: "cost" (least impact, the risk floor as
@@ -178,7 +179,8 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     the post-trade book, its weights and risk, are then O(1).
     ``lot_sale``: (each lot's name index, its value in USD, its weighted tax per dollar of proceeds):
     one sale variable per lot, 0 <= sold <= its value, a name's lots adding up to its sale (sales
-    only), and the lots' tax added to the objective.
+    only), and the lots' tax added to the objective. ``lot_rows``: rows r with r @ (proceeds per lot, USD)
+    >= 0 (a region of US netting, ``model.tax.tax_regions``).
     """
     n = len(portfolio.holdings)
     dv = costs.dollar_adv
@@ -208,6 +210,7 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
         sums = sparse.csr_matrix((np.ones(len(names)), (names, np.arange(len(names)))), shape=(n, len(names)))
         constraints += [part <= value / unit[names], sums @ part == sold]
         program.tax = (1e4 * per_dollar * unit[names] / scale) @ part
+        constraints += [(row * unit[names] / scale) @ part >= 0 for row in lot_rows]
     if cash is not None:
         program.post_level = (net - cash) / scale
     if any(limit.key in ("risk_ceiling", "risk_floor") for limit in limits):

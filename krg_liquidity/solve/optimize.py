@@ -47,7 +47,7 @@ from krg_liquidity.core.plan import (
 )
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel
-from krg_liquidity.model.tax import TaxRates, lot_tax
+from krg_liquidity.model.tax import TaxRates, lot_tax, realized_tax, tax_regions
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import floor as floor_search
 from krg_liquidity.solve import reach
@@ -187,7 +187,7 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
         with one_blas_thread():
             if factoring:
                 _factor_risk(portfolio, trail)
-            result = _run(request, trail, chosen.engine, warm_start, lot_table, tax_weight)
+            result = _run(request, trail, chosen.engine, warm_start, lot_table, tax_weight, tax)
     except LiquidationError as exc:
         exc.stages = trail.to_list()
         exc.seconds, exc.time_limit = trail.budget.elapsed, trail.budget.limit  # how long it ran, of what budget
@@ -239,19 +239,64 @@ def _checked_lots(portfolio: Portfolio, limits: Limits, lots, tax, tax_weight) -
 
 
 def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start, lots: pd.DataFrame | None = None,
-         tax_weight: float = 1.0) -> LiquidationResult:
+         tax_weight: float = 1.0, rates: TaxRates | None = None) -> LiquidationResult:
     start = warm_start.marginal_cost_bps if warm_start is not None and warm_start.success else None
     plan = _Plan(request, trail, method, start)
-    if lots is not None:
-        index = {s: i for i, s in enumerate(request.portfolio.symbols)}
-        names = lots["symbol"].map(index).to_numpy(dtype=int)
-        value = lots["shares"].to_numpy(dtype=float) * request.portfolio.array("price")[names]
-        plan.lot_sale = (names, value, float(tax_weight) * lots["tax_per_dollar"].to_numpy(dtype=float))
+    if lots is None or rates is None:
+        found = plan.run()
+        return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
+    index = {s: i for i, s in enumerate(request.portfolio.symbols)}
+    names = lots["symbol"].map(index).to_numpy(dtype=int)
+    value = lots["shares"].to_numpy(dtype=float) * request.portfolio.array("price")[names]
+    plan.lot_sale = (names, value, float(tax_weight) * lots["tax_per_dollar"].to_numpy(dtype=float))
+    if rates.netting == "us":
+        return _run_netted(request, plan, lots, rates, float(tax_weight))
     found = plan.run()
     result = finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
-    if lots is not None:
-        result = with_lots(result, lots, float(tax_weight))
-    return result
+    return with_lots(result, lots, float(tax_weight), rates)
+
+
+def _run_netted(request: LiquidationRequest, plan: _Plan, lots: pd.DataFrame, rates: TaxRates,
+                weight: float) -> LiquidationResult:
+    """US netting: the conic program once per region of (short-term, long-term) net gains
+    (``model.tax.tax_regions``), each convex with the tax linear in it; the least objective of all is the
+    global optimum. An empty region is skipped (the solver's certificate); when every region is empty the
+    limits themselves are impossible, and the linear model's solve says why."""
+    assert plan.lot_sale is not None
+    names, value, linear = plan.lot_sale
+    price = request.portfolio.array("price")[names]
+    best: tuple[float, Candidate, np.ndarray, str, float] | None = None
+    proven = True  # every region's optimum proven (an inaccurate one may hide a lower objective)
+    for region in tax_regions(lots, rates):
+        plan.lot_sale, plan.lot_rows = (names, value, weight * region.per_dollar), region.rows
+        try:
+            found = plan.run()
+        except EmptyRegion:
+            plan.trail.record("netting", "declined", f"region '{region.name}' holds no trade list within the limits")
+            continue
+        shares = np.minimum(np.maximum(np.asarray(plan.lot_split, dtype=float), 0.0) / price, lots["shares"].to_numpy())
+        paid = realized_tax(lots, shares, rates)
+        objective = plan.cost(found.u) + weight * paid["tax_usd"]
+        proven = proven and found.lower_bound is None
+        plan.trail.record("netting", "candidate", f"region '{region.name}': trading cost + tax ${objective:,.0f}")
+        carried = paid["carryforward_usd"]
+        tied = best is not None and abs(objective - best[0]) <= 1e-9 * max(1.0, abs(objective))
+        if best is None or (objective < best[0] and not tied) or (tied and carried > best[4]):
+            best = (objective, found, shares, region.name, carried)  # a tie: the larger loss carried forward
+    if best is None:
+        plan.lot_sale, plan.lot_rows = (names, value, linear), ()
+        plan.run()  # raises: no region holds a trade list, so the limits alone are impossible
+        raise SolverFailure("every region of US netting was proven empty, but the limits are not",
+                            plan.trail.solver_attempts)
+    objective, found, shares, name, _ = best
+    plan.trail.record("netting", "accepted", f"region '{name}' is the least of the regions' optima")
+    lower = None if proven else float("nan")
+    result = finished_result(request, found.u, found.marginal, lower, found.path, plan.trail, plan.bounds)
+    return with_lots(result, lots, weight, rates, split=shares)
+
+
+class EmptyRegion(Exception):
+    """A region of US netting holds no trade list within the limits (the solver's certificate)."""
 
 
 @dataclass
@@ -285,6 +330,8 @@ class _Plan:
         self.bounds: TradeBounds = trade_bounds(p, request.cash, self.costs, request.allow_buys)
         self.caps_bind = False  # a cost cap binds the least all-in cost: the conic program takes over
         self.lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # tax lots: the conic program
+        self.lot_rows: tuple[np.ndarray, ...] = ()  # a region of US netting: rows on the lots' proceeds
+        self.lot_split: np.ndarray | None = None  # the conic answer's proceeds per lot (USD)
 
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
@@ -519,11 +566,13 @@ class _Plan:
         # near the whole book, scaled by the value left first (its weights and risk are O(1) then)
         for scale in ((left, request.cash) if left < request.cash else (request.cash,)):
             program = conic.build(p, self.costs, limits, cash=request.cash, cost_hint_usd=self.cost(relaxed.u),
-                                  scale_usd=scale, lot_sale=self.lot_sale)
+                                  scale_usd=scale, lot_sale=self.lot_sale, lot_rows=self.lot_rows)
             status = conic.solve(program, lambda u: self.worst(u, floor=False)[0], self.budget)
             self.trail.solver_attempts += [a.to_dict() for a in program.attempts]
             if status in ("optimal", "optimal_inaccurate", "timeout"):
                 break  # an "infeasible" stands as a proof only from the cash-scaled program, the last one
+        if status == "infeasible" and self.lot_rows:
+            raise EmptyRegion()
         if status == "infeasible":
             coupled = [words for words in ("the risk ceiling" if request.risk_band is not None else "",
                                            f"the {shaped_words(request.limits)}" if request.limits.has_shape_limits
@@ -539,6 +588,8 @@ class _Plan:
             self.trail.record("conic", "failed", f"no solver attempt was accepted (last: {status})")
             raise SolverFailure(f"the conic solve failed ({status}) on every solver", self.trail.solver_attempts)
         u = np.asarray(program.u.value, dtype=float)
+        if program.lot_sold is not None and self.lot_sale is not None:
+            self.lot_split = np.asarray(program.lot_sold.value, dtype=float) * program.unit[self.lot_sale[0]]
         self.check_cap(u, "conic")
         if status == "optimal_inaccurate":  # the solver stopped short of its tolerances: its point proves nothing
             self.trail.record("conic", "candidate", f"{len(program.attempts)} solver attempt(s), optimal_inaccurate: "

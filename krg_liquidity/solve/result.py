@@ -19,6 +19,7 @@ from krg_liquidity.solve.verify import ACCEPT_VIOLATION, FLOAT_NOISE, impact_tab
 
 if TYPE_CHECKING:
     from krg_liquidity.book.portfolio import Portfolio
+    from krg_liquidity.model.tax import TaxRates
     from krg_liquidity.solve.request import Limits
 
 TRADE_COLUMNS = ("symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
@@ -126,11 +127,15 @@ class LiquidationResult:
         same limits; not written to JSON.
     lots : pandas.DataFrame or None
         With tax lots: one row per lot (symbol, lot_id, term, shares_sold, cost_basis_per_share,
-        realized_gain_usd, tax_usd, then the lot's shares, rate, gain_per_share and tax_per_dollar);
-        each name's sale taken from its lots in increasing tax per dollar.
+        realized_gain_usd, tax_usd at the lot's own rate, then the lot's shares, rate, gain_per_share and
+        tax_per_dollar); the linear model takes each name's sale from its lots in increasing tax per
+        dollar, US netting as the optimizer chose.
     tax : dict
-        With tax lots: ``tax_usd``, ``realized_short_term_usd``, ``realized_long_term_usd`` (USD) and
-        ``tax_weight``; empty without.
+        With tax lots: ``tax_usd`` (netted under US netting), ``realized_short_term_usd``,
+        ``realized_long_term_usd``, ``carryforward_usd`` (a net loss carried forward; US netting) in USD,
+        and ``tax_weight``; empty without.
+    tax_rates : TaxRates or None
+        With tax lots: the rates and tax model the tax was computed with.
 
     Examples
     --------
@@ -165,18 +170,21 @@ class LiquidationResult:
     problem: object = field(default=None, repr=False, compare=False)  # the validated Request (book, limits)
     lots: pd.DataFrame | None = None
     tax: dict = field(default_factory=dict)
+    tax_rates: TaxRates | None = None
 
     def tax_by_rule(self) -> pd.DataFrame:
         """The tax of these trades under each way of choosing the lots (``model.tax.LOT_RULES``).
 
         The trades are the same on every row; only the lots each name's sale is taken from change.
-        "least_tax" is the split ``lots`` reports (least tax per dollar first): no rule pays less.
+        Linear model: "least_tax" is the split ``lots`` reports (least tax per dollar first) and no rule
+        pays less. US netting: an "optimizer" row is the split ``lots`` reports (the optimizer's), and
+        ``extra_tax_usd`` is over it.
 
         Returns
         -------
         pandas.DataFrame
             One row per rule (index ``rule``): ``tax_usd``, ``realized_short_term_usd``,
-            ``realized_long_term_usd`` and ``extra_tax_usd`` (over "least_tax"); empty without lots.
+            ``realized_long_term_usd`` and ``extra_tax_usd`` (over the reported split); empty without lots.
 
         Examples
         --------
@@ -184,20 +192,20 @@ class LiquidationResult:
         >>> liquidate(Portfolio(*load_example()), 1e9).tax_by_rule().empty
         True
         """
-        from krg_liquidity.model.tax import LOT_RULES, split_by_rule
+        from krg_liquidity.model.tax import LOT_RULES, realized_tax, split_by_rule
 
         columns = ["tax_usd", "realized_short_term_usd", "realized_long_term_usd", "extra_tax_usd"]
-        if self.lots is None:
+        if self.lots is None or self.tax_rates is None:
             return pd.DataFrame(columns=columns, index=pd.Index([], name="rule"))
         sold = pd.Series(self.lots.groupby("symbol", sort=False)["shares_sold"].sum())
-        short = self.lots["term"].to_numpy() == "short"
         rows = {}
         for rule in LOT_RULES:
-            gain = self.lots["gain_per_share"].to_numpy(dtype=float) * split_by_rule(self.lots, sold, rule)
-            rows[rule] = (float(self.lots["rate"].to_numpy(dtype=float) @ gain), float(gain[short].sum()),
-                          float(gain[~short].sum()))
+            found = realized_tax(self.lots, split_by_rule(self.lots, sold, rule), self.tax_rates)
+            rows[rule] = (found["tax_usd"], found["realized_short_term_usd"], found["realized_long_term_usd"])
+        if self.tax_rates.netting != "none":  # the optimizer's own split, which netting makes no rule's
+            rows["optimizer"] = (self.tax_usd, self.tax["realized_short_term_usd"], self.tax["realized_long_term_usd"])
         table = pd.DataFrame.from_dict(rows, orient="index", columns=columns[:3]).rename_axis("rule")
-        least = rows["least_tax"][0]
+        least = rows["optimizer" if "optimizer" in rows else "least_tax"][0]
         return table.assign(extra_tax_usd=table["tax_usd"] - least)
 
     @property
@@ -548,16 +556,20 @@ def limits_text(request: dict) -> str:
     return "; ".join(parts)
 
 
-def with_lots(result: LiquidationResult, lots: pd.DataFrame, tax_weight: float) -> LiquidationResult:
-    """``result`` with its lot table and tax (``model.tax``): each name's shares sold split over its lots in
-    increasing tax per dollar (the least-tax split of that sale), gains and tax recomputed from the split.
+def with_lots(result: LiquidationResult, lots: pd.DataFrame, tax_weight: float, rates: TaxRates,
+              split: np.ndarray | None = None) -> LiquidationResult:
+    """``result`` with its lot table and tax (``model.tax``): each name's shares sold split over its lots, by
+    ``split`` (shares per lot, the optimizer's choice) or else in increasing tax per dollar (the least-tax
+    split of that sale under the linear model); gains and tax recomputed from the split under ``rates``.
     ``lots``: ``model.tax.lot_tax``'s table, or a result's own lot table (to split trades again after rounding)."""
-    from krg_liquidity.model.tax import greedy_sale
+    from krg_liquidity.model.tax import greedy_sale, realized_tax
 
-    sold = pd.Series(-result.trades["shares_traded"].to_numpy(dtype=float), index=result.trades["symbol"])
-    shares = greedy_sale(lots, sold)
+    if split is None:
+        sold = pd.Series(-result.trades["shares_traded"].to_numpy(dtype=float), index=result.trades["symbol"])
+        split = greedy_sale(lots, sold)
+    shares = np.asarray(split, dtype=float)
     gain = lots["gain_per_share"].to_numpy(dtype=float) * shares
-    tax = lots["rate"].to_numpy(dtype=float) * gain
+    tax = lots["rate"].to_numpy(dtype=float) * gain  # each lot at its own rate (before any netting)
     table = pd.DataFrame({"symbol": lots["symbol"].to_numpy(), "lot_id": lots["lot_id"].to_numpy(),
                           "term": lots["term"].to_numpy(), "shares_sold": shares,
                           "cost_basis_per_share": lots["cost_basis_per_share"].to_numpy(dtype=float),
@@ -566,10 +578,9 @@ def with_lots(result: LiquidationResult, lots: pd.DataFrame, tax_weight: float) 
                           "gain_per_share": lots["gain_per_share"].to_numpy(dtype=float),
                           "tax_per_dollar": lots["tax_per_dollar"].to_numpy(dtype=float),
                           "acquired": lots["acquired"].to_numpy()})
-    short = lots["term"].to_numpy() == "short"
     result.lots = table
-    result.tax = {"tax_usd": float(tax.sum()), "realized_short_term_usd": float(gain[short].sum()),
-                  "realized_long_term_usd": float(gain[~short].sum()), "tax_weight": tax_weight}
+    result.tax_rates = rates
+    result.tax = realized_tax(table, shares, rates) | {"tax_weight": tax_weight}
     return result
 
 

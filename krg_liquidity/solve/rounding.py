@@ -28,9 +28,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from krg_liquidity.core.errors import InputError, symbols_text
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.tax import rescaled_sale
 from krg_liquidity.solve.bounds import trade_bounds
 from krg_liquidity.solve.limits import LABELS, MEASURED, SHORT_LABELS
 from krg_liquidity.solve.result import proven_gap, proven_status, with_lots
@@ -149,8 +151,12 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
                                   cost_bps=total_cost / raised * 1e4 if raised else 0.0,
                                   risk_after=risk_after, violations=found, max_violation=max(found.values()),
                                   rounding=rounding)
-    if result.lots is not None:  # the rounded sales split over the lots again
-        rounded = with_lots(rounded, result.lots, float(result.tax.get("tax_weight", 1.0)))
+    if result.lots is not None and result.tax_rates is not None:  # the rounded sales split over the lots again
+        split = None  # the linear model: least tax per dollar first, as the optimizer's own split
+        if result.tax_rates.netting != "none":  # netting: the optimizer's lot mix kept, scaled to the new sales
+            by_name = pd.Series(-trades["shares_traded"].to_numpy(dtype=float), index=trades["symbol"].to_numpy())
+            split = rescaled_sale(result.lots, result.lots["shares_sold"].to_numpy(dtype=float), by_name)
+        rounded = with_lots(rounded, result.lots, float(result.tax.get("tax_weight", 1.0)), result.tax_rates, split)
     return rounded
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from krg_liquidity.book.lots import read_lots
 from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.model.tax import LOT_RULES, TaxRates, lot_tax, split_by_rule
+from krg_liquidity.model.tax import LOT_RULES, TaxRates, lot_tax, realized_tax, split_by_rule
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.whatif.rules import pro_rata
@@ -92,7 +92,7 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     rows = []
     for name, result in zip(TRADE_LISTS, (optimum, impact_only, rule)):
         trading = result.total_cost_usd if result.success or result.status == "limits_broken" else np.nan
-        for lot_rule, (paid, short, long) in _taxes(result, table).items():
+        for lot_rule, (paid, short, long) in _taxes(result, table, tax).items():
             rows.append((name, lot_rule, result.status, result.cash_raised, trading, paid, short, long,
                          trading + paid, trading + weight * paid))
     frame = pd.DataFrame(rows, columns=list(AFTER_TAX_COLUMNS[:-2]))
@@ -102,18 +102,21 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
                         extra_bps=(frame["objective_usd"] - base) / target * 1e4)
 
 
-def _taxes(result: LiquidationResult, lots: pd.DataFrame | None) -> dict[str, tuple[float, float, float]]:
-    """Per lot rule: (tax, realized short-term gain, realized long-term gain) of ``result``'s sales, USD."""
+def _taxes(result: LiquidationResult, lots: pd.DataFrame | None,
+           rates: TaxRates) -> dict[str, tuple[float, float, float]]:
+    """Per lot rule: (tax, realized short-term gain, realized long-term gain) of ``result``'s sales, USD, under
+    ``rates`` (with US netting, the after-tax optimum's own split is its "least_tax" row: the least tax there)."""
     nan = (np.nan, np.nan, np.nan)
     if lots is None or not np.isfinite(result.cash_raised):
         return {rule: nan for rule in LOT_RULES}
     sold = pd.Series(-result.trades["shares_traded"].to_numpy(dtype=float),
                      index=result.trades["symbol"].to_numpy()).clip(lower=0.0)
-    short = lots["term"].to_numpy() == "short"
-    rate = lots["rate"].to_numpy(dtype=float)
-    per_share = lots["gain_per_share"].to_numpy(dtype=float)
     out = {}
     for rule in LOT_RULES:
-        gain = per_share * split_by_rule(lots, sold, rule)
-        out[rule] = (float(rate @ gain), float(gain[short].sum()), float(gain[~short].sum()))
+        if rule == "least_tax" and rates.netting != "none" and result.lots is not None:
+            split = result.lots["shares_sold"].to_numpy(dtype=float)
+        else:
+            split = split_by_rule(lots, sold, rule)
+        found = realized_tax(lots, split, rates)
+        out[rule] = (found["tax_usd"], found["realized_short_term_usd"], found["realized_long_term_usd"])
     return out
