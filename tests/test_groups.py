@@ -383,6 +383,19 @@ def test_the_result_summarizes_groups_and_the_liquidity_left():
     assert krg.liquidate(krg.Portfolio(holdings.drop(columns=["sector"]), covariance), cash).groups is None
 
 
+def test_the_group_summary_reads_with_a_tracking_error_and_a_liquidity_floor():
+    """The README's example: group bands with a tracking error (once an AttributeError in result.groups)."""
+    holdings, covariance = grouped_book(3)
+    book = krg.Portfolio(holdings, covariance)
+    result = krg.liquidate(book, 0.2 * book.net_value_usd, group_column="sector",
+                           group_limits={"max_weight_change": 0.02}, max_tracking_error=0.01,
+                           min_liquid_fraction=(0.2, 5))
+    table = result.groups
+    assert list(table.index) == sorted(set(holdings["sector"]))
+    assert (table["weight_hi"] - table["weight_before"]).to_numpy() == pytest.approx(0.02)
+    assert "tracking error" not in " ".join(table["binding"])  # per-group words only
+
+
 def test_the_cli_takes_the_new_limits(tmp_path):
     import json
 

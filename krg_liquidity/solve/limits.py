@@ -992,7 +992,9 @@ def group_table(portfolio: Portfolio, shares_after: np.ndarray, limits: Limits |
     sold_cap: dict[str, float] = {}
     binding: dict[str, list[str]] = {g: [] for g in groups}
     found = shape_limits(portfolio, limits) if limits is not None and limits.group_limits else []
-    for limit in found:
+    for limit in found:  # the group rows (the tracking-error and liquidity rows are not per group)
+        if not isinstance(limit, (GroupWeight, GroupSold)):
+            continue
         g = limit.group
         if isinstance(limit, GroupWeight):
             if limit.lo is not None:
