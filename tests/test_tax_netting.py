@@ -217,7 +217,7 @@ def test_the_cli_takes_netting(tmp_path):
     out = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--lots", str(path), "--tax-short", "0.37",
                                    "--tax-long", "0.238", "--as-of", AS_OF, "--netting", "us"])
     assert out.exit_code == 0, out.output
-    assert "Tax $0 (" in out.output and "net loss carried forward $" in out.output
+    assert "Tax $0.00 (" in out.output and "net loss carried forward $" in out.output
     bad = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--lots", str(path), "--tax-short", "0.37",
                                    "--tax-long", "0.238", "--as-of", AS_OF, "--netting", "uk"])
     assert bad.exit_code == 2 and "netting='uk'" in bad.output

@@ -35,6 +35,7 @@ from krg_liquidity.cli.common import (
     with_sheet_hint,
 )
 from krg_liquidity.core.errors import BookError, InfeasibleLiquidation, InputError, UnitsWarning
+from krg_liquidity.core.numbers import dollars
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel, extrapolation_warning
@@ -146,9 +147,10 @@ def print_result(result: LiquidationResult) -> None:
                     {"shares_sold": ",.0f", "cost_basis_per_share": ",.2f", "realized_gain_usd": ",.0f",
                      "tax_usd": ",.0f"})
         carried = result.tax.get("carryforward_usd", 0.0)
-        console.print(f"Tax ${result.tax_usd:,.0f} (realized short-term ${result.tax['realized_short_term_usd']:,.0f}, "
-                      f"long-term ${result.tax['realized_long_term_usd']:,.0f}"
-                      + (f"; net loss carried forward ${carried:,.0f}" if carried > 0 else "") + ")",
+        console.print(f"Tax {dollars(result.tax_usd)} (realized short-term "
+                      f"{dollars(result.tax['realized_short_term_usd'])}, long-term "
+                      f"{dollars(result.tax['realized_long_term_usd'])}"
+                      + (f"; net loss carried forward {dollars(carried)}" if carried > 0 else "") + ")",
                       highlight=False, markup=False)
 
 

@@ -188,7 +188,12 @@ def summary_table(result: LiquidationResult) -> pd.DataFrame:
             ("cash raised", r.cash_raised, "USD", "cash_raised"),
             ("impact cost", r.cost_usd, "USD", "cost_usd"),
             ("impact cost", r.cost_bps, "bps of cash raised", "cost_bps"),
-            ("least possible cost (proven lower bound)", r.lower_bound_usd, "USD", "lower_bound_usd"),
+            *([("all-in trading cost", r.total_cost_usd, "USD", "total_cost_usd")]
+              if r.objective_words() != "impact cost" else []),
+            *([("capital-gains tax", r.tax_usd, "USD", "tax_usd")] if r.tax else []),
+            *([(f"least possible {r.objective_words()} (proven lower bound)", r.objective_usd - r.gap_usd, "USD",
+                "objective_usd - gap_usd")] if r.objective_words() != "impact cost" and np.isfinite(r.gap_usd) else
+              [("least possible cost (proven lower bound)", r.lower_bound_usd, "USD", "lower_bound_usd")]),
             ("gap to the least possible cost", r.gap_usd, "USD", "gap_usd"),
             ("gap to the least possible cost", r.gap_bps, "bps of cash raised", "gap_bps"),
             ("gap to the least possible cost", r.gap, "fraction of the cost", "gap"),

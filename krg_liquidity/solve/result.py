@@ -240,6 +240,20 @@ class LiquidationResult:
         linear = self._linear_usd()
         return self.cost_usd + (float(linear.to_numpy().sum()) if linear is not None else 0.0)
 
+    @property
+    def objective_usd(self) -> float:
+        """What the optimizer minimized (USD): ``total_cost_usd``, plus ``tax_weight`` x ``tax_usd`` with tax lots."""
+        if not self.tax:
+            return self.total_cost_usd
+        return self.total_cost_usd + float(self.tax.get("tax_weight", 1.0)) * self.tax_usd
+
+    def objective_words(self) -> str:
+        """The objective in words: "impact cost", "all-in trading cost" or "trading cost + tax" (weighted)."""
+        if self.tax:
+            weight = float(self.tax.get("tax_weight", 1.0))
+            return "trading cost + tax" if weight == 1.0 else f"trading cost + {weight:g} x tax"
+        return "all-in trading cost" if self.total_cost_usd != self.cost_usd else "impact cost"
+
     def _linear_usd(self) -> pd.DataFrame | None:
         """Per name, the linear costs paid (USD), or None without a request."""
         parts = getattr(self.problem, "linear_parts", None)
@@ -346,6 +360,8 @@ class LiquidationResult:
             "cash_raised": self.cash_raised,
             "cost_usd": self.cost_usd,
             "cost_bps": self.cost_bps,
+            "total_cost_usd": self.total_cost_usd,
+            "objective_usd": self.objective_usd,
             "lower_bound_usd": self.lower_bound_usd,
             "gap": self.gap,
             "gap_usd": self.gap_usd,
@@ -387,6 +403,31 @@ class LiquidationResult:
         """
         return json.dumps(self.to_dict(), indent=indent)
 
+    def _all_in_lines(self) -> list[tuple[str, str]]:
+        """The all-in trading cost and the tax, when there is more than impact to show."""
+        rows = []
+        words = self.objective_words()
+        if words != "impact cost":
+            total = self.total_cost_usd
+            rows.append(("all-in trading cost", f"{dollars(total)} ({total / self.cash_raised * 1e4:.2f} bps): "
+                                                "impact, half-spread, commission and fees"))
+        if self.tax:
+            model = ("US netting" if self.tax_rates is not None and self.tax_rates.netting == "us"
+                     else "linear model: each loss credited at its rate, as if gains elsewhere absorb it")
+            carried = float(self.tax.get("carryforward_usd", 0.0))
+            rows.append(("tax", f"{dollars(self.tax_usd)} ({model}"
+                                + (f"; net loss carried forward {dollars(carried)}" if carried > 0 else "") + ")"))
+        return rows
+
+    def _bound_text(self) -> str:
+        """The proven lower bound on what the optimizer minimized, in words."""
+        if not np.isfinite(self.lower_bound_usd):
+            return "none (a rule's trade list proves nothing about the least cost)"
+        words = self.objective_words()
+        bound = self.objective_usd - self.gap_usd if np.isfinite(self.gap_usd) else self.lower_bound_usd
+        on = "" if words == "impact cost" else f"on the {words}: "
+        return f"{on}{dollars(bound)}, {self.gap_text()}"
+
     def _lines(self) -> list[tuple[str, str]]:
         asked = [("limits", limits_text(self.request))] if self.request else []
         if not self.success and not np.isfinite(self.cash_raised):  # a failure: no trade list
@@ -400,8 +441,8 @@ class LiquidationResult:
             *asked,
             ("cash raised", f"${self.cash_raised:,.0f}"),
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
-            ("lower bound", f"${self.lower_bound_usd:,.0f}, {self.gap_text()}" if np.isfinite(self.lower_bound_usd)
-             else "none (a rule's trade list proves nothing about the least cost)"),
+            *self._all_in_lines(),
+            ("lower bound", self._bound_text()),
             ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
              else "not available (the answer is not a proven optimum)"),
         ]
