@@ -218,3 +218,19 @@ def test_extra_columns_ride_along_to_the_trade_table():
     assert result.trades["Name"].tolist() == named["Name"].tolist()
     assert (result.trades["symbol"] == named["Symbol"]).all()
     assert result.costs.loc["spread", "usd"] == pytest.approx(2.5e-4 * 1e9, rel=1e-9)  # every dollar sold pays 2.5 bps
+
+
+def test_an_impossible_cost_cap_does_not_claim_more_cash_than_asked():
+    """The CLI restated the most cash without the all-in cap ($1.62B for a $1B target it just refused)."""
+    from typer.testing import CliRunner
+
+    from krg_liquidity.book.datasets import data_path
+    from krg_liquidity.cli import app
+
+    out = CliRunner().invoke(app, ["liquidate", str(data_path("example_portfolio.csv")), "--covariance",
+                                   str(data_path("example_covariance.csv")), "--cash", "1e9", "--fee-bps", "5",
+                                   "--max-total-cost-bps", "12"])
+    assert out.exit_code == 2, out.output
+    headline = next(line for line in out.output.splitlines() if "cannot raise" in line)
+    figures = [float(x.replace(",", "")) for x in __import__("re").findall(r"\$([\d,]+)", headline)]
+    assert figures[0] >= 999_999_000 and all(f <= figures[0] for f in figures[1:]), headline

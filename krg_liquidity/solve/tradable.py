@@ -11,6 +11,7 @@ most-cash figure shown to a PM is one the same tool raises when it is typed back
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any
@@ -119,9 +120,10 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Lim
     (True, '')
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
-    risk_band, max_total_mi_bps, allow_buys = asked.risk_band, asked.max_total_mi_bps, asked.allow_buys
-    keywords: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps, "allow_buys": allow_buys,
-              "cost_model": cost_model}
+    if asked.max_total_cost_bps is not None:  # max_cash does not take the all-in cap: no figure rather than a wrong one
+        return None, "the most cash under max_total_cost_bps is not computed (max_cash does not take it yet)"
+    risk_band = asked.risk_band
+    keywords: dict[str, Any] = {"limits": asked, "cost_model": cost_model}  # every limit, the group rows too
     budget = Budget(time_limit)
     bands = [risk_band]
     if risk_band is not None and risk_band[0] > 0:
@@ -134,7 +136,8 @@ def most_tradable(portfolio: Portfolio, lot_size: int | None = 1, *, limits: Lim
             return None, _out_of_time(budget)
         try:
             top = most if most is not None and band == risk_band else max_cash(
-                portfolio, time_limit=_seconds(budget), **{**keywords, "risk_band": band})
+                portfolio, time_limit=_seconds(budget), limits=dataclasses.replace(asked, risk_band=band),
+                cost_model=cost_model)
         except LiquidationError as exc:
             why = str(exc)
             proven = proven or (why if isinstance(exc, InfeasibleLiquidation) else "")
