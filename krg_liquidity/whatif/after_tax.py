@@ -74,12 +74,12 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     --------
     >>> import pandas as pd
     >>> from krg_liquidity import Portfolio, TaxRates, load_example
-    >>> holdings, covariance = load_example()
-    >>> lots = pd.DataFrame({"symbol": holdings["symbol"], "shares": holdings["shares"],
-    ...                      "cost_basis_per_share": holdings["price"] * 0.7, "acquired": "2020-01-02"})
-    >>> table = compare_after_tax(Portfolio(holdings, covariance), 1e9, lots=lots,
-    ...                           tax=TaxRates(0.37, 0.238, as_of="2026-12-01"))
-    >>> table.set_index(["trades", "lots"]).loc[("after_tax_optimum", "least_tax"), "extra_usd"]
+    >>> book = Portfolio(*load_example())
+    >>> held = book.holdings
+    >>> lots = pd.DataFrame({"symbol": held["symbol"], "shares": held["shares"],
+    ...                      "cost_basis_per_share": held["price"] * 0.7, "acquired": "2020-01-02"})
+    >>> table = compare_after_tax(book, 1e9, lots=lots, tax=TaxRates(0.37, 0.238, as_of="2026-12-01"))
+    >>> float(table.set_index(["trades", "lots"]).loc[("after_tax_optimum", "least_tax"), "extra_usd"])
     0.0
     """
     price = pd.Series(portfolio.array("price"), index=portfolio.symbols)
