@@ -250,3 +250,24 @@ def test_after_tax_optimum_beats_every_lot_rule():
             left -= take
             fifo += lot["rate"] * (price[symbol] - lot["Unit Cost"]) * take
     assert rules.loc["fifo", "tax_usd"] == pytest.approx(fifo, rel=1e-9, abs=1e-3)
+
+
+def test_dates_are_read_without_guessing_and_problems_speak_the_files_headers():
+    """10/12/2025 is 10 December in one export and October 12 in another; the term (and the rate) hangs on it."""
+    book = Portfolio(*load_example())
+    lots = random_lots(book.holdings, 12)
+    ambiguous = lots.assign(**{"Open Date": "10/12/2025"})
+    with pytest.raises(BookError, match=r"column 'Open Date' could be day-first or month-first .*found '10/12/2025'"):
+        read_lots(ambiguous, book)
+    day_first = ambiguous.copy()
+    day_first.loc[0, "Open Date"] = "25/12/2024"  # a day above 12: the column is day-first
+    read = read_lots(day_first, book)
+    assert read["acquired"].iloc[1] == pd.Timestamp("2025-12-10") and read["acquired"].iloc[0] == pd.Timestamp("2024-12-25")
+    mixed = day_first.copy()
+    mixed.loc[1, "Open Date"] = "01/13/2024"
+    with pytest.raises(BookError, match="mixes day-first and month-first dates"):
+        read_lots(mixed, book)
+    negative = lots.copy()
+    negative.loc[0, "Unit Cost"] = -60.83
+    with pytest.raises(BookError, match=r"column 'Unit Cost' must be >= 0 for .* \(found '-60.83'\)"):
+        read_lots(negative, book)

@@ -8,6 +8,7 @@ Headers match as for the holdings (case, spaces and punctuation ignored): ``cost
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,76 @@ LOT_ALIASES = {
 _KEYS = {col.header_key(alias): name for name, aliases in LOT_ALIASES.items() for alias in (name, *aliases)}
 SHARES_RTOL = 1e-9
 """Relative tolerance when a symbol's lots are added up against its holdings."""
+
+
+DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+"""A date written day/month/year or month/day/year (slashes, dots or dashes), which only its values can tell."""
+
+
+def read_dates(values: pd.Series, label: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
+    """Dates acquired, read without guessing: ISO dates (YYYY-MM-DD) and date cells as they are; dates written
+    NN/NN/YYYY are read day-first or month-first only when a value in the column shows which (a first number
+    above 12: day-first; a second: month-first), else each one that could be either is refused.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column as read.
+    label : pandas.Series
+        Each row's lot id (to name the lots in a problem).
+    column : str
+        The column's header in the file.
+
+    Returns
+    -------
+    (pandas.Series, list of Problem)
+        The dates (NaT where refused) and the problems found.
+
+    Examples
+    --------
+    >>> dates, problems = read_dates(pd.Series(["2025-12-10", "25/12/2024", "10/12/2025"]),
+    ...                              pd.Series(["a", "b", "c"]), "Open Date")
+    >>> [d.date().isoformat() for d in dates], problems
+    (['2025-12-10', '2024-12-25', '2025-12-10'], [])
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = pd.to_datetime(values)
+        return out, [] if not out.isna().any() else [Problem(column, "is missing", "give every lot its date "
+                                                             "acquired", symbols=label[out.isna().to_numpy()])]
+    text = values.astype(str).str.strip()
+    parts = text.str.extract(DAY_FIRST).astype(float)
+    slashed = parts[0].notna().to_numpy()
+    day_first = bool((parts[0] > 12).any())
+    month_first = bool((parts[1] > 12).any())
+    problems: list[Problem] = []
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    out[~slashed] = pd.to_datetime(text[~slashed], format="ISO8601", errors="coerce")
+    refused = np.zeros(len(values), dtype=bool)  # said already: not "not a date" too
+    if slashed.any() and day_first and month_first:
+        refused = slashed
+        problems.append(Problem(column, "mixes day-first and month-first dates", "write the dates as YYYY-MM-DD",
+                                symbols=label[refused], found=_quoted(values[refused])))
+    elif slashed.any():
+        normal = text[slashed].str.replace(r"[.-]", "/", regex=True)
+        out[slashed] = pd.to_datetime(normal, format="%d/%m/%Y" if day_first else "%m/%d/%Y", errors="coerce")
+        if not (day_first or month_first):  # nothing in the column tells: each date that could be either is refused
+            refused = slashed & (parts[0] != parts[1]).to_numpy()
+            if refused.any():
+                out[refused] = None
+                problems.append(Problem(column, "could be day-first or month-first", "write the dates as YYYY-MM-DD "
+                                        "(10/12/2025 is 10 December in some exports and October 12 in others)",
+                                        symbols=label[refused], found=_quoted(values[refused])))
+    unread = out.isna().to_numpy() & ~refused
+    if unread.any():
+        problems.append(Problem(column, "is not a date", "give the date acquired as YYYY-MM-DD",
+                                symbols=label[unread], found=_quoted(values[unread])))
+    return out, problems
+
+
+def _quoted(values: pd.Series, most: int = 3) -> str:
+    """A few of the values found, quoted as the file has them."""
+    shown = [repr(str(v)) for v in values.head(most)]
+    return ", ".join(shown) + (", ..." if len(values) > most else "")
 
 
 def _shares(count: float) -> str:
@@ -93,6 +164,12 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataF
             continue
         renames[column] = name
     frame = raw.rename(columns=renames).reset_index(drop=True)
+    shown = {name: column for column, name in renames.items()}
+
+    def said(name: str) -> str:
+        """The file's own header of a column (the problems speak the PM's words)."""
+        return str(shown.get(name, name))
+
     for name in ("symbol", "shares", "acquired"):
         if name not in frame:
             problems.append(Problem(name, "is missing", f"add a '{name}' column (also read as: "
@@ -117,20 +194,21 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataF
     basis, bad_basis = col.non_numeric(frame, basis_column)
     for name, values, bad in (("shares", shares, bad_shares), (basis_column, basis, bad_basis)):
         if bad.any():
-            problems.append(Problem(name, "is not a number", f"give '{name}' as a number", symbols=label[bad]))
+            problems.append(Problem(said(name), "is not a number", f"give '{said(name)}' as a number",
+                                    symbols=label[bad], found=_quoted(frame[name][bad])))
         missing = np.isnan(values) & ~bad
         if missing.any():
-            problems.append(Problem(name, "is missing", f"give every lot its '{name}'", symbols=label[missing]))
+            problems.append(Problem(said(name), "is missing", f"give every lot its '{said(name)}'",
+                                    symbols=label[missing]))
     if (shares <= 0).any():
-        problems.append(Problem("shares", "must be > 0", "a lot holds a positive number of shares (short positions "
-                                "with lots are not handled)", symbols=label[shares <= 0]))
+        problems.append(Problem(said("shares"), "must be > 0", "a lot holds a positive number of shares (short "
+                                "positions with lots are not handled)", symbols=label[shares <= 0],
+                                found=_quoted(frame["shares"][shares <= 0])))
     if (basis < 0).any():
-        problems.append(Problem(basis_column, "must be >= 0", "give the cost basis as a nonnegative amount in USD",
-                                symbols=label[basis < 0]))
-    acquired = pd.to_datetime(frame["acquired"], errors="coerce")
-    if acquired.isna().any():
-        problems.append(Problem("acquired", "is not a date", "give the date acquired as YYYY-MM-DD",
-                                symbols=label[acquired.isna().to_numpy()]))
+        problems.append(Problem(said(basis_column), "must be >= 0", "give the cost basis as a nonnegative amount in "
+                                "USD", symbols=label[basis < 0], found=_quoted(frame[basis_column][basis < 0])))
+    acquired, date_problems = read_dates(frame["acquired"], label, said("acquired"))
+    problems += date_problems
     held = dict(zip(portfolio.symbols, portfolio.array("shares")))
     unknown = sorted(set(frame["symbol"]) - set(held))
     if unknown:
