@@ -250,3 +250,18 @@ def test_typed_back_cash_a_few_cents_short_is_raised():
     assert rounded.status in ("optimal", "feasible"), rounded.message
     assert rounded.cash_raised > 1_621_474_725 - krg.solve.rounding.CASH_SHORT_ACCEPTED_USD
     assert "exceeded" not in rounded.violation_text()
+
+
+def test_missing_cents_do_not_open_one_share_tickets():
+    """With tax lots the conic answer left residues of 1e-4 shares on names it does not sell; rounding made up
+    the missing cents with one share of each of them (nine one-share tickets on the bundled book)."""
+    from books import random_lots
+
+    book = krg.Portfolio(*krg.load_example())
+    rates = krg.TaxRates(0.37, 0.238, as_of="2026-12-01")
+    exact = krg.liquidate(book, "10%", lots=random_lots(book.holdings, 4), tax=rates)
+    rounded = krg.round_trades(exact)
+    quiet = np.abs(exact.trades["shares_traded"].to_numpy()) < 0.5
+    assert quiet.any()  # the case: names the exact answer leaves alone
+    assert (rounded.trades["shares_traded"].to_numpy()[quiet] == 0).all()
+    assert rounded.success and rounded.cash_raised >= exact.cash_target

@@ -7,7 +7,8 @@ impact cap). Each name starts at the neighbouring whole lot that raises less cas
 sale, a larger purchase); then the cash still missing is made up where it costs least per dollar:
 names move one step up (a larger sale, a smaller purchase) in order of extra impact cost per
 extra dollar, until the cash raised is at least the target; steps that are not needed are
-taken back. A name whose limit stops it at a fractional share (``lb_min_value`` keeping half of
+taken back. A name the exact answer does not trade (less than half a lot) is moved only when no
+other name can be, so a few missing cents never open a one-share ticket. A name whose limit stops it at a fractional share (``lb_min_value`` keeping half of
 an odd position) is rounded down there and the cash comes from the others.
 
 The rounded list is then checked from its trades: each per-name interval in shares, and the
@@ -108,7 +109,7 @@ def round_trades(result, lot_size: int = 1, cost_model: CostModel | None = None)
     met = inside(exact)
     sold, stuck = _start(grid, exact, inside, met)
     short = _make_up_cash(sold, request.cash, grid, high, inside, price, lambda q: _cost(portfolio, -q, model),
-                          grid.above(exact))
+                          grid.above(exact), quiet=np.abs(exact) < 0.5 * lot_size)
 
     traded = -sold
     impacts = impact_table(portfolio, traded, model)
@@ -211,13 +212,14 @@ def _cost(portfolio, traded: np.ndarray, model: CostModel) -> np.ndarray:
 
 
 def _make_up_cash(sold: np.ndarray, target: float, grid: _Grid, high: np.ndarray, inside, price: np.ndarray,
-                  cost, upper: np.ndarray) -> float:
+                  cost, upper: np.ndarray, quiet: np.ndarray | None = None) -> float:
     """Move names up the grid (in place) until the cash reaches ``target``: first every step to the
     exact trade's upper neighbour (``upper``) that costs nothing extra (a smaller purchase), then one
     step at a time, least extra cost per extra dollar first (steps the target does not need are taken
     back); when one step of every name is not enough, all of them move by as many steps as the cash
-    still missing needs (each at most to the top of its interval ``high``). Returns the cash still
-    missing (0 when the target is met)."""
+    still missing needs (each at most to the top of its interval ``high``). The ``quiet`` names (the exact
+    answer does not trade them: less than half a lot) move only when no other name can, so the cents a
+    rounding misses do not open one-share tickets. Returns the cash still missing (0 when the target is met)."""
     tolerance = 1e-12 * abs(target)  # float noise in a sum of products, not a dollar amount
     while True:
         missing = target - float(np.dot(sold, price))
@@ -232,6 +234,8 @@ def _make_up_cash(sold: np.ndarray, target: float, grid: _Grid, high: np.ndarray
             return 0.0
         if not can.any():
             return missing
+        if quiet is not None and (can & ~quiet).any():
+            can = can & ~quiet
         gain = np.where(can, (up - sold) * price, 0.0)
         if gain.sum() < missing:  # one step each is not enough: several, in proportion, none past its interval
             steps = int(missing // gain.sum())
