@@ -6,6 +6,8 @@ S, L >= 0 pays rs S + rl L; a short-term loss offsets a long-term gain, rl (S + 
 short-term gain, rs (S + L); a net loss pays nothing and is carried forward.
 """
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ from krg_liquidity import (
     CostModel,
     InputError,
     IStarParams,
+    Limits,
     Portfolio,
     TaxRates,
     compare_after_tax,
@@ -221,3 +224,17 @@ def test_the_cli_takes_netting(tmp_path):
     bad = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--lots", str(path), "--tax-short", "0.37",
                                    "--tax-long", "0.238", "--as-of", AS_OF, "--netting", "uk"])
     assert bad.exit_code == 2 and "netting='uk'" in bad.output
+
+
+def test_the_request_written_with_the_answer_carries_the_fee_the_cost_cap_and_the_tax():
+    book = Portfolio(*load_example())
+    lots = random_lots(book.holdings, 4)
+    result = liquidate(book, "10%", fee_bps=0.3, limits=Limits(max_total_cost_bps=60), lots=lots, tax=US)
+    assert result.request["fee_bps"] == 0.3 and result.request["max_total_cost_bps"] == 60
+    assert result.request["tax"] == {"short_term": RS, "long_term": RL, "long_term_after_days": 365,
+                                     "as_of": AS_OF, "netting": "us", "tax_weight": 1.0}
+    summary = result.summary()
+    for words in ("all-in trading cost at most 60 bps", "sell fee 0.3 bps", "37.0% short-term", "US netting",
+                  "sale date 2026-12-01"):
+        assert words in summary
+    assert json.loads(result.to_json())["request"]["tax"]["netting"] == "us"

@@ -104,7 +104,8 @@ class LiquidationRequest(CapacityRequest):
         """The request as asked, plain values (``LiquidationResult.request``): cash target (USD), risk band
         (ratios of today's risk, or None), total-impact cap (bps of the cash, or None), buys allowed,
         time limit (seconds, None for none)."""
-        return {"cash_target_usd": self.cash, **self.limits.to_dict(), "time_limit_s": time_limit}
+        fee = {"fee_bps": self.fee_bps} if self.fee_bps else {}
+        return {"cash_target_usd": self.cash, **self.limits.to_dict(), **fee, "time_limit_s": time_limit}
 
 
 

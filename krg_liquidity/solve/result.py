@@ -592,6 +592,15 @@ def limits_text(request: dict) -> str:
     if request.get("min_liquid_fraction") is not None:
         fraction, days = request["min_liquid_fraction"]
         parts.append(f"at least {fraction:.0%} sellable within {days:g} days after")
+    if request.get("max_total_cost_bps") is not None:
+        parts.append(f"all-in trading cost at most {request['max_total_cost_bps']:g} bps")
+    if request.get("fee_bps"):
+        parts.append(f"sell fee {request['fee_bps']:g} bps")
+    if request.get("tax"):
+        tax = request["tax"]
+        parts.append(f"capital-gains tax {tax['short_term']:.1%} short-term, {tax['long_term']:.1%} long-term "
+                     f"({'US netting' if tax['netting'] == 'us' else 'linear model'}, sale date {tax['as_of']}"
+                     + (f", tax weight {tax['tax_weight']:g}" if tax["tax_weight"] != 1 else "") + ")")
     if "time_limit_s" in request:
         parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
     return "; ".join(parts)
@@ -621,6 +630,10 @@ def with_lots(result: LiquidationResult, lots: pd.DataFrame, tax_weight: float, 
                           "acquired": lots["acquired"].to_numpy()})
     result.lots = table
     result.tax_rates = rates
+    result.request = {**result.request, "tax": {"short_term": rates.short_term, "long_term": rates.long_term,
+                                                "long_term_after_days": rates.long_term_after_days,
+                                                "as_of": pd.Timestamp(str(rates.as_of)).date().isoformat(),
+                                                "netting": rates.netting, "tax_weight": tax_weight}}
     result.tax = realized_tax(table, shares, rates) | {"tax_weight": tax_weight}
     return result
 
