@@ -111,3 +111,14 @@ def test_synthetic_universe_recipe_makes_cli_files(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["cost_usd"] == pytest.approx(krg.liquidate(scope["book"], "10%").cost_usd, rel=1e-9)
+
+
+def test_the_group_limits_example_runs_as_written():
+    """The README's group example once asked for 60% of a book whose limits allow 16%, by a column it lacks."""
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    block = next(b for b in blocks if 'group_column="Sector"' in b)
+    scope: dict = {"krg": __import__("krg_liquidity")}
+    exec(block, scope)  # noqa: S102 - the README's own code
+    result = scope["result"]
+    assert result.status == "optimal"
+    assert (result.groups["binding"] != "").any() and list(result.liquidity_left.index) == ["today", "after"]
