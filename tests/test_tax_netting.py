@@ -223,7 +223,7 @@ def test_the_cli_takes_netting(tmp_path):
     assert "Tax $0.00 (" in out.output and "net loss carried forward $" in out.output
     bad = CliRunner().invoke(app, ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--lots", str(path), "--tax-short", "0.37",
                                    "--tax-long", "0.238", "--as-of", AS_OF, "--netting", "uk"])
-    assert bad.exit_code == 2 and "netting='uk'" in bad.output
+    assert bad.exit_code == 2 and "--netting 'uk'" in bad.output
 
 
 def test_the_request_written_with_the_answer_carries_the_fee_the_cost_cap_and_the_tax():
@@ -238,3 +238,17 @@ def test_the_request_written_with_the_answer_carries_the_fee_the_cost_cap_and_th
                   "sale date 2026-12-01"):
         assert words in summary
     assert json.loads(result.to_json())["request"]["tax"]["netting"] == "us"
+
+
+def test_the_cli_reads_rates_as_percents_and_names_its_own_options(tmp_path):
+    lots = random_lots(Portfolio(*load_example()).holdings, 4)
+    path = tmp_path / "lots.csv"
+    lots.to_csv(path, index=False)
+    base = ["liquidate", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--lots", str(path)]
+    ok = CliRunner().invoke(app, base + ["--tax-short", "37%", "--tax-long", "23.8%", "--as-of", AS_OF])
+    assert ok.exit_code == 0, ok.output
+    assert "37.0% short-term, 23.8% long-term" in ok.output
+    bad = CliRunner().invoke(app, base + ["--tax-short", "37", "--tax-long", "0.238", "--as-of", "2026-13-01"])
+    assert bad.exit_code == 2
+    assert "--tax-short 37.0 must be a decimal rate below 1 (did you mean 0.37?" in bad.output
+    assert "--as-of '2026-13-01' is not a date" in bad.output

@@ -206,8 +206,10 @@ def liquidate(
                                                             "fees) at most this many bps of the cash."),
     lots: Optional[Path] = typer.Option(None, help="Tax lots (CSV/.xlsx/Parquet/JSON: symbol, shares, cost basis, "
                                                    "date acquired, optional lot id): minimize impact + tax."),
-    tax_short: Optional[float] = typer.Option(None, help="Short-term capital-gains rate (decimal, 0.37) with --lots."),
-    tax_long: Optional[float] = typer.Option(None, help="Long-term capital-gains rate (decimal, 0.238) with --lots."),
+    tax_short: Optional[float] = typer.Option(None, parser=options.fraction, metavar="RATE",
+                                              help="Short-term capital-gains rate with --lots (0.37 or 37%)."),
+    tax_long: Optional[float] = typer.Option(None, parser=options.fraction, metavar="RATE",
+                                             help="Long-term capital-gains rate with --lots (0.238 or 23.8%)."),
     as_of: Optional[str] = typer.Option(None, help="Sale date for the lots' holding periods (YYYY-MM-DD; default "
                                                    "today)."),
     tax_weight: float = typer.Option(1.0, help="Weight of a dollar of tax against a dollar of trading cost."),
@@ -231,9 +233,15 @@ def liquidate(
         if lots is not None or tax_short is not None or tax_long is not None:
             if lots is None or tax_short is None or tax_long is None:
                 raise InputError("--lots, --tax-short and --tax-long go together: give all three (and --as-of)")
-            taxed.update(lots=lots, tax=TaxRates(short_term=tax_short, long_term=tax_long, as_of=as_of,
-                                                 netting=netting),
-                         tax_weight=tax_weight)
+            try:
+                rates = TaxRates(short_term=tax_short, long_term=tax_long, as_of=as_of, netting=netting)
+            except InputError as exc:  # the options' names, not the Python keywords
+                words = str(exc)
+                for keyword, flag in (("short_term", "--tax-short"), ("long_term", "--tax-long"), ("as_of", "--as-of"),
+                                      ("netting", "--netting")):
+                    words = words.replace(f"{keyword}=", f"{flag} ")
+                raise InputError(words) from None
+            taxed.update(lots=lots, tax=rates, tax_weight=tax_weight)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)
