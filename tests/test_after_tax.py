@@ -121,6 +121,9 @@ def test_the_bundled_book_saves_tax_against_the_impact_optimum():
     assert table.loc[("impact_optimum", "least_tax"), "extra_usd"] > 1e5
     assert table.loc[("impact_optimum", "least_tax"), "trading_cost_usd"] < table.loc[
         ("after_tax_optimum", "least_tax"), "trading_cost_usd"]  # it saves impact and pays it back in tax
+    broken = table[table["status"] == "limits_broken"]
+    assert len(broken) and (broken["limits_broken"] != "").all()  # the pro-rata sale says which limits it breaks
+    assert (table.loc[table["status"] != "limits_broken", "limits_broken"] == "").all()
 
 
 def test_bad_lots_and_rates_are_refused_before_any_solve():

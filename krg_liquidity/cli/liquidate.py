@@ -138,7 +138,7 @@ def print_result(result: LiquidationResult) -> None:
     console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
     costs = result.costs
     usd = costs["usd"].to_dict()
-    if result.success and usd["total"] != usd["impact"]:  # more than impact to show
+    if result.success and (usd["total"] != usd["impact"] or "tax" in usd):  # more than impact to show
         print_frame(costs.reset_index(names="cost"), "All-in costs", {"usd": ",.0f", "bps": ".2f"})
     if result.lots is not None:
         sold = result.lots[result.lots["shares_sold"] > 0]

@@ -220,16 +220,18 @@ class LiquidationResult:
 
     @property
     def costs(self) -> pd.DataFrame:
-        """Every trading cost of these trades: rows impact, spread (half the quoted spread), commission,
-        fees and total; columns ``usd`` and ``bps`` (of the cash raised). Impact is ``cost_usd``; the
-        linear costs come from the book's cost columns (zero without them)."""
+        """Every cost of these trades: rows impact, spread (half the quoted spread), commission, fees and
+        total (the all-in trading cost, ``total_cost_usd``); with tax lots also tax and after_tax (total +
+        tax); columns ``usd`` and ``bps`` (of the cash raised). Impact is ``cost_usd``; the linear costs come
+        from the book's cost columns (zero without them)."""
         parts = {"impact": self.cost_usd}
         linear = self._linear_usd()
         for name in ("spread", "commission", "fees"):
             parts[name] = float(linear[name].sum()) if linear is not None else 0.0
+        parts["total"] = sum(parts.values())
         if self.tax:
             parts["tax"] = self.tax_usd
-        parts["total"] = sum(parts.values())
+            parts["after_tax"] = parts["total"] + self.tax_usd
         usd = pd.Series(parts, name="usd")
         bps = usd / self.cash_raised * 1e4 if self.cash_raised > 0 else usd * np.nan
         return pd.DataFrame({"usd": usd, "bps": bps})

@@ -18,9 +18,9 @@ from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.model.tax import LOT_RULES, TaxRates, lot_tax, realized_tax, split_by_rule
 from krg_liquidity.solve.optimize import liquidate
 from krg_liquidity.solve.result import LiquidationResult
-from krg_liquidity.whatif.rules import pro_rata
+from krg_liquidity.whatif.rules import broken_limits, pro_rata
 
-AFTER_TAX_COLUMNS = ("trades", "lots", "status", "cash_raised_usd", "trading_cost_usd", "tax_usd",
+AFTER_TAX_COLUMNS = ("trades", "lots", "status", "limits_broken", "cash_raised_usd", "trading_cost_usd", "tax_usd",
                      "realized_short_term_usd", "realized_long_term_usd", "after_tax_cost_usd", "objective_usd",
                      "extra_usd", "extra_bps")
 """The columns of :func:`compare_after_tax`, in order."""
@@ -59,7 +59,8 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     -------
     pandas.DataFrame
         One row per trade list (``TRADE_LISTS``) and lot rule (``model.tax.LOT_RULES``), columns
-        ``AFTER_TAX_COLUMNS``: the trade list's status (``limits_broken`` when it breaks a limit),
+        ``AFTER_TAX_COLUMNS``: the trade list's status (``limits_broken`` when it breaks a limit, the limits
+        it breaks by label in ``limits_broken``),
         cash raised, trading cost, tax, realized short- and long-term gains, ``after_tax_cost_usd``
         (trading cost + tax), ``objective_usd`` (trading cost + tax_weight x tax), and ``extra_usd`` /
         ``extra_bps`` (the row's objective minus the after-tax optimum's, USD and bps of the cash target).
@@ -93,8 +94,8 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     for name, result in zip(TRADE_LISTS, (optimum, impact_only, rule)):
         trading = result.total_cost_usd if result.success or result.status == "limits_broken" else np.nan
         for lot_rule, (paid, short, long) in _taxes(result, table, tax).items():
-            rows.append((name, lot_rule, result.status, result.cash_raised, trading, paid, short, long,
-                         trading + paid, trading + weight * paid))
+            rows.append((name, lot_rule, result.status, broken_limits(result), result.cash_raised, trading, paid,
+                         short, long, trading + paid, trading + weight * paid))
     frame = pd.DataFrame(rows, columns=list(AFTER_TAX_COLUMNS[:-2]))
     base = frame["objective_usd"].iloc[0]
     target = optimum.cash_target
