@@ -252,3 +252,22 @@ def test_the_cli_reads_rates_as_percents_and_names_its_own_options(tmp_path):
     assert bad.exit_code == 2
     assert "--tax-short 37.0 must be a decimal rate below 1 (did you mean 0.37?" in bad.output
     assert "--as-of '2026-13-01' is not a date" in bad.output
+
+
+def test_the_workbook_carries_the_costs_the_lots_and_the_tax_settings(tmp_path):
+    from krg_liquidity import write_result
+
+    book = Portfolio(*load_example())
+    result = liquidate(book, "10%", fee_bps=0.3, lots=random_lots(book.holdings, 4), tax=US)
+    path = write_result(result, tmp_path / "answer.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["trades", "schedule", "grid", "summary", "costs", "lots", "request", "assumptions"]
+    costs = sheets["costs"].set_index("cost")["usd"]
+    assert costs["tax"] == pytest.approx(result.tax_usd, abs=0.01) and costs["total"] == pytest.approx(
+        result.total_cost_usd, rel=1e-9)
+    assert sheets["lots"]["shares_sold"].sum() == pytest.approx(result.lots["shares_sold"].sum(), rel=1e-9)
+    request = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
+    assert request["tax.netting"] == "US netting" and float(request["fee_bps"]) == 0.3
+    summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
+    assert float(summary["capital-gains tax"]) == pytest.approx(result.tax_usd, abs=0.01)
+    assert "least possible trading cost + tax (proven lower bound)" in summary

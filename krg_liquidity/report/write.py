@@ -1,9 +1,10 @@
 """Writing answers by extension: .csv, .xlsx, .parquet or .json; any other extension is refused.
 
-A result written to .xlsx gets six sheets: ``trades``, ``schedule`` (the POV schedule), ``grid``
+A result written to .xlsx gets seven sheets: ``trades``, ``schedule`` (the POV schedule), ``grid``
 (the same schedule as one row per bucket and a column per name), ``summary`` (the answer in words,
-one row per figure, with its unit), ``request`` (cash target, risk band, caps, buys, time limit)
-and ``assumptions``, with number formats (shares and dollars with thousands separators, bps with
+one row per figure, with its unit), ``costs`` (impact, spread, commission, fees, total; with tax lots
+the tax too), ``request`` (cash target, risk band, caps, buys, fee and tax settings, time limit) and
+``assumptions`` (with tax lots a ``lots`` sheet too, each lot's sale, gain and tax), with number formats (shares and dollars with thousands separators, bps with
 two decimals, POV, weights and risk as percents). .csv holds the trade table only;
 .parquet the trade table with the request in its metadata (``pd.read_parquet(path).attrs["request"]``);
 .json the whole result, request included (``LiquidationResult.to_dict``).
@@ -178,6 +179,11 @@ def write_schedule(plan: pd.DataFrame, path: str | Path, extra: dict[str, pd.Dat
     return write_workbook(schedule_sheets(plan) | dict(extra or {}), path, other_numbers=GRID_NUMBERS)
 
 
+LOT_SHEET_COLUMNS = ("symbol", "lot_id", "term", "acquired", "shares", "shares_sold", "cost_basis_per_share",
+                     "realized_gain_usd", "rate", "tax_usd")
+"""The lots sheet of a result written to .xlsx: each lot, what was sold of it, its gain and its tax (USD)."""
+
+
 def summary_table(result: LiquidationResult) -> pd.DataFrame:
     """The answer as a PM reads it: one row per figure with ``item`` (words), ``value``, ``unit`` and
     ``key`` (its field in ``LiquidationResult.to_dict``, for programs)."""
@@ -228,10 +234,30 @@ def request_table(request: dict, lot_size: float | None = None) -> pd.DataFrame:
             ("total impact cap", _or_none(request.get("max_total_mi_bps")), "bps of the cash", "max_total_mi_bps"),
             ("buys allowed", "yes" if request.get("allow_buys") else "no (sales and short covers only)", "",
              "allow_buys"),
+            *_more_rows(request),
             ("time limit", _or_none(request.get("time_limit_s")), "s", "time_limit_s"),
             ("trades rounded to lots of", "none: exact (fractional) shares" if not lot_size else lot_size,
              "" if not lot_size else "shares per lot (1: whole shares)", "lot_size")]
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"value": object})
+
+
+def _more_rows(request: dict) -> list[tuple]:
+    """The request's cost cap, sell fee and tax settings, when given (item, value, unit, key)."""
+    rows: list[tuple] = []
+    if request.get("max_total_cost_bps") is not None:
+        rows.append(("all-in trading cost cap", request["max_total_cost_bps"], "bps of the cash", "max_total_cost_bps"))
+    if request.get("fee_bps"):
+        rows.append(("sell fee (names without their own)", request["fee_bps"], "bps of the proceeds", "fee_bps"))
+    tax = request.get("tax")
+    if tax:
+        rows += [("short-term tax rate", tax["short_term"], "decimal", "tax.short_term"),
+                 ("long-term tax rate", tax["long_term"], "decimal", "tax.long_term"),
+                 ("long-term after", tax["long_term_after_days"], "days held", "tax.long_term_after_days"),
+                 ("sale date", tax["as_of"], "", "tax.as_of"),
+                 ("tax model", "US netting" if tax["netting"] == "us" else "linear (each loss credited at its rate)",
+                  "", "tax.netting"),
+                 ("tax weight", tax["tax_weight"], "x a dollar of trading cost", "tax.tax_weight")]
+    return rows
 
 
 def _or_none(value):
@@ -248,7 +274,8 @@ def assumptions_table(result: LiquidationResult) -> pd.DataFrame:
 def write_result(result: LiquidationResult, path: str | Path, schedule: pd.DataFrame | None = None) -> Path:
     """Write a LiquidationResult by extension (see the module docstring).
 
-    .xlsx gets six sheets (trades, schedule, grid, summary, request, assumptions); .csv the trade
+    .xlsx gets seven sheets (trades, schedule, grid, summary, costs, request, assumptions; with tax lots a lots
+    sheet too); .csv the trade
     table; .parquet the trade table with the request in its metadata; .json the whole result.
 
     Parameters
@@ -295,6 +322,8 @@ def write_result(result: LiquidationResult, path: str | Path, schedule: pd.DataF
 
         schedule = pov_schedule(result.trades)
     sheets = {"trades": result.trades, **schedule_sheets(schedule), "summary": summary_table(result),
+              "costs": result.costs.reset_index(names="cost"),
+              **({} if result.lots is None else {"lots": result.lots.loc[:, list(LOT_SHEET_COLUMNS)]}),
               "request": request_table(result.request, (result.rounding or {}).get("lot_size")),
               "assumptions": assumptions_table(result)}
     return write_workbook(sheets, path, other_numbers=GRID_NUMBERS)
