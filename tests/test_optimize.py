@@ -84,7 +84,8 @@ def test_a_limit_exceeded_within_the_tolerance_is_not_called_met(example):
     text = noisy.violation_text()
     assert not text.startswith("0 (every limit met")
     assert "within the accepted tolerance (1e-06)" in text
-    assert "risk ceiling (risk_band hi) exceeded by 4.3e-08 (fraction of today's risk)" in text
+    assert "risk ceiling (risk_band hi) exceeded by 4.3e-08, as a fraction of today's risk" in text
+    assert "()" not in text
     exact = dataclasses.replace(result, violations={key: 0.0 for key in result.violations})
     assert exact.violation_text() == "0 (every limit met, recomputed from the trades)"
     assert result.lower_bound_usd <= result.cost_usd  # never a cost below its own proven bound
