@@ -284,6 +284,13 @@ class Limits:
         return bool(self.group_limits) or self.max_tracking_error is not None or self.min_liquid_fraction is not None
 
     @property
+    def couples_names(self) -> bool:
+        """True when a limit ties the names together (a risk band, a cost cap, a shape limit): then no
+        per-name search alone answers the request."""
+        return (self.risk_band is not None or self.max_total_mi_bps is not None or self.max_total_cost_bps is not None
+                or self.has_shape_limits)
+
+    @property
     def has_floor(self) -> bool:
         """True when the band's bottom asks for some risk to be kept (``lo > 0``)."""
         return self.risk_band is not None and self.risk_band[0] > 0

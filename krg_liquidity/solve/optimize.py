@@ -56,6 +56,7 @@ from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
 from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalCostCap, TotalImpactCap, risk_excess, shaped_words
+from krg_liquidity.solve.lot_search import lot_steps, solve_lot_sale
 from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result, with_lots
 from krg_liquidity.solve.separable import reachable, solve_separable
@@ -251,7 +252,8 @@ def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start, lot
     plan.lot_sale = (names, value, float(tax_weight) * lots["tax_per_dollar"].to_numpy(dtype=float))
     if rates.netting == "us":
         return _run_netted(request, plan, lots, rates, float(tax_weight))
-    found = plan.run()
+    quick = plan.lot_separable() if method == "auto" and not request.limits.couples_names else None
+    found = quick if quick is not None else plan.run()
     result = finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
     return with_lots(result, lots, float(tax_weight), rates)
 
@@ -552,6 +554,27 @@ class _Plan:
             return f"skipped for time: {left:.2f} s left, less than the {need:.2f} s the conic program takes to set up"
         self.trail.load("cvxpy")
         return ""
+
+    def lot_separable(self) -> Candidate | None:
+        """Tax lots and per-name limits alone: the multiplier search over each name's lots
+        (``lot_search``); None (the conic program then) when it finds no answer the check accepts."""
+        assert self.lot_sale is not None
+        self.trail.begin()
+        names, value, per_dollar = self.lot_sale
+        steps = lot_steps(self.costs, names, value, per_dollar)
+        found = solve_lot_sale(self.costs, self.bounds, steps, self.request.cash)
+        if found is None:
+            self.trail.record("separable", "declined", "the lots' multiplier search found no sale raising the cash")
+            return None
+        u, multiplier, evaluations = found
+        worst, key = self.worst(u, floor=False)
+        if worst > ACCEPT_VIOLATION:
+            self.trail.record("separable", "declined", f"breaks {LABELS.get(key, key)} by {worst:.2g}; "
+                                                       f"{evaluations} multiplier evaluations", evaluations)
+            return None
+        self.trail.record("separable", "accepted", f"the lots' multiplier search: {evaluations} evaluations",
+                          evaluations)
+        return Candidate(u, multiplier, None, "separable")
 
     def ceiling_by_conic(self, relaxed: Candidate) -> Candidate:
         skip = self.conic_skip()
