@@ -271,3 +271,15 @@ def test_the_workbook_carries_the_costs_the_lots_and_the_tax_settings(tmp_path):
     summary = dict(zip(sheets["summary"]["item"], sheets["summary"]["value"]))
     assert float(summary["capital-gains tax"]) == pytest.approx(result.tax_usd, abs=0.01)
     assert "least possible trading cost + tax (proven lower bound)" in summary
+
+
+def test_the_html_report_shows_the_costs_the_tax_and_the_lots_sold():
+    book = Portfolio(*load_example())
+    result = liquidate(book, "10%", fee_bps=0.3, lots=random_lots(book.holdings, 4), tax=LINEAR)
+    page = result.to_html()
+    assert "<table id='costs'>" in page and "<table id='lots'>" in page
+    assert "least possible trading cost + tax (USD, proven)" in page
+    assert f"data-value='{result.tax_usd!r}'" in page  # the tax row carries the exact figure
+    sold = int((result.lots["shares_sold"] > 0.5).sum())
+    lots_table = page.split("<table id='lots'>")[1].split("</table>")[0]
+    assert lots_table.count("<tr>") == sold + 1  # a header and one row per lot sold (then the total row)

@@ -21,10 +21,10 @@ FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
              "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised",
-             "gap_usd"),
-    ",.2f": ("price",),
+             "gap_usd", "usd", "realized_gain_usd", "tax_usd", "shares_sold"),
+    ",.2f": ("price", "cost_basis_per_share"),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
-            "timing_risk_bps", "seconds"),
+            "timing_risk_bps", "seconds", "bps"),
     ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after"),
 }
 _FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
@@ -83,14 +83,34 @@ def _request_rows(report) -> list[tuple[str, str]]:
     return rows + summary_lines(report.result.assumptions)
 
 
+def _all_in_rows(result) -> list[tuple[str, str]]:
+    """The all-in trading cost and the tax, when there is more than impact."""
+    rows = []
+    if result.objective_words() != "impact cost":
+        rows.append(("all-in trading cost (USD): impact, half-spread, commission, fees",
+                     cell(result.total_cost_usd, "cost_usd")))
+    if result.tax:
+        rows.append(("capital-gains tax (USD)", cell(result.tax_usd, "cost_usd")))
+    return rows
+
+
+def _bound_row(result) -> tuple[str, str]:
+    """The proven lower bound on what was minimized."""
+    words = result.objective_words()
+    if words == "impact cost" or not math.isfinite(result.gap_usd):
+        return ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd"))
+    return (f"least possible {words} (USD, proven)", cell(result.objective_usd - result.gap_usd, "cost_usd"))
+
+
 def _summary_rows(report) -> list[tuple[str, str]]:
     result = report.result
     traded = int((result.trades["shares_traded"] != 0).sum())
     rows = [("status", result.status), ("cash target", cell(result.cash_target, "cash")),
             ("cash raised", cell(result.cash_raised, "cash")), ("impact cost (USD)", cell(result.cost_usd, "cost_usd")),
             ("impact cost (bps of cash raised)", cell(result.cost_bps, "cost_bps")),
+            *_all_in_rows(result),
             ("marginal cost (bps, next dollar)", cell(result.marginal_cost_bps, "marginal_cost_bps")),
-            ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd")),
+            _bound_row(result),
             ("gap to the least cost (USD, proven)", cell(result.gap_usd, "cost_usd")),
             ("gap to the least cost (bps of cash raised)", cell(result.gap_bps, "cost_bps")),
             ("names traded", f"{traded} of {len(result.trades)}")]
@@ -122,6 +142,17 @@ def render_html(report: Report) -> str:
         shown = trades.loc[:, ["symbol", "shares_before", "shares_traded", "shares_after", "value_traded_usd", "pov",
                                "trade_time_days", "mi_bps", "cost_usd", "weight_before", "weight_after", "limit_reached",
                                "price"]]
+        if result.objective_words() != "impact cost":
+            parts += ["<h2>Costs</h2>", "<p class='note'>USD, and bps of the cash raised; <i>total</i> is the all-in "
+                      "trading cost" + (", <i>after tax</i> adds the capital-gains tax" if result.tax else "") + ".</p>",
+                      table_html(result.costs.reset_index(names="cost"), "costs")]
+        if result.lots is not None:
+            sold = result.lots.loc[result.lots["shares_sold"] > 0.5, ["symbol", "lot_id", "term", "shares_sold",
+                                                                      "cost_basis_per_share", "realized_gain_usd",
+                                                                      "tax_usd"]]
+            parts += ["<h2>Lots sold</h2>", "<p class='note'>Each lot's tax at its term's rate"
+                      + (" before netting" if result.tax_rates is not None and result.tax_rates.netting == "us" else "")
+                      + ".</p>", table_html(sold, "lots", total=("realized_gain_usd", "tax_usd"))]
         parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>limit reached</i> "
                   "names the limit at which a name's trade stops (<i>fully sold</i>: nothing of it is left).</p>",
                   table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]
