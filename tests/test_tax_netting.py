@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from books import random_lots, small_book
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 from typer.testing import CliRunner
@@ -123,17 +123,22 @@ def sampled_netted_tax(lots: pd.DataFrame, price: pd.Series, cash: float, sample
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 4), fraction=st.floats(0.05, 0.9))
+@example(seed=6539, n=4, fraction=0.46484375)  # a region Clarabel neither solves nor proves empty
 def test_the_netted_optimum_matches_the_rules_case_by_case(seed, n, fraction):
     holdings, covariance, _ = small_book(seed, n=n, bounds=False)
     book = Portfolio(holdings, covariance)
     lots = random_lots(book.holdings, seed)
     cash = fraction * book.net_value_usd
     result = liquidate(book, cash, lots=lots, tax=US, cost_model=NO_IMPACT)
-    assert result.status == "optimal"
+    assert result.status in ("optimal", "feasible")  # feasible: a region neither solved nor proven empty
     price = book.holdings.set_index("symbol")["price"]
     least = least_netted_tax_by_cases(lots, price, cash)
     trading = result.total_cost_usd  # tiny: the impact model is all but zero
-    assert result.tax_usd + trading == pytest.approx(least, abs=1e-7 * cash + 1e-3)
+    assert result.tax_usd + trading >= least - 1e-7 * cash - 1e-3  # never below the true least
+    if result.status == "optimal":
+        assert result.tax_usd + trading == pytest.approx(least, abs=1e-7 * cash + 1e-3)
+    else:
+        assert np.isnan(result.gap) and any(s["outcome"] == "failed" for s in result.stages)
     assert result.tax_usd <= sampled_netted_tax(lots, price, cash) + 1e-7 * cash
     # the reported tax is the rules' tax of the reported lots
     short = result.lots["term"] == "short"
@@ -283,3 +288,16 @@ def test_the_html_report_shows_the_costs_the_tax_and_the_lots_sold():
     sold = int((result.lots["shares_sold"] > 0.5).sum())
     lots_table = page.split("<table id='lots'>")[1].split("</table>")[0]
     assert lots_table.count("<tr>") == sold + 1  # a header and one row per lot sold (then the total row)
+
+
+def test_the_report_command_takes_the_lots(tmp_path):
+    lots = random_lots(Portfolio(*load_example()).holdings, 4)
+    path = tmp_path / "lots.csv"
+    lots.to_csv(path, index=False)
+    page = tmp_path / "report.html"
+    out = CliRunner().invoke(app, ["report", HOLDINGS, "--covariance", COVARIANCE, "--cash", "10%", "--output",
+                                   str(page), "--lots", str(path), "--tax-short", "37%", "--tax-long", "0.238",
+                                   "--as-of", AS_OF, "--netting", "us", "--fee-bps", "0.3"])
+    assert out.exit_code == 0, out.output
+    text = page.read_text()
+    assert "<table id='lots'>" in text and "capital-gains tax (USD)" in text and "<table id='costs'>" in text

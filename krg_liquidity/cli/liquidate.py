@@ -39,7 +39,6 @@ from krg_liquidity.core.numbers import dollars
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel, extrapolation_warning
-from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.report.write import check_output, write_result, write_schedule
 from krg_liquidity.schedule.pov_vwap import pov_schedule
 from krg_liquidity.solve.optimize import liquidate as run_liquidation
@@ -198,24 +197,16 @@ def liquidate(
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds the solve may take; past it the best "
                                      "verified answer is returned (status feasible) or the run ends with status "
                                      "timeout."),
-    fee_bps: float = typer.Option(0.0, help="Sell-side fees in bps of the proceeds for the names without a "
-                                            "'fee_bps' column value (spread and commission come from the book's "
-                                            "columns)."),
+    fee_bps: float = options.fee_bps(),
     max_total_cost_bps: Optional[float] = typer.Option(None, parser=options.bps, metavar="BPS",
                                                        help="All-in trading cost (impact, half-spread, commission, "
                                                             "fees) at most this many bps of the cash."),
-    lots: Optional[Path] = typer.Option(None, help="Tax lots (CSV/.xlsx/Parquet/JSON: symbol, shares, cost basis, "
-                                                   "date acquired, optional lot id): minimize impact + tax."),
-    tax_short: Optional[float] = typer.Option(None, parser=options.fraction, metavar="RATE",
-                                              help="Short-term capital-gains rate with --lots (0.37 or 37%)."),
-    tax_long: Optional[float] = typer.Option(None, parser=options.fraction, metavar="RATE",
-                                             help="Long-term capital-gains rate with --lots (0.238 or 23.8%)."),
-    as_of: Optional[str] = typer.Option(None, help="Sale date for the lots' holding periods (YYYY-MM-DD; default "
-                                                   "today)."),
-    tax_weight: float = typer.Option(1.0, help="Weight of a dollar of tax against a dollar of trading cost."),
-    netting: str = typer.Option("none", help="Tax model with --lots: 'none' (each lot's gain or loss at its term's "
-                                             "rate) or 'us' (gains and losses net within and across terms; a net "
-                                             "loss is carried forward, not credited)."),
+    lots: Optional[Path] = options.lots(),
+    tax_short: Optional[float] = options.tax_short(),
+    tax_long: Optional[float] = options.tax_long(),
+    as_of: Optional[str] = options.as_of(),
+    tax_weight: float = options.tax_weight(),
+    netting: str = options.netting(),
 ) -> None:
     """Raise CASH from HOLDINGS at least all-in cost: impact, spread, commission, fees (and tax with --lots).
 
@@ -229,19 +220,7 @@ def liquidate(
                                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
         if max_total_cost_bps is not None:
             asked = dataclasses.replace(asked, max_total_cost_bps=max_total_cost_bps)
-        taxed: dict[str, Any] = {"fee_bps": fee_bps}
-        if lots is not None or tax_short is not None or tax_long is not None:
-            if lots is None or tax_short is None or tax_long is None:
-                raise InputError("--lots, --tax-short and --tax-long go together: give all three (and --as-of)")
-            try:
-                rates = TaxRates(short_term=tax_short, long_term=tax_long, as_of=as_of, netting=netting)
-            except InputError as exc:  # the options' names, not the Python keywords
-                words = str(exc)
-                for keyword, flag in (("short_term", "--tax-short"), ("long_term", "--tax-long"), ("as_of", "--as-of"),
-                                      ("netting", "--netting")):
-                    words = words.replace(f"{keyword}=", f"{flag} ")
-                raise InputError(words) from None
-            taxed.update(lots=lots, tax=rates, tax_weight=tax_weight)
+        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)

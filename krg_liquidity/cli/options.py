@@ -7,6 +7,7 @@ Numbers are taken the way a PM types them, as ``--cash`` is: a fraction as ``0.2
 """
 
 import math
+from pathlib import Path
 from typing import Any, Optional  # noqa: F401  (the commands annotate with Optional)
 
 import typer
@@ -14,6 +15,7 @@ import typer
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
+from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, Limits, small_cap_message
 
 
@@ -173,3 +175,57 @@ def cash_target(text: str, portfolio: Portfolio, allow_small_cash: bool = False)
 
     return cash_usd(text, portfolio.net_value_usd, allow_small_cash=allow_small_cash, name="--cash",
                     allow="pass --allow-small-cash")
+
+
+def fee_bps() -> Any:
+    return typer.Option(0.0, help="Sell-side fees in bps of the proceeds for the names without a 'fee_bps' column "
+                                  "value (spread and commission come from the book's columns).")
+
+
+def lots() -> Any:
+    return typer.Option(None, help="Tax lots (CSV/.xlsx/Parquet/JSON: symbol, shares, cost basis, date acquired, "
+                                   "optional lot id): minimize trading cost + tax.")
+
+
+def tax_short() -> Any:
+    return typer.Option(None, parser=fraction, metavar="RATE",
+                        help="Short-term capital-gains rate with --lots (0.37 or 37%).")
+
+
+def tax_long() -> Any:
+    return typer.Option(None, parser=fraction, metavar="RATE",
+                        help="Long-term capital-gains rate with --lots (0.238 or 23.8%).")
+
+
+def as_of() -> Any:
+    return typer.Option(None, help="Sale date for the lots' holding periods (YYYY-MM-DD; default today).")
+
+
+def tax_weight() -> Any:
+    return typer.Option(1.0, help="Weight of a dollar of tax against a dollar of trading cost.")
+
+
+def netting() -> Any:
+    return typer.Option("none", help="Tax model with --lots: 'none' (each lot's gain or loss at its term's rate) or "
+                                     "'us' (gains and losses net within and across terms; a net loss is carried "
+                                     "forward, not credited).")
+
+
+def tax_request(fee: float, lot_file: Path | None, short: float | None, long: float | None, sale_date: str | None,
+                model: str, weight: float) -> dict[str, Any]:
+    """The keywords of ``liquidate`` for the sell fee and, with --lots, the lots and the tax rates; errors name the
+    options (--tax-short, --as-of, ...), not the Python keywords."""
+    taxed: dict[str, Any] = {"fee_bps": fee}
+    if lot_file is None and short is None and long is None:
+        return taxed
+    if lot_file is None or short is None or long is None:
+        raise InputError("--lots, --tax-short and --tax-long go together: give all three (and --as-of)")
+    try:
+        rates = TaxRates(short_term=short, long_term=long, as_of=sale_date, netting=model)
+    except InputError as exc:
+        words = str(exc)
+        for keyword, flag in (("short_term", "--tax-short"), ("long_term", "--tax-long"), ("as_of", "--as-of"),
+                              ("netting", "--netting")):
+            words = words.replace(f"{keyword}=", f"{flag} ")
+        raise InputError(words) from None
+    return taxed | {"lots": lot_file, "tax": rates, "tax_weight": weight}

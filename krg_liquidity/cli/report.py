@@ -48,9 +48,17 @@ def report(
     bucket_minutes: int = typer.Option(30, help="Schedule bucket length in minutes."),
     time_limit: float = typer.Option(DEFAULT_TIME_LIMIT, help="Seconds for the solve, and again for the most "
                                                               "cash and the frontier together."),
+    fee_bps: float = options.fee_bps(),
+    lots: Optional[Path] = options.lots(),
+    tax_short: Optional[float] = options.tax_short(),
+    tax_long: Optional[float] = options.tax_long(),
+    as_of: Optional[str] = options.as_of(),
+    tax_weight: float = options.tax_weight(),
+    netting: str = options.netting(),
 ) -> None:
     """Raise CASH from HOLDINGS and write the report a PM forwards: request and assumptions, summary,
-    trades, schedule, cost-vs-cash frontier and pre-trade costs.
+    costs (and with --lots the tax and the lots sold), trades, schedule, cost-vs-cash frontier and pre-trade
+    costs (the frontier and the comparison price impact alone).
 
     A request that cannot be answered (impossible, timed out) still gets its report, with the
     reason; the exit code is then that of ``liquidate`` (2 or 3).
@@ -66,9 +74,10 @@ def report(
             portfolio = Portfolio(book, cov, factors)
         limits: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
                                   "allow_buys": allow_buys}
+        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
         result = run_liquidation(portfolio, options.cash_target(cash, portfolio, allow_small_cash), cost_model=model,
                                  time_limit=time_limit, raise_on_failure=False, allow_small_cash=allow_small_cash,
-                                 **limits)
+                                 **limits, **taxed)
         if result.success and not exact_shares:
             result = round_trades(result, lot_size, model)
         lot = None if exact_shares else lot_size

@@ -269,12 +269,17 @@ def _run_netted(request: LiquidationRequest, plan: _Plan, lots: pd.DataFrame, ra
     price = request.portfolio.array("price")[names]
     best: tuple[float, Candidate, np.ndarray, str, float] | None = None
     proven = True  # every region's optimum proven (an inaccurate one may hide a lower objective)
+    failure: SolverFailure | None = None
     for region in tax_regions(lots, rates):
         plan.lot_sale, plan.lot_rows = (names, value, weight * region.per_dollar), region.rows
         try:
             found = plan.run()
         except EmptyRegion:
             plan.trail.record("netting", "declined", f"region '{region.name}' holds no trade list within the limits")
+            continue
+        except SolverFailure as exc:  # neither an answer nor a proof there: what the others find is not proven least
+            failure, proven = exc, False
+            plan.trail.record("netting", "failed", f"region '{region.name}': no solver answer nor proof ({exc})")
             continue
         shares = np.minimum(np.maximum(np.asarray(plan.lot_split, dtype=float), 0.0) / price, lots["shares"].to_numpy())
         paid = realized_tax(lots, shares, rates)
@@ -285,6 +290,8 @@ def _run_netted(request: LiquidationRequest, plan: _Plan, lots: pd.DataFrame, ra
         tied = best is not None and abs(objective - best[0]) <= 1e-9 * max(1.0, abs(objective))
         if best is None or (objective < best[0] and not tied) or (tied and carried > best[4]):
             best = (objective, found, shares, region.name, carried)  # a tie: the larger loss carried forward
+    if best is None and failure is not None:
+        raise failure
     if best is None:
         plan.lot_sale, plan.lot_rows = (names, value, linear), ()
         plan.run()  # raises: no region holds a trade list, so the limits alone are impossible
