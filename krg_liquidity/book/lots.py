@@ -221,14 +221,13 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataF
     if len(repeated):
         problems.append(Problem("lot_id", "is repeated", "give each lot its own id", symbols=repeated))
     totals = pd.Series(np.nan_to_num(shares), index=frame["symbol"]).groupby(level=0).sum()
-    off = []
-    for symbol, quantity in held.items():
-        if quantity <= 0:
-            continue
-        listed = float(totals.get(symbol, 0.0))
-        if not np.isclose(listed, quantity, rtol=SHARES_RTOL, atol=1e-9):
-            off.append(f"{symbol} (lots {_shares(listed)} vs held {_shares(quantity)}: "
-                       f"{'+' if listed > quantity else '-'}{_shares(abs(listed - quantity))} shares)")
+    holding = pd.Series(held, dtype=float)
+    holding = holding[holding > 0]
+    listed_all = totals.reindex(holding.index).fillna(0.0)
+    wrong = ~np.isclose(listed_all.to_numpy(), holding.to_numpy(), rtol=SHARES_RTOL, atol=1e-9)
+    off = [f"{symbol} (lots {_shares(listed)} vs held {_shares(quantity)}: "
+           f"{'+' if listed > quantity else '-'}{_shares(abs(listed - quantity))} shares)"
+           for symbol, listed, quantity in zip(holding.index[wrong], listed_all[wrong], holding[wrong])]
     if off:
         problems.append(Problem("shares", "of the lots do not add up to the held shares",
                                 "list every lot of each position (its lots must add up to the shares held)",

@@ -164,15 +164,17 @@ def greedy_sale(lots: pd.DataFrame, shares_sold: pd.Series) -> np.ndarray:
     >>> greedy_sale(lots, pd.Series({"A": 12.0})).tolist()
     [2.0, 10.0]
     """
-    out = np.zeros(len(lots))
-    order = np.lexsort((np.arange(len(lots)), lots["tax_per_dollar"].to_numpy(), lots["symbol"].to_numpy()))
-    left = {s: float(max(q, 0.0)) for s, q in shares_sold.items()}
-    shares = lots["shares"].to_numpy(dtype=float)
     symbols = lots["symbol"].to_numpy()
-    for i in order:
-        take = min(shares[i], left.get(symbols[i], 0.0))
-        out[i] = take
-        left[symbols[i]] = left.get(symbols[i], 0.0) - take
+    order = np.lexsort((np.arange(len(lots)), lots["tax_per_dollar"].to_numpy(), symbols))
+    shares = lots["shares"].to_numpy(dtype=float)[order]
+    names = symbols[order]
+    first = np.r_[True, names[1:] != names[:-1]]  # each name's lots are contiguous in this order
+    starts = np.flatnonzero(first)
+    before = np.cumsum(shares) - shares  # shares of the earlier lots, all names
+    before -= np.repeat(before[starts], np.diff(np.r_[starts, len(names)]))  # ... of the same name
+    sold = shares_sold.groupby(level=0).sum().clip(lower=0.0).reindex(names).fillna(0.0).to_numpy()
+    out = np.zeros(len(lots))
+    out[order] = np.clip(sold - before, 0.0, shares)
     return out
 
 

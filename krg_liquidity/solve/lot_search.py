@@ -39,14 +39,12 @@ def lot_steps(costs: TradeCosts, names: np.ndarray, value_usd: np.ndarray, per_d
     order = np.lexsort((np.arange(len(names)), per_dollar, names))
     counts = np.bincount(names, minlength=n)
     width = max(int(counts.max(initial=0)), 1)
+    row = names[order]
+    slot = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)  # each lot's place in its name
     edges = np.zeros((n, width))
     levels = np.full((n, width), np.inf)  # a missing lot: nothing to sell there
-    slot = np.zeros(n, dtype=int)
-    for lot in order:
-        i = names[lot]
-        edges[i, slot[i]] = value_usd[lot] / costs.dollar_adv[i]
-        levels[i, slot[i]] = 1e4 * per_dollar[lot]
-        slot[i] += 1
+    edges[row, slot] = value_usd[order] / costs.dollar_adv[row]
+    levels[row, slot] = 1e4 * per_dollar[order]
     return LotSteps(np.cumsum(edges, axis=1), levels)
 
 
