@@ -310,3 +310,45 @@ def test_an_infeasible_row_states_the_most_cash_as_that_row_trades():
         found = re.search(rf"the most that can be raised within the limits{words} is \$([\d,]+)", error)
         assert found is not None, error
         assert float(found.group(1).replace(",", "")) == krg.tradable_cash(book, lot, max_total_mi_bps=50)
+
+
+def test_books_with_tax_lots_fees_and_a_cost_cap(workspace):
+    """A lots column per book (with its rates), a sell fee and an all-in cap; a book whose lots do not add up is
+    its own bad_input row, and the others run."""
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from books import random_lots
+
+    holdings, covariance = load_example()
+    book = Portfolio(holdings, covariance)
+    lots = random_lots(book.holdings, 4)
+    lots.to_csv(workspace / "lots.csv", index=False)
+    lots.iloc[1:].to_csv(workspace / "short_lots.csv", index=False)
+    rows = [dict(book_id="taxed", holdings="book.csv", covariance="cov.csv", cash="10%", lots="lots.csv",
+                 tax_short="37%", tax_long=0.238, as_of="2026-12-01", netting="us", fee_bps=0.3),
+            dict(book_id="capped", holdings="book.csv", covariance="cov.csv", cash=1e9, fee_bps=0.3,
+                 max_total_cost_bps="60bps"),
+            dict(book_id="bad lots", holdings="book.csv", covariance="cov.csv", cash=1e9, lots="short_lots.csv",
+                 tax_short=0.37, tax_long=0.238, as_of="2026-12-01")]
+    result = run_batch(write_requests(workspace, rows, "taxed.csv"), workspace / "out_tax", workers=1)
+    summary = result.summary.set_index("book_id")
+    rates = krg.TaxRates(0.37, 0.238, as_of="2026-12-01", netting="us")
+    direct = liquidate(book, "10%", lots=lots, tax=rates, fee_bps=0.3)
+    assert summary.loc["taxed", "status"] == "optimal"
+    assert summary.loc["taxed", "tax_usd"] == pytest.approx(direct.tax_usd, rel=1e-9, abs=1e-3)
+    assert summary.loc["taxed", "total_cost_usd"] == pytest.approx(direct.total_cost_usd, rel=1e-9)
+    assert summary.loc["capped", "status"] == "optimal" and np.isnan(summary.loc["capped", "tax_usd"])
+    assert summary.loc["capped", "total_cost_usd"] <= 60e-4 * 1e9 * (1 + 1e-9)
+    assert summary.loc["bad lots", "status"] == "bad_input" and "do not add up" in summary.loc["bad lots", "error"]
+
+
+def test_tax_columns_without_lots_or_lots_without_rates_are_named():
+    holdings, covariance = load_example()
+    requests = pd.DataFrame({"book_id": ["a", "b"], "holdings": [holdings, holdings], "cash": [1e8, 1e8],
+                             "tax_short": [0.37, None], "lots": [None, holdings]})
+    with pytest.raises(BatchRequestError) as caught:
+        read_requests(requests)
+    text = str(caught.value)
+    assert "book a: column(s) tax_short need a 'lots' file" in text
+    assert "book b: a 'lots' file needs the tax rates: give tax_short and tax_long" in text

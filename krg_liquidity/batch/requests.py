@@ -12,6 +12,9 @@ three sheets, or the exposures file with ``factor_covariance`` and ``specific_va
 ``allow_buys``, ``allow_small_cash``, book-wide defaults ``trade_time`` (days) or ``pov``
 (decimal) for names without their own, ``lot_size`` (round the trades to whole lots: see ``rounding``; empty:
 the optimizer's exact shares) and ``time_limit`` (seconds for the book's solve; default 30).
+All-in costs and tax: ``fee_bps`` (sell fee of the names without their own, bps), ``max_total_cost_bps``,
+``lots`` (a tax-lots file) with ``tax_short`` and ``tax_long`` (rates: 0.37 or 37%), ``as_of`` (the sale
+date, YYYY-MM-DD), ``netting`` ("none" or "us") and ``tax_weight``.
 
 Files named in a requests *file* are resolved relative to its folder and must stay inside it
 (no ``..`` or absolute paths leading out, symbolic links included). A book whose file is
@@ -32,13 +35,15 @@ from krg_liquidity.core.cash import FORMS, parse_cash
 from krg_liquidity.core.errors import InputError, InputFileError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
+from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.solve.limits import Limits
 
 REQUIRED = ("book_id", "holdings", "cash")
-FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance")
+FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance", "lots")
 OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_variance", "sheet", "risk_band_lo",
             "risk_band_hi", "max_total_mi_bps", "allow_buys", "allow_small_cash", "trade_time", "pov", "lot_size",
-            "time_limit")
+            "time_limit", "fee_bps", "max_total_cost_bps", "lots", "tax_short", "tax_long", "as_of", "netting",
+            "tax_weight")
 
 
 class BatchRequestError(InputError):
@@ -70,6 +75,10 @@ class BookRequest:
     lot_size: int | None = None
     time_limit: float | None = DEFAULT_TIME_LIMIT
     allow_small_cash: bool = False
+    fee_bps: float = 0.0
+    lots: object = None
+    tax: TaxRates | None = None
+    tax_weight: float = 1.0
 
 
 def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
@@ -115,7 +124,8 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
 
         path = Path(requests)
         try:
-            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", *FILE_COLUMNS),
+            requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", "as_of", "netting",
+                                                                       *FILE_COLUMNS),
                                   percent_text=True)  # an Excel cash cell shown as 10% is 10% of the book
         except InputFileError as exc:
             raise BatchRequestError(str(exc)) from None
@@ -157,17 +167,21 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
             errors.append(f"book {book}: column 'time_limit' must be a positive number of seconds")
         band = _collect(errors, _band, row, book)
         buys = _collect(errors, _flag, row.get("allow_buys", False), book)
-        limits = _collect(errors, _limits, book, band, mi_cap, bool(buys))
+        cost_cap, fee, weight = (_collect(errors, _optional_float, row, c, book) for c in
+                                 ("max_total_cost_bps", "fee_bps", "tax_weight"))
+        limits = _collect(errors, _limits, book, band, mi_cap, bool(buys), cost_cap)
+        rates = _collect(errors, _tax, row, book, files["lots"] is not None)
         small = _collect(errors, _flag, row.get("allow_small_cash", False), book, "allow_small_cash")
         amount = cash[i]
         if amount is None:  # reported above with the other unreadable cash cells: the table is refused
             continue
         if limits is None:  # said above with the table's other problems
             continue
-        out.append(BookRequest(book, files["holdings"], files["covariance"], amount, limits, files["factor_model"], files["factor_covariance"],
-                               files["specific_variance"], sheet, trade_time, pov, "; ".join(problems),
-                               None if lot is None else int(lot), DEFAULT_TIME_LIMIT if limit is None else limit,
-                               bool(small)))
+        out.append(BookRequest(book, files["holdings"], files["covariance"], amount, limits, files["factor_model"],
+                               files["factor_covariance"], files["specific_variance"], sheet, trade_time, pov,
+                               "; ".join(problems), None if lot is None else int(lot),
+                               DEFAULT_TIME_LIMIT if limit is None else limit, bool(small),
+                               0.0 if fee is None else fee, files["lots"], rates, 1.0 if weight is None else weight))
     if len(errors) == 1:
         raise BatchRequestError(errors[0])
     if errors:
@@ -210,7 +224,8 @@ def _resolve(value, base: Path | None, book: str, column: str, required: bool, p
     return str(path)
 
 
-PARSERS = {"max_total_mi_bps": parse_bps, "risk_band_lo": parse_ratio, "risk_band_hi": parse_ratio}
+PARSERS = {"max_total_mi_bps": parse_bps, "max_total_cost_bps": parse_bps, "risk_band_lo": parse_ratio,
+           "risk_band_hi": parse_ratio}
 """Columns read as the CLI reads its options: "50bps" or "0.5%" in bps, "90%" or "0.9x" as a risk ratio."""
 
 
@@ -231,12 +246,40 @@ def _band(row, book: str):
     return None if lo is None else (lo, hi)
 
 
-def _limits(book: str, band, mi_cap, buys: bool) -> Limits:
+def _limits(book: str, band, mi_cap, buys: bool, cost_cap=None) -> Limits:
     """The row's request-level limits as one value, checked as ``Limits`` checks them."""
     try:
-        return Limits(risk_band=band, max_total_mi_bps=mi_cap, allow_buys=buys)
+        return Limits(risk_band=band, max_total_mi_bps=mi_cap, allow_buys=buys, max_total_cost_bps=cost_cap)
     except InputError as exc:
         raise BatchRequestError(f"book {book}: {exc}") from None
+
+
+TAX_COLUMNS = ("tax_short", "tax_long", "as_of", "netting", "tax_weight")
+"""The columns that price a row's tax lots (``lots``)."""
+
+
+def _tax(row, book: str, has_lots: bool) -> TaxRates | None:
+    """The row's tax rates (with a ``lots`` file), checked as ``TaxRates`` checks them; rates without lots, or
+    lots without both rates, are refused."""
+    given = [c for c in TAX_COLUMNS if not _blank(row.get(c))]
+    if not has_lots:
+        if given:
+            raise BatchRequestError(f"book {book}: column(s) {', '.join(given)} need a 'lots' file for the row")
+        return None
+    rates = {c: row.get(c) for c in ("tax_short", "tax_long")}
+    missing = [c for c, v in rates.items() if _blank(v)]
+    if missing:
+        raise BatchRequestError(f"book {book}: a 'lots' file needs the tax rates: give {' and '.join(missing)} "
+                                "(decimals such as 0.37, or 37%)")
+    try:
+        return TaxRates(short_term=parse_number(rates["tax_short"]), long_term=parse_number(rates["tax_long"]),
+                        as_of=None if _blank(row.get("as_of")) else str(row.get("as_of")).strip(),
+                        netting="none" if _blank(row.get("netting")) else str(row.get("netting")).strip().lower())
+    except InputError as exc:
+        words = str(exc)
+        for keyword, column in (("short_term", "tax_short"), ("long_term", "tax_long")):
+            words = words.replace(f"{keyword}=", f"column '{column}' ")
+        raise BatchRequestError(f"book {book}: {words}") from None
 
 
 def _cash(value) -> float | str | None:

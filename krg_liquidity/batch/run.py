@@ -210,8 +210,11 @@ def solve_book(request: BookRequest) -> BookOutcome:
             summary["cash_target"] = cash_usd(request.cash, portfolio.net_value_usd, name="column 'cash'",
                                               allow_small_cash=request.allow_small_cash,
                                               allow="set the allow_small_cash column to true for this row")
+            taxed: dict[str, Any] = {} if request.lots is None else {"lots": request.lots, "tax": request.tax,
+                                                                     "tax_weight": request.tax_weight}
             result = liquidate(portfolio, summary["cash_target"], limits=request.limits, raise_on_failure=False,
-                               allow_small_cash=request.allow_small_cash, time_limit=request.time_limit)
+                               allow_small_cash=request.allow_small_cash, time_limit=request.time_limit,
+                               fee_bps=request.fee_bps, **taxed)
             assumed = attach(result, portfolio).assumptions
             message = result.message
             if result.status == "infeasible":  # the most cash as this row trades (whole lots or exact shares)
@@ -225,7 +228,8 @@ def solve_book(request: BookRequest) -> BookOutcome:
                     result = round_trades(result, request.lot_size)
                     summary.update(status=result.status, error=result.message)  # whole lots may break a limit
                 summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
-                               lower_bound_usd=result.lower_bound_usd, gap=result.gap)
+                               lower_bound_usd=result.lower_bound_usd, gap=result.gap,
+                               total_cost_usd=result.total_cost_usd, tax_usd=result.tax_usd)
                 trades = result.trades.assign(book_id=request.book_id)
     except Exception as exc:  # a batch never loses a book: every failure is a status and a message
         status = status_of(exc)

@@ -17,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 SUMMARY_COLUMNS = ("book_id", "status", "cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd",
-                   "gap", "seconds", "error", "method", "parameters", "risk_model", "warnings")
-FLOAT_COLUMNS = ("cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd", "gap", "seconds")
+                   "gap", "seconds", "error", "method", "parameters", "risk_model", "warnings", "total_cost_usd",
+                   "tax_usd")
+FLOAT_COLUMNS = ("cash_target", "cash_raised", "cost_usd", "cost_bps", "lower_bound_usd", "gap", "seconds",
+                 "total_cost_usd", "tax_usd")
 TEXT_COLUMNS = ("error", "method", "parameters", "risk_model", "warnings")
 EXTRA_FORMATS = ("csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_575
