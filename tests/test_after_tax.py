@@ -136,3 +136,17 @@ def test_bad_lots_and_rates_are_refused_before_any_solve():
         compare_after_tax(book, 1e9, lots=lots, tax=None)
     with pytest.raises(InputError, match="tax_weight"):
         compare_after_tax(book, 1e9, lots=lots, tax=RATES, tax_weight=-1)
+
+
+def test_the_frontier_takes_the_lots_and_shows_the_tax():
+    from krg_liquidity import frontier
+
+    book = Portfolio(*load_example())
+    lots = random_lots(book.holdings, 4)
+    table = frontier(book, ["5%", "10%"], lots=lots, tax=RATES, fee_bps=0.3)
+    for (_, row), cash in zip(table.iterrows(), ("5%", "10%")):
+        direct = liquidate(book, cash, lots=lots, tax=RATES, fee_bps=0.3)
+        assert row["status"] == direct.status
+        assert row["tax_usd"] == pytest.approx(direct.tax_usd, rel=1e-9, abs=1e-3)
+        assert row["total_cost_usd"] == pytest.approx(direct.total_cost_usd, rel=1e-9)
+    assert table["tax_usd"].notna().all() and frontier(book, ["5%"])["tax_usd"].isna().all()

@@ -21,7 +21,7 @@ FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
              "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised",
-             "gap_usd", "usd", "realized_gain_usd", "tax_usd", "shares_sold"),
+             "gap_usd", "usd", "realized_gain_usd", "tax_usd", "shares_sold", "total_cost_usd"),
     ",.2f": ("price", "cost_basis_per_share"),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds", "bps"),
