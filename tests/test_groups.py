@@ -475,3 +475,24 @@ def test_the_most_cash_typed_back_keeps_the_group_limits():
     typed = tradable_cash(book, 1, limits=limits)
     assert typed is not None and most * (1 - 1e-6) <= typed <= most + 5
     assert krg.round_trades(krg.liquidate(book, typed, limits=limits)).success
+
+
+def test_the_report_command_takes_the_shape_limits(tmp_path):
+    from typer.testing import CliRunner
+
+    from krg_liquidity.book.datasets import data_path
+    from krg_liquidity.cli import app
+
+    holdings, _ = krg.load_example()
+    book = tmp_path / "book.csv"
+    holdings.assign(Sector=[f"S{i % 5}" for i in range(len(holdings))]).to_csv(book, index=False)
+    page = tmp_path / "report.html"
+    out = CliRunner().invoke(app, ["report", str(book), "--covariance", str(data_path("example_covariance.csv")),
+                                   "--cash", "10%", "--output", str(page), "--group-column", "Sector",
+                                   "--max-group-weight-change", "0.005", "--max-tracking-error", "0.01"])
+    assert out.exit_code == 0, out.output
+    text = page.read_text()
+    assert "group limits by Sector" in text and "tracking error at most 1% a year" in text
+    bad = CliRunner().invoke(app, ["report", str(book), "--covariance", str(data_path("example_covariance.csv")),
+                                   "--cash", "10%", "--output", str(page), "--max-tracking-error", "1"])
+    assert bad.exit_code == 2 and "did you mean 0.01?" in bad.output

@@ -155,13 +155,13 @@ def test_max_cash_gets_half_the_report_budget(monkeypatch):
 
     import krg_liquidity.report.content as content
 
-    asked, real = [], content.tradable_cash
+    asked, real = [], content.most_tradable
 
     def spy(portfolio, lot_size, *, time_limit=None, **limits):
         asked.append(time_limit)
         return real(portfolio, lot_size, time_limit=time_limit, **limits)
 
-    monkeypatch.setattr(content, "tradable_cash", spy)
+    monkeypatch.setattr(content, "most_tradable", spy)
     holdings, model = krg.synthetic_universe(40, seed=3)
     book = krg.Portfolio(holdings, covariance_of(model))
     limits = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 20.0}

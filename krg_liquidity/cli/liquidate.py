@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any, Optional
@@ -168,16 +167,10 @@ def liquidate(
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),
-    group_column: Optional[str] = typer.Option(None, help="Holdings column naming each name's group (default: the "
-                                                          "first of group, sector, industry, country, GICS Sector)."),
-    max_group_weight_change: Optional[float] = typer.Option(
-        None, metavar="FRACTION", help="Each group's post-trade weight within this of today's (0.02 = +/-2 points)."),
-    max_tracking_error: Optional[float] = typer.Option(
-        None, metavar="FRACTION", help="Annualized tracking error of the post-trade weights against today's at "
-                                       "most this (0.01 = 1%); needs a risk model."),
-    min_liquid_fraction: Optional[str] = typer.Option(
-        None, metavar="F,D", help="At least the fraction F of the post-trade value sellable within D days at the "
-                                  "names' POV (their pov, else 20%), e.g. 0.5,5."),
+    group_column: Optional[str] = options.group_column(),
+    max_group_weight_change: Optional[float] = options.max_group_weight_change(),
+    max_tracking_error: Optional[float] = options.max_tracking_error(),
+    min_liquid_fraction: Optional[str] = options.min_liquid_fraction(),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = options.mi_date(),
@@ -198,9 +191,7 @@ def liquidate(
                                      "verified answer is returned (status feasible) or the run ends with status "
                                      "timeout."),
     fee_bps: float = options.fee_bps(),
-    max_total_cost_bps: Optional[float] = typer.Option(None, parser=options.bps, metavar="BPS",
-                                                       help="All-in trading cost (impact, half-spread, commission, "
-                                                            "fees) at most this many bps of the cash."),
+    max_total_cost_bps: Optional[float] = options.max_total_cost_bps(),
     lots: Optional[Path] = options.lots(),
     tax_short: Optional[float] = options.tax_short(),
     tax_long: Optional[float] = options.tax_long(),
@@ -217,9 +208,8 @@ def liquidate(
     try:
         asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys, group_column=group_column,
                                      max_group_weight_change=max_group_weight_change,
-                                     max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
-        if max_total_cost_bps is not None:
-            asked = dataclasses.replace(asked, max_total_cost_bps=max_total_cost_bps)
+                                     max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction,
+                                     max_total_cost_bps=max_total_cost_bps)
         taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
         for path in (output, schedule):
             if path is not None:

@@ -55,7 +55,8 @@ def bps(text: object) -> float:
 def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
                  max_total_mi_bps: float | None = None, allow_buys: bool = False, *,
                  group_column: str | None = None, max_group_weight_change: float | None = None,
-                 max_tracking_error: float | None = None, min_liquid_fraction: str | None = None) -> Limits:
+                 max_tracking_error: float | None = None, min_liquid_fraction: str | None = None,
+                 max_total_cost_bps: float | None = None) -> Limits:
     """The request's options in the command line's own words (the library's messages name Python
     arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds,
     ``--max-total-mi-bps`` at least ``SMALLEST_TOTAL_IMPACT_BPS`` (a smaller one is a percent or a fraction
@@ -97,7 +98,7 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
     group_limits = None if max_group_weight_change is None else {"max_weight_change": max_group_weight_change}
     return Limits(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
                   group_column=group_column, group_limits=group_limits, max_tracking_error=max_tracking_error,
-                  min_liquid_fraction=liquid)
+                  min_liquid_fraction=liquid, max_total_cost_bps=max_total_cost_bps)
 
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
@@ -175,6 +176,31 @@ def cash_target(text: str, portfolio: Portfolio, allow_small_cash: bool = False)
 
     return cash_usd(text, portfolio.net_value_usd, allow_small_cash=allow_small_cash, name="--cash",
                     allow="pass --allow-small-cash")
+
+
+def group_column() -> Any:
+    return typer.Option(None, help="Holdings column naming each name's group (default: the first of group, sector, "
+                                   "industry, country, GICS Sector).")
+
+
+def max_group_weight_change() -> Any:
+    return typer.Option(None, metavar="FRACTION",
+                        help="Each group's post-trade weight within this of today's (0.02 = +/-2 points).")
+
+
+def max_tracking_error() -> Any:
+    return typer.Option(None, metavar="FRACTION", help="Annualized tracking error of the post-trade weights against "
+                                                       "today's at most this (0.01 = 1%); needs a risk model.")
+
+
+def min_liquid_fraction() -> Any:
+    return typer.Option(None, metavar="F,D", help="At least the fraction F of the post-trade value sellable within D "
+                                                  "days at the names' POV (their pov, else 20%), e.g. 0.5,5.")
+
+
+def max_total_cost_bps() -> Any:
+    return typer.Option(None, parser=bps, metavar="BPS", help="All-in trading cost (impact, half-spread, commission, "
+                                                              "fees) at most this many bps of the cash.")
 
 
 def fee_bps() -> Any:

@@ -38,6 +38,11 @@ def report(
     risk_band: Optional[tuple[float, float]] = options.risk_band(),
     max_total_mi_bps: Optional[float] = options.max_total_mi_bps(),
     allow_buys: bool = options.allow_buys(),
+    group_column: Optional[str] = options.group_column(),
+    max_group_weight_change: Optional[float] = options.max_group_weight_change(),
+    max_tracking_error: Optional[float] = options.max_tracking_error(),
+    min_liquid_fraction: Optional[str] = options.min_liquid_fraction(),
+    max_total_cost_bps: Optional[float] = options.max_total_cost_bps(),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
     mi_date: Optional[str] = options.mi_date(),
@@ -64,7 +69,10 @@ def report(
     reason; the exit code is then that of ``liquidate`` (2 or 3).
     """
     try:
-        options.check_limits(risk_band, time_limit, max_total_mi_bps)
+        asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys, group_column=group_column,
+                                     max_group_weight_change=max_group_weight_change,
+                                     max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction,
+                                     max_total_cost_bps=max_total_cost_bps)
         check_report_path(output)
         model = cost_model_from(parameters, mi_code, mi_date)
         cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)
@@ -72,8 +80,7 @@ def report(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnitsWarning)
             portfolio = Portfolio(book, cov, factors)
-        limits: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
-                                  "allow_buys": allow_buys}
+        limits: dict[str, Any] = {"limits": asked}
         taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
         result = run_liquidation(portfolio, options.cash_target(cash, portfolio, allow_small_cash), cost_model=model,
                                  time_limit=time_limit, raise_on_failure=False, allow_small_cash=allow_small_cash,

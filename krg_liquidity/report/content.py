@@ -8,6 +8,7 @@ in each renderer.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from krg_liquidity.model.params import IStarParams
 from krg_liquidity.schedule.pov_vwap import pov_schedule
 from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.result import LiquidationResult
-from krg_liquidity.solve.tradable import tradable_cash
+from krg_liquidity.solve.tradable import most_tradable
 from krg_liquidity.whatif.frontier import frontier
 
 MAX_CASH_SHARE = 0.5
@@ -104,8 +105,10 @@ def build_report(result: LiquidationResult, portfolio: Portfolio | None = None, 
         if max_total_mi_bps is None:
             max_total_mi_bps = asked.get("max_total_mi_bps")
         allow_buys = bool(allow_buys or asked.get("allow_buys", False))
-    request = {"cash_target_usd": result.cash_target, "risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
-               "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
+        own = result.limits or Limits()  # the shape limits and the cost cap the answer was solved with, kept
+        given = dataclasses.replace(own, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
+    request = {**asked, "cash_target_usd": result.cash_target, "risk_band": risk_band,
+               "max_total_mi_bps": max_total_mi_bps, "allow_buys": bool(allow_buys), "time_limit_s": time_limit,
                "lot_size": (result.rounding or {}).get("lot_size")}
     model = cost_model or cost_model_of(result)
     notes: list[str] = []
@@ -119,15 +122,13 @@ def build_report(result: LiquidationResult, portfolio: Portfolio | None = None, 
             basket = basket_view(schedule, portfolio, bucket_minutes).buckets
     most, table = None, pd.DataFrame()
     if portfolio is not None:
-        keywords: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
-                                    "allow_buys": allow_buys, "cost_model": model}
+        keywords: dict[str, Any] = {"limits": given, "cost_model": model}  # every limit: the group rows too
         begin = time.perf_counter()
         lot = lot_size or (result.rounding or {}).get("lot_size")  # the most cash as the answer trades
-        most = tradable_cash(portfolio, None if lot is None else int(lot), **keywords,
-                             time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit)
+        most, why = most_tradable(portfolio, None if lot is None else int(lot), **keywords,
+                                  time_limit=None if time_limit is None else MAX_CASH_SHARE * time_limit)
         if most is None:
-            notes.append("most cash not found: no target near the most the limits allow was raised within the "
-                         "time limit")
+            notes.append(f"most cash not found: {why}")
         share = None
         if time_limit is not None:  # what max_cash left, at least a little for each point
             left = max(time_limit - (time.perf_counter() - begin), (1 - MAX_CASH_SHARE) * time_limit / 10)
@@ -140,9 +141,7 @@ def build_report(result: LiquidationResult, portfolio: Portfolio | None = None, 
         from krg_liquidity.whatif.rules import comparison_table, pro_rata, waterfall
 
         # allow_small_cash: the target was accepted by the liquidation
-        checked: dict[str, Any] = {"risk_band": risk_band, "max_total_mi_bps": max_total_mi_bps,
-                                   "allow_buys": allow_buys,
-                                   "cost_model": model, "allow_small_cash": True}
+        checked: dict[str, Any] = {"limits": given, "cost_model": model, "allow_small_cash": True}
         comparison = comparison_table({"optimized": result, "pro_rata": pro_rata(portfolio, result.cash_target, **checked),
                                        "waterfall": waterfall(portfolio, result.cash_target, **checked)})
     return Report(request, result, schedule, basket, table, most, pretrade(result, model), notes=notes,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from krg_liquidity.model.assumptions import summary_lines
 from krg_liquidity.report.content import Report, comparison_view
+from krg_liquidity.solve.result import limits_text
 
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
@@ -79,7 +80,8 @@ def _request_rows(report) -> list[tuple[str, str]]:
              is not None else "none"),
             ("buys allowed", "yes" if request["allow_buys"] else "no (sales and short covers only)"),
             ("time limit", "none" if request["time_limit_s"] is None else f"{request['time_limit_s']:g} s"),
-            ("shares", "exact (fractional)" if not request["lot_size"] else f"whole lots of {request['lot_size']:g}")]
+            ("shares", "exact (fractional)" if not request["lot_size"] else f"whole lots of {request['lot_size']:g}"),
+            ("all limits, in words", limits_text(request))]
     return rows + summary_lines(report.result.assumptions)
 
 
