@@ -352,3 +352,21 @@ def test_tax_columns_without_lots_or_lots_without_rates_are_named():
     text = str(caught.value)
     assert "book a: column(s) tax_short need a 'lots' file" in text
     assert "book b: a 'lots' file needs the tax rates: give tax_short and tax_long" in text
+
+
+def test_books_with_shape_limits():
+    holdings, covariance = load_example()
+    sectored = holdings.assign(Sector=[f"S{i % 5}" for i in range(len(holdings))])
+    requests = pd.DataFrame({"book_id": ["shaped", "free"], "holdings": [sectored, sectored],
+                             "covariance": [covariance, covariance], "cash": ["10%", "10%"],
+                             "group_column": ["Sector", None], "max_group_weight_change": [0.005, None],
+                             "max_tracking_error": [0.01, None]})
+    summary = run_batch(requests, workers=1).summary.set_index("book_id")
+    book = Portfolio(sectored, covariance)
+    limits = krg.Limits(group_column="Sector", group_limits={"max_weight_change": 0.005}, max_tracking_error=0.01)
+    direct = liquidate(book, "10%", limits=limits)
+    assert summary.loc["shaped", "cost_usd"] == pytest.approx(direct.cost_usd, rel=1e-9)
+    assert summary.loc["shaped", "cost_usd"] > summary.loc["free", "cost_usd"]  # the bands bind
+    with pytest.raises(BatchRequestError, match="book a: give both min_liquid_fraction and min_liquid_days"):
+        read_requests(pd.DataFrame({"book_id": ["a"], "holdings": [holdings], "cash": [1e8],
+                                    "min_liquid_fraction": [0.5]}))

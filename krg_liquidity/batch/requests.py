@@ -14,7 +14,8 @@ three sheets, or the exposures file with ``factor_covariance`` and ``specific_va
 the optimizer's exact shares) and ``time_limit`` (seconds for the book's solve; default 30).
 All-in costs and tax: ``fee_bps`` (sell fee of the names without their own, bps), ``max_total_cost_bps``,
 ``lots`` (a tax-lots file) with ``tax_short`` and ``tax_long`` (rates: 0.37 or 37%), ``as_of`` (the sale
-date, YYYY-MM-DD), ``netting`` ("none" or "us") and ``tax_weight``.
+date, YYYY-MM-DD), ``netting`` ("none" or "us") and ``tax_weight``. Shape: ``group_column`` with
+``max_group_weight_change``, ``max_tracking_error``, and ``min_liquid_fraction`` with ``min_liquid_days``.
 
 Files named in a requests *file* are resolved relative to its folder and must stay inside it
 (no ``..`` or absolute paths leading out, symbolic links included). A book whose file is
@@ -43,7 +44,8 @@ FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "
 OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_variance", "sheet", "risk_band_lo",
             "risk_band_hi", "max_total_mi_bps", "allow_buys", "allow_small_cash", "trade_time", "pov", "lot_size",
             "time_limit", "fee_bps", "max_total_cost_bps", "lots", "tax_short", "tax_long", "as_of", "netting",
-            "tax_weight")
+            "tax_weight", "group_column", "max_group_weight_change", "max_tracking_error", "min_liquid_fraction",
+            "min_liquid_days")
 
 
 class BatchRequestError(InputError):
@@ -125,7 +127,7 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         path = Path(requests)
         try:
             requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", "as_of", "netting",
-                                                                       *FILE_COLUMNS),
+                                                                       "group_column", *FILE_COLUMNS),
                                   percent_text=True)  # an Excel cash cell shown as 10% is 10% of the book
         except InputFileError as exc:
             raise BatchRequestError(str(exc)) from None
@@ -169,7 +171,8 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         buys = _collect(errors, _flag, row.get("allow_buys", False), book)
         cost_cap, fee, weight = (_collect(errors, _optional_float, row, c, book) for c in
                                  ("max_total_cost_bps", "fee_bps", "tax_weight"))
-        limits = _collect(errors, _limits, book, band, mi_cap, bool(buys), cost_cap)
+        shape = _collect(errors, _shape, row, book)
+        limits = _collect(errors, _limits, book, band, mi_cap, bool(buys), cost_cap, shape or {})
         rates = _collect(errors, _tax, row, book, files["lots"] is not None)
         small = _collect(errors, _flag, row.get("allow_small_cash", False), book, "allow_small_cash")
         amount = cash[i]
@@ -246,12 +249,33 @@ def _band(row, book: str):
     return None if lo is None else (lo, hi)
 
 
-def _limits(book: str, band, mi_cap, buys: bool, cost_cap=None) -> Limits:
+def _limits(book: str, band, mi_cap, buys: bool, cost_cap=None, shape: dict | None = None) -> Limits:
     """The row's request-level limits as one value, checked as ``Limits`` checks them."""
     try:
-        return Limits(risk_band=band, max_total_mi_bps=mi_cap, allow_buys=buys, max_total_cost_bps=cost_cap)
+        return Limits(risk_band=band, max_total_mi_bps=mi_cap, allow_buys=buys, max_total_cost_bps=cost_cap,
+                      **(shape or {}))
     except InputError as exc:
         raise BatchRequestError(f"book {book}: {exc}") from None
+
+
+def _shape(row, book: str) -> dict:
+    """The row's shape limits as ``Limits`` keywords: a group column with a band on each group's weight, a
+    tracking-error cap, and the liquidity left (``min_liquid_fraction`` sellable within ``min_liquid_days``)."""
+    out: dict = {}
+    if not _blank(row.get("group_column")):
+        out["group_column"] = str(row.get("group_column")).strip()
+    change = _optional_float(row, "max_group_weight_change", book)
+    if change is not None:
+        out["group_limits"] = {"max_weight_change": change}
+    tracking = _optional_float(row, "max_tracking_error", book)
+    if tracking is not None:
+        out["max_tracking_error"] = tracking
+    fraction, days = (_optional_float(row, c, book) for c in ("min_liquid_fraction", "min_liquid_days"))
+    if (fraction is None) != (days is None):
+        raise BatchRequestError(f"book {book}: give both min_liquid_fraction and min_liquid_days, or neither")
+    if fraction is not None:
+        out["min_liquid_fraction"] = (fraction, days)
+    return out
 
 
 TAX_COLUMNS = ("tax_short", "tax_long", "as_of", "netting", "tax_weight")
