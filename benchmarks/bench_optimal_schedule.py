@@ -288,10 +288,21 @@ def main() -> None:
                         help="also the older tables: both engines by size, stages, a4 = 0.8, full covariance, SLSQP")
     parser.add_argument("--no-slsqp", dest="slsqp", action="store_false",
                         help="with --extras: skip the SLSQP comparison (one to several minutes)")
+    parser.add_argument("--replan-only", action="store_true",
+                        help="only the re-planning table (written to RESULTS_replan.md)")
     args = parser.parse_args()
     versions = header()
     print(versions)
     load_before = os.getloadavg()[0]
+    if args.replan_only:
+        out = ["# Re-planning benchmark (bench_optimal_schedule.py --replan-only)", "", versions, "",
+               "The second day (13 periods left) of a 500-name, 26-period plan (10-factor model, lambda = 1), re-planned "
+               "for the names with shares left, cold and warm-started from the plan; whole calls, medians of "
+               f"{args.repeat} runs.", ""] + replan_table(500, 13, args.repeat)
+        out += ["", f"1-minute load average: {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end."]
+        print("\n".join(out[4:]))
+        Path(__file__).with_name("RESULTS_replan.md").write_text("\n".join(out) + "\n")
+        return
     out = ["# Optimal basket schedule benchmark", "", versions, "",
            f"Synthetic baskets, {PERIODS} periods (13 half-hour buckets x 2 days), lambda = {LAMBDA}, selling half of "
            f"every position; medians of up to {args.repeat} runs (one when a run takes over 5 s) on this machine "
