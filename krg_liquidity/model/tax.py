@@ -351,3 +351,36 @@ def rescaled_sale(lots: pd.DataFrame, previous: np.ndarray, shares_sold: pd.Seri
     if len(missing):
         out = out + greedy_sale(lots.assign(shares=shares - out), missing)
     return out
+
+
+def most_carried(lots: pd.DataFrame, split: np.ndarray, rates: TaxRates) -> np.ndarray:
+    """Under US netting, the split of the same sales (shares per lot) that pays no more tax than ``split`` and
+    carries the most loss forward: ``split`` itself, or a lot rule's split (``LOT_RULES``; highest basis first
+    realizes the least gain) whose tax is within a cent of it and whose carry-forward is larger. Many splits
+    pay the same tax (none at all in the net-loss region); the optimizer's is then one of them at random.
+
+    Parameters
+    ----------
+    lots : pandas.DataFrame
+        ``lot_tax``'s table.
+    split : numpy.ndarray
+        Shares sold per lot (the optimizer's).
+    rates : TaxRates
+        The rates (``netting="us"``; under the linear model ``split`` is returned).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares sold per lot, each name's total unchanged.
+    """
+    if rates.netting == "none":
+        return split
+    symbols = lots["symbol"].to_numpy()
+    sold = pd.Series(np.asarray(split, dtype=float), index=symbols).groupby(level=0).sum()
+    best, found = split, realized_tax(lots, split, rates)
+    for rule in LOT_RULES:
+        other = split_by_rule(lots, sold, rule)
+        paid = realized_tax(lots, other, rates)
+        if paid["tax_usd"] <= found["tax_usd"] + 0.01 and paid["carryforward_usd"] > found["carryforward_usd"] + 0.01:
+            best, found = other, paid
+    return best

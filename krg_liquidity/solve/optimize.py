@@ -47,7 +47,7 @@ from krg_liquidity.core.plan import (
 )
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel
-from krg_liquidity.model.tax import TaxRates, lot_tax, realized_tax, tax_regions
+from krg_liquidity.model.tax import TaxRates, lot_tax, most_carried, realized_tax, tax_regions
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import floor as floor_search
 from krg_liquidity.solve import reach
@@ -298,6 +298,7 @@ def _run_netted(request: LiquidationRequest, plan: _Plan, lots: pd.DataFrame, ra
         raise SolverFailure("every region of US netting was proven empty, but the limits are not",
                             plan.trail.solver_attempts)
     objective, found, shares, name, _ = best
+    shares = most_carried(lots, shares, rates)
     plan.trail.record("netting", "accepted", f"region '{name}' is the least of the regions' optima")
     lower = None if proven else float("nan")
     result = finished_result(request, found.u, found.marginal, lower, found.path, plan.trail, plan.bounds)

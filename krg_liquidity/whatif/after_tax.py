@@ -58,7 +58,8 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     Returns
     -------
     pandas.DataFrame
-        One row per trade list (``TRADE_LISTS``) and lot rule (``model.tax.LOT_RULES``), columns
+        One row per trade list (``TRADE_LISTS``) and lot rule (``model.tax.LOT_RULES``; under US netting the
+        after-tax optimum's own split first, lots "optimizer"), columns
         ``AFTER_TAX_COLUMNS``: the trade list's status (``limits_broken`` when it breaks a limit, the limits
         it breaks by label in ``limits_broken``),
         cash raised, trading cost, tax, realized short- and long-term gains, ``after_tax_cost_usd``
@@ -106,18 +107,18 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
 def _taxes(result: LiquidationResult, lots: pd.DataFrame | None,
            rates: TaxRates) -> dict[str, tuple[float, float, float]]:
     """Per lot rule: (tax, realized short-term gain, realized long-term gain) of ``result``'s sales, USD, under
-    ``rates`` (with US netting, the after-tax optimum's own split is its "least_tax" row: the least tax there)."""
+    ``rates``. Under US netting the after-tax optimum's own split comes first, as "optimizer" (no rule is
+    the least-tax split there)."""
     nan = (np.nan, np.nan, np.nan)
     if lots is None or not np.isfinite(result.cash_raised):
         return {rule: nan for rule in LOT_RULES}
     sold = pd.Series(-result.trades["shares_traded"].to_numpy(dtype=float),
                      index=result.trades["symbol"].to_numpy()).clip(lower=0.0)
+    splits = {rule: split_by_rule(lots, sold, rule) for rule in LOT_RULES}
+    if rates.netting != "none" and result.lots is not None:
+        splits = {"optimizer": result.lots["shares_sold"].to_numpy(dtype=float)} | splits
     out = {}
-    for rule in LOT_RULES:
-        if rule == "least_tax" and rates.netting != "none" and result.lots is not None:
-            split = result.lots["shares_sold"].to_numpy(dtype=float)
-        else:
-            split = split_by_rule(lots, sold, rule)
+    for rule, split in splits.items():
         found = realized_tax(lots, split, rates)
         out[rule] = (found["tax_usd"], found["realized_short_term_usd"], found["realized_long_term_usd"])
     return out
