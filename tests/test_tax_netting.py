@@ -285,6 +285,8 @@ def test_the_html_report_shows_the_costs_the_tax_and_the_lots_sold():
     assert "<table id='costs'>" in page and "<table id='lots'>" in page
     assert "least possible trading cost + tax (USD, proven)" in page
     assert f"data-value='{result.tax_usd!r}'" in page  # the tax row carries the exact figure
+    assert "each loss credited at its rate" in page and "realized long-term gain (USD)" in page
+    assert "The frontier is solved without the tax lots" in page and "priced by impact alone" in page
     sold = int((result.lots["shares_sold"] > 0.5).sum())
     lots_table = page.split("<table id='lots'>")[1].split("</table>")[0]
     assert lots_table.count("<tr>") == sold + 1  # a header and one row per lot sold (then the total row)

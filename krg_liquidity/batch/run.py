@@ -228,7 +228,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
                     result = round_trades(result, request.lot_size)
                     summary.update(status=result.status, error=result.message)  # whole lots may break a limit
                 summary.update(cash_raised=result.cash_raised, cost_usd=result.cost_usd, cost_bps=result.cost_bps,
-                               lower_bound_usd=result.lower_bound_usd, gap=result.gap,
+                               lower_bound_usd=result.objective_lower_bound_usd, gap=result.gap,
                                total_cost_usd=result.total_cost_usd, tax_usd=result.tax_usd)
                 trades = result.trades.assign(book_id=request.book_id)
     except Exception as exc:  # a batch never loses a book: every failure is a status and a message

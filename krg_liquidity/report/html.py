@@ -93,6 +93,13 @@ def _all_in_rows(result) -> list[tuple[str, str]]:
                      cell(result.total_cost_usd, "cost_usd")))
     if result.tax:
         rows.append(("capital-gains tax (USD)", cell(result.tax_usd, "cost_usd")))
+        model = ("US netting" if result.tax_rates is not None and result.tax_rates.netting == "us"
+                 else "linear model: each loss credited at its rate, as if gains elsewhere absorb it")
+        rows += [("tax model", f"<td class='text'>{html.escape(model)}</td>"),
+                 ("realized short-term gain (USD)", cell(result.tax["realized_short_term_usd"], "cost_usd")),
+                 ("realized long-term gain (USD)", cell(result.tax["realized_long_term_usd"], "cost_usd"))]
+        if result.tax.get("carryforward_usd", 0.0) > 0:
+            rows.append(("net loss carried forward (USD)", cell(result.tax["carryforward_usd"], "cost_usd")))
     return rows
 
 
@@ -101,7 +108,7 @@ def _bound_row(result) -> tuple[str, str]:
     words = result.objective_words()
     if words == "impact cost" or not math.isfinite(result.gap_usd):
         return ("lower bound (USD)", cell(result.lower_bound_usd, "cost_usd"))
-    return (f"least possible {words} (USD, proven)", cell(result.objective_usd - result.gap_usd, "cost_usd"))
+    return (f"least possible {words} (USD, proven)", cell(result.objective_lower_bound_usd, "cost_usd"))
 
 
 def _summary_rows(report) -> list[tuple[str, str]]:
@@ -171,14 +178,18 @@ def render_html(report: Report) -> str:
                   f"<details><summary>{len(schedule)} rows (POV schedule, whole shares)</summary>"
                   f"{table_html(schedule, 'schedule')}</details>"]
     if not report.frontier.empty:
-        frontier = report.frontier
-        if {"cost_usd", "lower_bound_usd"} <= set(frontier.columns):  # the proven gap in dollars, not a ratio
-            frontier = frontier.assign(gap=frontier["cost_usd"] - frontier["lower_bound_usd"]).rename(
-                columns={"gap": "gap_usd"})
-        frontier = frontier.drop(columns=["lower_bound_usd", "message"], errors="ignore")
-        parts += ["<h2>Cost against cash raised (same limits)</h2>", table_html(frontier, "frontier")]
+        frontier = report.frontier.drop(columns=["lower_bound_usd", "gap", "message"], errors="ignore")
+        if frontier["tax_usd"].isna().all() if "tax_usd" in frontier else False:
+            frontier = frontier.drop(columns=["tax_usd"])
+        untaxed = ("<p class='note'>The frontier is solved without the tax lots (the trading cost alone): this "
+                   "answer, which counts the tax, may pay more impact than the curve to save tax.</p>"
+                   if result.tax else "")
+        parts += ["<h2>Cost against cash raised (same limits)</h2>", untaxed, table_html(frontier, "frontier")]
+    impact_only = ("<p class='note'>The rules are priced by impact alone: their tax and linear costs are not in "
+                   "this table (see <i>Costs</i> above for this answer's).</p>"
+                   if result.objective_words() != "impact cost" else "")
     if not report.comparison.empty:
-        parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>",
+        parts += ["<h2>Against selling a pro-rata slice and a most-liquid-first waterfall</h2>", impact_only,
                   table_html(comparison_view(report.comparison), "comparison")]
     if not report.pretrade.empty:
         parts += ["<h2>Pre-trade costs of the trades (I-Star, at each trade time)</h2>",

@@ -196,9 +196,13 @@ def summary_table(result: LiquidationResult) -> pd.DataFrame:
             ("impact cost", r.cost_bps, "bps of cash raised", "cost_bps"),
             *([("all-in trading cost", r.total_cost_usd, "USD", "total_cost_usd")]
               if r.objective_words() != "impact cost" else []),
-            *([("capital-gains tax", r.tax_usd, "USD", "tax_usd")] if r.tax else []),
-            *([(f"least possible {r.objective_words()} (proven lower bound)", r.objective_usd - r.gap_usd, "USD",
-                "objective_usd - gap_usd")] if r.objective_words() != "impact cost" and np.isfinite(r.gap_usd) else
+            *([("capital-gains tax", r.tax_usd, "USD", "tax_usd"),
+               ("realized short-term gain", r.tax["realized_short_term_usd"], "USD", "tax.realized_short_term_usd"),
+               ("realized long-term gain", r.tax["realized_long_term_usd"], "USD", "tax.realized_long_term_usd"),
+               ("net loss carried forward", r.tax.get("carryforward_usd", 0.0), "USD", "tax.carryforward_usd")]
+              if r.tax else []),
+            *([(f"least possible {r.objective_words()} (proven lower bound)", r.objective_lower_bound_usd, "USD",
+                "objective_lower_bound_usd")] if r.objective_words() != "impact cost" and np.isfinite(r.gap_usd) else
               [("least possible cost (proven lower bound)", r.lower_bound_usd, "USD", "lower_bound_usd")]),
             ("gap to the least possible cost", r.gap_usd, "USD", "gap_usd"),
             ("gap to the least possible cost", r.gap_bps, "bps of cash raised", "gap_bps"),

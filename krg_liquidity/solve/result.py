@@ -249,6 +249,12 @@ class LiquidationResult:
             return self.total_cost_usd
         return self.total_cost_usd + float(self.tax.get("tax_weight", 1.0)) * self.tax_usd
 
+    @property
+    def objective_lower_bound_usd(self) -> float:
+        """The proven lower bound on ``objective_usd`` (USD): ``objective_usd - gap_usd``; NaN when nothing is
+        proven. Without linear costs or lots it is ``lower_bound_usd``."""
+        return self.objective_usd - self.gap_usd if np.isfinite(self.gap_usd) else float("nan")
+
     def objective_words(self) -> str:
         """The objective in words: "impact cost", "all-in trading cost" or "trading cost + tax" (weighted)."""
         if self.tax:
@@ -365,6 +371,7 @@ class LiquidationResult:
             "cost_bps": self.cost_bps,
             "total_cost_usd": self.total_cost_usd,
             "objective_usd": self.objective_usd,
+            "objective_lower_bound_usd": self.objective_lower_bound_usd,
             "lower_bound_usd": self.lower_bound_usd,
             "gap": self.gap,
             "gap_usd": self.gap_usd,
@@ -427,7 +434,7 @@ class LiquidationResult:
         if not np.isfinite(self.lower_bound_usd):
             return "none (a rule's trade list proves nothing about the least cost)"
         words = self.objective_words()
-        bound = self.objective_usd - self.gap_usd if np.isfinite(self.gap_usd) else self.lower_bound_usd
+        bound = self.objective_lower_bound_usd if np.isfinite(self.gap_usd) else self.lower_bound_usd
         on = "" if words == "impact cost" else f"on the {words}: "
         return f"{on}{dollars(bound)}, {self.gap_text()}"
 

@@ -14,7 +14,7 @@ from krg_liquidity.core.errors import InputError, InvalidValueError
 from krg_liquidity.solve.optimize import liquidate
 
 FRONTIER_COLUMNS = ("cash", "status", "cost_usd", "cost_bps", "marginal_cost_bps", "lower_bound_usd", "gap",
-                    "risk_after", "method", "seconds", "message", "total_cost_usd", "tax_usd")
+                    "risk_after", "method", "seconds", "message", "total_cost_usd", "tax_usd", "gap_usd")
 
 
 def frontier(portfolio: Portfolio, cash_grid: ArrayLike, **limits: Any) -> pd.DataFrame:
@@ -38,8 +38,10 @@ def frontier(portfolio: Portfolio, cash_grid: ArrayLike, **limits: Any) -> pd.Da
     -------
     pandas.DataFrame
         One row per point (``FRONTIER_COLUMNS``): cash (USD), status, cost_usd, cost_bps,
-        marginal_cost_bps, lower_bound_usd, gap, risk_after (annualized), method, seconds, message, then
-        total_cost_usd (the all-in trading cost) and tax_usd (with ``lots=``; NaN without).
+        marginal_cost_bps, lower_bound_usd (on what was minimized: impact, the all-in trading cost, or trading
+        cost + tax with lots), gap, risk_after (annualized), method, seconds, message, then
+        total_cost_usd (the all-in trading cost), tax_usd (with ``lots=``; NaN without) and gap_usd (what the
+        point may cost over the least possible, USD).
 
     Raises
     ------
@@ -65,10 +67,11 @@ def frontier(portfolio: Portfolio, cash_grid: ArrayLike, **limits: Any) -> pd.Da
             cash = cash_usd(point, portfolio.net_value_usd, allow_small_cash=limits.get("allow_small_cash", False))
             r = liquidate(portfolio, cash, raise_on_failure=False, warm_start=previous, **limits)
         except InputError as exc:  # a bad grid point (e.g. cash 0) gets its row; the others run
-            rows.append((cash, "bad_input", *([np.nan] * 6), "", 0.0, f"grid point {point}: {exc}", np.nan, np.nan))
+            rows.append((cash, "bad_input", *([np.nan] * 6), "", 0.0, f"grid point {point}: {exc}", np.nan, np.nan,
+                         np.nan))
             continue
-        rows.append((cash, r.status, r.cost_usd, r.cost_bps, r.marginal_cost_bps, r.lower_bound_usd, r.gap,
+        rows.append((cash, r.status, r.cost_usd, r.cost_bps, r.marginal_cost_bps, r.objective_lower_bound_usd, r.gap,
                      r.risk_after if r.risk_after is not None else np.nan, r.method, r.seconds, r.message,
-                     r.total_cost_usd, r.tax_usd))
+                     r.total_cost_usd, r.tax_usd, r.gap_usd))
         previous = r if r.success else previous
     return pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))
