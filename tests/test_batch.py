@@ -370,3 +370,10 @@ def test_books_with_shape_limits():
     with pytest.raises(BatchRequestError, match="book a: give both min_liquid_fraction and min_liquid_days"):
         read_requests(pd.DataFrame({"book_id": ["a"], "holdings": [holdings], "cash": [1e8],
                                     "min_liquid_fraction": [0.5]}))
+
+
+def test_the_batch_help_names_every_request_column():
+    from krg_liquidity.batch.requests import OPTIONAL, REQUIRED
+    from krg_liquidity.cli.batch import REQUESTS_HELP
+
+    assert all(column in REQUESTS_HELP for column in REQUIRED + OPTIONAL)

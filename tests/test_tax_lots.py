@@ -265,7 +265,8 @@ def test_dates_are_read_without_guessing_and_problems_speak_the_files_headers():
     assert read["acquired"].iloc[1] == pd.Timestamp("2025-12-10") and read["acquired"].iloc[0] == pd.Timestamp("2024-12-25")
     mixed = day_first.copy()
     mixed.loc[1, "Open Date"] = "01/13/2024"
-    with pytest.raises(BookError, match="mixes day-first and month-first dates"):
+    with pytest.raises(BookError, match=r"mixes day-first and month-first dates: day-first for \S+ \('25/12/2024'\), "
+                                        r"month-first for \S+ \('01/13/2024'\)"):
         read_lots(mixed, book)
     negative = lots.copy()
     negative.loc[0, "Unit Cost"] = -60.83

@@ -17,7 +17,7 @@ import pandas as pd
 from krg_liquidity.book import columns as col
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.book.read import read_table
-from krg_liquidity.core.errors import BookError, InputError, Problem
+from krg_liquidity.core.errors import BookError, InputError, Problem, symbols_text
 
 LOT_ALIASES = {
     "symbol": ("Symbol", "Ticker"),
@@ -77,8 +77,12 @@ def read_dates(values: pd.Series, label: pd.Series, column: str) -> tuple[pd.Ser
     refused = np.zeros(len(values), dtype=bool)  # said already: not "not a date" too
     if slashed.any() and day_first and month_first:
         refused = slashed
-        problems.append(Problem(column, "mixes day-first and month-first dates", "write the dates as YYYY-MM-DD",
-                                symbols=label[refused], found=_quoted(values[refused])))
+        days, months = (parts[0] > 12).to_numpy(), (parts[1] > 12).to_numpy()
+        problems.append(Problem(column, "mixes day-first and month-first dates: day-first for "
+                                f"{symbols_text(list(label[days]))} ({_quoted(values[days])}), month-first for "
+                                f"{symbols_text(list(label[months]))} ({_quoted(values[months])})",
+                                "write the dates as YYYY-MM-DD (every NN/NN/YYYY date of the column is refused "
+                                "until then)"))
     elif slashed.any():
         normal = text[slashed].str.replace(r"[.-]", "/", regex=True)
         out[slashed] = pd.to_datetime(normal, format="%d/%m/%Y" if day_first else "%m/%d/%Y", errors="coerce")
