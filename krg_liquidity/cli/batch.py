@@ -28,6 +28,7 @@ from krg_liquidity.batch.store import EXTRA_FORMATS
 from krg_liquidity.cli.app import app
 from krg_liquidity.cli.common import console, fail, print_frame
 from krg_liquidity.core.errors import InputError
+from krg_liquidity.core.numbers import dollars
 from krg_liquidity.core.status import SOLVED
 
 REQUESTS_HELP = ("Requests (CSV/.xlsx/Parquet): book_id, holdings, cash; optional covariance or factor_model "
@@ -115,7 +116,11 @@ def print_batch_summary(result: BatchResult) -> None:
     solved = summary[summary["status"].isin(SOLVED)]
     console.print(f"{len(solved)} of {len(summary)} books solved ({result.skipped} skipped as already done) "
                   f"in {result.seconds:.1f} s on {result.engine}; cash raised ${solved['cash_raised'].sum():,.0f}, "
-                  f"impact ${solved['cost_usd'].sum():,.0f}", highlight=False)
+                  f"impact ${solved['cost_usd'].sum():,.0f}"
+                  + (f", all-in trading cost ${solved['total_cost_usd'].sum():,.0f}"
+                     if (solved["total_cost_usd"] != solved["cost_usd"]).any() else "")
+                  + (f", tax {dollars(float(solved['tax_usd'].sum()))}" if solved["tax_usd"].notna().any() else ""),
+                  highlight=False)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
     if len(result.failed):

@@ -453,8 +453,10 @@ class LiquidationResult:
             ("impact cost", f"${self.cost_usd:,.0f} ({self.cost_bps:.2f} bps)"),
             *self._all_in_lines(),
             ("lower bound", self._bound_text()),
-            ("marginal cost", f"{self.marginal_cost_bps:.2f} bps per next dollar" if np.isfinite(self.marginal_cost_bps)
-             else "not available (the answer is not a proven optimum)"),
+            ("marginal cost", (f"{self.marginal_cost_bps:.2f} bps per next dollar"
+                               + (" (below zero: the next dollar raised lowers the cost, the tax of the lots it "
+                                  "sells being a credit)" if self.marginal_cost_bps < 0 else ""))
+             if np.isfinite(self.marginal_cost_bps) else "not available (the answer is not a proven optimum)"),
         ]
         if self.risk_before is not None and self.risk_after is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "

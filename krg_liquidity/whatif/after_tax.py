@@ -64,7 +64,8 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
         it breaks by label in ``limits_broken``),
         cash raised, trading cost, tax, realized short- and long-term gains, ``after_tax_cost_usd``
         (trading cost + tax), ``objective_usd`` (trading cost + tax_weight x tax), and ``extra_usd`` /
-        ``extra_bps`` (the row's objective minus the after-tax optimum's, USD and bps of the cash target).
+        ``extra_bps`` (the row's objective minus the after-tax optimum's, USD to the cent and bps of the cash
+        target).
         All money in USD; a trade list that failed has NaN money.
 
     Raises
@@ -100,8 +101,8 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     frame = pd.DataFrame(rows, columns=list(AFTER_TAX_COLUMNS[:-2]))
     base = frame["objective_usd"].iloc[0]
     target = optimum.cash_target
-    return frame.assign(extra_usd=frame["objective_usd"] - base,
-                        extra_bps=(frame["objective_usd"] - base) / target * 1e4)
+    extra = (frame["objective_usd"] - base).round(2)  # dollars and cents: solver noise is not a saving
+    return frame.assign(extra_usd=extra, extra_bps=extra / target * 1e4)
 
 
 def _taxes(result: LiquidationResult, lots: pd.DataFrame | None,
