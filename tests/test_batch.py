@@ -341,6 +341,13 @@ def test_books_with_tax_lots_fees_and_a_cost_cap(workspace):
     assert summary.loc["capped", "status"] == "optimal" and np.isnan(summary.loc["capped", "tax_usd"])
     assert summary.loc["capped", "total_cost_usd"] <= 60e-4 * 1e9 * (1 + 1e-9)
     assert summary.loc["bad lots", "status"] == "bad_input" and "do not add up" in summary.loc["bad lots", "error"]
+    sold = pd.read_parquet(workspace / "out_tax" / "lots.parquet")  # the lots sold, with their book
+    assert set(sold["book_id"]) == {"taxed"} and list(sold.columns[:2]) == ["book_id", "symbol"]
+    assert sold["shares_sold"].sum() == pytest.approx(direct.lots["shares_sold"].sum(), rel=1e-9)
+    assert sold["tax_usd"].sum() == pytest.approx(direct.lots["tax_usd"].sum(), rel=1e-6, abs=1e-3)
+    pd.testing.assert_frame_equal(sold, result.lots)
+    again = run_batch(write_requests(workspace, rows, "taxed.csv"), workspace / "out_tax", workers=1, resume=True)
+    assert again.skipped == 2 and len(again.lots) == len(sold)  # read back from the parts
 
 
 def test_tax_columns_without_lots_or_lots_without_rates_are_named():

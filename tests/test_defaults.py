@@ -97,7 +97,7 @@ PYTHON_DEFAULTS = {
     "write_result": {"schedule": None},
     "write_table": {"sheet": "table"},
     # batch
-    "BatchResult": {"seconds": 0.0, "skipped": 0, "engine": "local", "notes": []},
+    "BatchResult": {"seconds": 0.0, "skipped": 0, "engine": "local", "notes": [], "lots": ("table", ("book_id",))},
     "read_requests": {},
     "run_batch": {"output_dir": None, "workers": None, "scheduler": None, "resume": False, "progress": None,
                   "formats": ()},

@@ -95,6 +95,8 @@ class BatchResult:
         Where the books ran ("local xN" or "dask ADDRESS").
     notes : list of str
         What the output step could not do, in words (e.g. a workbook skipped for Excel's row limit).
+    lots : pandas.DataFrame
+        book_id and the lots sold of every book with tax lots (``LiquidationResult.lots``; empty without).
 
     Examples
     --------
@@ -112,6 +114,7 @@ class BatchResult:
     skipped: int = 0
     engine: str = "local"
     notes: list[str] = field(default_factory=list)
+    lots: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["book_id"]))
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -197,6 +200,7 @@ def solve_book(request: BookRequest) -> BookOutcome:
     summary: dict[str, Any] = {c: np.nan for c in SUMMARY_COLUMNS}  # one row of the summary table
     summary.update(book_id=request.book_id, error="", method="", parameters="", risk_model="", warnings="")
     trades = pd.DataFrame()
+    lots = pd.DataFrame()
     try:
         amount, percent = parse_cash(request.cash, "column 'cash'")
         summary["cash_target"] = np.nan if percent else amount  # a percent: in dollars once the book is read
@@ -231,11 +235,13 @@ def solve_book(request: BookRequest) -> BookOutcome:
                                lower_bound_usd=result.objective_lower_bound_usd, gap=result.gap,
                                total_cost_usd=result.total_cost_usd, tax_usd=result.tax_usd)
                 trades = result.trades.assign(book_id=request.book_id)
+                if result.lots is not None:
+                    lots = result.lots.loc[result.lots["shares_sold"] > 0].assign(book_id=request.book_id)
     except Exception as exc:  # a batch never loses a book: every failure is a status and a message
         status = status_of(exc)
         summary.update(status=status, error=_book_error(exc) if status != "error" else f"{type(exc).__name__}: {exc}")
     summary["seconds"] = time.perf_counter() - started
-    return BookOutcome(summary, trades)
+    return BookOutcome(summary, trades, lots)
 
 
 # ----- engines -----
@@ -350,5 +356,7 @@ def run_batch(requests: pd.DataFrame | str | Path, output_dir: str | Path | None
     order = [b.book_id for b in books]
     summary = summary_frame([collected[b].summary for b in order])
     trades = concat_trades([collected[b].trades for b in order if len(collected[b].trades)])
-    notes = write_outputs(summary, trades, Path(output_dir), formats) if output_dir is not None else []
-    return BatchResult(summary, trades, time.perf_counter() - started, skipped=len(done), engine=engine, notes=notes)
+    sold = concat_trades([collected[b].lots for b in order if len(collected[b].lots)])
+    notes = write_outputs(summary, trades, Path(output_dir), formats, sold) if output_dir is not None else []
+    return BatchResult(summary, trades, time.perf_counter() - started, skipped=len(done), engine=engine, notes=notes,
+                       lots=sold)

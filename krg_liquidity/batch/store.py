@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +31,7 @@ _TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")
 class BookOutcome:
     summary: dict
     trades: pd.DataFrame
+    lots: pd.DataFrame = field(default_factory=pd.DataFrame)  # with tax lots: each lot's sale, gain and tax
 
 
 def part_name(book_id: str) -> str:
@@ -83,13 +84,17 @@ class PartStore:
     def save(self, outcome: BookOutcome) -> None:
         name = part_name(outcome.summary["book_id"])
         write_atomically(outcome.trades, self.parts / f"{name}.trades.parquet")
-        write_atomically(summary_frame([outcome.summary]), self.parts / f"{name}.summary.parquet")
+        if len(outcome.lots):
+            write_atomically(outcome.lots, self.parts / f"{name}.lots.parquet")
+        write_atomically(summary_frame([outcome.summary]), self.parts / f"{name}.summary.parquet")  # last: done
 
     def outcome(self, book_id: str) -> BookOutcome:
         """A book finished by an earlier run, read back from its parts."""
         name = part_name(book_id)
         summary = pd.read_parquet(self.parts / f"{name}.summary.parquet").iloc[0].to_dict()
-        return BookOutcome(summary, pd.read_parquet(self.parts / f"{name}.trades.parquet"))
+        lots = self.parts / f"{name}.lots.parquet"
+        return BookOutcome(summary, pd.read_parquet(self.parts / f"{name}.trades.parquet"),
+                           pd.read_parquet(lots) if lots.exists() else pd.DataFrame())
 
 
 def summary_frame(rows: list[dict]) -> pd.DataFrame:
@@ -111,18 +116,24 @@ def concat_trades(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def write_outputs(summary: pd.DataFrame, trades: pd.DataFrame, outdir: Path,
-                  formats: tuple[str, ...] = ()) -> list[str]:
-    """summary.parquet and trades.parquet, plus ``formats`` ("csv": two CSV files; "xlsx": results.xlsx
-    with sheets summary and trades). Returns notes (e.g. a workbook skipped for Excel's row limit)."""
+                  formats: tuple[str, ...] = (), lots: pd.DataFrame | None = None) -> list[str]:
+    """summary.parquet and trades.parquet (and lots.parquet when books had tax lots), plus ``formats`` ("csv":
+    the same as CSV files; "xlsx": results.xlsx with sheets summary, trades and lots). Returns notes (e.g. a
+    workbook skipped for Excel's row limit)."""
     unknown = [f for f in formats if f not in EXTRA_FORMATS]
     if unknown:
         raise ValueError(f"unknown output format {unknown[0]!r}; use {', '.join(EXTRA_FORMATS)}")
     write_atomically(summary, outdir / "summary.parquet")
     write_atomically(trades, outdir / "trades.parquet")
+    sold = lots if lots is not None and len(lots) else None
+    if sold is not None:
+        write_atomically(sold, outdir / "lots.parquet")
     notes = []
     if "csv" in formats:
         summary.to_csv(outdir / "summary.csv", index=False)
         trades.to_csv(outdir / "trades.csv", index=False)
+        if sold is not None:
+            sold.to_csv(outdir / "lots.csv", index=False)
     if "xlsx" in formats:
         if len(trades) > EXCEL_MAX_ROWS:
             notes.append(f"results.xlsx not written: {len(trades):,} trade rows exceed Excel's sheet limit; "
@@ -130,5 +141,6 @@ def write_outputs(summary: pd.DataFrame, trades: pd.DataFrame, outdir: Path,
         else:
             from krg_liquidity.report.write import write_workbook
 
-            write_workbook({"summary": summary, "trades": trades}, outdir / "results.xlsx")
+            write_workbook({"summary": summary, "trades": trades, **({} if sold is None else {"lots": sold})},
+                           outdir / "results.xlsx")
     return notes
