@@ -17,9 +17,7 @@ program's plus its checks.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from measure import print_table, timed  # noqa: E402
 from versions import header  # noqa: E402
 
 from krg_liquidity import KISSELL_2013_ALL_DATA, Portfolio, liquidate, synthetic_universe  # noqa: E402
@@ -81,15 +80,6 @@ def plain(holdings: pd.DataFrame, risk, cash: float, *, tracking=None, bands=Non
     return problem.value * net / 1e4
 
 
-def timed(call, repeats: int):
-    seconds, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = call()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), value
-
-
 def case(name: str, n: int, factor: bool, limit: str, repeats: int) -> dict:
     portfolio, holdings, risk = book(n, 7, factor)
     cash = 0.3 * portfolio.net_value_usd
@@ -127,12 +117,7 @@ def main() -> None:
         cases += [("11 sectors, binding bands", 3000, True, "bands"),
                   ("binding tracking error, factor k=10", 3000, True, "tracking")]
     print(header())
-    rows = [case(*c, repeats) for c in cases]
-    table = pd.DataFrame(rows)
-    print("| " + " | ".join(table.columns) + " |")
-    print("|" + "---|" * len(table.columns))
-    for row in table.itertuples(index=False):
-        print("| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |")
+    print_table([case(*c, repeats) for c in cases])
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ with bases from 40% to 140% of the price and ages from 10 days to 6 years, 30% o
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from scipy import sparse
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from measure import print_table, timed  # noqa: E402
 from versions import header  # noqa: E402
 
 from krg_liquidity import KISSELL_2013_ALL_DATA, Limits, Portfolio, TaxRates, liquidate, synthetic_universe  # noqa: E402
@@ -97,15 +96,6 @@ def plain(holdings: pd.DataFrame, model, lots: pd.DataFrame, cash: float, ceilin
     return problem.value * 100 * net / 1e4, problem.status
 
 
-def timed(call, repeats: int):
-    seconds, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = call()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), value
-
-
 def case(name: str, n: int, binding: bool, repeats: int) -> dict:
     portfolio, holdings, model, lots = book(n, 7)
     cash = 0.3 * portfolio.net_value_usd
@@ -134,12 +124,7 @@ def main() -> None:
         cases += [("no band", 3000, False), ("no band", 10000, False),
                   ("binding risk ceiling, factor k=10", 3000, True)]
     print(header())
-    rows = [case(*c, repeats) for c in cases]
-    table = pd.DataFrame(rows)
-    print("| " + " | ".join(table.columns) + " |")
-    print("|" + "---|" * len(table.columns))
-    for row in table.itertuples(index=False):
-        print("| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |")
+    print_table([case(*c, repeats) for c in cases])
 
 
 if __name__ == "__main__":
