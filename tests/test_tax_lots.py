@@ -320,3 +320,29 @@ def test_the_least_tax_split_is_the_lot_by_lot_walk(seed):
             expected[i] = min(lots["shares"][i], left)
             left -= expected[i]
     np.testing.assert_allclose(greedy_sale(lots, sold), expected, rtol=0, atol=1e-9)
+
+
+def test_a_failed_solve_with_lots_falls_back_to_the_solve_without_the_tax(monkeypatch):
+    """The tax changes the objective, not which trade lists keep the limits: when the solve with the lots fails,
+    the solve without them proves the request impossible or gives the least-trading-cost trades, feasible, with
+    their lots least tax first and no proven gap after tax."""
+    from krg_liquidity.core.errors import SolverFailure
+    from krg_liquidity.solve import optimize
+
+    book = Portfolio(*load_example())
+    lots = random_lots(book.holdings, 4)
+    free = liquidate(book, "10%", lots=lots, tax=RATES)
+    ceiling = 0.97 * free.risk_after / free.risk_before  # the lots' conic program once ended "solver_failed" here
+    impossible = liquidate(book, "10%", lots=lots, tax=RATES, risk_band=(0, ceiling), raise_on_failure=False)
+    assert impossible.status == "infeasible" and "risk ceiling" in impossible.message
+
+    def fails(self):
+        raise SolverFailure("forced", [])
+
+    monkeypatch.setattr(optimize._Plan, "lot_separable", fails)
+    result = liquidate(book, "10%", lots=lots, tax=RATES)
+    plain = liquidate(book, "10%")
+    assert result.status == "feasible" and np.isnan(result.gap) and "not proven optimal after tax" in result.message
+    np.testing.assert_allclose(result.trades["shares_traded"], plain.trades["shares_traded"], rtol=1e-9, atol=1e-6)
+    assert result.lots is not None and result.lots["shares_sold"].sum() == pytest.approx(
+        -plain.trades["shares_traded"].sum(), rel=1e-9)

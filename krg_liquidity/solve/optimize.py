@@ -47,7 +47,7 @@ from krg_liquidity.core.plan import (
 )
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel
-from krg_liquidity.model.tax import TaxRates, lot_tax, most_carried, realized_tax, tax_regions
+from krg_liquidity.model.tax import TaxRates, greedy_sale, lot_tax, most_carried, realized_tax, tax_regions
 from krg_liquidity.model.trade_costs import TradeCosts
 from krg_liquidity.solve import floor as floor_search
 from krg_liquidity.solve import reach
@@ -250,12 +250,30 @@ def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start, lot
     names = lots["symbol"].map(index).to_numpy(dtype=int)
     value = lots["shares"].to_numpy(dtype=float) * request.portfolio.array("price")[names]
     plan.lot_sale = (names, value, float(tax_weight) * lots["tax_per_dollar"].to_numpy(dtype=float))
-    if rates.netting == "us":
-        return _run_netted(request, plan, lots, rates, float(tax_weight))
-    quick = plan.lot_separable() if method == "auto" and not request.limits.couples_names else None
-    found = quick if quick is not None else plan.run()
+    try:
+        if rates.netting == "us":
+            return _run_netted(request, plan, lots, rates, float(tax_weight))
+        quick = plan.lot_separable() if method == "auto" and not request.limits.couples_names else None
+        found = quick if quick is not None else plan.run()
+    except SolverFailure as failure:
+        return _untaxed(request, trail, method, lots, rates, float(tax_weight), failure)
     result = finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
     return with_lots(result, lots, float(tax_weight), rates)
+
+
+def _untaxed(request: LiquidationRequest, trail: Trail, method: str, lots: pd.DataFrame, rates: TaxRates,
+             weight: float, failure: SolverFailure) -> LiquidationResult:
+    """The solve with the lots failed: the tax does not change which trade lists keep the limits, so the solve
+    without it proves the request impossible (raised) or finds the least trading cost, whose sales are then
+    split over the lots least tax first: ``feasible``, with no proven gap after tax."""
+    trail.record("tax lots", "failed", f"no answer with the tax in the objective ({failure}); solved without it")
+    plan = _Plan(request, trail, method, None)
+    found = plan.run()
+    result = finished_result(request, found.u, found.marginal, float("nan"), found.path, trail, plan.bounds)
+    result.message = ("the solve with the tax lots failed: these are the trades of least trading cost, their lots "
+                      "taken least tax first; not proven optimal after tax")
+    sold = pd.Series(-result.trades["shares_traded"].to_numpy(dtype=float), index=result.trades["symbol"])
+    return with_lots(result, lots, weight, rates, split=most_carried(lots, greedy_sale(lots, sold), rates))
 
 
 def _run_netted(request: LiquidationRequest, plan: _Plan, lots: pd.DataFrame, rates: TaxRates,
