@@ -379,6 +379,32 @@ def test_books_with_shape_limits():
                                     "min_liquid_fraction": [0.5]}))
 
 
+def test_books_with_per_name_defaults():
+    holdings, covariance = small_book_without_bounds()
+    requests = pd.DataFrame({"book_id": ["capped", "free", "bad"], "holdings": [holdings] * 3,
+                             "covariance": [covariance] * 3, "cash": ["20%"] * 3,
+                             "max_pct_adv": ["20%", None, None], "max_weight_change": [0.03, None, None],
+                             "max_sold_fraction": [0.6, None, None]})
+    summary = run_batch(requests.iloc[:2], workers=1).summary.set_index("book_id")
+    limits = krg.Limits(max_pct_adv=0.2, max_weight_change=0.03, max_sold_fraction=0.6)
+    direct = liquidate(Portfolio(holdings, covariance), "20%", limits=limits)
+    assert summary.loc["capped", "cost_usd"] == pytest.approx(direct.cost_usd, rel=1e-9)
+    assert summary.loc["capped", "cost_usd"] > summary.loc["free", "cost_usd"]  # the defaults bind
+    requests.loc[2, "max_sold_fraction"] = 60
+    with pytest.raises(BatchRequestError, match="book bad: max_sold_fraction=60.0 must be between 0 and 1"):
+        read_requests(requests)
+
+
+def small_book_without_bounds():
+    from krg_liquidity import synthetic_universe
+
+    holdings, model = synthetic_universe(12, n_factors=2, seed=31)
+    exposures = model.exposures.to_numpy()
+    covariance = exposures @ model.factor_covariance.to_numpy() @ exposures.T + np.diag(model.specific_variance)
+    index = model.exposures.index
+    return holdings, pd.DataFrame(covariance, index=index, columns=index)
+
+
 def test_the_batch_help_names_every_request_column():
     from krg_liquidity.batch.requests import OPTIONAL, REQUIRED
     from krg_liquidity.cli.batch import REQUESTS_HELP

@@ -122,3 +122,17 @@ def test_the_group_limits_example_runs_as_written():
     result = scope["result"]
     assert result.status == "optimal"
     assert (result.groups["binding"] != "").any() and list(result.liquidity_left.index) == ["today", "after"]
+
+
+def test_the_per_name_defaults_example_runs_as_written():
+    """The defaults' block runs on the book of the block before it, and the defaults change the answer."""
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    shape = next(b for b in blocks if 'group_column="Sector"' in b)
+    block = next(b for b in blocks if "max_sold_fraction=0.5" in b)
+    scope: dict = {"krg": __import__("krg_liquidity")}
+    exec(shape, scope)  # noqa: S102 - the README's own code
+    exec(block, scope)  # noqa: S102
+    result, book = scope["result"], scope["book"]
+    assert result.status == "optimal" and result.request["max_sold_fraction"] == 0.5
+    plain = scope["krg"].liquidate(book, "10%")
+    assert result.cost_usd > plain.cost_usd * (1 + 1e-6)

@@ -16,6 +16,8 @@ All-in costs and tax: ``fee_bps`` (sell fee of the names without their own, bps)
 ``lots`` (a tax-lots file) with ``tax_short`` and ``tax_long`` (rates: 0.37 or 37%), ``as_of`` (the sale
 date, YYYY-MM-DD), ``netting`` ("none" or "us") and ``tax_weight``. Shape: ``group_column`` with
 ``max_group_weight_change``, ``max_tracking_error``, and ``min_liquid_fraction`` with ``min_liquid_days``.
+Book-wide per-name defaults, for the names whose holdings leave the bound blank: ``max_pct_adv``,
+``max_weight_change`` and ``max_sold_fraction`` (fractions: 0.1 or 10%).
 
 Files named in a requests *file* are resolved relative to its folder and must stay inside it
 (no ``..`` or absolute paths leading out, symbolic links included). A book whose file is
@@ -37,7 +39,7 @@ from krg_liquidity.core.errors import InputError, InputFileError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.tax import TaxRates
-from krg_liquidity.solve.limits import Limits
+from krg_liquidity.solve.limits import NAME_DEFAULTS, Limits
 
 REQUIRED = ("book_id", "holdings", "cash")
 FILE_COLUMNS = ("holdings", "covariance", "factor_model", "factor_covariance", "specific_variance", "lots")
@@ -45,7 +47,7 @@ OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_varianc
             "risk_band_hi", "max_total_mi_bps", "allow_buys", "allow_small_cash", "trade_time", "pov", "lot_size",
             "time_limit", "fee_bps", "max_total_cost_bps", "lots", "tax_short", "tax_long", "as_of", "netting",
             "tax_weight", "group_column", "max_group_weight_change", "max_tracking_error", "min_liquid_fraction",
-            "min_liquid_days")
+            "min_liquid_days", "max_pct_adv", "max_weight_change", "max_sold_fraction")
 
 
 class BatchRequestError(InputError):
@@ -260,7 +262,8 @@ def _limits(book: str, band, mi_cap, buys: bool, cost_cap=None, shape: dict | No
 
 def _shape(row, book: str) -> dict:
     """The row's shape limits as ``Limits`` keywords: a group column with a band on each group's weight, a
-    tracking-error cap, and the liquidity left (``min_liquid_fraction`` sellable within ``min_liquid_days``)."""
+    tracking-error cap, the liquidity left (``min_liquid_fraction`` sellable within ``min_liquid_days``), and
+    the book-wide per-name defaults."""
     out: dict = {}
     if not _blank(row.get("group_column")):
         out["group_column"] = str(row.get("group_column")).strip()
@@ -275,6 +278,10 @@ def _shape(row, book: str) -> dict:
         raise BatchRequestError(f"book {book}: give both min_liquid_fraction and min_liquid_days, or neither")
     if fraction is not None:
         out["min_liquid_fraction"] = (fraction, days)
+    for column in NAME_DEFAULTS:  # book-wide per-name defaults
+        value = _optional_float(row, column, book)
+        if value is not None:
+            out[column] = value
     return out
 
 

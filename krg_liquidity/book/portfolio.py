@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -273,14 +273,60 @@ class Portfolio:
         if not self.has_risk_model:
             raise InputError("this portfolio has no risk model; pass covariance= or factor_model= to use a risk band")
         if "_risk_operator" not in self.__dict__:
-            self.__dict__["_risk_operator"] = risk_operator(self.covariance, self.factor_model, self.symbols,
-                                                            seconds_left)
+            source = self.__dict__.get("_risk_source")  # the book this one fills: same names, same model
+            self.__dict__["_risk_operator"] = (source.risk(seconds_left) if source is not None else
+                                               risk_operator(self.covariance, self.factor_model, self.symbols,
+                                                             seconds_left))
         return self.__dict__["_risk_operator"]
+
+    def with_defaults(self, values: Mapping[str, np.ndarray]) -> Portfolio:
+        """The same book with ``values`` written into the bound cells it leaves blank (NaN or no column).
+
+        A cell the holdings give keeps its value. The risk model is shared, not copied: once either
+        book has factored it, the other reads the same operator.
+
+        Parameters
+        ----------
+        values : mapping of str to numpy.ndarray
+            Bound column (one of ``BOUND_COLUMNS``) to one value per held name, in the holdings' order
+            (NaN: leave blank).
+
+        Returns
+        -------
+        Portfolio
+            The book with the blanks filled, validated again (a filled bound contradicting the other
+            side raises ``BookError`` naming the column and the symbols).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from krg_liquidity import load_example
+        >>> book = Portfolio(*load_example())
+        >>> capped = book.with_defaults({"ub_max_pct_adv": np.full(len(book.symbols), 0.1)})
+        >>> float(capped.array("ub_max_pct_adv").max())
+        0.1
+        """
+        holdings = self.holdings.copy()
+        n = len(holdings)
+        for column, given in values.items():
+            if column not in BOUND_COLUMNS:
+                raise InputError(f"{column!r} is not a bound column; give one of {', '.join(BOUND_COLUMNS)}")
+            given = np.asarray(given, dtype=float)
+            if given.shape != (n,):
+                raise InputError(f"{column}: {given.shape} values for {n} names; give one value per held name")
+            own = holdings[column].to_numpy(dtype=float) if column in holdings else np.full(n, np.nan)
+            holdings[column] = np.where(np.isnan(own), given, own)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnitsWarning)  # said when this book was built
+            book = Portfolio(holdings, self.covariance, self.factor_model)
+        book.__dict__["_risk_source"] = self.__dict__.get("_risk_source", self)
+        return book
 
     @property
     def risk_factored(self) -> bool:
         """Whether the risk model is already factored for this Portfolio (``risk`` is then free)."""
-        return "_risk_operator" in self.__dict__
+        source = self.__dict__.get("_risk_source")
+        return "_risk_operator" in self.__dict__ or (source is not None and source.risk_factored)
 
 
 def _check_arguments(holdings: object, covariance: object, factor_model: object) -> None:

@@ -170,6 +170,9 @@ def liquidate(
     group_column: Optional[str] = options.group_column(),
     max_group_weight_change: Optional[float] = options.max_group_weight_change(),
     max_tracking_error: Optional[float] = options.max_tracking_error(),
+    max_pct_adv: Optional[float] = options.max_pct_adv(),
+    max_weight_change: Optional[float] = options.max_weight_change(),
+    max_sold_fraction: Optional[float] = options.max_sold_fraction(),
     min_liquid_fraction: Optional[str] = options.min_liquid_fraction(),
     parameters: Optional[Path] = options.parameters(),
     mi_code: Optional[int] = options.mi_code(),
@@ -209,7 +212,9 @@ def liquidate(
         asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys, group_column=group_column,
                                      max_group_weight_change=max_group_weight_change,
                                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction,
-                                     max_total_cost_bps=max_total_cost_bps)
+                                     max_total_cost_bps=max_total_cost_bps,
+                                     max_pct_adv=max_pct_adv, max_weight_change=max_weight_change,
+                                     max_sold_fraction=max_sold_fraction)
         taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
         for path in (output, schedule):
             if path is not None:

@@ -56,13 +56,14 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
                  max_total_mi_bps: float | None = None, allow_buys: bool = False, *,
                  group_column: str | None = None, max_group_weight_change: float | None = None,
                  max_tracking_error: float | None = None, min_liquid_fraction: str | None = None,
-                 max_total_cost_bps: float | None = None) -> Limits:
+                 max_total_cost_bps: float | None = None, max_pct_adv: float | None = None,
+                 max_weight_change: float | None = None, max_sold_fraction: float | None = None) -> Limits:
     """The request's options in the command line's own words (the library's messages name Python
     arguments): ``--risk-band LO HI`` needs 0 <= LO <= HI, ``--time-limit`` a positive number of seconds,
     ``--max-total-mi-bps`` at least ``SMALLEST_TOTAL_IMPACT_BPS`` (a smaller one is a percent or a fraction
     typed as bps: "did you mean 50 bps?"), ``--max-tracking-error`` a fraction below 1 ("did you mean 0.01?"),
-    ``--min-liquid-fraction F,D`` a fraction and a number of days, ``--max-group-weight-change`` a fraction
-    (all their problems at once). Returns the request's :class:`Limits`; raises ``InputError``, so
+    ``--min-liquid-fraction F,D`` a fraction and a number of days, ``--max-group-weight-change``,
+    ``--max-pct-adv``, ``--max-weight-change`` and ``--max-sold-fraction`` fractions (all their problems at once). Returns the request's :class:`Limits`; raises ``InputError``, so
     that ``--json`` still answers with a bad_input object."""
     if max_total_mi_bps is not None and 0 < max_total_mi_bps < SMALLEST_TOTAL_IMPACT_BPS:
         raise InputError("--max-total-mi-bps " + small_cap_message(max_total_mi_bps).split("=", 1)[1])
@@ -80,6 +81,13 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
         hint = f"; did you mean {max_group_weight_change / 100:g}?" if max_group_weight_change > 1 else ""
         problems.append(f"--max-group-weight-change {max_group_weight_change:g}: give a fraction of weight between "
                         f"0 and 1 (0.02 = 2 points){hint}")
+    for flag, value, zero_allowed, example in (("--max-pct-adv", max_pct_adv, False, "0.1 = 10% of ADV"),
+                                               ("--max-weight-change", max_weight_change, True, "0.02 = 2 points"),
+                                               ("--max-sold-fraction", max_sold_fraction, True, "0.5 = half")):
+        if value is not None and not (0 < value <= 1 or (zero_allowed and value == 0)):
+            hint = f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
+            problems.append(f"{flag} {value:g}: give a fraction {'between 0 and 1' if zero_allowed else 'above 0 and at most 1'}"
+                            f" ({example}){hint}")
     liquid = None
     if min_liquid_fraction is not None:
         parts = str(min_liquid_fraction).replace(";", ",").split(",")
@@ -98,7 +106,8 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
     group_limits = None if max_group_weight_change is None else {"max_weight_change": max_group_weight_change}
     return Limits(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
                   group_column=group_column, group_limits=group_limits, max_tracking_error=max_tracking_error,
-                  min_liquid_fraction=liquid, max_total_cost_bps=max_total_cost_bps)
+                  min_liquid_fraction=liquid, max_total_cost_bps=max_total_cost_bps, max_pct_adv=max_pct_adv,
+                  max_weight_change=max_weight_change, max_sold_fraction=max_sold_fraction)
 
 
 PARAMETERS_HELP = "I-Star parameter table (CSV/.xlsx/Parquet: code,date,a1..a5,b1,source)."
@@ -186,6 +195,24 @@ def group_column() -> Any:
 def max_group_weight_change() -> Any:
     return typer.Option(None, metavar="FRACTION",
                         help="Each group's post-trade weight within this of today's (0.02 = +/-2 points).")
+
+
+def max_pct_adv() -> Any:
+    return typer.Option(None, parser=fraction, metavar="FRACTION",
+                        help="Each name trades at most this fraction of its ADV (0.1 or 10%), where the holdings "
+                             "give no ub_max_pct_adv.")
+
+
+def max_weight_change() -> Any:
+    return typer.Option(None, parser=fraction, metavar="FRACTION",
+                        help="Each name's post-trade weight within this of today's (0.02 or 2% = +/-2 points), "
+                             "where the holdings give no lb_wt / ub_wt.")
+
+
+def max_sold_fraction() -> Any:
+    return typer.Option(None, parser=fraction, metavar="FRACTION",
+                        help="Sell at most this fraction of each position (0.5 or 50%), where the holdings give "
+                             "no lb_min_shares (a short: no ub_max_shares).")
 
 
 def max_tracking_error() -> Any:

@@ -41,6 +41,9 @@ def report(
     group_column: Optional[str] = options.group_column(),
     max_group_weight_change: Optional[float] = options.max_group_weight_change(),
     max_tracking_error: Optional[float] = options.max_tracking_error(),
+    max_pct_adv: Optional[float] = options.max_pct_adv(),
+    max_weight_change: Optional[float] = options.max_weight_change(),
+    max_sold_fraction: Optional[float] = options.max_sold_fraction(),
     min_liquid_fraction: Optional[str] = options.min_liquid_fraction(),
     max_total_cost_bps: Optional[float] = options.max_total_cost_bps(),
     parameters: Optional[Path] = options.parameters(),
@@ -72,7 +75,9 @@ def report(
         asked = options.check_limits(risk_band, time_limit, max_total_mi_bps, allow_buys, group_column=group_column,
                                      max_group_weight_change=max_group_weight_change,
                                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction,
-                                     max_total_cost_bps=max_total_cost_bps)
+                                     max_total_cost_bps=max_total_cost_bps,
+                                     max_pct_adv=max_pct_adv, max_weight_change=max_weight_change,
+                                     max_sold_fraction=max_sold_fraction)
         check_report_path(output)
         model = cost_model_from(parameters, mi_code, mi_date)
         cov, factors = risk_model_from(covariance, factor_model, factor_covariance, specific_variance)

@@ -26,6 +26,8 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
              group_column: str | None = None, group_limits=None,
              max_tracking_error: float | None = None,
              min_liquid_fraction: tuple[float, float] | None = None,
+             max_pct_adv: float | None = None, max_weight_change: float | None = None,
+             max_sold_fraction: float | None = None,
              cost_model: CostModel | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT,
              options: SolverOptions | None = None) -> float:
     """The most cash (USD) that can be raised inside the limits, in one solve.
@@ -66,6 +68,9 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
     min_liquid_fraction : tuple of float, optional
         ``(f, D)``: at least the fraction f of the post-trade value sellable within D days at the
         names' participation rate (their ``pov``, else 20% of the volume).
+    max_pct_adv, max_weight_change, max_sold_fraction : float, optional
+        Book-wide per-name defaults where the holdings leave the bound blank (see
+        :class:`~krg_liquidity.Limits`).
     cost_model : CostModel, optional
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
     time_limit : float or None
@@ -101,7 +106,9 @@ def max_cash(portfolio: Portfolio, *, limits: Limits | None = None, risk_band: t
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
                       group_column=group_column, group_limits=group_limits,
-                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
+                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction,
+                      max_pct_adv=max_pct_adv, max_weight_change=max_weight_change,
+                      max_sold_fraction=max_sold_fraction)
     if asked.max_total_cost_bps is not None:
         raise InputError("max_cash does not take max_total_cost_bps yet: give max_total_mi_bps (impact alone), "
                          "or find the cash with liquidate(..., limits=Limits(max_total_cost_bps=...)) at a grid of targets")

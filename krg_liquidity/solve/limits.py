@@ -31,8 +31,8 @@ import pandas as pd
 
 from krg_liquidity.book.columns import header_key
 from krg_liquidity.book.portfolio import Portfolio
-from krg_liquidity.core.errors import InputError
-from krg_liquidity.core.numbers import parse_ratio
+from krg_liquidity.core.errors import BookError, InputError
+from krg_liquidity.core.numbers import parse_number, parse_ratio
 from krg_liquidity.model.trade_costs import TradeCosts
 
 SMALLEST_TOTAL_IMPACT_BPS = 0.1
@@ -56,6 +56,10 @@ GROUP_COLUMNS = ("group", "sector", "industry", "country", "GICS Sector")
 """The holdings columns read as each name's group when ``Limits.group_column`` is not given, in this order
 (headers match as the book's columns do: case, spaces and punctuation aside)."""
 GROUP_RULE_KEYS = ("lb_wt", "ub_wt", "max_weight_change", "max_sold_fraction")
+NAME_DEFAULTS = {"max_pct_adv": (False, "traded shares as a fraction of ADV, 0.1 = 10%"),
+                 "max_weight_change": (True, "points of weight, 0.02 = +/-2 points"),
+                 "max_sold_fraction": (True, "fraction of each position sold, 0.5 = half")}
+"""The book-wide per-name defaults of :class:`Limits`: whether 0 is allowed, and what the number means."""
 DEFAULT_GROUP = "*"
 """The row of a group-limits table that holds the book-wide defaults."""
 LIQUID_POV = 0.2
@@ -176,6 +180,17 @@ class Limits:
     max_total_cost_bps : float, optional
         All-in trading cost (impact, half-spread, commission and fees) at most this many bps of the
         cash raised. None: no cap.
+    max_pct_adv : float, optional
+        Book-wide participation cap: each name trades at most this fraction of its ADV (0.1 = 10%),
+        where the holdings give no ``ub_max_pct_adv``. None: none.
+    max_weight_change : float, optional
+        Book-wide weight band: each name's post-trade weight within this many points of today's
+        weight (0.02 = +/-2 points; a fraction of the post-trade value), on each side the holdings
+        leave blank (``lb_wt``, ``ub_wt``). None: none.
+    max_sold_fraction : float, optional
+        Book-wide sale cap: at most this fraction of each position is sold (0.5 = half its shares;
+        for a short, bought back), where the holdings give no ``lb_min_shares`` (a short: no
+        ``ub_max_shares``). None: none.
 
     Raises
     ------
@@ -183,7 +198,8 @@ class Limits:
         A band out of order, negative or written in percent, a cap that is not a positive number of
         bps (or below ``SMALLEST_TOTAL_IMPACT_BPS``, a fraction typed as bps), group limits with an
         unknown key or contradicting bounds, a tracking error of 1 or more (percent), or a liquid
-        fraction outside [0, 1]; every problem of the new limits is listed at once.
+        fraction outside [0, 1], a book-wide per-name default outside its range (a percent typed as a
+        number: "did you mean 0.1?"); every problem of the new limits is listed at once.
 
     Examples
     --------
@@ -204,9 +220,13 @@ class Limits:
     max_tracking_error: float | None = None
     min_liquid_fraction: tuple[float, float] | None = None
     max_total_cost_bps: float | None = None
+    max_pct_adv: float | None = None
+    max_weight_change: float | None = None
+    max_sold_fraction: float | None = None
 
     def __post_init__(self) -> None:
         self._check_shape_limits()
+        self._check_name_defaults()
         band = self.risk_band
         if band is not None:
             parts = [band] if isinstance(band, str) else list(band) if np.iterable(band) else [band]
@@ -277,6 +297,63 @@ class Limits:
         if problems:
             raise InputError("; ".join(problems))
 
+    def _check_name_defaults(self) -> None:
+        """Check and store the book-wide per-name defaults, every problem at once ("10%" reads as 0.1)."""
+        problems: list[str] = []
+        for name, (zero_allowed, what) in NAME_DEFAULTS.items():
+            given = getattr(self, name)
+            if given is None:
+                continue
+            value = parse_number(given)
+            if np.isnan(value) or value > 1 or value < 0 or (value == 0 and not zero_allowed):
+                hint = f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
+                problems.append(f"{name}={given!r} must be {'between 0 and 1' if zero_allowed else 'above 0 and at most 1'}"
+                                f" ({what}){hint}")
+                continue
+            object.__setattr__(self, name, value)
+        if problems:
+            raise InputError("; ".join(problems))
+
+    @property
+    def name_defaults(self) -> dict[str, float]:
+        """The book-wide per-name defaults that are set (``max_pct_adv``, ``max_weight_change``,
+        ``max_sold_fraction``), by name."""
+        return {name: getattr(self, name) for name in NAME_DEFAULTS if getattr(self, name) is not None}
+
+    def book(self, portfolio: Portfolio) -> Portfolio:
+        """``portfolio`` with the book-wide per-name defaults written where its holdings give no value
+        (the same object when no default is set).
+
+        Raises
+        ------
+        InputError
+            A default contradicts a bound the holdings give (e.g. ``max_weight_change`` puts a name's
+            ``lb_wt`` above its own ``ub_wt``), naming the default, the column and the symbols.
+        """
+        defaults = self.name_defaults
+        if not defaults:
+            return portfolio
+        values: dict[str, np.ndarray] = {}
+        shares = portfolio.array("shares")
+        if "max_pct_adv" in defaults:
+            values["ub_max_pct_adv"] = np.full(len(shares), defaults["max_pct_adv"])
+        if "max_weight_change" in defaults:
+            today = portfolio.position_usd / portfolio.net_value_usd
+            change = defaults["max_weight_change"]
+            values["lb_wt"] = np.clip(today - change, -1.0, 1.0)
+            values["ub_wt"] = np.clip(today + change, -1.0, 1.0)
+        if "max_sold_fraction" in defaults:
+            kept = (1.0 - defaults["max_sold_fraction"]) * shares
+            values["lb_min_shares"] = np.where(shares > 0, kept, np.nan)
+            values["ub_max_shares"] = np.where(shares < 0, kept, np.nan)
+        try:
+            return portfolio.with_defaults(values)
+        except BookError as exc:
+            given = ", ".join(f"{name}={value:g}" for name, value in defaults.items())
+            raise InputError(f"the book-wide defaults ({given}) contradict the holdings' own bounds: "
+                             f"{'; '.join(str(problem) for problem in exc.problems)}. Loosen the default, or "
+                             "write the name's bound in the holdings") from None
+
     @property
     def has_shape_limits(self) -> bool:
         """True when group limits, a tracking-error cap or a liquidity floor are set (the limits that only
@@ -309,20 +386,22 @@ class Limits:
         # the group, tracking-error and liquidity limits only when set: a request without them reads as before
         return {key: value for key, value in values.items()
                 if value is not None or key not in ("group_column", "group_limits", "max_tracking_error",
-                                                    "min_liquid_fraction")}
+                                                    "min_liquid_fraction", *NAME_DEFAULTS)}
 
     @classmethod
     def of(cls, limits: Limits | None = None, *, risk_band: tuple[float, float] | None = None,
            max_total_mi_bps: float | None = None, allow_buys: bool = False, group_column: str | None = None,
            group_limits: Any = None, max_tracking_error: float | None = None,
-           min_liquid_fraction: tuple[float, float] | None = None) -> Limits:
+           min_liquid_fraction: tuple[float, float] | None = None, max_pct_adv: float | None = None,
+           max_weight_change: float | None = None, max_sold_fraction: float | None = None) -> Limits:
         """``limits``, or the limits the keywords give; both at once is refused (say the limits once).
 
         >>> Limits.of(risk_band=(0.9, 1.1)).risk_band
         (0.9, 1.1)
         """
         shape = {"group_column": group_column, "group_limits": group_limits, "max_tracking_error": max_tracking_error,
-                 "min_liquid_fraction": min_liquid_fraction}
+                 "min_liquid_fraction": min_liquid_fraction, "max_pct_adv": max_pct_adv,
+                 "max_weight_change": max_weight_change, "max_sold_fraction": max_sold_fraction}
         if limits is None:
             return cls(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys, **shape)
         if not isinstance(limits, Limits):

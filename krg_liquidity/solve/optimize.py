@@ -71,6 +71,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
               group_column: str | None = None, group_limits=None,
               max_tracking_error: float | None = None,
               min_liquid_fraction: tuple[float, float] | None = None,
+              max_pct_adv: float | None = None, max_weight_change: float | None = None,
+              max_sold_fraction: float | None = None,
               cost_model: CostModel | None = None, engine: str = "auto",
               time_limit: float | None = DEFAULT_TIME_LIMIT, raise_on_failure: bool = True,
               warm_start: LiquidationResult | None = None, allow_small_cash: bool = False,
@@ -109,6 +111,10 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     min_liquid_fraction : tuple of float, optional
         ``(f, D)``: at least the fraction f of the post-trade value sellable within D days at the
         names' participation rate (their ``pov``, else 20% of the volume).
+    max_pct_adv, max_weight_change, max_sold_fraction : float, optional
+        Book-wide per-name defaults, applied where the holdings leave the name's bound blank: trade at
+        most this fraction of ADV; keep each weight within this many points of today's (0.02 = +/-2
+        points); sell at most this fraction of each position (see :class:`~krg_liquidity.Limits`).
     cost_model : CostModel, optional
         The I-Star model pricing the trades (None: Kissell 2013 parameters).
     engine : str
@@ -172,9 +178,12 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     """
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys,
                       group_column=group_column, group_limits=group_limits,
-                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction)
+                      max_tracking_error=max_tracking_error, min_liquid_fraction=min_liquid_fraction,
+                      max_pct_adv=max_pct_adv, max_weight_change=max_weight_change,
+                      max_sold_fraction=max_sold_fraction)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model, allow_small_cash=allow_small_cash,
                                   fee_bps=fee_bps)
+    portfolio = request.portfolio  # with the limits' book-wide per-name defaults
     lot_table = _checked_lots(portfolio, asked, lots, tax, tax_weight)
     chosen = liquidation_options(options, engine=renamed_engine(engine, method), time_limit=time_limit)
     prepare()

@@ -1,7 +1,8 @@
 """A validated liquidation request: the book, the limits and (for ``liquidate``) the cash target, checked once.
 
-:class:`Limits` is the public value of every request-level limit (risk band, total-impact cap, buys);
-per-name limits are the book's columns. Two request types follow from it: a
+:class:`Limits` is the public value of every request-level limit (risk band, total-impact cap, buys,
+the shape limits, and book-wide per-name defaults); per-name limits are the book's columns, which the
+defaults fill where they are blank. Two request types follow from it: a
 :class:`CapacityRequest` (``max_cash``: the cash is what is searched for) and a
 :class:`LiquidationRequest` (``liquidate``: a fixed cash target, in USD).
 """
@@ -127,10 +128,12 @@ def _checked_book(portfolio: Portfolio, limits: Limits) -> None:
 def capacity_request(portfolio: Portfolio, *, limits: Limits, cost_model: CostModel | None = None,
                      fee_bps: float = 0.0) -> CapacityRequest:
     """Check a ``max_cash`` request once: the book (a Portfolio of positive net value) and a risk model when
-    the limits have a band. Raises ``InputError`` naming what to fix."""
+    the limits have a band. The request's book carries the limits' book-wide per-name defaults
+    (:meth:`Limits.book`). Raises ``InputError`` naming what to fix."""
     if not isinstance(limits, Limits):
         raise InputError(f"limits is a {type(limits).__name__}: give a krg_liquidity.Limits")
     _checked_book(portfolio, limits)
+    portfolio = limits.book(portfolio)  # the book-wide per-name defaults, where the holdings leave a bound blank
     request = CapacityRequest(portfolio, limits, cost_model if cost_model is not None else CostModel(),
                               fee_bps=check_fee(fee_bps))
     if limits.allow_buys and np.any(request.linear_parts()["fees"].to_numpy() > 0):
@@ -147,4 +150,4 @@ def liquidation_request(portfolio: Portfolio, cash: float | str, *, limits: Limi
     require_portfolio(portfolio)
     target = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     capacity = capacity_request(portfolio, limits=limits, cost_model=cost_model, fee_bps=fee_bps)
-    return LiquidationRequest(portfolio, capacity.limits, capacity.cost_model, target, fee_bps=capacity.fee_bps)
+    return LiquidationRequest(capacity.portfolio, capacity.limits, capacity.cost_model, target, fee_bps=capacity.fee_bps)

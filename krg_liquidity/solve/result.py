@@ -606,6 +606,14 @@ def limits_text(request: dict) -> str:
         parts.append(f"at least {fraction:.0%} sellable within {days:g} days after")
     if request.get("max_total_cost_bps") is not None:
         parts.append(f"all-in trading cost at most {request['max_total_cost_bps']:g} bps")
+    each = []
+    for key, words in (("max_pct_adv", "at most {:.4g}% of ADV traded"),
+                       ("max_weight_change", "weight within {:.4g} points of today's"),
+                       ("max_sold_fraction", "at most {:.4g}% of the position sold")):
+        if request.get(key) is not None:
+            each.append(words.format(request[key] * 100))
+    if each:
+        parts.append("each name, where the book gives no bound: " + ", ".join(each))
     if request.get("fee_bps"):
         parts.append(f"sell fee {request['fee_bps']:g} bps")
     if request.get("tax"):

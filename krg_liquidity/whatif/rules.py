@@ -86,6 +86,7 @@ def pro_rata(portfolio: Portfolio, cash: float | str, *, limits: Limits | None =
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model,
                                   allow_small_cash=allow_small_cash, fee_bps=fee_bps)
+    portfolio = request.portfolio  # with the limits' book-wide per-name defaults
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "pro_rata")
     shares = portfolio.array("shares")
@@ -165,6 +166,7 @@ def waterfall(portfolio: Portfolio, cash: float | str, *, max_pct_adv: float | N
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     request = liquidation_request(portfolio, cash, limits=asked, cost_model=cost_model,
                                   allow_small_cash=allow_small_cash, fee_bps=fee_bps)
+    portfolio = request.portfolio  # with the limits' book-wide per-name defaults
     if request.cash >= portfolio.net_value_usd:
         return _beyond_the_book(request, "waterfall")
     if max_pct_adv is not None:
