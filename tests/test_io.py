@@ -81,7 +81,7 @@ def test_round_trip_through_xlsx(tmp_path, answer):
                  "--output", path)
     assert result.exit_code == 0, result.output
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["trades", "schedule", "grid", "summary", "costs", "request", "assumptions"]
+    assert list(sheets) == ["trades", "schedule", "grid", "summary", "costs", "liquidity", "request", "assumptions"]
     summary = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
     assert float(summary["cash_raised"]) >= 1e9 and summary["status"] == "optimal"
     assert "parameters.a1" in set(sheets["assumptions"]["item"])

@@ -111,8 +111,8 @@ def test_excel_report_reads_back(solved, tmp_path):
     book, result, report = solved
     path = result.to_excel(tmp_path / "report.xlsx", book, **LIMITS)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"request", "summary", "assumptions", "trades", "schedule", "grid", "basket", "frontier",
-                           "comparison", "pretrade"}
+    assert set(sheets) == {"request", "summary", "assumptions", "trades", "liquidity", "schedule", "grid", "basket",
+                           "frontier", "comparison", "pretrade"}
     assert list(sheets["comparison"]["method"]) == ["optimized", "pro_rata", "waterfall"]
     summary = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
     assert float(summary["cash_raised"]) == pytest.approx(result.cash_raised, rel=1e-12)
@@ -171,3 +171,46 @@ def test_max_cash_gets_half_the_report_budget(monkeypatch):
     assert report.max_cash is not None and report.max_cash > result.cash_target
     assert not any("most cash not found" in note for note in report.notes)
     assert (report.frontier["status"] == "optimal").all()
+
+
+def test_the_report_shows_the_groups_and_the_liquidity_left(tmp_path):
+    holdings, covariance = krg.load_example()
+    sectored = holdings.assign(Sector=[f"S{i % 4}" for i in range(len(holdings))])
+    book = krg.Portfolio(sectored, covariance)
+    limits = krg.Limits(**LIMITS, group_column="Sector", group_limits={"max_weight_change": 0.002},
+                        max_pct_adv=0.5, max_sold_fraction=0.3)
+    result = krg.liquidate(book, 1e9, limits=limits)
+    report = build_report(result, book, start="2026-11-23", limits=limits)
+    parsed = Tables()
+    parsed.feed(render_html(report))
+    groups = parsed.tables["groups"]
+    assert [t for t, _ in _values(groups, "group")] == ["S0", "S1", "S2", "S3", "total"]
+    after = [float(v) for _, v in _values(groups, "weight after")[:-1]]
+    assert after == pytest.approx(result.groups["weight_after"].tolist(), abs=1e-15)
+    assert float(_values(groups, "value sold usd")[-1][1]) == pytest.approx(result.cash_raised, rel=1e-12)
+    assert any("max weight" in t or "min weight" in t for t, _ in _values(groups, "limit reached"))
+    liquidity = parsed.tables["liquidity"]
+    assert [t for t, _ in _values(liquidity, "book")] == ["today", "after"]
+    sellable = [float(v) for _, v in _values(liquidity, "sellable 5d")]
+    assert sellable == pytest.approx(result.liquidity_left["sellable_5d"].tolist(), rel=1e-12)
+    request = {row[0][0]: row[1][0] for row in parsed.tables["request"]}
+    assert "at most 50% of ADV traded" in request["all limits, in words"]
+    path = result.to_excel(tmp_path / "report.xlsx", book, limits=limits)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets["groups"]["group"]) == ["S0", "S1", "S2", "S3"]
+    assert list(sheets["liquidity"]["book"]) == ["today", "after"]
+    asked = dict(zip(sheets["request"]["key"], sheets["request"]["value"]))
+    assert asked["max_sold_fraction"] == 0.3 and asked["group_limits.max_weight_change"] == 0.002
+    assert asked["group_column"] == "Sector"
+
+
+def test_a_participation_cap_that_stops_a_full_sale_reads_in_words(tmp_path):
+    book = krg.Portfolio(*krg.load_example())  # its ub_max_pct_adv stops the full sale of some names
+    result = krg.liquidate(book, 1e9, **LIMITS)
+    assert not np.isfinite(result.liquidity_left["days_to_liquidate"]).all()
+    parsed = Tables()
+    parsed.feed(render_html(build_report(result, book, start="2026-11-23", **LIMITS)))
+    days = [t for t, _ in _values(parsed.tables["liquidity"], "days to liquidate")]
+    assert days[0] == "not in full (a participation cap stops a name)" and "inf" not in " ".join(days)
+    path = krg.write_result(result, tmp_path / "answer.xlsx")
+    assert "not in full" in pd.read_excel(path, sheet_name="liquidity")["days_to_liquidate"].iloc[0]

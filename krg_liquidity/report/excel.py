@@ -16,6 +16,7 @@ from krg_liquidity.report.write import (
     assumptions_table,
     request_table,
     schedule_sheets,
+    shape_sheets,
     summary_table,
     write_workbook,
 )
@@ -32,8 +33,9 @@ def report_request_table(report: Report) -> pd.DataFrame:
 
 
 def write_excel(report: Report, path: str | Path) -> Path:
-    """Sheets: request, summary, assumptions, trades, schedule, grid (the schedule as a row per bucket and a
-    column per name), basket, frontier, comparison, pretrade (empty ones left out)."""
+    """Sheets: request, summary, assumptions, trades, groups (with a group column), liquidity (today and after),
+    schedule, grid (the schedule as a row per bucket and a column per name), basket, frontier, comparison,
+    pretrade (empty ones left out)."""
     schedule = report.schedule
     if not schedule.empty:
         schedule = schedule.assign(bucket_start=schedule["bucket_start"].astype(str))
@@ -42,6 +44,7 @@ def write_excel(report: Report, path: str | Path) -> Path:
         basket = basket.assign(bucket_start=basket["bucket_start"].astype(str))
     sheets = {"request": report_request_table(report), "summary": summary_table(report.result),
               "assumptions": assumptions_table(report.result), "trades": report.result.trades,
+              **shape_sheets(report.result),
               **(schedule_sheets(schedule) if not schedule.empty else {}), "basket": basket,
               "frontier": report.frontier, "comparison": report.comparison,
               "pretrade": report.pretrade}

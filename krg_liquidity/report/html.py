@@ -16,17 +16,21 @@ import pandas as pd
 
 from krg_liquidity.model.assumptions import summary_lines
 from krg_liquidity.report.content import Report, comparison_view
+from krg_liquidity.report.write import shape_sheets
 from krg_liquidity.solve.result import limits_text
 
 FORMATS = {
     ",.0f": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv", "value_traded_usd",
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
              "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised",
-             "gap_usd", "usd", "realized_gain_usd", "tax_usd", "shares_sold", "total_cost_usd"),
+             "gap_usd", "usd", "realized_gain_usd", "tax_usd", "shares_sold", "total_cost_usd", "value_sold_usd",
+             "value_usd"),
     ",.2f": ("price", "cost_basis_per_share"),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
-            "timing_risk_bps", "seconds", "bps"),
-    ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after"),
+            "timing_risk_bps", "seconds", "bps", "days_to_liquidate"),
+    ".2%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after",
+            "weight_lo", "weight_hi", "max_sold_fraction"),
+    ".1%": ("sellable_1d", "sellable_5d", "sellable_20d"),
 }
 _FORMAT_OF = {column: fmt for fmt, columns in FORMATS.items() for column in columns}
 PAGE_STYLE = """
@@ -133,6 +137,21 @@ def _summary_rows(report) -> list[tuple[str, str]]:
     return rows
 
 
+def _shape_parts(result) -> list[str]:
+    """The book's shape after the trades (``write.shape_sheets``): its groups and its liquidity, today and after."""
+    tables = shape_sheets(result)
+    parts = []
+    if "groups" in tables:
+        parts += ["<h2>Groups</h2>", "<p class='note'>Weights are fractions of the book's value today (before) and "
+                  "after the trades; a blank limit is none.</p>",
+                  table_html(tables["groups"], "groups", total=("value_sold_usd",))]
+    if "liquidity" in tables:
+        parts += ["<h2>Liquidity left</h2>", "<p class='note'>The long positions' value, the days to sell all of it "
+                  "at each name's participation rate (its POV, else 20% of the volume), and the share of it sellable "
+                  "within 1, 5 and 20 days.</p>", table_html(tables["liquidity"], "liquidity")]
+    return parts
+
+
 def render_html(report: Report) -> str:
     """The whole page for a :class:`~krg_liquidity.report.Report`."""
     result = report.result
@@ -165,6 +184,7 @@ def render_html(report: Report) -> str:
         parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>limit reached</i> "
                   "names the limit at which a name's trade stops (<i>fully sold</i>: nothing of it is left).</p>",
                   table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]
+        parts += _shape_parts(result)
     from krg_liquidity.report.figures import data_uri, figures  # matplotlib only when a report is drawn
 
     for title, figure in figures(report).items():

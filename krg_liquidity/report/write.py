@@ -28,13 +28,16 @@ OUTPUT_SUFFIXES = (".csv", ".xlsx", ".parquet", ".json")
 _FORMATS = {
     "#,##0": ("shares_before", "shares_traded", "shares_after", "shares", "cum_shares", "adv",
               "expected_market_volume", "cash_target", "cash_raised", "lower_bound_usd", "cash_raised_usd",
-              "cum_cash_usd", "residual_value_usd", "residual_risk_usd"),
+              "cum_cash_usd", "residual_value_usd", "residual_risk_usd", "value_sold_usd", "value_usd"),
     "#,##0.00": ("value_traded_usd", "cost_usd", "price"),
     "0.00": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
-             "timing_risk_bps"),
+             "timing_risk_bps", "days_to_liquidate"),
     "0.00%": ("pov", "weight_before", "weight_after", "volatility", "fraction_done", "risk_before", "risk_after",
+              "weight_lo", "weight_hi", "max_sold_fraction", "sellable_1d", "sellable_5d", "sellable_20d",
               "gap", "max_violation"),  # the last two: ratios (of the cost; of each limit's own measure)
 }
+NOT_IN_FULL = "not in full (a participation cap stops a name)"
+"""The days to liquidate a book when a name's ``ub_max_pct_adv`` stops its full sale (infinite)."""
 
 
 def check_output(path: str | Path, what: str = "output", suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
@@ -246,8 +249,30 @@ def request_table(request: dict, lot_size: float | None = None) -> pd.DataFrame:
 
 
 def _more_rows(request: dict) -> list[tuple]:
-    """The request's cost cap, sell fee and tax settings, when given (item, value, unit, key)."""
+    """The request's shape limits, per-name defaults, cost cap, sell fee and tax settings, when given (item, value,
+    unit, key)."""
     rows: list[tuple] = []
+    if request.get("group_limits"):
+        for rule in request["group_limits"]:
+            group = "every group" if rule.get("group") is None else f"group {rule['group']}"
+            for key, unit in (("lb_wt", "post-trade weight, decimal"), ("ub_wt", "post-trade weight, decimal"),
+                              ("max_weight_change", "points of weight, decimal"),
+                              ("max_sold_fraction", "of the group's value today")):
+                if rule.get(key) is not None:
+                    rows.append((f"{group}: {key.replace('_', ' ')}", rule[key], unit, f"group_limits.{key}"))
+        rows.append(("groups read from column", request.get("group_column") or "the first group column found", "",
+                     "group_column"))
+    if request.get("max_tracking_error") is not None:
+        rows.append(("tracking error cap", request["max_tracking_error"], "annualized, decimal", "max_tracking_error"))
+    if request.get("min_liquid_fraction") is not None:
+        fraction, days = request["min_liquid_fraction"]
+        rows += [("liquid after the trades, at least", fraction, "of the post-trade value", "min_liquid_fraction"),
+                 ("liquid within", days, "days", "min_liquid_days")]
+    for key, item, unit in (("max_pct_adv", "each name: at most", "of ADV traded, decimal"),
+                            ("max_weight_change", "each name: weight within", "points of today's weight, decimal"),
+                            ("max_sold_fraction", "each name: at most", "of the position sold, decimal")):
+        if request.get(key) is not None:
+            rows.append((f"{item} (where the book gives no bound)", request[key], unit, key))
     if request.get("max_total_cost_bps") is not None:
         rows.append(("all-in trading cost cap", request["max_total_cost_bps"], "bps of the cash", "max_total_cost_bps"))
     if request.get("fee_bps"):
@@ -275,11 +300,29 @@ def assumptions_table(result: LiquidationResult) -> pd.DataFrame:
     return pd.DataFrame(flat(result.assumptions), columns=["item", "value"]).astype({"value": object})
 
 
+def shape_sheets(result: LiquidationResult) -> dict[str, pd.DataFrame]:
+    """The book's shape after the trades, as tables: ``groups`` (per group: value sold, weight before and
+    after, its limits and the one reached; when the book has a group column) and ``liquidity`` (today and
+    after: value of the longs, days to sell them, share sellable within 1/5/20 days; ``NOT_IN_FULL`` for
+    infinite days). Empty for a failed result."""
+    out: dict[str, pd.DataFrame] = {}
+    groups = result.groups
+    if groups is not None:
+        out["groups"] = groups.reset_index(names="group").astype({"group": str}).rename(
+            columns={"binding": "limit_reached"})
+    liquidity = result.liquidity_left
+    if liquidity is not None:
+        frame = liquidity.reset_index(names="book").astype({"days_to_liquidate": object})
+        frame.loc[~np.isfinite(liquidity["days_to_liquidate"].to_numpy(dtype=float)), "days_to_liquidate"] = NOT_IN_FULL
+        out["liquidity"] = frame
+    return out
+
+
 def write_result(result: LiquidationResult, path: str | Path, schedule: pd.DataFrame | None = None) -> Path:
     """Write a LiquidationResult by extension (see the module docstring).
 
-    .xlsx gets seven sheets (trades, schedule, grid, summary, costs, request, assumptions; with tax lots a lots
-    sheet too); .csv the trade
+    .xlsx gets the sheets trades, schedule, grid, summary, costs, groups (when the book has a group column),
+    liquidity (today and after), request and assumptions, with tax lots a lots sheet too; .csv the trade
     table; .parquet the trade table with the request in its metadata; .json the whole result.
 
     Parameters
@@ -328,6 +371,7 @@ def write_result(result: LiquidationResult, path: str | Path, schedule: pd.DataF
     sheets = {"trades": result.trades, **schedule_sheets(schedule), "summary": summary_table(result),
               "costs": result.costs.reset_index(names="cost"),
               **({} if result.lots is None else {"lots": result.lots.loc[:, list(LOT_SHEET_COLUMNS)]}),
+              **shape_sheets(result),
               "request": request_table(result.request, (result.rounding or {}).get("lot_size")),
               "assumptions": assumptions_table(result)}
     return write_workbook(sheets, path, other_numbers=GRID_NUMBERS)
