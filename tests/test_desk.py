@@ -316,3 +316,61 @@ def test_a_refused_book_has_no_portfolio_to_solve():
     assert not book.ok
     with pytest.raises(krg.InputError, match="fix these problems"):
         book.validated()
+
+
+def test_per_name_limits_for_the_whole_book_reach_the_solve():
+    at = page().run()
+    assert not at.checkbox(key="use_max_sold_fraction").value  # off until asked for
+    at.checkbox(key="use_max_sold_fraction").check().run()
+    at.number_input(key="max_sold_fraction").set_value(15.0).run()
+    book = krg.Portfolio(*krg.load_example())
+    limits = krg.Limits(**LIMITS, max_sold_fraction=0.15)
+    assert metrics(at)["Most cash these limits allow (whole shares)"] == f"${krg.tradable_cash(book, 1, limits=limits):,.0f}"
+    at.button(key="solve").click().run()
+    assert not at.exception and not at.error
+    expected = krg.round_trades(krg.liquidate(book, 1e9, limits=limits))
+    assert metrics(at)["Impact cost"] == f"${expected.cost_usd:,.0f}"
+    assert expected.cost_usd > krg.liquidate(book, 1e9, **LIMITS).cost_usd * 1.05  # the limit binds
+
+
+def test_the_book_shape_fields_and_the_shape_tab():
+    holdings, covariance = krg.load_example()
+    sectored = holdings.assign(Sector=[f"S{i % 4}" for i in range(len(holdings))])
+    at = upload_mode(page().run())
+    at.file_uploader(key="holdings").upload("book.csv", sectored.to_csv(index=False).encode(), "text/csv")
+    at.radio(key="risk_kind").set_value("Covariance").run()
+    at.file_uploader(key="risk_file").upload("cov.csv", covariance.to_csv().encode(), "text/csv")
+    at.run()
+    assert at.selectbox(key="group_column").value == "Sector"  # found by its name
+    at.checkbox(key="use_max_group_weight_change").check().run()
+    at.number_input(key="max_group_weight_change").set_value(0.5).run()
+    at.checkbox(key="use_max_tracking_error").check().run()
+    at.number_input(key="max_tracking_error").set_value(1.0).run()
+    at.button(key="solve").click().run()
+    assert not at.exception and not at.error
+    book = krg.Portfolio(sectored, covariance)
+    limits = krg.Limits(**LIMITS, group_column="Sector", group_limits={"max_weight_change": 0.005},
+                        max_tracking_error=0.01)
+    expected = krg.round_trades(krg.liquidate(book, 1e9, limits=limits))
+    assert metrics(at)["Impact cost"] == f"${expected.cost_usd:,.0f}"
+    shown = {frame.value.columns[0]: frame.value for frame in at.dataframe}
+    groups = shown["group"]
+    assert list(groups["group"]) == ["S0", "S1", "S2", "S3"]
+    assert groups["weight_after"].to_numpy() == pytest.approx(expected.groups["weight_after"].to_numpy(), abs=1e-12)
+    assert list(shown["book"]["book"]) == ["today", "after"]
+
+
+def test_a_wrong_shape_field_is_a_message():
+    book = krg.Portfolio(krg.load_example()[0])  # no risk model
+    outcome = desk_solve.run(book, desk_solve.DeskRequest(1e9, max_tracking_error=0.01))
+    assert outcome.status == "bad_input" and "needs a risk model" in outcome.message
+    outcome = desk_solve.run(book, desk_solve.DeskRequest(1e9, max_pct_adv=20.0))
+    assert outcome.status == "bad_input" and "did you mean 0.2?" in outcome.message
+
+
+def test_a_column_with_words_among_its_numbers_shows_both():
+    from krg_liquidity.desk.views import formats
+
+    frame = pd.DataFrame({"days_to_liquidate": [2.345, "not in full (a participation cap stops a name)"]})
+    shown = frame["days_to_liquidate"].map(formats(frame)["days_to_liquidate"]).tolist()
+    assert shown == ["2.35", "not in full (a participation cap stops a name)"]

@@ -211,3 +211,24 @@ def test_every_download_completes_and_the_page_stays_on_its_tab(desk, page):
         assert tab.get_attribute("aria-selected") == "true", f"left the Downloads tab after {name}"
         assert page.locator("[data-stale='true']").count() == 0, f"faded elements after {name}"
         assert page.locator("[data-testid='stDownloadButton']").count() == len(names)
+
+
+def test_a_per_name_limit_ticked_in_the_sidebar_reaches_the_answer(desk, page):
+    """The "Per-name limits" expander: ticking a box shows its input, and the answer is the API's with it."""
+    page.goto(desk)
+    page.get_by_text("Book OK").wait_for()
+    page.get_by_text("Per-name limits (where the book gives none)").click()
+    page.get_by_text("Sell at most this share of each position").first.click()  # the checkbox's label
+    box = page.get_by_label("Sell at most this share of each position (%)")
+    box.fill("15")
+    box.press("Enter")
+    book = krg.Portfolio(*krg.load_example())
+    limits = krg.Limits(**LIMITS, max_sold_fraction=0.15)
+    most = f"${krg.tradable_cash(book, 1, limits=limits):,.0f}"
+    page.locator("[data-testid='stMetricValue']").filter(has_text=most).wait_for()
+    page.get_by_role("button", name="Raise cash").click()
+    page.get_by_text("Cash raised").wait_for()
+    expected = krg.round_trades(krg.liquidate(book, 1e9, limits=limits))
+    assert metric(page, "Impact cost") == f"${expected.cost_usd:,.0f}"
+    page.get_by_role("tab", name="Shape").click()
+    page.get_by_text("Liquidity left").first.wait_for()

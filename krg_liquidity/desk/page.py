@@ -1,7 +1,8 @@
 """The desk's page (a Streamlit script: ``krg-liquidity app`` runs it).
 
 Left: the book (the bundled example or uploads) and the request (cash in USD, e.g. 250m or 1.5bn,
-or % of NAV; risk band, total-impact cap, buys, time limit). Main: the book's validation, the most
+or % of NAV; risk band, total-impact cap, buys, time limit; per-name limits for the names the book
+leaves blank; the book's shape: group bands, tracking error, liquidity left). Main: the book's validation, the most
 cash the limits allow, and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
 session: its book and answer live in that session's state only.
 """
@@ -9,13 +10,17 @@ session: its book and answer live in that session's state only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
+from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, Book, DeskLimits, Upload, load_book
 from krg_liquidity.desk.solve import SMALL_CASH_BOX, DeskRequest, cash_of, most_cash, run
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
+from krg_liquidity.solve.limits import find_group_column
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
                 "files uploaded from your computer. Use the upload boxes on the side.")
@@ -106,7 +111,49 @@ def request_form(book: Book, limits: DeskLimits) -> DeskRequest:
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
     seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(DeskRequest.time_limit, limits.max_seconds),
                            step=1.0, key="time_limit")
-    return DeskRequest(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small)
+    return DeskRequest(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small,
+                       **name_defaults_form(), **shape_form(portfolio))
+
+
+def _percent_box(box, label: str, value: float, key: str, top: float = 100.0) -> float | None:
+    """A checkbox and, when ticked, a percent input; the fraction (percent / 100), or None when unticked."""
+    if not box.checkbox(label, value=False, key=f"use_{key}"):
+        return None
+    return box.number_input(f"{label} (%)", min_value=0.0, max_value=top, value=value, step=0.5, key=key) / 100.0
+
+
+def name_defaults_form() -> dict[str, Any]:
+    """Per-name limits for the whole book, applied where the holdings leave the name's bound blank."""
+    box = st.sidebar.expander("Per-name limits (where the book gives none)")
+    return {"max_pct_adv": _percent_box(box, "Trade at most this share of ADV", 10.0, "max_pct_adv"),
+            "max_weight_change": _percent_box(box, "Keep each weight within +/- these points", 2.0,
+                                              "max_weight_change"),
+            "max_sold_fraction": _percent_box(box, "Sell at most this share of each position", 50.0,
+                                              "max_sold_fraction")}
+
+
+def shape_form(portfolio: Portfolio) -> dict[str, Any]:
+    """The book's shape: a band on each group's weight, a tracking-error cap, the liquidity left behind."""
+    box = st.sidebar.expander("Book shape")
+    columns = ["(none)", *portfolio.extra_columns]
+    found = find_group_column(portfolio, None)
+    column = box.selectbox("Group names by column", columns, index=columns.index(found) if found in columns else 0,
+                           key="group_column")
+    out: dict[str, Any] = {"group_column": None if column == "(none)" else column, "max_group_weight_change": None}
+    if out["group_column"] is not None:
+        out["max_group_weight_change"] = _percent_box(box, "Keep each group's weight within +/- these points", 2.0,
+                                                      "max_group_weight_change")
+    out["max_tracking_error"] = None
+    if portfolio.has_risk_model:
+        out["max_tracking_error"] = _percent_box(box, "Tracking error to today's book at most, a year", 1.0,
+                                                 "max_tracking_error")
+    liquid = _percent_box(box, "Keep this share of the book sellable", 50.0, "min_liquid_fraction")
+    out["min_liquid_fraction"] = None
+    if liquid is not None:
+        days = box.number_input("... within (days, at each name's POV)", min_value=0.5, max_value=250.0, value=5.0,
+                                step=0.5, key="min_liquid_days")
+        out["min_liquid_fraction"] = (liquid, float(days))
+    return out
 
 
 def _usd_or_none(portfolio, typed: str) -> float | None:
@@ -119,8 +166,7 @@ def _usd_or_none(portfolio, typed: str) -> float | None:
 
 def show_most_cash(book: Book, request: DeskRequest) -> float | None:
     """The most cash the limits allow, recomputed only when the book or the limits change."""
-    key = (st.session_state["book"][0], request.risk_band, request.max_total_mi_bps, request.allow_buys,
-           request.time_limit)
+    key = (st.session_state["book"][0], replace(request, cash="", allow_small_cash=False))  # every limit, no cash
     cached = st.session_state.get("most_cash")
     if cached is None or cached[0] != key:
         with st.spinner("Finding the most cash these limits allow..."):

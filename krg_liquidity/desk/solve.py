@@ -30,7 +30,8 @@ class DeskRequest:
     """What the PM asked, as the page's fields hold it: cash as typed (USD, "250m", "1.5bn" or "10%":
     :mod:`krg_liquidity.core.cash`), risk band (lo, hi) x today's risk or None, total impact cap (bps of
     cash) or None, whether buys are allowed, the time limit (seconds), and whether a small cash target is
-    meant. ``limits()`` builds the request's :class:`~krg_liquidity.Limits` from them (checked then)."""
+    meant; the per-name defaults and the book's shape limits (None: not set). ``limits()`` builds the request's
+    :class:`~krg_liquidity.Limits` from them (checked then)."""
 
     cash: float | str
     risk_band: tuple[float, float] | None = None
@@ -38,10 +39,28 @@ class DeskRequest:
     allow_buys: bool = False
     time_limit: float = DEFAULT_TIME_LIMIT
     allow_small_cash: bool = False
+    max_pct_adv: float | None = None
+    max_weight_change: float | None = None
+    max_sold_fraction: float | None = None
+    group_column: str | None = None
+    max_group_weight_change: float | None = None
+    max_tracking_error: float | None = None
+    min_liquid_fraction: tuple[float, float] | None = None
 
     def limits(self) -> Limits:
-        """The request-level limits as one value; ``InputError`` in Limits' words when a field is wrong."""
-        return Limits(risk_band=self.risk_band, max_total_mi_bps=self.max_total_mi_bps, allow_buys=self.allow_buys)
+        """The request-level limits as one value; ``InputError`` in Limits' words when a field is wrong.
+
+        The per-name defaults (``max_pct_adv``, ``max_weight_change``, ``max_sold_fraction``: fractions) apply
+        where the book leaves the bound blank; ``group_column`` with ``max_group_weight_change`` (fraction of
+        weight, 0.02 = +/-2 points) bands every group's weight; ``max_tracking_error`` (annualized fraction) and
+        ``min_liquid_fraction`` ((fraction, days)) as :class:`~krg_liquidity.Limits` reads them."""
+        change = self.max_group_weight_change
+        return Limits(risk_band=self.risk_band, max_total_mi_bps=self.max_total_mi_bps, allow_buys=self.allow_buys,
+                      group_column=self.group_column,
+                      group_limits=None if change is None else {"max_weight_change": change},
+                      max_tracking_error=self.max_tracking_error, min_liquid_fraction=self.min_liquid_fraction,
+                      max_pct_adv=self.max_pct_adv, max_weight_change=self.max_weight_change,
+                      max_sold_fraction=self.max_sold_fraction)
 
 
 @dataclass

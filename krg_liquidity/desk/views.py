@@ -17,10 +17,12 @@ from krg_liquidity.desk.inputs import Book
 from krg_liquidity.desk.solve import Outcome, downloads
 from krg_liquidity.report.content import Report, comparison_view
 from krg_liquidity.report.figures import basket_figure, completion_figure, frontier_figure
+from krg_liquidity.report.write import shape_sheets
 
 TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps",
                  "cost_usd", "weight_before", "weight_after", "shares_before", "shares_after", "price"]
-PERCENT = ("pov", "weight_before", "weight_after", "fraction_done", "risk_before", "risk_after", "volatility")
+PERCENT = ("pov", "weight_before", "weight_after", "fraction_done", "risk_before", "risk_after", "volatility",
+           "weight_lo", "weight_hi", "max_sold_fraction", "sellable_1d", "sellable_5d", "sellable_20d")
 WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after", "expected_market_volume",
          "names_traded", "adv")
 
@@ -28,16 +30,19 @@ WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after
 def formats(frame: pd.DataFrame) -> dict:
     """Display formats by column name: dollars and shares whole with thousands separators, bps to
     2 decimals, weights and POV in percent."""
-    out = {}
+    out: dict[str, Any] = {}
     for column in frame.columns:
         if column in PERCENT:
             out[column] = "{:.2%}"
         elif column in WHOLE or column.endswith("_usd"):
             out[column] = "{:,.0f}"
-        elif column.endswith("_bps") or column.endswith("_days"):
+        elif column.endswith("_bps") or column.endswith("_days") or column == "days_to_liquidate":
             out[column] = "{:.2f}"
         elif column == "price":
             out[column] = "{:,.2f}"
+    for column, fmt in list(out.items()):  # a column that holds words too ("not in full") shows them as they are
+        if frame[column].map(lambda v: isinstance(v, str)).any():
+            out[column] = lambda v, fmt=fmt: fmt.format(v) if isinstance(v, (int, float)) else str(v)
     return out
 
 
@@ -159,5 +164,20 @@ def comparison_panel(report: Report) -> None:
                "says which (status limits_broken).")
 
 
-PANELS = [("Trades", trades_panel), ("Compare", comparison_panel), ("Frontier", frontier_panel),
+def shape_panel(report: Report) -> None:
+    """The book after the trades: each group's weight before and after with its limit, and the liquidity left."""
+    tables = shape_sheets(report.result)
+    if "groups" in tables:
+        st.subheader("Groups")
+        table(tables["groups"], key="groups_table")
+    else:
+        st.caption("No group column: pick one under Book shape (left) to see the groups.")
+    if "liquidity" in tables:
+        st.subheader("Liquidity left")
+        table(tables["liquidity"], key="liquidity_table")
+        st.caption("Days to sell the long positions at each name's POV (else 20% of the volume), and the share "
+                   "sellable within 1, 5 and 20 days, today and after the trades.")
+
+
+PANELS = [("Trades", trades_panel), ("Compare", comparison_panel), ("Shape", shape_panel), ("Frontier", frontier_panel),
           ("Schedule", schedule_panel), ("Pre-trade", pretrade_panel), ("Downloads", downloads_panel)]
