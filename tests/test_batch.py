@@ -350,6 +350,27 @@ def test_books_with_tax_lots_fees_and_a_cost_cap(workspace):
     assert again.skipped == 2 and len(again.lots) == len(sold)  # read back from the parts
 
 
+def test_a_books_unknown_basis_column_takes_the_unlisted_shares_at_zero_basis(workspace):
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from books import random_lots
+
+    holdings, covariance = load_example()
+    book = Portfolio(holdings, covariance)
+    random_lots(book.holdings, 4).iloc[1:].to_csv(workspace / "short_lots.csv", index=False)
+    rows = [dict(book_id=name, holdings="book.csv", covariance="cov.csv", cash=1e9, lots="short_lots.csv",
+                 tax_short=0.37, tax_long=0.238, as_of="2026-12-01", unknown_basis=rule)
+            for name, rule in (("zero", "zero"), ("refused", None))]
+    summary = run_batch(write_requests(workspace, rows, "unknown.csv"), workspace / "out_unknown",
+                        workers=1).summary.set_index("book_id")
+    rates = krg.TaxRates(0.37, 0.238, as_of="2026-12-01", unknown_basis="zero")
+    direct = liquidate(book, 1e9, lots=workspace / "short_lots.csv", tax=rates)
+    assert summary.loc["zero", "status"] == "optimal"
+    assert summary.loc["zero", "tax_usd"] == pytest.approx(direct.tax_usd, rel=1e-9, abs=1e-3)
+    assert summary.loc["refused", "status"] == "bad_input" and "unknown_basis" in summary.loc["refused", "error"]
+
+
 def test_tax_columns_without_lots_or_lots_without_rates_are_named():
     holdings, covariance = load_example()
     requests = pd.DataFrame({"book_id": ["a", "b"], "holdings": [holdings, holdings], "cash": [1e8, 1e8],

@@ -346,3 +346,55 @@ def test_a_failed_solve_with_lots_falls_back_to_the_solve_without_the_tax(monkey
     np.testing.assert_allclose(result.trades["shares_traded"], plain.trades["shares_traded"], rtol=1e-9, atol=1e-6)
     assert result.lots is not None and result.lots["shares_sold"].sum() == pytest.approx(
         -plain.trades["shares_traded"].sum(), rel=1e-9)
+
+
+def test_shares_no_lot_lists_are_refused_or_taken_at_zero_basis(tmp_path):
+    holdings, covariance = load_example()
+    book = Portfolio(holdings, covariance)
+    lots = random_lots(book.holdings, 11)
+    first, second = book.symbols[:2]
+    lots = lots[lots["Symbol"] != second]  # no lot at all for the second name
+    lots.loc[lots.index[0], "Shares"] -= 500.0  # the first name's lots list 500 shares too few
+    assert lots.iloc[0]["Symbol"] == first
+    with pytest.raises(BookError) as caught:
+        read_lots(lots, book)
+    assert "unknown_basis='zero'" in str(caught.value) and f"{first} (lots" in str(caught.value)
+    table = read_lots(lots, book, unknown_basis="zero")
+    added = table[table["lot_id"].str.endswith("-unknown-basis")].set_index("symbol")
+    assert added.loc[first, "shares"] == pytest.approx(500.0)
+    assert added.loc[second, "shares"] == book.array("shares")[1]
+    assert (added["cost_basis_per_share"] == 0).all() and added["acquired"].isna().all()
+    too_many = random_lots(book.holdings, 12)
+    too_many.loc[0, "Shares"] += 1.0
+    with pytest.raises(BookError, match="may not list more shares than are held"):
+        read_lots(too_many, book, unknown_basis="zero")
+    rates = TaxRates(0.37, 0.238, as_of="2026-12-01", unknown_basis="zero")
+    result = liquidate(book, 1.621e9, lots=lots, tax=rates)  # near the most cash: the unknown lots are needed
+    unknown = result.lots[result.lots["lot_id"].str.endswith("-unknown-basis")]
+    assert set(unknown["term"]) == {"short"}  # the higher rate: its date is unknown
+    price = dict(zip(book.symbols, book.array("price")))
+    gain = unknown["shares_sold"] * unknown["symbol"].map(price)  # zero basis: the whole proceeds are gain
+    np.testing.assert_allclose(unknown["realized_gain_usd"], gain, rtol=1e-12)
+    np.testing.assert_allclose(unknown["tax_usd"], 0.37 * gain, rtol=1e-12)
+    assert result.tax["unknown_basis_shares"] == pytest.approx(500.0 + book.array("shares")[1])
+    assert 0 < result.tax["unknown_basis_sold"] == pytest.approx(unknown["shares_sold"].sum())
+    assert "taken at zero basis, short-term" in result.summary()
+    assert result.request["tax"]["unknown_basis"] == "zero" and "unknown_basis" not in liquidate(
+        book, 1e9, lots=random_lots(book.holdings, 8), tax=RATES).request["tax"]
+    assert result.to_dict()["lots"][-1]["acquired"] is None  # no date, said as none
+    with pytest.raises(InputError, match="unknown_basis='guess'"):
+        TaxRates(0.37, 0.2, unknown_basis="guess")
+
+    from typer.testing import CliRunner
+
+    from krg_liquidity.cli import app
+
+    holdings.to_csv(tmp_path / "book.csv", index=False)
+    lots.to_csv(tmp_path / "lots.csv", index=False)
+    args = ["liquidate", str(tmp_path / "book.csv"), "--cash", "1e9", "--lots", str(tmp_path / "lots.csv"),
+            "--tax-short", "0.37", "--tax-long", "0.238", "--as-of", "2026-12-01", "--exact-shares"]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "--unknown-basis zero" in " ".join(refused.output.split())
+    done = CliRunner().invoke(app, [*args, "--unknown-basis", "zero"])
+    assert done.exit_code == 0, done.output
+    assert "taken at zero basis" in " ".join(done.output.split())

@@ -14,7 +14,7 @@ three sheets, or the exposures file with ``factor_covariance`` and ``specific_va
 the optimizer's exact shares) and ``time_limit`` (seconds for the book's solve; default 30).
 All-in costs and tax: ``fee_bps`` (sell fee of the names without their own, bps), ``max_total_cost_bps``,
 ``lots`` (a tax-lots file) with ``tax_short`` and ``tax_long`` (rates: 0.37 or 37%), ``as_of`` (the sale
-date, YYYY-MM-DD), ``netting`` ("none" or "us") and ``tax_weight``. Shape: ``group_column`` with
+date, YYYY-MM-DD), ``netting`` ("none" or "us"), ``tax_weight`` and ``unknown_basis`` ("refuse" or "zero"). Shape: ``group_column`` with
 ``max_group_weight_change``, ``max_tracking_error``, and ``min_liquid_fraction`` with ``min_liquid_days``.
 Book-wide per-name defaults, for the names whose holdings leave the bound blank: ``max_pct_adv``,
 ``max_weight_change`` and ``max_sold_fraction`` (fractions: 0.1 or 10%).
@@ -47,7 +47,7 @@ OPTIONAL = ("covariance", "factor_model", "factor_covariance", "specific_varianc
             "risk_band_hi", "max_total_mi_bps", "allow_buys", "allow_small_cash", "trade_time", "pov", "lot_size",
             "time_limit", "fee_bps", "max_total_cost_bps", "lots", "tax_short", "tax_long", "as_of", "netting",
             "tax_weight", "group_column", "max_group_weight_change", "max_tracking_error", "min_liquid_fraction",
-            "min_liquid_days", "max_pct_adv", "max_weight_change", "max_sold_fraction")
+            "min_liquid_days", "max_pct_adv", "max_weight_change", "max_sold_fraction", "unknown_basis")
 
 
 class BatchRequestError(InputError):
@@ -129,7 +129,7 @@ def read_requests(requests: pd.DataFrame | str | Path) -> list[BookRequest]:
         path = Path(requests)
         try:
             requests = read_table(path, what="requests", text_columns=("book_id", "sheet", "cash", "as_of", "netting",
-                                                                       "group_column", *FILE_COLUMNS),
+                                                                       "unknown_basis", "group_column", *FILE_COLUMNS),
                                   percent_text=True)  # an Excel cash cell shown as 10% is 10% of the book
         except InputFileError as exc:
             raise BatchRequestError(str(exc)) from None
@@ -285,7 +285,7 @@ def _shape(row, book: str) -> dict:
     return out
 
 
-TAX_COLUMNS = ("tax_short", "tax_long", "as_of", "netting", "tax_weight")
+TAX_COLUMNS = ("tax_short", "tax_long", "as_of", "netting", "tax_weight", "unknown_basis")
 """The columns that price a row's tax lots (``lots``)."""
 
 
@@ -305,7 +305,9 @@ def _tax(row, book: str, has_lots: bool) -> TaxRates | None:
     try:
         return TaxRates(short_term=parse_number(rates["tax_short"]), long_term=parse_number(rates["tax_long"]),
                         as_of=None if _blank(row.get("as_of")) else str(row.get("as_of")).strip(),
-                        netting="none" if _blank(row.get("netting")) else str(row.get("netting")).strip().lower())
+                        netting="none" if _blank(row.get("netting")) else str(row.get("netting")).strip().lower(),
+                        unknown_basis=("refuse" if _blank(row.get("unknown_basis"))
+                                       else str(row.get("unknown_basis")).strip().lower()))
     except InputError as exc:
         words = str(exc)
         for keyword, column in (("short_term", "tax_short"), ("long_term", "tax_long")):

@@ -28,6 +28,8 @@ LOT_ALIASES = {
     "lot_id": ("Lot", "Lot ID", "LotId"),
 }
 _KEYS = {col.header_key(alias): name for name, aliases in LOT_ALIASES.items() for alias in (name, *aliases)}
+UNKNOWN_LOT = "unknown-basis"
+"""The lot id's suffix of the shares no lot lists, taken at zero basis (``read_lots(..., unknown_basis="zero")``)."""
 SHARES_RTOL = 1e-9
 """Relative tolerance when a symbol's lots are added up against its holdings."""
 
@@ -120,7 +122,7 @@ def _frame(lots) -> pd.DataFrame:
     raise InputError(f"lots is a {type(lots).__name__}: give a DataFrame or a CSV/xlsx/Parquet/JSON file path")
 
 
-def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataFrame:
+def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio, unknown_basis: str = "refuse") -> pd.DataFrame:
     """The tax lots of ``portfolio``, checked against it: one row per lot, snake_case columns.
 
     Parameters
@@ -130,12 +132,15 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataF
         acquired, an optional lot id; a CSV, .xlsx, Parquet or JSON file, or a DataFrame.
     portfolio : Portfolio
         The book the lots belong to: each held symbol's lots add up to its shares.
+    unknown_basis : {"refuse", "zero"}
+        A position whose lots list fewer shares than are held: "refuse" (a named error), or "zero": the
+        rest is one more lot, ``SYMBOL-unknown-basis``, at zero basis with no date (taxed short-term).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``symbol``, ``lot_id``, ``shares``, ``cost_basis_per_share`` (USD) and ``acquired``
-        (a date), in the file's order.
+        (a date; none for an unknown-basis lot), in the file's order, the unknown-basis lots last.
 
     Raises
     ------
@@ -229,15 +234,29 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio) -> pd.DataF
     holding = holding[holding > 0]
     listed_all = totals.reindex(holding.index).fillna(0.0)
     wrong = ~np.isclose(listed_all.to_numpy(), holding.to_numpy(), rtol=SHARES_RTOL, atol=1e-9)
+    missing = pd.Series(dtype=float)
+    if unknown_basis == "zero":  # the shares no lot lists become a lot of their own; too many listed is still wrong
+        missing = (holding - listed_all)[wrong & (listed_all < holding).to_numpy()]
+        wrong &= (listed_all > holding).to_numpy()
+    elif unknown_basis != "refuse":
+        raise InputError(f"unknown_basis={unknown_basis!r}: choose 'refuse' or 'zero'")
     off = [f"{symbol} (lots {_shares(listed)} vs held {_shares(quantity)}: "
            f"{'+' if listed > quantity else '-'}{_shares(abs(listed - quantity))} shares)"
            for symbol, listed, quantity in zip(holding.index[wrong], listed_all[wrong], holding[wrong])]
     if off:
-        problems.append(Problem("shares", "of the lots do not add up to the held shares",
-                                "list every lot of each position (its lots must add up to the shares held)",
-                                symbols=off))
+        fix = ("list every lot of each position (its lots must add up to the shares held)" if unknown_basis == "refuse"
+               else "a position's lots may not list more shares than are held: correct those lots")
+        if unknown_basis == "refuse" and (listed_all < holding)[wrong].any():
+            fix += ", or take the shares no lot lists at zero basis (unknown_basis='zero'; CLI --unknown-basis zero)"
+        problems.append(Problem("shares", "of the lots do not add up to the held shares", fix, symbols=off))
     if problems:
         raise BookError(problems, what="the lots")
     per_share = basis if has_unit else basis / shares
-    return pd.DataFrame({"symbol": frame["symbol"], "lot_id": frame["lot_id"], "shares": shares,
-                         "cost_basis_per_share": per_share, "acquired": acquired.dt.normalize()})
+    table = pd.DataFrame({"symbol": frame["symbol"], "lot_id": frame["lot_id"], "shares": shares,
+                          "cost_basis_per_share": per_share, "acquired": acquired.dt.normalize()})
+    if missing.empty:
+        return table
+    added = pd.DataFrame({"symbol": missing.index.astype(str), "lot_id": [f"{s}-{UNKNOWN_LOT}" for s in missing.index],
+                          "shares": missing.to_numpy(dtype=float), "cost_basis_per_share": 0.0,
+                          "acquired": pd.Series(pd.NaT, index=range(len(missing)), dtype="datetime64[ns]")})
+    return pd.concat([table, added], ignore_index=True)

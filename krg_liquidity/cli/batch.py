@@ -34,7 +34,7 @@ from krg_liquidity.core.status import SOLVED
 REQUESTS_HELP = ("Requests (CSV/.xlsx/Parquet): book_id, holdings, cash; optional covariance or factor_model "
                  "(+ factor_covariance, specific_variance), sheet, risk_band_lo, risk_band_hi, max_total_mi_bps, "
                  "allow_buys, allow_small_cash, trade_time, pov, lot_size, time_limit; costs and tax: fee_bps, "
-                 "max_total_cost_bps, lots (+ tax_short, tax_long, as_of, netting, tax_weight); shape: group_column, "
+                 "max_total_cost_bps, lots (+ tax_short, tax_long, as_of, netting, tax_weight, unknown_basis); shape: group_column, "
                  "max_group_weight_change, max_tracking_error, min_liquid_fraction (+ min_liquid_days); per-name defaults: max_pct_adv, "
                  "max_weight_change, max_sold_fraction. File paths relative to the requests file, inside its folder.")
 

@@ -201,6 +201,7 @@ def liquidate(
     as_of: Optional[str] = options.as_of(),
     tax_weight: float = options.tax_weight(),
     netting: str = options.netting(),
+    unknown_basis: str = options.unknown_basis(),
 ) -> None:
     """Raise CASH from HOLDINGS at least all-in cost: impact, spread, commission, fees (and tax with --lots).
 
@@ -215,7 +216,8 @@ def liquidate(
                                      max_total_cost_bps=max_total_cost_bps,
                                      max_pct_adv=max_pct_adv, max_weight_change=max_weight_change,
                                      max_sold_fraction=max_sold_fraction)
-        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
+        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight,
+                                    unknown_basis)
         for path in (output, schedule):
             if path is not None:
                 check_output(path)

@@ -264,8 +264,14 @@ def netting() -> Any:
                                      "forward, not credited).")
 
 
+def unknown_basis() -> Any:
+    return typer.Option("refuse", help="With --lots, positions whose lots list fewer shares than are held: 'refuse' "
+                                       "(an error naming them) or 'zero' (the rest taken at zero basis, short-term; "
+                                       "said on the result).")
+
+
 def tax_request(fee: float, lot_file: Path | None, short: float | None, long: float | None, sale_date: str | None,
-                model: str, weight: float) -> dict[str, Any]:
+                model: str, weight: float, unknown: str = "refuse") -> dict[str, Any]:
     """The keywords of ``liquidate`` for the sell fee and, with --lots, the lots and the tax rates; errors name the
     options (--tax-short, --as-of, ...), not the Python keywords."""
     taxed: dict[str, Any] = {"fee_bps": fee}
@@ -274,11 +280,11 @@ def tax_request(fee: float, lot_file: Path | None, short: float | None, long: fl
     if lot_file is None or short is None or long is None:
         raise InputError("--lots, --tax-short and --tax-long go together: give all three (and --as-of)")
     try:
-        rates = TaxRates(short_term=short, long_term=long, as_of=sale_date, netting=model)
+        rates = TaxRates(short_term=short, long_term=long, as_of=sale_date, netting=model, unknown_basis=unknown)
     except InputError as exc:
         words = str(exc)
         for keyword, flag in (("short_term", "--tax-short"), ("long_term", "--tax-long"), ("as_of", "--as-of"),
-                              ("netting", "--netting")):
+                              ("netting", "--netting"), ("unknown_basis", "--unknown-basis")):
             words = words.replace(f"{keyword}=", f"{flag} ")
         raise InputError(words) from None
     return taxed | {"lots": lot_file, "tax": rates, "tax_weight": weight}

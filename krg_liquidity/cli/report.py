@@ -63,6 +63,7 @@ def report(
     as_of: Optional[str] = options.as_of(),
     tax_weight: float = options.tax_weight(),
     netting: str = options.netting(),
+    unknown_basis: str = options.unknown_basis(),
 ) -> None:
     """Raise CASH from HOLDINGS and write the report a PM forwards: request and assumptions, summary,
     costs (and with --lots the tax and the lots sold), trades, schedule, cost-vs-cash frontier and pre-trade
@@ -86,7 +87,8 @@ def report(
             warnings.simplefilter("ignore", UnitsWarning)
             portfolio = Portfolio(book, cov, factors)
         limits: dict[str, Any] = {"limits": asked}
-        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight)
+        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight,
+                                    unknown_basis)
         result = run_liquidation(portfolio, options.cash_target(cash, portfolio, allow_small_cash), cost_model=model,
                                  time_limit=time_limit, raise_on_failure=False, allow_small_cash=allow_small_cash,
                                  **limits, **taxed)

@@ -27,6 +27,8 @@ import pandas as pd
 
 from krg_liquidity.core.errors import BookError, InputError, Problem
 
+UNKNOWN_BASIS = ("refuse", "zero")
+"""What to do with held shares no lot lists: refuse the lots, or take them at zero basis, short-term."""
 NETTING = ("none", "us")
 """The tax models: "none" (linear, each lot at its term's rate) and "us" (netting within and across terms)."""
 
@@ -48,6 +50,11 @@ class TaxRates:
     netting : {"none", "us"}
         "none": the linear model (each lot's gain or loss at its term's rate); "us": gains and losses
         net within and across terms, a net loss carried forward (see the module's notes).
+    unknown_basis : {"refuse", "zero"}
+        Positions whose lots add up to fewer shares than are held: "refuse" (a named error), or "zero":
+        the shares no lot lists form one more lot per name, ``SYMBOL-unknown-basis``, at zero basis and
+        short-term (its date is unknown too: the higher rate, so its tax is never understated); the
+        result's ``tax["unknown_basis_shares"]`` records how many shares were taken so.
 
     Raises
     ------
@@ -66,6 +73,7 @@ class TaxRates:
     long_term_after_days: int = 365
     as_of: str | pd.Timestamp | None = None
     netting: str = "none"
+    unknown_basis: str = "refuse"
 
     def __post_init__(self) -> None:
         problems = []
@@ -92,6 +100,9 @@ class TaxRates:
             object.__setattr__(self, "as_of", pd.Timestamp(when).normalize())
         if self.netting not in NETTING:
             problems.append(f"netting={self.netting!r}: choose one of {', '.join(map(repr, NETTING))}")
+        if self.unknown_basis not in UNKNOWN_BASIS:
+            problems.append(f"unknown_basis={self.unknown_basis!r}: choose one of "
+                            f"{', '.join(map(repr, UNKNOWN_BASIS))}")
         if problems:
             raise InputError("tax rates: " + "; ".join(problems))
 
@@ -134,7 +145,7 @@ def lot_tax(lots: pd.DataFrame, price: pd.Series, rates: TaxRates) -> pd.DataFra
                                  "correct the date, or give TaxRates(as_of=...) the sale date",
                                  symbols=lots["lot_id"][future])], what="the lots")
     held = (lots["acquired"].rsub(as_of)).dt.days
-    long = (held > rates.long_term_after_days).to_numpy()
+    long = (held > rates.long_term_after_days).to_numpy()  # no date (an unknown-basis lot): short-term
     px = price.reindex(lots["symbol"]).to_numpy(dtype=float)
     rate = np.where(long, rates.long_term, rates.short_term)
     gain = px - lots["cost_basis_per_share"].to_numpy(dtype=float)

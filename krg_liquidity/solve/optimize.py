@@ -243,7 +243,7 @@ def _checked_lots(portfolio: Portfolio, limits: Limits, lots, tax, tax_weight) -
     if limits.has_floor:
         raise InputError("lots= does not take a risk floor yet (the floor's search does not price the tax); "
                          "give risk_band=(0, hi) for a ceiling alone")
-    table = read_lots(lots, portfolio)
+    table = read_lots(lots, portfolio, tax.unknown_basis)
     price = pd.Series(portfolio.array("price"), index=portfolio.symbols)
     return lot_tax(table, price, tax)
 

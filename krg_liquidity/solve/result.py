@@ -425,8 +425,13 @@ class LiquidationResult:
             model = ("US netting" if self.tax_rates is not None and self.tax_rates.netting == "us"
                      else "linear model: each loss credited at its rate, as if gains elsewhere absorb it")
             carried = float(self.tax.get("carryforward_usd", 0.0))
+            unknown = ""
+            if self.tax.get("unknown_basis_shares"):
+                unknown = (f"; {self.tax['unknown_basis_shares']:,.0f} shares no lot lists taken at zero basis, "
+                           f"short-term ({self.tax['unknown_basis_sold']:,.0f} of them sold)")
             rows.append(("tax", f"{dollars(self.tax_usd)} ({model}"
-                                + (f"; net loss carried forward {dollars(carried)}" if carried > 0 else "") + ")"))
+                                + (f"; net loss carried forward {dollars(carried)}" if carried > 0 else "")
+                                + unknown + ")"))
         return rows
 
     def _bound_text(self) -> str:
@@ -620,7 +625,8 @@ def limits_text(request: dict) -> str:
         tax = request["tax"]
         parts.append(f"capital-gains tax {tax['short_term']:.1%} short-term, {tax['long_term']:.1%} long-term "
                      f"({'US netting' if tax['netting'] == 'us' else 'linear model'}, sale date {tax['as_of']}"
-                     + (f", tax weight {tax['tax_weight']:g}" if tax["tax_weight"] != 1 else "") + ")")
+                     + (f", tax weight {tax['tax_weight']:g}" if tax["tax_weight"] != 1 else "")
+                     + (", shares no lot lists at zero basis" if tax.get("unknown_basis") == "zero" else "") + ")")
     if "time_limit_s" in request:
         parts.append("no time limit" if seconds is None or not np.isfinite(seconds) else f"time limit {seconds:g} s")
     return "; ".join(parts)
@@ -653,8 +659,14 @@ def with_lots(result: LiquidationResult, lots: pd.DataFrame, tax_weight: float, 
     result.request = {**result.request, "tax": {"short_term": rates.short_term, "long_term": rates.long_term,
                                                 "long_term_after_days": rates.long_term_after_days,
                                                 "as_of": pd.Timestamp(str(rates.as_of)).date().isoformat(),
-                                                "netting": rates.netting, "tax_weight": tax_weight}}
+                                                "netting": rates.netting, "tax_weight": tax_weight,
+                                                **({"unknown_basis": rates.unknown_basis}
+                                                   if rates.unknown_basis != "refuse" else {})}}
     result.tax = realized_tax(table, shares, rates) | {"tax_weight": tax_weight}
+    unknown = pd.isna(table["acquired"]).to_numpy()  # the lots read_lots added for shares no lot lists
+    if unknown.any():
+        result.tax |= {"unknown_basis_shares": float(table["shares"].to_numpy()[unknown].sum()),
+                       "unknown_basis_sold": float(shares[unknown].sum())}
     return result
 
 

@@ -86,7 +86,7 @@ def compare_after_tax(portfolio: Portfolio, cash: float | str, *, lots, tax: Tax
     0.0
     """
     price = pd.Series(portfolio.array("price"), index=portfolio.symbols)
-    table = lot_tax(read_lots(lots, portfolio), price, tax) if isinstance(tax, TaxRates) else None
+    table = lot_tax(read_lots(lots, portfolio, tax.unknown_basis), price, tax) if isinstance(tax, TaxRates) else None
     optimum = liquidate(portfolio, cash, lots=lots, tax=tax, tax_weight=tax_weight, fee_bps=fee_bps,
                         raise_on_failure=False, **limits)
     impact_only = liquidate(portfolio, cash, fee_bps=fee_bps, raise_on_failure=False, **limits)
