@@ -398,3 +398,24 @@ def test_shares_no_lot_lists_are_refused_or_taken_at_zero_basis(tmp_path):
     done = CliRunner().invoke(app, [*args, "--unknown-basis", "zero"])
     assert done.exit_code == 0, done.output
     assert "taken at zero basis" in " ".join(done.output.split())
+
+
+def test_the_report_shows_the_costs_the_lots_and_the_lot_rules(tmp_path):
+    from krg_liquidity.report import build_report, render_html
+
+    holdings, covariance = load_example()
+    book = Portfolio(holdings.assign(**{"Spread (bps)": 4.0}), covariance)
+    lots = random_lots(book.holdings, 8)
+    result = liquidate(book, 1e9, lots=lots, tax=RATES)
+    report = build_report(result, book, frontier_points=2)
+    page = render_html(report)
+    assert "The same sales, lots chosen by the usual rules" in page and "highest basis first (HIFO)" in page
+    rules = result.tax_by_rule()
+    assert (rules["extra_tax_usd"] >= -1e-6).all()  # linear model: no rule pays less than the reported lots
+    path = result.to_excel(tmp_path / "report.xlsx", book, frontier_points=2)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert {"costs", "lots", "lot_rules"} <= set(sheets)
+    shown = sheets["lot_rules"].set_index("rule")
+    assert shown.loc["first in, first out (FIFO)", "tax_usd"] == pytest.approx(rules.loc["fifo", "tax_usd"], rel=1e-9)
+    assert sheets["lots"]["tax_usd"].sum() == pytest.approx(result.lots["tax_usd"].sum(), rel=1e-9)
+    assert sheets["costs"].set_index("cost").loc["total", "usd"] == pytest.approx(result.total_cost_usd, rel=1e-9)

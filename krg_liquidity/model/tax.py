@@ -192,6 +192,10 @@ def greedy_sale(lots: pd.DataFrame, shares_sold: pd.Series) -> np.ndarray:
 LOT_RULES = ("least_tax", "fifo", "lifo", "hifo", "pro_rata")
 """How a name's sale is taken from its lots: least tax per dollar first (the optimizer's), first in first out,
 last in first out, highest basis first, or in proportion to the lots' shares."""
+LOT_RULE_WORDS = {"least_tax": "least tax first", "fifo": "first in, first out (FIFO)",
+                  "lifo": "last in, first out (LIFO)", "hifo": "highest basis first (HIFO)",
+                  "pro_rata": "pro rata by lot", "optimizer": "the optimizer's lots"}
+"""The lot rules (and the optimizer's own split under US netting) in a PM's words, for tables on screen."""
 
 
 def split_by_rule(lots: pd.DataFrame, shares_sold: pd.Series, rule: str) -> np.ndarray:

@@ -9,11 +9,14 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from krg_liquidity.report.content import Report
+    from krg_liquidity.solve.result import LiquidationResult
 
 from krg_liquidity.report.write import (
     GRID_NUMBERS,
+    LOT_SHEET_COLUMNS,
     SUMMARY_COLUMNS,
     assumptions_table,
+    lot_rule_sheet,
     request_table,
     schedule_sheets,
     shape_sheets,
@@ -32,8 +35,19 @@ def report_request_table(report: Report) -> pd.DataFrame:
     return pd.concat([request_table(report.request, report.request.get("lot_size")), extra], ignore_index=True)
 
 
+def _cost_sheets(result: LiquidationResult) -> dict[str, pd.DataFrame]:
+    """With more than impact to pay: the costs sheet; with tax lots: the lots sold and the lot rules too."""
+    if not result.success or result.objective_words() == "impact cost":
+        return {}
+    sheets = {"costs": result.costs.reset_index(names="cost")}
+    if result.lots is not None:
+        sheets["lots"] = result.lots.loc[:, list(LOT_SHEET_COLUMNS)]
+    return sheets | lot_rule_sheet(result)
+
+
 def write_excel(report: Report, path: str | Path) -> Path:
-    """Sheets: request, summary, assumptions, trades, groups (with a group column), liquidity (today and after),
+    """Sheets: request, summary, assumptions, trades, costs (with more than impact to pay), lots and lot_rules (with
+    tax lots), groups (with a group column), liquidity (today and after),
     schedule, grid (the schedule as a row per bucket and a column per name), basket, frontier, comparison,
     pretrade (empty ones left out)."""
     schedule = report.schedule
@@ -44,7 +58,7 @@ def write_excel(report: Report, path: str | Path) -> Path:
         basket = basket.assign(bucket_start=basket["bucket_start"].astype(str))
     sheets = {"request": report_request_table(report), "summary": summary_table(report.result),
               "assumptions": assumptions_table(report.result), "trades": report.result.trades,
-              **shape_sheets(report.result),
+              **_cost_sheets(report.result), **shape_sheets(report.result),
               **(schedule_sheets(schedule) if not schedule.empty else {}), "basket": basket,
               "frontier": report.frontier, "comparison": report.comparison,
               "pretrade": report.pretrade}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from krg_liquidity.model.assumptions import summary_lines
 from krg_liquidity.report.content import Report, comparison_view
-from krg_liquidity.report.write import shape_sheets
+from krg_liquidity.report.write import lot_rule_sheet, shape_sheets
 from krg_liquidity.solve.result import limits_text
 
 FORMATS = {
@@ -24,7 +24,7 @@ FORMATS = {
              "cost_usd", "expected_market_volume", "cash", "lower_bound_usd", "cash_raised_usd", "cum_cash_usd",
              "residual_value_usd", "residual_risk_usd", "market_impact_usd", "cash_target_usd", "cash_raised",
              "gap_usd", "usd", "realized_gain_usd", "tax_usd", "shares_sold", "total_cost_usd", "value_sold_usd",
-             "value_usd"),
+             "value_usd", "realized_short_term_usd", "realized_long_term_usd", "extra_tax_usd"),
     ",.2f": ("price", "cost_basis_per_share"),
     ".2f": ("mi_bps", "cost_bps", "marginal_cost_bps", "trade_time_days", "istar_bps", "market_impact_bps",
             "timing_risk_bps", "seconds", "bps", "days_to_liquidate"),
@@ -181,6 +181,11 @@ def render_html(report: Report) -> str:
             parts += ["<h2>Lots sold</h2>", "<p class='note'>Each lot's tax at its term's rate"
                       + (" before netting" if result.tax_rates is not None and result.tax_rates.netting == "us" else "")
                       + ".</p>", table_html(sold, "lots", total=("realized_gain_usd", "tax_usd"))]
+            rules = lot_rule_sheet(result)["lot_rules"]
+            parts += ["<h2>The same sales, lots chosen by the usual rules</h2>",
+                      "<p class='note'>The trades are this answer's on every row; only the lots each sale is taken "
+                      "from change. <i>extra tax</i> is over the lots reported above.</p>",
+                      table_html(rules, "lot_rules")]
         parts += ["<h2>Trades</h2>", "<p class='note'>Negative shares and values are sales. <i>limit reached</i> "
                   "names the limit at which a name's trade stops (<i>fully sold</i>: nothing of it is left).</p>",
                   table_html(shown, "trades", total=("value_traded_usd", "cost_usd"))]

@@ -300,6 +300,18 @@ def assumptions_table(result: LiquidationResult) -> pd.DataFrame:
     return pd.DataFrame(flat(result.assumptions), columns=["item", "value"]).astype({"value": object})
 
 
+def lot_rule_sheet(result: LiquidationResult) -> dict[str, pd.DataFrame]:
+    """``{"lot_rules": ...}``: the tax of the same sales with the lots chosen by each usual rule
+    (:meth:`LiquidationResult.tax_by_rule`, the rules in words), when the result has tax lots; else empty."""
+    from krg_liquidity.model.tax import LOT_RULE_WORDS
+
+    table = result.tax_by_rule()
+    if table.empty:
+        return {}
+    frame = table.reset_index()
+    return {"lot_rules": frame.assign(rule=frame["rule"].map(lambda key: LOT_RULE_WORDS.get(key, key)))}
+
+
 def shape_sheets(result: LiquidationResult) -> dict[str, pd.DataFrame]:
     """The book's shape after the trades, as tables: ``groups`` (per group: value sold, weight before and
     after, its limits and the one reached; when the book has a group column) and ``liquidity`` (today and
@@ -371,6 +383,7 @@ def write_result(result: LiquidationResult, path: str | Path, schedule: pd.DataF
     sheets = {"trades": result.trades, **schedule_sheets(schedule), "summary": summary_table(result),
               "costs": result.costs.reset_index(names="cost"),
               **({} if result.lots is None else {"lots": result.lots.loc[:, list(LOT_SHEET_COLUMNS)]}),
+              **lot_rule_sheet(result),
               **shape_sheets(result),
               "request": request_table(result.request, (result.rounding or {}).get("lot_size")),
               "assumptions": assumptions_table(result)}
