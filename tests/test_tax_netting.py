@@ -266,7 +266,7 @@ def test_the_workbook_carries_the_costs_the_lots_and_the_tax_settings(tmp_path):
     result = liquidate(book, "10%", fee_bps=0.3, lots=random_lots(book.holdings, 4), tax=US)
     path = write_result(result, tmp_path / "answer.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["trades", "schedule", "grid", "summary", "costs", "lots", "liquidity", "request", "assumptions"]
+    assert list(sheets) == ["trades", "schedule", "grid", "summary", "costs", "lots", "lot_rules", "liquidity", "request", "assumptions"]
     costs = sheets["costs"].set_index("cost")["usd"]
     assert costs["tax"] == pytest.approx(result.tax_usd, abs=0.01) and costs["total"] == pytest.approx(
         result.total_cost_usd, rel=1e-9)
