@@ -374,3 +374,45 @@ def test_a_column_with_words_among_its_numbers_shows_both():
     frame = pd.DataFrame({"days_to_liquidate": [2.345, "not in full (a participation cap stops a name)"]})
     shown = frame["days_to_liquidate"].map(formats(frame)["days_to_liquidate"]).tolist()
     assert shown == ["2.35", "not in full (a participation cap stops a name)"]
+
+
+def test_a_taxable_account_uploads_lots_and_shows_the_tax_tab():
+    import datetime
+
+    from books import random_lots
+
+    book = krg.Portfolio(*krg.load_example())
+    lots = random_lots(book.holdings, 8)
+    at = page().run()
+    at.file_uploader(key="lots_file").upload("lots.csv", lots.to_csv(index=False).encode(), "text/csv").run()
+    at.date_input(key="as_of").set_value(datetime.date(2026, 12, 1)).run()
+    at.selectbox(key="netting").set_value(next(k for k in at.selectbox(key="netting").options if k.startswith("US")))
+    at.run()
+    assert any(f"lots.csv: {len(lots)} lots read" in c for c in texts(at, "caption"))
+    at.button(key="solve").click().run()
+    assert not at.exception and not at.error
+    assert any("keeps its ceiling only (1.1x" in w for w in texts(at, "warning"))  # said, not silently dropped
+    rates = krg.TaxRates(0.37, 0.238, as_of="2026-12-01", netting="us")
+    expected = krg.round_trades(krg.liquidate(book, 1e9, risk_band=(0.0, 1.1), max_total_mi_bps=50.0, lots=lots,
+                                              tax=rates))
+    shown = metrics(at)
+    assert shown["Capital-gains tax"] == f"${expected.tax_usd:,.0f}"
+    assert shown["All-in trading cost"] == f"${expected.total_cost_usd:,.0f}"
+    rules = next(frame.value for frame in at.dataframe if frame.value.columns[0] == "rule")
+    assert "the optimizer's lots" in list(rules["rule"]) and "highest basis first (HIFO)" in list(rules["rule"])
+
+
+def test_lots_that_do_not_fit_the_book_are_listed_and_stop_the_solve():
+    from books import random_lots
+
+    book = krg.Portfolio(*krg.load_example())
+    lots = random_lots(book.holdings, 9).iloc[1:]  # one lot missing: its position is not covered
+    at = page().run()
+    at.file_uploader(key="lots_file").upload("lots.csv", lots.to_csv(index=False).encode(), "text/csv").run()
+    sidebar_errors = " ".join(texts(at, "error"))
+    assert "lots.csv: 1 problem(s) to fix" in sidebar_errors and "do not add up" in sidebar_errors
+    at.button(key="solve").click().run()
+    assert not at.exception
+    assert any(e.startswith("bad_input: tax lots lots.csv: fix these problems") for e in texts(at, "error"))
+    at.checkbox(key="unknown_basis").check().run()  # the way out the message names
+    assert not any("problem(s) to fix" in e for e in texts(at, "error"))

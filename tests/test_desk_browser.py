@@ -232,3 +232,30 @@ def test_a_per_name_limit_ticked_in_the_sidebar_reaches_the_answer(desk, page):
     assert metric(page, "Impact cost") == f"${expected.cost_usd:,.0f}"
     page.get_by_role("tab", name="Shape").click()
     page.get_by_text("Liquidity left").first.wait_for()
+
+
+def test_tax_lots_uploaded_in_the_sidebar_price_the_tax(desk, page):
+    """The "Taxable account" expander: a lots file, the default rates and today's date; the Tax tab shows the
+    API's tax for the same request (the band's floor dropped with lots, as the sidebar says)."""
+    import datetime
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from books import random_lots
+
+    book = krg.Portfolio(*krg.load_example())
+    lots = random_lots(book.holdings, 8)
+    page.goto(desk)
+    page.get_by_text("Book OK").wait_for()
+    page.get_by_text("Taxable account (tax lots)").click()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").last.set_input_files(
+        files=[{"name": "lots.csv", "mimeType": "text/csv", "buffer": lots.to_csv(index=False).encode()}])
+    page.get_by_text(f"lots.csv: {len(lots)} lots read.").wait_for()
+    page.get_by_text("keeps its ceiling only").wait_for()
+    page.get_by_role("button", name="Raise cash").click()
+    page.get_by_text("Cash raised").wait_for()
+    page.get_by_role("tab", name="Tax").click()
+    rates = krg.TaxRates(0.37, 0.238, as_of=datetime.date.today().isoformat())
+    expected = krg.round_trades(krg.liquidate(book, 1e9, risk_band=(0.0, 1.1), max_total_mi_bps=50.0, lots=lots,
+                                              tax=rates))
+    assert metric(page, "Capital-gains tax") == f"${expected.tax_usd:,.0f}"

@@ -28,6 +28,8 @@ LOT_ALIASES = {
     "lot_id": ("Lot", "Lot ID", "LotId"),
 }
 _KEYS = {col.header_key(alias): name for name, aliases in LOT_ALIASES.items() for alias in (name, *aliases)}
+LOT_TEXT = ("lot_id", "Lot", "Lot ID", "acquired", "Acquired", "Open Date", "Purchase Date", "Trade Date")
+"""The lot-file columns read as text (ids as written; dates read by :func:`read_dates`, never guessed)."""
 UNKNOWN_LOT = "unknown-basis"
 """The lot id's suffix of the shares no lot lists, taken at zero basis (``read_lots(..., unknown_basis="zero")``)."""
 SHARES_RTOL = 1e-9
@@ -117,8 +119,7 @@ def _frame(lots) -> pd.DataFrame:
     if isinstance(lots, pd.DataFrame):
         return lots.copy()
     if isinstance(lots, (str, Path)):
-        return read_table(lots, what="lots", text_columns=("lot_id", "Lot", "Lot ID", "acquired", "Acquired",
-                                                           "Open Date", "Purchase Date", "Trade Date"))
+        return read_table(lots, what="lots", text_columns=LOT_TEXT)
     raise InputError(f"lots is a {type(lots).__name__}: give a DataFrame or a CSV/xlsx/Parquet/JSON file path")
 
 

@@ -9,6 +9,7 @@ messages name only the user's own file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -22,6 +23,7 @@ import pandas as pd
 
 from krg_liquidity.book.datasets import load_example
 from krg_liquidity.book.holdings import fill_strategy, name_default_control
+from krg_liquidity.book.lots import LOT_TEXT, read_lots
 from krg_liquidity.book.matrices import read_covariance
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.book.read import SUFFIXES, read_table
@@ -119,6 +121,40 @@ def read_upload(upload: Upload, what: str, limits: DeskLimits, reader: Callable[
             if type(exc) is InputFileError:  # name the user's file, never the temporary folder
                 raise InputFileError(str(exc).replace(str(path), name).replace(folder, "")) from None
             raise
+
+
+@dataclass(frozen=True)
+class LotsUpload:
+    """An uploaded tax-lot table as read (``raw``, passed to ``liquidate`` as the file's own columns), with the
+    ``problems`` :func:`~krg_liquidity.read_lots` finds against the book, in words (none: the lots are usable).
+    Equal uploads compare equal by ``label`` and ``digest`` (the bytes' SHA-256), not by the table."""
+
+    label: str
+    digest: str
+    raw: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.raw is not None and not self.problems
+
+
+def load_lots(upload: Upload, portfolio: Portfolio, *, unknown_basis: str = "refuse",
+              limits: DeskLimits = DeskLimits()) -> LotsUpload:
+    """An uploaded lot table, read safely and checked against the book (every problem in words)."""
+    label = clean_name(upload.name)
+    digest = hashlib.sha256(upload.data).hexdigest()
+    try:
+        raw = read_upload(upload, "lots", limits, lambda path: read_table(path, what="lots", text_columns=LOT_TEXT))
+    except InputError as exc:
+        return LotsUpload(label, digest, None, (str(exc),))
+    try:
+        read_lots(raw, portfolio, unknown_basis)
+    except BookError as exc:
+        return LotsUpload(label, digest, raw, tuple(str(problem) for problem in exc.problems))
+    except InputError as exc:
+        return LotsUpload(label, digest, raw, (str(exc),))
+    return LotsUpload(label, digest, raw)
 
 
 def load_book(holdings: Upload | None, *, covariance: Upload | None = None, factor_model: Upload | None = None,

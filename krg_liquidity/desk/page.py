@@ -2,7 +2,8 @@
 
 Left: the book (the bundled example or uploads) and the request (cash in USD, e.g. 250m or 1.5bn,
 or % of NAV; risk band, total-impact cap, buys, time limit; per-name limits for the names the book
-leaves blank; the book's shape: group bands, tracking error, liquidity left). Main: the book's validation, the most
+leaves blank; the book's shape: group bands, tracking error, liquidity left; a taxable account's lots and
+rates). Main: the book's validation, the most
 cash the limits allow, and after "Raise cash" the answer's panels (:mod:`.views`). Each browser tab is its own
 session: its book and answer live in that session's state only.
 """
@@ -17,9 +18,10 @@ import streamlit as st
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
-from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, Book, DeskLimits, Upload, load_book
+from krg_liquidity.desk.inputs import TRADE_TIME_LABEL, UPLOAD_TYPES, Book, DeskLimits, Upload, load_book, load_lots
 from krg_liquidity.desk.solve import SMALL_CASH_BOX, DeskRequest, cash_of, most_cash, run
 from krg_liquidity.desk.views import dollars_down, show_book, show_outcome
+from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.solve.limits import find_group_column
 
 PATH_REFUSED = ("Refused: this desk never opens a file named in the address or typed by a user; it reads only "
@@ -111,8 +113,45 @@ def request_form(book: Book, limits: DeskLimits) -> DeskRequest:
     buys = side.checkbox("Allow buys (add to or flip positions)", value=False, key="allow_buys")
     seconds = side.slider("Time limit (s)", 1.0, float(limits.max_seconds), min(DeskRequest.time_limit, limits.max_seconds),
                            step=1.0, key="time_limit")
-    return DeskRequest(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small,
-                       **name_defaults_form(), **shape_form(portfolio))
+    more = {**name_defaults_form(), **shape_form(portfolio), **tax_form(portfolio, limits)}
+    if more["lots"] is not None and band and band[0] > 0:
+        side.warning(f"With tax lots the risk band keeps its ceiling only ({band[1]:g}x today's risk): a risk "
+                     "floor is not solved with tax lots yet.")
+        band = (0.0, band[1])
+    return DeskRequest(cash, (band[0], band[1]) if band else None, cap, bool(buys), float(seconds), small, **more)
+
+
+NETTING_CHOICES = {"Linear: each lot's gain or loss at its term's rate": "none",
+                   "US netting: gains and losses net; a net loss is carried forward": "us"}
+
+
+def tax_form(portfolio: Portfolio, limits: DeskLimits) -> dict[str, Any]:
+    """A taxable account: the tax lots (an upload), the rates, the sale date and the tax model."""
+    box = st.sidebar.expander("Taxable account (tax lots)")
+    upload = box.file_uploader("Tax lots (CSV, Excel, Parquet): symbol, shares, cost basis, date acquired",
+                               type=list(UPLOAD_TYPES), key="lots_file")
+    if upload is None:
+        return {"lots": None, "tax": None}
+    short = box.number_input("Short-term rate (%)", min_value=0.0, max_value=99.0, value=37.0, step=0.1,
+                             key="tax_short")
+    long = box.number_input("Long-term rate (%)", min_value=0.0, max_value=99.0, value=23.8, step=0.1, key="tax_long")
+    sold_on = box.date_input("Sale date", key="as_of")
+    model = box.selectbox("Tax model", list(NETTING_CHOICES), key="netting")
+    zero = box.checkbox("Take shares no lot lists at zero basis (short-term)", value=False, key="unknown_basis")
+    rates = TaxRates(short_term=short / 100.0, long_term=long / 100.0, as_of=str(sold_on),
+                     netting=NETTING_CHOICES[model], unknown_basis="zero" if zero else "refuse")
+    key = (st.session_state["book"][0], upload.file_id, rates.unknown_basis)
+    cached = st.session_state.get("lots")
+    if cached is None or cached[0] != key:
+        cached = st.session_state["lots"] = (key, load_lots(Upload(upload.name, upload.getvalue()), portfolio,
+                                                            unknown_basis=rates.unknown_basis, limits=limits))
+    lots = cached[1]
+    if lots.raw is None or lots.problems:
+        box.error(f"{lots.label}: {len(lots.problems)} problem(s) to fix:\n\n"
+                  + "\n".join(f"- {problem}" for problem in lots.problems))
+    else:
+        box.caption(f"{lots.label}: {len(lots.raw):,} lots read.")
+    return {"lots": lots, "tax": rates}
 
 
 def _percent_box(box, label: str, value: float, key: str, top: float = 100.0) -> float | None:
@@ -166,7 +205,7 @@ def _usd_or_none(portfolio, typed: str) -> float | None:
 
 def show_most_cash(book: Book, request: DeskRequest) -> float | None:
     """The most cash the limits allow, recomputed only when the book or the limits change."""
-    key = (st.session_state["book"][0], replace(request, cash="", allow_small_cash=False))  # every limit, no cash
+    key = (st.session_state["book"][0], replace(request, cash="", allow_small_cash=False, lots=None, tax=None))  # every limit
     cached = st.session_state.get("most_cash")
     if cached is None or cached[0] != key:
         with st.spinner("Finding the most cash these limits allow..."):

@@ -9,12 +9,15 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InfeasibleLiquidation, InputError, LiquidationError
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.core.status import status_of
+from krg_liquidity.desk.inputs import LotsUpload
+from krg_liquidity.model.tax import TaxRates
 from krg_liquidity.report import Report, build_report, render_html, write_excel
 from krg_liquidity.solve.explain import blocking_rows
 from krg_liquidity.solve.limits import Limits
@@ -30,8 +33,9 @@ class DeskRequest:
     """What the PM asked, as the page's fields hold it: cash as typed (USD, "250m", "1.5bn" or "10%":
     :mod:`krg_liquidity.core.cash`), risk band (lo, hi) x today's risk or None, total impact cap (bps of
     cash) or None, whether buys are allowed, the time limit (seconds), and whether a small cash target is
-    meant; the per-name defaults and the book's shape limits (None: not set). ``limits()`` builds the request's
-    :class:`~krg_liquidity.Limits` from them (checked then)."""
+    meant; the per-name defaults and the book's shape limits (None: not set); the uploaded tax lots and their
+    rates (None: an untaxed account). ``limits()`` builds the request's :class:`~krg_liquidity.Limits` from them
+    (checked then), ``taxed()`` the tax keywords."""
 
     cash: float | str
     risk_band: tuple[float, float] | None = None
@@ -46,6 +50,18 @@ class DeskRequest:
     max_group_weight_change: float | None = None
     max_tracking_error: float | None = None
     min_liquid_fraction: tuple[float, float] | None = None
+    lots: LotsUpload | None = None
+    tax: TaxRates | None = None
+
+    def taxed(self) -> dict[str, Any]:
+        """``liquidate``'s tax keywords (``lots``, ``tax``) when tax lots were uploaded; ``InputError`` naming the
+        lots' problems when they cannot be used."""
+        if self.lots is None:
+            return {}
+        if not self.lots.ok or self.tax is None:
+            raise InputError(f"tax lots {self.lots.label}: fix these problems (or remove the file) before anything "
+                             "runs: " + "; ".join(self.lots.problems or ("give the tax rates",)))
+        return {"lots": self.lots.raw, "tax": self.tax}
 
     def limits(self) -> Limits:
         """The request-level limits as one value; ``InputError`` in Limits' words when a field is wrong.
@@ -99,7 +115,7 @@ def run(portfolio: Portfolio, request: DeskRequest, known_max_cash: float | None
     """Liquidate (whole shares), then derive the report's tables (frontier under the same time limit)."""
     try:
         result = liquidate(portfolio, cash_of(portfolio, request), time_limit=request.time_limit,
-                           allow_small_cash=request.allow_small_cash, limits=request.limits())
+                           allow_small_cash=request.allow_small_cash, limits=request.limits(), **request.taxed())
     except InfeasibleLiquidation as exc:
         blocking = dict(blocking_rows(exc.blocking, exc.blocking_units, request, exc.blocking_exact,
                                       exc.blocking_totals))

@@ -17,7 +17,7 @@ from krg_liquidity.desk.inputs import Book
 from krg_liquidity.desk.solve import Outcome, downloads
 from krg_liquidity.report.content import Report, comparison_view
 from krg_liquidity.report.figures import basket_figure, completion_figure, frontier_figure
-from krg_liquidity.report.write import shape_sheets
+from krg_liquidity.report.write import LOT_SHEET_COLUMNS, lot_rule_sheet, shape_sheets
 
 TRADE_COLUMNS = ["symbol", "shares_traded", "value_traded_usd", "limit_reached", "pov", "trade_time_days", "mi_bps",
                  "cost_usd", "weight_before", "weight_after", "shares_before", "shares_after", "price"]
@@ -179,5 +179,26 @@ def shape_panel(report: Report) -> None:
                    "sellable within 1, 5 and 20 days, today and after the trades.")
 
 
-PANELS = [("Trades", trades_panel), ("Compare", comparison_panel), ("Shape", shape_panel), ("Frontier", frontier_panel),
+def tax_panel(report: Report) -> None:
+    """A taxable account: the tax and the all-in cost after it, the lots sold, and the same sales under the
+    usual lot rules."""
+    result = report.result
+    if result.lots is None:
+        st.caption("No tax lots: upload them under Taxable account (left) to choose the lots and price the tax.")
+        return
+    after_tax = result.costs["usd"].to_numpy(dtype=float)[list(result.costs.index).index("after_tax")]
+    cells = st.columns(3)
+    cells[0].metric("Capital-gains tax", f"${result.tax_usd:,.0f}")
+    cells[1].metric("All-in trading cost", f"${result.total_cost_usd:,.0f}")
+    cells[2].metric("After tax", f"${after_tax:,.0f}")
+    st.caption(f"Tax {result.tax_text()}.")
+    sold = result.lots[result.lots["shares_sold"] > 0.5]
+    st.subheader("Lots sold")
+    table(sold.loc[:, [c for c in LOT_SHEET_COLUMNS if c != "shares"]], key="lots_table")
+    st.subheader("The same sales, lots chosen by the usual rules")
+    table(lot_rule_sheet(result)["lot_rules"], key="lot_rules_table")
+
+
+PANELS = [("Trades", trades_panel), ("Compare", comparison_panel), ("Shape", shape_panel), ("Tax", tax_panel),
+          ("Frontier", frontier_panel),
           ("Schedule", schedule_panel), ("Pre-trade", pretrade_panel), ("Downloads", downloads_panel)]

@@ -422,17 +422,23 @@ class LiquidationResult:
             rows.append(("all-in trading cost", f"{dollars(total)} ({total / self.cash_raised * 1e4:.2f} bps): "
                                                 "impact, half-spread, commission and fees"))
         if self.tax:
-            model = ("US netting" if self.tax_rates is not None and self.tax_rates.netting == "us"
-                     else "linear model: each loss credited at its rate, as if gains elsewhere absorb it")
-            carried = float(self.tax.get("carryforward_usd", 0.0))
-            unknown = ""
-            if self.tax.get("unknown_basis_shares"):
-                unknown = (f"; {self.tax['unknown_basis_shares']:,.0f} shares no lot lists taken at zero basis, "
-                           f"short-term ({self.tax['unknown_basis_sold']:,.0f} of them sold)")
-            rows.append(("tax", f"{dollars(self.tax_usd)} ({model}"
-                                + (f"; net loss carried forward {dollars(carried)}" if carried > 0 else "")
-                                + unknown + ")"))
+            rows.append(("tax", self.tax_text()))
         return rows
+
+    def tax_text(self) -> str:
+        """The tax in words: dollars, the tax model, a net loss carried forward and the shares taken at zero
+        basis, e.g. "$12,345,678 (US netting; net loss carried forward $1,234)"; "" without tax lots."""
+        if not self.tax:
+            return ""
+        model = ("US netting" if self.tax_rates is not None and self.tax_rates.netting == "us"
+                 else "linear model: each loss credited at its rate, as if gains elsewhere absorb it")
+        carried = float(self.tax.get("carryforward_usd", 0.0))
+        unknown = ""
+        if self.tax.get("unknown_basis_shares"):
+            unknown = (f"; {self.tax['unknown_basis_shares']:,.0f} shares no lot lists taken at zero basis, "
+                       f"short-term ({self.tax['unknown_basis_sold']:,.0f} of them sold)")
+        return (f"{dollars(self.tax_usd)} ({model}" + (f"; net loss carried forward {dollars(carried)}" if carried > 0
+                                                        else "") + unknown + ")")
 
     def _bound_text(self) -> str:
         """The proven lower bound on what the optimizer minimized, in words."""
