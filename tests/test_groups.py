@@ -496,3 +496,24 @@ def test_the_report_command_takes_the_shape_limits(tmp_path):
     bad = CliRunner().invoke(app, ["report", str(book), "--covariance", str(data_path("example_covariance.csv")),
                                    "--cash", "10%", "--output", str(page), "--max-tracking-error", "1"])
     assert bad.exit_code == 2 and "did you mean 0.01?" in bad.output
+
+
+def test_the_trade_table_names_the_group_limit_that_shapes_a_name():
+    holdings, covariance = krg.load_example()
+    sectored = holdings.assign(Sector=[f"S{i % 4}" for i in range(len(holdings))])
+    book = krg.Portfolio(sectored, covariance)
+    result = krg.liquidate(book, 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50.0, group_column="Sector",
+                           group_limits={"max_weight_change": 0.002})
+    groups = result.groups
+    at_limit = {g: words for g, words in zip(groups.index, groups["binding"]) if words}
+    assert at_limit  # the band binds some group
+    trades = result.trades
+    plain = krg.liquidate(book, 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50.0).trades
+    for symbol, sector, words, traded in zip(trades["symbol"], trades["Sector"], trades["limit_reached"],
+                                             trades["shares_traded"]):
+        if words.startswith("group "):
+            assert words == f"group {sector}: {at_limit[sector]}", symbol
+        elif traded != 0:  # a traded name of a group at its band says so, unless its own limit stops it
+            assert sector not in at_limit or words != "", symbol
+    assert any(w.startswith("group ") for w in trades["limit_reached"])
+    assert not any(w.startswith("group ") for w in plain["limit_reached"])

@@ -744,6 +744,25 @@ def limit_reached(u: np.ndarray, bounds, shares: np.ndarray, tol: float = 1e-9) 
     return words
 
 
+def _with_group_words(reached: np.ndarray, portfolio, traded: np.ndarray, shares_after: np.ndarray,
+                      limits) -> np.ndarray:
+    """``reached`` with, for each traded name no per-name limit stops, its group's limit when the group is at it
+    ("group Energy: max weight"): the group's band, not the name's own, then shapes that name's trade."""
+    from krg_liquidity.solve.limits import find_group_column, group_table
+
+    table = group_table(portfolio, shares_after, limits)
+    column = find_group_column(portfolio, limits.group_column)
+    if table is None or column is None:
+        return reached
+    binding = {str(group): words for group, words in zip(table.index, table["binding"]) if words}
+    labels = portfolio.holdings[column].astype(str).str.strip().to_numpy()
+    out = reached.copy()
+    for i in np.flatnonzero((reached == "") & (traded != 0)):
+        if labels[i] in binding:
+            out[i] = f"group {labels[i]}: {binding[labels[i]]}"
+    return out
+
+
 def _plain(value):
     """JSON-safe: NaN and inf become None."""
     if isinstance(value, float) and not np.isfinite(value):
@@ -780,6 +799,8 @@ def finished_result(request, u: np.ndarray, marginal: float, lower_bound: float 
 
         bounds = trade_bounds(portfolio, request.cash, request.costs(), request.allow_buys)
     reached = limit_reached(u, bounds, shares, tol=1e-9 if method == "separable" else 1e-6)
+    if request.limits.group_limits:
+        reached = _with_group_words(reached, portfolio, traded, shares_after, request.limits)
     return LiquidationResult(
         status=proven_status(gap),
         cash_target=request.cash, cash_raised=raised, cost_usd=cost, cost_bps=cost / raised * 1e4,
