@@ -188,3 +188,35 @@ def test_the_most_cash_column_says_exact_shares():
     whose default whole shares fall $1,606 short of it."""
     result = run("stress", BOOK, "--cash", "1e9", "--covariance", COV)
     assert result.exit_code == 0 and "exact shares" in result.output
+
+
+def test_stress_with_tax_lots_on_the_command_line(tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from books import random_lots
+
+    import krg_liquidity as krg
+
+    holdings, covariance = krg.load_example()
+    book = krg.Portfolio(holdings, covariance)
+    holdings.to_csv(tmp_path / "book.csv", index=False)
+    random_lots(book.holdings, 5).to_csv(tmp_path / "lots.csv", index=False)
+    args = ["stress", str(tmp_path / "book.csv"), "--cash", "1e9", "--no-max-cash", "--lots", str(tmp_path / "lots.csv"),
+            "--tax-short", "37%", "--tax-long", "0.238", "--as-of", "2026-12-01"]
+    done = CliRunner().invoke(app, [*args, "--json"])
+    assert done.exit_code == 0, done.output
+    rows = json.loads(done.stdout)["rows"]
+    direct = krg.stress_test(book, 1e9, with_max_cash=False, lots=tmp_path / "lots.csv",
+                             tax=krg.TaxRates(0.37, 0.238, as_of="2026-12-01"))
+    taxes = [float("nan") if r["tax_usd"] is None else r["tax_usd"] for r in rows]
+    assert taxes == pytest.approx(direct["tax_usd"].tolist(), rel=1e-6, nan_ok=True)
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code == 0 and "tax usd" in shown.output.replace("_", " ")
+    plain = CliRunner().invoke(app, args[:5])
+    assert plain.exit_code == 0 and "tax" not in plain.output.split("Stress test")[1].splitlines()[2]
+    refused = CliRunner().invoke(app, [*args[:3], "--date-range", "--parameters", "x.csv", "--lots", "l.csv",
+                                       "--tax-short", "0.3", "--tax-long", "0.2"])
+    assert refused.exit_code == 2

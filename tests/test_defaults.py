@@ -74,7 +74,7 @@ PYTHON_DEFAULTS = {
     "stress_test": {"limits": None, "scenarios": None, "methods": ("optimized", "pro_rata", "waterfall"), "max_pct_adv": None,
                     "with_max_cash": True, "workers": None, "scheduler": None, "risk_band": None,
                     "max_total_mi_bps": None, "allow_buys": False, "cost_model": None, "time_limit": 30.0,
-                    "allow_small_cash": False},
+                    "allow_small_cash": False, "fee_bps": 0.0, "lots": None, "tax": None, "tax_weight": 1.0},
     "waterfall": {"limits": None, "max_pct_adv": None, "risk_band": None, "max_total_mi_bps": None, "allow_buys": False,
                   "cost_model": None, "allow_small_cash": False, "fee_bps": 0.0},
     # book and files
@@ -209,7 +209,8 @@ CLI_DEFAULTS = {
                "specific_variance": None, "risk_band": None, "max_total_mi_bps": None, "allow_buys": False,
                "max_pct_adv": None, "parameters": None, "mi_code": None, "mi_date": None, "trade_time": None,
                "pov": None, "no_max_cash": False, "workers": None, "scheduler": None, "time_limit": 30.0,
-               "output": None, "json_output": False},
+               "output": None, "json_output": False, "fee_bps": 0.0, "lots": None, "tax_short": None,
+               "tax_long": None, "as_of": None, "tax_weight": 1.0, "netting": "none", "unknown_basis": "refuse"},
     "profile": {"pov_cap": 0.2, "horizons": "1,3,7,30", "cost_budget_bps": None, "book_limits": False,
                 "sheet": None, "covariance": None, "factor_model": None, "factor_covariance": None,
                 "specific_variance": None, "parameters": None, "mi_code": None, "mi_date": None, "output": None,

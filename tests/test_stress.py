@@ -266,3 +266,42 @@ def test_an_impossible_scenario_gives_one_most_cash_figure(example):
     assert f"the most that can be raised within the limits is ${row['max_cash_usd']:,.0f}." in row["message"]
     book, model = halved.apply(example)
     assert liquidate(book, row["max_cash_usd"], cost_model=model, **limits).success
+
+
+def test_stress_with_tax_lots_prices_each_scenario_after_tax(example, tmp_path):
+    from books import random_lots
+
+    from krg_liquidity import TaxRates
+    from krg_liquidity.book.lots import read_lots
+    from krg_liquidity.model.tax import lot_tax
+
+    lots = random_lots(example.holdings, 5)
+    lots.to_csv(tmp_path / "lots.csv", index=False)
+    rates = TaxRates(0.37, 0.238, as_of="2026-12-01")
+    scenarios = [built_in("base"), Scenario("prices down 20%", price=0.8)]
+    table = stress_test(example, 1e9, scenarios, with_max_cash=False, max_total_mi_bps=50,
+                        lots=tmp_path / "lots.csv", tax=rates, fee_bps=0.5)
+    for scenario in scenarios:
+        book, model = scenario.apply(example)
+        alone = liquidate(book, 1e9, cost_model=model, max_total_mi_bps=50, lots=lots, tax=rates, fee_bps=0.5)
+        rows = table[table["scenario"] == scenario.name].set_index("method")
+        assert rows.loc["optimized", "tax_usd"] == pytest.approx(alone.tax_usd, rel=1e-6, abs=1.0)
+        # the pro-rata slice's tax, its lots least tax first, recomputed here from the lots at the scenario's prices
+        rule = pro_rata(book, 1e9, cost_model=model, max_total_mi_bps=50, fee_bps=0.5)
+        price = dict(zip(book.symbols, book.array("price")))
+        taxed = lot_tax(read_lots(lots, book), pd.Series(price), rates)
+        sold = dict(zip(rule.trades["symbol"], -rule.trades["shares_traded"]))
+        least = 0.0
+        for symbol, group in taxed.sort_values("tax_per_dollar", kind="stable").groupby("symbol", sort=False):
+            left = sold[symbol]
+            for shares, per_dollar in zip(group["shares"], group["tax_per_dollar"]):
+                take = min(shares, left)
+                least += take * price[symbol] * per_dollar
+                left -= take
+        assert rows.loc["pro_rata", "tax_usd"] == pytest.approx(least, rel=1e-9)
+        after_tax = {m: r["tax_usd"] for m, r in rows.iterrows()}
+        assert after_tax["optimized"] <= after_tax["pro_rata"] + rule.cost_usd  # tax saved pays for any extra cost
+    down = table.set_index(["scenario", "method"]).loc[("prices down 20%", "optimized"), "tax_usd"]
+    assert down < table.set_index(["scenario", "method"]).loc[("base", "optimized"), "tax_usd"]  # smaller gains
+    with pytest.raises(InputError, match="go together"):
+        stress_test(example, 1e9, scenarios, with_max_cash=False, lots=lots)

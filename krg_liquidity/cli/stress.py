@@ -47,7 +47,7 @@ COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, he
 EXACT_MAX_CASH = "max_cash_usd_exact_shares"
 """The most-cash column's name on screen: the figure is in exact shares (liquidate --exact-shares raises it)."""
 STRESS_FORMATS = {"cash_raised_usd": ",.0f", "cost_usd": ",.0f", "cost_bps": ".2f", "extra_cost_bps": ".2f",
-                  "max_cash_usd": ",.0f", "risk_after": ".2%", "marginal_cost_bps": ".2f"}
+                  "tax_usd": ",.0f", "max_cash_usd": ",.0f", "risk_after": ".2%", "marginal_cost_bps": ".2f"}
 
 
 def _book(holdings: Path, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov):
@@ -108,6 +108,14 @@ def stress(
     output: Optional[Path] = typer.Option(None, help="Write the table here: .csv, .parquet, .xlsx or .json (.xlsx "
                                                      "and .json with a request sheet: what was asked)."),
     json_output: bool = typer.Option(False, "--json", help="Print the table as JSON records on stdout."),
+    fee_bps: float = options.fee_bps(),
+    lots: Optional[Path] = options.lots(),
+    tax_short: Optional[float] = options.tax_short(),
+    tax_long: Optional[float] = options.tax_long(),
+    as_of: Optional[str] = options.as_of(),
+    tax_weight: float = options.tax_weight(),
+    netting: str = options.netting(),
+    unknown_basis: str = options.unknown_basis(),
 ) -> None:
     """Liquidate CASH from HOLDINGS under each scenario: optimized, pro-rata and waterfall side by side.
 
@@ -118,6 +126,7 @@ def stress(
     """
     try:
         options.check_limits(risk_band, time_limit, max_total_mi_bps)
+        taxed = options.tax_request(fee_bps, lots, tax_short, tax_long, as_of, netting, tax_weight, unknown_basis)
         if output is not None:
             check_output(output)
         dated = parameters if date_range else None  # the parameter table whose every date is run
@@ -125,6 +134,8 @@ def stress(
             raise InputError("--date-range runs every date of a parameter table: give --parameters FILE")
         if date_range and scenario is not None:
             raise InputError("give --scenario or --date-range, not both")
+        if date_range and (lots is not None or fee_bps):
+            raise InputError("--date-range prices impact alone: drop --lots and --fee-bps, or run the scenarios")
         book = _book(holdings, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov)
         limits: dict[str, Any] = dict(risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
         target = options.cash_target(cash, book, allow_small_cash)
@@ -138,7 +149,7 @@ def stress(
                                                                                model)
             table = stress_test(book, target, scenarios, max_pct_adv=max_pct_adv, with_max_cash=not no_max_cash,
                                 workers=workers, scheduler=scheduler, cost_model=model, time_limit=time_limit,
-                                allow_small_cash=allow_small_cash, **limits)
+                                allow_small_cash=allow_small_cash, **limits, **taxed)
             title, formats = "Stress test", STRESS_FORMATS
         if output is not None:
             asked = request_table({"cash_target_usd": target, "risk_band": risk_band,
@@ -165,6 +176,8 @@ def stress(
         return
     shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
                                                     "names_traded")]  # cash raised stays: a rule may fall short
+    if "tax_usd" in table and table["tax_usd"].isna().all():  # no tax lots: no tax column
+        shown.remove("tax_usd")
     view = table.loc[:, shown].astype(object).fillna("")
     if "limits_broken" in view:  # a few words per limit (participation, impact cap, ...) keep the table narrow
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from krg_liquidity.book.lots import LOT_TEXT, read_lots
 from krg_liquidity.book.portfolio import Portfolio, require_portfolio
+from krg_liquidity.book.read import read_table
 from krg_liquidity.core import arguments
 from krg_liquidity.core.cash import cash_usd
 from krg_liquidity.core.errors import InputError
@@ -28,10 +30,12 @@ from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.core.pool import local_pool
 from krg_liquidity.core.status import status_of
 from krg_liquidity.model.impact import CostModel
+from krg_liquidity.model.linear_costs import check_fee
 from krg_liquidity.model.params import select_parameters, validate_parameter_table
+from krg_liquidity.model.tax import TaxRates, lot_tax
 from krg_liquidity.solve.limits import Limits
 from krg_liquidity.solve.optimize import liquidate
-from krg_liquidity.solve.result import LiquidationResult
+from krg_liquidity.solve.result import LiquidationResult, with_lots
 from krg_liquidity.solve.tradable import restate, tradable_cash
 from krg_liquidity.solve.verify import impact_table
 from krg_liquidity.whatif.rules import broken_limits, positive_pct_adv, pro_rata, waterfall
@@ -39,7 +43,7 @@ from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario
 
 METHODS = ("optimized", "pro_rata", "waterfall")
 STRESS_COLUMNS = ("scenario", "method", "status", "cash_target_usd", "cash_raised_usd", "cost_usd", "cost_bps",
-                  "extra_cost_bps", "max_cash_usd", "risk_before", "risk_after", "marginal_cost_bps", "names_traded",
+                  "extra_cost_bps", "tax_usd", "max_cash_usd", "risk_before", "risk_after", "marginal_cost_bps", "names_traded",
                   "limits_broken", "seconds", "message")
 PARALLEL_FROM = 8
 """Scenarios from which ``stress_test`` uses a process pool by default (below: one process)."""
@@ -55,6 +59,7 @@ class _Job:
     max_pct_adv: float | None
     with_max_cash: bool
     cost_model: CostModel | None
+    taxed: dict  # liquidate's fee_bps and, with tax lots, lots, tax and tax_weight
 
 
 def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Scenario] | None = None, *,
@@ -63,7 +68,8 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Sce
                 scheduler: str | None = None, limits: Limits | None = None,
                 risk_band: tuple[float, float] | None = None, max_total_mi_bps: float | None = None,
                 allow_buys: bool = False, cost_model: CostModel | None = None,
-                time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False) -> pd.DataFrame:
+                time_limit: float | None = DEFAULT_TIME_LIMIT, allow_small_cash: bool = False,
+                fee_bps: float = 0.0, lots=None, tax: TaxRates | None = None, tax_weight: float = 1.0) -> pd.DataFrame:
     """Liquidate ``cash`` under each scenario with each method; one row per (scenario, method).
 
     Every scenario raises the same dollars. A failure is a row with its status and message,
@@ -101,13 +107,17 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Sce
         Seconds for each solve (None: no limit).
     allow_small_cash : bool
         As for :func:`~krg_liquidity.liquidate`.
+    fee_bps, lots, tax, tax_weight
+        Sell fees and a taxable account's lots and rates, as :func:`~krg_liquidity.liquidate` takes them: the
+        optimized list minimizes its all-in cost plus ``tax_weight`` x tax under each scenario (the
+        scenario's prices set the gains); the rules' sales are taken from their lots least tax first.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``STRESS_COLUMNS``: costs in USD and bps of the cash raised, ``extra_cost_bps``
-        against the optimized row of the same scenario, risk annualized, ``seconds`` that method's
-        call (the max-cash solve not included).
+        Columns ``STRESS_COLUMNS``: costs in USD and bps of the cash raised (impact), ``extra_cost_bps``
+        against the optimized row of the same scenario, ``tax_usd`` (NaN without lots), risk annualized,
+        ``seconds`` that method's call (the max-cash solve not included).
 
     Raises
     ------
@@ -145,7 +155,8 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Sce
     cash = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     asked = Limits.of(limits, risk_band=risk_band, max_total_mi_bps=max_total_mi_bps, allow_buys=allow_buys)
     keywords = {"limits": asked, "time_limit": time_limit, "allow_small_cash": True}  # checked above, on today's book
-    jobs = [_Job(portfolio, cash, s, tuple(methods), keywords, max_pct_adv, with_max_cash, cost_model)
+    taxed = _taxed(portfolio, asked, fee_bps, lots, tax, tax_weight)
+    jobs = [_Job(portfolio, cash, s, tuple(methods), keywords, max_pct_adv, with_max_cash, cost_model, taxed)
             for s in scenarios]
     workers = (1 if len(jobs) < PARALLEL_FROM else os.cpu_count() or 1) if workers is None else workers
     first_rows, found = _scenario_rows(jobs[0], None)
@@ -158,6 +169,33 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Sce
     else:
         rows = _in_pool(rest, warm, workers)
     return pd.DataFrame(first_rows + rows, columns=list(STRESS_COLUMNS))
+
+
+def _taxed(portfolio: Portfolio, limits: Limits, fee_bps: float, lots, tax: TaxRates | None,
+           tax_weight: float) -> dict[str, Any]:
+    """``liquidate``'s fee and tax keywords, the lots read once and checked against today's book (every refusal
+    before any scenario runs)."""
+    out: dict[str, Any] = {"fee_bps": check_fee(fee_bps)}
+    if lots is None and tax is None:
+        return out
+    if lots is None or not isinstance(tax, TaxRates):
+        raise InputError("lots= and tax=TaxRates(...) go together: give both, or neither")
+    table = lots if isinstance(lots, pd.DataFrame) else read_table(lots, what="lots", text_columns=LOT_TEXT)
+    read_lots(table, portfolio, tax.unknown_basis)
+    if limits.allow_buys or limits.has_floor:
+        raise InputError("lots= is for sales only and takes no risk floor yet: keep allow_buys=False and give "
+                         "risk_band=(0, hi)")
+    return out | {"lots": table, "tax": tax, "tax_weight": tax_weight}
+
+
+def _rule_tax(answer: LiquidationResult, book: Portfolio, taxed: dict) -> LiquidationResult:
+    """A rule's answer with its sales taken from the lots least tax first (at the scenario's prices)."""
+    if "lots" not in taxed or not np.isfinite(answer.cash_raised):
+        return answer
+    rates: TaxRates = taxed["tax"]
+    price = pd.Series(book.array("price"), index=book.symbols)
+    table = lot_tax(read_lots(taxed["lots"], book, rates.unknown_basis), price, rates)
+    return with_lots(answer, table, float(taxed["tax_weight"]), rates)
 
 
 def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
@@ -218,15 +256,17 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
         try:
             if method == "optimized":
                 optimized = liquidate(book, job.cash, cost_model=model, raise_on_failure=False,
-                                      warm_start=_warm_start(job, warm), **job.limits)
+                                      warm_start=_warm_start(job, warm), **job.limits, **job.taxed)
                 if optimized.status == "infeasible" and np.isfinite(most):  # one most-cash figure per row
                     optimized = replace(optimized, message=restate(optimized.message, most, None))
                 answer = optimized
             elif method == "pro_rata":
-                answer = pro_rata(book, job.cash, cost_model=model, allow_small_cash=True, **checked)
+                answer = _rule_tax(pro_rata(book, job.cash, cost_model=model, allow_small_cash=True,
+                                            fee_bps=job.taxed["fee_bps"], **checked), book, job.taxed)
             else:
-                answer = waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model,
-                                   allow_small_cash=True, **checked)
+                answer = _rule_tax(waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model,
+                                             allow_small_cash=True, fee_bps=job.taxed["fee_bps"], **checked),
+                                   book, job.taxed)
         except Exception as exc:  # a scenario never stops the others: its rows carry the status
             answer = exc
         results[method] = (answer, time.perf_counter() - begun)
@@ -239,14 +279,14 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
 def _row(job: _Job, method: str, r: LiquidationResult, base_bps: float, most: float, seconds: float) -> tuple:
     solved = np.isfinite(r.cash_raised)
     return (job.scenario.name, method, r.status, job.cash, r.cash_raised, r.cost_usd, r.cost_bps, r.cost_bps - base_bps,
-            most, np.nan if r.risk_before is None else r.risk_before, np.nan if r.risk_after is None else r.risk_after,
+            r.tax_usd, most, np.nan if r.risk_before is None else r.risk_before, np.nan if r.risk_after is None else r.risk_after,
             r.marginal_cost_bps, int((r.trades["shares_traded"] != 0).sum()) if solved else 0, broken_limits(r),
             seconds, r.message)
 
 
 def _failed_row(job: _Job, method: str, exc: BaseException, seconds: float) -> tuple:
     nan = np.nan
-    return (job.scenario.name, method, status_of(exc), job.cash, nan, nan, nan, nan, nan, nan, nan, nan, 0, "",
+    return (job.scenario.name, method, status_of(exc), job.cash, nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, "",
             seconds, str(exc))
 
 
