@@ -79,3 +79,12 @@ def test_bad_input_named():
         dynamic_schedule(X, N, TAU, SIGMA, LinearImpact(ETA), objective="utility")
     with pytest.raises(InvalidValueError, match="level"):
         dynamic_schedule(X, N, TAU, SIGMA, LinearImpact(ETA), objective="cvar", level=1.0)
+
+
+def test_the_market_simulator_points_a_dynamic_policy_to_its_own_simulation():
+    from krg_liquidity import simulate
+
+    plan = dynamic_schedule(X, N, TAU, SIGMA, LinearImpact(ETA), risk_aversion=1e-6, shares_grid=41)
+    with pytest.raises(InvalidValueError, match=r"plan\.simulate\(paths, seed\)"):
+        simulate(plan, paths=10)
+    assert plan.simulate(paths=50, seed=1).shape == (50,)

@@ -266,9 +266,11 @@ def plan_grid(plan, trades=None, *, profile=None, bucket_minutes: int = 30, risk
     else:
         table = getattr(plan, "schedule", plan)
         if not isinstance(table, pd.DataFrame):
+            policy = (" (a dynamic policy is played on its own model: plan.simulate(paths, seed))"
+                      if hasattr(plan, "trade") and hasattr(plan, "simulate") else "")
             raise InvalidValueError("plan", ["(all)"], f"is a {type(plan).__name__}",
                                     "give a schedule table (pov_schedule, vwap_schedule), a ScheduleSolution or "
-                                    "an Almgren-Chriss trajectory")
+                                    "an Almgren-Chriss trajectory" + policy)
         for column in ("symbol", "day", "bucket_start", "shares", "expected_market_volume"):
             if column not in table:
                 raise MissingColumnError(column, table.columns, "give a schedule as pov_schedule writes it")
