@@ -220,7 +220,7 @@ def read_lots(lots: pd.DataFrame | str | Path, portfolio: Portfolio, unknown_bas
     acquired, date_problems = read_dates(frame["acquired"], label, said("acquired"))
     problems += date_problems
     held = dict(zip(portfolio.symbols, portfolio.array("shares")))
-    unknown = sorted(set(frame["symbol"]) - set(held))
+    unknown = sorted(pd.Index(frame["symbol"].unique()).difference(pd.Index(list(held))))  # vectorized: 30,000 rows
     if unknown:
         problems.append(Problem("symbol", "is not in the book", "drop those lots or add the positions", symbols=unknown))
     short = [s for s, q in held.items() if q < 0]

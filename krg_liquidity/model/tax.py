@@ -175,15 +175,15 @@ def greedy_sale(lots: pd.DataFrame, shares_sold: pd.Series) -> np.ndarray:
     >>> greedy_sale(lots, pd.Series({"A": 12.0})).tolist()
     [2.0, 10.0]
     """
-    symbols = lots["symbol"].to_numpy()
-    order = np.lexsort((np.arange(len(lots)), lots["tax_per_dollar"].to_numpy(), symbols))
+    codes, symbols = pd.factorize(lots["symbol"])  # integer codes: sorting and matching text is the slow part
+    order = np.lexsort((np.arange(len(lots)), lots["tax_per_dollar"].to_numpy(), codes))
     shares = lots["shares"].to_numpy(dtype=float)[order]
-    names = symbols[order]
+    names = codes[order]
     first = np.r_[True, names[1:] != names[:-1]]  # each name's lots are contiguous in this order
     starts = np.flatnonzero(first)
     before = np.cumsum(shares) - shares  # shares of the earlier lots, all names
     before -= np.repeat(before[starts], np.diff(np.r_[starts, len(names)]))  # ... of the same name
-    sold = shares_sold.groupby(level=0).sum().clip(lower=0.0).reindex(names).fillna(0.0).to_numpy()
+    sold = shares_sold.groupby(level=0).sum().clip(lower=0.0).reindex(symbols).fillna(0.0).to_numpy()[names]
     out = np.zeros(len(lots))
     out[order] = np.clip(sold - before, 0.0, shares)
     return out
