@@ -255,7 +255,7 @@ def _run(request: LiquidationRequest, trail: Trail, method: str, warm_start, lot
     if lots is None or rates is None:
         found = plan.run()
         return finished_result(request, found.u, found.marginal, found.lower_bound, found.path, trail, plan.bounds)
-    names = pd.Index(request.portfolio.symbols).get_indexer(lots["symbol"])  # read_lots: every symbol is held
+    names = pd.Index(request.portfolio.symbols).get_indexer(pd.Index(lots["symbol"]))  # read_lots: every symbol is held
     value = lots["shares"].to_numpy(dtype=float) * request.portfolio.array("price")[names]
     plan.lot_sale = (names, value, float(tax_weight) * lots["tax_per_dollar"].to_numpy(dtype=float))
     try:
