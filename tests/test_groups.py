@@ -517,3 +517,44 @@ def test_the_trade_table_names_the_group_limit_that_shapes_a_name():
             assert sector not in at_limit or words != "", symbol
     assert any(w.startswith("group ") for w in trades["limit_reached"])
     assert not any(w.startswith("group ") for w in plain["limit_reached"])
+
+
+def _liquid_and_illiquid_book():
+    """Ten large liquid names and thirty small illiquid ones, five sectors, every name at a POV of 10%."""
+    holdings, model = krg.synthetic_universe(40, n_factors=5, seed=7)
+    holdings["Sector"] = np.array(["Tech", "Financials", "Health", "Energy", "Consumer"])[np.arange(40) % 5]
+    large = np.arange(40) < 10
+    holdings["adv"] = np.where(large, holdings["adv"] * 3, holdings["adv"] * 0.03).round()
+    return krg.Portfolio(holdings.drop(columns="trade_time").assign(pov=0.1), factor_model=model)
+
+
+@pytest.mark.parametrize("band", [None, (0.0, 1.1), (0.9, 1.1)])
+def test_a_liquidity_floor_only_a_larger_sale_meets_is_explained_as_such(band):
+    """The post-trade book must be 90% sellable in a day: selling 60% cannot get there, selling (nearly) all can.
+    The cash that meets the limits is not 'at most' anything: the message says a larger sale is needed."""
+    book = _liquid_and_illiquid_book()
+    with pytest.raises(InfeasibleLiquidation) as caught:
+        krg.liquidate(book, "60%", risk_band=band, min_liquid_fraction=(0.9, 1))
+    text = str(caught.value)
+    assert "at most $" not in text and "liquidity floor (90% sellable within 1 day)" in text
+    if band is not None and band[0] > 0:
+        assert "can be raised within the limits without the risk floor, so the floor stops this target" in text
+    else:
+        assert "the limits can be met only by a larger sale" in text
+    most = caught.value.max_cash
+    assert most > 0.6 * book.net_value_usd
+    assert krg.liquidate(book, 0.99 * most, risk_band=None if band is None else (0.0, band[1]),
+                         min_liquid_fraction=(0.9, 1)).success  # the larger sale does meet it
+
+
+def test_the_result_reports_its_tracking_error_to_todays_book():
+    holdings, covariance = grouped_book(5)
+    book = krg.Portfolio(holdings, covariance)
+    result = krg.liquidate(book, 0.3 * book.net_value_usd, max_tracking_error=0.004)
+    value = holdings["shares"].to_numpy(float) * holdings["price"].to_numpy(float)
+    after = result.trades["shares_after"].to_numpy(float) * holdings["price"].to_numpy(float)
+    active = after / after.sum() - value / value.sum()
+    matrix = covariance.loc[holdings["symbol"], holdings["symbol"]].to_numpy()
+    assert result.tracking_error == pytest.approx(float(np.sqrt(active @ matrix @ active)), rel=1e-9)
+    assert result.tracking_error <= 0.004 * (1 + 1e-7)
+    assert krg.liquidate(krg.Portfolio(holdings), "30%").tracking_error is None  # no risk model

@@ -117,8 +117,12 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
         floor_cash, most = most, None  # no cash is proven raisable with the floor
     elif not floor and most is not None and most > cash * (1 + 1e-9):  # out of reach for a small sale only
         most_text = (f"the limits can be met only by a larger sale (${most:,.0f} can be raised within "
-                     f"them{without}: a limit measured on the book left, such as a risk ceiling, can be out of "
-                     "reach for a smaller one)")
+                     "them: a limit measured on the book left, such as a risk ceiling or a liquidity floor, can be "
+                     "out of reach for a smaller one)")
+    elif most is not None and most > cash * (1 + 1e-9):  # the relaxation without the floor reaches past the target
+        most_text = (f"${most:,.0f} can be raised within the limits without the risk floor, so the floor stops this "
+                     "target, or a limit measured on the book left (a risk ceiling, a liquidity floor) that only a "
+                     "larger sale meets")
     elif most is not None and most >= request.portfolio.net_value_usd * (1 - 1e-9):
         most_text = f"any target below the book's net value can be raised within the limits{without}"
     elif most is not None:

@@ -899,6 +899,8 @@ def cp_sum(expression, mask: np.ndarray):
 
 def tracking_error(portfolio: Portfolio, shares_after: np.ndarray, post_value: float) -> float:
     """Annualized risk of the post-trade weights minus today's (the book's risk model), a fraction."""
+    if post_value <= 0:  # nothing left: no active position (the cone's both sides are 0), unless a position is
+        return 0.0 if not np.any(shares_after) else float("inf")
     today = portfolio.position_usd / portfolio.net_value_usd
     after = shares_after * portfolio.array("price") / post_value
     return portfolio.risk().sigma(after - today)
@@ -1019,7 +1021,7 @@ def shaped_words(limits: Limits) -> str:
         parts.append(f"tracking-error cap ({limits.max_tracking_error * 100:.3g}% a year)")
     if limits.min_liquid_fraction is not None:
         fraction, days = limits.min_liquid_fraction
-        parts.append(f"liquidity floor ({fraction:.0%} sellable within {days:g} days)")
+        parts.append(f"liquidity floor ({fraction:.0%} sellable within {days:g} day{'' if days == 1 else 's'})")
     return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 

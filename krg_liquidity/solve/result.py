@@ -583,6 +583,17 @@ class LiquidationResult:
         return group_table(self.portfolio, self.trades["shares_after"].to_numpy(dtype=float), self.limits)
 
     @property
+    def tracking_error(self) -> float | None:
+        """Annualized tracking error of the post-trade weights against today's, with the book's risk model (a
+        fraction, 0.01 = 1%); None without the book, a risk model or trades."""
+        from krg_liquidity.solve.limits import tracking_error
+
+        if self.portfolio is None or not self.success or not self.portfolio.has_risk_model:
+            return None
+        after = self.trades["shares_after"].to_numpy(dtype=float)
+        return tracking_error(self.portfolio, after, self.portfolio.net_value_usd - self.cash_raised)
+
+    @property
     def liquidity_left(self) -> pd.DataFrame | None:
         """The book's liquidity today and after the trades (rows "today", "after"): value of the long
         positions (USD), days to sell them at each name's participation rate (its ``pov``, else 20% of the
@@ -614,7 +625,7 @@ def limits_text(request: dict) -> str:
         parts.append(f"tracking error at most {request['max_tracking_error'] * 100:g}% a year")
     if request.get("min_liquid_fraction") is not None:
         fraction, days = request["min_liquid_fraction"]
-        parts.append(f"at least {fraction:.0%} sellable within {days:g} days after")
+        parts.append(f"at least {fraction:.0%} sellable within {days:g} day{'' if days == 1 else 's'} after")
     if request.get("max_total_cost_bps") is not None:
         parts.append(f"all-in trading cost at most {request['max_total_cost_bps']:g} bps")
     each = []
