@@ -251,11 +251,13 @@ class DualSolver:
         eta[active] = theta[1 + m:]
         return float(theta[0]), (theta[1:1 + m] if with_risk else np.zeros(self.A.shape[0])), eta, v
 
-    def _at_mu(self, mu: float, lam: float, nu: np.ndarray, cuts, budget: Budget):
-        """Newton at fixed mu with an active set on the cuts."""
+    def _at_mu(self, mu: float, lam: float, nu: np.ndarray, cuts, budget: Budget, lazy: bool = False):
+        """Newton at fixed mu with an active set on the cuts: every cut active at first (a floor's linearization,
+        which binds), or none (``lazy``: many rows of which few bind, such as a group's two weight bounds, never
+        both), adding those the trades break."""
         G, b = cuts
-        active = np.ones(len(b), dtype=bool)
-        for _ in range(2 * len(b) + 2):
+        active = np.full(len(b), not lazy)
+        for _ in range(4 * len(b) + 2):
             found = self._newton(mu, lam, nu, cuts, active, budget)
             if found is None:
                 return None
@@ -266,6 +268,8 @@ class DualSolver:
                 return lam, nu, np.maximum(eta, 0.0), v
             if negative.any():
                 active[np.argmin(np.where(negative, eta, np.inf))] = False
+            elif lazy:  # the most broken cut alone: rows that add up to the cash row (every group) are never all in
+                active[np.argmax(np.where(violated, (G @ v - b) / np.maximum(1.0, np.abs(b)), -np.inf))] = True
             else:
                 active |= violated
         return None
@@ -368,8 +372,10 @@ class DualSolver:
         return x
 
     # ---- the whole solve ----------------------------------------------------------------------
-    def solve(self, start_multiplier: float, cuts=None, budget: Budget | None = None) -> DualPoint | None:
-        """Least cost within the cuts (and the ceiling, if any). Raises OutOfTime."""
+    def solve(self, start_multiplier: float, cuts=None, budget: Budget | None = None,
+              lazy: bool = False) -> DualPoint | None:
+        """Least cost within the cuts (and the ceiling, if any); ``lazy``: the cuts start inactive (``_at_mu``).
+        Raises OutOfTime."""
         budget = budget or Budget(None)
         n = len(self.p0)
         if cuts is None:
@@ -379,7 +385,7 @@ class DualSolver:
         state: dict = {}
 
         def at(mu, lam, nu):
-            found = self._at_mu(mu, lam, nu, cuts, budget)
+            found = self._at_mu(mu, lam, nu, cuts, budget, lazy)
             if found is None:
                 raise FloatingPointError("dual Newton did not converge")
             state.update(mu=mu, found=found)

@@ -892,6 +892,38 @@ class GroupSold(GroupLimit):
         return [self.fraction * held - cp_sum(program.traded, self.members) + give >= 0]
 
 
+def group_cuts(found: list, position_usd: np.ndarray, net_value_usd: float,
+               cash: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The group limits among ``found`` as the dual engine's linear cuts G v <= b on the value sold per name in
+    units of the cash target (v = USD sold / ``cash``), with each row's move of the marginal cost: a group's
+    weight bounds are rows in the post-trade value V - L, so a dollar more cash moves them (+hi for an upper
+    bound, -lo for a lower one, 0 for a cap on the value sold). None when a limit among ``found`` is not a
+    group limit (a tracking error or a liquidity floor: the conic program's rows).
+
+    >>> members = np.array([True, False])
+    >>> G, b, moves = group_cuts([GroupWeight("A", "sector", members, 0.2, 0.6, 0.5)], np.array([50.0, 50.0]),
+    ...                          100.0, 10.0)
+    >>> G.tolist(), b.round(6).tolist(), moves.tolist()
+    ([[1.0, 0.0], [-1.0, 0.0]], [3.2, 0.4], [-0.2, 0.6])
+    """
+    cuts: list[tuple[np.ndarray, float, float]] = []  # (row, bound, move)
+    left = (net_value_usd - cash) / cash  # the post-trade value, in units of the cash target
+    for limit in found:
+        if isinstance(limit, GroupWeight):
+            held = float(position_usd[limit.members].sum() / cash)
+            if limit.lo is not None:  # sum_g (p0 - v) >= lo (V - L)
+                cuts.append((np.where(limit.members, 1.0, 0.0), held - limit.lo * left, -limit.lo))
+            if limit.hi is not None:  # sum_g (p0 - v) <= hi (V - L)
+                cuts.append((np.where(limit.members, -1.0, 0.0), limit.hi * left - held, limit.hi))
+        elif isinstance(limit, GroupSold):
+            cuts.append((np.where(limit.members, 1.0, 0.0), limit.fraction * limit.held_usd / cash, 0.0))
+        else:
+            return None
+    n = len(position_usd)
+    return (np.array([row for row, _, _ in cuts]).reshape(-1, n), np.array([b for _, b, _ in cuts], dtype=float),
+            np.array([move for _, _, move in cuts], dtype=float))
+
+
 def cp_sum(expression, mask: np.ndarray):
     """The sum of ``expression``'s entries where ``mask`` is True (a cvxpy expression)."""
     return mask.astype(float) @ expression

@@ -368,6 +368,8 @@ class _Plan:
         self.lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # tax lots: the conic program
         self.lot_rows: tuple[np.ndarray, ...] = ()  # a region of US netting: rows on the lots' proceeds
         self.lot_split: np.ndarray | None = None  # the conic answer's proceeds per lot (USD)
+        self.cuts: tuple[np.ndarray, np.ndarray] | None = None  # group limits as the dual engine's linear cuts
+        self.cut_moves: np.ndarray | None = None  # each cut's move of the marginal cost (``limits.group_cuts``)
 
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
@@ -444,8 +446,11 @@ class _Plan:
 
     @cached_property
     def dual_solver(self) -> DualSolver:
-        """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start)."""
+        """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start). Without a
+        risk band (group cuts alone) it has no ceiling and no risk rows."""
         p, cash = self.request.portfolio, self.request.cash
+        if self.request.risk_band is None:
+            return DualSolver(self.costs, self.bounds, cash, None, p.position_usd)
         ceiling = self.band[1] * self.sigma_today * (p.net_value_usd - cash)
         return DualSolver(self.costs, self.bounds, cash, p.risk(), p.position_usd, ceiling)
 
@@ -468,15 +473,21 @@ class _Plan:
             # else every coupled stage is the conic program's
             worst, key = self.worst(relaxed.u, floor=False, cap=False)
             if worst > ACCEPT_VIOLATION:
-                self.trail.record("shape", "declined", f"the least-cost answer without the {shaped_words(request.limits)}"
-                                                       f" breaks {LABELS.get(key, key)} by {worst:.2g}: the conic "
-                                                       "program solves with them")
-                self.method = "conic"
-        if relaxed.path == "separable" and self.method == "auto" and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE:
+                broken = f"the least-cost answer without the {shaped_words(request.limits)} breaks " \
+                         f"{LABELS.get(key, key)} by {worst:.2g}"
+                self.cuts_from_groups()
+                if self.cuts is not None:
+                    self.trail.record("shape", "declined", f"{broken}: the dual engine solves with the group rows "
+                                                           "as linear cuts")
+                else:
+                    self.trail.record("shape", "declined", f"{broken}: the conic program solves with them")
+                    self.method = "conic"
+        if (relaxed.path == "separable" and self.method == "auto" and self.cuts is None
+                and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE):
             self.trail.promote()
             return relaxed
         shortfall, excess = self.band_misses(relaxed.u)
-        if excess > BAND_TOLERANCE or self.method == "conic" or self.caps_bind:
+        if excess > BAND_TOLERANCE or self.method == "conic" or self.caps_bind or self.cuts is not None:
             relaxed = self.ceiling(relaxed)
         if not request.has_floor or self.band_misses(relaxed.u)[0] <= BAND_TOLERANCE:
             self.trail.promote()
@@ -538,8 +549,23 @@ class _Plan:
             found = self.ceiling_by_dual(start)
             if isinstance(found, Candidate):
                 return found
-            self.ceiling_reach(start)
+            if self.cuts is None:  # with group cuts the conic program proves or solves (it names the group)
+                self.ceiling_reach(start)
         return self.ceiling_by_conic(start)
+
+    def cuts_from_groups(self) -> None:
+        """Group limits alone (no tracking error, liquidity floor, risk floor, lots or cost cap): their rows as the
+        dual engine's linear cuts (``limits.group_cuts``); else the cuts stay None and the conic program solves."""
+        from krg_liquidity.solve.limits import group_cuts, shape_limits
+
+        request, p = self.request, self.request.portfolio
+        limits = request.limits
+        if (limits.has_floor or self.lot_sale is not None or limits.max_total_mi_bps is not None
+                or limits.max_total_cost_bps is not None):
+            return
+        found = group_cuts(shape_limits(p, limits), p.position_usd, p.net_value_usd, request.cash)
+        if found is not None and len(found[1]):
+            self.cuts, self.cut_moves = (found[0], found[1]), found[2]
 
     def ceiling_reach(self, start: Candidate) -> None:
         """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
@@ -562,7 +588,7 @@ class _Plan:
     def ceiling_by_dual(self, start: Candidate) -> Candidate | Declined:
         solver = self.dual_solver
         try:
-            point = solver.solve(start.marginal, None, self.budget)
+            point = solver.solve(start.marginal, self.cuts, self.budget, lazy=self.cuts is not None)
         except OutOfTime:
             raise self.timeout("dual") from None
         if point is None:
@@ -793,12 +819,16 @@ class _Plan:
     def dual_marginal(self, point: DualPoint, floor_level: float | None) -> float:
         """d(cost)/d(cash) in bps: the cash multiplier plus the moves of the band and weight bounds with L."""
         p, cash = self.request.portfolio, self.request.cash
-        band = self.band
-        sigma0 = self.sigma_today
-        post = (p.net_value_usd - cash) / cash
-        marginal = point.cash_multiplier + 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0
-        if floor_level is not None and point.cut_multipliers.size:
-            marginal -= float(point.cut_multipliers.sum()) * band[0] * sigma0
+        marginal = point.cash_multiplier
+        if self.request.risk_band is not None:
+            band = self.band
+            sigma0 = self.sigma_today
+            post = (p.net_value_usd - cash) / cash
+            marginal += 2.0 * point.risk_multiplier * (band[1] * sigma0 * post) * band[1] * sigma0
+            if floor_level is not None and point.cut_multipliers.size:
+                marginal -= float(point.cut_multipliers.sum()) * band[0] * sigma0
+        if self.cut_moves is not None and floor_level is None:  # the group rows move with the cash too
+            marginal += float(point.cut_multipliers @ self.cut_moves)
         at_high = (self.bounds.hi_group == "weight") & (point.slack_high > 0)
         at_low = (self.bounds.lo_group == "weight") & (point.slack_low > 0)
         if at_high.any():
