@@ -419,3 +419,20 @@ def test_the_report_shows_the_costs_the_lots_and_the_lot_rules(tmp_path):
     assert shown.loc["first in, first out (FIFO)", "tax_usd"] == pytest.approx(rules.loc["fifo", "tax_usd"], rel=1e-9)
     assert sheets["lots"]["tax_usd"].sum() == pytest.approx(result.lots["tax_usd"].sum(), rel=1e-9)
     assert sheets["costs"].set_index("cost").loc["total", "usd"] == pytest.approx(result.total_cost_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize("engine", ["auto", "conic"])
+def test_the_marginal_cost_with_lots_is_the_slope_of_the_least_objective(engine):
+    """The bundled book's names sit at weight bounds that move with the cash: the marginal cost of the next dollar
+    (impact, linear costs and the tax of the lot each name sells next) against finite differences of the optimum."""
+    holdings, covariance = load_example()
+    book = Portfolio(holdings, covariance)
+    lots = random_lots(book.holdings, 3)
+    lots = lots[lots["Symbol"].isin(book.symbols[:5])]  # the rest at zero basis, short-term: 37% of proceeds
+    rates = TaxRates(0.37, 0.238, as_of="2026-12-01", unknown_basis="zero")
+    cash, step = 1e9, 1e5
+    here = liquidate(book, cash, lots=lots, tax=rates, engine=engine)
+    up = liquidate(book, cash + step, lots=lots, tax=rates, engine=engine)
+    down = liquidate(book, cash - step, lots=lots, tax=rates, engine=engine)
+    slope = (up.objective_usd - down.objective_usd) / (2 * step) * 1e4
+    assert here.marginal_cost_bps == pytest.approx(slope, rel=1e-5)

@@ -48,6 +48,22 @@ def lot_steps(costs: TradeCosts, names: np.ndarray, value_usd: np.ndarray, per_d
     return LotSteps(np.cumsum(edges, axis=1), levels)
 
 
+def tax_slope(steps: LotSteps, u: np.ndarray) -> np.ndarray:
+    """Each name's tax on the next dollar sold at sale ``u`` (bps of proceeds): the level of the lot it sells next
+    (0 past its last lot, where nothing is left to sell).
+
+    >>> steps = LotSteps(np.array([[1.0, 3.0]]), np.array([[-50.0, 300.0]]))
+    >>> tax_slope(steps, np.array([0.5])).tolist(), tax_slope(steps, np.array([1.0])).tolist()
+    ([-50.0], [300.0])
+    """
+    width = steps.edges.shape[1]
+    scale = np.maximum(1.0, np.abs(steps.edges[:, -1:]))
+    index = np.sum(steps.edges <= u[:, None] + 1e-12 * scale, axis=1)  # lots already sold in full
+    inside = index < width
+    level = steps.levels[np.arange(len(u)), np.minimum(index, width - 1)]
+    return np.where(inside & np.isfinite(level), level, 0.0)
+
+
 def sale_at(costs: TradeCosts, steps: LotSteps, bounds: TradeBounds, multiplier: float) -> np.ndarray:
     """Each name's sale (fraction of ADV) at a common marginal cost ``multiplier`` (bps), in its interval."""
     impact = costs.impact_only()

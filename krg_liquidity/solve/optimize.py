@@ -56,7 +56,7 @@ from krg_liquidity.solve.certificate import floor_lower_bound
 from krg_liquidity.solve.dual import DualPoint, DualSolver, OutOfTime
 from krg_liquidity.solve.explain import beyond_the_book, floor_out_of_reach, infeasible, round_up
 from krg_liquidity.solve.limits import LABELS, RiskCeiling, TotalCostCap, TotalImpactCap, risk_excess, shaped_words
-from krg_liquidity.solve.lot_search import lot_steps, solve_lot_sale
+from krg_liquidity.solve.lot_search import lot_steps, solve_lot_sale, tax_slope
 from krg_liquidity.solve.request import Limits, LiquidationRequest, liquidation_request
 from krg_liquidity.solve.result import LiquidationResult, failed_result, finished_result, with_lots
 from krg_liquidity.solve.separable import reachable, solve_separable
@@ -634,7 +634,9 @@ class _Plan:
             return None
         self.trail.record("separable", "accepted", f"the lots' multiplier search: {evaluations} evaluations",
                           evaluations)
-        return Candidate(u, multiplier, None, "separable")
+        marginal = _separable_marginal(self.request.portfolio, self.costs, self.bounds, u, multiplier,
+                                       extra_bps=tax_slope(steps, u))
+        return Candidate(u, marginal, None, "separable")
 
     def ceiling_by_conic(self, relaxed: Candidate) -> Candidate:
         skip = self.conic_skip()
@@ -866,11 +868,12 @@ def _conflict_gaps(bounds: TradeBounds, dollar_adv: np.ndarray) -> dict[str, flo
 
 
 def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds: TradeBounds, u: np.ndarray,
-                        multiplier: float) -> float:
+                        multiplier: float, extra_bps: np.ndarray | None = None) -> float:
     """d(least cost)/d(cash) in bps: the multiplier, corrected for weight bounds that move with the cash.
 
     A name held at a weight bound w must sell w more dollars for each extra dollar raised
-    (its bound is w (V - L)); the free names supply the rest at the multiplier.
+    (its bound is w (V - L)) at its own marginal cost (plus ``extra_bps``: the tax on its next dollar, with
+    lots); the free names supply the rest at the multiplier.
     """
     from krg_liquidity.solve.result import binding_labels
 
@@ -883,5 +886,5 @@ def _separable_marginal(portfolio: Portfolio, costs: TradeCosts, bounds: TradeBo
         moves[at_hi] = portfolio.array("lb_wt")[at_hi]
     if at_lo.any():
         moves[at_lo] = portfolio.array("ub_wt")[at_lo]
-    own = np.sign(u) * costs.marginal_bps(u)
+    own = np.sign(u) * costs.marginal_bps(u) + (0.0 if extra_bps is None else extra_bps)
     return float(multiplier + np.sum(moves * (own - multiplier)))
