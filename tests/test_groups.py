@@ -306,8 +306,10 @@ def test_a_bad_group_column_is_named_before_any_solve():
     symbols = holdings["symbol"].to_numpy()
     assert f"blank for 2 name(s): {symbols[0]}, {symbols[3]}" in message
     assert "no name is in: Utilities" in message
-    with pytest.raises(InputError, match="group_column='desk'"):
+    with pytest.raises(InputError, match="the holdings have no column 'desk'.*: sector$"):
         krg.liquidate(book, "10%", group_column="desk", group_limits={"ub_wt": 0.5})
+    with pytest.raises(InputError, match="group_column='desk' is not a column of the holdings"):
+        krg.liquidate(book, "10%", group_column="desk")  # asked for the by-group tables alone: said too
 
 
 def test_a_tracking_error_needs_a_risk_model():
@@ -383,7 +385,7 @@ def test_the_result_summarizes_groups_and_the_liquidity_left():
     expected = sector_weights(holdings, after, book.net_value_usd - cash)[table.index].to_numpy()
     assert table["weight_after"].to_numpy() == pytest.approx(expected, rel=1e-7)
     assert (table["weight_hi"] - table["weight_before"]).to_numpy() == pytest.approx(0.01)
-    assert (table["binding"] != "").any()  # the band binds somewhere (the test above shows it binds)
+    assert (table["limit_reached"] != "").any()  # the band binds somewhere (the test above shows it binds)
     liquid = result.liquidity_left
     assert list(liquid.index) == ["today", "after"]
     pov, adv = holdings["pov"].to_numpy(), holdings["adv"].to_numpy()
@@ -404,7 +406,7 @@ def test_the_group_summary_reads_with_a_tracking_error_and_a_liquidity_floor():
     table = result.groups
     assert list(table.index) == sorted(set(holdings["sector"]))
     assert (table["weight_hi"] - table["weight_before"]).to_numpy() == pytest.approx(0.02)
-    assert "tracking error" not in " ".join(table["binding"])  # per-group words only
+    assert "tracking error" not in " ".join(table["limit_reached"])  # per-group words only
 
 
 def test_the_cli_takes_the_new_limits(tmp_path):
@@ -430,6 +432,14 @@ def test_the_cli_takes_the_new_limits(tmp_path):
     assert answer["request"]["max_tracking_error"] == 0.01
     shown = CliRunner().invoke(app, [*common, "--max-group-weight-change", "0.01"])
     assert shown.exit_code == 0 and "Groups" in shown.output and "Liquidity left" in shown.output
+    percent = CliRunner().invoke(app, [*common, "--group-column", "sector", "--max-group-weight-change", "1%",
+                                       "--max-tracking-error", "1%", "--json"])
+    assert percent.exit_code == 0, percent.output
+    assert json.loads(percent.stdout)["request"]["max_tracking_error"] == 0.01
+    holdings.assign(Desk="X").to_csv(tmp_path / "book2.csv", index=False)
+    said = CliRunner().invoke(app, ["liquidate", str(tmp_path / "book2.csv"), "--cash", "30%", "--group-column",
+                                    "sector", "--max-group-weight-change", "0.05"])
+    assert "columns not used (carried to the trade table): Desk\n" in said.output  # the group column is used
     bad = CliRunner().invoke(app, [*common, "--max-tracking-error", "1", "--min-liquid-fraction", "5,5"])
     assert bad.exit_code == 2
     assert "--max-tracking-error 1" in bad.output and "did you mean 0.01?" in bad.output
@@ -516,7 +526,7 @@ def test_the_trade_table_names_the_group_limit_that_shapes_a_name():
     result = krg.liquidate(book, 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50.0, group_column="Sector",
                            group_limits={"max_weight_change": 0.002})
     groups = result.groups
-    at_limit = {g: words for g, words in zip(groups.index, groups["binding"]) if words}
+    at_limit = {g: words for g, words in zip(groups.index, groups["limit_reached"]) if words}
     assert at_limit  # the band binds some group
     trades = result.trades
     plain = krg.liquidate(book, 1e9, risk_band=(0.9, 1.1), max_total_mi_bps=50.0).trades
@@ -569,6 +579,10 @@ def test_the_result_reports_its_tracking_error_to_todays_book():
     assert result.tracking_error == pytest.approx(float(np.sqrt(active @ matrix @ active)), rel=1e-9)
     assert result.tracking_error <= 0.004 * (1 + 1e-7)
     assert krg.liquidate(krg.Portfolio(holdings), "30%").tracking_error is None  # no risk model
+    assert f"tracking error  {result.tracking_error:.2%} a year to today's book (cap 0.40%)" in result.summary()
+    assert result.to_dict()["tracking_error"] == pytest.approx(result.tracking_error, rel=1e-12)
+    plain = krg.liquidate(book, 0.3 * book.net_value_usd)  # no cap: not said (the summary stays as it was)
+    assert "tracking error" not in plain.summary() and "tracking_error" not in plain.to_dict()
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -121,7 +121,7 @@ def test_the_group_limits_example_runs_as_written():
     exec(block, scope)  # noqa: S102 - the README's own code
     result = scope["result"]
     assert result.status == "optimal"
-    assert (result.groups["binding"] != "").any() and list(result.liquidity_left.index) == ["today", "after"]
+    assert (result.groups["limit_reached"] != "").any() and list(result.liquidity_left.index) == ["today", "after"]
 
 
 def test_the_per_name_defaults_example_runs_as_written():

@@ -299,8 +299,11 @@ def test_stress_with_tax_lots_prices_each_scenario_after_tax(example, tmp_path):
                 least += take * price[symbol] * per_dollar
                 left -= take
         assert rows.loc["pro_rata", "tax_usd"] == pytest.approx(least, rel=1e-9)
-        after_tax = {m: r["tax_usd"] for m, r in rows.iterrows()}
-        assert after_tax["optimized"] <= after_tax["pro_rata"] + rule.cost_usd  # tax saved pays for any extra cost
+        # after tax, against the optimized row: the rule's all-in cost plus tax over the optimum's, never below it
+        taxed_rule = rows.loc["pro_rata"]
+        extra = ((rule.total_cost_usd + least) - (alone.total_cost_usd + alone.tax_usd)) / 1e9 * 1e4
+        assert taxed_rule["extra_after_tax_bps"] == pytest.approx(extra, rel=1e-6, abs=1e-6)
+        assert taxed_rule["extra_after_tax_bps"] >= -1e-6 and rows.loc["optimized", "extra_after_tax_bps"] == 0
     down = table.set_index(["scenario", "method"]).loc[("prices down 20%", "optimized"), "tax_usd"]
     assert down < table.set_index(["scenario", "method"]).loc[("base", "optimized"), "tax_usd"]  # smaller gains
     with pytest.raises(InputError, match="go together"):

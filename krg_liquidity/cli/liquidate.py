@@ -38,8 +38,9 @@ from krg_liquidity.core.numbers import dollars
 from krg_liquidity.core.plan import DEFAULT_TIME_LIMIT
 from krg_liquidity.model.assumptions import attach
 from krg_liquidity.model.impact import CostModel, extrapolation_warning
-from krg_liquidity.report.write import check_output, write_result, write_schedule
+from krg_liquidity.report.write import check_output, shape_sheets, write_result, write_schedule
 from krg_liquidity.schedule.pov_vwap import pov_schedule
+from krg_liquidity.solve.limits import find_group_column
 from krg_liquidity.solve.optimize import liquidate as run_liquidation
 from krg_liquidity.solve.result import LiquidationResult
 from krg_liquidity.solve.rounding import round_trades
@@ -131,8 +132,7 @@ def print_result(result: LiquidationResult) -> None:
     if groups is not None:
         print_frame(groups.reset_index().astype(object).fillna("none"), "Groups", GROUP_FORMATS)
     if limits is not None and limits.has_shape_limits and result.liquidity_left is not None:
-        print_frame(result.liquidity_left.reset_index(names="book"), "Liquidity left (at each name's POV)",
-                    LIQUIDITY_FORMATS)
+        print_frame(shape_sheets(result)["liquidity"], "Liquidity left (at each name's POV)", LIQUIDITY_FORMATS)
     console.print(result.summary(), highlight=False, markup=False, soft_wrap=True)  # the terminal wraps text
     costs = result.costs
     usd = costs["usd"].to_dict()
@@ -234,8 +234,10 @@ def liquidate(
                 portfolio = Portfolio(book, cov, factors)
             except BookError as exc:
                 raise with_sheet_hint(exc, holdings, sheet) from None
-        if portfolio.extra_columns and not json_output:  # said, not dropped silently
-            typer.echo(f"columns not used (carried to the trade table): {', '.join(portfolio.extra_columns)}",
+        grouped = find_group_column(portfolio, asked.group_column) if asked.group_column or asked.group_limits else None
+        unused = [c for c in portfolio.extra_columns if c != grouped]  # the group column is read
+        if unused and not json_output:  # said, not dropped silently
+            typer.echo(f"columns not used (carried to the trade table): {', '.join(unused)}",
                        err=True)
         target = options.cash_target(cash, portfolio, allow_small_cash)
         limits: dict[str, Any] = {"limits": asked, "cost_model": model, "time_limit": time_limit}

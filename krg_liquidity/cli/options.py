@@ -193,7 +193,7 @@ def group_column() -> Any:
 
 
 def max_group_weight_change() -> Any:
-    return typer.Option(None, metavar="FRACTION",
+    return typer.Option(None, parser=fraction, metavar="FRACTION",
                         help="Each group's post-trade weight within this of today's (0.02 = +/-2 points).")
 
 
@@ -216,8 +216,9 @@ def max_sold_fraction() -> Any:
 
 
 def max_tracking_error() -> Any:
-    return typer.Option(None, metavar="FRACTION", help="Annualized tracking error of the post-trade weights against "
-                                                       "today's at most this (0.01 = 1%); needs a risk model.")
+    return typer.Option(None, parser=fraction, metavar="FRACTION",
+                        help="Annualized tracking error of the post-trade weights against today's at most this "
+                             "(0.01 or 1%); needs a risk model.")
 
 
 def min_liquid_fraction() -> Any:

@@ -47,7 +47,8 @@ COVARIANCE_HELP = "Covariance (annualized, decimal): first column the symbol, he
 EXACT_MAX_CASH = "max_cash_usd_exact_shares"
 """The most-cash column's name on screen: the figure is in exact shares (liquidate --exact-shares raises it)."""
 STRESS_FORMATS = {"cash_raised_usd": ",.0f", "cost_usd": ",.0f", "cost_bps": ".2f", "extra_cost_bps": ".2f",
-                  "tax_usd": ",.0f", "max_cash_usd": ",.0f", "risk_after": ".2%", "marginal_cost_bps": ".2f"}
+                  "tax_usd": ",.0f", "extra_after_tax_bps": ".2f", "max_cash_usd": ",.0f", "risk_after": ".2%",
+                  "marginal_cost_bps": ".2f"}
 
 
 def _book(holdings: Path, sheet, covariance, factor_model, factor_covariance, specific_variance, trade_time, pov):
@@ -176,8 +177,8 @@ def stress(
         return
     shown = [c for c in table.columns if c not in ("message", "seconds", "cash_target_usd", "risk_before",
                                                     "names_traded")]  # cash raised stays: a rule may fall short
-    if "tax_usd" in table and table["tax_usd"].isna().all():  # no tax lots: no tax column
-        shown.remove("tax_usd")
+    if "tax_usd" in table and table["tax_usd"].isna().all():  # no tax lots: no tax columns
+        shown = [c for c in shown if c not in ("tax_usd", "extra_after_tax_bps")]
     view = table.loc[:, shown].astype(object).fillna("")
     if "limits_broken" in view:  # a few words per limit (participation, impact cap, ...) keep the table narrow
         keys = {label: SHORT_LABELS.get(key, key) for key, label in LABELS.items()}

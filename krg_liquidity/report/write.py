@@ -320,8 +320,7 @@ def shape_sheets(result: LiquidationResult) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     groups = result.groups
     if groups is not None:
-        out["groups"] = groups.reset_index(names="group").astype({"group": str}).rename(
-            columns={"binding": "limit_reached"})
+        out["groups"] = groups.reset_index(names="group").astype({"group": str})
     liquidity = result.liquidity_left
     if liquidity is not None:
         frame = liquidity.reset_index(names="book").astype({"days_to_liquidate": object})

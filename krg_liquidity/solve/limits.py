@@ -92,12 +92,12 @@ def _rule(group: str | None, values: Mapping, problems: list[str]) -> GroupRule 
     numbers: dict[str, float | None] = {}
     for key in GROUP_RULE_KEYS:
         value = values.get(key)
-        try:
-            number = None if value is None else float(value)
-        except (TypeError, ValueError):
+        number = parse_number(value)  # "2%" reads as 0.02; None, NaN and "" as blank
+        blank = value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+        if math.isnan(number) and not blank:
             problems.append(f"group_limits ({where}): {key}={value!r} is not a number")
             continue
-        numbers[key] = None if number is None or math.isnan(number) else number
+        numbers[key] = None if blank else number
     lb, ub = numbers.get("lb_wt"), numbers.get("ub_wt")
     change, sold = numbers.get("max_weight_change"), numbers.get("max_sold_fraction")
     if lb is not None and ub is not None and lb > ub:
@@ -108,13 +108,18 @@ def _rule(group: str | None, values: Mapping, problems: list[str]) -> GroupRule 
                             "(a fraction of the post-trade value: 0.25 = 25%)")
     if change is not None and not 0 <= change <= 1:
         problems.append(f"group_limits ({where}): max_weight_change={change:g} must be between 0 and 1 "
-                        "(0.02 = 2 points of weight)")
+                        f"(0.02 = 2 points of weight){_percent_hint(change)}")
     if sold is not None and not 0 <= sold <= 1:
         problems.append(f"group_limits ({where}): max_sold_fraction={sold:g} must be between 0 and 1 "
-                        "(0.5 = half the group's value)")
+                        f"(0.5 = half the group's value){_percent_hint(sold)}")
     if all(v is None for v in numbers.values()):
         return None
     return GroupRule(group, lb, ub, change, sold)
+
+
+def _percent_hint(value: float) -> str:
+    """"; did you mean 0.02?" for a fraction written as a percent (1 < value <= 100), else ""."""
+    return f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
 
 
 def group_rules(given: Any) -> tuple[tuple[GroupRule, ...] | None, list[str]]:
@@ -269,10 +274,10 @@ class Limits:
         object.__setattr__(self, "group_limits", rules)
         te = self.max_tracking_error
         if te is not None:
-            try:
-                te = float(te)
-            except (TypeError, ValueError):
-                problems.append(f"max_tracking_error={te!r} must be a number (annualized, 0.01 = 1%)")
+            given = te
+            te = parse_number(te)  # "1%" reads as 0.01
+            if np.isnan(te):
+                problems.append(f"max_tracking_error={given!r} must be a number (annualized, 0.01 = 1%)")
                 te = None
             if te is not None and (not np.isfinite(te) or te <= 0):
                 problems.append(f"max_tracking_error={te:g} must be positive (annualized, 0.01 = 1%)")
@@ -771,14 +776,20 @@ def find_group_column(portfolio: Portfolio, column: str | None) -> str | None:
 def group_problems(portfolio: Portfolio, limits: Limits) -> list[str]:
     """What stops the group limits from applying to ``portfolio`` (every problem): no group column, names
     without a group, a limit naming a group no name is in, a sold-fraction cap on a group worth nothing."""
-    if not limits.group_limits:
+    if not limits.group_limits and limits.group_column is None:
         return []
     column = find_group_column(portfolio, limits.group_column)
+    text = ", ".join(portfolio.extra_columns) or "none"  # the columns a group could be read from (not the data)
+    if column is None and not limits.group_limits:  # a group column asked for the by-group tables alone
+        return [f"group_column={limits.group_column!r} is not a column of the holdings; its columns besides the "
+                f"data are: {text}"]
     if column is None:
-        asked = (f"group_column={limits.group_column!r}" if limits.group_column is not None
+        asked = (f"no column {limits.group_column!r}" if limits.group_column is not None
                  else f"none of the columns {', '.join(GROUP_COLUMNS)}")
-        return [(f"group limits need a group per name: the holdings have {asked}; add the column or give "
-                 f"group_column= one of {', '.join(map(str, portfolio.holdings.columns))}")]
+        return [(f"group limits need a group per name: the holdings have {asked}; add the column, or name one of "
+                 f"the holdings' other columns as the group column (group_column; CLI --group-column): {text}")]
+    if not limits.group_limits:
+        return []
     problems = []
     raw = portfolio.holdings[column]
     blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
@@ -1091,7 +1102,7 @@ def liquidity_table(portfolio: Portfolio, shares_after: np.ndarray) -> pd.DataFr
 
 def group_table(portfolio: Portfolio, shares_after: np.ndarray, limits: Limits | None) -> pd.DataFrame | None:
     """Per group: value sold (USD), weight today and after (fractions of today's and of the post-trade value),
-    the weight limits (``weight_lo``/``weight_hi``, NaN for none), ``max_sold_fraction`` and ``binding``
+    the weight limits (``weight_lo``/``weight_hi``, NaN for none), ``max_sold_fraction`` and ``limit_reached``
     (which group limit is reached, "" for none). The groups are read from ``limits.group_column`` (else the
     first of ``GROUP_COLUMNS`` the book has); None when the book has no group column."""
     column = find_group_column(portfolio, limits.group_column if limits is not None else None)
@@ -1136,7 +1147,7 @@ def group_table(portfolio: Portfolio, shares_after: np.ndarray, limits: Limits |
                         "weight_lo": [lo_of.get(g, nan) for g in groups],
                         "weight_hi": [hi_of.get(g, nan) for g in groups],
                         "max_sold_fraction": [sold_cap.get(g, nan) for g in groups],
-                        "binding": ["; ".join(binding[g]) for g in groups]}, index=pd.Index(groups))
+                        "limit_reached": ["; ".join(binding[g]) for g in groups]}, index=pd.Index(groups))
     out.index.name = column
     return out
 

@@ -242,7 +242,7 @@ def _checked_lots(portfolio: Portfolio, limits: Limits, lots, tax, tax_weight) -
         raise InputError("lots= is for sales only: buys would open new lots; keep allow_buys=False")
     if limits.has_floor:
         raise InputError("lots= does not take a risk floor yet (the floor's search does not price the tax); "
-                         "give risk_band=(0, hi) for a ceiling alone")
+                         "give a ceiling alone: risk_band=(0, hi) (CLI --risk-band 0 HI)")
     table = read_lots(lots, portfolio, tax.unknown_basis)
     price = pd.Series(portfolio.array("price"), index=portfolio.symbols)
     return lot_tax(table, price, tax)

@@ -393,6 +393,8 @@ class LiquidationResult:
             "trades": json.loads(trades.to_json(orient="records", double_precision=15)),
             "costs": {name: {"usd": _plain(float(row["usd"])), "bps": _plain(float(row["bps"]))}
                       for name, row in self.costs.iterrows()},
+            **({} if (self.request or {}).get("max_tracking_error") is None or self.tracking_error is None
+               else {"tracking_error": self.tracking_error}),
             **({} if self.lots is None else {
                 "tax": self.tax, "lots": json.loads(self.lots.assign(acquired=pd.to_datetime(
                     self.lots["acquired"]).dt.strftime("%Y-%m-%d")).to_json(orient="records", double_precision=15))}),
@@ -472,6 +474,9 @@ class LiquidationResult:
         if self.risk_before is not None and self.risk_after is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
+        cap = (self.request or {}).get("max_tracking_error")
+        if cap is not None and self.tracking_error is not None:  # said where a cap asks for it
+            rows.append(("tracking error", f"{self.tracking_error:.2%} a year to today's book (cap {cap:.2%})"))
         if self.message:  # limits_broken: which limits the list breaks, and the fix
             rows.append(("message", self.message))
         rows += [
@@ -574,7 +579,8 @@ class LiquidationResult:
     def groups(self) -> pd.DataFrame | None:
         """Per group of the book (its group column: ``Limits.group_column``, else ``group``, ``sector``, ...):
         value sold (USD), weight before and after (fractions of today's and of the post-trade value), the
-        group limits (``weight_lo``, ``weight_hi``, ``max_sold_fraction``; NaN for none) and which binds.
+        group limits (``weight_lo``, ``weight_hi``, ``max_sold_fraction``; NaN for none) and ``limit_reached``
+        (the group limit reached: "min weight", "max weight", "max sold").
         None without the book (a result read from a file) or without a group column."""
         from krg_liquidity.solve.limits import group_table
 
@@ -765,7 +771,7 @@ def _with_group_words(reached: np.ndarray, portfolio, traded: np.ndarray, shares
     column = find_group_column(portfolio, limits.group_column)
     if table is None or column is None:
         return reached
-    binding = {str(group): words for group, words in zip(table.index, table["binding"]) if words}
+    binding = {str(group): words for group, words in zip(table.index, table["limit_reached"]) if words}
     labels = portfolio.holdings[column].astype(str).str.strip().to_numpy()
     out = reached.copy()
     for i in np.flatnonzero((reached == "") & (traded != 0)):

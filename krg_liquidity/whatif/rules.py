@@ -212,6 +212,9 @@ def breach_words(key: str, value: float, *, net_value_usd: float, cash: float, r
     'by up to 28.5% of ADV'
     >>> breach_words("cash", 0.39, net_value_usd=1e10, cash=1e9, raised=6.1e8, cost_bps=20, over_cap_bps=0)
     '$390,000,000 short'
+    >>> breach_words("group_weight:Tech", 0.0277, net_value_usd=1e10, cash=1e9, raised=1e9, cost_bps=20,
+    ...              over_cap_bps=0)
+    "by 2.77% of the post-trade value (in the group's weight)"
     """
     if key == "participation":
         return f"by up to {value:.1%} of ADV"
@@ -226,6 +229,10 @@ def breach_words(key: str, value: float, *, net_value_usd: float, cash: float, r
         return f"by {value:.2%} of today's risk"
     if key == "weight":
         return f"by up to {value:.2%} of the post-trade value (in weight)"
+    if key.startswith("group_weight:"):
+        return f"by {value:.2%} of the post-trade value (in the group's weight)"
+    if key.startswith("group_sold:"):
+        return f"by {value:.2%} of the group's value"
     if MEASURED.get(key) == "fraction of the net value":
         return f"by up to ${value * net_value_usd:,.0f} on one name"
     return f"by {value:.3g} ({MEASURED.get(key, '')})"

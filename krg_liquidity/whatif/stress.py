@@ -43,7 +43,7 @@ from krg_liquidity.whatif.scenarios import BUILT_IN, Scenario
 
 METHODS = ("optimized", "pro_rata", "waterfall")
 STRESS_COLUMNS = ("scenario", "method", "status", "cash_target_usd", "cash_raised_usd", "cost_usd", "cost_bps",
-                  "extra_cost_bps", "tax_usd", "max_cash_usd", "risk_before", "risk_after", "marginal_cost_bps", "names_traded",
+                  "extra_cost_bps", "tax_usd", "extra_after_tax_bps", "max_cash_usd", "risk_before", "risk_after", "marginal_cost_bps", "names_traded",
                   "limits_broken", "seconds", "message")
 PARALLEL_FROM = 8
 """Scenarios from which ``stress_test`` uses a process pool by default (below: one process)."""
@@ -116,7 +116,8 @@ def stress_test(portfolio: Portfolio, cash: float | str, scenarios: Iterable[Sce
     -------
     pandas.DataFrame
         Columns ``STRESS_COLUMNS``: costs in USD and bps of the cash raised (impact), ``extra_cost_bps``
-        against the optimized row of the same scenario, ``tax_usd`` (NaN without lots), risk annualized,
+        against the optimized row of the same scenario, ``tax_usd`` and ``extra_after_tax_bps`` (all-in cost plus
+        tax against the optimized row's, bps of the cash; NaN without lots), risk annualized,
         ``seconds`` that method's call (the max-cash solve not included).
 
     Raises
@@ -271,22 +272,29 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
             answer = exc
         results[method] = (answer, time.perf_counter() - begun)
     base_bps = optimized.cost_bps if optimized is not None and optimized.success else np.nan
+    base_after_tax = _after_tax_usd(optimized) if optimized is not None and optimized.success else np.nan
     rows = [(_failed_row(job, m, r, s) if isinstance(r, Exception) else
-             _row(job, m, r, base_bps, most, s)) for m, (r, s) in results.items()]
+             _row(job, m, r, base_bps, base_after_tax, most, s)) for m, (r, s) in results.items()]
     return rows, (optimized if optimized is not None and optimized.success else None)
 
 
-def _row(job: _Job, method: str, r: LiquidationResult, base_bps: float, most: float, seconds: float) -> tuple:
+def _after_tax_usd(r: LiquidationResult) -> float:
+    """All-in trading cost plus tax (USD); NaN without tax lots."""
+    return r.total_cost_usd + r.tax_usd if r.tax else np.nan
+
+
+def _row(job: _Job, method: str, r: LiquidationResult, base_bps: float, base_after_tax: float, most: float,
+         seconds: float) -> tuple:
     solved = np.isfinite(r.cash_raised)
     return (job.scenario.name, method, r.status, job.cash, r.cash_raised, r.cost_usd, r.cost_bps, r.cost_bps - base_bps,
-            r.tax_usd, most, np.nan if r.risk_before is None else r.risk_before, np.nan if r.risk_after is None else r.risk_after,
+            r.tax_usd, (_after_tax_usd(r) - base_after_tax) / job.cash * 1e4, most, np.nan if r.risk_before is None else r.risk_before, np.nan if r.risk_after is None else r.risk_after,
             r.marginal_cost_bps, int((r.trades["shares_traded"] != 0).sum()) if solved else 0, broken_limits(r),
             seconds, r.message)
 
 
 def _failed_row(job: _Job, method: str, exc: BaseException, seconds: float) -> tuple:
     nan = np.nan
-    return (job.scenario.name, method, status_of(exc), job.cash, nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, "",
+    return (job.scenario.name, method, status_of(exc), job.cash, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, "",
             seconds, str(exc))
 
 
