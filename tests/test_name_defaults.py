@@ -129,6 +129,17 @@ def test_a_request_only_a_default_makes_impossible_is_proven_and_named():
     assert krg.max_cash(book, max_sold_fraction=0.05) == pytest.approx(0.05 * net, rel=1e-9)
 
 
+def test_the_summary_says_how_many_names_each_default_applies_to():
+    holdings, covariance = plain_book(13, n=10)
+    holdings["ub_max_pct_adv"] = np.nan
+    holdings.loc[[0, 1, 2], "ub_max_pct_adv"] = 0.2  # three names carry their own cap
+    book = krg.Portfolio(holdings, covariance)
+    result = krg.liquidate(book, "10%", max_pct_adv=0.3, max_sold_fraction=0.9)
+    assert result.request["names_filled"] == {"max_pct_adv": 7, "max_sold_fraction": 10}
+    words = " ".join(result.summary().split())
+    assert "at most 30% of ADV traded (7 of 10 names)" in words and "(10 of 10 names)" in words
+
+
 def test_loose_defaults_change_nothing():
     holdings, covariance = plain_book(8)
     book = krg.Portfolio(holdings, covariance)

@@ -325,6 +325,19 @@ class Limits:
         ``max_sold_fraction``), by name."""
         return {name: getattr(self, name) for name in NAME_DEFAULTS if getattr(self, name) is not None}
 
+    def names_filled(self, portfolio: Portfolio) -> dict[str, int]:
+        """Per book-wide per-name default that is set, how many names it applies to: those whose holdings leave
+        its bound blank (a weight band: either side; a sale cap: ``lb_min_shares`` of a long, ``ub_max_shares``
+        of a short)."""
+        def blank(column: str) -> np.ndarray:
+            return np.isnan(_column(portfolio, column))
+
+        shares = portfolio.array("shares")
+        found = {"max_pct_adv": blank("ub_max_pct_adv"), "max_weight_change": blank("lb_wt") | blank("ub_wt"),
+                 "max_sold_fraction": np.where(shares > 0, blank("lb_min_shares"),
+                                               np.where(shares < 0, blank("ub_max_shares"), False))}
+        return {name: int(found[name].sum()) for name in self.name_defaults}
+
     def book(self, portfolio: Portfolio) -> Portfolio:
         """``portfolio`` with the book-wide per-name defaults written where its holdings give no value
         (the same object when no default is set).

@@ -36,6 +36,7 @@ class CapacityRequest:
     limits: Limits
     cost_model: CostModel
     fee_bps: float = field(default=0.0, kw_only=True)  # sell-side fee of the names without their own (bps)
+    names_filled: dict[str, int] = field(default_factory=dict, kw_only=True)  # per default: the names it applies to
 
     @property
     def risk_band(self) -> tuple[float, float] | None:
@@ -106,7 +107,8 @@ class LiquidationRequest(CapacityRequest):
         (ratios of today's risk, or None), total-impact cap (bps of the cash, or None), buys allowed,
         time limit (seconds, None for none)."""
         fee = {"fee_bps": self.fee_bps} if self.fee_bps else {}
-        return {"cash_target_usd": self.cash, **self.limits.to_dict(), **fee, "time_limit_s": time_limit}
+        filled = {"names_filled": dict(self.names_filled), "names": len(self.portfolio.symbols)} if self.names_filled else {}
+        return {"cash_target_usd": self.cash, **self.limits.to_dict(), **fee, **filled, "time_limit_s": time_limit}
 
 
 
@@ -133,9 +135,10 @@ def capacity_request(portfolio: Portfolio, *, limits: Limits, cost_model: CostMo
     if not isinstance(limits, Limits):
         raise InputError(f"limits is a {type(limits).__name__}: give a krg_liquidity.Limits")
     _checked_book(portfolio, limits)
+    filled = limits.names_filled(portfolio)
     portfolio = limits.book(portfolio)  # the book-wide per-name defaults, where the holdings leave a bound blank
     request = CapacityRequest(portfolio, limits, cost_model if cost_model is not None else CostModel(),
-                              fee_bps=check_fee(fee_bps))
+                              fee_bps=check_fee(fee_bps), names_filled=filled)
     if limits.allow_buys and np.any(request.linear_parts()["fees"].to_numpy() > 0):
         raise InputError("sell-side fees (fee_bps) are not priced on buys yet: with allow_buys=True give no fee_bps "
                          "(column or default), or keep allow_buys=False")
@@ -150,4 +153,5 @@ def liquidation_request(portfolio: Portfolio, cash: float | str, *, limits: Limi
     require_portfolio(portfolio)
     target = cash_usd(cash, portfolio.net_value_usd, allow_small_cash=allow_small_cash)
     capacity = capacity_request(portfolio, limits=limits, cost_model=cost_model, fee_bps=fee_bps)
-    return LiquidationRequest(capacity.portfolio, capacity.limits, capacity.cost_model, target, fee_bps=capacity.fee_bps)
+    return LiquidationRequest(capacity.portfolio, capacity.limits, capacity.cost_model, target, fee_bps=capacity.fee_bps,
+                              names_filled=capacity.names_filled)

@@ -639,7 +639,9 @@ def limits_text(request: dict) -> str:
                        ("max_weight_change", "weight within {:.4g} points of today's"),
                        ("max_sold_fraction", "at most {:.4g}% of the position sold")):
         if request.get(key) is not None:
-            each.append(words.format(request[key] * 100))
+            count = request.get("names_filled", {}).get(key)
+            each.append(words.format(request[key] * 100)
+                        + ("" if count is None else f" ({count} of {request.get('names', '?')} names)"))
     if each:
         parts.append("each name, where the book gives no bound: " + ", ".join(each))
     if request.get("fee_bps"):
