@@ -368,14 +368,6 @@ def test_a_wrong_shape_field_is_a_message():
     assert outcome.status == "bad_input" and "did you mean 0.2?" in outcome.message
 
 
-def test_a_column_with_words_among_its_numbers_shows_both():
-    from krg_liquidity.desk.views import formats
-
-    frame = pd.DataFrame({"days_to_liquidate": [2.345, "not in full (a participation cap stops a name)"]})
-    shown = frame["days_to_liquidate"].map(formats(frame)["days_to_liquidate"]).tolist()
-    assert shown == ["2.35", "not in full (a participation cap stops a name)"]
-
-
 def test_a_taxable_account_uploads_lots_and_shows_the_tax_tab():
     import datetime
 

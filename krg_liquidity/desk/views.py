@@ -30,7 +30,7 @@ WHOLE = ("shares", "cum_shares", "shares_before", "shares_traded", "shares_after
 def formats(frame: pd.DataFrame) -> dict:
     """Display formats by column name: dollars and shares whole with thousands separators, bps to
     2 decimals, weights and POV in percent."""
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     for column in frame.columns:
         if column in PERCENT:
             out[column] = "{:.2%}"
@@ -40,9 +40,6 @@ def formats(frame: pd.DataFrame) -> dict:
             out[column] = "{:.2f}"
         elif column == "price":
             out[column] = "{:,.2f}"
-    for column, fmt in list(out.items()):  # a column that holds words too ("not in full") shows them as they are
-        if frame[column].map(lambda v: isinstance(v, str)).any():
-            out[column] = lambda v, fmt=fmt: fmt.format(v) if isinstance(v, (int, float)) else str(v)
     return out
 
 

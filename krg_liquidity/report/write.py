@@ -36,8 +36,6 @@ _FORMATS = {
               "weight_lo", "weight_hi", "max_sold_fraction", "sellable_1d", "sellable_5d", "sellable_20d",
               "gap", "max_violation"),  # the last two: ratios (of the cost; of each limit's own measure)
 }
-NOT_IN_FULL = "not in full (a participation cap stops a name)"
-"""The days to liquidate a book when a name's ``ub_max_pct_adv`` stops its full sale (infinite)."""
 
 
 def check_output(path: str | Path, what: str = "output", suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
@@ -315,17 +313,15 @@ def lot_rule_sheet(result: LiquidationResult) -> dict[str, pd.DataFrame]:
 def shape_sheets(result: LiquidationResult) -> dict[str, pd.DataFrame]:
     """The book's shape after the trades, as tables: ``groups`` (per group: value sold, weight before and
     after, its limits and the one reached; when the book has a group column) and ``liquidity`` (today and
-    after: value of the longs, days to sell them, share sellable within 1/5/20 days; ``NOT_IN_FULL`` for
-    infinite days). Empty for a failed result."""
+    after: value of the longs, days to sell them, share sellable within 1/5/20 days). Empty for a failed
+    result."""
     out: dict[str, pd.DataFrame] = {}
     groups = result.groups
     if groups is not None:
         out["groups"] = groups.reset_index(names="group").astype({"group": str})
     liquidity = result.liquidity_left
     if liquidity is not None:
-        frame = liquidity.reset_index(names="book").astype({"days_to_liquidate": object})
-        frame.loc[~np.isfinite(liquidity["days_to_liquidate"].to_numpy(dtype=float)), "days_to_liquidate"] = NOT_IN_FULL
-        out["liquidity"] = frame
+        out["liquidity"] = liquidity.reset_index(names="book")
     return out
 
 

@@ -180,8 +180,8 @@ class Limits:
         (0.01 = 1%), with the book's risk model. None: no cap.
     min_liquid_fraction : tuple of float, optional
         ``(f, D)``: at least the fraction ``f`` of the post-trade value can be sold within ``D`` days at
-        each name's participation rate (its ``pov``, else ``LIQUID_POV`` of the volume) and within its
-        ``ub_max_pct_adv``. None: no floor.
+        each name's participation rate (its ``pov``, else ``LIQUID_POV`` of the volume), at most its
+        ``ub_max_pct_adv`` of ADV a day. None: no floor.
     max_total_cost_bps : float, optional
         All-in trading cost (impact, half-spread, commission and fees) at most this many bps of the
         cash raised. None: no cap.
@@ -990,15 +990,19 @@ class TrackingError:
         return [exposure == stacked, cp.norm(exposure) <= program.post_scaled + give]
 
 
-def sellable_shares(portfolio: Portfolio, days: float) -> np.ndarray:
-    """Shares of each name that can be sold within ``days`` days: at its own ``pov`` (else ``LIQUID_POV``) of
-    the market's volume, pov / (1 - pov) x ADV a day, and within its ``ub_max_pct_adv`` of ADV."""
+def daily_sellable(portfolio: Portfolio) -> np.ndarray:
+    """Shares of each name that can be sold in a day: at its own ``pov`` (else ``LIQUID_POV``) of the market's
+    volume, pov / (1 - pov) x ADV, and at most its ``ub_max_pct_adv`` of ADV a day."""
     adv = portfolio.array("adv")
     pov = _column(portfolio, "pov")
     pov = np.where(np.isnan(pov), LIQUID_POV, np.minimum(pov, 0.999))
-    shares = days * pov / (1.0 - pov) * adv
     cap = _column(portfolio, "ub_max_pct_adv")
-    return np.where(np.isnan(cap), shares, np.minimum(shares, cap * adv))
+    return np.where(np.isnan(cap), pov / (1.0 - pov), np.minimum(pov / (1.0 - pov), cap)) * adv
+
+
+def sellable_shares(portfolio: Portfolio, days: float) -> np.ndarray:
+    """Shares of each name that can be sold within ``days`` days (``daily_sellable`` a day)."""
+    return days * daily_sellable(portfolio)
 
 
 def liquid_value(portfolio: Portfolio, shares_after: np.ndarray, days: float) -> float:
@@ -1089,22 +1093,18 @@ def liquidity_table(portfolio: Portfolio, shares_after: np.ndarray) -> pd.DataFr
     """The liquidity of the book today and after the trades (rows "today", "after").
 
     Columns: ``value_usd`` (the long positions' value), ``days_to_liquidate`` (days to sell every long
-    position at its participation rate, the name's ``pov`` else ``LIQUID_POV``; inf when a name's
-    ``ub_max_pct_adv`` stops it), and ``sellable_{D}d``: the share of that value sellable within D days
+    position at its daily rate, ``daily_sellable``: the name's ``pov`` else ``LIQUID_POV``, at most its
+    ``ub_max_pct_adv`` a day), and ``sellable_{D}d``: the share of that value sellable within D days
     (``sellable_shares``) for D in ``LIQUIDITY_HORIZONS``.
     """
-    price, adv = portfolio.array("price"), portfolio.array("adv")
+    price = portfolio.array("price")
     longs = portfolio.array("shares") > 0
-    pov = _column(portfolio, "pov")
-    pov = np.where(np.isnan(pov), LIQUID_POV, np.minimum(pov, 0.999))
-    per_day = pov / (1.0 - pov) * adv
-    cap = _column(portfolio, "ub_max_pct_adv")
+    per_day = daily_sellable(portfolio)
     rows = {}
     for name, shares in (("today", portfolio.array("shares")), ("after", np.asarray(shares_after, dtype=float))):
         held = np.where(longs, np.maximum(shares, 0.0), 0.0)
         value = float(held @ price)
-        stuck = (held > cap * adv * (1 + 1e-12)) & ~np.isnan(cap)
-        days = np.inf if stuck.any() else float(np.max(held / per_day, initial=0.0))
+        days = float(np.max(held / per_day, initial=0.0))  # every name trades some (ADV, pov and caps are > 0)
         row: dict[str, float] = {"value_usd": value, "days_to_liquidate": days}
         for horizon in LIQUIDITY_HORIZONS:
             liquid = liquid_value(portfolio, held, horizon)
