@@ -972,11 +972,11 @@ class TrackingError:
     key = "tracking_error"
     label = "tracking error to today's book (max_tracking_error)"
     unit = "annualized tracking error"
-    measured = "fraction of the cap"
+    measured = "annualized tracking error"  # absolute, as the risk band's measure (a multiple of today's risk)
 
     def violation(self, outcome):
         after = tracking_error(outcome.portfolio, outcome.shares_after, outcome.post_value)
-        return max(0.0, (after - self.cap) / self.cap)
+        return max(0.0, after - self.cap)
 
     def conic(self, program, slack=None):
         import cvxpy as cp

@@ -339,7 +339,7 @@ class LiquidationResult:
             missed = MISSED_BY.get(key, "exceeded by")
             unit = MEASURED.get(key, "")
             return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
-                    f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g}" + (f", as a {unit}" if unit else ""))
+                    f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g}" + (f", as {'an' if unit[0] in 'aeiou' else 'a'} {unit}" if unit else ""))
         key = max(broken, key=lambda name: broken[name])
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
         by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
