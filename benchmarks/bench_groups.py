@@ -9,9 +9,9 @@ ratio, and the relative difference of their costs.
 Books are synthetic (``synthetic_universe``, 10 factors), every name at a fixed POV of 10%, 30% of the book
 to raise; sectors are assigned at random (11). The tracking-error cap is a third of the unconstrained
 answer's; the sector bands are half the largest move of a sector's weight in the unconstrained answer.
-Both sides solve the same convex program, so the costs agree to the solvers' tolerance. The engine solves
-sector bands in its dual engine (the group rows as linear cuts) and the tracking error with its conic
-program; ``ours_method`` says which.
+Both sides solve the same convex program, so the costs agree to the solvers' tolerance. The engine solves both
+in its dual engine (the group rows as linear cuts, the tracking error as its quadratic row); ``ours_method`` says
+which engine answered.
 """
 
 from __future__ import annotations

@@ -230,11 +230,11 @@ def test_a_separable_answer_breaking_a_group_limit_is_not_returned():
     book = krg.Portfolio(holdings, covariance)
     cash = 0.3 * book.net_value_usd
     result = krg.liquidate(book, cash, group_column="sector", group_limits={"max_weight_change": 0.005})
-    assert result.method == "dual"  # the group rows as cuts; a tracking error or a liquidity floor: the conic program
+    assert result.method == "dual"  # the group rows as cuts; a liquidity floor: the conic program
     assert any(stage["stage"] == "shape" and stage["outcome"] == "declined" for stage in result.stages)
     assert result.max_violation <= 1e-6
     shaped = krg.liquidate(book, cash, group_column="sector", group_limits={"max_weight_change": 0.005},
-                           max_tracking_error=0.5)
+                           min_liquid_fraction=(0.0, 1.0))
     assert shaped.method == "conic" and shaped.cost_usd == pytest.approx(result.cost_usd, rel=1e-6)
 
 
@@ -583,6 +583,31 @@ def test_the_result_reports_its_tracking_error_to_todays_book():
     assert result.to_dict()["tracking_error"] == pytest.approx(result.tracking_error, rel=1e-12)
     plain = krg.liquidate(book, 0.3 * book.net_value_usd)  # no cap: not said (the summary stays as it was)
     assert "tracking error" not in plain.summary() and "tracking_error" not in plain.to_dict()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), share=st.floats(0.1, 0.7), cap=st.floats(0.2, 0.9),
+       band=st.one_of(st.none(), st.floats(0.005, 0.05)))
+def test_the_dual_engines_tracking_error_row_agrees_with_the_plain_formulation(seed, share, cap, band):
+    """A tracking-error cap (a fraction of the free answer's), with or without sector bands, in the dual engine: the
+    plain formulation's least cost, the cap met, and the marginal cost the slope of the least cost."""
+    holdings, covariance = grouped_book(seed)
+    book = krg.Portfolio(holdings, covariance)
+    cash = share * book.net_value_usd
+    free = krg.liquidate(book, cash).tracking_error
+    assume(free > 1e-4)
+    te = cap * free
+    today = weights_today(holdings)
+    groups = None if band is None else {g: (today[g] - band, today[g] + band) for g in GROUPS}
+    least, _ = reference(holdings, covariance, cash, groups=groups, tracking=te, strict=False)
+    assume(least is not None and np.isfinite(least))
+    rules = {} if band is None else {"group_column": "sector", "group_limits": {"max_weight_change": band}}
+    result = krg.liquidate(book, cash, max_tracking_error=te, **rules)
+    assert_same_cost(result, least)
+    assert result.tracking_error <= te + 1e-9 and result.max_violation <= 1e-6
+    step = 1e-4 * cash
+    up, down = (krg.liquidate(book, cash + d, max_tracking_error=te, **rules) for d in (step, -step))
+    assert result.marginal_cost_bps == pytest.approx((up.cost_usd - down.cost_usd) / (2 * step) * 1e4, rel=1e-4)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -87,7 +87,7 @@ class DualSolver:
     """Reusable solver for one book, cash target and set of per-name intervals."""
 
     def __init__(self, costs: TradeCosts, bounds: TradeBounds, cash: float, risk: RiskOperator | None,
-                 position_usd: np.ndarray, ceiling_usd: float | None = None):
+                 position_usd: np.ndarray, ceiling_usd: float | None = None, value_left_usd: float | None = None):
         self.costs, self.cash = costs, float(cash)
         self.per_value = cash / costs.dollar_adv  # z per unit of v
         self.lo, self.hi = bounds.lo / self.per_value, bounds.hi / self.per_value
@@ -107,6 +107,10 @@ class DualSolver:
         self.cg_steps = 0
         self.warm: tuple[float, np.ndarray, float] | None = None  # (lambda, nu, mu)
         self.steps = 0
+        # the value left after the trades (units of S), for the ceiling multiplier's first guess: the positions'
+        # total less the cash, unless the quadratic row is on other positions (a tracking error's active ones)
+        left = float(np.sum(self.p0)) - 1.0 if value_left_usd is None else value_left_usd / cash
+        self.left = min(1.0, max(left, 1e-12))
 
     # ---- per-name pieces -------------------------------------------------------------------
     def marginal(self, v: np.ndarray) -> np.ndarray:
@@ -416,8 +420,7 @@ class DualSolver:
             # into multipliers where the Newton steps stall. A guess the Newton steps cannot solve
             # is pulled back toward the bracket's low end.
             low, f_low = 0.0, memo[0.0][0]
-            left = min(1.0, max(float(np.sum(self.p0)) - 1.0, 1e-12))
-            high = mu0 if mu0 > 0 else max(abs(found[0]), 1e-6) * left / self.R2
+            high = mu0 if mu0 > 0 else max(abs(found[0]), 1e-6) * self.left / self.R2
             for _ in range(60):
                 try:
                     f_high = excess(high)

@@ -921,8 +921,8 @@ def group_cuts(found: list, position_usd: np.ndarray, net_value_usd: float,
     """The group limits among ``found`` as the dual engine's linear cuts G v <= b on the value sold per name in
     units of the cash target (v = USD sold / ``cash``), with each row's move of the marginal cost: a group's
     weight bounds are rows in the post-trade value V - L, so a dollar more cash moves them (+hi for an upper
-    bound, -lo for a lower one, 0 for a cap on the value sold). None when a limit among ``found`` is not a
-    group limit (a tracking error or a liquidity floor: the conic program's rows).
+    bound, -lo for a lower one, 0 for a cap on the value sold). A tracking error among ``found`` is left to the
+    caller (the dual engine's quadratic row); None when a liquidity floor is among them (the conic program's).
 
     >>> members = np.array([True, False])
     >>> G, b, moves = group_cuts([GroupWeight("A", "sector", members, 0.2, 0.6, 0.5)], np.array([50.0, 50.0]),
@@ -941,7 +941,7 @@ def group_cuts(found: list, position_usd: np.ndarray, net_value_usd: float,
                 cuts.append((np.where(limit.members, -1.0, 0.0), limit.hi * left - held, limit.hi))
         elif isinstance(limit, GroupSold):
             cuts.append((np.where(limit.members, 1.0, 0.0), limit.fraction * limit.held_usd / cash, 0.0))
-        else:
+        elif not isinstance(limit, TrackingError):  # a tracking error is the dual engine's quadratic row
             return None
     n = len(position_usd)
     return (np.array([row for row, _, _ in cuts]).reshape(-1, n), np.array([b for _, b, _ in cuts], dtype=float),

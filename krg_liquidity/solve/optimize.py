@@ -370,6 +370,7 @@ class _Plan:
         self.lot_split: np.ndarray | None = None  # the conic answer's proceeds per lot (USD)
         self.cuts: tuple[np.ndarray, np.ndarray] | None = None  # group limits as the dual engine's linear cuts
         self.cut_moves: np.ndarray | None = None  # each cut's move of the marginal cost (``limits.group_cuts``)
+        self.tracking_cap: float | None = None  # a tracking error as the dual engine's quadratic row (no band)
 
     # ---- helpers ----------------------------------------------------------------------------
     def worst(self, u: np.ndarray, floor: bool = True, cap: bool = True) -> tuple[float, str]:
@@ -449,6 +450,10 @@ class _Plan:
         """One dual solver per call: the ceiling, its reach and the floor share it (and its warm start). Without a
         risk band (group cuts alone) it has no ceiling and no risk rows."""
         p, cash = self.request.portfolio, self.request.cash
+        if self.tracking_cap is not None:  # sigma(y p - w (V - L)) <= cap (V - L): a ceiling on the active positions
+            left = p.net_value_usd - cash
+            active = p.position_usd - p.position_usd / p.net_value_usd * left
+            return DualSolver(self.costs, self.bounds, cash, p.risk(), active, self.tracking_cap * left, left)
         if self.request.risk_band is None:
             return DualSolver(self.costs, self.bounds, cash, None, p.position_usd)
         ceiling = self.band[1] * self.sigma_today * (p.net_value_usd - cash)
@@ -475,19 +480,21 @@ class _Plan:
             if worst > ACCEPT_VIOLATION:
                 broken = f"the least-cost answer without the {shaped_words(request.limits)} breaks " \
                          f"{LABELS.get(key, key)} by {worst:.2g}"
-                self.cuts_from_groups()
-                if self.cuts is not None:
-                    self.trail.record("shape", "declined", f"{broken}: the dual engine solves with the group rows "
-                                                           "as linear cuts")
+                self.shape_rows()
+                if self.dual_rows:
+                    rows = " and ".join(words for words, there in (
+                        ("the group rows as linear cuts", self.cuts is not None),
+                        ("the tracking error as its quadratic row", self.tracking_cap is not None)) if there)
+                    self.trail.record("shape", "declined", f"{broken}: the dual engine solves with {rows}")
                 else:
                     self.trail.record("shape", "declined", f"{broken}: the conic program solves with them")
                     self.method = "conic"
-        if (relaxed.path == "separable" and self.method == "auto" and self.cuts is None
+        if (relaxed.path == "separable" and self.method == "auto" and not self.dual_rows
                 and max(self.band_misses(relaxed.u)) <= BAND_TOLERANCE):
             self.trail.promote()
             return relaxed
         shortfall, excess = self.band_misses(relaxed.u)
-        if excess > BAND_TOLERANCE or self.method == "conic" or self.caps_bind or self.cuts is not None:
+        if excess > BAND_TOLERANCE or self.method == "conic" or self.caps_bind or self.dual_rows:
             relaxed = self.ceiling(relaxed)
         if not request.has_floor or self.band_misses(relaxed.u)[0] <= BAND_TOLERANCE:
             self.trail.promote()
@@ -549,23 +556,34 @@ class _Plan:
             found = self.ceiling_by_dual(start)
             if isinstance(found, Candidate):
                 return found
-            if self.cuts is None:  # with group cuts the conic program proves or solves (it names the group)
+            if not self.dual_rows:  # with shape rows the conic program proves or solves (it names the limit)
                 self.ceiling_reach(start)
         return self.ceiling_by_conic(start)
 
-    def cuts_from_groups(self) -> None:
-        """Group limits alone (no tracking error, liquidity floor, risk floor, lots or cost cap): their rows as the
-        dual engine's linear cuts (``limits.group_cuts``); else the cuts stay None and the conic program solves."""
+    @property
+    def dual_rows(self) -> bool:
+        """Whether shape limits ride in the dual engine (group cuts, a tracking error's quadratic row)."""
+        return self.cuts is not None or self.tracking_cap is not None
+
+    def shape_rows(self) -> None:
+        """The shape limits the dual engine takes: group limits as linear cuts (``limits.group_cuts``) and, without a
+        risk band, a tracking error as its quadratic row (on the active positions). Nothing is set (the conic
+        program then solves) with a liquidity floor, a risk floor, lots or a cost cap, or a tracking error beside a
+        risk band (two quadratic rows)."""
         from krg_liquidity.solve.limits import group_cuts, shape_limits
 
         request, p = self.request, self.request.portfolio
         limits = request.limits
         if (limits.has_floor or self.lot_sale is not None or limits.max_total_mi_bps is not None
-                or limits.max_total_cost_bps is not None):
+                or limits.max_total_cost_bps is not None or limits.min_liquid_fraction is not None
+                or (limits.max_tracking_error is not None and limits.risk_band is not None)):
             return
         found = group_cuts(shape_limits(p, limits), p.position_usd, p.net_value_usd, request.cash)
-        if found is not None and len(found[1]):
+        if found is None:
+            return
+        if len(found[1]):
             self.cuts, self.cut_moves = (found[0], found[1]), found[2]
+        self.tracking_cap = limits.max_tracking_error
 
     def ceiling_reach(self, start: Candidate) -> None:
         """Raise the proof if no trade list within the per-name limits gets under the ceiling."""
@@ -831,6 +849,15 @@ class _Plan:
                 marginal -= float(point.cut_multipliers.sum()) * band[0] * sigma0
         if self.cut_moves is not None and floor_level is None:  # the group rows move with the cash too
             marginal += float(point.cut_multipliers @ self.cut_moves)
+        if self.tracking_cap is not None and point.risk_multiplier > 0:
+            # the row |active|^2 <= (cap (V - L))^2 moves with the cash twice: its center w (V - L) and its bound
+            # (USD Lagrangian differentiated in L, then in the dual's units: v = USD / S, mu per S^2)
+            w = p.position_usd / p.net_value_usd
+            post = (p.net_value_usd - cash) / cash
+            active = (p.position_usd - w * (p.net_value_usd - cash)) / cash - point.v
+            risk = p.risk()
+            covariance_times = risk.top.T @ (risk.top @ active) + (0.0 if risk.diag is None else risk.diag**2 * active)
+            marginal += 2.0 * point.risk_multiplier * (float(w @ covariance_times) + self.tracking_cap**2 * post)
         at_high = (self.bounds.hi_group == "weight") & (point.slack_high > 0)
         at_low = (self.bounds.lo_group == "weight") & (point.slack_low > 0)
         if at_high.any():
