@@ -115,7 +115,8 @@ def main() -> None:
              ("11 sectors, binding bands", 100, True, "bands")]
     if not args.quick:
         cases += [("11 sectors, binding bands", 3000, True, "bands"),
-                  ("binding tracking error, factor k=10", 3000, True, "tracking")]
+                  ("binding tracking error, factor k=10", 3000, True, "tracking"),
+                  ("binding tracking error, factor k=10", 5000, True, "tracking")]
     print(header())
     print_table([case(*c, repeats) for c in cases])
 
