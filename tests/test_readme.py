@@ -67,7 +67,7 @@ def test_worked_example_prints_what_the_readme_shows():
 
     book = krg.Portfolio(*krg.load_example())
     limits = {"risk_band": (0.9, 1.1), "max_total_mi_bps": 50}
-    block = re.search(r"```\n\n((?:    .*\n)+)\nThe gap is", README).group(1)
+    block = re.search(r"```\n\n((?:    .*\n)+)\n\"liquidity\" is", README).group(1)
     shown = [line[4:] for line in block.splitlines()]
     printed = krg.liquidate(book, 1e9, **limits).summary().splitlines()
     assert [line for line in shown if not line.startswith("method")] == \

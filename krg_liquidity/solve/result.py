@@ -474,6 +474,12 @@ class LiquidationResult:
         if self.risk_before is not None and self.risk_after is not None:
             rows.append(("risk", f"{self.risk_before:.2%} -> {self.risk_after:.2%} "
                                  f"({self.risk_after / self.risk_before:.3f}x)"))
+        liquidity = self.liquidity_left
+        if liquidity is not None:
+            today, after = liquidity.loc["today"], liquidity.loc["after"]
+            rows.append(("liquidity", f"sellable within 5 days {today['sellable_5d']:.1%} -> "
+                                           f"{after['sellable_5d']:.1%}; days to sell the longs "
+                                           f"{today['days_to_liquidate']:,.1f} -> {after['days_to_liquidate']:,.1f}"))
         cap = (self.request or {}).get("max_tracking_error")
         if cap is not None and self.tracking_error is not None:  # said where a cap asks for it
             rows.append(("tracking error", f"{self.tracking_error:.2%} a year to today's book (cap {cap:.2%})"))
