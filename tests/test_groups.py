@@ -635,3 +635,19 @@ def test_the_dual_engines_group_cuts_agree_with_the_plain_formulation(seed, shar
     assert result.max_violation <= 1e-6
     after = sector_weights(holdings, result.trades["shares_after"].to_numpy(), book.net_value_usd - cash)
     assert ((after - today).abs() <= band + 1e-7).all()
+
+
+def test_a_group_band_that_blocks_is_named_even_when_per_name_limits_could_give_instead():
+    """The least total give may be in per-name limits; the group limits the reason names are then listed too, with
+    how far they alone would have to give (every other limit kept)."""
+    holdings, covariance = krg.load_example()
+    book = krg.Portfolio(holdings.assign(Sector=[f"S{i % 4}" for i in range(len(holdings))]), covariance)
+    rules = {"group_column": "Sector", "group_limits": {"max_weight_change": 0.001}}
+    most = krg.max_cash(book, **rules)
+    assert most < 1.55e9 < krg.max_cash(book)  # only the group band makes it impossible
+    with pytest.raises(InfeasibleLiquidation) as caught:
+        krg.liquidate(book, 1.55e9, **rules)
+    text = str(caught.value)
+    shaped = [line for line in text.splitlines() if line.strip().startswith("weight of group")]
+    assert shaped and all(line.endswith("(instead of the rows above: the shape limits alone)") for line in shaped)
+    assert any(key.startswith("group_weight:") for key in caught.value.blocking)

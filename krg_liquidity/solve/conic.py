@@ -164,12 +164,13 @@ def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray
 def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost",
           cost_hint_usd: float | None = None, scale_usd: float | None = None,
           lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-          lot_rows: tuple[np.ndarray, ...] = ()) -> Program:
+          lot_rows: tuple[np.ndarray, ...] = (), elastic_only=None) -> Program:
     """The program for ``limits`` (objects of ``limits.py``).
 
     ``cash=None``: the cash is a variable. ``goal``: "cost" (least impact, the risk floor as
     a penalized linearization), "cash" (most cash, same floor), or "elastic" (every limit
-    but the cash row relaxed by its own slack; least total slack). ``cost_hint_usd``: the
+    but the cash row relaxed by its own slack; least total slack; ``elastic_only``: a test of a limit's key, the
+    limits it accepts relaxed and the others held, no risk floor among them). ``cost_hint_usd``: the
     least cost of a relaxation (USD); a cost above 100 bps of S is divided down to O(100)
     in the objective, since the solver's relative tolerances would otherwise leave residuals
     in proportion to it (a book of names trading many days of their volume costs 1e5 bps); with lots,
@@ -227,7 +228,8 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     for limit in limits:
         if goal != "elastic" and isinstance(limit, NameLimit) and not isinstance(limit, Weight):
             continue
-        if goal == "elastic" and limit.key != "cash":  # a per-name limit gives per name: its total is minimized
+        if goal == "elastic" and limit.key != "cash" and (elastic_only is None or elastic_only(limit.key)):
+            # a per-name limit gives per name: its total is minimized
             slack = program.slacks[limit.key] = cp.Variable(n if isinstance(limit, NameLimit) else (), nonneg=True)
             constraints += limit.conic(program, slack)
         elif isinstance(limit, RiskFloor):

@@ -84,6 +84,7 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
             note = "The most cash that can be raised could not be computed (the solver did not converge)."
     blocking, units = known if known is not None else ({}, {})
     totals: dict[str, tuple[float, int]] = {}
+    instead_alone: list[str] = []  # shape limits that would settle it alone, the other limits held
     if known is None and cash < request.portfolio.net_value_usd:
         if budget.expired():
             late.append("the blocking limits")
@@ -94,6 +95,12 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
                 late.append("the blocking limits")
             except LiquidationError:
                 pass
+            if request.limits.has_shape_limits and not floor and not any(map(is_shape, blocking)) \
+                    and not budget.expired():
+                alone = _shape_alone(request, budget)  # the shape limits named in the reason: how far they must give
+                blocking = dict(blocking) | alone[0]
+                units = dict(units) | alone[1]
+                instead_alone = list(alone[0])
     exact = known is not None or not floor  # the re-solve linearizes a floor: its slacks are then estimates
     floor_there = None  # the floor's proven reach at the most cash raisable without it, when short of the floor
     if floor and most is not None and known is None and not budget.expired():
@@ -146,7 +153,9 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
         at = f" at ${cash:,.0f}" if proven_none or floor_there is not None else ""
         lines.append(f"Blocking limits{at}, and how far each would have to give:")
         lines += [f"  {label:<{width}}  {give}" + (" (or the other limit of its conflict gives instead)"
-                                                    if key in instead else "")
+                                                    if key in instead else
+                                                    " (instead of the rows above: the shape limits alone)"
+                                                    if key in instead_alone else "")
                   for key, (label, give) in zip(blocking, rows)]
     if late:
         lines.append(f"{' and '.join(late).capitalize()} could not be computed within the time budget "
@@ -154,6 +163,16 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
     return InfeasibleLiquidation("\n".join(lines), cash_target=cash, max_cash=most, blocking=blocking,
                                  blocking_units=units, headline=headline, blocking_exact=exact,
                                  blocking_totals=totals)
+
+
+def _shape_alone(request: LiquidationRequest, budget: Budget) -> tuple[dict[str, float], dict[str, str]]:
+    """How far the shape limits alone would have to give, every other limit held (none when that re-solve fails
+    or runs out of time: the main table stands)."""
+    try:
+        found, units, _ = elastic(request, budget, only_shape=True)
+    except LiquidationError:
+        return {}, {}
+    return found, units
 
 
 def floor_reach(request: LiquidationRequest, cash: float, budget: Budget) -> float:
@@ -253,7 +272,7 @@ def _amount(key: str, value: float, unit: str, request, exact: bool = True,
         if floor is None:
             return f"{about}{round_up(value * 100, 3):.3f}% of the post-trade value"
         target = max(_down((floor[0] - value) * 100, 3), 0.0)
-        return (f"{about}{floor[0] * 100 - target:.3f} points (sellable within {floor[1]:g} days: {floor[0]:.0%} -> "
+        return (f"{about}{floor[0] * 100 - target:.3f} points (sellable within {floor[1]:g} day{'' if floor[1] == 1 else 's'}: {floor[0]:.0%} -> "
                 f"{target:.3f}% of the post-trade value)")
     if unit == "fraction of the post-trade value":
         return f"{about}{round_up(value * 100, 3):.3f} points of the group's post-trade weight"
@@ -271,16 +290,24 @@ def _amount(key: str, value: float, unit: str, request, exact: bool = True,
     return f"{about}{round_up(value, 4):.2%} of today's risk"
 
 
-def elastic(request: LiquidationRequest, budget: Budget) -> tuple[dict[str, float], dict[str, str],
-                                                      dict[str, tuple[float, int]]]:
+def is_shape(key: str) -> bool:
+    """Whether a limit's key is a shape limit's (a group's weight or value sold, the tracking error, the liquidity
+    left)."""
+    return key.startswith(("group_weight:", "group_sold:")) or key in ("tracking_error", "liquidity_left")
+
+
+def elastic(request: LiquidationRequest, budget: Budget, only_shape: bool = False
+            ) -> tuple[dict[str, float], dict[str, str], dict[str, tuple[float, int]]]:
     """One slack per limit at the requested cash (per name for a per-name limit; their total is what the
     solve keeps small); returns the positive ones (a per-name limit: the largest on one name) and their
-    units, and per per-name limit its total (USD) over the names that give and how many they are."""
+    units, and per per-name limit its total (USD) over the names that give and how many they are.
+    ``only_shape``: the shape limits alone give (``is_shape``), every other limit held."""
     from krg_liquidity.solve import conic  # cvxpy is imported only when a path needs it
     portfolio, cash = request.portfolio, request.cash
     costs = request.costs()
     limits = applying(portfolio, request.limits)
-    program = conic.build(portfolio, costs, limits, cash=cash, goal="elastic")
+    program = conic.build(portfolio, costs, limits, cash=cash, goal="elastic",
+                          elastic_only=is_shape if only_shape else None)
     status = conic.solve(program, lambda _u: 0.0, budget)
     if status == "timeout":
         raise SolverTimeout("the elastic re-solve ran out of time", "explain")

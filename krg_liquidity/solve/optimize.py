@@ -140,7 +140,8 @@ def liquidate(portfolio: Portfolio, cash: float | str, *, limits: Limits | None 
     lots : pandas.DataFrame or str or Path, optional
         The book's tax lots (:func:`~krg_liquidity.read_lots`: symbol, shares, cost basis, date acquired):
         the objective adds ``tax_weight`` x the capital-gains tax of the lots sold (linear model,
-        :mod:`krg_liquidity.model.tax`), solved by the conic program with one sale variable per lot.
+        :mod:`krg_liquidity.model.tax`): without a coupling limit, a multiplier search over each name's lots
+        (``solve.lot_search``); with one, or under US netting, the conic program with one sale variable per lot.
         Sales only: refused with ``allow_buys``, a risk floor, or short positions.
     tax : TaxRates, optional
         The rates and the sale date (required with ``lots``).
