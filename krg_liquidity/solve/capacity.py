@@ -175,7 +175,8 @@ def most_cash(request: CapacityRequest, budget: Budget, without_floor: bool = Fa
         if shaped and exact is not None:  # feasible without them: the group, tracking or liquidity limits block
             raise InfeasibleLiquidation(
                 f"the {shaped_words(asked)} cannot be met at any cash target within the other limits (the solver's "
-                f"certificate of infeasibility; without them up to ${exact:,.0f} could be raised)",
+                f"certificate of infeasibility; without {'them' if ' and ' in shaped_words(asked) else 'it'} up to "
+                f"${exact:,.0f} could be raised)",
                 cash_target=float("nan"), max_cash=None)
         if band is not None and exact is not None:  # feasible without the band: its ceiling blocks at every target
             raise InfeasibleLiquidation(

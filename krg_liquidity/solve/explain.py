@@ -136,7 +136,9 @@ def infeasible(request: LiquidationRequest, reason: str, budget: Budget | None =
         most_text = f"at most ${most:,.0f} can be raised within the limits{without}"
     elif proven_none:
         most_text = "no cash target can be met within these limits"
-        if everywhere:  # what blocks at every target first, then what the proof at this one found
+        if everywhere and "certificate of infeasibility" in reason and "certificate of infeasibility" in everywhere:
+            reason = everywhere  # the proof at this target says again what the proof at every target says
+        elif everywhere:  # what blocks at every target first, then what the proof at this one found
             reason = f"{everywhere}; and {reason if reason.startswith('at ') else 'at this target, ' + reason}"
     elif note:
         most_text = note[0].lower() + note[1:].rstrip(".")
