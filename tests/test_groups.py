@@ -651,3 +651,17 @@ def test_a_group_band_that_blocks_is_named_even_when_per_name_limits_could_give_
     shaped = [line for line in text.splitlines() if line.strip().startswith("weight of group")]
     assert shaped and all(line.endswith("(instead of the rows above: the shape limits alone)") for line in shaped)
     assert any(key.startswith("group_weight:") for key in caught.value.blocking)
+
+
+def test_the_summary_words_the_group_rule_and_a_group_breach_has_its_unit():
+    from krg_liquidity.solve.limits import MEASURED
+
+    holdings, covariance = grouped_book(4)
+    book = krg.Portfolio(holdings, covariance)
+    table = pd.DataFrame({"max_weight_change": [0.05, np.nan], "max_sold_fraction": [np.nan, 0.9]},
+                         index=["*", "Tech"])
+    result = krg.liquidate(book, "20%", group_column="sector", group_limits=table)
+    words = " ".join(result.summary().split())
+    assert "group limits by sector (each group's weight within +/-5 points; 1 group with its own)" in words
+    assert MEASURED.get("group_weight:Tech") == "fraction of the post-trade value"
+    assert MEASURED.get("group_sold:Tech") == "fraction of the group's value"

@@ -1220,10 +1220,20 @@ SHORT_LABELS = {"direction": "fully sold", "weight": "weight", "final_shares": "
                 "risk_ceiling": "risk ceiling", "risk_floor": "risk floor", "tracking_error": "tracking error",
                 "liquidity_left": "liquidity left"}
 """A few words per limit, for narrow table columns (``LABELS`` has the full label with its columns)."""
-MEASURED = {limit.key: limit.measured for limit in NAME_LIMITS} | {
+class _Measured(dict):
+    """A dict of what each limit's violation measures that also knows a group limit's key (``group_weight:Tech``)."""
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        kind = str(key).partition(":")[0]
+        return {GroupWeight.kind: GroupWeight.measured, GroupSold.kind: GroupSold.measured}.get(kind, default)
+
+
+MEASURED = _Measured({limit.key: limit.measured for limit in NAME_LIMITS} | {
     "cash": Cash.measured, "total_impact_cap": TotalImpactCap.measured, "total_cost_cap": TotalCostCap.measured,
     "risk_ceiling": RiskCeiling.measured, "risk_floor": RiskFloor.measured,
-    "tracking_error": TrackingError.measured, "liquidity_left": LiquidityLeft.measured}
+    "tracking_error": TrackingError.measured, "liquidity_left": LiquidityLeft.measured})
 
 MISSED_BY = {Cash.key: "off by", RiskFloor.key: "short by", LiquidityLeft.key: "short by"}
 """How a limit that is not a ceiling is missed: the cash target (either way), the risk floor (falling short);

@@ -338,8 +338,10 @@ class LiquidationResult:
                 return "0 (every limit met, recomputed from the trades)"
             missed = MISSED_BY.get(key, "exceeded by")
             unit = MEASURED.get(key, "")
+            article = "an" if unit[:1] in ("a", "e", "i", "o", "u") else "a"
             return (f"every limit met within the accepted tolerance ({ACCEPT_VIOLATION:g}), recomputed from the "
-                    f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g}" + (f", as {'an' if unit[0] in 'aeiou' else 'a'} {unit}" if unit else ""))
+                    f"trades; closest: {LABELS.get(key, key)} {missed} {worst:.2g}"
+                    + (f", as {article} {unit}" if unit else ""))
         key = max(broken, key=lambda name: broken[name])
         more = f"; {len(broken) - 1} more limit(s) broken" if len(broken) > 1 else ""
         by = f"{broken[key]:.2%}" if broken[key] >= 1e-4 else f"{broken[key]:.2g}"
@@ -623,6 +625,28 @@ class LiquidationResult:
         return f"<table>{rows}</table>" + traded.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
 
 
+def _group_rule_words(request: dict) -> str:
+    """The book-wide group rule in words, and how many groups have their own, e.g. " (each group's weight within
+    +/-0.5 points; 2 groups with their own)"."""
+    rules = request.get("group_limits") or []
+    default = next((rule for rule in rules if rule.get("group") is None), None)
+    words = []
+    if default is not None:
+        if default.get("max_weight_change") is not None:
+            words.append(f"each group's weight within +/-{default['max_weight_change'] * 100:.4g} points")
+        if default.get("lb_wt") is not None or default.get("ub_wt") is not None:
+            low, high = default.get("lb_wt"), default.get("ub_wt")
+            words.append("each group's weight " + (f"at least {low:.4g}" if low is not None else "")
+                         + (" and " if low is not None and high is not None else "")
+                         + (f"at most {high:.4g}" if high is not None else ""))
+        if default.get("max_sold_fraction") is not None:
+            words.append(f"at most {default['max_sold_fraction']:.0%} of each group's value sold")
+    own = sum(rule.get("group") is not None for rule in rules)
+    if own:
+        words.append(f"{own} group{'s' if own > 1 else ''} with {'their' if own > 1 else 'its'} own")
+    return f" ({'; '.join(words)})" if words else ""
+
+
 def limits_text(request: dict) -> str:
     """The limits of a request record (``Request.record``) in words, e.g. "risk band 0.9-1.1x today's risk;
     total impact at most 50 bps; sales only; time limit 30 s"."""
@@ -632,7 +656,7 @@ def limits_text(request: dict) -> str:
              "buys allowed" if request.get("allow_buys") else "sales only"]
     if request.get("group_limits"):
         column = request.get("group_column")
-        parts.append(f"group limits by {column}" if column else "group limits")
+        parts.append((f"group limits by {column}" if column else "group limits") + _group_rule_words(request))
     if request.get("max_tracking_error") is not None:
         parts.append(f"tracking error at most {request['max_tracking_error'] * 100:g}% a year")
     if request.get("min_liquid_fraction") is not None:
