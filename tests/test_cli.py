@@ -131,9 +131,10 @@ def test_infeasible_message_is_a_headline_and_a_table():
                                "whole shares is $1,621,") and lines[0].endswith(".")  # typed back, it is raised
     assert lines[1].startswith("Why: ") and lines[2] == "Blocking limits, and how far each would have to give:"
     rows = {line.strip().split("  ")[0]: line.strip().split("  ")[-1].strip() for line in lines[3:]}
-    assert rows["fully sold (no flips, no buys)"].startswith("up to about $") and rows[
-        "fully sold (no flips, no buys)"].endswith(" on one name")  # the band's floor enters linearized: estimates
-    assert rows["total impact cap (max_total_mi_bps)"] == "about 9.835 bps (cap 50 -> 59.835 bps)"
+    assert rows["final-weight bounds (lb_wt/ub_wt)"].startswith("about $") and rows[
+        "final-weight bounds (lb_wt/ub_wt)"].endswith(" on one name)")  # the band's floor enters linearized: estimates
+    assert "fully sold (no flips, no buys)" not in rows  # selling more than is held gives last (ELASTIC_WEIGHT)
+    assert rows["total impact cap (max_total_mi_bps)"] == "about 14.331 bps (cap 50 -> 64.331 bps)"
     assert re.fullmatch(r"about \$[\d,]+ in all over \d+ names \(up to \$[\d,]+ on one name\)",
                         rows["participation cap (ub_max_pct_adv)"])  # a per-name limit's total, then its largest
     assert "direction" not in result.output

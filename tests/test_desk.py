@@ -122,7 +122,7 @@ def test_impossible_request_gives_most_cash_and_blocking_limits():
     assert f"in whole shares is {shown}" in errors  # the headline gives the same figure
     assert len(at.table) == 1  # the blocking limits
     blocking = at.table[0].value
-    assert "fully sold (no flips, no buys)" in list(blocking["limit"]) and "direction" not in list(blocking["limit"])
+    assert "participation cap (ub_max_pct_adv)" in list(blocking["limit"]) and "direction" not in list(blocking["limit"])
     # the desk's default band has a floor, which the re-solve linearizes: the gives are estimates
     assert all(give.startswith(("up to about $", "about $")) or "bps" in give for give in blocking["would have to give"])
     assert "Blocking limits" not in errors  # the table is shown once, as a table

@@ -558,6 +558,8 @@ def test_a_liquidity_floor_only_a_larger_sale_meets_is_explained_as_such(band):
         krg.liquidate(book, "60%", risk_band=band, min_liquid_fraction=(0.9, 1))
     text = str(caught.value)
     assert "at most $" not in text and "liquidity floor (90% sellable within 1 day)" in text
+    assert "liquidity_left" in caught.value.blocking  # the floor itself gives, not "sell more than is held"
+    assert "direction" not in caught.value.blocking
     if band is not None and band[0] > 0:
         assert "can be raised within the limits without the risk floor, so the floor stops this target" in text
     else:

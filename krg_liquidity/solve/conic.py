@@ -161,6 +161,11 @@ def impact_cost_scaled(costs: TradeCosts, gross: cp.Expression, unit: np.ndarray
     return total, cones
 
 
+ELASTIC_WEIGHT = {"direction": 10.0}
+"""Weights of limits' slacks in the elastic re-solve: selling more than is held (or buying) is a give a sale can
+only make with buys allowed, so the other limits give first."""
+
+
 def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None, goal: str = "cost",
           cost_hint_usd: float | None = None, scale_usd: float | None = None,
           lot_sale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
@@ -253,7 +258,8 @@ def build(portfolio: Portfolio, costs: TradeCosts, limits, *, cash: float | None
     elif goal == "cash":
         objective = cp.Maximize(cash_scaled - penalty_term)
     elif goal == "elastic":
-        objective = cp.Minimize(sum(cp.sum(slack) for slack in program.slacks.values()))
+        objective = cp.Minimize(sum(ELASTIC_WEIGHT.get(key, 1.0) * cp.sum(slack)
+                                    for key, slack in program.slacks.items()))
     else:
         raise ValueError(f"goal={goal!r}: the conic program minimizes 'cost' or 'elastic' slack, or maximizes 'cash'")
     program.problem = cp.Problem(objective, constraints)
