@@ -123,10 +123,16 @@ def test_example_raise_one_billion(desk, page, tmp_path):
     assert list(trades["symbol"]) == list(traded["symbol"])
 
 
+def uploader(page, label: str):
+    """The file input of the uploader whose label starts with ``label`` (the sidebar has several)."""
+    return page.locator("[data-testid='stFileUploader']").filter(has_text=label).locator("input[type='file']")
+
+
 def upload(page, name: str, data: bytes) -> None:
     page.get_by_text("Upload my book").click()
-    page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+    holdings = uploader(page, "Holdings (CSV")  # not the tax lots' uploader of the page before the rerun
+    holdings.wait_for(state="attached")
+    holdings.set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
 
 
 def test_bad_upload_shows_the_validation_message(desk, page):
@@ -248,7 +254,7 @@ def test_tax_lots_uploaded_in_the_sidebar_price_the_tax(desk, page):
     page.goto(desk)
     page.get_by_text("Book OK").wait_for()
     page.get_by_text("Taxable account (tax lots)").click()
-    page.locator("[data-testid='stFileUploader'] input[type='file']").last.set_input_files(
+    uploader(page, "Tax lots").set_input_files(
         files=[{"name": "lots.csv", "mimeType": "text/csv", "buffer": lots.to_csv(index=False).encode()}])
     page.get_by_text(f"lots.csv: {len(lots)} lots read.").wait_for()
     page.get_by_text("keeps its ceiling only").wait_for()
