@@ -16,7 +16,7 @@ from krg_liquidity.book.portfolio import Portfolio
 from krg_liquidity.core.errors import InputError
 from krg_liquidity.core.numbers import parse_bps, parse_number, parse_ratio
 from krg_liquidity.model.tax import TaxRates
-from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, Limits, small_cap_message
+from krg_liquidity.solve.limits import SMALLEST_TOTAL_IMPACT_BPS, Limits, percent_hint, small_cap_message
 
 
 def _checked(value: float, written: object, example: str, what: str) -> float:
@@ -85,7 +85,7 @@ def check_limits(risk_band: tuple[float, float] | None, time_limit: float,
                                                ("--max-weight-change", max_weight_change, True, "0.02 = 2 points"),
                                                ("--max-sold-fraction", max_sold_fraction, True, "0.5 = half")):
         if value is not None and not (0 < value <= 1 or (zero_allowed and value == 0)):
-            hint = f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
+            hint = percent_hint(value)
             problems.append(f"{flag} {value:g}: give a fraction {'between 0 and 1' if zero_allowed else 'above 0 and at most 1'}"
                             f" ({example}){hint}")
     liquid = None
@@ -192,33 +192,33 @@ def group_column() -> Any:
                                    "industry, country, GICS Sector).")
 
 
+def _fraction_option(help_text: str) -> Any:
+    """An optional fraction typed as 0.02 or 2% (``fraction``)."""
+    return typer.Option(None, parser=fraction, metavar="FRACTION", help=help_text)
+
+
 def max_group_weight_change() -> Any:
-    return typer.Option(None, parser=fraction, metavar="FRACTION",
-                        help="Each group's post-trade weight within this of today's (0.02 = +/-2 points).")
+    return _fraction_option("Each group's post-trade weight within this of today's (0.02 = +/-2 points).")
 
 
 def max_pct_adv() -> Any:
-    return typer.Option(None, parser=fraction, metavar="FRACTION",
-                        help="Each name trades at most this fraction of its ADV (0.1 or 10%), where the holdings "
-                             "give no ub_max_pct_adv.")
+    return _fraction_option("Each name trades at most this fraction of its ADV (0.1 or 10%), where the holdings give no "
+                            "ub_max_pct_adv.")
 
 
 def max_weight_change() -> Any:
-    return typer.Option(None, parser=fraction, metavar="FRACTION",
-                        help="Each name's post-trade weight within this of today's (0.02 or 2% = +/-2 points), "
-                             "where the holdings give no lb_wt / ub_wt.")
+    return _fraction_option("Each name's post-trade weight within this of today's (0.02 or 2% = +/-2 points), where "
+                            "the holdings give no lb_wt / ub_wt.")
 
 
 def max_sold_fraction() -> Any:
-    return typer.Option(None, parser=fraction, metavar="FRACTION",
-                        help="Sell at most this fraction of each position (0.5 or 50%), where the holdings give "
-                             "no lb_min_shares (a short: no ub_max_shares).")
+    return _fraction_option("Sell at most this fraction of each position (0.5 or 50%), where the holdings give no "
+                            "lb_min_shares (a short: no ub_max_shares).")
 
 
 def max_tracking_error() -> Any:
-    return typer.Option(None, parser=fraction, metavar="FRACTION",
-                        help="Annualized tracking error of the post-trade weights against today's at most this "
-                             "(0.01 or 1%); needs a risk model.")
+    return _fraction_option("Annualized tracking error of the post-trade weights against today's at most this "
+                            "(0.01 or 1%); needs a risk model.")
 
 
 def min_liquid_fraction() -> Any:

@@ -108,16 +108,16 @@ def _rule(group: str | None, values: Mapping, problems: list[str]) -> GroupRule 
                             "(a fraction of the post-trade value: 0.25 = 25%)")
     if change is not None and not 0 <= change <= 1:
         problems.append(f"group_limits ({where}): max_weight_change={change:g} must be between 0 and 1 "
-                        f"(0.02 = 2 points of weight){_percent_hint(change)}")
+                        f"(0.02 = 2 points of weight){percent_hint(change)}")
     if sold is not None and not 0 <= sold <= 1:
         problems.append(f"group_limits ({where}): max_sold_fraction={sold:g} must be between 0 and 1 "
-                        f"(0.5 = half the group's value){_percent_hint(sold)}")
+                        f"(0.5 = half the group's value){percent_hint(sold)}")
     if all(v is None for v in numbers.values()):
         return None
     return GroupRule(group, lb, ub, change, sold)
 
 
-def _percent_hint(value: float) -> str:
+def percent_hint(value: float) -> str:
     """"; did you mean 0.02?" for a fraction written as a percent (1 < value <= 100), else ""."""
     return f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
 
@@ -293,7 +293,7 @@ class Limits:
                 problems.append(f"min_liquid_fraction={liquid!r} must be a pair (fraction, days), e.g. (0.5, 5)")
             else:
                 if not 0 <= fraction <= 1:
-                    hint = f"; did you mean {fraction / 100:g}?" if 1 < fraction <= 100 else ""
+                    hint = percent_hint(fraction)
                     problems.append(f"min_liquid_fraction=({fraction:g}, {days:g}): the fraction must be between 0 "
                                     f"and 1 (0.5 = half the post-trade value){hint}")
                 if not (np.isfinite(days) and days > 0):
@@ -311,7 +311,7 @@ class Limits:
                 continue
             value = parse_number(given)
             if np.isnan(value) or value > 1 or value < 0 or (value == 0 and not zero_allowed):
-                hint = f"; did you mean {value / 100:g}?" if 1 < value <= 100 else ""
+                hint = percent_hint(value)
                 problems.append(f"{name}={given!r} must be {'between 0 and 1' if zero_allowed else 'above 0 and at most 1'}"
                                 f" ({what}){hint}")
                 continue

@@ -189,14 +189,20 @@ def _taxed(portfolio: Portfolio, limits: Limits, fee_bps: float, lots, tax: TaxR
     return out | {"lots": table, "tax": tax, "tax_weight": tax_weight}
 
 
-def _rule_tax(answer: LiquidationResult, book: Portfolio, taxed: dict) -> LiquidationResult:
-    """A rule's answer with its sales taken from the lots least tax first (at the scenario's prices)."""
-    if "lots" not in taxed or not np.isfinite(answer.cash_raised):
-        return answer
+def _lot_table(book: Portfolio, taxed: dict) -> pd.DataFrame | None:
+    """The lots' tax table at the scenario's prices (``model.tax.lot_tax``); None without lots."""
+    if "lots" not in taxed:
+        return None
     rates: TaxRates = taxed["tax"]
     price = pd.Series(book.array("price"), index=book.symbols)
-    table = lot_tax(read_lots(taxed["lots"], book, rates.unknown_basis), price, rates)
-    return with_lots(answer, table, float(taxed["tax_weight"]), rates)
+    return lot_tax(read_lots(taxed["lots"], book, rates.unknown_basis), price, rates)
+
+
+def _rule_tax(answer: LiquidationResult, lots: pd.DataFrame | None, taxed: dict) -> LiquidationResult:
+    """A rule's answer with its sales taken from the lots least tax first (``lots``: ``_lot_table``)."""
+    if lots is None or not np.isfinite(answer.cash_raised):
+        return answer
+    return with_lots(answer, lots, float(taxed["tax_weight"]), taxed["tax"])
 
 
 def _in_pool(jobs: list[_Job], warm, workers: int) -> list[tuple]:
@@ -242,6 +248,7 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
     started = time.perf_counter()
     try:
         book, model = job.scenario.apply(job.portfolio, job.cost_model)
+        lots = _lot_table(book, job.taxed)  # once per scenario, for the rules' rows
     except InputError as exc:
         return [_failed_row(job, m, exc, time.perf_counter() - started) for m in job.methods], None
     checked = {"limits": job.limits["limits"]}
@@ -263,11 +270,11 @@ def _scenario_rows(job: _Job, warm) -> tuple[list[tuple], LiquidationResult | No
                 answer = optimized
             elif method == "pro_rata":
                 answer = _rule_tax(pro_rata(book, job.cash, cost_model=model, allow_small_cash=True,
-                                            fee_bps=job.taxed["fee_bps"], **checked), book, job.taxed)
+                                            fee_bps=job.taxed["fee_bps"], **checked), lots, job.taxed)
             else:
                 answer = _rule_tax(waterfall(book, job.cash, max_pct_adv=job.max_pct_adv, cost_model=model,
                                              allow_small_cash=True, fee_bps=job.taxed["fee_bps"], **checked),
-                                   book, job.taxed)
+                                   lots, job.taxed)
         except Exception as exc:  # a scenario never stops the others: its rows carry the status
             answer = exc
         results[method] = (answer, time.perf_counter() - begun)
